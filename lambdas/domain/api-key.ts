@@ -1,0 +1,95 @@
+import { ValidationFailed } from './errors';
+import type { Permissions } from './permissions';
+
+/** At most 100 keys per organization (API.md §3 Limits). */
+export const MAX_KEYS_PER_ORGANIZATION = 100;
+export const MAX_NAME_LENGTH = 100;
+/** A scheduled rotation may keep the old key alive for at most this long. */
+export const MAX_ROTATION_DELAY_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** A key as the store keeps it: what admins see, plus the lookup hash and the encrypted token. */
+export interface StoredApiKey {
+  id: string;
+  organizationId: string;
+  name: string | null;
+  maskedValue: string;
+  permissions: Permissions;
+  createdAt: string;
+  /** Set only while a scheduled rotation is pending. */
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  tokenHash: string;
+  /** The token encrypted by a SecretBox, bound to {organization_id, api_key_id}. */
+  encryptedToken: string;
+}
+
+/** What the authorizer reads in one GetItem: the hot item keyed by the token's hash. */
+export interface HotKey {
+  tokenHash: string;
+  organizationId: string;
+  apiKeyId: string;
+  permissions: Permissions;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** The key object of the management API (API.md §3). */
+export interface ApiKeyView {
+  id: string;
+  organization_id: string;
+  name: string | null;
+  masked_value: string;
+  permissions: Permissions;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+}
+
+export type ApiKeyWithValue = ApiKeyView & { value: string };
+
+export function toApiKeyView(key: StoredApiKey): ApiKeyView {
+  return {
+    id: key.id,
+    organization_id: key.organizationId,
+    name: key.name,
+    masked_value: key.maskedValue,
+    permissions: key.permissions,
+    created_at: key.createdAt,
+    expires_at: key.expiresAt,
+    last_used_at: key.lastUsedAt,
+  };
+}
+
+/** A key is expired from its `expires_at` instant on, whether or not it has been retired yet. */
+export function isExpired(expiresAt: string | null, now: Date): boolean {
+  return expiresAt !== null && Date.parse(expiresAt) <= now.getTime();
+}
+
+export const EXPIRES_IN = ['now', '1h', '24h', '48h', '7d'] as const;
+export type ExpiresIn = (typeof EXPIRES_IN)[number];
+
+const EXPIRES_IN_MS: Record<ExpiresIn, number> = {
+  now: 0,
+  '1h': 60 * 60 * 1000,
+  '24h': 24 * 60 * 60 * 1000,
+  '48h': 48 * 60 * 60 * 1000,
+  '7d': MAX_ROTATION_DELAY_MS,
+};
+
+export type RotationRequest = { expires_in: ExpiresIn } | { expires_at: string };
+
+/**
+ * When the old key stops working: null for an instant rotation (`now`, or `expires_at` at or
+ * before now), otherwise the future instant, at most seven days ahead.
+ */
+export function rotationExpiry(request: RotationRequest, now: Date): Date | null {
+  const at =
+    'expires_in' in request
+      ? new Date(now.getTime() + EXPIRES_IN_MS[request.expires_in])
+      : new Date(request.expires_at);
+  if (at.getTime() <= now.getTime()) return null;
+  if (at.getTime() - now.getTime() > MAX_ROTATION_DELAY_MS) {
+    throw new ValidationFailed({ expires_at: ['must be at most 7 days ahead'] });
+  }
+  return at;
+}

@@ -1,0 +1,55 @@
+/** Audit events (API.md §3). Each is written in the same transaction as the change it records,
+ * which also makes it the outbox that drives the admin emails (API.md §5). Never holds a token. */
+export const AUDIT_EVENT_TYPES = [
+  'api_key.created',
+  'api_key.updated',
+  'api_key.revealed',
+  'api_key.rotated',
+  'api_key.retired',
+  'api_key.deleted',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+/** The event types that send an email to the organization's admins. */
+export const MAILED_EVENT_TYPES: readonly AuditEventType[] = [
+  'api_key.created',
+  'api_key.rotated',
+  'api_key.retired',
+  'api_key.deleted',
+];
+
+export type Actor = { type: 'user'; email: string } | { type: 'system' };
+
+export interface AuditEvent {
+  id: string;
+  organizationId: string;
+  type: AuditEventType;
+  occurredAt: string;
+  actor: Actor;
+  apiKeyId: string;
+  /**
+   * Always carries the key's `name` and `masked_value` (the email needs them after the key is
+   * gone), plus per type: rotated → `new_api_key_id`, `expires_at`; retired → `last_used_at`.
+   */
+  details: Record<string, unknown>;
+}
+
+export interface AuditEventView {
+  id: string;
+  type: AuditEventType;
+  occurred_at: string;
+  actor: Actor;
+  api_key_id: string;
+  details: Record<string, unknown>;
+}
+
+export function toAuditEventView(event: AuditEvent): AuditEventView {
+  return {
+    id: event.id,
+    type: event.type,
+    occurred_at: event.occurredAt,
+    actor: event.actor,
+    api_key_id: event.apiKeyId,
+    details: event.details,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Typed errors. Each carries its HTTP status and API code; `lambdas/http/errors.ts` is the one
+ * place that turns them into response bodies (API.md §3).
+ */
+export type ErrorDetails = Record<string, string[]>;
+
+export abstract class DomainError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+
+  constructor(message?: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ApiKeyNotFound extends DomainError {
+  readonly status = 404;
+  readonly code = 'api_key_not_found';
+}
+
+export class OrganizationNotFound extends DomainError {
+  readonly status = 404;
+  readonly code = 'organization_not_found';
+}
+
+export class AdminRoleRequired extends DomainError {
+  readonly status = 403;
+  readonly code = 'admin_role_required';
+}
+
+export class LastNonExpiringApiKey extends DomainError {
+  readonly status = 422;
+  readonly code = 'last_non_expiring_api_key';
+}
+
+export class RotationAlreadyScheduled extends DomainError {
+  readonly status = 422;
+  readonly code = 'rotation_already_scheduled';
+}
+
+export class ApiKeyLimitReached extends DomainError {
+  readonly status = 422;
+  readonly code = 'api_key_limit_reached';
+}
+
+export class OrganizationAlreadyExists extends DomainError {
+  readonly status = 422;
+  readonly code = 'organization_already_exists';
+}
+
+export class ValidationFailed extends DomainError {
+  readonly status = 422;
+  readonly code = 'validation_errors';
+
+  constructor(readonly details: ErrorDetails) {
+    super('validation failed');
+  }
+}
+
+export class InvalidJson extends DomainError {
+  readonly status = 400;
+  readonly code = 'invalid_json';
+}
+
+export class PayloadTooLarge extends DomainError {
+  readonly status = 413;
+  readonly code = 'payload_too_large';
+}
+
+/** The JWT (or another credential) is missing or invalid. Body carries no code (API.md §3). */
+export class Unauthenticated extends DomainError {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+}

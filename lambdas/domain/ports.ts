@@ -1,0 +1,135 @@
+import type { HotKey, StoredApiKey } from './api-key';
+import type { AuditEvent } from './audit-event';
+
+/**
+ * The ports runtime code depends on (DESIGN.md "Ports and adapters"). Adapters live in
+ * `lambdas/adapters/`; handlers and services never see a concrete AWS client.
+ */
+
+export interface Organization {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+export type Role = 'admin' | 'member';
+
+export interface Member {
+  organizationId: string;
+  /** Lower-cased. */
+  email: string;
+  role: Role;
+}
+
+export interface PageRequest {
+  limit: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Thrown by a store when the item changed since it was read; the service re-reads and retries. */
+export class StaleState extends Error {
+  constructor(message = 'the item changed since it was read') {
+    super(message);
+    this.name = 'StaleState';
+  }
+}
+
+/**
+ * Persistence of organizations, members, keys and audit events. Every method that changes more
+ * than one item does it in one transaction, with conditions that keep the invariants (at most 100
+ * keys, never zero non-expiring keys, no double rotation) under concurrency, and writes the given
+ * audit event in that same transaction.
+ */
+export interface KeyStore {
+  getOrganization(organizationId: string): Promise<Organization | undefined>;
+  getMember(organizationId: string, email: string): Promise<Member | undefined>;
+  listMembers(organizationId: string): Promise<Member[]>;
+  /** Creates the organization, its members and first key. Throws OrganizationAlreadyExists. */
+  createOrganization(input: {
+    organization: Organization;
+    members: Member[];
+    firstKey: StoredApiKey;
+    event: AuditEvent;
+  }): Promise<void>;
+  /** Adds or updates a member. Throws OrganizationNotFound. */
+  putMember(member: Member): Promise<void>;
+  /** Returns false when there was no such member. */
+  removeMember(organizationId: string, email: string): Promise<boolean>;
+
+  /** Keys oldest first. Throws ValidationFailed({cursor}) for a cursor it did not issue. */
+  listKeys(organizationId: string, page: PageRequest): Promise<Page<StoredApiKey>>;
+  /** Strongly consistent. */
+  getKey(organizationId: string, apiKeyId: string): Promise<StoredApiKey | undefined>;
+  /** The authorizer's single strongly consistent read. */
+  findByHash(tokenHash: string): Promise<HotKey | undefined>;
+  /**
+   * Sets `last_used_at` on the key (hot item and key item) unless it was already set at or after
+   * `staleBefore`. Returns whether it wrote. Never throws for a key that vanished meanwhile.
+   */
+  recordUsage(key: HotKey, at: Date, staleBefore: Date): Promise<boolean>;
+
+  /** Throws ApiKeyLimitReached, OrganizationNotFound. */
+  createKey(key: StoredApiKey, event: AuditEvent): Promise<void>;
+  /** Writes name and permissions of `key` to both items. Throws ApiKeyNotFound. */
+  updateKey(key: StoredApiKey, event: AuditEvent): Promise<void>;
+  /**
+   * Instant (`expiresAt` null): removes `old` (both items) and adds `next`.
+   * Scheduled: sets `expiresAt` on `old` (both items) and adds `next`.
+   * Throws RotationAlreadyScheduled when `old` already has a pending expiry, ApiKeyLimitReached
+   * when a scheduled rotation would exceed the limit, StaleState when `old` changed or vanished.
+   */
+  rotateKey(input: { old: StoredApiKey; next: StoredApiKey; expiresAt: string | null; event: AuditEvent }): Promise<void>;
+  /** Throws LastNonExpiringApiKey, StaleState when `key` changed or vanished. */
+  deleteKey(key: StoredApiKey, event: AuditEvent): Promise<void>;
+  /**
+   * Removes a key whose scheduled expiry is `key.expiresAt`, with its `api_key.retired` event.
+   * Returns false (and changes nothing) when the key is gone or its expiry changed.
+   */
+  retireKey(key: StoredApiKey, event: AuditEvent): Promise<boolean>;
+
+  appendAuditEvent(event: AuditEvent): Promise<void>;
+  /** Newest first. */
+  listAuditEvents(organizationId: string, page: PageRequest): Promise<Page<AuditEvent>>;
+}
+
+/** Encryption context binding a ciphertext to its key record. */
+export interface SecretContext {
+  organization_id: string;
+  api_key_id: string;
+}
+
+/** Encrypts tokens at rest so Reveal works: KMS in AWS, an AES-256-GCM master key locally. */
+export interface SecretBox {
+  encrypt(plaintext: string, context: SecretContext): Promise<string>;
+  decrypt(ciphertext: string, context: SecretContext): Promise<string>;
+}
+
+export interface RetirementJob {
+  organizationId: string;
+  apiKeyId: string;
+  /** ISO instant; also identifies which rotation the job belongs to. */
+  expiresAt: string;
+}
+
+/** One-shot jobs that retire an old key at its scheduled expiry. Idempotent per job. */
+export interface RetirementScheduler {
+  scheduleRetirement(job: RetirementJob): Promise<void>;
+}
+
+export interface OutgoingEmail {
+  /** Every recipient goes in BCC so admins do not see each other's addresses. */
+  bcc: string[];
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface Mailer {
+  send(email: OutgoingEmail): Promise<void>;
+}

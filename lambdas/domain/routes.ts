@@ -1,0 +1,78 @@
+import { type Mode, modeFromMethod } from './permissions';
+
+/**
+ * The protected API's route table (API.md §1), defined once: the CDK attaches the authorizer to
+ * these routes, the authorizer looks up resource/mode/usage here, and the local gateway serves them.
+ */
+export interface RouteDefinition {
+  /** HTTP method, upper case. */
+  method: string;
+  /** API Gateway resource path template, e.g. `/v1/customers/{id}`. */
+  path: string;
+  resource: string;
+  mode: Mode;
+  /** Whether a request updates the key's `last_used_at` (ingestion routes do not). */
+  tracksUsage: boolean;
+}
+
+function route(method: string, path: string, resource: string, tracksUsage = true): RouteDefinition {
+  return { method, path, resource, mode: modeFromMethod(method), tracksUsage };
+}
+
+export const EXAMPLE_ROUTES: readonly RouteDefinition[] = [
+  route('GET', '/v1/customers', 'customer'),
+  route('GET', '/v1/customers/{id}', 'customer'),
+  route('POST', '/v1/customers', 'customer'),
+  route('DELETE', '/v1/customers/{id}', 'customer'),
+  route('GET', '/v1/invoices', 'invoice'),
+  route('GET', '/v1/invoices/{id}', 'invoice'),
+  route('GET', '/v1/plans', 'plan'),
+  route('POST', '/v1/plans', 'plan'),
+  route('GET', '/v1/wallets', 'wallet'),
+  route('POST', '/v1/events', 'event', false),
+  route('POST', '/v1/events/batch', 'event', false),
+  route('GET', '/v1/events/{id}', 'event'),
+];
+
+export type RouteTable = ReadonlyMap<string, RouteDefinition>;
+
+function routeKey(method: string, path: string): string {
+  return `${method.toUpperCase()} ${path}`;
+}
+
+/** Indexes routes by `METHOD /path/{template}` (API Gateway gives the authorizer both). */
+export function buildRouteTable(routes: readonly RouteDefinition[]): RouteTable {
+  const table = new Map<string, RouteDefinition>();
+  for (const definition of routes) {
+    const key = routeKey(definition.method, definition.path);
+    if (table.has(key)) throw new Error(`duplicate route ${key}`);
+    table.set(key, definition);
+  }
+  return table;
+}
+
+/** The route for a method and resource template, or undefined (then the request is denied). */
+export function findRoute(table: RouteTable, method: string, pathTemplate: string): RouteDefinition | undefined {
+  return table.get(routeKey(method, pathTemplate));
+}
+
+/**
+ * Matches a concrete path (`/v1/customers/42`) to a template (`/v1/customers/{id}`), returning
+ * the path parameters, or undefined. Used by the local gateway, which has no API Gateway router.
+ */
+export function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const want = template.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const segment = want[i]!;
+    if (segment.startsWith('{') && segment.endsWith('}')) {
+      if (got[i] === '') return undefined;
+      params[segment.slice(1, -1)] = decodeURIComponent(got[i]!);
+    } else if (segment !== got[i]) {
+      return undefined;
+    }
+  }
+  return params;
+}

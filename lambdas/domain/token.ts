@@ -1,0 +1,87 @@
+import { createHash, randomInt } from 'node:crypto';
+
+/**
+ * API-key tokens (API.md §2): `<prefix>_<random><checksum>`.
+ * random: 30 base62 characters from a CSPRNG; checksum: CRC-32 (IEEE) of `<prefix>_<random>`,
+ * base62, left-padded to 6 characters. A mistyped key is rejected offline, with no I/O.
+ */
+export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+export const RANDOM_LENGTH = 30;
+export const CHECKSUM_LENGTH = 6;
+export const DEFAULT_KEY_PREFIX = 'kw';
+export const KEY_PREFIX_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** CRC-32 (IEEE 802.3), as zlib computes it. */
+export function crc32(input: string | Uint8Array): number {
+  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  let crc = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** Base62, most significant digit first, left-padded with `0`. */
+export function toBase62(value: number, width: number): string {
+  let out = '';
+  let rest = value;
+  do {
+    out = BASE62[rest % 62] + out;
+    rest = Math.floor(rest / 62);
+  } while (rest > 0);
+  return out.padStart(width, '0');
+}
+
+export function checksumOf(body: string): string {
+  return toBase62(crc32(body), CHECKSUM_LENGTH);
+}
+
+export function assertValidPrefix(prefix: string): void {
+  if (!KEY_PREFIX_PATTERN.test(prefix)) {
+    throw new Error(`key prefix must be 1-16 of a-z0-9 starting with a letter, got "${prefix}"`);
+  }
+}
+
+/** Creates a new token; `randomIndex` is injectable only so tests can be deterministic. */
+export function generateToken(
+  prefix: string = DEFAULT_KEY_PREFIX,
+  randomIndex: (max: number) => number = randomInt,
+): string {
+  assertValidPrefix(prefix);
+  let random = '';
+  for (let i = 0; i < RANDOM_LENGTH; i++) random += BASE62[randomIndex(62)];
+  const body = `${prefix}_${random}`;
+  return body + checksumOf(body);
+}
+
+const TOKEN_SHAPE = new RegExp(`^([a-z][a-z0-9]{0,15})_([0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}})$`);
+
+/**
+ * True when the token is well formed, carries `prefix`, and its checksum matches. Pure CPU:
+ * the authorizer calls this before any database read.
+ */
+export function isWellFormedToken(token: string, prefix: string = DEFAULT_KEY_PREFIX): boolean {
+  const match = TOKEN_SHAPE.exec(token);
+  if (!match || match[1] !== prefix) return false;
+  const body = token.slice(0, token.length - CHECKSUM_LENGTH);
+  return checksumOf(body) === token.slice(-CHECKSUM_LENGTH);
+}
+
+/** SHA-256 hex of the token: the lookup key of the hot item. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** `kw_••••••••9fQz`: the prefix, eight bullets and the last four characters. */
+export function maskToken(token: string): string {
+  const prefix = token.slice(0, token.indexOf('_'));
+  return `${prefix}_${'•'.repeat(8)}${token.slice(-4)}`;
+}

@@ -1,0 +1,69 @@
+import type { ApiKeyWithValue } from '../domain/api-key';
+import { toApiKeyView } from '../domain/api-key';
+import type { Clock } from '../domain/clock';
+import { ValidationFailed } from '../domain/errors';
+import { defaultPermissions } from '../domain/permissions';
+import type { KeyStore, Member, Organization, Role } from '../domain/ports';
+import type { ApiKeyService } from './api-key-service';
+
+export const ORGANIZATION_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** `Acme Corp!` → `acme-corp`. */
+export function slugify(name: string): string {
+  return name
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 64)
+    .replace(/-+$/, '');
+}
+
+export function normalizeEmail(email: string): string {
+  const normalized = email.trim().toLowerCase();
+  if (!EMAIL_PATTERN.test(normalized)) throw new ValidationFailed({ email: [`"${email}" is not an email address`] });
+  return normalized;
+}
+
+/** Operator use cases behind the `keyward` CLI (API.md §4). */
+export class OrganizationService {
+  constructor(
+    private readonly store: KeyStore,
+    private readonly keys: ApiKeyService,
+    private readonly clock: Clock,
+    private readonly catalog: readonly string[],
+  ) {}
+
+  /** Creates the organization, its admins and its first key (unnamed, default permissions). */
+  async create(input: { name: string; id?: string; admins: string[] }): Promise<{
+    organization: Pick<Organization, 'id' | 'name'>;
+    api_key: ApiKeyWithValue;
+  }> {
+    const name = input.name.trim();
+    const id = input.id ?? slugify(name);
+    const errors: Record<string, string[]> = {};
+    if (name.length === 0 || name.length > 100) errors.name = ['must be 1 to 100 characters'];
+    if (!ORGANIZATION_ID_PATTERN.test(id)) errors.id = ['must be 1 to 64 of a-z, 0-9 and "-", not starting or ending with "-"'];
+    if (input.admins.length === 0) errors.admin = ['at least one admin is required'];
+    if (Object.keys(errors).length > 0) throw new ValidationFailed(errors);
+    const admins = [...new Set(input.admins.map(normalizeEmail))];
+
+    const organization: Organization = { id, name, createdAt: this.clock.now().toISOString() };
+    const members: Member[] = admins.map((email) => ({ organizationId: id, email, role: 'admin' }));
+    const { key, value } = await this.keys.mint(id, { name: null, permissions: defaultPermissions(this.catalog) });
+    const event = this.keys.event('api_key.created', key, { type: 'system' }, { permissions: key.permissions });
+    await this.store.createOrganization({ organization, members, firstKey: key, event });
+    return { organization: { id, name }, api_key: { ...toApiKeyView(key), value } };
+  }
+
+  async addMember(organizationId: string, email: string, role: Role): Promise<Member> {
+    const member: Member = { organizationId, email: normalizeEmail(email), role };
+    await this.store.putMember(member);
+    return member;
+  }
+
+  async removeMember(organizationId: string, email: string): Promise<boolean> {
+    return this.store.removeMember(organizationId, normalizeEmail(email));
+  }
+}

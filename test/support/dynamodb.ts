@@ -1,0 +1,24 @@
+import { DynamoDBClient, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { LOCAL_AWS } from '../../local/dynamodb-local';
+import { ensureTable } from '../../local/table';
+
+/**
+ * A fresh table on the DynamoDB Local started by the integration globalSetup. Call in
+ * `beforeAll`; `drop()` in `afterAll`.
+ */
+export async function createTestTable(): Promise<{ client: DynamoDBClient; tableName: string; drop(): Promise<void> }> {
+  const endpoint = process.env.DYNAMODB_ENDPOINT;
+  if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run integration tests through jest (globalSetup)');
+  const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint });
+  const tableName = `keyward-test-${randomUUID()}`;
+  await ensureTable(client, tableName);
+  return {
+    client,
+    tableName,
+    async drop() {
+      await client.send(new DeleteTableCommand({ TableName: tableName }));
+      client.destroy();
+    },
+  };
+}

@@ -19,6 +19,8 @@ const project = (name: string, extra: Partial<Config> = {}): Config => ({
 });
 
 const config: Config = {
+  // DynamoDB Local, the local stack and CDK synthesis are real and slower than pure units.
+  testTimeout: 60_000,
   projects: [
     project('unit'),
     project('integration', {

@@ -9,7 +9,7 @@ import {
 } from '../domain/api-key';
 import { type Actor, type AuditEvent, type AuditEventType, type AuditEventView, toAuditEventView } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
-import { AdminRoleRequired, ApiKeyNotFound, OrganizationNotFound } from '../domain/errors';
+import { AdminRoleRequired, ApiKeyNotFound, OrganizationNotFound, RotationAlreadyScheduled } from '../domain/errors';
 import { type Permissions, defaultPermissions } from '../domain/permissions';
 import {
   type KeyStore,
@@ -116,6 +116,7 @@ export class ApiKeyService {
     }
     return this.retrying(async () => {
       const old = await this.load(organizationId, apiKeyId);
+      if (old.expiresAt !== null) throw new RotationAlreadyScheduled();
       const { key: next, value } = await this.mint(organizationId, { name: old.name, permissions: old.permissions });
       const event = this.event('api_key.rotated', old, actor, {
         new_api_key_id: next.id,

@@ -1,0 +1,599 @@
+import { type CancellationReason, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { type HotKey, MAX_KEYS_PER_ORGANIZATION, type StoredApiKey } from '../domain/api-key';
+import type { AuditEvent } from '../domain/audit-event';
+import {
+  ApiKeyLimitReached,
+  LastNonExpiringApiKey,
+  OrganizationAlreadyExists,
+  OrganizationNotFound,
+  ValidationFailed,
+} from '../domain/errors';
+import type { Permissions } from '../domain/permissions';
+import {
+  type KeyStore,
+  type Member,
+  type Organization,
+  type Page,
+  type PageRequest,
+  type Role,
+  StaleState,
+} from '../domain/ports';
+
+/** The table's TTL attribute (epoch seconds); set on a hot item once its key has an expiry. */
+export const TTL_ATTRIBUTE = 'ttl';
+/** How long after `expires_at` the TTL removes a hot item the retirement job never removed. */
+const HOT_ITEM_TTL_GRACE_SECONDS = 24 * 60 * 60;
+const MAX_CONFLICT_ATTEMPTS = 6;
+
+type Item = Record<string, unknown>;
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/**
+ * Item layout (DESIGN.md): one table, `pk`/`sk` strings.
+ *   ORG#<org>        / ORG               organization, with key_count and active_key_count
+ *   ORG#<org>        / MEMBER#<email>    member (role admin|member)
+ *   ORG#<org>        / KEY#<id>          key as admins see it + token hash + encrypted token
+ *   KEYHASH#<sha256> / KEYHASH           hot item: all the authorizer needs in one read
+ *   ORG#<org>        / EVENT#<ulid>      audit event, and the outbox of the admin emails
+ * `active_key_count` counts keys without a pending expiry: the "never zero" invariant is a
+ * condition on it, so two concurrent deletes cannot both pass.
+ */
+const orgPk = (organizationId: string) => `ORG#${organizationId}`;
+const ORG_SK = 'ORG';
+const memberSk = (email: string) => `MEMBER#${email}`;
+const keySk = (id: string) => `KEY#${id}`;
+const eventSk = (id: string) => `EVENT#${id}`;
+const hashPk = (tokenHash: string) => `KEYHASH#${tokenHash}`;
+const HASH_SK = 'KEYHASH';
+
+export class DynamoDbKeyStore implements KeyStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getOrganization(organizationId: string): Promise<Organization | undefined> {
+    const item = await this.get(orgPk(organizationId), ORG_SK);
+    return item && { id: String(item.id), name: String(item.name), createdAt: String(item.created_at) };
+  }
+
+  async getMember(organizationId: string, email: string): Promise<Member | undefined> {
+    const item = await this.get(orgPk(organizationId), memberSk(email));
+    return item && toMember(item);
+  }
+
+  async listMembers(organizationId: string): Promise<Member[]> {
+    const members: Member[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': orgPk(organizationId), ':prefix': 'MEMBER#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      members.push(...(page.Items ?? []).map(toMember));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return members;
+  }
+
+  async createOrganization(input: {
+    organization: Organization;
+    members: Member[];
+    firstKey: StoredApiKey;
+    event: AuditEvent;
+  }): Promise<void> {
+    const { organization, members, firstKey, event } = input;
+    await this.transact(
+      [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: {
+              pk: orgPk(organization.id),
+              sk: ORG_SK,
+              entity: 'organization',
+              id: organization.id,
+              name: organization.name,
+              created_at: organization.createdAt,
+              key_count: 1,
+              active_key_count: 1,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        ...members.map((member) => ({ Put: { TableName: this.tableName, Item: memberItem(member) } })),
+        ...this.putKeyItems(firstKey),
+        this.putEvent(event),
+      ],
+      (reasons) => {
+        if (failedAt(reasons, 0)) throw new OrganizationAlreadyExists(`organization "${organization.id}" already exists`);
+      },
+    );
+  }
+
+  async putMember(member: Member): Promise<void> {
+    await this.transact(
+      [
+        this.conditionOrganizationExists(member.organizationId),
+        { Put: { TableName: this.tableName, Item: memberItem(member) } },
+      ],
+      (reasons) => {
+        if (failedAt(reasons, 0)) throw new OrganizationNotFound();
+      },
+    );
+  }
+
+  async removeMember(organizationId: string, email: string): Promise<boolean> {
+    const result = await this.db.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: orgPk(organizationId), sk: memberSk(email) },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return result.Attributes !== undefined;
+  }
+
+  async listKeys(organizationId: string, page: PageRequest): Promise<Page<StoredApiKey>> {
+    return this.queryPage(organizationId, 'KEY#', page, true, toStoredKey);
+  }
+
+  async getKey(organizationId: string, apiKeyId: string): Promise<StoredApiKey | undefined> {
+    const item = await this.get(orgPk(organizationId), keySk(apiKeyId));
+    return item && toStoredKey(item);
+  }
+
+  async findByHash(tokenHash: string): Promise<HotKey | undefined> {
+    const item = await this.get(hashPk(tokenHash), HASH_SK);
+    return (
+      item && {
+        tokenHash,
+        organizationId: String(item.organization_id),
+        apiKeyId: String(item.api_key_id),
+        permissions: item.permissions as Permissions,
+        expiresAt: optionalString(item.expires_at),
+        lastUsedAt: optionalString(item.last_used_at),
+      }
+    );
+  }
+
+  async recordUsage(key: HotKey, at: Date, staleBefore: Date): Promise<boolean> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { pk: hashPk(key.tokenHash), sk: HASH_SK },
+                UpdateExpression: 'SET last_used_at = :at',
+                ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(last_used_at) OR last_used_at < :stale)',
+                ExpressionAttributeValues: { ':at': at.toISOString(), ':stale': staleBefore.toISOString() },
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { pk: orgPk(key.organizationId), sk: keySk(key.apiKeyId) },
+                UpdateExpression: 'SET last_used_at = :at',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeValues: { ':at': at.toISOString() },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      // Another request recorded the use first, or the key vanished: nothing to write.
+      if (error instanceof TransactionCanceledException) return false;
+      throw error;
+    }
+  }
+
+  async createKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
+    await this.transact(
+      [
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: { pk: orgPk(key.organizationId), sk: ORG_SK },
+            UpdateExpression: 'ADD key_count :one, active_key_count :one',
+            ConditionExpression: 'attribute_exists(pk) AND key_count < :max',
+            ExpressionAttributeValues: { ':one': 1, ':max': MAX_KEYS_PER_ORGANIZATION },
+          },
+        },
+        ...this.putKeyItems(key),
+        this.putEvent(event),
+      ],
+      async (reasons) => {
+        if (failedAt(reasons, 0)) {
+          throw (await this.getOrganization(key.organizationId)) ? new ApiKeyLimitReached() : new OrganizationNotFound();
+        }
+      },
+    );
+  }
+
+  async updateKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
+    await this.transact(
+      [
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: { pk: orgPk(key.organizationId), sk: keySk(key.id) },
+            UpdateExpression: 'SET #name = :name, #permissions = :permissions',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: { '#name': 'name', '#permissions': 'permissions' },
+            ExpressionAttributeValues: { ':name': key.name, ':permissions': key.permissions },
+          },
+        },
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: { pk: hashPk(key.tokenHash), sk: HASH_SK },
+            UpdateExpression: 'SET #permissions = :permissions',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: { '#permissions': 'permissions' },
+            ExpressionAttributeValues: { ':permissions': key.permissions },
+          },
+        },
+        this.putEvent(event),
+      ],
+      (reasons) => {
+        if (failedAt(reasons, 0) || failedAt(reasons, 1)) throw new StaleState();
+      },
+    );
+  }
+
+  async rotateKey(input: { old: StoredApiKey; next: StoredApiKey; expiresAt: string | null; event: AuditEvent }): Promise<void> {
+    const { old, next, expiresAt, event } = input;
+    const oldKey = { pk: orgPk(old.organizationId), sk: keySk(old.id) };
+    const oldHash = { pk: hashPk(old.tokenHash), sk: HASH_SK };
+    const notYetRotated = 'attribute_exists(pk) AND attribute_not_exists(expires_at)';
+    const retireOld: TransactItem[] =
+      expiresAt === null
+        ? [
+            { Delete: { TableName: this.tableName, Key: oldKey, ConditionExpression: notYetRotated } },
+            { Delete: { TableName: this.tableName, Key: oldHash, ConditionExpression: 'attribute_exists(pk)' } },
+          ]
+        : [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: oldKey,
+                UpdateExpression: 'SET expires_at = :expires',
+                ConditionExpression: notYetRotated,
+                ExpressionAttributeValues: { ':expires': expiresAt },
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: oldHash,
+                UpdateExpression: 'SET expires_at = :expires, #ttl = :ttl',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+                ExpressionAttributeValues: {
+                  ':expires': expiresAt,
+                  ':ttl': Math.ceil(Date.parse(expiresAt) / 1000) + HOT_ITEM_TTL_GRACE_SECONDS,
+                },
+              },
+            },
+            // The old key stays until retired, so the organization briefly holds one more key.
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { pk: orgPk(old.organizationId), sk: ORG_SK },
+                UpdateExpression: 'ADD key_count :one',
+                ConditionExpression: 'attribute_exists(pk) AND key_count < :max',
+                ExpressionAttributeValues: { ':one': 1, ':max': MAX_KEYS_PER_ORGANIZATION },
+              },
+            },
+          ];
+    await this.transact([...retireOld, ...this.putKeyItems(next), this.putEvent(event)], (reasons) => {
+      if (failedAt(reasons, 0) || failedAt(reasons, 1)) throw new StaleState();
+      if (expiresAt !== null && failedAt(reasons, 2)) throw new ApiKeyLimitReached();
+    });
+  }
+
+  async deleteKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
+    const nonExpiring = key.expiresAt === null;
+    await this.transact(
+      [
+        {
+          Delete: {
+            TableName: this.tableName,
+            Key: { pk: orgPk(key.organizationId), sk: keySk(key.id) },
+            ...unchangedExpiry(key.expiresAt),
+          },
+        },
+        { Delete: { TableName: this.tableName, Key: { pk: hashPk(key.tokenHash), sk: HASH_SK } } },
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: { pk: orgPk(key.organizationId), sk: ORG_SK },
+            ...(nonExpiring
+              ? {
+                  UpdateExpression: 'ADD key_count :minus, active_key_count :minus',
+                  ConditionExpression: 'active_key_count > :one',
+                  ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
+                }
+              : {
+                  UpdateExpression: 'ADD key_count :minus',
+                  ExpressionAttributeValues: { ':minus': -1 },
+                }),
+          },
+        },
+        this.putEvent(event),
+      ],
+      (reasons) => {
+        if (failedAt(reasons, 0)) throw new StaleState();
+        if (failedAt(reasons, 2)) throw new LastNonExpiringApiKey();
+      },
+    );
+  }
+
+  async retireKey(key: StoredApiKey, event: AuditEvent): Promise<boolean> {
+    if (key.expiresAt === null) return false;
+    try {
+      await this.transact(
+        [
+          {
+            Delete: {
+              TableName: this.tableName,
+              Key: { pk: orgPk(key.organizationId), sk: keySk(key.id) },
+              ...unchangedExpiry(key.expiresAt),
+            },
+          },
+          { Delete: { TableName: this.tableName, Key: { pk: hashPk(key.tokenHash), sk: HASH_SK } } },
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: { pk: orgPk(key.organizationId), sk: ORG_SK },
+              UpdateExpression: 'ADD key_count :minus',
+              ExpressionAttributeValues: { ':minus': -1 },
+            },
+          },
+          this.putEvent(event),
+        ],
+        (reasons) => {
+          if (failedAt(reasons, 0)) throw new StaleState();
+        },
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof StaleState) return false;
+      throw error;
+    }
+  }
+
+  async appendAuditEvent(event: AuditEvent): Promise<void> {
+    const put = this.putEvent(event).Put!;
+    await this.db.send(new PutCommand(put));
+  }
+
+  async listAuditEvents(organizationId: string, page: PageRequest): Promise<Page<AuditEvent>> {
+    return this.queryPage(organizationId, 'EVENT#', page, false, toAuditEvent);
+  }
+
+  private async get(pk: string, sk: string): Promise<Item | undefined> {
+    const result = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }));
+    return result.Item;
+  }
+
+  /**
+   * One page of a prefix under the organization. Reads one item beyond the page so that
+   * `nextCursor` is null exactly when nothing follows. The cursor is the last item's sort key.
+   */
+  private async queryPage<T>(
+    organizationId: string,
+    prefix: string,
+    page: PageRequest,
+    forward: boolean,
+    map: (item: Item) => T,
+  ): Promise<Page<T>> {
+    let start: Item | undefined;
+    if (page.cursor !== undefined) {
+      const sk = decodeCursor(page.cursor);
+      if (!sk?.startsWith(prefix)) throw new ValidationFailed({ cursor: ['is not a cursor from this list'] });
+      start = { pk: orgPk(organizationId), sk };
+    }
+    const items: Item[] = [];
+    do {
+      const result = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': orgPk(organizationId), ':prefix': prefix },
+          ScanIndexForward: forward,
+          ConsistentRead: true,
+          Limit: page.limit + 1 - items.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(result.Items ?? []));
+      start = result.LastEvaluatedKey;
+    } while (start && items.length <= page.limit);
+    const pageItems = items.slice(0, page.limit);
+    const nextCursor = items.length > page.limit ? encodeCursor(String(pageItems[pageItems.length - 1]!.sk)) : null;
+    return { items: pageItems.map(map), nextCursor };
+  }
+
+  private putKeyItems(key: StoredApiKey): TransactItem[] {
+    return [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            pk: orgPk(key.organizationId),
+            sk: keySk(key.id),
+            entity: 'api_key',
+            id: key.id,
+            organization_id: key.organizationId,
+            name: key.name,
+            masked_value: key.maskedValue,
+            permissions: key.permissions,
+            created_at: key.createdAt,
+            expires_at: key.expiresAt ?? undefined,
+            last_used_at: key.lastUsedAt ?? undefined,
+            token_hash: key.tokenHash,
+            encrypted_token: key.encryptedToken,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            pk: hashPk(key.tokenHash),
+            sk: HASH_SK,
+            entity: 'api_key_hash',
+            organization_id: key.organizationId,
+            api_key_id: key.id,
+            permissions: key.permissions,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+    ];
+  }
+
+  private putEvent(event: AuditEvent): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          pk: orgPk(event.organizationId),
+          sk: eventSk(event.id),
+          entity: 'audit_event',
+          id: event.id,
+          organization_id: event.organizationId,
+          type: event.type,
+          occurred_at: event.occurredAt,
+          actor: event.actor,
+          api_key_id: event.apiKeyId,
+          details: event.details,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+  }
+
+  private conditionOrganizationExists(organizationId: string): TransactItem {
+    return {
+      ConditionCheck: {
+        TableName: this.tableName,
+        Key: { pk: orgPk(organizationId), sk: ORG_SK },
+        ConditionExpression: 'attribute_exists(pk)',
+      },
+    };
+  }
+
+  /**
+   * Runs one transaction. A cancellation caused only by concurrent transactions on the same
+   * items is retried with jittered backoff; a failed condition is handed to `onConditionFailed`,
+   * which throws the domain error it means (an unexplained failure is rethrown as is).
+   */
+  private async transact(
+    items: TransactItem[],
+    onConditionFailed: (reasons: CancellationReason[]) => void | Promise<void>,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+        return;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) {
+          await onConditionFailed(reasons);
+          throw error;
+        }
+        const conflict = reasons.some((reason) => reason.Code === 'TransactionConflict');
+        if (!conflict || attempt >= MAX_CONFLICT_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
+      }
+    }
+  }
+}
+
+function failedAt(reasons: CancellationReason[], index: number): boolean {
+  return reasons[index]?.Code === 'ConditionalCheckFailed';
+}
+
+/** Condition: the key item exists with exactly the expiry it was read with. */
+function unchangedExpiry(expiresAt: string | null) {
+  return expiresAt === null
+    ? { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(expires_at)' }
+    : { ConditionExpression: 'expires_at = :expected', ExpressionAttributeValues: { ':expected': expiresAt } };
+}
+
+function memberItem(member: Member): Item {
+  return {
+    pk: orgPk(member.organizationId),
+    sk: memberSk(member.email),
+    entity: 'member',
+    organization_id: member.organizationId,
+    email: member.email,
+    role: member.role,
+  };
+}
+
+function toMember(item: Item): Member {
+  return { organizationId: String(item.organization_id), email: String(item.email), role: item.role as Role };
+}
+
+function toStoredKey(item: Item): StoredApiKey {
+  return {
+    id: String(item.id),
+    organizationId: String(item.organization_id),
+    name: optionalString(item.name),
+    maskedValue: String(item.masked_value),
+    permissions: item.permissions as Permissions,
+    createdAt: String(item.created_at),
+    expiresAt: optionalString(item.expires_at),
+    lastUsedAt: optionalString(item.last_used_at),
+    tokenHash: String(item.token_hash),
+    encryptedToken: String(item.encrypted_token),
+  };
+}
+
+function toAuditEvent(item: Item): AuditEvent {
+  return {
+    id: String(item.id),
+    organizationId: String(item.organization_id),
+    type: item.type as AuditEvent['type'],
+    occurredAt: String(item.occurred_at),
+    actor: item.actor as AuditEvent['actor'],
+    apiKeyId: String(item.api_key_id),
+    details: (item.details ?? {}) as Record<string, unknown>,
+  };
+}
+
+function optionalString(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function encodeCursor(sk: string): string {
+  return Buffer.from(sk, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return undefined;
+  return Buffer.from(cursor, 'base64url').toString('utf8');
+}

@@ -1,0 +1,16 @@
+import type { SecretBox, SecretContext } from '../../lambdas/domain/ports';
+
+/**
+ * A reversible SecretBox for tests that are not about encryption: it binds the ciphertext to its
+ * context like the real adapters do, so a mix-up still fails loudly.
+ */
+export const plainSecretBox: SecretBox = {
+  async encrypt(plaintext: string, context: SecretContext) {
+    return Buffer.from(JSON.stringify({ plaintext, context })).toString('base64');
+  },
+  async decrypt(ciphertext: string, context: SecretContext) {
+    const sealed = JSON.parse(Buffer.from(ciphertext, 'base64').toString()) as { plaintext: string; context: SecretContext };
+    if (JSON.stringify(sealed.context) !== JSON.stringify(context)) throw new Error('encryption context mismatch');
+    return sealed.plaintext;
+  },
+};

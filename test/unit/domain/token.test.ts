@@ -1,17 +1,75 @@
-import { crc32, generateToken, hashToken, isWellFormedToken, maskToken, toBase62 } from '../../../lambdas/domain/token';
 import { crc32 as zlibCrc32 } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import {
+  BASE62,
+  checksumOf,
+  crc32,
+  generateToken,
+  hashToken,
+  isWellFormedToken,
+  maskToken,
+  toBase62,
+} from '../../../lambdas/domain/token';
 
-describe('token', () => {
-  it('computes CRC-32 as zlib does', () => {
-    expect(crc32('kw_abc')).toBe(zlibCrc32('kw_abc'));
+/** An independent base62 encoder (BigInt, repeated division) to check ours against. */
+function referenceBase62(value: number, width: number): string {
+  let n = BigInt(value);
+  let out = '';
+  while (n > 0n) {
+    out = BASE62[Number(n % 62n)] + out;
+    n /= 62n;
+  }
+  return (out || '0').padStart(width, '0');
+}
+
+describe('token format (API.md §2)', () => {
+  it('computes CRC-32 exactly as zlib does', () => {
+    for (const input of ['', 'kw_abc', 'kw_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'é€😀']) {
+      expect(crc32(input)).toBe(zlibCrc32(input));
+    }
   });
 
-  it('generates a valid token', () => {
-    const t = generateToken('kw');
-    expect(t).toMatch(/^kw_[0-9A-Za-z]{36}$/);
-    expect(isWellFormedToken(t, 'kw')).toBe(true);
-    expect(hashToken(t)).toHaveLength(64);
-    expect(maskToken(t)).toBe(`kw_••••••••${t.slice(-4)}`);
+  it('writes the checksum in base62, most significant digit first, padded to 6', () => {
+    expect(toBase62(0, 6)).toBe('000000');
     expect(toBase62(61, 2)).toBe('0z');
+    expect(toBase62(62, 2)).toBe('10');
+    expect(toBase62(0xffffffff, 6)).toBe('4gfFC3');
+    for (const body of ['kw_x', 'acme_0123456789abcdefghijABCDEFGHIJ']) {
+      expect(checksumOf(body)).toBe(referenceBase62(zlibCrc32(body), 6));
+    }
+  });
+
+  it('generates <prefix>_<30 random base62><6 checksum> that validates', () => {
+    const token = generateToken('kw');
+    expect(token).toMatch(/^kw_[0-9A-Za-z]{36}$/);
+    expect(token.slice(-6)).toBe(referenceBase62(zlibCrc32(token.slice(0, -6)), 6));
+    expect(isWellFormedToken(token, 'kw')).toBe(true);
+    expect(generateToken('kw')).not.toBe(token);
+  });
+
+  it('uses the configured prefix and refuses an invalid one', () => {
+    expect(isWellFormedToken(generateToken('acme2'), 'acme2')).toBe(true);
+    expect(() => generateToken('Kw')).toThrow(/prefix/);
+    expect(() => generateToken('1kw')).toThrow(/prefix/);
+    expect(() => generateToken('a'.repeat(17))).toThrow(/prefix/);
+  });
+
+  it('rejects malformed tokens and bad checksums offline', () => {
+    const token = generateToken('kw');
+    const flipped = token.slice(0, 10) + (token[10] === 'a' ? 'b' : 'a') + token.slice(11);
+    expect(isWellFormedToken(flipped, 'kw')).toBe(false);
+    expect(isWellFormedToken(token.slice(0, -1), 'kw')).toBe(false);
+    expect(isWellFormedToken(`${token}x`, 'kw')).toBe(false);
+    expect(isWellFormedToken(token.replace(/^kw_/, 'kx_'), 'kw')).toBe(false);
+    expect(isWellFormedToken(token, 'other')).toBe(false);
+    expect(isWellFormedToken(`${token.slice(0, 5)}-${token.slice(6)}`, 'kw')).toBe(false);
+    expect(isWellFormedToken('', 'kw')).toBe(false);
+  });
+
+  it('hashes with SHA-256 and masks as prefix, eight bullets and the last four characters', () => {
+    const token = generateToken('kw');
+    expect(hashToken(token)).toBe(createHash('sha256').update(token).digest('hex'));
+    expect(maskToken(token)).toBe(`kw_••••••••${token.slice(-4)}`);
+    expect(maskToken(token)).not.toContain(token.slice(3, -4));
   });
 });

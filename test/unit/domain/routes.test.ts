@@ -1,0 +1,40 @@
+import { EXAMPLE_ROUTES, buildRouteTable, findRoute, matchPath } from '../../../lambdas/domain/routes';
+
+describe('route table (API.md §1)', () => {
+  const table = buildRouteTable(EXAMPLE_ROUTES);
+
+  it.each([
+    ['GET', '/v1/customers', 'customer', 'read', true],
+    ['GET', '/v1/customers/{id}', 'customer', 'read', true],
+    ['POST', '/v1/customers', 'customer', 'write', true],
+    ['DELETE', '/v1/customers/{id}', 'customer', 'write', true],
+    ['GET', '/v1/invoices', 'invoice', 'read', true],
+    ['GET', '/v1/invoices/{id}', 'invoice', 'read', true],
+    ['GET', '/v1/plans', 'plan', 'read', true],
+    ['POST', '/v1/plans', 'plan', 'write', true],
+    ['GET', '/v1/wallets', 'wallet', 'read', true],
+    ['POST', '/v1/events', 'event', 'write', false],
+    ['POST', '/v1/events/batch', 'event', 'write', false],
+    ['GET', '/v1/events/{id}', 'event', 'read', true],
+  ])('%s %s → %s %s, tracks usage: %s', (method, path, resource, mode, tracksUsage) => {
+    expect(findRoute(table, method, path)).toEqual({ method, path, resource, mode, tracksUsage });
+  });
+
+  it('has exactly the routes of the contract, and none other', () => {
+    expect(EXAMPLE_ROUTES).toHaveLength(12);
+    expect(findRoute(table, 'PUT', '/v1/customers/{id}')).toBeUndefined();
+    expect(findRoute(table, 'GET', '/v1/customers/42')).toBeUndefined();
+  });
+
+  it('refuses duplicate routes', () => {
+    expect(() => buildRouteTable([...EXAMPLE_ROUTES, EXAMPLE_ROUTES[0]!])).toThrow(/duplicate/);
+  });
+
+  it('matches concrete paths to templates', () => {
+    expect(matchPath('/v1/customers/{id}', '/v1/customers/c%2042')).toEqual({ id: 'c 42' });
+    expect(matchPath('/v1/customers', '/v1/customers')).toEqual({});
+    expect(matchPath('/v1/customers/{id}', '/v1/customers/')).toBeUndefined();
+    expect(matchPath('/v1/customers/{id}', '/v1/customers/1/2')).toBeUndefined();
+    expect(matchPath('/v1/events/{id}', '/v1/events/batch')).toEqual({ id: 'batch' });
+  });
+});

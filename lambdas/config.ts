@@ -16,27 +16,28 @@ function read<T extends z.ZodType>(section: string, schema: T, env: NodeJS.Proce
   return result.data;
 }
 
-const optional = z.string().trim().min(1).optional();
+/** A function, not a constant, so that no zod call runs at module load of a zod-free entry. */
+const optional = () => z.string().trim().min(1).optional();
 
-/** Table access; `DYNAMODB_ENDPOINT` is set only by the local runtime (DynamoDB Local). */
-export const tableConfig = (env = process.env) =>
-  read(
-    'table',
-    z.object({ TABLE_NAME: z.string().min(1), DYNAMODB_ENDPOINT: optional }),
-    env,
-  );
+/**
+ * Table access; `DYNAMODB_ENDPOINT` is set only by the local runtime (DynamoDB Local).
+ * This section and `keyConfig` are checked by hand rather than with zod because the api-key
+ * authorizer reads only these two, and keeping zod out of its bundle halves its size (bench/).
+ */
+export const tableConfig = (env = process.env) => {
+  const tableName = env.TABLE_NAME?.trim();
+  if (!tableName) throw new Error('invalid table configuration: TABLE_NAME is required');
+  const endpoint = env.DYNAMODB_ENDPOINT?.trim() || undefined;
+  return { TABLE_NAME: tableName, DYNAMODB_ENDPOINT: endpoint };
+};
 
 /** Token format and permission catalog (deployment configuration, API.md §2). */
 export const keyConfig = (env = process.env) => {
-  const parsed = read(
-    'key',
-    z.object({
-      KEY_PREFIX: z.string().regex(KEY_PREFIX_PATTERN, 'must be 1-16 of a-z0-9 starting with a letter').default(DEFAULT_KEY_PREFIX),
-      RESOURCE_CATALOG: z.string().optional(),
-    }),
-    env,
-  );
-  return { keyPrefix: parsed.KEY_PREFIX, catalog: parseResourceCatalog(parsed.RESOURCE_CATALOG) };
+  const keyPrefix = env.KEY_PREFIX?.trim() || DEFAULT_KEY_PREFIX;
+  if (!KEY_PREFIX_PATTERN.test(keyPrefix)) {
+    throw new Error(`invalid key configuration: KEY_PREFIX must be 1-16 of a-z0-9 starting with a letter, got "${keyPrefix}"`);
+  }
+  return { keyPrefix, catalog: parseResourceCatalog(env.RESOURCE_CATALOG) };
 };
 
 /** Token encryption: KMS in AWS (`KMS_KEY_ID`), a local AES-256-GCM master key otherwise. */
@@ -44,7 +45,7 @@ export const secretsConfig = (env = process.env) =>
   read(
     'secrets',
     z
-      .object({ KMS_KEY_ID: optional, LOCAL_MASTER_KEY: optional })
+      .object({ KMS_KEY_ID: optional(), LOCAL_MASTER_KEY: optional() })
       .refine((value) => value.KMS_KEY_ID || value.LOCAL_MASTER_KEY, 'set KMS_KEY_ID (AWS) or LOCAL_MASTER_KEY (local)'),
     env,
   );
@@ -59,5 +60,51 @@ export const adminAuthConfig = (env = process.env) =>
       /** Defaults to `<issuer>/.well-known/jwks.json` (Cognito's layout). */
       ADMIN_JWKS_URL: z.string().url().optional(),
     }),
+    env,
+  );
+
+/**
+ * Where retirement jobs go: EventBridge Scheduler in AWS (the four variables come together, from
+ * the stack), a directory of durable job files in the local runtime, or nowhere (instant rotation
+ * only, e.g. a function that never rotates).
+ */
+export const schedulerConfig = (env = process.env) => {
+  const parsed = read(
+    'scheduler',
+    z
+      .object({
+        SCHEDULE_GROUP_NAME: optional(),
+        RETIRE_FUNCTION_ARN: optional(),
+        SCHEDULER_ROLE_ARN: optional(),
+        SCHEDULER_DLQ_ARN: optional(),
+        LOCAL_SCHEDULE_DIR: optional(),
+      })
+      .refine(
+        (value) =>
+          [value.RETIRE_FUNCTION_ARN, value.SCHEDULER_ROLE_ARN, value.SCHEDULER_DLQ_ARN].every(
+            (arn) => (arn !== undefined) === (value.SCHEDULE_GROUP_NAME !== undefined),
+          ),
+        'SCHEDULE_GROUP_NAME, RETIRE_FUNCTION_ARN, SCHEDULER_ROLE_ARN and SCHEDULER_DLQ_ARN must be set together',
+      ),
+    env,
+  );
+  if (parsed.SCHEDULE_GROUP_NAME) {
+    return {
+      kind: 'eventbridge',
+      groupName: parsed.SCHEDULE_GROUP_NAME,
+      retireFunctionArn: parsed.RETIRE_FUNCTION_ARN!,
+      roleArn: parsed.SCHEDULER_ROLE_ARN!,
+      deadLetterArn: parsed.SCHEDULER_DLQ_ARN!,
+    } as const;
+  }
+  if (parsed.LOCAL_SCHEDULE_DIR) return { kind: 'local', dir: parsed.LOCAL_SCHEDULE_DIR } as const;
+  return { kind: 'none' } as const;
+};
+
+/** Admin emails: SES in AWS; `SES_ENDPOINT` is set only by the local runtime (the SES emulator). */
+export const mailConfig = (env = process.env) =>
+  read(
+    'mail',
+    z.object({ SES_FROM_ADDRESS: z.string().email(), SES_ENDPOINT: z.string().url().optional() }),
     env,
   );

@@ -1,0 +1,114 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayRequestAuthorizerEvent,
+  APIGatewayRequestAuthorizerEventHeaders,
+} from 'aws-lambda';
+import { type JWTVerifyGetKey, createRemoteJWKSet, jwtVerify } from 'jose';
+import { DynamoDbKeyStore } from './adapters/dynamodb-key-store';
+import { adminAuthConfig, tableConfig } from './config';
+import type { KeyStore, Role } from './domain/ports';
+import { logger } from './logger';
+
+/**
+ * The management API's authorizer (API.md §3): verifies the admin's OIDC ID token (Cognito in
+ * AWS, the dev issuer locally) and resolves the caller's role in the organization of the path.
+ */
+
+/** The caller's role in the path's organization; `none` when the organization is unknown or the caller is not a member. */
+export type CallerRole = Role | 'none';
+
+export interface AdminIdentity {
+  /** As the token carries it; the membership lookup lower-cases it. */
+  email: string;
+}
+
+/** Resolves a verified identity from a JWT, or throws when the token is not acceptable. */
+export type VerifyAdminToken = (jwt: string) => Promise<AdminIdentity>;
+
+export interface JwtVerifierOptions {
+  /** The issuer's public keys: `createRemoteJWKSet` in the handler, any JWKS in tests. */
+  keys: JWTVerifyGetKey;
+  issuer: string;
+  audience: string;
+}
+
+/** Cognito signs with RS256; the local dev issuer with ES256. Nothing else (and never `none`) is accepted. */
+const ALGORITHMS = ['RS256', 'ES256'];
+
+/** Signature, `iss`, `aud` and `exp` via jose; then a verified `email`, which Cognito puts in the ID token. */
+export function createJwtVerifier(options: JwtVerifierOptions): VerifyAdminToken {
+  return async (jwt) => {
+    const { payload } = await jwtVerify(jwt, options.keys, {
+      issuer: options.issuer,
+      audience: options.audience,
+      algorithms: ALGORITHMS,
+      requiredClaims: ['exp'],
+    });
+    if (typeof payload.email !== 'string' || payload.email === '') throw new Error('token carries no email');
+    if (payload.email_verified !== true) throw new Error('token email is not verified');
+    return { email: payload.email };
+  };
+}
+
+export interface AdminAuthorizerDeps {
+  store: Pick<KeyStore, 'getMember'>;
+  verify: VerifyAdminToken;
+}
+
+export type AdminAuthorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+
+const BEARER = /^Bearer\s+(\S+)$/i;
+
+function bearerToken(headers: APIGatewayRequestAuthorizerEventHeaders | null): string | undefined {
+  if (!headers) return undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() === 'authorization' && value !== undefined) return BEARER.exec(value.trim())?.[1];
+  }
+  return undefined;
+}
+
+export function createAdminAuthorizer(deps: AdminAuthorizerDeps): AdminAuthorizer {
+  return async (event) => {
+    const jwt = bearerToken(event.headers);
+    if (jwt === undefined) throw new Error('Unauthorized');
+    let identity: AdminIdentity;
+    try {
+      identity = await deps.verify(jwt);
+    } catch (error) {
+      logger.info('admin token rejected', { reason: error instanceof Error ? error.message : String(error) });
+      // API Gateway answers 401 when a REQUEST authorizer throws exactly this.
+      throw new Error('Unauthorized');
+    }
+
+    const email = identity.email.toLowerCase();
+    const organizationId = event.pathParameters?.organization_id;
+    const member = organizationId ? await deps.store.getMember(organizationId, email) : undefined;
+    const role: CallerRole = member?.role ?? 'none';
+    // Allowed even for `none` and `member`: an authorizer can only answer 401 or 403, yet the
+    // contract wants 404 organization_not_found for a non-member (so that organizations cannot be
+    // probed), so the management handlers turn `none` into 404 and `member` into 403.
+    return {
+      principalId: email,
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }],
+      },
+      context: { email, role },
+    };
+  };
+}
+
+const auth = adminAuthConfig();
+const table = tableConfig();
+const documentClient = DynamoDBDocumentClient.from(
+  new DynamoDBClient(table.DYNAMODB_ENDPOINT ? { endpoint: table.DYNAMODB_ENDPOINT } : {}),
+);
+// Module level, so the JWKS is fetched once per container and cached across invocations.
+const jwks = createRemoteJWKSet(new URL(auth.ADMIN_JWKS_URL ?? `${auth.ADMIN_JWT_ISSUER.replace(/\/$/, '')}/.well-known/jwks.json`));
+
+export const handler: AdminAuthorizer = createAdminAuthorizer({
+  store: new DynamoDbKeyStore(documentClient, table.TABLE_NAME),
+  verify: createJwtVerifier({ keys: jwks, issuer: auth.ADMIN_JWT_ISSUER, audience: auth.ADMIN_JWT_AUDIENCE }),
+});

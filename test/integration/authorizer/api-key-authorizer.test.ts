@@ -1,0 +1,236 @@
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayAuthorizerResult } from 'aws-lambda';
+import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb-key-store';
+import type * as AuthorizerModule from '../../../lambdas/api-key-authorizer';
+import { ManualClock } from '../../../lambdas/domain/clock';
+import { DEFAULT_RESOURCE_CATALOG, type Permissions } from '../../../lambdas/domain/permissions';
+import type { KeyStore } from '../../../lambdas/domain/ports';
+import { EXAMPLE_ROUTES } from '../../../lambdas/domain/routes';
+import { checksumOf, generateToken } from '../../../lambdas/domain/token';
+import { ApiKeyService } from '../../../lambdas/service/api-key-service';
+import { OrganizationService } from '../../../lambdas/service/organization-service';
+import { PlainTestSecretBox, authorizerEvent, importWithEnv, methodArn } from '../../support/authorizer-events';
+import { createTestTable } from '../../support/dynamodb';
+
+const ORG = 'acme';
+const ADMIN = { type: 'user', email: 'admin@acme.test' } as const;
+
+/** Wraps a store and counts calls per method, to prove what the authorizer did (or did not) read and write. */
+function counting(inner: KeyStore): { store: KeyStore; calls: Record<string, number> } {
+  const calls: Record<string, number> = {};
+  const store = new Proxy(inner, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls[String(property)] = (calls[String(property)] ?? 0) + 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store, calls };
+}
+
+describe('api-key authorizer (DynamoDB Local)', () => {
+  let table: Awaited<ReturnType<typeof createTestTable>>;
+  let store: DynamoDbKeyStore;
+  let counted: ReturnType<typeof counting>;
+  let keys: ApiKeyService;
+  let authorize: AuthorizerModule.ApiKeyAuthorizer;
+  const clock = new ManualClock('2026-11-26T04:00:00.000Z');
+
+  beforeAll(async () => {
+    table = await createTestTable();
+    const { createApiKeyAuthorizer } = await importWithEnv({ TABLE_NAME: table.tableName }, () => import('../../../lambdas/api-key-authorizer'));
+    store = new DynamoDbKeyStore(DynamoDBDocumentClient.from(table.client), table.tableName);
+    keys = new ApiKeyService({
+      store,
+      secrets: new PlainTestSecretBox(),
+      clock,
+      scheduler: { scheduleRetirement: async () => undefined },
+      keyPrefix: 'kw',
+      catalog: DEFAULT_RESOURCE_CATALOG,
+    });
+    await new OrganizationService(store, keys, clock, DEFAULT_RESOURCE_CATALOG).create({ name: 'Acme', id: ORG, admins: [ADMIN.email] });
+    counted = counting(store);
+    authorize = createApiKeyAuthorizer({ store: counted.store, clock, keyPrefix: 'kw', routes: EXAMPLE_ROUTES });
+  });
+
+  afterAll(async () => {
+    await table.drop();
+  });
+
+  beforeEach(() => {
+    clock.set('2026-11-26T04:00:00.000Z');
+    for (const name of Object.keys(counted.calls)) delete counted.calls[name];
+  });
+
+  async function newKey(permissions?: Permissions): Promise<{ id: string; value: string }> {
+    return keys.create(ORG, ADMIN, permissions ? { permissions } : {});
+  }
+
+  const customers = (headers: Record<string, string>) => authorizerEvent({ method: 'GET', resource: '/v1/customers', headers });
+  const lastUsedAt = async (id: string) => (await store.getKey(ORG, id))?.lastUsedAt;
+
+  function expectPolicy(result: APIGatewayAuthorizerResult, effect: 'Allow' | 'Deny', arn: string): void {
+    expect(result.policyDocument.Statement).toEqual([{ Action: 'execute-api:Invoke', Effect: effect, Resource: arn }]);
+  }
+
+  describe('401 (throws Unauthorized)', () => {
+    it('rejects a request without a key, without reading the store', async () => {
+      await expect(authorize(customers({}))).rejects.toThrow(/^Unauthorized$/);
+      expect(counted.calls.findByHash).toBeUndefined();
+    });
+
+    it('rejects a malformed key without reading the store', async () => {
+      await expect(authorize(customers({ 'x-api-key': 'not-a-key' }))).rejects.toThrow(/^Unauthorized$/);
+      await expect(authorize(customers({ 'x-api-key': generateToken('other') }))).rejects.toThrow(/^Unauthorized$/);
+      expect(counted.calls.findByHash).toBeUndefined();
+    });
+
+    it('rejects a key with a bad checksum without reading the store', async () => {
+      const { value } = await newKey();
+      const body = value.slice(0, -6);
+      const wrong = checksumOf(body) === '000000' ? '000001' : '000000';
+      await expect(authorize(customers({ 'x-api-key': body + wrong }))).rejects.toThrow(/^Unauthorized$/);
+      expect(counted.calls.findByHash).toBeUndefined();
+    });
+
+    it('rejects a well-formed key that was never issued, after one read', async () => {
+      await expect(authorize(customers({ 'x-api-key': generateToken('kw') }))).rejects.toThrow(/^Unauthorized$/);
+      expect(counted.calls.findByHash).toBe(1);
+    });
+
+    it('rejects a deleted key on the very next request', async () => {
+      const { id, value } = await newKey();
+      await expect(authorize(customers({ 'x-api-key': value }))).resolves.toMatchObject({ principalId: id });
+      await keys.delete(ORG, ADMIN, id);
+      await expect(authorize(customers({ 'x-api-key': value }))).rejects.toThrow(/^Unauthorized$/);
+    });
+
+    it('rejects a key from its expires_at on, even before it is retired', async () => {
+      const { id, value } = await newKey();
+      await keys.rotate(ORG, ADMIN, id, { expires_in: '1h' });
+      clock.advance(60 * 60 * 1000 - 1);
+      await expect(authorize(customers({ 'x-api-key': value }))).resolves.toMatchObject({ principalId: id });
+      clock.advance(1);
+      await expect(authorize(customers({ 'x-api-key': value }))).rejects.toThrow(/^Unauthorized$/);
+    });
+
+    it('rejects a key instantly rotated away', async () => {
+      const { id, value } = await newKey();
+      await keys.rotate(ORG, ADMIN, id, { expires_in: 'now' });
+      await expect(authorize(customers({ 'x-api-key': value }))).rejects.toThrow(/^Unauthorized$/);
+    });
+  });
+
+  describe('allow', () => {
+    it('allows a permitted request with the organization and key in the context', async () => {
+      const { id, value } = await newKey({ customer: ['read'] });
+      const event = customers({ 'x-api-key': value });
+      const result = await authorize(event);
+      expect(result.principalId).toBe(id);
+      expectPolicy(result, 'Allow', event.methodArn);
+      expect(result.context).toEqual({ organization_id: ORG, api_key_id: id });
+      expect(event.methodArn).toBe(methodArn('GET', '/v1/customers'));
+    });
+
+    it('reads the key from x-api-key whatever its case', async () => {
+      const { id, value } = await newKey();
+      await expect(authorize(customers({ 'X-Api-Key': value }))).resolves.toMatchObject({ principalId: id });
+    });
+
+    it('accepts Authorization: Bearer <key> as a fallback', async () => {
+      const { id, value } = await newKey();
+      const result = await authorize(customers({ Authorization: `Bearer ${value}` }));
+      expect(result.principalId).toBe(id);
+      expectPolicy(result, 'Allow', methodArn('GET', '/v1/customers'));
+    });
+
+    it('takes a new permission into account on the next request', async () => {
+      const { id, value } = await newKey({ customer: ['read'] });
+      const write = authorizerEvent({ method: 'POST', resource: '/v1/customers', headers: { 'x-api-key': value } });
+      expectPolicy(await authorize(write), 'Deny', write.methodArn);
+      await keys.update(ORG, ADMIN, id, { permissions: { customer: ['read', 'write'] } });
+      expectPolicy(await authorize(write), 'Allow', write.methodArn);
+    });
+  });
+
+  describe('deny', () => {
+    it('denies with write_action_not_allowed_for_customer when the key lacks write on customer', async () => {
+      const { id, value } = await newKey({ customer: ['read'], invoice: ['read', 'write'] });
+      const event = authorizerEvent({ method: 'DELETE', resource: '/v1/customers/{id}', pathParameters: { id: '42' }, headers: { 'x-api-key': value } });
+      const result = await authorize(event);
+      expect(result.principalId).toBe(id);
+      expectPolicy(result, 'Deny', event.methodArn);
+      expect(result.context).toEqual({ code: 'write_action_not_allowed_for_customer' });
+    });
+
+    it('denies a resource granted with no modes', async () => {
+      const { value } = await newKey({ customer: ['read'], wallet: [] });
+      const result = await authorize(authorizerEvent({ method: 'GET', resource: '/v1/wallets', headers: { 'x-api-key': value } }));
+      expect(result.context).toEqual({ code: 'read_action_not_allowed_for_wallet' });
+    });
+
+    it('denies a route that is not in the route table (fail closed)', async () => {
+      const { value } = await newKey();
+      const event = authorizerEvent({ method: 'PUT', resource: '/v1/customers/{id}', pathParameters: { id: '42' }, headers: { 'x-api-key': value } });
+      const result = await authorize(event);
+      expectPolicy(result, 'Deny', event.methodArn);
+      expect(result.context).toEqual({ code: 'route_not_allowed' });
+    });
+  });
+
+  describe('last_used_at', () => {
+    it('writes the first use at once, then at most once per 60 s', async () => {
+      const { id, value } = await newKey();
+      const t0 = clock.now().toISOString();
+      expect(await lastUsedAt(id)).toBeNull();
+
+      await authorize(customers({ 'x-api-key': value }));
+      expect(await lastUsedAt(id)).toBe(t0);
+      expect(counted.calls.recordUsage).toBe(1);
+
+      clock.advance(30_000);
+      await authorize(customers({ 'x-api-key': value }));
+      expect(await lastUsedAt(id)).toBe(t0);
+      expect(counted.calls.recordUsage).toBe(1);
+
+      clock.advance(31_000);
+      await authorize(customers({ 'x-api-key': value }));
+      expect(await lastUsedAt(id)).toBe(clock.now().toISOString());
+      expect(counted.calls.recordUsage).toBe(2);
+    });
+
+    it('shows the use in the admin view of the key', async () => {
+      const { id, value } = await newKey();
+      await authorize(customers({ 'x-api-key': value }));
+      expect((await keys.get(ORG, id)).last_used_at).toBe(clock.now().toISOString());
+    });
+
+    it.each([
+      ['POST', '/v1/events'],
+      ['POST', '/v1/events/batch'],
+    ])('never touches it on the ingestion route %s %s', async (method, resource) => {
+      const { id, value } = await newKey();
+      const event = authorizerEvent({ method, resource, headers: { 'x-api-key': value } });
+      expectPolicy(await authorize(event), 'Allow', event.methodArn);
+      expect(await lastUsedAt(id)).toBeNull();
+      expect(counted.calls.recordUsage).toBeUndefined();
+    });
+
+    it('records the use of an authenticated request denied for permission on a tracked route', async () => {
+      const { id, value } = await newKey({ invoice: ['read'] });
+      const result = await authorize(customers({ 'x-api-key': value }));
+      expect(result.context).toEqual({ code: 'read_action_not_allowed_for_customer' });
+      expect(await lastUsedAt(id)).toBe(clock.now().toISOString());
+    });
+
+    it('records nothing on a route outside the route table', async () => {
+      const { id, value } = await newKey();
+      await authorize(authorizerEvent({ method: 'GET', resource: '/v1/unknown', headers: { 'x-api-key': value } }));
+      expect(await lastUsedAt(id)).toBeNull();
+      expect(counted.calls.recordUsage).toBeUndefined();
+    });
+  });
+});

@@ -1,0 +1,55 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { InvalidJson, PayloadTooLarge } from '../domain/errors';
+import type { ManagementContext } from './context';
+
+/** Request bodies over 16 KiB are refused (API.md §3 Limits). */
+export const MAX_BODY_BYTES = 16 * 1024;
+/** Base64 carries 3 bytes per 4 characters; anything longer cannot decode to an allowed body. */
+const MAX_BASE64_CHARS = Math.ceil(MAX_BODY_BYTES / 3) * 4;
+
+/**
+ * Refuses oversized bodies with 413 and leaves `event.body` as decoded UTF-8 text, so nothing
+ * after it has to care whether API Gateway base64-encoded the body. An oversized base64 body is
+ * refused before it is decoded.
+ */
+export function bodyGuard(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    name: 'bodyGuard',
+    before: ({ event }) => {
+      if (event.body === null || event.body === undefined) return;
+      if (event.isBase64Encoded) {
+        if (event.body.length > MAX_BASE64_CHARS) throw new PayloadTooLarge();
+        const bytes = Buffer.from(event.body, 'base64');
+        if (bytes.length > MAX_BODY_BYTES) throw new PayloadTooLarge();
+        event.body = bytes.toString('utf8');
+        event.isBase64Encoded = false;
+      } else if (Buffer.byteLength(event.body, 'utf8') > MAX_BODY_BYTES) {
+        throw new PayloadTooLarge();
+      }
+    },
+  };
+}
+
+/**
+ * Parses the (guarded) body as JSON into `context.keyward.body`. An absent or blank body is `{}`,
+ * so "no body" and "empty object" mean the same thing to the schemas; anything else that is not
+ * JSON is 400 `invalid_json`.
+ */
+export function jsonBody(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ManagementContext> {
+  return {
+    name: 'jsonBody',
+    before: ({ event, context }) => {
+      const text = event.body ?? '';
+      let body: unknown = {};
+      if (text.trim() !== '') {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          throw new InvalidJson();
+        }
+      }
+      context.keyward = { ...context.keyward, body };
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
+import { ValidationFailed } from '../../../lambdas/domain/errors';
+import { createApiKeySchema, pageQuerySchema, rotateApiKeySchema, updateApiKeySchema } from '../../../lambdas/http/schemas';
+import { parseWith } from '../../../lambdas/http/validation';
+
+const createSchema = createApiKeySchema(DEFAULT_RESOURCE_CATALOG);
+const updateSchema = updateApiKeySchema(DEFAULT_RESOURCE_CATALOG);
+
+/** The `error_details` a parse produces, or a failure when it parses. */
+function detailsOf(run: () => unknown): Record<string, string[]> {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ValidationFailed) return error.details;
+    throw error;
+  }
+  throw new Error('expected a validation failure');
+}
+
+describe('create and update bodies', () => {
+  it('accepts an empty body: every field is optional', () => {
+    expect(parseWith(createSchema, {})).toEqual({});
+    expect(parseWith(updateSchema, {})).toEqual({});
+  });
+
+  it('trims the name and turns an empty name into null', () => {
+    expect(parseWith(createSchema, { name: '  ci  ' })).toEqual({ name: 'ci' });
+    expect(parseWith(createSchema, { name: '   ' })).toEqual({ name: null });
+    expect(parseWith(createSchema, { name: null })).toEqual({ name: null });
+  });
+
+  it('accepts a name of 100 characters, counting code points', () => {
+    expect(parseWith(createSchema, { name: '🔑'.repeat(100) })).toEqual({ name: '🔑'.repeat(100) });
+  });
+
+  it('refuses a name over 100 characters', () => {
+    expect(detailsOf(() => parseWith(createSchema, { name: 'x'.repeat(101) }))).toEqual({ name: ['must be at most 100 characters'] });
+  });
+
+  it('refuses a name that is not a string', () => {
+    expect(detailsOf(() => parseWith(createSchema, { name: 42 }))).toEqual({ name: ['must be a string or null'] });
+  });
+
+  it('normalizes permissions', () => {
+    expect(parseWith(createSchema, { permissions: { invoice: ['write', 'read'], customer: [] } })).toEqual({
+      permissions: { customer: [], invoice: ['read', 'write'] },
+    });
+  });
+
+  it.each([
+    ['an unknown resource', { spaceship: ['read'] }],
+    ['a mode other than read/write', { customer: ['delete'] }],
+    ['an empty object', {}],
+    ['a list instead of an object', ['customer']],
+    ['modes that are not a list', { customer: 'read' }],
+  ])('refuses permissions with %s, keyed by "permissions"', (_, permissions) => {
+    const details = detailsOf(() => parseWith(createSchema, { permissions }));
+    expect(Object.keys(details)).toEqual(['permissions']);
+    expect(details.permissions!.length).toBeGreaterThan(0);
+  });
+
+  it('names the nested place of a permissions problem in the reason', () => {
+    expect(detailsOf(() => parseWith(createSchema, { permissions: { customer: ['delete'] } }))).toEqual({
+      permissions: ['customer[0]: must be one of read, write'],
+    });
+  });
+
+  it('refuses unknown fields by name', () => {
+    expect(detailsOf(() => parseWith(updateSchema, { name: 'ci', value: 'kw_x', owner: 'me' }))).toEqual({
+      value: ['is not a known field'],
+      owner: ['is not a known field'],
+    });
+  });
+
+  it('reports every bad field at once', () => {
+    const details = detailsOf(() => parseWith(createSchema, { name: 7, permissions: {} }));
+    expect(Object.keys(details).sort()).toEqual(['name', 'permissions']);
+  });
+
+  it.each([[[]], ['text'], [null], [3]])('refuses a body that is not an object (%p)', (body) => {
+    expect(detailsOf(() => parseWith(createSchema, body))).toEqual({ body: ['must be a JSON object'] });
+  });
+});
+
+describe('rotate body', () => {
+  it('treats an empty body as an instant rotation (Lago default)', () => {
+    expect(parseWith(rotateApiKeySchema, {})).toEqual({ expires_in: 'now' });
+  });
+
+  it.each(['now', '1h', '24h', '48h', '7d'])('accepts expires_in %s', (expiresIn) => {
+    expect(parseWith(rotateApiKeySchema, { expires_in: expiresIn })).toEqual({ expires_in: expiresIn });
+  });
+
+  it.each(['2026-11-27T04:00:00Z', '2026-11-27T04:00:00.000Z', '2026-11-27T06:00:00+02:00'])('accepts expires_at %s', (at) => {
+    expect(parseWith(rotateApiKeySchema, { expires_at: at })).toEqual({ expires_at: at });
+  });
+
+  it('refuses an unknown expires_in', () => {
+    expect(detailsOf(() => parseWith(rotateApiKeySchema, { expires_in: '2d' }))).toEqual({
+      expires_in: ['must be one of now, 1h, 24h, 48h, 7d'],
+    });
+  });
+
+  it.each(['2026-11-27T04:00:00', 'tomorrow', '2026-02-30T04:00:00Z', 1764129600000])('refuses expires_at %p', (at) => {
+    const details = detailsOf(() => parseWith(rotateApiKeySchema, { expires_at: at }));
+    expect(Object.keys(details)).toEqual(['expires_at']);
+  });
+
+  it('refuses both fields together', () => {
+    const details = detailsOf(() => parseWith(rotateApiKeySchema, { expires_in: '1h', expires_at: '2026-11-27T04:00:00Z' }));
+    expect(Object.keys(details).sort()).toEqual(['expires_at', 'expires_in']);
+  });
+
+  it('refuses a body with other fields only', () => {
+    expect(detailsOf(() => parseWith(rotateApiKeySchema, { when: 'now' }))).toEqual({ when: ['is not a known field'] });
+  });
+});
+
+describe('page query', () => {
+  it('defaults the limit to 100', () => {
+    expect(parseWith(pageQuerySchema, {}, 'query')).toEqual({ limit: 100 });
+  });
+
+  it('reads limit and cursor', () => {
+    expect(parseWith(pageQuerySchema, { limit: '5', cursor: 'abc' }, 'query')).toEqual({ limit: 5, cursor: 'abc' });
+  });
+
+  it.each(['0', '101', '-1', '2.5', 'ten', '', '0001'])('refuses limit %p', (limit) => {
+    expect(detailsOf(() => parseWith(pageQuerySchema, { limit }, 'query'))).toEqual({
+      limit: ['must be an integer from 1 to 100'],
+    });
+  });
+
+  it('refuses an empty cursor', () => {
+    expect(Object.keys(detailsOf(() => parseWith(pageQuerySchema, { cursor: '' }, 'query')))).toEqual(['cursor']);
+  });
+});

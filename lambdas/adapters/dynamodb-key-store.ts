@@ -311,6 +311,26 @@ export class DynamoDbKeyStore implements KeyStore {
   }
 
   async deleteKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
+    await this.removeKey(key, event);
+  }
+
+  async retireKey(key: StoredApiKey, event: AuditEvent): Promise<boolean> {
+    if (key.expiresAt === null) return false;
+    try {
+      await this.removeKey(key, event);
+      return true;
+    } catch (error) {
+      if (error instanceof StaleState) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Removes both items of a key that is exactly as it was read, with its event. Removing a
+   * non-expiring key is conditioned on another one remaining; an expiring key (pending rotation,
+   * or being retired) leaves the count of non-expiring keys unchanged.
+   */
+  private async removeKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
     const nonExpiring = key.expiresAt === null;
     await this.transact(
       [
@@ -345,40 +365,6 @@ export class DynamoDbKeyStore implements KeyStore {
         if (failedAt(reasons, 2)) throw new LastNonExpiringApiKey();
       },
     );
-  }
-
-  async retireKey(key: StoredApiKey, event: AuditEvent): Promise<boolean> {
-    if (key.expiresAt === null) return false;
-    try {
-      await this.transact(
-        [
-          {
-            Delete: {
-              TableName: this.tableName,
-              Key: { pk: orgPk(key.organizationId), sk: keySk(key.id) },
-              ...unchangedExpiry(key.expiresAt),
-            },
-          },
-          { Delete: { TableName: this.tableName, Key: { pk: hashPk(key.tokenHash), sk: HASH_SK } } },
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: { pk: orgPk(key.organizationId), sk: ORG_SK },
-              UpdateExpression: 'ADD key_count :minus',
-              ExpressionAttributeValues: { ':minus': -1 },
-            },
-          },
-          this.putEvent(event),
-        ],
-        (reasons) => {
-          if (failedAt(reasons, 0)) throw new StaleState();
-        },
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof StaleState) return false;
-      throw error;
-    }
   }
 
   async appendAuditEvent(event: AuditEvent): Promise<void> {

@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import {
+  ActionAfterCompletion,
+  ConflictException,
+  CreateScheduleCommand,
+  type CreateScheduleCommandInput,
+  FlexibleTimeWindowMode,
+  type SchedulerClient,
+} from '@aws-sdk/client-scheduler';
+import { z } from 'zod';
+import type { RetirementJob, RetirementScheduler } from '../domain/ports';
+
+/**
+ * What the retire function receives from a schedule (lambdas/retire-api-key.ts); the local
+ * scheduler writes the same payload, so both paths run one handler.
+ */
+export const retirementPayloadSchema = z.object({
+  organization_id: z.string().min(1),
+  api_key_id: z.string().min(1),
+  expires_at: z.iso.datetime(),
+});
+export type RetirementPayload = z.infer<typeof retirementPayloadSchema>;
+
+export function retirementPayload(job: RetirementJob): RetirementPayload {
+  return { organization_id: job.organizationId, api_key_id: job.apiKeyId, expires_at: job.expiresAt };
+}
+
+export interface EventBridgeRetirementSchedulerOptions {
+  client: SchedulerClient;
+  /** The stack's schedule group, so the schedules are scoped (and cleaned up) with the stack. */
+  groupName: string;
+  retireFunctionArn: string;
+  /** The role EventBridge Scheduler assumes to invoke the retire function. */
+  roleArn: string;
+  /** SQS queue that receives an invocation that exhausted its retries. */
+  deadLetterArn: string;
+  /** @default 10 */
+  maximumRetryAttempts?: number;
+  /** @default 86400 (a day: the authorizer already refuses the key, the job only tidies up) */
+  maximumEventAgeInSeconds?: number;
+}
+
+/** Schedule names: 1-64 of `[0-9a-zA-Z-_.]`. */
+const NAME_UNSAFE = /[^0-9A-Za-z_.-]/g;
+
+/**
+ * The name is a function of the job alone, so a retried rotation (StaleState, a Lambda retry)
+ * creates the same schedule again and gets ConflictException instead of a second job. The key id
+ * is kept readable for operators; the hash covers organization, key and expiry.
+ */
+export function scheduleName(job: RetirementJob): string {
+  const digest = createHash('sha256').update(`${job.organizationId}\n${job.apiKeyId}\n${job.expiresAt}`).digest('hex');
+  return `retire-${job.apiKeyId.replace(NAME_UNSAFE, '').slice(0, 32)}-${digest.slice(0, 16)}`;
+}
+
+/**
+ * `at(yyyy-mm-ddThh:mm:ss)` in UTC, rounded up to the next whole second: rounding down would fire
+ * before `expires_at`, while the key is still in its grace period.
+ */
+export function atExpression(expiresAt: string): string {
+  const at = new Date(Math.ceil(Date.parse(expiresAt) / 1000) * 1000);
+  return `at(${at.toISOString().slice(0, 19)})`;
+}
+
+/** One-shot EventBridge Scheduler schedules that invoke the retire Lambda at the key's expiry. */
+export class EventBridgeRetirementScheduler implements RetirementScheduler {
+  constructor(private readonly options: EventBridgeRetirementSchedulerOptions) {}
+
+  createScheduleInput(job: RetirementJob): CreateScheduleCommandInput {
+    const { groupName, retireFunctionArn, roleArn, deadLetterArn } = this.options;
+    return {
+      Name: scheduleName(job),
+      GroupName: groupName,
+      ScheduleExpression: atExpression(job.expiresAt),
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: FlexibleTimeWindowMode.OFF },
+      ActionAfterCompletion: ActionAfterCompletion.DELETE,
+      Description: `Retire API key ${job.apiKeyId} of ${job.organizationId} at ${job.expiresAt}`.slice(0, 512),
+      Target: {
+        Arn: retireFunctionArn,
+        RoleArn: roleArn,
+        Input: JSON.stringify(retirementPayload(job)),
+        RetryPolicy: {
+          MaximumRetryAttempts: this.options.maximumRetryAttempts ?? 10,
+          MaximumEventAgeInSeconds: this.options.maximumEventAgeInSeconds ?? 86_400,
+        },
+        DeadLetterConfig: { Arn: deadLetterArn },
+      },
+    };
+  }
+
+  async scheduleRetirement(job: RetirementJob): Promise<void> {
+    try {
+      await this.options.client.send(new CreateScheduleCommand(this.createScheduleInput(job)));
+    } catch (error) {
+      // The same name means the same job: an earlier attempt already created it.
+      if (error instanceof ConflictException) return;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,122 @@
+import type { AuditEvent } from '../domain/audit-event';
+import type { Organization } from '../domain/ports';
+
+/** API.md §5, verbatim. */
+export const SUBJECTS = {
+  'api_key.created': 'A new API key has been created',
+  'api_key.rotated': 'Your API key has been rolled',
+  'api_key.retired': 'An API key has been retired',
+  'api_key.deleted': 'An API key has been deleted',
+} as const;
+
+export type MailedEventType = keyof typeof SUBJECTS;
+
+export function isMailedEventType(type: string): type is MailedEventType {
+  return Object.prototype.hasOwnProperty.call(SUBJECTS, type);
+}
+
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/**
+ * Anything shaped like a token (API.md §2). Events never carry one, but a key's name is free
+ * text an admin could paste a token into; an email must never repeat it.
+ */
+const TOKEN_LIKE = /[a-z][a-z0-9]{0,15}_[0-9A-Za-z]{36}/g;
+
+function redact(value: string): string {
+  return value.replace(TOKEN_LIKE, '[redacted]');
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function stringDetail(event: AuditEvent, name: string): string | null {
+  const value = event.details[name];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function actorLabel(event: AuditEvent): string {
+  if (event.actor.type === 'user') return event.actor.email;
+  return event.type === 'api_key.retired' ? 'keyward (scheduled)' : 'keyward (system)';
+}
+
+/** One fact per line: a label and its value, rendered the same way in text and HTML. */
+type Line = [label: string, value: string];
+
+function lines(event: AuditEvent & { type: MailedEventType }, organization: Pick<Organization, 'id' | 'name'>): {
+  intro: string;
+  facts: Line[];
+} {
+  const keyName = stringDetail(event, 'name') ?? 'Unnamed key';
+  const masked = stringDetail(event, 'masked_value') ?? 'unknown';
+  const facts: Line[] = [
+    ['Organization', `${organization.name} (${organization.id})`],
+    ['API key', `${keyName} (${masked})`],
+    ['By', actorLabel(event)],
+    ['At', `${event.occurredAt} (UTC)`],
+  ];
+  switch (event.type) {
+    case 'api_key.created':
+      return { intro: `A new API key was created in ${organization.name}.`, facts };
+    case 'api_key.deleted':
+      return { intro: `An API key of ${organization.name} was deleted. It no longer works.`, facts };
+    case 'api_key.retired': {
+      const lastUsed = stringDetail(event, 'last_used_at');
+      facts.push(['Last used', lastUsed ? `${lastUsed} (UTC)` : 'never']);
+      return {
+        intro: `An API key of ${organization.name} reached the end of its rotation grace period and was retired. It no longer works.`,
+        facts,
+      };
+    }
+    case 'api_key.rotated': {
+      const newMasked = stringDetail(event, 'new_masked_value');
+      if (newMasked) facts.push(['New key', `${keyName} (${newMasked})`]);
+      const expiresAt = stringDetail(event, 'expires_at');
+      const scheduled = expiresAt !== null && Date.parse(expiresAt) > Date.parse(event.occurredAt);
+      if (scheduled) {
+        facts.push(['Old key works until', `${expiresAt} (UTC)`]);
+        return {
+          intro: `An API key of ${organization.name} was rolled. The old key keeps working until ${expiresAt} (UTC); move your integrations to the new key before then.`,
+          facts,
+        };
+      }
+      return {
+        intro: `An API key of ${organization.name} was rolled. The old key stopped working immediately; use the new key.`,
+        facts,
+      };
+    }
+  }
+}
+
+/** The admin email for a mailed audit event (API.md §5): text and escaped HTML, never a token. */
+export function renderEmail(
+  event: AuditEvent & { type: MailedEventType },
+  organization: Pick<Organization, 'id' | 'name'>,
+): RenderedEmail {
+  const { intro, facts } = lines(event, organization);
+  const safeIntro = redact(intro);
+  const safeFacts = facts.map(([label, value]) => [label, redact(value)] as const);
+  const text = [
+    safeIntro,
+    '',
+    ...safeFacts.map(([label, value]) => `${label}: ${value}`),
+    '',
+    `Event: ${event.type} (${event.id})`,
+    '',
+  ].join('\n');
+  const html = [
+    '<!doctype html><html><body style="font-family:sans-serif">',
+    `<p>${escapeHtml(safeIntro)}</p>`,
+    '<table cellpadding="4">',
+    ...safeFacts.map(([label, value]) => `<tr><th align="left">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`),
+    '</table>',
+    `<p style="color:#666">Event: ${escapeHtml(event.type)} (${escapeHtml(event.id)})</p>`,
+    '</body></html>',
+  ].join('\n');
+  return { subject: SUBJECTS[event.type], text, html };
+}

@@ -1,0 +1,103 @@
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { retirementPayloadSchema } from '../lambdas/adapters/eventbridge-retirement-scheduler';
+import { JOB_FILE_SUFFIX } from '../lambdas/adapters/local-retirement-scheduler';
+import { type Clock, systemClock } from '../lambdas/domain/clock';
+
+export interface RetirementLoopOptions {
+  /** LOCAL_SCHEDULE_DIR: where LocalRetirementScheduler writes the jobs. */
+  dir: string;
+  /** The retire function's handler, called with exactly the payload EventBridge Scheduler sends. */
+  handler: (payload: unknown) => Promise<unknown>;
+  clock?: Clock;
+  /** One line per event, like the rest of the local runtime. */
+  log: (line: string) => void;
+  /** @default 500 */
+  intervalMs?: number;
+}
+
+/** Failed jobs are retried with exponential backoff, capped: the handler is idempotent. */
+const MAX_BACKOFF_MS = 60_000;
+const REJECTED_DIR = 'rejected';
+
+/**
+ * The local runtime's stand-in for EventBridge Scheduler firing: scans the job directory at start
+ * (so a job that fell due while the runtime was down fires at once) and then every `intervalMs`,
+ * runs each due job through the retire handler, and deletes the job file only after the handler
+ * succeeded. A job file that cannot be parsed is moved to `rejected/` (the local dead-letter queue).
+ */
+export function startRetirementLoop(options: RetirementLoopOptions): { stop(): Promise<void> } {
+  const clock = options.clock ?? systemClock;
+  const intervalMs = options.intervalMs ?? 500;
+  const failures = new Map<string, { attempts: number; retryAt: number }>();
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  async function runJob(file: string): Promise<void> {
+    const path = join(options.dir, file);
+    const now = clock.now().getTime();
+    const failure = failures.get(file);
+    // Backoff runs on wall time: the clock only decides when a job is due.
+    if (failure && failure.retryAt > Date.now()) return;
+
+    let payload: unknown;
+    try {
+      payload = JSON.parse(await readFile(path, 'utf8'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      payload = undefined;
+    }
+    const parsed = retirementPayloadSchema.safeParse(payload);
+    if (!parsed.success) {
+      await mkdir(join(options.dir, REJECTED_DIR), { recursive: true });
+      await rename(path, join(options.dir, REJECTED_DIR, file));
+      options.log(`retirement job ${file} rejected (unreadable payload), moved to ${REJECTED_DIR}/`);
+      return;
+    }
+    if (Date.parse(parsed.data.expires_at) > now) return;
+
+    try {
+      const outcome = await options.handler(parsed.data);
+      await rm(path, { force: true });
+      failures.delete(file);
+      options.log(`retirement job ${file}: ${String(outcome)}`);
+    } catch (error) {
+      const attempts = (failure?.attempts ?? 0) + 1;
+      const backoff = Math.min(intervalMs * 2 ** attempts, MAX_BACKOFF_MS);
+      failures.set(file, { attempts, retryAt: Date.now() + backoff });
+      options.log(`retirement job ${file} failed (attempt ${attempts}), retrying in ${backoff} ms: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  async function scan(): Promise<void> {
+    let files: string[];
+    try {
+      files = (await readdir(options.dir)).filter((file) => file.endsWith(JOB_FILE_SUFFIX) && !file.startsWith('.'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const file of files.sort()) {
+      if (stopped) return;
+      await runJob(file);
+    }
+  }
+
+  function tick(): void {
+    running = scan()
+      .catch((error: unknown) => options.log(`retirement loop scan failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, intervalMs);
+      });
+  }
+
+  tick();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,217 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb-key-store';
+import { LocalRetirementScheduler } from '../../../lambdas/adapters/local-retirement-scheduler';
+import { ManualClock } from '../../../lambdas/domain/clock';
+import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
+import type * as RetireModule from '../../../lambdas/retire-api-key';
+import { ApiKeyService } from '../../../lambdas/service/api-key-service';
+import { OrganizationService } from '../../../lambdas/service/organization-service';
+import { startRetirementLoop } from '../../../local/retirement-loop';
+import { PlainTestSecretBox, importWithEnv } from '../../support/authorizer-events';
+import { createTestTable } from '../../support/dynamodb';
+
+const ADMIN = { type: 'user', email: 'admin@acme.test' } as const;
+const HOUR = 60 * 60 * 1000;
+
+describe('retire-api-key handler (DynamoDB Local)', () => {
+  let table: Awaited<ReturnType<typeof createTestTable>>;
+  let store: DynamoDbKeyStore;
+  let keys: ApiKeyService;
+  let organizations: OrganizationService;
+  let scheduleDir: string;
+  let retire: RetireModule.RetireHandler;
+  let createRetireHandler: typeof RetireModule.createRetireHandler;
+  const clock = new ManualClock('2026-11-26T04:00:00.000Z');
+  let orgCounter = 0;
+
+  beforeAll(async () => {
+    table = await createTestTable();
+    store = new DynamoDbKeyStore(DynamoDBDocumentClient.from(table.client, { marshallOptions: { removeUndefinedValues: true } }), table.tableName);
+    scheduleDir = mkdtempSync(join(tmpdir(), 'keyward-schedules-'));
+    keys = new ApiKeyService({
+      store,
+      secrets: new PlainTestSecretBox(),
+      clock,
+      scheduler: new LocalRetirementScheduler(scheduleDir),
+      keyPrefix: 'kw',
+      catalog: DEFAULT_RESOURCE_CATALOG,
+    });
+    organizations = new OrganizationService(store, keys, clock, DEFAULT_RESOURCE_CATALOG);
+    // The entry module reads its configuration at load, as a cold start does; the factory is what is tested.
+    ({ createRetireHandler } = await importWithEnv({ TABLE_NAME: table.tableName }, () => import('../../../lambdas/retire-api-key')));
+    retire = createRetireHandler({ store, clock });
+  });
+
+  afterAll(async () => {
+    await table.drop();
+    rmSync(scheduleDir, { recursive: true, force: true });
+  });
+
+  beforeEach(() => clock.set('2026-11-26T04:00:00.000Z'));
+
+  /** An organization whose first key was rotated with a 1 h grace period. */
+  async function rotatedOrganization() {
+    const id = `org-${++orgCounter}`;
+    const created = await organizations.create({ name: id, id, admins: [ADMIN.email] });
+    const rotated = await keys.rotate(id, ADMIN, created.api_key.id, { expires_in: '1h' });
+    return { id, old: rotated.rotated_api_key, next: rotated.api_key };
+  }
+
+  const payload = (organizationId: string, apiKeyId: string, expiresAt: string) => ({
+    organization_id: organizationId,
+    api_key_id: apiKeyId,
+    expires_at: expiresAt,
+  });
+
+  it('removes the old key at its expiry and writes api_key.retired in the same change', async () => {
+    const { id, old } = await rotatedOrganization();
+    clock.advance(HOUR);
+
+    await expect(retire(payload(id, old.id, old.expires_at!))).resolves.toBe('retired');
+
+    expect(await store.getKey(id, old.id)).toBeUndefined();
+    const events = await store.listAuditEvents(id, { limit: 10 });
+    const retired = events.items.find((event) => event.type === 'api_key.retired');
+    expect(retired).toMatchObject({
+      apiKeyId: old.id,
+      actor: { type: 'system' },
+      occurredAt: '2026-11-26T05:00:00.000Z',
+      details: { name: null, masked_value: old.masked_value, expires_at: old.expires_at, last_used_at: null },
+    });
+  });
+
+  it('is a no-op the second time (a duplicate invocation)', async () => {
+    const { id, old } = await rotatedOrganization();
+    clock.advance(HOUR);
+
+    await retire(payload(id, old.id, old.expires_at!));
+    await expect(retire(payload(id, old.id, old.expires_at!))).resolves.toBe('key_gone');
+
+    const events = await store.listAuditEvents(id, { limit: 10 });
+    expect(events.items.filter((event) => event.type === 'api_key.retired')).toHaveLength(1);
+  });
+
+  it('is a no-op when it arrives late, after the key was deleted', async () => {
+    const { id, old } = await rotatedOrganization();
+    clock.advance(30 * 60 * 1000);
+    await keys.delete(id, ADMIN, old.id);
+    clock.advance(2 * HOUR);
+
+    await expect(retire(payload(id, old.id, old.expires_at!))).resolves.toBe('key_gone');
+
+    const events = await store.listAuditEvents(id, { limit: 10 });
+    expect(events.items.some((event) => event.type === 'api_key.retired')).toBe(false);
+  });
+
+  it('leaves alone a key whose pending expiry is not the job’s (its rotation changed)', async () => {
+    const { id, old } = await rotatedOrganization();
+    clock.advance(2 * HOUR);
+    const otherExpiry = new Date(Date.parse(old.expires_at!) - 1000).toISOString();
+
+    await expect(retire(payload(id, old.id, otherExpiry))).resolves.toBe('rotation_changed');
+
+    expect(await store.getKey(id, old.id)).toMatchObject({ expiresAt: old.expires_at });
+  });
+
+  it('leaves alone a key that has no pending expiry (a job whose rotation never committed)', async () => {
+    const id = `org-${++orgCounter}`;
+    const created = await organizations.create({ name: id, id, admins: [ADMIN.email] });
+    clock.advance(HOUR);
+
+    await expect(retire(payload(id, created.api_key.id, '2026-11-26T04:30:00.000Z'))).resolves.toBe('rotation_changed');
+
+    expect(await store.getKey(id, created.api_key.id)).toBeDefined();
+  });
+
+  it('refuses to run before the expiry, so the scheduler retries instead of cutting the grace period short', async () => {
+    const { id, old } = await rotatedOrganization();
+
+    await expect(retire(payload(id, old.id, old.expires_at!))).rejects.toThrow('before its expiry');
+    expect(await store.getKey(id, old.id)).toBeDefined();
+  });
+
+  it('throws on a malformed payload so it lands in the dead-letter queue', async () => {
+    await expect(retire({ organization_id: 'acme' })).rejects.toThrow('invalid retirement payload');
+  });
+
+  describe('with the local retirement loop', () => {
+    it('fires a job that fell due while the runtime was down as soon as it starts, then deletes the job', async () => {
+      const { id, old } = await rotatedOrganization();
+      expect(readdirSync(scheduleDir).filter((file) => file.endsWith('.json')).length).toBeGreaterThan(0);
+      clock.advance(HOUR);
+
+      const lines: string[] = [];
+      const loop = startRetirementLoop({ dir: scheduleDir, handler: retire, clock, log: (line) => lines.push(line), intervalMs: 20 });
+      try {
+        await waitFor(async () => (await store.getKey(id, old.id)) === undefined);
+        await waitFor(async () => readdirSync(scheduleDir).filter((file) => file.endsWith('.json')).length === 0);
+      } finally {
+        await loop.stop();
+      }
+    });
+
+    it('keeps a job that is not yet due, and fires it once its time comes', async () => {
+      const { id, old } = await rotatedOrganization();
+      const loop = startRetirementLoop({ dir: scheduleDir, handler: retire, clock, log: () => undefined, intervalMs: 20 });
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(await store.getKey(id, old.id)).toBeDefined();
+
+        clock.advance(HOUR);
+        await waitFor(async () => (await store.getKey(id, old.id)) === undefined);
+      } finally {
+        await loop.stop();
+      }
+    });
+
+    it('retries a job whose handler failed, and keeps its file until it succeeds', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'keyward-schedules-'));
+      const { id, old } = await rotatedOrganization();
+      await new LocalRetirementScheduler(dir).scheduleRetirement({ organizationId: id, apiKeyId: old.id, expiresAt: old.expires_at! });
+      clock.advance(HOUR);
+      let calls = 0;
+      const flaky = async (event: unknown) => {
+        calls += 1;
+        if (calls === 1) throw new Error('DynamoDB unavailable');
+        return retire(event);
+      };
+      const loop = startRetirementLoop({ dir, handler: flaky, clock, log: () => undefined, intervalMs: 10 });
+      try {
+        await waitFor(async () => (await store.getKey(id, old.id)) === undefined);
+        await waitFor(async () => readdirSync(dir).length === 0);
+        expect(calls).toBe(2);
+      } finally {
+        await loop.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('moves an unreadable job aside instead of retrying it forever', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'keyward-schedules-'));
+      writeFileSync(join(dir, 'broken.json'), '{"organization_id":');
+      const loop = startRetirementLoop({ dir, handler: retire, clock, log: () => undefined, intervalMs: 10 });
+      try {
+        await waitFor(async () => readdirSync(join(dir, 'rejected')).includes('broken.json'));
+      } finally {
+        await loop.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await condition()) return;
+    } catch {
+      // Not there yet (e.g. a directory the loop has not created).
+    }
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

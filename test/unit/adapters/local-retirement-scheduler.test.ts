@@ -1,0 +1,38 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalRetirementScheduler, jobFileName } from '../../../lambdas/adapters/local-retirement-scheduler';
+
+const JOB = { organizationId: 'acme', apiKeyId: '01KAXQ3N8Y4B5C6D7E8F9G0H1J', expiresAt: '2026-11-27T04:00:00.250Z' };
+
+describe('LocalRetirementScheduler', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = join(mkdtempSync(join(tmpdir(), 'keyward-jobs-')), 'schedules');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the job as the payload EventBridge Scheduler would send, creating the directory', async () => {
+    await new LocalRetirementScheduler(dir).scheduleRetirement(JOB);
+
+    expect(readdirSync(dir)).toEqual([jobFileName(JOB)]);
+    expect(JSON.parse(readFileSync(join(dir, jobFileName(JOB)), 'utf8'))).toEqual({
+      organization_id: 'acme',
+      api_key_id: JOB.apiKeyId,
+      expires_at: JOB.expiresAt,
+    });
+  });
+
+  it('keeps one file when the same job is scheduled twice, and leaves no temp file behind', async () => {
+    const scheduler = new LocalRetirementScheduler(dir);
+
+    await scheduler.scheduleRetirement(JOB);
+    await scheduler.scheduleRetirement({ ...JOB });
+    await scheduler.scheduleRetirement({ ...JOB, expiresAt: '2026-11-28T04:00:00.000Z' });
+
+    expect(readdirSync(dir).sort()).toEqual(
+      [jobFileName(JOB), jobFileName({ ...JOB, expiresAt: '2026-11-28T04:00:00.000Z' })].sort(),
+    );
+  });
+});

@@ -1,0 +1,150 @@
+import { AccountSendingPausedException, SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { SesMailer } from '../../../lambdas/adapters/ses-mailer';
+import type { AuditEventType } from '../../../lambdas/domain/audit-event';
+import { ManualClock } from '../../../lambdas/domain/clock';
+import type { Member, Organization } from '../../../lambdas/domain/ports';
+import type { ClaimResult, DeliveryLedger } from '../../../lambdas/notifications/delivery-ledger';
+import { createNotifier } from '../../../lambdas/notifications/notifier';
+
+const ses = mockClient(SESClient);
+
+/** The ledger's rules, in memory (the DynamoDB one is tested against DynamoDB Local). */
+class MemoryLedger implements DeliveryLedger {
+  readonly entries = new Map<string, { status: 'pending' | 'sent'; token?: string }>();
+
+  async claim(eventId: string): Promise<ClaimResult> {
+    const entry = this.entries.get(eventId);
+    if (entry?.status === 'sent') return { status: 'sent' };
+    if (entry) return { status: 'in_progress' };
+    const token = `t-${eventId}`;
+    this.entries.set(eventId, { status: 'pending', token });
+    return { status: 'claimed', token };
+  }
+
+  async markSent(eventId: string): Promise<void> {
+    this.entries.set(eventId, { status: 'sent' });
+  }
+
+  async release(eventId: string, token: string): Promise<void> {
+    if (this.entries.get(eventId)?.token === token) this.entries.delete(eventId);
+  }
+}
+
+const ORGANIZATION: Organization = { id: 'acme', name: 'Acme', createdAt: '2026-11-01T00:00:00.000Z' };
+const MEMBERS: Member[] = [
+  { organizationId: 'acme', email: 'a@acme.test', role: 'admin' },
+  { organizationId: 'acme', email: 'm@acme.test', role: 'member' },
+  { organizationId: 'acme', email: 'b@acme.test', role: 'admin' },
+];
+
+function record(id: string, type: AuditEventType, sequenceNumber: string): DynamoDBRecord {
+  const item = {
+    pk: 'ORG#acme',
+    sk: `EVENT#${id}`,
+    entity: 'audit_event',
+    id,
+    organization_id: 'acme',
+    type,
+    occurred_at: '2026-11-26T04:00:00.000Z',
+    actor: { type: 'user', email: 'a@acme.test' },
+    api_key_id: 'key-1',
+    details: { name: 'Billing', masked_value: 'kw_••••••••9fQz' },
+  };
+  return {
+    eventName: 'INSERT',
+    eventSource: 'aws:dynamodb',
+    dynamodb: { SequenceNumber: sequenceNumber, NewImage: marshall(item) as Record<string, AttributeValue> },
+  };
+}
+
+function setup(members: Member[] = MEMBERS) {
+  const ledger = new MemoryLedger();
+  const notify = createNotifier({
+    store: { getOrganization: async () => ORGANIZATION, listMembers: async () => members },
+    mailer: new SesMailer(new SESClient({ region: 'eu-west-1' }), 'keyward@acme.test'),
+    ledger,
+    clock: new ManualClock(),
+  });
+  return { ledger, notify };
+}
+
+describe('notifier', () => {
+  beforeEach(() => ses.reset());
+
+  it('mails every admin, and only admins, in BCC', async () => {
+    ses.on(SendEmailCommand).resolves({ MessageId: 'm' });
+    const { notify } = setup();
+
+    const result = await notify({ Records: [record('e1', 'api_key.created', '100')] });
+
+    expect(result.batchItemFailures).toEqual([]);
+    const input = ses.commandCalls(SendEmailCommand)[0]!.args[0].input;
+    expect(input.Destination).toEqual({ BccAddresses: ['a@acme.test', 'b@acme.test'] });
+    expect(input.Message?.Subject?.Data).toBe('A new API key has been created');
+  });
+
+  it('sends nothing twice when the same record is delivered again', async () => {
+    ses.on(SendEmailCommand).resolves({ MessageId: 'm' });
+    const { notify } = setup();
+    const records = [record('e1', 'api_key.deleted', '100')];
+
+    await notify({ Records: records });
+    await notify({ Records: records });
+
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
+  });
+
+  it('reports a failed send in batchItemFailures, leaves it unsent, and sends it on the retry', async () => {
+    ses
+      .on(SendEmailCommand)
+      .rejectsOnce(new AccountSendingPausedException({ message: 'Email sending is disabled', $metadata: {} }))
+      .resolves({ MessageId: 'm' });
+    const { notify, ledger } = setup();
+    const records = [record('e1', 'api_key.created', '100'), record('e2', 'api_key.deleted', '101')];
+
+    const first = await notify({ Records: records });
+
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: '100' }]);
+    expect(ledger.entries.get('e1')).toBeUndefined();
+    expect(ledger.entries.get('e2')).toBeUndefined();
+
+    const retry = await notify({ Records: records });
+
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(3);
+    expect(ledger.entries.get('e1')?.status).toBe('sent');
+    expect(ledger.entries.get('e2')?.status).toBe('sent');
+  });
+
+  it('mails nothing for event types that do not mail, even if the filter let them through', async () => {
+    const { notify } = setup();
+
+    const result = await notify({ Records: [record('e1', 'api_key.revealed', '100'), record('e2', 'api_key.updated', '101')] });
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+
+  it('sends nothing, and does not fail, when the organization has no admin', async () => {
+    const { notify, ledger } = setup([{ organizationId: 'acme', email: 'm@acme.test', role: 'member' }]);
+
+    const result = await notify({ Records: [record('e1', 'api_key.created', '100')] });
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(ledger.entries.get('e1')?.status).toBe('sent');
+  });
+
+  it('reports a record whose delivery is still claimed elsewhere, instead of skipping it', async () => {
+    const { notify, ledger } = setup();
+    ledger.entries.set('e1', { status: 'pending', token: 'someone-else' });
+
+    const result = await notify({ Records: [record('e1', 'api_key.created', '100')] });
+
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: '100' }]);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+});

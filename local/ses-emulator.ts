@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import startSesServer from 'aws-ses-v2-local';
 
@@ -22,21 +22,114 @@ function assertPortFree(port: number): Promise<void> {
   });
 }
 
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    // The inbox page keeps connections alive; close them so stop() does not wait on a browser.
+    server.closeAllConnections();
+  });
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+/** `Destination.BccAddresses.member.1`, `.member.2`, … of an SES v1 query request, in order. */
+function members(form: URLSearchParams, prefix: string): string[] {
+  const out: string[] = [];
+  for (let n = 1; form.has(`${prefix}.member.${n}`); n++) out.push(form.get(`${prefix}.member.${n}`)!);
+  return out;
+}
+
 /**
- * Starts `aws-ses-v2-local` in this process, bound to loopback only: it accepts SES SendEmail
- * calls, keeps the mail in memory, and serves a web inbox at `/` and the mail as JSON at `GET /store`.
+ * The SES v1 `SendEmail` request (what `@aws-sdk/client-ses` sends) as the emulator's SES v2
+ * request. aws-ses-v2-local's own v1 handler keeps only the first address of each recipient list,
+ * so an email BCC'd to three admins would show one; its v2 handler keeps them all.
+ */
+function v1SendEmailAsV2(form: URLSearchParams): unknown {
+  const body: Record<string, { Data: string; Charset?: string }> = {};
+  for (const part of ['Text', 'Html'] as const) {
+    const data = form.get(`Message.Body.${part}.Data`);
+    if (data !== null) body[part] = { Data: data, Charset: form.get(`Message.Body.${part}.Charset`) ?? undefined };
+  }
+  return {
+    FromEmailAddress: form.get('Source'),
+    Destination: {
+      ToAddresses: members(form, 'Destination.ToAddresses'),
+      CcAddresses: members(form, 'Destination.CcAddresses'),
+      BccAddresses: members(form, 'Destination.BccAddresses'),
+    },
+    ReplyToAddresses: members(form, 'ReplyToAddresses'),
+    Content: { Simple: { Subject: { Data: form.get('Message.Subject.Data') ?? '' }, Body: body } },
+  };
+}
+
+/**
+ * Starts `aws-ses-v2-local` (in this process, on loopback only) behind a small front server on
+ * `port`: it accepts SES SendEmail calls, keeps the mail in memory, and serves a web inbox at `/`
+ * and the mail as JSON at `GET /store`. The front server forwards everything as is, except the
+ * v1 SendEmail it re-encodes (see `v1SendEmailAsV2`).
  */
 export async function startSesEmulator(options: { port?: number } = {}): Promise<SesEmulator> {
   const port = options.port ?? DEFAULT_SES_PORT;
   await assertPortFree(port);
-  const server: Server = await startSesServer({ host: HOST, port });
+  const inner: Server = await startSesServer({ host: HOST, port: 0 });
+  const address = inner.address();
+  const innerUrl = `http://${HOST}:${typeof address === 'object' && address ? address.port : 0}`;
+
+  const forward = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const raw = await readBody(request);
+    const form = request.method === 'POST' && request.url === '/' ? new URLSearchParams(raw.toString('utf8')) : undefined;
+    if (form?.get('Action') === 'SendEmail') {
+      const sent = await fetch(`${innerUrl}/v2/email/outbound-emails`, {
+        method: 'POST',
+        // The emulator checks only that a request is signed; the original signature serves.
+        headers: { 'content-type': 'application/json', authorization: request.headers.authorization ?? '' },
+        body: JSON.stringify(v1SendEmailAsV2(form)),
+      });
+      const result = (await sent.json()) as { MessageId?: string; message?: string };
+      if (!sent.ok || !result.MessageId) {
+        response.writeHead(400, { 'content-type': 'text/xml' });
+        response.end(`<ErrorResponse><Error><Type>Sender</Type><Code>MessageRejected</Code><Message>${result.message ?? 'rejected'}</Message></Error></ErrorResponse>`);
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'text/xml' });
+      response.end(
+        `<?xml version="1.0" encoding="UTF-8"?><SendEmailResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><SendEmailResult><MessageId>${result.MessageId}</MessageId></SendEmailResult></SendEmailResponse>`,
+      );
+      return;
+    }
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'host'),
+    );
+    const upstream = await fetch(`${innerUrl}${request.url ?? '/'}`, {
+      method: request.method,
+      headers,
+      body: request.method === 'GET' || request.method === 'HEAD' ? undefined : raw,
+    });
+    response.writeHead(upstream.status, Object.fromEntries([...upstream.headers].filter(([name]) => name !== 'content-encoding' && name !== 'transfer-encoding')));
+    response.end(Buffer.from(await upstream.arrayBuffer()));
+  };
+
+  const front = createHttpServer((request, response) => {
+    forward(request, response).catch((error: unknown) => {
+      response.writeHead(502, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ message: error instanceof Error ? error.message : String(error) }));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.listen(port, HOST, () => resolve());
+  });
   return {
     endpoint: `http://${HOST}:${port}`,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // The inbox page keeps connections alive; close them so stop() does not wait on a browser.
-        server.closeAllConnections();
-      }),
+    stop: async () => {
+      await Promise.all([closeServer(front), closeServer(inner)]);
+    },
   };
 }

@@ -1,0 +1,158 @@
+import { parseResourceCatalog } from '../lambdas/domain/permissions';
+import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from '../lambdas/domain/token';
+
+/**
+ * Deployment configuration, read from CDK context (`cdk.json` or `-c key=value`) and validated
+ * once, before any construct is built: a typo fails `cdk synth` with a message naming the
+ * parameter instead of deploying something half-configured.
+ */
+export interface KeywardConfig {
+  /** Deployment stage; part of every physical name and tag. */
+  readonly stage: string;
+  /** Dev stages (`dev`, `dev…`) may be destroyed with their data; every other stage is protected. */
+  readonly isDevStage: boolean;
+  /** SES sending identity, or undefined when emails are not configured yet. */
+  readonly sesSender?: SesSender;
+  /** External OIDC issuer for admins, or undefined to create a Cognito user pool. */
+  readonly adminIssuer?: ExternalIssuer;
+  /** Token prefix (API.md §2). */
+  readonly keyPrefix: string;
+  /** Permission resources (API.md §2). */
+  readonly resourceCatalog: readonly string[];
+  /** API-key authorizer result cache TTL; 0 = off (revocation is then immediate). */
+  readonly authorizerCacheTtlSeconds: number;
+}
+
+export interface SesSender {
+  /** `email`: a single verified address; `domain`: a verified domain (DKIM records to publish). */
+  readonly kind: 'email' | 'domain';
+  /** The identity SES verifies: the address, or the domain. */
+  readonly identity: string;
+  /** The `From` address the notifier uses. */
+  readonly fromAddress: string;
+}
+
+export interface ExternalIssuer {
+  readonly issuer: string;
+  readonly audience: string;
+  /** @default `<issuer>/.well-known/jwks.json` (resolved by the admin authorizer) */
+  readonly jwksUrl?: string;
+}
+
+/** The context keys this app reads, in one place for the docs and the error messages. */
+export const CONTEXT_KEYS = [
+  'stage',
+  'sesSender',
+  'adminIssuer',
+  'adminAudience',
+  'adminJwksUrl',
+  'keyPrefix',
+  'resourceCatalog',
+  'authorizerCacheTtlSeconds',
+] as const;
+export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+export const DEFAULT_STAGE = 'dev';
+export const MAX_AUTHORIZER_CACHE_TTL_SECONDS = 3600;
+/** Local part used with a domain identity. */
+export const DOMAIN_SENDER_LOCAL_PART = 'no-reply';
+
+const STAGE_PATTERN = /^[a-z0-9]{1,10}$/;
+const EMAIL_PATTERN = /^[^\s@]+@([a-z0-9-]+\.)+[a-z]{2,}$/i;
+const DOMAIN_PATTERN = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/i;
+
+export class ConfigError extends Error {
+  constructor(key: ContextKey, problem: string) {
+    super(`invalid context "${key}": ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Context values arrive as strings from `-c`, or as JSON values from `cdk.json`. */
+function text(key: ContextKey, value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number') throw new ConfigError(key, 'must be a string');
+  const trimmed = String(value).trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function httpsUrl(key: ContextKey, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(key, `"${value}" is not a URL`);
+  }
+  if (url.protocol !== 'https:') throw new ConfigError(key, 'must be an https:// URL');
+  return value.replace(/\/+$/, '');
+}
+
+function parseSesSender(raw: string | undefined): SesSender | undefined {
+  if (raw === undefined) return undefined;
+  if (EMAIL_PATTERN.test(raw)) return { kind: 'email', identity: raw, fromAddress: raw };
+  if (DOMAIN_PATTERN.test(raw)) {
+    const domain = raw.toLowerCase();
+    return { kind: 'domain', identity: domain, fromAddress: `${DOMAIN_SENDER_LOCAL_PART}@${domain}` };
+  }
+  throw new ConfigError('sesSender', `"${raw}" is neither an email address nor a domain`);
+}
+
+function parseIssuer(issuer: string | undefined, audience: string | undefined, jwksUrl: string | undefined): ExternalIssuer | undefined {
+  if (issuer === undefined && audience === undefined) {
+    if (jwksUrl !== undefined) throw new ConfigError('adminJwksUrl', 'is only used with adminIssuer and adminAudience');
+    return undefined;
+  }
+  if (issuer === undefined) throw new ConfigError('adminIssuer', 'is required when adminAudience is set');
+  if (audience === undefined) throw new ConfigError('adminAudience', 'is required when adminIssuer is set');
+  return {
+    issuer: httpsUrl('adminIssuer', issuer),
+    audience,
+    ...(jwksUrl === undefined ? {} : { jwksUrl: httpsUrl('adminJwksUrl', jwksUrl) }),
+  };
+}
+
+function parseCacheTtl(raw: string | undefined): number {
+  if (raw === undefined) return 0;
+  if (!/^\d+$/.test(raw)) throw new ConfigError('authorizerCacheTtlSeconds', `"${raw}" is not a whole number of seconds`);
+  const seconds = Number(raw);
+  if (seconds > MAX_AUTHORIZER_CACHE_TTL_SECONDS) {
+    throw new ConfigError('authorizerCacheTtlSeconds', `must be 0-${MAX_AUTHORIZER_CACHE_TTL_SECONDS} (API Gateway's maximum), got ${seconds}`);
+  }
+  return seconds;
+}
+
+/**
+ * Parses and validates the context. `get` is `(key) => node.tryGetContext(key)`, so tests can
+ * pass a plain object lookup.
+ */
+export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
+  const value = (key: ContextKey) => text(key, get(key));
+
+  const stage = value('stage') ?? DEFAULT_STAGE;
+  if (!STAGE_PATTERN.test(stage)) throw new ConfigError('stage', `"${stage}" must be 1-10 lower-case letters or digits`);
+
+  const keyPrefix = value('keyPrefix') ?? DEFAULT_KEY_PREFIX;
+  if (!KEY_PREFIX_PATTERN.test(keyPrefix)) {
+    throw new ConfigError('keyPrefix', `"${keyPrefix}" must be 1-16 of a-z0-9 starting with a letter`);
+  }
+
+  let resourceCatalog: readonly string[];
+  try {
+    resourceCatalog = parseResourceCatalog(value('resourceCatalog'));
+  } catch (error) {
+    throw new ConfigError('resourceCatalog', (error as Error).message);
+  }
+
+  const sesSender = parseSesSender(value('sesSender'));
+  const adminIssuer = parseIssuer(value('adminIssuer'), value('adminAudience'), value('adminJwksUrl'));
+
+  return {
+    stage,
+    isDevStage: stage.startsWith('dev'),
+    keyPrefix,
+    resourceCatalog,
+    authorizerCacheTtlSeconds: parseCacheTtl(value('authorizerCacheTtlSeconds')),
+    ...(sesSender ? { sesSender } : {}),
+    ...(adminIssuer ? { adminIssuer } : {}),
+  };
+}

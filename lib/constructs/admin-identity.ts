@@ -1,0 +1,74 @@
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import type { ExternalIssuer } from '../config';
+
+export interface AdminIdentityProps {
+  readonly stage: string;
+  readonly isDevStage: boolean;
+  /** An external OIDC issuer; when absent a Cognito user pool and app client are created. */
+  readonly external?: ExternalIssuer;
+}
+
+/**
+ * Who the organization admins are to the management API (API.md §3): OIDC ID tokens from either
+ * an external issuer or a Cognito user pool created here (admins only, no self sign-up).
+ */
+export class AdminIdentity extends Construct {
+  /** The `iss` the admin authorizer requires. */
+  readonly issuer: string;
+  /** The `aud` the admin authorizer requires (the Cognito app client id). */
+  readonly audience: string;
+  readonly jwksUrl?: string;
+  readonly userPool?: cognito.UserPool;
+  readonly userPoolClient?: cognito.UserPoolClient;
+
+  constructor(scope: Construct, id: string, props: AdminIdentityProps) {
+    super(scope, id);
+    if (props.external) {
+      this.issuer = props.external.issuer;
+      this.audience = props.external.audience;
+      this.jwksUrl = props.external.jwksUrl;
+      return;
+    }
+
+    this.userPool = new cognito.UserPool(this, 'UserPool', {
+      userPoolName: `keyward-${props.stage}-admins`,
+      // Operators invite admins (`admin-create-user`); nobody signs themselves up for key management.
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      autoVerify: { email: true },
+      standardAttributes: { email: { required: true, mutable: true } },
+      passwordPolicy: { minLength: 12, requireLowercase: true, requireUppercase: true, requireDigits: true, requireSymbols: true },
+      mfa: cognito.Mfa.OPTIONAL,
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      deletionProtection: !props.isDevStage,
+      // Admin accounts are not recreated by anything: only a dev stage may drop them.
+      removalPolicy: props.isDevStage ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    this.userPoolClient = this.userPool.addClient('ManagementClient', {
+      userPoolClientName: `keyward-${props.stage}-management`,
+      generateSecret: false,
+      // SRP for apps; USER_PASSWORD_AUTH (over TLS) so an operator can fetch an ID token with the AWS CLI.
+      authFlows: { userSrp: true, userPassword: true },
+      preventUserExistenceErrors: true,
+    });
+    this.issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
+    this.audience = this.userPoolClient.userPoolClientId;
+
+    Validations.of(this.userPool).acknowledge(
+      { id: 'AwsSolutions-COG2', reason: 'MFA (TOTP) is offered to every admin; requiring it is an operator choice made in the pool settings.' },
+      { id: 'AwsSolutions-COG3', reason: 'Threat protection needs the Cognito Plus plan (a per-user cost) and is left to the operator.' },
+      { id: 'AwsSolutions-COG8', reason: 'The Plus plan is a per-user cost for a handful of admins; the operator can upgrade the pool.' },
+    );
+  }
+
+  /** Gives the admin authorizer the issuer, audience and (when set) JWKS URL it verifies against. */
+  bindAuthorizer(fn: lambda.Function): void {
+    fn.addEnvironment('ADMIN_JWT_ISSUER', this.issuer);
+    fn.addEnvironment('ADMIN_JWT_AUDIENCE', this.audience);
+    if (this.jwksUrl) fn.addEnvironment('ADMIN_JWKS_URL', this.jwksUrl);
+  }
+}

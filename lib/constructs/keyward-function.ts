@@ -1,0 +1,132 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+const REPO_ROOT = path.join(__dirname, '..', '..');
+const LAMBDAS_DIR = path.join(REPO_ROOT, 'lambdas');
+
+/** The runtime every function uses (DESIGN.md: nodejs22.x or newer; the newest keeps cdk-nag L1 quiet). */
+export const KEYWARD_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+export interface KeywardFunctionProps {
+  /** The entry file's name under `lambdas/` without `.ts` (e.g. `rotate-api-key`); also the function name's suffix. */
+  readonly entry: string;
+  /** Deployment stage, part of the physical function and log group names. */
+  readonly stage: string;
+  /** Whether the log group may be destroyed with the stack (dev stages only). */
+  readonly isDevStage: boolean;
+  /** What the function does, shown in the console. */
+  readonly description: string;
+  /** Variables beyond the defaults; grants add the ones they need (e.g. `TABLE_NAME`). @default {} */
+  readonly environment?: Record<string, string>;
+  /** @default 10 seconds */
+  readonly timeout?: Duration;
+  /** @default 512 MiB (also buys CPU, which the cold start needs more than the memory) */
+  readonly memorySize?: number;
+  /** @default one month */
+  readonly logRetention?: logs.RetentionDays;
+  /** Powertools log level. @default INFO */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+/**
+ * The one Lambda construct (STYLE.md rule 8): it owns the defaults (runtime, ARM_64, esbuild
+ * minify + tree-shaking + source maps, log group with retention, X-Ray, Powertools environment) and
+ * an explicit role that starts with nothing but its own log group: every other right is added by a
+ * `bind…`/`grant…` call next to the variable that tells the code where the resource is.
+ */
+export class KeywardFunction extends nodejs.NodejsFunction {
+  constructor(scope: Construct, id: string, props: KeywardFunctionProps) {
+    const functionName = `keyward-${props.stage}-${props.entry}`;
+    const removalPolicy = props.isDevStage ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      logGroupName: `/aws/lambda/${functionName}`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      // Dev stages are throwaway; elsewhere logs outlive the stack for investigations.
+      removalPolicy,
+    });
+    // An own role instead of the default one: AWSLambdaBasicExecutionRole would allow writing to
+    // every log group in the account.
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs ${functionName}`,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+
+    super(scope, id, {
+      functionName,
+      description: props.description,
+      entry: path.join(LAMBDAS_DIR, `${props.entry}.ts`),
+      handler: 'handler',
+      runtime: KEYWARD_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      role,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      projectRoot: REPO_ROOT,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'keyward',
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: 'node22',
+        // The SDK is bundled (not taken from the runtime) so the deployed code runs the versions
+        // that were tested, and esbuild can tree-shake it down to the commands actually used.
+        externalModules: [],
+        // Local esbuild from node_modules only: `cdk synth` works offline and without Docker.
+        forceDockerBundling: false,
+        esbuildArgs: { '--tree-shaking': 'true' },
+      },
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords (and, for the notifier, dynamodb:ListStreams) support no resource-level permissions.',
+    });
+  }
+
+  /**
+   * Tells the function where the table is (`TABLE_NAME`) and allows exactly `actions` on the
+   * table's own ARN (no index, no stream, no Scan unless listed).
+   */
+  bindTable(table: dynamodb.ITable, actions: readonly TableAction[]): void {
+    this.addEnvironment('TABLE_NAME', table.tableName);
+    this.addToRolePolicy(
+      new iam.PolicyStatement({ actions: [...new Set(actions)].map((action) => `dynamodb:${action}`), resources: [table.tableArn] }),
+    );
+  }
+}
+
+export type TableAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem';
+
+/**
+ * Table access sets, named after who uses them. `TransactWriteItems` is authorized per item as
+ * Put/Update/Delete/ConditionCheckItem, `TransactGetItems` as GetItem, so no transact action appears.
+ */
+export const TableAccess = {
+  /** One strongly consistent GetItem; the throttled usage write is an UpdateItem in a transaction. */
+  apiKeyAuthorizer: ['GetItem', 'UpdateItem'],
+  /** Membership lookup. */
+  adminAuthorizer: ['GetItem'],
+  read: ['GetItem', 'Query'],
+  readWrite: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
+  /** Reads the organization and its admins, keeps idempotency records. */
+  notifier: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'],
+} as const satisfies Record<string, readonly TableAction[]>;

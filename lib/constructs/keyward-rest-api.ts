@@ -1,0 +1,74 @@
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export interface KeywardRestApiProps {
+  /** Physical name, e.g. `keyward-prod-management`. */
+  readonly restApiName: string;
+  readonly description: string;
+  /** Deployment stage; also the API Gateway stage name (the first URL path segment). */
+  readonly stage: string;
+  /** Whether the access log group may be destroyed with the stack (dev stages only). */
+  readonly isDevStage: boolean;
+  /** The account's API Gateway logging role; stages are deployed after it is set. */
+  readonly logging: ApiGatewayLogging;
+}
+
+/**
+ * API Gateway's account setting for CloudWatch logging (a per-region singleton that access and
+ * execution logs both need). The role is retained: another stack or stage in the same account
+ * may rely on the setting after this one is gone.
+ */
+export class ApiGatewayLogging extends Construct {
+  readonly account: apigw.CfnAccount;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
+    });
+    role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    this.account = new apigw.CfnAccount(this, 'Account', { cloudWatchRoleArn: role.roleArn });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason: 'AmazonAPIGatewayPushToCloudWatchLogs is the documented policy for the account-wide API Gateway logging role.',
+    });
+  }
+}
+
+/** A REST API with the house defaults: regional, access logs (JSON), execution logs on errors, X-Ray, metrics. */
+export class KeywardRestApi extends apigw.RestApi {
+  constructor(scope: Construct, id: string, props: KeywardRestApiProps) {
+    const accessLogs = new logs.LogGroup(scope, `${id}AccessLogs`, {
+      retention: logs.RetentionDays.ONE_MONTH,
+      // Dev stages are throwaway; elsewhere access logs outlive the stack for investigations.
+      removalPolicy: props.isDevStage ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    super(scope, id, {
+      restApiName: props.restApiName,
+      description: props.description,
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      cloudWatchRole: false,
+      deployOptions: {
+        stageName: props.stage,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        // ERROR, not INFO: INFO execution logs would record request headers, i.e. keys and JWTs.
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+      },
+    });
+    this.deploymentStage.node.addDependency(props.logging.account);
+
+    Validations.of(this).acknowledge(
+      { id: 'AwsSolutions-APIG2', reason: 'Bodies are validated by the handlers with zod, which return the API.md error shape; API Gateway validation would not.' },
+      { id: 'AwsSolutions-APIG3', reason: 'WAF is an account-level choice (and cost) left to the operator; every method has a Lambda authorizer.' },
+      { id: 'AwsSolutions-COG4', reason: 'Methods use Lambda REQUEST authorizers (API keys; JWT plus organization membership), which a Cognito authorizer cannot check.' },
+    );
+  }
+}

@@ -1,0 +1,41 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+
+/** The hot item's and the audit events' expiry attribute (matches `TTL_ATTRIBUTE` in the adapter). */
+export const TTL_ATTRIBUTE = 'ttl';
+
+export interface KeywardTableProps {
+  /** Deployment stage, part of the table name. */
+  readonly stage: string;
+  /** Dev stages may be deleted with their data; every other stage keeps deletion protection. */
+  readonly isDevStage: boolean;
+}
+
+/**
+ * The single table (DESIGN.md "One DynamoDB table"): on-demand, point-in-time recovery, deletion
+ * protection outside dev, a NEW_IMAGE stream for the notification outbox, and a TTL attribute.
+ */
+export class KeywardTable extends Construct {
+  readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: KeywardTableProps) {
+    super(scope, id);
+    this.table = new dynamodb.Table(this, 'Table', {
+      tableName: `keyward-${props.stage}`,
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: !props.isDevStage,
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      // The AWS managed key (aws/dynamodb), not a customer managed one: a customer managed key
+      // would have to be granted to every function, including the authorizer, which holds no KMS
+      // rights by design. Use of the managed key still shows in CloudTrail.
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // Keys and organizations are the product's data: only a dev stage may drop them with the stack.
+      removalPolicy: props.isDevStage ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+  }
+}

@@ -1,0 +1,100 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { KeywardFunction, TableAccess } from './keyward-function';
+
+export interface RetirementProps {
+  readonly stage: string;
+  readonly isDevStage: boolean;
+  readonly table: dynamodb.ITable;
+  /** Key configuration shared by the functions that build the key service (`KEY_PREFIX`, `RESOURCE_CATALOG`). */
+  readonly keyEnvironment: Record<string, string>;
+}
+
+/**
+ * Scheduled retirement (DESIGN.md): rotate creates a one-shot `at(expires_at)` schedule in this
+ * group; EventBridge Scheduler invokes the retire function with the scheduler role, and what it
+ * cannot deliver after its retries lands in the DLQ.
+ */
+export class Retirement extends Construct {
+  readonly retireFunction: KeywardFunction;
+  readonly scheduleGroup: scheduler.ScheduleGroup;
+  readonly schedulerRole: iam.Role;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: RetirementProps) {
+    super(scope, id);
+    const removalPolicy = props.isDevStage ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    this.retireFunction = new KeywardFunction(this, 'RetireFunction', {
+      entry: 'retire-api-key',
+      stage: props.stage,
+      isDevStage: props.isDevStage,
+      description: 'Retires a rotated key at its expires_at (invoked by EventBridge Scheduler)',
+      environment: props.keyEnvironment,
+    });
+    this.retireFunction.bindTable(props.table, TableAccess.readWrite);
+
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Group', {
+      scheduleGroupName: `keyward-${props.stage}-retirements`,
+      // Pending schedules are recreated by nothing: keep them unless the stage is throwaway.
+      removalPolicy,
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      queueName: `keyward-${props.stage}-retirement-dlq`,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    });
+
+    const { account, partition } = Stack.of(this);
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      description: `Lets EventBridge Scheduler invoke keyward-${props.stage}-retire-api-key`,
+      // Confused-deputy guard: only schedules of this account's retirement group may use the role.
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': `arn:${partition}:scheduler:*:${account}:schedule/${this.scheduleGroup.scheduleGroupName}/*` },
+        },
+      }),
+    });
+    // The function ARN alone (not `:*`): schedules invoke $LATEST.
+    this.schedulerRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.retireFunction.functionArn] }),
+    );
+    this.deadLetterQueue.grantSendMessages(this.schedulerRole);
+
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the retirement schedules.',
+    });
+  }
+
+  /**
+   * For rotate: create schedules in the group (nothing else: no update, no delete, no other
+   * group), pass the scheduler role (and no other role), and the variables that name them.
+   */
+  grantScheduling(fn: KeywardFunction): void {
+    const { region, account, partition } = Stack.of(this);
+    fn.addEnvironment('SCHEDULE_GROUP_NAME', this.scheduleGroup.scheduleGroupName);
+    fn.addEnvironment('RETIRE_FUNCTION_ARN', this.retireFunction.functionArn);
+    fn.addEnvironment('SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn);
+    fn.addEnvironment('SCHEDULER_DLQ_ARN', this.deadLetterQueue.queueArn);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['scheduler:CreateSchedule'],
+        resources: [`arn:${partition}:scheduler:${region}:${account}:schedule/${this.scheduleGroup.scheduleGroupName}/*`],
+      }),
+    );
+    this.schedulerRole.grantPassRole(fn.grantPrincipal);
+    Validations.of(fn.role ?? fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.scheduleGroup.scheduleGroupName}/*]`,
+      reason: 'Schedule names are per key and unknown in advance; the wildcard is limited to this stage\'s retirement group.',
+    });
+  }
+}

@@ -1,0 +1,133 @@
+import { join } from 'node:path';
+import { type Gateway, startGateway } from '../../local/gateway';
+import { freePort } from '../support/free-port';
+import { received } from './gateway-fixtures/authorizer';
+
+/**
+ * The local gateway's API Gateway semantics, with scripted authorizer and backend handlers (the
+ * real ones are exercised by the other e2e files): which events it builds and how it applies an
+ * authorizer's result.
+ */
+describe('local gateway', () => {
+  let gateway: Gateway;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    gateway = await startGateway({
+      port: await freePort(),
+      jwks: () => ({ keys: [{ kid: 'k1' }] }),
+      isReady: () => true,
+      log: (line) => lines.push(line),
+      lambdasDir: join(__dirname, 'gateway-fixtures'),
+    });
+  });
+
+  afterAll(() => gateway.close());
+
+  async function call(path: string, init: RequestInit & { outcome?: string } = {}) {
+    const headers = new Headers(init.headers);
+    if (init.outcome) headers.set('x-outcome', init.outcome);
+    const response = await fetch(`${gateway.url}${path}`, { ...init, headers });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // binary or plain bodies are compared as text
+    }
+    return { status: response.status, headers: response.headers, body };
+  }
+
+  it('builds a REQUEST authorizer event and a REST v1 proxy event carrying the authorizer context', async () => {
+    received.length = 0;
+    const reply = await call('/v1/customers/c%2042?tag=a&tag=b', {
+      method: 'DELETE',
+      headers: { 'X-Api-Key': 'kw_secret', 'X-Dup': 'one' },
+      body: '{"hello":"world"}',
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get('x-multi')).toBe('a, b');
+
+    const authorizerEvent = received[0]!;
+    expect(authorizerEvent).toMatchObject({
+      type: 'REQUEST',
+      methodArn: 'arn:aws:execute-api:us-east-1:000000000000:local/local/DELETE/v1/customers/c%2042',
+      resource: '/v1/customers/{id}',
+      path: '/v1/customers/c%2042',
+      httpMethod: 'DELETE',
+      pathParameters: { id: 'c 42' },
+      queryStringParameters: { tag: 'b' },
+      multiValueQueryStringParameters: { tag: ['a', 'b'] },
+      stageVariables: null,
+      requestContext: { stage: 'local', resourcePath: '/v1/customers/{id}', httpMethod: 'DELETE' },
+    });
+    expect(authorizerEvent.headers).toMatchObject({ 'X-Api-Key': 'kw_secret' });
+    expect(authorizerEvent.multiValueHeaders).toMatchObject({ 'X-Dup': ['one'] });
+
+    expect(reply.body).toMatchObject({
+      resource: '/v1/customers/{id}',
+      httpMethod: 'DELETE',
+      pathParameters: { id: 'c 42' },
+      body: '{"hello":"world"}',
+      isBase64Encoded: false,
+      stageVariables: null,
+      requestContext: {
+        stage: 'local',
+        requestId: expect.any(String),
+        identity: { sourceIp: '127.0.0.1' },
+        authorizer: { organization_id: 'org-1', api_key_id: 'key-1', principalId: 'principal-1' },
+      },
+    });
+  });
+
+  it('prefers literal path segments over parameters, as API Gateway routes', async () => {
+    const reply = await call('/v1/events/batch', { method: 'POST' });
+    expect(reply.body).toMatchObject({ resource: '/v1/events/batch', pathParameters: null, body: null });
+    expect((await call('/v1/events/batch')).body).toEqual({ message: 'Missing Authentication Token' });
+    expect((await call('/v1/events/evt_1')).body).toMatchObject({ resource: '/v1/events/{id}', pathParameters: { id: 'evt_1' } });
+  });
+
+  it.each([
+    ['a thrown Unauthorized', 'unauthorized', 401, { status: 401, error: 'Unauthorized' }],
+    ['any other thrown error', 'crash', 500, { status: 500, error: 'Internal Server Error', code: 'internal_error' }],
+    ['a result that is not a policy', 'garbage', 500, { status: 500, error: 'Internal Server Error', code: 'internal_error' }],
+    ['a context value that is not a primitive', 'nested-context', 500, { status: 500, error: 'Internal Server Error', code: 'internal_error' }],
+    ['a Deny with a code', 'deny-with-code', 403, { status: 403, error: 'Forbidden', code: 'write_action_not_allowed_for_customer' }],
+    ['a Deny without a code', 'deny', 403, { status: 403, error: 'Forbidden' }],
+    ['an Allow for another method ARN only', 'allow-elsewhere', 403, { status: 403, error: 'Forbidden' }],
+  ])('maps %s from the authorizer to %i', async (_label, outcome, status, body) => {
+    const reply = await call('/v1/customers', { outcome });
+    expect(reply.status).toBe(status);
+    expect(reply.body).toEqual(body);
+  });
+
+  it('honours wildcards in the policy resource', async () => {
+    expect((await call('/v1/wallets', { outcome: 'allow-wildcard' })).status).toBe(200);
+  });
+
+  it('decodes base64 proxy results and answers 502 for an invalid one', async () => {
+    const binary = await fetch(`${gateway.url}/v1/plans?binary=1`);
+    expect(Buffer.from(await binary.arrayBuffer())).toEqual(Buffer.from([0, 1, 2, 255]));
+    expect(await call('/v1/plans?broken=1')).toMatchObject({ status: 502, body: { message: 'Internal server error' } });
+  });
+
+  it('refuses bodies over 10 MB with 413 without calling the authorizer', async () => {
+    received.length = 0;
+    const reply = await call('/v1/customers', { method: 'POST', body: 'x'.repeat(10 * 1024 * 1024 + 1) });
+    expect(reply.status).toBe(413);
+    expect(received).toHaveLength(0);
+  });
+
+  it('serves the JWKS and /health, and 404s unknown paths', async () => {
+    expect((await call('/local-issuer/.well-known/jwks.json')).body).toEqual({ keys: [{ kid: 'k1' }] });
+    expect(await call('/health')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await call('/nope')).toMatchObject({ status: 404, body: { message: 'Not Found' } });
+  });
+
+  it('logs method, path, status and time, and never a header or query value', async () => {
+    lines.length = 0;
+    await call('/v1/customers?token=kw_query_secret', { headers: { 'x-api-key': 'kw_header_secret' } });
+    expect(lines).toEqual([expect.stringMatching(/^GET \/v1\/customers 200 \d+\.\dms$/)]);
+    expect(lines.join('\n')).not.toMatch(/secret/);
+  });
+});

@@ -1,0 +1,39 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = path.join(__dirname, '..', '..');
+
+/** The environment of a fresh machine: no AWS credentials or profile, no instance metadata. */
+function offlineEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('AWS_') && !name.startsWith('CDK_')) env[name] = value;
+  }
+  return { ...env, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', CDK_DISABLE_CLI_TELEMETRY: 'true' };
+}
+
+describe('npx cdk synth', () => {
+  const out = mkdtempSync(path.join(tmpdir(), 'keyward-cdk-out-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('synthesizes the app without credentials, bundling every function with the local esbuild and passing cdk-nag', async () => {
+    await run('npx', ['cdk', 'synth', '--no-notices', '--quiet', '--output', out, '-c', 'sesSender=keys@example.com'], {
+      cwd: ROOT,
+      env: offlineEnv(),
+      maxBuffer: 16 * 1024 * 1024,
+    });
+
+    const template = JSON.parse(readFileSync(path.join(out, 'keyward-dev.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
+    const functions = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
+    const bundles = readdirSync(out).filter((name) => name.startsWith('asset.') && statSync(path.join(out, name, 'index.js'), { throwIfNoEntry: false }));
+    expect(functions).toHaveLength(13);
+    expect(bundles).toHaveLength(13);
+    for (const bundle of bundles) {
+      expect(readdirSync(path.join(out, bundle)).sort()).toEqual(['index.js', 'index.js.map']);
+    }
+  }, 600_000);
+});

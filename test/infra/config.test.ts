@@ -1,0 +1,74 @@
+import { type ContextKey, DEFAULT_STAGE, parseConfig } from '../../lib/config';
+import { DEFAULT_RESOURCE_CATALOG } from '../../lambdas/domain/permissions';
+import { synthKeyward } from './synth';
+
+const parse = (context: Partial<Record<ContextKey, unknown>>) => parseConfig((key) => context[key]);
+
+describe('deployment configuration from context', () => {
+  it('defaults to the dev stage, prefix kw, the Lago catalog, no cache, Cognito and no sender', () => {
+    expect(parse({})).toEqual({
+      stage: DEFAULT_STAGE,
+      isDevStage: true,
+      keyPrefix: 'kw',
+      resourceCatalog: DEFAULT_RESOURCE_CATALOG,
+      authorizerCacheTtlSeconds: 0,
+    });
+  });
+
+  it('reads every parameter, from strings as `-c` passes them', () => {
+    expect(
+      parse({
+        stage: 'prod',
+        sesSender: 'mail.example.com',
+        adminIssuer: 'https://login.example.com/',
+        adminAudience: 'console',
+        adminJwksUrl: 'https://login.example.com/keys',
+        keyPrefix: 'acme',
+        resourceCatalog: 'customer, invoice,customer',
+        authorizerCacheTtlSeconds: '60',
+      }),
+    ).toEqual({
+      stage: 'prod',
+      isDevStage: false,
+      sesSender: { kind: 'domain', identity: 'mail.example.com', fromAddress: 'no-reply@mail.example.com' },
+      adminIssuer: { issuer: 'https://login.example.com', audience: 'console', jwksUrl: 'https://login.example.com/keys' },
+      keyPrefix: 'acme',
+      resourceCatalog: ['customer', 'invoice'],
+      authorizerCacheTtlSeconds: 60,
+    });
+  });
+
+  it('accepts the cache TTL as a number from cdk.json and a sender address as an email identity', () => {
+    expect(parse({ authorizerCacheTtlSeconds: 3600 }).authorizerCacheTtlSeconds).toBe(3600);
+    expect(parse({ sesSender: 'keys@example.com' }).sesSender).toEqual({ kind: 'email', identity: 'keys@example.com', fromAddress: 'keys@example.com' });
+  });
+
+  it.each<[string, Partial<Record<ContextKey, unknown>>, RegExp]>([
+    ['an upper-case stage', { stage: 'Prod' }, /invalid context "stage": "Prod" must be 1-10 lower-case letters or digits/],
+    ['a stage longer than 10', { stage: 'abcdefghijk' }, /"stage"/],
+    ['a stage with a dash', { stage: 'my-stage' }, /"stage"/],
+    ['a prefix starting with a digit', { keyPrefix: '1kw' }, /invalid context "keyPrefix": "1kw" must be 1-16 of a-z0-9 starting with a letter/],
+    ['a prefix longer than 16', { keyPrefix: 'a'.repeat(17) }, /"keyPrefix"/],
+    ['a catalog with a bad name', { resourceCatalog: 'customer,Bad-Name' }, /invalid context "resourceCatalog": .*Bad-Name/],
+    ['a cache TTL over an hour', { authorizerCacheTtlSeconds: '3601' }, /invalid context "authorizerCacheTtlSeconds": must be 0-3600/],
+    ['a cache TTL that is not a whole number', { authorizerCacheTtlSeconds: '5m' }, /"authorizerCacheTtlSeconds": "5m" is not a whole number/],
+    ['a negative cache TTL', { authorizerCacheTtlSeconds: -1 }, /"authorizerCacheTtlSeconds"/],
+    ['an issuer without an audience', { adminIssuer: 'https://login.example.com' }, /"adminAudience": is required when adminIssuer is set/],
+    ['an audience without an issuer', { adminAudience: 'console' }, /"adminIssuer": is required when adminAudience is set/],
+    ['a plain-http issuer', { adminIssuer: 'http://login.example.com', adminAudience: 'x' }, /"adminIssuer": must be an https:\/\/ URL/],
+    ['a JWKS URL without an issuer', { adminJwksUrl: 'https://login.example.com/keys' }, /"adminJwksUrl"/],
+    ['a sender that is neither address nor domain', { sesSender: 'not a sender' }, /invalid context "sesSender"/],
+    ['a non-string value', { stage: { name: 'prod' } }, /invalid context "stage": must be a string/],
+  ])('rejects %s with a message naming the parameter', (_name, context, message) => {
+    expect(() => parse(context)).toThrow(message);
+  });
+
+  it('fails the synth itself on a bad value', () => {
+    expect(() => synthKeyward({ stage: 'PROD' })).toThrow(/invalid context "stage"/);
+  });
+
+  it('treats only stages starting with dev as dev stages', () => {
+    expect(parse({ stage: 'devalice' }).isDevStage).toBe(true);
+    expect(parse({ stage: 'staging' }).isDevStage).toBe(false);
+  });
+});

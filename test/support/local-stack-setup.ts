@@ -1,0 +1,76 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDevIssuer } from '../../local/dev-issuer';
+import { readRuntimeInfo } from '../../local/state';
+import { freePort } from './free-port';
+import { publishE2eStack } from './local-stack';
+
+const ROOT = join(__dirname, '..', '..');
+const STARTUP_TIMEOUT_MS = 120_000;
+
+export interface E2eProcess {
+  child: ChildProcess;
+  stateDir: string;
+}
+
+/**
+ * Jest globalSetup for e2e: `npm start --fresh` exactly as a user runs it, as a child process on
+ * free ports with a temporary state dir, so the handlers load their configuration from their own
+ * process.env as in Lambda. Tests reach it over HTTP only (plus the dev issuer's state to mint JWTs).
+ */
+export default async function setup(): Promise<void> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'keyward-e2e-'));
+  const [port, dynamodbPort, sesPort] = [await freePort(), await freePort(), await freePort()];
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'start.ts'), '--fresh'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), DYNAMODB_PORT: String(dynamodbPort), SES_PORT: String(sesPort), KEYWARD_STATE_DIR: stateDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  (globalThis as { __keywardE2e__?: E2eProcess }).__keywardE2e__ = { child, stateDir };
+
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  let runtime = readRuntimeInfo(stateDir);
+  while (!runtime || !(await healthy(runtime.gateway_url))) {
+    if (child.exitCode !== null) throw new Error(`the local stack exited with code ${child.exitCode}:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`the local stack did not become healthy:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    runtime = readRuntimeInfo(stateDir);
+  }
+
+  const issuer = await createDevIssuer({ stateDir, issuer: runtime.issuer, audience: runtime.audience });
+  const adminJwt = await issuer.mint({ email: 'admin@demo.test' });
+  const keysUrl = `${runtime.gateway_url}/v1/organizations/demo/api_keys`;
+  const auth = { authorization: `Bearer ${adminJwt}` };
+  const listed = (await (await fetch(keysUrl, { headers: auth })).json()) as { api_keys: { id: string }[] };
+  const demoKeyId = listed.api_keys[0]!.id;
+  const revealed = (await (await fetch(`${keysUrl}/${demoKeyId}/reveal`, { method: 'POST', headers: auth })).json()) as {
+    api_key: { value: string };
+  };
+
+  publishE2eStack({
+    url: runtime.gateway_url,
+    stateDir,
+    dynamodbEndpoint: runtime.dynamodb_endpoint,
+    tableName: runtime.table_name,
+    sesUrl: runtime.ses_url,
+    issuer: runtime.issuer,
+    audience: runtime.audience,
+    adminJwt,
+    demoOrganizationId: 'demo',
+    demoKey: revealed.api_key.value,
+    demoKeyId,
+  });
+}
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url}/health`)).status === 200;
+  } catch {
+    return false;
+  }
+}

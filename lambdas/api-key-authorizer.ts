@@ -6,12 +6,12 @@ import type {
   APIGatewayRequestAuthorizerEventHeaders,
 } from 'aws-lambda';
 import { DynamoDbKeyStore } from './adapters/dynamodb-key-store';
-import { keyConfig, tableConfig } from './config';
+import { keyConfig, routesConfig, tableConfig } from './config';
 import { type HotKey, isExpired } from './domain/api-key';
 import { type Clock, systemClock } from './domain/clock';
 import { allows, forbiddenCode } from './domain/permissions';
 import type { KeyStore } from './domain/ports';
-import { EXAMPLE_ROUTES, type RouteDefinition, buildRouteTable, findRoute } from './domain/routes';
+import { type RouteDefinition, buildRouteTable, findRoute } from './domain/routes';
 import { hashToken, isWellFormedToken } from './domain/token';
 import { logger } from './logger';
 
@@ -133,5 +133,5 @@ export const handler: ApiKeyAuthorizer = createApiKeyAuthorizer({
   store: new DynamoDbKeyStore(documentClient, table.TABLE_NAME),
   clock: systemClock,
   keyPrefix: keyConfig().keyPrefix,
-  routes: EXAMPLE_ROUTES,
+  routes: routesConfig(),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseResourceCatalog } from './domain/permissions';
+import { EXAMPLE_ROUTES, type RouteDefinition, parseRoutes } from './domain/routes';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from './domain/token';
 
 /**
@@ -38,6 +39,20 @@ export const keyConfig = (env = process.env) => {
     throw new Error(`invalid key configuration: KEY_PREFIX must be 1-16 of a-z0-9 starting with a letter, got "${keyPrefix}"`);
   }
   return { keyPrefix, catalog: parseResourceCatalog(env.RESOURCE_CATALOG) };
+};
+
+/**
+ * The protected API's route table: `ROUTE_TABLE` (set by the ApiKeyAuthorizer construct from
+ * its `routes`) or, by default, the example API's. Also checked by hand, for the authorizer.
+ */
+export const routesConfig = (env = process.env): readonly RouteDefinition[] => {
+  const raw = env.ROUTE_TABLE?.trim();
+  if (!raw) return EXAMPLE_ROUTES;
+  try {
+    return parseRoutes(raw);
+  } catch (error) {
+    throw new Error(`invalid routes configuration: ROUTE_TABLE: ${(error as Error).message}`);
+  }
 };
 
 /** Token encryption: KMS in AWS (`KMS_KEY_ID`), a local AES-256-GCM master key otherwise. */

@@ -17,7 +17,7 @@ import {
   OrganizationNotFound,
   ValidationFailed,
 } from '../domain/errors';
-import type { Permissions } from '../domain/permissions';
+import { type Permissions, normalizePermissions } from '../domain/permissions';
 import {
   type KeyStore,
   type Member,
@@ -550,7 +550,8 @@ function toStoredKey(item: Item): StoredApiKey {
     organizationId: String(item.organization_id),
     name: optionalString(item.name),
     maskedValue: String(item.masked_value),
-    permissions: item.permissions as Permissions,
+    // A DynamoDB map keeps no order; admins see resources sorted, as they were written.
+    permissions: normalizePermissions(item.permissions as Permissions),
     createdAt: String(item.created_at),
     expiresAt: optionalString(item.expires_at),
     lastUsedAt: optionalString(item.last_used_at),

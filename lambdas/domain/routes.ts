@@ -36,6 +36,46 @@ export const EXAMPLE_ROUTES: readonly RouteDefinition[] = [
 
 export type RouteTable = ReadonlyMap<string, RouteDefinition>;
 
+/** The compact form a route table travels in (the authorizer's `ROUTE_TABLE` variable). */
+export type SerializedRoute = [method: string, path: string, resource: string, tracksUsage: boolean];
+
+export function serializeRoutes(routes: readonly RouteDefinition[]): string {
+  return JSON.stringify(routes.map((r): SerializedRoute => [r.method, r.path, r.resource, r.tracksUsage]));
+}
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/**
+ * Parses `serializeRoutes` output, so a platform can run the authorizer on its own API's routes.
+ * Checked by hand: the authorizer's bundle stays free of a validation library.
+ */
+export function parseRoutes(raw: string): RouteDefinition[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error('route table is not JSON');
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) throw new Error('route table must be a non-empty array');
+  const routes = parsed.map((entry: unknown, index) => {
+    const [method, path, resource, tracksUsage] = Array.isArray(entry) ? entry : [];
+    if (
+      typeof method !== 'string' ||
+      !METHODS.has(method) ||
+      typeof path !== 'string' ||
+      !path.startsWith('/') ||
+      typeof resource !== 'string' ||
+      resource === '' ||
+      typeof tracksUsage !== 'boolean'
+    ) {
+      throw new Error(`route table entry ${index} must be [METHOD, "/path", "resource", tracksUsage]`);
+    }
+    return route(method, path, resource, tracksUsage);
+  });
+  buildRouteTable(routes);
+  return routes;
+}
+
 function routeKey(method: string, path: string): string {
   return `${method.toUpperCase()} ${path}`;
 }

@@ -1,8 +1,15 @@
 import { Duration } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { EXAMPLE_ROUTES, type RouteDefinition, type RouteTable, buildRouteTable, findRoute } from '../../lambdas/domain/routes';
+import {
+  EXAMPLE_ROUTES,
+  type RouteDefinition,
+  type RouteTable,
+  buildRouteTable,
+  findRoute,
+  serializeRoutes,
+} from '../../lambdas/domain/routes';
 
 /** Response bodies of API.md §1, shared with the management API's gateway responses. */
 export const UNAUTHORIZED_BODY = '{"status":401,"error":"Unauthorized"}';
@@ -29,8 +36,11 @@ export interface ApiKeyAuthorizerProps {
   /** The keyward authorizer function (`lambdas/api-key-authorizer.ts`), with its table rights. */
   readonly handler: lambda.IFunction;
   /**
-   * The route table the authorizer function was built with: every route added here must be in
-   * it, because the function denies (fails closed on) any route it does not know.
+   * The protected API's route table: method + path template → resource, mode, usage tracking.
+   * Routes added with `addRoute` must be in it. When `handler` is a `lambda.Function`, the table
+   * is passed to it as `ROUTE_TABLE`, so the function decides with exactly these routes (it
+   * denies, failing closed, any route it does not know); for an imported function, set
+   * `ROUTE_TABLE` to `serializeRoutes(routes)` yourself.
    * @default EXAMPLE_ROUTES
    */
   readonly routes?: readonly RouteDefinition[];
@@ -64,6 +74,9 @@ export class ApiKeyAuthorizer extends Construct {
     this.restApi = props.restApi;
     this.routes = props.routes ?? EXAMPLE_ROUTES;
     this.routeTable = buildRouteTable(this.routes);
+    if (props.routes && props.handler instanceof lambda.Function) {
+      props.handler.addEnvironment('ROUTE_TABLE', serializeRoutes(this.routes));
+    }
 
     const ttl = props.resultsCacheTtl ?? Duration.seconds(0);
     const cached = ttl.toSeconds() > 0;

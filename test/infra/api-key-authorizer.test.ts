@@ -2,7 +2,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { EXAMPLE_ROUTES, type RouteDefinition } from '../../lambdas/domain/routes';
+import { EXAMPLE_ROUTES, type RouteDefinition, parseRoutes } from '../../lambdas/domain/routes';
 import { ApiKeyAuthorizer } from '../../lib/constructs/api-key-authorizer';
 
 /** A platform's own stack: its own RestApi and backend, keyward's authorizer function imported by ARN. */
@@ -70,6 +70,23 @@ describe('ApiKeyAuthorizer on a user-provided RestApi', () => {
     authorizer.addRoutes(integration);
 
     Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', AuthorizationType: 'CUSTOM' });
+  });
+
+  it('hands its route table to a keyward authorizer function it owns, as ROUTE_TABLE', () => {
+    const stack = new Stack(new App(), 'Owned');
+    const restApi = new apigw.RestApi(stack, 'Api');
+    const handler = new lambda.Function(stack, 'Authorizer', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    });
+    const routes: RouteDefinition[] = [{ method: 'POST', path: '/orders', resource: 'order', mode: 'write', tracksUsage: false }];
+
+    new ApiKeyAuthorizer(stack, 'Keys', { restApi, handler, routes }).addRoutes(new apigw.MockIntegration());
+
+    const variables = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    const table = Object.values(variables)[0]!.Properties.Environment.Variables.ROUTE_TABLE as string;
+    expect(parseRoutes(table)).toEqual(routes);
   });
 
   it('caches only when opted in, keyed by the key, the method and the route', () => {

@@ -83,6 +83,8 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
     const stored = await store.getKey(organization.id, created.id);
     expect(stored).toMatchObject({ name: 'ci', permissions: { customer: ['read'] }, expiresAt: null, lastUsedAt: null });
     expect(stored!.encryptedToken).not.toContain(created.value);
+    const scoped = await keys.create(organization.id, admin, { permissions: { plan: ['read'], customer: ['write'], invoice: [] } });
+    expect(Object.keys((await store.getKey(organization.id, scoped.id))!.permissions)).toEqual(['customer', 'invoice', 'plan']);
     expect(await store.findByHash(hashToken(created.value))).toEqual({
       tokenHash: hashToken(created.value),
       organizationId: organization.id,
@@ -91,7 +93,7 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
       expiresAt: null,
       lastUsedAt: null,
     });
-    expect(await eventTypes(organization.id)).toEqual(['api_key.created', 'api_key.created']);
+    expect(await eventTypes(organization.id)).toEqual(['api_key.created', 'api_key.created', 'api_key.created']);
   });
 
   it('updates permissions on both items so the authorizer sees them at once', async () => {

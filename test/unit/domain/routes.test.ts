@@ -1,4 +1,5 @@
-import { EXAMPLE_ROUTES, buildRouteTable, findRoute, matchPath } from '../../../lambdas/domain/routes';
+import { routesConfig } from '../../../lambdas/config';
+import { EXAMPLE_ROUTES, buildRouteTable, findRoute, matchPath, parseRoutes, serializeRoutes } from '../../../lambdas/domain/routes';
 
 describe('route table (API.md §1)', () => {
   const table = buildRouteTable(EXAMPLE_ROUTES);
@@ -36,5 +37,29 @@ describe('route table (API.md §1)', () => {
     expect(matchPath('/v1/customers/{id}', '/v1/customers/')).toBeUndefined();
     expect(matchPath('/v1/customers/{id}', '/v1/customers/1/2')).toBeUndefined();
     expect(matchPath('/v1/events/{id}', '/v1/events/batch')).toEqual({ id: 'batch' });
+  });
+
+  it('travels as a compact string and comes back identical', () => {
+    expect(parseRoutes(serializeRoutes(EXAMPLE_ROUTES))).toEqual(EXAMPLE_ROUTES);
+  });
+
+  it.each([
+    ['not json', /not JSON/],
+    ['[]', /non-empty/],
+    ['[["FETCH","/x","order",true]]', /entry 0/],
+    ['[["GET","x","order",true]]', /entry 0/],
+    ['[["GET","/x","",true]]', /entry 0/],
+    ['[["GET","/x","order"]]', /entry 0/],
+    ['[["GET","/x","order",true],["GET","/x","plan",true]]', /duplicate/],
+  ])('refuses the route table %s', (raw, message) => {
+    expect(() => parseRoutes(raw)).toThrow(message);
+  });
+
+  it('lets a deployment configure the authorizer with its own routes', () => {
+    expect(routesConfig({})).toBe(EXAMPLE_ROUTES);
+    expect(routesConfig({ ROUTE_TABLE: '[["POST","/orders","order",false]]' })).toEqual([
+      { method: 'POST', path: '/orders', resource: 'order', mode: 'write', tracksUsage: false },
+    ]);
+    expect(() => routesConfig({ ROUTE_TABLE: '{}' })).toThrow(/ROUTE_TABLE/);
   });
 });

@@ -25,6 +25,7 @@ import { EXAMPLE_ROUTES } from '../lambdas/domain/routes';
 import { hashToken } from '../lambdas/domain/token';
 import { ApiKeyService } from '../lambdas/service/api-key-service';
 import { OrganizationService } from '../lambdas/service/organization-service';
+import { type ApiTarget, authorizerEvent } from '../local/api-gateway-events';
 import { LOCAL_AWS, startDynamoDbLocal } from '../local/dynamodb-local';
 import { ensureTable } from '../local/table';
 import { freePort } from '../test/support/free-port';
@@ -38,21 +39,10 @@ function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+const BENCH_API: ApiTarget = { region: 'us-east-1', accountId: '123456789012', apiId: 'bench', stage: 'prod' };
+
 function event(token: string, method = 'GET', resource = '/v1/customers'): APIGatewayRequestAuthorizerEvent {
-  return {
-    type: 'REQUEST',
-    methodArn: `arn:aws:execute-api:us-east-1:123456789012:bench/prod/${method}${resource}`,
-    resource,
-    path: resource,
-    httpMethod: method,
-    headers: { 'x-api-key': token },
-    multiValueHeaders: { 'x-api-key': [token] },
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: {} as APIGatewayRequestAuthorizerEvent['requestContext'],
-  };
+  return authorizerEvent({ method, resource, headers: { 'x-api-key': token }, api: BENCH_API });
 }
 
 /** Counts reads and writes that reach the store. */

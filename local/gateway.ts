@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { join } from 'node:path';
-import type {
-  APIGatewayAuthorizerResult,
-  APIGatewayProxyEvent,
-  APIGatewayProxyResult,
-  APIGatewayRequestAuthorizerEvent,
-  Context,
-} from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { EXAMPLE_ROUTES, matchPath } from '../lambdas/domain/routes';
 import { MANAGEMENT_ROUTES } from '../lambdas/management-api';
+import { LOCAL_API, type RequestInput, authorizerEvent, lambdaContext, proxyEvent, rawHeaderPairs } from './api-gateway-events';
 
 /**
  * A local stand-in for API Gateway (REST, v1) serving two APIs on one port, so the real handlers
@@ -25,11 +20,6 @@ import { MANAGEMENT_ROUTES } from '../lambdas/management-api';
 
 /** API Gateway's hard payload limit. */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
-const REGION = 'us-east-1';
-const ACCOUNT = '000000000000';
-const STAGE = 'local';
-const API_ID = 'local';
-const HANDLER_TIMEOUT_MS = 29_000;
 
 type Json = Record<string, unknown>;
 type AnyHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -102,29 +92,6 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** Header maps as API Gateway builds them: original casing, last value wins in `headers`. */
-function headerMaps(request: IncomingMessage): { headers: Record<string, string>; multi: Record<string, string[]> } {
-  const headers: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
-  for (let i = 0; i < request.rawHeaders.length; i += 2) {
-    const name = request.rawHeaders[i]!;
-    const value = request.rawHeaders[i + 1]!;
-    headers[name] = value;
-    (multi[name] ??= []).push(value);
-  }
-  return { headers, multi };
-}
-
-function queryMaps(url: URL): { single: Record<string, string> | null; multi: Record<string, string[]> | null } {
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
-  for (const [name, value] of url.searchParams) {
-    single[name] = value;
-    (multi[name] ??= []).push(value);
-  }
-  return Object.keys(single).length === 0 ? { single: null, multi: null } : { single, multi };
-}
-
 /** API Gateway prefers the resource with the most literal segments (`/events/batch` over `/events/{id}`). */
 function resolveResource(path: string): { template: string; params: Record<string, string>; routes: GatewayRoute[] } | undefined {
   let best: { template: string; params: Record<string, string>; routes: GatewayRoute[]; variables: number } | undefined;
@@ -176,27 +143,6 @@ function evaluatePolicy(result: unknown, methodArn: string): { allowed: boolean;
     if (raw.Effect === 'Allow') allowed = true;
   }
   return { allowed, context: context ?? {}, principalId };
-}
-
-function lambdaContext(functionName: string, requestId: string): Context {
-  const deadline = Date.now() + HANDLER_TIMEOUT_MS;
-  const fail = (): void => {
-    throw new Error('callback-style completion is not supported by the local gateway');
-  };
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: fail,
-    fail,
-    succeed: fail,
-  };
 }
 
 export function startGateway(options: GatewayOptions): Promise<Gateway> {
@@ -266,65 +212,27 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
       throw error;
     }
 
-    const { headers, multi } = headerMaps(request);
-    const query = queryMaps(url);
-    const sourceIp = request.socket.remoteAddress ?? '127.0.0.1';
-    const requestTime = new Date();
-    const requestContext = {
-      accountId: ACCOUNT,
-      apiId: API_ID,
-      domainName: request.headers.host ?? '127.0.0.1',
-      domainPrefix: '127',
-      extendedRequestId: requestId,
-      httpMethod: method,
-      path: `/${STAGE}${path}`,
-      protocol: `HTTP/${request.httpVersion}`,
-      requestId,
-      requestTime: requestTime.toUTCString(),
-      requestTimeEpoch: requestTime.getTime(),
-      resourceId: route.template,
-      resourcePath: route.template,
-      stage: STAGE,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp,
-        user: null,
-        userAgent: request.headers['user-agent'] ?? null,
-        userArn: null,
-      },
-    };
-    const pathParameters = Object.keys(resource.params).length > 0 ? resource.params : null;
-    const methodArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${STAGE}/${method}${path}`;
-
-    const authorizerEvent: APIGatewayRequestAuthorizerEvent = {
-      type: 'REQUEST',
-      methodArn,
+    const input: RequestInput = {
+      method,
       resource: route.template,
       path,
-      httpMethod: method,
-      headers,
-      multiValueHeaders: multi,
-      pathParameters,
-      queryStringParameters: query.single,
-      multiValueQueryStringParameters: query.multi,
-      stageVariables: null,
-      requestContext: { ...requestContext, authorizer: undefined } as unknown as APIGatewayRequestAuthorizerEvent['requestContext'],
+      pathParameters: resource.params,
+      headers: rawHeaderPairs(request.rawHeaders),
+      query: url.searchParams,
+      api: LOCAL_API,
+      requestId,
+      requestTime: new Date(),
+      sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+      userAgent: request.headers['user-agent'] ?? null,
+      domainName: request.headers.host ?? '127.0.0.1',
+      protocol: `HTTP/${request.httpVersion}`,
     };
+    const authorization = authorizerEvent(input);
 
     let decision: ReturnType<typeof evaluatePolicy>;
     try {
       const authorize = await handlerFor(route.authorizer);
-      decision = evaluatePolicy(await authorize(authorizerEvent, lambdaContext(route.authorizer, randomUUID())), methodArn);
+      decision = evaluatePolicy(await authorize(authorization, lambdaContext(route.authorizer)), authorization.methodArn);
     } catch (error) {
       if (error instanceof Error && error.message === 'Unauthorized') {
         return send(response, 401, { status: 401, error: 'Unauthorized' });
@@ -341,27 +249,14 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
       return send(response, 403, { status: 403, error: 'Forbidden', ...(typeof code === 'string' ? { code } : {}) });
     }
 
-    const proxyEvent: APIGatewayProxyEvent = {
-      resource: route.template,
-      path,
-      httpMethod: method,
-      headers,
-      multiValueHeaders: multi,
-      queryStringParameters: query.single,
-      multiValueQueryStringParameters: query.multi,
-      pathParameters,
-      stageVariables: null,
-      body: body.length > 0 ? body.toString('utf8') : null,
-      isBase64Encoded: false,
-      requestContext: {
-        ...requestContext,
-        authorizer: { ...decision.context, principalId: decision.principalId },
-      } as unknown as APIGatewayProxyEvent['requestContext'],
-    };
-
     try {
       const handle = await handlerFor(route.entry);
-      return writeProxyResult(response, await handle(proxyEvent, lambdaContext(route.entry, requestId)));
+      const event = proxyEvent({
+        ...input,
+        body: body.length > 0 ? body.toString('utf8') : null,
+        authorizer: { principalId: decision.principalId, context: decision.context },
+      });
+      return writeProxyResult(response, await handle(event, lambdaContext(route.entry, { requestId })));
     } catch (error) {
       // A Lambda error behind a proxy integration is API Gateway's 502.
       options.log(`handler ${route.entry} failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { lambdaContext as gatewayLambdaContext, proxyEvent } from '../../local/api-gateway-events';
 
 /** What the admin authorizer puts in `requestContext.authorizer` (strings, as API Gateway passes them). */
 export interface AdminAuthorizerContext {
@@ -21,80 +21,30 @@ export interface RestEventInput {
   authorizer?: AdminAuthorizerContext | null;
 }
 
-/** A REST API (v1) Lambda proxy event, as API Gateway builds it. */
+/** A REST API (v1) Lambda proxy event behind the admin authorizer, with a JSON body when there is one. */
 export function restProxyEvent(input: RestEventInput): APIGatewayProxyEvent {
-  const pathParameters = input.pathParameters ?? {};
-  const path = input.resource.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(pathParameters[name] ?? ''));
   const text = input.body === undefined || typeof input.body === 'string' ? input.body : JSON.stringify(input.body);
   const body = text === undefined ? null : input.base64 ? Buffer.from(text, 'utf8').toString('base64') : text;
-  const headers: Record<string, string> = {
-    Host: 'api.example.test',
-    'User-Agent': 'jest',
-    ...(text !== undefined ? { 'Content-Type': 'application/json' } : {}),
-    ...input.headers,
-  };
-  const query = input.query && Object.keys(input.query).length > 0 ? input.query : null;
-  return {
+  return proxyEvent({
+    method: input.method,
     resource: input.resource,
-    path,
-    httpMethod: input.method,
-    headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
-    queryStringParameters: query,
-    multiValueQueryStringParameters: query && Object.fromEntries(Object.entries(query).map(([name, value]) => [name, [value]])),
-    pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : null,
-    stageVariables: null,
+    pathParameters: input.pathParameters,
+    query: input.query,
+    headers: {
+      Host: 'api.example.test',
+      'User-Agent': 'jest',
+      ...(text !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      ...input.headers,
+    },
     body,
     isBase64Encoded: Boolean(input.base64 && body !== null),
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'local',
-      authorizer: input.authorizer === null ? undefined : { principalId: input.authorizer?.email ?? 'anonymous', ...input.authorizer },
-      protocol: 'HTTP/1.1',
-      httpMethod: input.method,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '127.0.0.1',
-        user: null,
-        userAgent: 'jest',
-        userArn: null,
-      },
-      path: `/test${path}`,
-      stage: 'test',
-      requestId: randomUUID(),
-      requestTimeEpoch: Date.now(),
-      resourceId: 'local',
-      resourcePath: input.resource,
-    },
-  };
+    authorizer: input.authorizer === null ? null : { principalId: input.authorizer?.email ?? 'anonymous', context: { ...input.authorizer } },
+  });
 }
 
 /** A Lambda context good enough for middy and the Powertools logger. */
 export function lambdaContext(functionName = 'keyward-test'): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return gatewayLambdaContext(functionName);
 }
 
 /** A proxy result with its JSON body parsed, for assertions. */

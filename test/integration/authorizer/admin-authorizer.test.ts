@@ -8,8 +8,9 @@ import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
 import { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import { OrganizationService } from '../../../lambdas/service/organization-service';
 import { type DevIssuer, JWKS_PATH, LOCAL_AUDIENCE, LOCAL_ISSUER_PATH, createDevIssuer, localIssuerUrl } from '../../../local/dev-issuer';
-import { PlainTestSecretBox, authorizerEvent, importWithEnv } from '../../support/authorizer-events';
+import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
 import { createTestTable } from '../../support/dynamodb';
+import { plainSecretBox } from '../../support/fakes';
 import { freePort } from '../../support/free-port';
 
 /**
@@ -51,7 +52,7 @@ describe('admin authorizer (dev issuer JWKS over HTTP, DynamoDB Local)', () => {
     );
     const store = new DynamoDbKeyStore(DynamoDBDocumentClient.from(table.client), table.tableName);
     const clock = new ManualClock();
-    const keys = new ApiKeyService({ store, secrets: new PlainTestSecretBox(), clock, keyPrefix: 'kw', catalog: DEFAULT_RESOURCE_CATALOG });
+    const keys = new ApiKeyService({ store, secrets: plainSecretBox, clock, keyPrefix: 'kw', catalog: DEFAULT_RESOURCE_CATALOG });
     const organizations = new OrganizationService(store, keys, clock, DEFAULT_RESOURCE_CATALOG);
     await organizations.create({ name: 'Acme', id: 'acme', admins: ['admin@acme.test'] });
     await organizations.addMember('acme', 'dev@acme.test', 'member');

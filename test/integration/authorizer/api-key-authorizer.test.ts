@@ -9,8 +9,9 @@ import { EXAMPLE_ROUTES } from '../../../lambdas/domain/routes';
 import { checksumOf, generateToken } from '../../../lambdas/domain/token';
 import { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import { OrganizationService } from '../../../lambdas/service/organization-service';
-import { PlainTestSecretBox, authorizerEvent, importWithEnv, methodArn } from '../../support/authorizer-events';
+import { authorizerEvent, importWithEnv, methodArn } from '../../support/authorizer-events';
 import { createTestTable } from '../../support/dynamodb';
+import { plainSecretBox } from '../../support/fakes';
 
 const ORG = 'acme';
 const ADMIN = { type: 'user', email: 'admin@acme.test' } as const;
@@ -45,7 +46,7 @@ describe('api-key authorizer (DynamoDB Local)', () => {
     store = new DynamoDbKeyStore(DynamoDBDocumentClient.from(table.client), table.tableName);
     keys = new ApiKeyService({
       store,
-      secrets: new PlainTestSecretBox(),
+      secrets: plainSecretBox,
       clock,
       scheduler: { scheduleRetirement: async () => undefined },
       keyPrefix: 'kw',

@@ -23,8 +23,8 @@ import { OrganizationService } from '../../../lambdas/service/organization-servi
 import { LOCAL_AWS } from '../../../local/dynamodb-local';
 import { startSesEmulator } from '../../../local/ses-emulator';
 import { DEAD_LETTER_FILE, startStreamPoller, toLambdaRecord } from '../../../local/stream-poller';
-import { PlainTestSecretBox } from '../../support/authorizer-events';
 import { createTestTable } from '../../support/dynamodb';
+import { plainSecretBox } from '../../support/fakes';
 import { freePort } from '../../support/free-port';
 
 const ADMINS = ['alice@acme.test', 'bob@acme.test'];
@@ -59,7 +59,7 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
     table = await createTestTable();
     documentClient = DynamoDBDocumentClient.from(table.client, { marshallOptions: { removeUndefinedValues: true } });
     store = new DynamoDbKeyStore(documentClient, table.tableName);
-    keys = new ApiKeyService({ store, secrets: new PlainTestSecretBox(), clock, keyPrefix: 'kw', catalog: DEFAULT_RESOURCE_CATALOG });
+    keys = new ApiKeyService({ store, secrets: plainSecretBox, clock, keyPrefix: 'kw', catalog: DEFAULT_RESOURCE_CATALOG });
     organizations = new OrganizationService(store, keys, clock, DEFAULT_RESOURCE_CATALOG);
     streams = new DynamoDBStreamsClient({ ...LOCAL_AWS, endpoint: process.env.DYNAMODB_ENDPOINT });
   });
@@ -163,7 +163,7 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
     const [first] = (await store.listKeys(org, { limit: 1 })).items;
     const rotatedKeys = new ApiKeyService({
       store,
-      secrets: new PlainTestSecretBox(),
+      secrets: plainSecretBox,
       clock,
       scheduler: { scheduleRetirement: async () => undefined },
       keyPrefix: 'kw',

@@ -10,8 +10,9 @@ import type * as RetireModule from '../../../lambdas/retire-api-key';
 import { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import { OrganizationService } from '../../../lambdas/service/organization-service';
 import { startRetirementLoop } from '../../../local/retirement-loop';
-import { PlainTestSecretBox, importWithEnv } from '../../support/authorizer-events';
+import { importWithEnv } from '../../support/authorizer-events';
 import { createTestTable } from '../../support/dynamodb';
+import { plainSecretBox } from '../../support/fakes';
 
 const ADMIN = { type: 'user', email: 'admin@acme.test' } as const;
 const HOUR = 60 * 60 * 1000;
@@ -33,7 +34,7 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
     scheduleDir = mkdtempSync(join(tmpdir(), 'keyward-schedules-'));
     keys = new ApiKeyService({
       store,
-      secrets: new PlainTestSecretBox(),
+      secrets: plainSecretBox,
       clock,
       scheduler: new LocalRetirementScheduler(scheduleDir),
       keyPrefix: 'kw',

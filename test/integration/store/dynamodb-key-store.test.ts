@@ -158,6 +158,29 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
     }
   });
 
+  it('lets only one of two concurrent rotations of the same key win', async () => {
+    const { organization, api_key: instant } = await newOrg();
+    const [first, second] = await Promise.allSettled([
+      keys.rotate(organization.id, admin, instant.id, { expires_in: 'now' }),
+      keys.rotate(organization.id, admin, instant.id, { expires_in: 'now' }),
+    ]);
+    expect([first.status, second.status].sort()).toEqual(['fulfilled', 'rejected']);
+    const lost = [first, second].find((result) => result.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toBeInstanceOf(ApiKeyNotFound);
+    expect((await store.listKeys(organization.id, { limit: 10 })).items).toHaveLength(1);
+
+    const scheduled = (await store.listKeys(organization.id, { limit: 1 })).items[0]!;
+    const racing = await Promise.allSettled([
+      keys.rotate(organization.id, admin, scheduled.id, { expires_in: '1h' }),
+      keys.rotate(organization.id, admin, scheduled.id, { expires_in: '24h' }),
+    ]);
+    expect(racing.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    expect((racing.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(RotationAlreadyScheduled);
+    const listed = (await store.listKeys(organization.id, { limit: 10 })).items;
+    expect(listed).toHaveLength(2);
+    expect(listed.filter((key) => key.expiresAt === null)).toHaveLength(1);
+  });
+
   it('caps an organization at 100 keys, even under concurrent creates', async () => {
     const { organization } = await newOrg();
     for (let created = 1; created < 98; created += 7) {

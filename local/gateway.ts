@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { join } from 'node:path';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { keyConfig } from '../lambdas/config';
 import { EXAMPLE_ROUTES, matchPath } from '../lambdas/domain/routes';
+import { openApiDocument } from '../lambdas/http/openapi';
 import { MANAGEMENT_ROUTES } from '../lambdas/management-api';
 import { LOCAL_API, type RequestInput, authorizerEvent, lambdaContext, proxyEvent, rawHeaderPairs } from './api-gateway-events';
 
@@ -195,6 +197,9 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     if (method === 'GET' && path === '/local-issuer/.well-known/jwks.json') {
       return send(response, 200, await options.jwks(), { 'cache-control': 'max-age=60' });
+    }
+    if (method === 'GET' && path === '/openapi.json') {
+      return send(response, 200, openApiDocument(keyConfig().catalog));
     }
 
     const resource = resolveResource(path);

@@ -1,0 +1,43 @@
+import { openApiDocument } from '../../../lambdas/http/openapi';
+import { MANAGEMENT_ROUTES } from '../../../lambdas/management-api';
+
+type Operation = {
+  operationId: string;
+  parameters: { name: string; in: string }[];
+  requestBody?: unknown;
+  responses: Record<string, unknown>;
+};
+
+describe('OpenAPI document', () => {
+  const document = openApiDocument(['customer', 'invoice']) as {
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>>; additionalProperties?: boolean }> };
+  };
+
+  it('describes every management route with its path parameters and success status', () => {
+    for (const route of MANAGEMENT_ROUTES) {
+      const operation = document.paths[route.path]![route.method.toLowerCase()]!;
+      const pathParameters = operation.parameters.filter((p) => p.in === 'path').map((p) => p.name);
+      expect(pathParameters).toEqual([...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]));
+      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403', '404', '422', '500']));
+    }
+    expect(Object.keys(document.paths['/v1/organizations/{organization_id}/api_keys']!.post!.responses)).toContain('201');
+  });
+
+  it('derives request bodies from the handlers\' own schemas: strict, with the catalog and rotation choices', () => {
+    const fields = document.components.schemas.ApiKeyFields!;
+    expect(fields.additionalProperties).toBe(false);
+    expect(fields.properties.permissions!.propertyNames).toEqual({ enum: ['customer', 'invoice'] });
+    const rotation = document.components.schemas.Rotation!;
+    expect(rotation.additionalProperties).toBe(false);
+    expect(rotation.properties.expires_in!.enum).toEqual(['now', '1h', '24h', '48h', '7d']);
+    expect(rotation.properties.expires_at!.format).toBe('date-time');
+  });
+
+  it('documents paging on the list calls only', () => {
+    const list = document.paths['/v1/organizations/{organization_id}/api_keys']!.get!;
+    expect(list.parameters.filter((p) => p.in === 'query').map((p) => p.name)).toEqual(['limit', 'cursor']);
+    const get = document.paths['/v1/organizations/{organization_id}/api_keys/{api_key_id}']!.get!;
+    expect(get.parameters.filter((p) => p.in === 'query')).toEqual([]);
+  });
+});

@@ -2,9 +2,10 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { parseArgs } from 'node:util';
 import { KmsSecretBox } from '../lambdas/adapters/kms-secret-box';
 import { LocalSecretBox } from '../lambdas/adapters/local-secret-box';
+import { NO_SECRET_BOX } from '../lambdas/adapters/no-secret-box';
 import { keyConfig } from '../lambdas/config';
 import { DomainError, ValidationFailed } from '../lambdas/domain/errors';
-import type { Role, SecretBox } from '../lambdas/domain/ports';
+import type { Role } from '../lambdas/domain/ports';
 import { createDevIssuer } from '../local/dev-issuer';
 import { type Operator, createOperator } from '../local/operator';
 import { type RuntimeInfo, readMasterKey, readRuntimeInfo, resolveStateDir } from '../local/state';
@@ -85,23 +86,17 @@ function resolveTarget(values: Values, io: Io): Target {
   );
 }
 
-/** Members never touch secrets; only `org create` (its first key) needs the secret box. */
-const NO_SECRETS: SecretBox = {
-  encrypt: () => Promise.reject(new Error('this command does not encrypt tokens')),
-  decrypt: () => Promise.reject(new Error('this command does not decrypt tokens')),
-};
-
 function operatorFor(target: Target, secrets: 'needed' | 'unused', values: Values, io: Io): Operator {
   const keys = keyConfig(io.env);
   if (target.mode === 'local') {
     return createOperator({
       tableName: target.runtime.table_name,
       endpoint: target.runtime.dynamodb_endpoint,
-      secrets: secrets === 'needed' ? new LocalSecretBox(readMasterKey(target.stateDir)) : NO_SECRETS,
+      secrets: secrets === 'needed' ? new LocalSecretBox(readMasterKey(target.stateDir)) : NO_SECRET_BOX,
       ...keys,
     });
   }
-  let box = NO_SECRETS;
+  let box = NO_SECRET_BOX;
   if (secrets === 'needed') {
     const kmsKey = values['kms-key'] ?? io.env.KEYWARD_KMS_KEY;
     if (!kmsKey) throw new UsageError('missing --kms-key (or KEYWARD_KMS_KEY): the KMS key that encrypts tokens', { 'kms-key': ['is required with --table'] });

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbKeyStore } from './adapters/dynamodb-key-store';
 import { LocalSecretBox } from './adapters/local-secret-box';
+import { NO_SECRET_BOX } from './adapters/no-secret-box';
 import { keyConfig, schedulerConfig, secretsConfig, tableConfig } from './config';
 import { systemClock } from './domain/clock';
 import type { KeyStore, RetirementScheduler, SecretBox } from './domain/ports';
@@ -77,12 +78,6 @@ async function buildScheduler(): Promise<RetirementScheduler | undefined> {
   const { createRetirementScheduler } = await import('./adapters/retirement-scheduler');
   return createRetirementScheduler();
 }
-
-/** Never called: stands in for the SecretBox in functions that neither encrypt nor decrypt. */
-const NO_SECRET_BOX: SecretBox = {
-  encrypt: () => Promise.reject(new Error('this function is not configured to encrypt tokens')),
-  decrypt: () => Promise.reject(new Error('this function is not configured to decrypt tokens')),
-};
 
 export interface ServiceNeeds {
   /** Encrypts (create, rotate) or decrypts (reveal) tokens. */

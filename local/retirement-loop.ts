@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { retirementPayloadSchema } from '../lambdas/adapters/eventbridge-retirement-scheduler';
 import { JOB_FILE_SUFFIX } from '../lambdas/adapters/local-retirement-scheduler';
 import { type Clock, systemClock } from '../lambdas/domain/clock';
+import { type PollLoop, startPollLoop } from './poll-loop';
 
 export interface RetirementLoopOptions {
   /** LOCAL_SCHEDULE_DIR: where LocalRetirementScheduler writes the jobs. */
@@ -30,9 +31,6 @@ export function startRetirementLoop(options: RetirementLoopOptions): { stop(): P
   const clock = options.clock ?? systemClock;
   const intervalMs = options.intervalMs ?? 500;
   const failures = new Map<string, { attempts: number; retryAt: number }>();
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
 
   async function runJob(file: string): Promise<void> {
     const path = join(options.dir, file);
@@ -70,7 +68,7 @@ export function startRetirementLoop(options: RetirementLoopOptions): { stop(): P
     }
   }
 
-  async function scan(): Promise<void> {
+  async function scan(loop: PollLoop): Promise<void> {
     let files: string[];
     try {
       files = (await readdir(options.dir)).filter((file) => file.endsWith(JOB_FILE_SUFFIX) && !file.startsWith('.'));
@@ -79,25 +77,15 @@ export function startRetirementLoop(options: RetirementLoopOptions): { stop(): P
       throw error;
     }
     for (const file of files.sort()) {
-      if (stopped) return;
+      if (loop.isStopped()) return;
       await runJob(file);
     }
   }
 
-  function tick(): void {
-    running = scan()
-      .catch((error: unknown) => options.log(`retirement loop scan failed: ${error instanceof Error ? error.message : String(error)}`))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, intervalMs);
-      });
-  }
-
-  tick();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  const loop = startPollLoop({
+    intervalMs,
+    pass: scan,
+    onError: (error) => options.log(`retirement loop scan failed: ${error instanceof Error ? error.message : String(error)}`),
+  });
+  return { stop: () => loop.stop() };
 }

@@ -16,6 +16,7 @@ import {
 import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { matchesMailFilter } from '../lambdas/notifications/stream-filter';
 import { LOCAL_AWS } from './dynamodb-local';
+import { startPollLoop } from './poll-loop';
 
 export interface StreamPollerOptions {
   /** DynamoDB Local's endpoint (it serves the streams API too). */
@@ -108,9 +109,8 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
   const iterators = new Map<string, string>();
   const finished = new Set<string>();
   let checkpoints: Checkpoints | undefined;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
+  // Only called after the loop below has started: passes are asynchronous.
+  const stopped = (): boolean => loop.isStopped();
 
   async function loadCheckpoints(streamArn: string): Promise<Checkpoints> {
     try {
@@ -200,7 +200,7 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
         attempts = 0;
         continue;
       }
-      if (stopped) return false;
+      if (stopped()) return false;
       await sleep(retryBaseMs * 2 ** (attempts - 1));
     }
     return true;
@@ -246,7 +246,7 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
     const shards = await listShards(streamArn);
     const known = new Set(shards.map((shard) => shard.ShardId));
     for (const shard of shards) {
-      if (stopped) return;
+      if (stopped()) return;
       const shardId = shard.ShardId!;
       if (finished.has(shardId)) continue;
       // Parents first, so a key's events are mailed in the order they happened.
@@ -255,20 +255,14 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
     }
   }
 
-  function tick(): void {
-    running = poll()
-      .catch((error: unknown) => options.log(`stream poller: ${error instanceof Error ? error.message : String(error)}`))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, intervalMs);
-      });
-  }
-
-  tick();
+  const loop = startPollLoop({
+    intervalMs,
+    pass: poll,
+    onError: (error) => options.log(`stream poller: ${error instanceof Error ? error.message : String(error)}`),
+  });
   return {
     async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+      await loop.stop();
       dynamodb.destroy();
       streams.destroy();
     },

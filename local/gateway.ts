@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { keyConfig } from '../lambdas/config';
 import { EXAMPLE_ROUTES, matchPath } from '../lambdas/domain/routes';
+import { GATEWAY_RESPONSES, renderGatewayResponse } from '../lambdas/http/gateway-responses';
 import { openApiDocument } from '../lambdas/http/openapi';
 import { MANAGEMENT_ROUTES } from '../lambdas/management-api';
 import { LOCAL_API, type RequestInput, authorizerEvent, lambdaContext, proxyEvent, rawHeaderPairs } from './api-gateway-events';
@@ -14,14 +15,16 @@ import { LOCAL_API, type RequestInput, authorizerEvent, lambdaContext, proxyEven
  * behind the api-key authorizer. Each request gets a real REQUEST-authorizer event, the result is
  * applied as API Gateway applies it, and an allowed request gets a real proxy event.
  *
- * Deviation, on purpose: API Gateway answers `403 {"message":"Missing Authentication Token"}` for
- * any path/method it does not know. Locally a path that matches no resource is a plain
- * `404 {"message":"Not Found"}` (a typo is easier to spot), and a known path with a method that is
- * not defined on it keeps API Gateway's 403.
+ * Every answer API Gateway gives itself (401, 403, authorizer failure, unknown route) uses the
+ * gateway responses the CDK stack configures (`lambdas/http/gateway-responses.ts`). Both APIs share
+ * this one port, so an unknown route under `/v1/organizations` is the management API's.
  */
 
 /** API Gateway's hard payload limit. */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+/** Where the management API's paths start; everything else belongs to the protected API. */
+const MANAGEMENT_PREFIX = '/v1/organizations';
 
 type Json = Record<string, unknown>;
 type AnyHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -172,6 +175,14 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     return status;
   }
 
+  function gatewayResponse(
+    response: ServerResponse,
+    gatewayAnswer: { status: number; body: string },
+    context: Record<string, unknown> = {},
+  ): number {
+    return send(response, gatewayAnswer.status, renderGatewayResponse(gatewayAnswer.body, context));
+  }
+
   function writeProxyResult(response: ServerResponse, result: unknown): number {
     const proxy = result as Partial<APIGatewayProxyResult> | null;
     if (typeof proxy !== 'object' || proxy === null || typeof proxy.statusCode !== 'number') {
@@ -203,9 +214,13 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
 
     const resource = resolveResource(path);
-    if (!resource) return send(response, 404, { message: 'Not Found' });
-    const route = resource.routes.find((candidate) => candidate.method === method);
-    if (!route) return send(response, 403, { message: 'Missing Authentication Token' });
+    const route = resource?.routes.find((candidate) => candidate.method === method);
+    if (!resource || !route) {
+      return gatewayResponse(
+        response,
+        path.startsWith(MANAGEMENT_PREFIX) ? GATEWAY_RESPONSES.managementRouteNotFound : GATEWAY_RESPONSES.protectedRouteNotFound,
+      );
+    }
 
     let body: Buffer;
     try {
@@ -240,19 +255,16 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
       decision = evaluatePolicy(await authorize(authorization, lambdaContext(route.authorizer)), authorization.methodArn);
     } catch (error) {
       if (error instanceof Error && error.message === 'Unauthorized') {
-        return send(response, 401, { status: 401, error: 'Unauthorized' });
+        return gatewayResponse(response, GATEWAY_RESPONSES.unauthorized);
       }
       options.log(`authorizer ${route.authorizer} failed: ${error instanceof Error ? error.message : String(error)}`);
       decision = undefined;
     }
     if (!decision) {
       // API Gateway's AUTHORIZER_FAILURE / AUTHORIZER_CONFIGURATION_ERROR.
-      return send(response, 500, { status: 500, error: 'Internal Server Error', code: 'internal_error' });
+      return gatewayResponse(response, GATEWAY_RESPONSES.authorizerFailure);
     }
-    if (!decision.allowed) {
-      const code = decision.context.code;
-      return send(response, 403, { status: 403, error: 'Forbidden', ...(typeof code === 'string' ? { code } : {}) });
-    }
+    if (!decision.allowed) return gatewayResponse(response, GATEWAY_RESPONSES.accessDenied, decision.context);
 
     try {
       const handle = await handlerFor(route.entry);

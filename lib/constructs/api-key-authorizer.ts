@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { GATEWAY_RESPONSES } from '../../lambdas/http/gateway-responses';
 import {
   EXAMPLE_ROUTES,
   type RouteDefinition,
@@ -11,27 +12,29 @@ import {
   serializeRoutes,
 } from '../../lambdas/domain/routes';
 
-/** Response bodies of API.md §1, shared with the management API's gateway responses. */
-export const UNAUTHORIZED_BODY = '{"status":401,"error":"Unauthorized"}';
-/** `code` comes from the Deny policy's context, e.g. `write_action_not_allowed_for_customer`. */
-export const FORBIDDEN_BODY = '{"status":403,"error":"Forbidden","code":"$context.authorizer.code"}';
-export const AUTHORIZER_FAILURE_BODY = '{"status":500,"error":"Internal Server Error","code":"internal_error"}';
 
 const JSON_HEADERS = { 'Content-Type': "'application/json'" };
 
-/** Sets a gateway response to a fixed JSON body (API Gateway's own bodies differ from API.md). */
+/** Sets a gateway response to its API.md JSON body (API Gateway's own bodies differ). */
 export function addJsonGatewayResponse(
   api: apigw.RestApiBase,
   id: string,
   type: apigw.ResponseType,
-  statusCode: string,
-  body: string,
+  answer: { status: number; body: string },
 ): apigw.GatewayResponse {
-  return api.addGatewayResponse(id, { type, statusCode, responseHeaders: JSON_HEADERS, templates: { 'application/json': body } });
+  return api.addGatewayResponse(id, {
+    type,
+    statusCode: String(answer.status),
+    responseHeaders: JSON_HEADERS,
+    templates: { 'application/json': answer.body },
+  });
 }
 
 export interface ApiKeyAuthorizerProps {
-  /** The API to protect; it gets the 401/403/500 gateway responses of API.md §1. */
+  /**
+   * The API to protect. It gets the gateway responses of API.md §1 (401, 403 with the code, 500
+   * when the authorizer fails), and an undefined method or path answers 403 `route_not_allowed`.
+   */
   readonly restApi: apigw.RestApiBase;
   /** The keyward authorizer function (`lambdas/api-key-authorizer.ts`), with its table rights. */
   readonly handler: lambda.IFunction;
@@ -96,15 +99,21 @@ export class ApiKeyAuthorizer extends Construct {
         : [],
     });
 
-    addJsonGatewayResponse(this.restApi, 'Unauthorized', apigw.ResponseType.UNAUTHORIZED, '401', UNAUTHORIZED_BODY);
-    addJsonGatewayResponse(this.restApi, 'AccessDenied', apigw.ResponseType.ACCESS_DENIED, '403', FORBIDDEN_BODY);
-    addJsonGatewayResponse(this.restApi, 'AuthorizerFailure', apigw.ResponseType.AUTHORIZER_FAILURE, '500', AUTHORIZER_FAILURE_BODY);
+    addJsonGatewayResponse(this.restApi, 'Unauthorized', apigw.ResponseType.UNAUTHORIZED, GATEWAY_RESPONSES.unauthorized);
+    addJsonGatewayResponse(this.restApi, 'AccessDenied', apigw.ResponseType.ACCESS_DENIED, GATEWAY_RESPONSES.accessDenied);
+    addJsonGatewayResponse(this.restApi, 'AuthorizerFailure', apigw.ResponseType.AUTHORIZER_FAILURE, GATEWAY_RESPONSES.authorizerFailure);
     addJsonGatewayResponse(
       this.restApi,
       'AuthorizerConfigurationError',
       apigw.ResponseType.AUTHORIZER_CONFIGURATION_ERROR,
-      '500',
-      AUTHORIZER_FAILURE_BODY,
+      GATEWAY_RESPONSES.authorizerFailure,
+    );
+    // A method or path the API does not define is denied like a route outside the route table.
+    addJsonGatewayResponse(
+      this.restApi,
+      'RouteNotFound',
+      apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+      GATEWAY_RESPONSES.protectedRouteNotFound,
     );
   }
 

@@ -3,7 +3,8 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { MANAGEMENT_ROUTES } from '../../lambdas/management-api';
-import { AUTHORIZER_FAILURE_BODY, UNAUTHORIZED_BODY, addJsonGatewayResponse } from './api-key-authorizer';
+import { GATEWAY_RESPONSES } from '../../lambdas/http/gateway-responses';
+import { addJsonGatewayResponse } from './api-key-authorizer';
 import type { AdminIdentity } from './admin-identity';
 import { KeywardFunction, type TableAction, TableAccess } from './keyward-function';
 import { type ApiGatewayLogging, KeywardRestApi } from './keyward-rest-api';
@@ -63,9 +64,15 @@ export class ManagementApi extends Construct {
       description: 'keyward management API for organization admins',
       logging: props.logging,
     });
-    addJsonGatewayResponse(this.restApi, 'Unauthorized', apigw.ResponseType.UNAUTHORIZED, '401', UNAUTHORIZED_BODY);
+    addJsonGatewayResponse(this.restApi, 'Unauthorized', apigw.ResponseType.UNAUTHORIZED, GATEWAY_RESPONSES.unauthorized);
     // The admin authorizer fails (e.g. the JWKS or the table is unreachable): API.md's 500 shape.
-    addJsonGatewayResponse(this.restApi, 'AuthorizerFailure', apigw.ResponseType.AUTHORIZER_FAILURE, '500', AUTHORIZER_FAILURE_BODY);
+    addJsonGatewayResponse(this.restApi, 'AuthorizerFailure', apigw.ResponseType.AUTHORIZER_FAILURE, GATEWAY_RESPONSES.authorizerFailure);
+    addJsonGatewayResponse(
+      this.restApi,
+      'RouteNotFound',
+      apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+      GATEWAY_RESPONSES.managementRouteNotFound,
+    );
 
     this.adminAuthorizerFunction = new KeywardFunction(this, 'AdminAuthorizerFunction', {
       ...common,

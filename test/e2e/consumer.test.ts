@@ -131,11 +131,10 @@ describe('consumer side (x-api-key)', () => {
     expect((await admin('GET', `${org.keysPath}/${key.id}`, { jwt: org.jwt })).body.api_key.last_used_at).toBe(used);
   });
 
-  it('answers like API Gateway for paths and methods outside the route table', async () => {
-    expect(await consumer('GET', '/v1/nothing-here', org.key)).toMatchObject({ status: 404, body: { message: 'Not Found' } });
-    expect(await consumer('PUT', '/v1/customers', org.key)).toMatchObject({
-      status: 403,
-      body: { message: 'Missing Authentication Token' },
-    });
+  it('denies paths and methods outside the route table (fail closed)', async () => {
+    const denied = { status: 403, error: 'Forbidden', code: 'route_not_allowed' };
+    expect(await consumer('GET', '/v1/nothing-here', org.key)).toMatchObject({ status: 403, body: denied });
+    expect(await consumer('PUT', '/v1/customers', org.key)).toMatchObject({ status: 403, body: denied });
+    expect(await consumer('PUT', '/v1/customers')).toMatchObject({ status: 403, body: denied });
   });
 });

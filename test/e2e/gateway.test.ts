@@ -83,7 +83,7 @@ describe('local gateway', () => {
   it('prefers literal path segments over parameters, as API Gateway routes', async () => {
     const reply = await call('/v1/events/batch', { method: 'POST' });
     expect(reply.body).toMatchObject({ resource: '/v1/events/batch', pathParameters: null, body: null });
-    expect((await call('/v1/events/batch')).body).toEqual({ message: 'Missing Authentication Token' });
+    expect((await call('/v1/events/batch')).body).toEqual({ status: 403, error: 'Forbidden', code: 'route_not_allowed' });
     expect((await call('/v1/events/evt_1')).body).toMatchObject({ resource: '/v1/events/{id}', pathParameters: { id: 'evt_1' } });
   });
 
@@ -118,10 +118,14 @@ describe('local gateway', () => {
     expect(received).toHaveLength(0);
   });
 
-  it('serves the JWKS and /health, and 404s unknown paths', async () => {
+  it('serves the JWKS and /health, and answers unknown routes with each API\'s gateway response', async () => {
     expect((await call('/local-issuer/.well-known/jwks.json')).body).toEqual({ keys: [{ kid: 'k1' }] });
     expect(await call('/health')).toMatchObject({ status: 200, body: { status: 'ok' } });
-    expect(await call('/nope')).toMatchObject({ status: 404, body: { message: 'Not Found' } });
+    expect(await call('/nope')).toMatchObject({ status: 403, body: { status: 403, error: 'Forbidden', code: 'route_not_allowed' } });
+    expect(await call('/v1/organizations/acme/nope')).toMatchObject({
+      status: 404,
+      body: { status: 404, error: 'Not Found', code: 'route_not_found' },
+    });
   });
 
   it('logs method, path, status and time, and never a header or query value', async () => {

@@ -1,7 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { EXAMPLE_ROUTES } from '../../lambdas/domain/routes';
 import { MANAGEMENT_ROUTES } from '../../lambdas/management-api';
-import { FORBIDDEN_BODY, UNAUTHORIZED_BODY } from '../../lib/constructs/api-key-authorizer';
 import { MAILED_EVENT_TYPES } from '../../lib/constructs/notifications';
 import { synthKeyward } from './synth';
 import { actionsOf, environmentOf, functionId, mentions, resourcesOf, statementsOf, statementsOfRole } from './template-helpers';
@@ -243,13 +242,19 @@ describe('the management API', () => {
     }
   });
 
-  it('answers 401 and authorizer failures with the API.md bodies', () => {
+  it('answers 401, authorizer failures and undefined routes with the API.md bodies', () => {
     const managementApiId = Object.keys(resourcesOf(dev, 'AWS::ApiGateway::RestApi')).find((id) => id.startsWith('Management'))!;
     dev.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       RestApiId: { Ref: managementApiId },
       ResponseType: 'UNAUTHORIZED',
       StatusCode: '401',
-      ResponseTemplates: { 'application/json': UNAUTHORIZED_BODY },
+      ResponseTemplates: { 'application/json': '{"status":401,"error":"Unauthorized"}' },
+    });
+    dev.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      RestApiId: { Ref: managementApiId },
+      ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
+      StatusCode: '404',
+      ResponseTemplates: { 'application/json': '{"status":404,"error":"Not Found","code":"route_not_found"}' },
     });
     dev.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       RestApiId: { Ref: managementApiId },
@@ -299,7 +304,7 @@ describe('the example protected API', () => {
     });
   });
 
-  it('answers 401 and 403 with the API.md bodies, the 403 carrying the authorizer code', () => {
+  it('answers 401 and 403 with the API.md bodies, the 403 carrying the authorizer code, and denies undefined routes', () => {
     const exampleApiId = Object.keys(resourcesOf(dev, 'AWS::ApiGateway::RestApi')).find((id) => id.startsWith('Example'))!;
     dev.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       RestApiId: { Ref: exampleApiId },
@@ -315,7 +320,12 @@ describe('the example protected API', () => {
       ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/json'" },
       ResponseTemplates: { 'application/json': '{"status":403,"error":"Forbidden","code":"$context.authorizer.code"}' },
     });
-    expect(FORBIDDEN_BODY).toBe('{"status":403,"error":"Forbidden","code":"$context.authorizer.code"}');
+    dev.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      RestApiId: { Ref: exampleApiId },
+      ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
+      StatusCode: '403',
+      ResponseTemplates: { 'application/json': '{"status":403,"error":"Forbidden","code":"route_not_allowed"}' },
+    });
   });
 });
 

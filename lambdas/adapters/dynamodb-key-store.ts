@@ -1,6 +1,5 @@
 import { type CancellationReason, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -12,6 +11,7 @@ import { type HotKey, MAX_KEYS_PER_ORGANIZATION, type StoredApiKey } from '../do
 import type { AuditEvent } from '../domain/audit-event';
 import {
   ApiKeyLimitReached,
+  LastAdmin,
   LastNonExpiringApiKey,
   OrganizationAlreadyExists,
   OrganizationNotFound,
@@ -39,7 +39,7 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 
 /**
  * Item layout (DESIGN.md): one table, `pk`/`sk` strings.
- *   ORG#<org>        / ORG               organization, with key_count and active_key_count
+ *   ORG#<org>        / ORG               organization, with key_count, active_key_count, admin_count
  *   ORG#<org>        / MEMBER#<email>    member (role admin|member)
  *   ORG#<org>        / KEY#<id>          key as admins see it + token hash + encrypted token
  *   KEYHASH#<sha256> / KEYHASH           hot item: all the authorizer needs in one read
@@ -111,6 +111,7 @@ export class DynamoDbKeyStore implements KeyStore {
               created_at: organization.createdAt,
               key_count: 1,
               active_key_count: 1,
+              admin_count: members.filter((member) => member.role === 'admin').length,
             },
             ConditionExpression: 'attribute_not_exists(pk)',
           },
@@ -126,26 +127,56 @@ export class DynamoDbKeyStore implements KeyStore {
   }
 
   async putMember(member: Member): Promise<void> {
-    await this.transact(
-      [
-        this.conditionOrganizationExists(member.organizationId),
-        { Put: { TableName: this.tableName, Item: memberItem(member) } },
-      ],
-      (reasons) => {
-        if (failedAt(reasons, 0)) throw new OrganizationNotFound();
-      },
-    );
+    await this.changeMember(member.organizationId, member.email, member);
   }
 
   async removeMember(organizationId: string, email: string): Promise<boolean> {
-    const result = await this.db.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: { pk: orgPk(organizationId), sk: memberSk(email) },
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    return result.Attributes !== undefined;
+    return this.changeMember(organizationId, email, undefined);
+  }
+
+  /**
+   * Puts (`next`) or removes (undefined) a member, keeping `admin_count` on the organization in
+   * the same transaction, conditioned on the member being as it was read: the last admin can be
+   * neither demoted nor removed, even by two concurrent changes. Returns whether a member existed.
+   */
+  private async changeMember(organizationId: string, email: string, next: Member | undefined): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.getMember(organizationId, email);
+      if (!current && !next) return false;
+      const delta = (next?.role === 'admin' ? 1 : 0) - (current?.role === 'admin' ? 1 : 0);
+      const memberKey = { pk: orgPk(organizationId), sk: memberSk(email) };
+      const unchanged = current
+        ? { ConditionExpression: '#role = :role', ExpressionAttributeNames: { '#role': 'role' }, ExpressionAttributeValues: { ':role': current.role } }
+        : { ConditionExpression: 'attribute_not_exists(pk)' };
+      const change: TransactItem = next
+        ? { Put: { TableName: this.tableName, Item: memberItem(next), ...unchanged } }
+        : { Delete: { TableName: this.tableName, Key: memberKey, ...unchanged } };
+      const organization: TransactItem =
+        delta === 0
+          ? this.conditionOrganizationExists(organizationId)
+          : {
+              Update: {
+                TableName: this.tableName,
+                Key: { pk: orgPk(organizationId), sk: ORG_SK },
+                UpdateExpression: 'ADD admin_count :delta',
+                ConditionExpression: delta < 0 ? 'admin_count > :one' : 'attribute_exists(pk)',
+                ExpressionAttributeValues: delta < 0 ? { ':delta': delta, ':one': 1 } : { ':delta': delta },
+              },
+            };
+      try {
+        await this.transact([organization, change], async (reasons) => {
+          if (failedAt(reasons, 1)) throw new StaleState();
+          if (failedAt(reasons, 0)) {
+            throw delta < 0 && (await this.getOrganization(organizationId))
+              ? new LastAdmin(`${email} is the last admin of ${organizationId}`)
+              : new OrganizationNotFound();
+          }
+        });
+        return current !== undefined;
+      } catch (error) {
+        if (!(error instanceof StaleState) || attempt >= MAX_CONFLICT_ATTEMPTS) throw error;
+      }
+    }
   }
 
   async listKeys(organizationId: string, page: PageRequest): Promise<Page<StoredApiKey>> {

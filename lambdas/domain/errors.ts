@@ -34,6 +34,12 @@ export class LastNonExpiringApiKey extends DomainError {
   readonly code = 'last_non_expiring_api_key';
 }
 
+/** An organization keeps at least one admin: they manage its keys and receive its emails. */
+export class LastAdmin extends DomainError {
+  readonly status = 422;
+  readonly code = 'last_admin';
+}
+
 export class RotationAlreadyScheduled extends DomainError {
   readonly status = 422;
   readonly code = 'rotation_already_scheduled';

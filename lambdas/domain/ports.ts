@@ -57,9 +57,9 @@ export interface KeyStore {
     firstKey: StoredApiKey;
     event: AuditEvent;
   }): Promise<void>;
-  /** Adds or updates a member. Throws OrganizationNotFound. */
+  /** Adds or updates a member. Throws OrganizationNotFound, LastAdmin (demoting the last admin). */
   putMember(member: Member): Promise<void>;
-  /** Returns false when there was no such member. */
+  /** Returns false when there was no such member. Throws LastAdmin. */
   removeMember(organizationId: string, email: string): Promise<boolean>;
 
   /** Keys oldest first. Throws ValidationFailed({cursor}) for a cursor it did not issue. */

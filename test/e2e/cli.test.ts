@@ -67,6 +67,19 @@ describe('keyward CLI against the local stack', () => {
     expect((await admin('GET', path, { jwt })).body.code).toBe('organization_not_found');
   });
 
+  it('refuses to remove or demote the last admin', async () => {
+    const solo = `solo-${Date.now().toString(36)}`;
+    expect((await keyward('org', 'create', '--name', 'Solo', '--id', solo, '--admin', 'only@solo.test')).code).toBe(0);
+    for (const attempt of [
+      ['org', 'remove-member', '--org', solo, '--email', 'only@solo.test'],
+      ['org', 'add-member', '--org', solo, '--email', 'only@solo.test', '--role', 'member'],
+    ]) {
+      const refused = await keyward(...attempt);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('last_admin');
+    }
+  });
+
   it('exits 2 with the details on invalid input, and 1 with a message on other errors', async () => {
     const invalid = await keyward('org', 'create', '--name', 'Bad', '--id=-bad-', '--admin', 'not-an-email');
     expect(invalid.code).toBe(2);

@@ -4,6 +4,7 @@ import { ManualClock } from '../../../lambdas/domain/clock';
 import {
   ApiKeyLimitReached,
   ApiKeyNotFound,
+  LastAdmin,
   LastNonExpiringApiKey,
   OrganizationAlreadyExists,
   OrganizationNotFound,
@@ -243,6 +244,25 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
     expect(await store.getKey(organization.id, old.id)).toBeUndefined();
     expect(await store.findByHash(hashToken(old.value))).toBeUndefined();
     expect((await eventTypes(organization.id)).filter((type) => type === 'api_key.retired')).toHaveLength(1);
+  });
+
+  it('never lets an organization lose its last admin, even to two concurrent removals', async () => {
+    const { organization } = await newOrg();
+    await expect(orgs.removeMember(organization.id, 'admin@acme.test')).rejects.toBeInstanceOf(LastAdmin);
+    await expect(orgs.addMember(organization.id, 'admin@acme.test', 'member')).rejects.toBeInstanceOf(LastAdmin);
+    expect(await store.getMember(organization.id, 'admin@acme.test')).toMatchObject({ role: 'admin' });
+
+    await orgs.addMember(organization.id, 'second@acme.test', 'admin');
+    const results = await Promise.allSettled([
+      orgs.removeMember(organization.id, 'admin@acme.test'),
+      orgs.removeMember(organization.id, 'second@acme.test'),
+    ]);
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    expect((results.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(LastAdmin);
+    expect((await store.listMembers(organization.id)).filter((member) => member.role === 'admin')).toHaveLength(1);
+
+    await orgs.addMember(organization.id, 'plain@acme.test', 'member');
+    expect(await orgs.removeMember(organization.id, 'plain@acme.test')).toBe(true);
   });
 
   it('adds, updates and removes members', async () => {

@@ -6,7 +6,8 @@ import type {
   APIGatewayRequestAuthorizerEventHeaders,
 } from 'aws-lambda';
 import { DynamoDbKeyStore } from './adapters/dynamodb-key-store';
-import { keyConfig, routesConfig, tableConfig } from './config';
+import { withHotKeyCache } from './adapters/hot-key-cache';
+import { hotKeyCacheConfig, keyConfig, routesConfig, tableConfig } from './config';
 import { type HotKey, isExpired } from './domain/api-key';
 import { type Clock, systemClock } from './domain/clock';
 import { allows, forbiddenCode } from './domain/permissions';
@@ -129,8 +130,12 @@ const documentClient = DynamoDBDocumentClient.from(
   new DynamoDBClient(table.DYNAMODB_ENDPOINT ? { endpoint: table.DYNAMODB_ENDPOINT } : {}),
 );
 
+const keyStore = new DynamoDbKeyStore(documentClient, table.TABLE_NAME);
+const keyCache = hotKeyCacheConfig();
+
 export const handler: ApiKeyAuthorizer = createApiKeyAuthorizer({
-  store: new DynamoDbKeyStore(documentClient, table.TABLE_NAME),
+  // Off by default: on, a revoked key keeps working for up to the TTL on each warm instance.
+  store: keyCache.ttlMs > 0 ? withHotKeyCache(keyStore, { ...keyCache, clock: systemClock }) : keyStore,
   clock: systemClock,
   keyPrefix: keyConfig().keyPrefix,
   routes: routesConfig(),

@@ -55,6 +55,27 @@ export const routesConfig = (env = process.env): readonly RouteDefinition[] => {
   }
 };
 
+/** A whole number in `min..max` from `env[name]`, or `fallback` when unset. Checked by hand, for the authorizer. */
+function wholeNumber(env: NodeJS.ProcessEnv, section: string, name: string, min: number, max: number, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new Error(`invalid ${section} configuration: ${name} must be a whole number ${min}-${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+/**
+ * The api-key authorizer's optional in-function cache of found keys (adapters/hot-key-cache.ts):
+ * `AUTHORIZER_KEY_CACHE_MS` is how long a key is reused, and so the revocation lag per warm
+ * instance (0, the default, is off); `AUTHORIZER_KEY_CACHE_ENTRIES` bounds its memory.
+ */
+export const hotKeyCacheConfig = (env = process.env) => ({
+  ttlMs: wholeNumber(env, 'hot key cache', 'AUTHORIZER_KEY_CACHE_MS', 0, 60_000, 0),
+  maxEntries: wholeNumber(env, 'hot key cache', 'AUTHORIZER_KEY_CACHE_ENTRIES', 1, 100_000, 1000),
+});
+
 /** Token encryption: KMS in AWS (`KMS_KEY_ID`), a local AES-256-GCM master key otherwise. */
 export const secretsConfig = (env = process.env) =>
   read(

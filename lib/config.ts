@@ -21,6 +21,8 @@ export interface KeywardConfig {
   readonly resourceCatalog: readonly string[];
   /** API-key authorizer result cache TTL; 0 = off (revocation is then immediate). */
   readonly authorizerCacheTtlSeconds: number;
+  /** API-key authorizer in-function cache of found keys, in ms; 0 = off (revocation is then immediate). */
+  readonly authorizerKeyCacheMs: number;
 }
 
 export interface SesSender {
@@ -49,11 +51,14 @@ export const CONTEXT_KEYS = [
   'keyPrefix',
   'resourceCatalog',
   'authorizerCacheTtlSeconds',
+  'authorizerKeyCacheMs',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
 export const DEFAULT_STAGE = 'dev';
 export const MAX_AUTHORIZER_CACHE_TTL_SECONDS = 3600;
+/** Kept under the 60 s `last_used_at` window, and short because it is the revocation lag. */
+export const MAX_AUTHORIZER_KEY_CACHE_MS = 60_000;
 /** Local part used with a domain identity. */
 export const DOMAIN_SENDER_LOCAL_PART = 'no-reply';
 
@@ -121,6 +126,16 @@ function parseCacheTtl(raw: string | undefined): number {
   return seconds;
 }
 
+function parseKeyCacheMs(raw: string | undefined): number {
+  if (raw === undefined) return 0;
+  if (!/^\d+$/.test(raw)) throw new ConfigError('authorizerKeyCacheMs', `"${raw}" is not a whole number of milliseconds`);
+  const ms = Number(raw);
+  if (ms > MAX_AUTHORIZER_KEY_CACHE_MS) {
+    throw new ConfigError('authorizerKeyCacheMs', `must be 0-${MAX_AUTHORIZER_KEY_CACHE_MS}, got ${ms}`);
+  }
+  return ms;
+}
+
 /**
  * Parses and validates the context. `get` is `(key) => node.tryGetContext(key)`, so tests can
  * pass a plain object lookup.
@@ -152,6 +167,7 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     keyPrefix,
     resourceCatalog,
     authorizerCacheTtlSeconds: parseCacheTtl(value('authorizerCacheTtlSeconds')),
+    authorizerKeyCacheMs: parseKeyCacheMs(value('authorizerKeyCacheMs')),
     ...(sesSender ? { sesSender } : {}),
     ...(adminIssuer ? { adminIssuer } : {}),
   };

@@ -59,6 +59,7 @@ export class KeywardStack extends Stack {
       table,
       keyPrefix: config.keyPrefix,
       authorizerCacheTtl: Duration.seconds(config.authorizerCacheTtlSeconds),
+      authorizerKeyCacheMs: config.authorizerKeyCacheMs,
       logging,
     });
 

@@ -14,6 +14,11 @@ export interface ExampleApiProps {
   readonly keyPrefix: string;
   /** Opt-in authorizer result cache; see `ApiKeyAuthorizerProps.resultsCacheTtl`. @default 0 (off) */
   readonly authorizerCacheTtl?: Duration;
+  /**
+   * The authorizer function's in-function cache of found keys, in ms (`AUTHORIZER_KEY_CACHE_MS`);
+   * revocation lags by up to this much per warm instance. @default 0 (off)
+   */
+  readonly authorizerKeyCacheMs?: number;
   readonly logging: ApiGatewayLogging;
 }
 
@@ -42,7 +47,10 @@ export class ExampleApi extends Construct {
       ...common,
       entry: 'api-key-authorizer',
       description: 'Decides consumer requests by their x-api-key',
-      environment: { KEY_PREFIX: props.keyPrefix },
+      environment: {
+        KEY_PREFIX: props.keyPrefix,
+        ...(props.authorizerKeyCacheMs ? { AUTHORIZER_KEY_CACHE_MS: String(props.authorizerKeyCacheMs) } : {}),
+      },
     });
     this.authorizerFunction.bindTable(props.table, TableAccess.apiKeyAuthorizer);
 

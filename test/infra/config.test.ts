@@ -12,6 +12,7 @@ describe('deployment configuration from context', () => {
       keyPrefix: 'kw',
       resourceCatalog: DEFAULT_RESOURCE_CATALOG,
       authorizerCacheTtlSeconds: 0,
+      authorizerKeyCacheMs: 0,
     });
   });
 
@@ -26,6 +27,7 @@ describe('deployment configuration from context', () => {
         keyPrefix: 'acme',
         resourceCatalog: 'customer, invoice,customer',
         authorizerCacheTtlSeconds: '60',
+        authorizerKeyCacheMs: '1000',
       }),
     ).toEqual({
       stage: 'prod',
@@ -35,12 +37,18 @@ describe('deployment configuration from context', () => {
       keyPrefix: 'acme',
       resourceCatalog: ['customer', 'invoice'],
       authorizerCacheTtlSeconds: 60,
+      authorizerKeyCacheMs: 1000,
     });
   });
 
   it('accepts the cache TTL as a number from cdk.json and a sender address as an email identity', () => {
     expect(parse({ authorizerCacheTtlSeconds: 3600 }).authorizerCacheTtlSeconds).toBe(3600);
     expect(parse({ sesSender: 'keys@example.com' }).sesSender).toEqual({ kind: 'email', identity: 'keys@example.com', fromAddress: 'keys@example.com' });
+  });
+
+  it('accepts the in-function key cache as a number from cdk.json, up to 60 s', () => {
+    expect(parse({ authorizerKeyCacheMs: 60_000 }).authorizerKeyCacheMs).toBe(60_000);
+    expect(parse({ authorizerKeyCacheMs: 0 }).authorizerKeyCacheMs).toBe(0);
   });
 
   it.each<[string, Partial<Record<ContextKey, unknown>>, RegExp]>([
@@ -53,6 +61,10 @@ describe('deployment configuration from context', () => {
     ['a cache TTL over an hour', { authorizerCacheTtlSeconds: '3601' }, /invalid context "authorizerCacheTtlSeconds": must be 0-3600/],
     ['a cache TTL that is not a whole number', { authorizerCacheTtlSeconds: '5m' }, /"authorizerCacheTtlSeconds": "5m" is not a whole number/],
     ['a negative cache TTL', { authorizerCacheTtlSeconds: -1 }, /"authorizerCacheTtlSeconds"/],
+    ['a key cache over 60 s', { authorizerKeyCacheMs: '60001' }, /invalid context "authorizerKeyCacheMs": must be 0-60000, got 60001/],
+    ['a key cache that is not a whole number', { authorizerKeyCacheMs: '1s' }, /"authorizerKeyCacheMs": "1s" is not a whole number of milliseconds/],
+    ['a fractional key cache', { authorizerKeyCacheMs: 1.5 }, /"authorizerKeyCacheMs"/],
+    ['a negative key cache', { authorizerKeyCacheMs: -1 }, /"authorizerKeyCacheMs"/],
     ['an issuer without an audience', { adminIssuer: 'https://login.example.com' }, /"adminAudience": is required when adminIssuer is set/],
     ['an audience without an issuer', { adminAudience: 'console' }, /"adminIssuer": is required when adminAudience is set/],
     ['a plain-http issuer', { adminIssuer: 'http://login.example.com', adminAudience: 'x' }, /"adminIssuer": must be an https:\/\/ URL/],

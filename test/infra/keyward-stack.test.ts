@@ -27,6 +27,7 @@ beforeAll(() => {
     keyPrefix: 'acme',
     resourceCatalog: 'customer,invoice',
     authorizerCacheTtlSeconds: '300',
+    authorizerKeyCacheMs: '1000',
   }).template;
 });
 
@@ -93,6 +94,14 @@ describe('the functions', () => {
   it('pass the key prefix and resource catalog from the context', () => {
     expect(environmentOf(prod, fnName('create-api-key', 'prod'))).toMatchObject({ KEY_PREFIX: 'acme', RESOURCE_CATALOG: 'customer,invoice' });
     expect(environmentOf(prod, fnName('api-key-authorizer', 'prod'))).toMatchObject({ KEY_PREFIX: 'acme' });
+  });
+
+  it('give AUTHORIZER_KEY_CACHE_MS to the api-key authorizer only, and only when the context sets it', () => {
+    const withCache = (template: Template, stage: string) =>
+      ALL_ENTRIES.filter((entry) => 'AUTHORIZER_KEY_CACHE_MS' in environmentOf(template, fnName(entry, stage)));
+    expect(withCache(prod, 'prod')).toEqual(['api-key-authorizer']);
+    expect(environmentOf(prod, fnName('api-key-authorizer', 'prod'))).toMatchObject({ AUTHORIZER_KEY_CACHE_MS: '1000' });
+    expect(withCache(dev, 'dev')).toEqual([]);
   });
 
   it('give KMS_KEY_ID to create, rotate and reveal only', () => {

@@ -3,15 +3,14 @@ import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb-key-store';
 import type * as AuthorizerModule from '../../../lambdas/api-key-authorizer';
 import { ManualClock } from '../../../lambdas/domain/clock';
-import { DEFAULT_RESOURCE_CATALOG, type Permissions } from '../../../lambdas/domain/permissions';
+import type { Permissions } from '../../../lambdas/domain/permissions';
 import type { KeyStore } from '../../../lambdas/domain/ports';
 import { EXAMPLE_ROUTES } from '../../../lambdas/domain/routes';
 import { checksumOf, generateToken } from '../../../lambdas/domain/token';
 import { ApiKeyService } from '../../../lambdas/service/api-key-service';
-import { OrganizationService } from '../../../lambdas/service/organization-service';
 import { authorizerEvent, importWithEnv, methodArn } from '../../support/authorizer-events';
 import { createTestTable } from '../../support/dynamodb';
-import { plainSecretBox } from '../../support/fakes';
+import { testServices } from '../../support/services';
 
 const ORG = 'acme';
 const ADMIN = { type: 'user', email: 'admin@acme.test' } as const;
@@ -44,15 +43,9 @@ describe('api-key authorizer (DynamoDB Local)', () => {
     table = await createTestTable();
     const { createApiKeyAuthorizer } = await importWithEnv({ TABLE_NAME: table.tableName }, () => import('../../../lambdas/api-key-authorizer'));
     store = new DynamoDbKeyStore(DynamoDBDocumentClient.from(table.client), table.tableName);
-    keys = new ApiKeyService({
-      store,
-      secrets: plainSecretBox,
-      clock,
-      scheduler: { scheduleRetirement: async () => undefined },
-      keyPrefix: 'kw',
-      catalog: DEFAULT_RESOURCE_CATALOG,
-    });
-    await new OrganizationService(store, keys, clock, DEFAULT_RESOURCE_CATALOG).create({ name: 'Acme', id: ORG, admins: [ADMIN.email] });
+    const services = testServices(store, clock);
+    keys = services.keys;
+    await services.organizations.create({ name: 'Acme', id: ORG, admins: [ADMIN.email] });
     counted = counting(store);
     authorize = createApiKeyAuthorizer({ store: counted.store, clock, keyPrefix: 'kw', routes: EXAMPLE_ROUTES });
   });

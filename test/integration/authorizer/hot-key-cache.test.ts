@@ -3,13 +3,11 @@ import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb-key-store';
 import { withHotKeyCache } from '../../../lambdas/adapters/hot-key-cache';
 import type * as AuthorizerModule from '../../../lambdas/api-key-authorizer';
 import { ManualClock } from '../../../lambdas/domain/clock';
-import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
 import { EXAMPLE_ROUTES } from '../../../lambdas/domain/routes';
 import { ApiKeyService } from '../../../lambdas/service/api-key-service';
-import { OrganizationService } from '../../../lambdas/service/organization-service';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
 import { createTestTable } from '../../support/dynamodb';
-import { plainSecretBox } from '../../support/fakes';
+import { testServices } from '../../support/services';
 
 const ORG = 'acme';
 const ADMIN = { type: 'user', email: 'admin@acme.test' } as const;
@@ -27,15 +25,9 @@ describe('api-key authorizer with the hot-key cache (DynamoDB Local)', () => {
     table = await createTestTable();
     ({ createApiKeyAuthorizer } = await importWithEnv({ TABLE_NAME: table.tableName }, () => import('../../../lambdas/api-key-authorizer')));
     store = new DynamoDbKeyStore(DynamoDBDocumentClient.from(table.client), table.tableName);
-    keys = new ApiKeyService({
-      store,
-      secrets: plainSecretBox,
-      clock,
-      scheduler: { scheduleRetirement: async () => undefined },
-      keyPrefix: 'kw',
-      catalog: DEFAULT_RESOURCE_CATALOG,
-    });
-    await new OrganizationService(store, keys, clock, DEFAULT_RESOURCE_CATALOG).create({ name: 'Acme', id: ORG, admins: [ADMIN.email] });
+    const services = testServices(store, clock);
+    keys = services.keys;
+    await services.organizations.create({ name: 'Acme', id: ORG, admins: [ADMIN.email] });
   });
 
   afterAll(async () => {

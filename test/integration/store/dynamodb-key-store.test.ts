@@ -11,13 +11,12 @@ import {
   RotationAlreadyScheduled,
   ValidationFailed,
 } from '../../../lambdas/domain/errors';
-import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
 import type { RetirementJob } from '../../../lambdas/domain/ports';
 import { hashToken } from '../../../lambdas/domain/token';
 import { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import { OrganizationService } from '../../../lambdas/service/organization-service';
 import { createTestTable } from '../../support/dynamodb';
-import { plainSecretBox } from '../../support/fakes';
+import { testServices } from '../../support/services';
 
 const admin = { type: 'user' as const, email: 'admin@acme.test' };
 
@@ -39,15 +38,7 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
   beforeEach(() => {
     clock = new ManualClock('2026-11-26T04:00:00.000Z');
     jobs = [];
-    keys = new ApiKeyService({
-      store,
-      secrets: plainSecretBox,
-      clock,
-      scheduler: { scheduleRetirement: async (job) => void jobs.push(job) },
-      keyPrefix: 'kw',
-      catalog: DEFAULT_RESOURCE_CATALOG,
-    });
-    orgs = new OrganizationService(store, keys, clock, DEFAULT_RESOURCE_CATALOG);
+    ({ keys, organizations: orgs } = testServices(store, clock, { scheduleRetirement: async (job) => void jobs.push(job) }));
   });
 
   async function newOrg() {

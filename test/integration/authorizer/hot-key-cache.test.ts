@@ -34,6 +34,12 @@ describe('api-key authorizer with the hot-key cache (DynamoDB Local)', () => {
     await table.drop();
   });
 
+  /** The authorizer over the real store, behind a cache of `ttlMs` (0: no cache). */
+  function authorizer(ttlMs: number) {
+    const cached = ttlMs > 0 ? withHotKeyCache(store, { ttlMs, maxEntries: 100, clock }) : store;
+    return createApiKeyAuthorizer({ store: cached, clock, keyPrefix: 'kw', routes: EXAMPLE_ROUTES });
+  }
+
   beforeEach(() => {
     clock.set('2026-11-26T04:00:00.000Z');
   });
@@ -42,12 +48,7 @@ describe('api-key authorizer with the hot-key cache (DynamoDB Local)', () => {
   const bearer = (value: string) => authorizerEvent({ method: 'GET', resource: '/v1/customers', headers: { authorization: `Bearer ${value}` } });
 
   it('keeps allowing a deleted key until the TTL has passed, then answers 401', async () => {
-    const authorize = createApiKeyAuthorizer({
-      store: withHotKeyCache(store, { ttlMs: CACHE_MS, maxEntries: 100, clock }),
-      clock,
-      keyPrefix: 'kw',
-      routes: EXAMPLE_ROUTES,
-    });
+    const authorize = authorizer(CACHE_MS);
     const { id, value } = await keys.create(ORG, ADMIN, {});
     await expect(authorize(customers(value))).resolves.toMatchObject({ principalId: id });
     await keys.delete(ORG, ADMIN, id);
@@ -60,12 +61,7 @@ describe('api-key authorizer with the hot-key cache (DynamoDB Local)', () => {
   });
 
   it('enforces an expiry the cached key carries on time, without waiting for the TTL', async () => {
-    const authorize = createApiKeyAuthorizer({
-      store: withHotKeyCache(store, { ttlMs: 60_000, maxEntries: 100, clock }),
-      clock,
-      keyPrefix: 'kw',
-      routes: EXAMPLE_ROUTES,
-    });
+    const authorize = authorizer(60_000);
     const { id, value } = await keys.create(ORG, ADMIN, {});
     await keys.rotate(ORG, ADMIN, id, { expires_in: '1h' });
     clock.advance(60 * 60 * 1000 - 30_000);
@@ -75,7 +71,7 @@ describe('api-key authorizer with the hot-key cache (DynamoDB Local)', () => {
   });
 
   it('answers 401 at once for a deleted key with the cache off', async () => {
-    const authorize = createApiKeyAuthorizer({ store, clock, keyPrefix: 'kw', routes: EXAMPLE_ROUTES });
+    const authorize = authorizer(0);
     const { id, value } = await keys.create(ORG, ADMIN, {});
     await expect(authorize(customers(value))).resolves.toMatchObject({ principalId: id });
     await keys.delete(ORG, ADMIN, id);
@@ -83,12 +79,7 @@ describe('api-key authorizer with the hot-key cache (DynamoDB Local)', () => {
   });
 
   it('records last_used_at at most once per 60 s while serving the key from the cache', async () => {
-    const authorize = createApiKeyAuthorizer({
-      store: withHotKeyCache(store, { ttlMs: 60_000, maxEntries: 100, clock }),
-      clock,
-      keyPrefix: 'kw',
-      routes: EXAMPLE_ROUTES,
-    });
+    const authorize = authorizer(60_000);
     const { id, value } = await keys.create(ORG, ADMIN, {});
     await authorize(customers(value));
     const first = (await store.getKey(ORG, id))?.lastUsedAt;

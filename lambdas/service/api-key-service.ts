@@ -9,11 +9,10 @@ import {
 } from '../domain/api-key';
 import { type Actor, type AuditEvent, type AuditEventType, type AuditEventView, toAuditEventView } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
-import { AdminRoleRequired, ApiKeyNotFound, OrganizationNotFound, RotationAlreadyScheduled } from '../domain/errors';
+import { ApiKeyNotFound, RotationAlreadyScheduled } from '../domain/errors';
 import { type Permissions, defaultPermissions } from '../domain/permissions';
 import {
   type KeyStore,
-  type Member,
   type Page,
   type PageRequest,
   type RetirementScheduler,
@@ -52,14 +51,6 @@ export class ApiKeyService {
   constructor(private readonly deps: ApiKeyServiceDeps) {
     const ulid = monotonicFactory();
     this.newId = deps.newId ?? (() => ulid(deps.clock.now().getTime()));
-  }
-
-  /** The caller's membership, or OrganizationNotFound / AdminRoleRequired (API.md §3). */
-  async requireAdmin(organizationId: string, email: string): Promise<Member> {
-    const member = await this.deps.store.getMember(organizationId, email.toLowerCase());
-    if (!member) throw new OrganizationNotFound();
-    if (member.role !== 'admin') throw new AdminRoleRequired();
-    return member;
   }
 
   async list(organizationId: string, page: PageRequest): Promise<Page<ApiKeyView>> {

@@ -13,6 +13,8 @@ const STARTUP_TIMEOUT_MS = 120_000;
 export interface E2eProcess {
   child: ChildProcess;
   stateDir: string;
+  /** DynamoDB Local's port: teardown checks nothing listens there once the stack has stopped. */
+  dynamodbPort: number;
 }
 
 /**
@@ -31,7 +33,7 @@ export default async function setup(): Promise<void> {
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  (globalThis as { __keywardE2e__?: E2eProcess }).__keywardE2e__ = { child, stateDir };
+  (globalThis as { __keywardE2e__?: E2eProcess }).__keywardE2e__ = { child, stateDir, dynamodbPort };
 
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   let runtime = readRuntimeInfo(stateDir);

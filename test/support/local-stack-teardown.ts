@@ -1,18 +1,39 @@
 import { rmSync } from 'node:fs';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import type { E2eProcess } from './local-stack-setup';
 
-/** Stops the e2e stack the way a user does (SIGTERM: clean shutdown, DynamoDB Local included). */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Stops the e2e stack the way a user does (SIGTERM), and fails the run if that left DynamoDB
+ * Local behind: `npm start` must never orphan its Java process.
+ */
 export default async function teardown(): Promise<void> {
   const stack = (globalThis as { __keywardE2e__?: E2eProcess }).__keywardE2e__;
   if (!stack) return;
-  const { child, stateDir } = stack;
+  const { child, stateDir, dynamodbPort } = stack;
+  let killed = false;
   if (child.exitCode === null && child.signalCode === null) {
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, 15_000);
     await exited;
     clearTimeout(timer);
   }
   rmSync(stateDir, { recursive: true, force: true });
+  if (killed) throw new Error('the local stack did not stop within 15 s of SIGTERM');
+  if (await listening(dynamodbPort)) throw new Error(`DynamoDB Local still listens on port ${dynamodbPort} after the stack stopped`);
 }

@@ -1,9 +1,9 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+// The attribute the store writes: hot items of expiring keys and delivery records expire by it.
+import { TTL_ATTRIBUTE } from '../../lambdas/adapters/dynamodb-key-store';
 
-/** The hot item's and the audit events' expiry attribute (matches `TTL_ATTRIBUTE` in the adapter). */
-export const TTL_ATTRIBUTE = 'ttl';
 
 export interface KeywardTableProps {
   /** Deployment stage, part of the table name. */

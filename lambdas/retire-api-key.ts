@@ -1,7 +1,7 @@
 import { monotonicFactory } from 'ulid';
 import { retirementPayloadSchema } from './adapters/eventbridge-retirement-scheduler';
 import type { StoredApiKey } from './domain/api-key';
-import type { AuditEvent } from './domain/audit-event';
+import { type AuditEvent, keyEvent } from './domain/audit-event';
 import { type Clock, systemClock } from './domain/clock';
 import type { KeyStore } from './domain/ports';
 import { logger } from './logger';
@@ -24,22 +24,16 @@ export interface RetireHandlerDeps {
   newId?: () => string;
 }
 
-/** The `api_key.retired` audit event: names the key (it is gone afterwards) and when it was last used. */
+/** The `api_key.retired` audit event: the key is gone afterwards, so it says when it was last used. */
 export function retiredEvent(key: StoredApiKey, id: string, occurredAt: Date): AuditEvent {
-  return {
+  return keyEvent({
     id,
-    organizationId: key.organizationId,
     type: 'api_key.retired',
-    occurredAt: occurredAt.toISOString(),
+    key,
     actor: { type: 'system' },
-    apiKeyId: key.id,
-    details: {
-      name: key.name,
-      masked_value: key.maskedValue,
-      expires_at: key.expiresAt,
-      last_used_at: key.lastUsedAt,
-    },
-  };
+    at: occurredAt,
+    details: { expires_at: key.expiresAt, last_used_at: key.lastUsedAt },
+  });
 }
 
 export function createRetireHandler(deps: RetireHandlerDeps): RetireHandler {

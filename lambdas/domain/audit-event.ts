@@ -34,6 +34,29 @@ export interface AuditEvent {
   details: Record<string, unknown>;
 }
 
+/**
+ * An audit event about `key`. It always names the key (`name`, `masked_value`), so an email can
+ * describe it after the key is gone; never its token.
+ */
+export function keyEvent(input: {
+  id: string;
+  type: AuditEventType;
+  key: { id: string; organizationId: string; name: string | null; maskedValue: string };
+  actor: Actor;
+  at: Date;
+  details?: Record<string, unknown>;
+}): AuditEvent {
+  return {
+    id: input.id,
+    organizationId: input.key.organizationId,
+    type: input.type,
+    occurredAt: input.at.toISOString(),
+    actor: input.actor,
+    apiKeyId: input.key.id,
+    details: { name: input.key.name, masked_value: input.key.maskedValue, ...input.details },
+  };
+}
+
 export interface AuditEventView {
   id: string;
   type: AuditEventType;

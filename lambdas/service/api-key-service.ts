@@ -7,7 +7,7 @@ import {
   rotationExpiry,
   toApiKeyView,
 } from '../domain/api-key';
-import { type Actor, type AuditEvent, type AuditEventType, type AuditEventView, toAuditEventView } from '../domain/audit-event';
+import { type Actor, type AuditEvent, type AuditEventType, type AuditEventView, keyEvent, toAuditEventView } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
 import { ApiKeyNotFound, RotationAlreadyScheduled } from '../domain/errors';
 import { type Permissions, defaultPermissions } from '../domain/permissions';
@@ -164,15 +164,7 @@ export class ApiKeyService {
 
   /** An audit event for `key`; always names the key so an email can describe it after it is gone. */
   event(type: AuditEventType, key: StoredApiKey, actor: Actor, details: Record<string, unknown> = {}): AuditEvent {
-    return {
-      id: this.newId(),
-      organizationId: key.organizationId,
-      type,
-      occurredAt: this.deps.clock.now().toISOString(),
-      actor,
-      apiKeyId: key.id,
-      details: { name: key.name, masked_value: key.maskedValue, ...details },
-    };
+    return keyEvent({ id: this.newId(), type, key, actor, at: this.deps.clock.now(), details });
   }
 
   private async load(organizationId: string, apiKeyId: string): Promise<StoredApiKey> {

@@ -89,6 +89,9 @@ interface Component {
   stop?(state: StackState): Promise<void>;
 }
 
+/** Pending retirement jobs: written by the rotate handler, run by the timer loop. */
+const scheduleDir = (state: StackState): string => join(state.stateDir, 'schedules');
+
 function required<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`${what} is not started`);
   return value;
@@ -167,7 +170,7 @@ const handlerEnvironment: Component = {
       ADMIN_JWT_AUDIENCE: issuer.audience,
       ADMIN_JWKS_URL: `${issuer.issuer}${JWKS_PATH}`,
       // Where scheduled retirements are recorded; the timer loop that runs them reads the same dir.
-      LOCAL_SCHEDULE_DIR: join(state.stateDir, 'schedules'),
+      LOCAL_SCHEDULE_DIR: scheduleDir(state),
       SES_ENDPOINT: required(state.ses, 'SES emulator').endpoint,
       SES_FROM_ADDRESS: LOCAL_SENDER,
       AWS_REGION: LOCAL_AWS.region,
@@ -202,7 +205,7 @@ const retirements: Component = {
   name: 'retirement timer loop',
   async start(state) {
     const { handler } = await import('../lambdas/retire-api-key');
-    state.retirementLoop = startRetirementLoop({ dir: join(state.stateDir, 'schedules'), handler, log: state.log });
+    state.retirementLoop = startRetirementLoop({ dir: scheduleDir(state), handler, log: state.log });
   },
   async stop(state) {
     await state.retirementLoop?.stop();

@@ -1,11 +1,15 @@
-import { DynamoDBClient, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LOCAL_AWS } from '../../local/dynamodb-local';
 import { ensureTable } from '../../local/table';
 
 /**
  * A fresh table on the DynamoDB Local started by the integration globalSetup. Call in
  * `beforeAll`; `drop()` in `afterAll`.
+ *
+ * DynamoDB Local deletes items whose TTL has passed, as DynamoDB does, within a second or so. A
+ * scheduled rotation puts a TTL on the hot item, so tests that drive a ManualClock start it in
+ * 2036: with a date in the real past, the hot item could vanish in the middle of a test.
  */
 export async function createTestTable(): Promise<{ client: DynamoDBClient; tableName: string; drop(): Promise<void> }> {
   const endpoint = process.env.DYNAMODB_ENDPOINT;

@@ -1,4 +1,4 @@
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createRemoteJWKSet } from 'jose';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb-key-store';
@@ -7,7 +7,7 @@ import { ManualClock } from '../../../lambdas/domain/clock';
 import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
 import { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import { OrganizationService } from '../../../lambdas/service/organization-service';
-import { type DevIssuer, JWKS_PATH, LOCAL_AUDIENCE, LOCAL_ISSUER_PATH, createDevIssuer, localIssuerUrl } from '../../../local/dev-issuer';
+import { createDevIssuer, type DevIssuer, JWKS_PATH, LOCAL_AUDIENCE, LOCAL_ISSUER_PATH, localIssuerUrl } from '../../../local/dev-issuer';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
 import { createTestTable } from '../../support/dynamodb';
 import { plainSecretBox } from '../../support/fakes';
@@ -103,6 +103,8 @@ describe('admin authorizer (dev issuer JWKS over HTTP, DynamoDB Local)', () => {
   });
 
   it('rejects a dev token whose email is not verified', async () => {
-    await expect(authorize(eventFor(await issuer.mint({ email: 'admin@acme.test', emailVerified: false })))).rejects.toThrow(/^Unauthorized$/);
+    await expect(authorize(eventFor(await issuer.mint({ email: 'admin@acme.test', emailVerified: false })))).rejects.toThrow(
+      /^Unauthorized$/,
+    );
   });
 });

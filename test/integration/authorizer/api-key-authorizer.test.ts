@@ -7,7 +7,7 @@ import type { Permissions } from '../../../lambdas/domain/permissions';
 import type { KeyStore } from '../../../lambdas/domain/ports';
 import { EXAMPLE_ROUTES } from '../../../lambdas/domain/routes';
 import { checksumOf, generateToken } from '../../../lambdas/domain/token';
-import { ApiKeyService } from '../../../lambdas/service/api-key-service';
+import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import { authorizerEvent, importWithEnv, methodArn } from '../../support/authorizer-events';
 import { createTestTable } from '../../support/dynamodb';
 import { testServices } from '../../support/services';
@@ -37,11 +37,14 @@ describe('api-key authorizer (DynamoDB Local)', () => {
   let counted: ReturnType<typeof counting>;
   let keys: ApiKeyService;
   let authorize: AuthorizerModule.ApiKeyAuthorizer;
-  const clock = new ManualClock('2026-11-26T04:00:00.000Z');
+  const clock = new ManualClock('2036-11-26T04:00:00.000Z');
 
   beforeAll(async () => {
     table = await createTestTable();
-    const { createApiKeyAuthorizer } = await importWithEnv({ TABLE_NAME: table.tableName }, () => import('../../../lambdas/api-key-authorizer'));
+    const { createApiKeyAuthorizer } = await importWithEnv(
+      { TABLE_NAME: table.tableName },
+      () => import('../../../lambdas/api-key-authorizer'),
+    );
     store = new DynamoDbKeyStore(DynamoDBDocumentClient.from(table.client), table.tableName);
     const services = testServices(store, clock);
     keys = services.keys;
@@ -55,7 +58,7 @@ describe('api-key authorizer (DynamoDB Local)', () => {
   });
 
   beforeEach(() => {
-    clock.set('2026-11-26T04:00:00.000Z');
+    clock.set('2036-11-26T04:00:00.000Z');
     for (const name of Object.keys(counted.calls)) delete counted.calls[name];
   });
 
@@ -153,7 +156,12 @@ describe('api-key authorizer (DynamoDB Local)', () => {
   describe('deny', () => {
     it('denies with write_action_not_allowed_for_customer when the key lacks write on customer', async () => {
       const { id, value } = await newKey({ customer: ['read'], invoice: ['read', 'write'] });
-      const event = authorizerEvent({ method: 'DELETE', resource: '/v1/customers/{id}', pathParameters: { id: '42' }, headers: { 'x-api-key': value } });
+      const event = authorizerEvent({
+        method: 'DELETE',
+        resource: '/v1/customers/{id}',
+        pathParameters: { id: '42' },
+        headers: { 'x-api-key': value },
+      });
       const result = await authorize(event);
       expect(result.principalId).toBe(id);
       expectPolicy(result, 'Deny', event.methodArn);
@@ -168,7 +176,12 @@ describe('api-key authorizer (DynamoDB Local)', () => {
 
     it('denies a route that is not in the route table (fail closed)', async () => {
       const { value } = await newKey();
-      const event = authorizerEvent({ method: 'PUT', resource: '/v1/customers/{id}', pathParameters: { id: '42' }, headers: { 'x-api-key': value } });
+      const event = authorizerEvent({
+        method: 'PUT',
+        resource: '/v1/customers/{id}',
+        pathParameters: { id: '42' },
+        headers: { 'x-api-key': value },
+      });
       const result = await authorize(event);
       expectPolicy(result, 'Deny', event.methodArn);
       expect(result.context).toEqual({ code: 'route_not_allowed' });

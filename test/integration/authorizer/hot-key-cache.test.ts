@@ -4,7 +4,7 @@ import { withHotKeyCache } from '../../../lambdas/adapters/hot-key-cache';
 import type * as AuthorizerModule from '../../../lambdas/api-key-authorizer';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import { EXAMPLE_ROUTES } from '../../../lambdas/domain/routes';
-import { ApiKeyService } from '../../../lambdas/service/api-key-service';
+import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
 import { createTestTable } from '../../support/dynamodb';
 import { testServices } from '../../support/services';
@@ -19,11 +19,14 @@ describe('api-key authorizer with the hot-key cache (DynamoDB Local)', () => {
   let store: DynamoDbKeyStore;
   let keys: ApiKeyService;
   let createApiKeyAuthorizer: typeof AuthorizerModule.createApiKeyAuthorizer;
-  const clock = new ManualClock('2026-11-26T04:00:00.000Z');
+  const clock = new ManualClock('2036-11-26T04:00:00.000Z');
 
   beforeAll(async () => {
     table = await createTestTable();
-    ({ createApiKeyAuthorizer } = await importWithEnv({ TABLE_NAME: table.tableName }, () => import('../../../lambdas/api-key-authorizer')));
+    ({ createApiKeyAuthorizer } = await importWithEnv(
+      { TABLE_NAME: table.tableName },
+      () => import('../../../lambdas/api-key-authorizer'),
+    ));
     store = new DynamoDbKeyStore(DynamoDBDocumentClient.from(table.client), table.tableName);
     const services = testServices(store, clock);
     keys = services.keys;
@@ -41,11 +44,12 @@ describe('api-key authorizer with the hot-key cache (DynamoDB Local)', () => {
   }
 
   beforeEach(() => {
-    clock.set('2026-11-26T04:00:00.000Z');
+    clock.set('2036-11-26T04:00:00.000Z');
   });
 
   const customers = (value: string) => authorizerEvent({ method: 'GET', resource: '/v1/customers', headers: { 'x-api-key': value } });
-  const bearer = (value: string) => authorizerEvent({ method: 'GET', resource: '/v1/customers', headers: { authorization: `Bearer ${value}` } });
+  const bearer = (value: string) =>
+    authorizerEvent({ method: 'GET', resource: '/v1/customers', headers: { authorization: `Bearer ${value}` } });
 
   it('keeps allowing a deleted key until the TTL has passed, then answers 401', async () => {
     const authorize = authorizer(CACHE_MS);

@@ -76,7 +76,10 @@ describe('GET …/audit_events', () => {
     let cursor: string | null = null;
     do {
       const query: Record<string, string> = { limit: '2', ...(cursor ? { cursor } : {}) };
-      const page: { statusCode: number; body: AuditListBody } = await harness.call<AuditListBody>('list-audit-events', { organizationId: org.id, query });
+      const page: { statusCode: number; body: AuditListBody } = await harness.call<AuditListBody>('list-audit-events', {
+        organizationId: org.id,
+        query,
+      });
       expect(page.statusCode).toBe(200);
       seen.push(...page.body.audit_events.map((event) => event.id));
       cursor = page.body.meta.next_cursor;

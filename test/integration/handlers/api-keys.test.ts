@@ -65,9 +65,16 @@ describe('POST …/api_keys (create)', () => {
 
   it('records api_key.created for the admin, without the token', async () => {
     const org = await freshOrganization();
-    const created = await harness.call<{ api_key: ApiKeyWithValue }>('create-api-key', { organizationId: org.id, body: { name: 'audited' } });
+    const created = await harness.call<{ api_key: ApiKeyWithValue }>('create-api-key', {
+      organizationId: org.id,
+      body: { name: 'audited' },
+    });
     const events = (await harness.keys.listAuditEvents(org.id, { limit: 10 })).items;
-    expect(events[0]).toMatchObject({ type: 'api_key.created', api_key_id: created.body.api_key.id, actor: { type: 'user', email: `admin@${org.id}.test` } });
+    expect(events[0]).toMatchObject({
+      type: 'api_key.created',
+      api_key_id: created.body.api_key.id,
+      actor: { type: 'user', email: `admin@${org.id}.test` },
+    });
     expect(JSON.stringify(events)).not.toContain(created.body.api_key.value);
   });
 
@@ -107,7 +114,10 @@ describe('POST …/api_keys (create)', () => {
     const actor = { type: 'user' as const, email: `admin@${org.id}.test` };
     for (let i = 1; i < MAX_KEYS_PER_ORGANIZATION; i++) await harness.keys.create(org.id, actor, { name: `k${i}` });
     const response = await harness.call('create-api-key', { organizationId: org.id, body: { name: 'one too many' } });
-    expect(response).toMatchObject({ statusCode: 422, body: { status: 422, error: 'Unprocessable Entity', code: 'api_key_limit_reached' } });
+    expect(response).toMatchObject({
+      statusCode: 422,
+      body: { status: 422, error: 'Unprocessable Entity', code: 'api_key_limit_reached' },
+    });
     expect(await harness.listKeys(org.id)).toHaveLength(MAX_KEYS_PER_ORGANIZATION);
   });
 });
@@ -184,18 +194,31 @@ describe('GET …/api_keys/{id}', () => {
 describe('POST …/api_keys/{id}/reveal', () => {
   it('returns the token create returned, not cacheable, and records api_key.revealed', async () => {
     const org = await freshOrganization();
-    const created = await harness.call<{ api_key: ApiKeyWithValue }>('create-api-key', { organizationId: org.id, body: { name: 'to reveal' } });
-    const response = await harness.call<{ api_key: ApiKeyWithValue }>('reveal-api-key', { organizationId: org.id, apiKeyId: created.body.api_key.id });
+    const created = await harness.call<{ api_key: ApiKeyWithValue }>('create-api-key', {
+      organizationId: org.id,
+      body: { name: 'to reveal' },
+    });
+    const response = await harness.call<{ api_key: ApiKeyWithValue }>('reveal-api-key', {
+      organizationId: org.id,
+      apiKeyId: created.body.api_key.id,
+    });
     expect(response.statusCode).toBe(200);
     expect(response.headers['cache-control']).toBe('no-store');
     expect(response.body.api_key).toEqual(created.body.api_key);
     const events = (await harness.keys.listAuditEvents(org.id, { limit: 10 })).items;
-    expect(events[0]).toMatchObject({ type: 'api_key.revealed', api_key_id: created.body.api_key.id, actor: { type: 'user', email: `admin@${org.id}.test` } });
+    expect(events[0]).toMatchObject({
+      type: 'api_key.revealed',
+      api_key_id: created.body.api_key.id,
+      actor: { type: 'user', email: `admin@${org.id}.test` },
+    });
     expect(JSON.stringify(events)).not.toContain(created.body.api_key.value);
   });
 
-  it("reveals the operator-created first key", async () => {
-    const response = await harness.call<{ api_key: ApiKeyWithValue }>('reveal-api-key', { organizationId: acme.id, apiKeyId: acme.firstKey.id });
+  it('reveals the operator-created first key', async () => {
+    const response = await harness.call<{ api_key: ApiKeyWithValue }>('reveal-api-key', {
+      organizationId: acme.id,
+      apiKeyId: acme.firstKey.id,
+    });
     expect(response.body.api_key.value).toBe(acme.firstKey.value);
   });
 
@@ -219,7 +242,11 @@ describe('PATCH …/api_keys/{id}', () => {
 
   it('changes the name and leaves permissions alone', async () => {
     const { org, key } = await keyToEdit();
-    const response = await harness.call<{ api_key: ApiKeyView }>('update-api-key', { organizationId: org.id, apiKeyId: key.id, body: { name: 'renamed' } });
+    const response = await harness.call<{ api_key: ApiKeyView }>('update-api-key', {
+      organizationId: org.id,
+      apiKeyId: key.id,
+      body: { name: 'renamed' },
+    });
     expect(response.statusCode).toBe(200);
     expect(response.body.api_key).toMatchObject({ id: key.id, name: 'renamed', permissions: { customer: ['read'] } });
     expect(response.body.api_key).not.toHaveProperty('value');
@@ -240,7 +267,11 @@ describe('PATCH …/api_keys/{id}', () => {
 
   it('clears the name with an empty string', async () => {
     const { org, key } = await keyToEdit();
-    const response = await harness.call<{ api_key: ApiKeyView }>('update-api-key', { organizationId: org.id, apiKeyId: key.id, body: { name: '' } });
+    const response = await harness.call<{ api_key: ApiKeyView }>('update-api-key', {
+      organizationId: org.id,
+      apiKeyId: key.id,
+      body: { name: '' },
+    });
     expect(response.body.api_key.name).toBeNull();
   });
 
@@ -265,7 +296,11 @@ describe('PATCH …/api_keys/{id}', () => {
   });
 
   it("answers 404 for another organization's key", async () => {
-    const response = await harness.call('update-api-key', { organizationId: acme.id, apiKeyId: globex.firstKey.id, body: { name: 'stolen' } });
+    const response = await harness.call('update-api-key', {
+      organizationId: acme.id,
+      apiKeyId: globex.firstKey.id,
+      body: { name: 'stolen' },
+    });
     expect(response).toMatchObject({ statusCode: 404, body: notFound });
     expect((await harness.keys.get(globex.id, globex.firstKey.id)).name).toBeNull();
   });
@@ -274,7 +309,10 @@ describe('PATCH …/api_keys/{id}', () => {
 describe('DELETE …/api_keys/{id}', () => {
   it('deletes a key at once: it leaves the list, stops resolving, and answers 404 afterwards', async () => {
     const org = await freshOrganization();
-    const created = await harness.call<{ api_key: ApiKeyWithValue }>('create-api-key', { organizationId: org.id, body: { name: 'doomed' } });
+    const created = await harness.call<{ api_key: ApiKeyWithValue }>('create-api-key', {
+      organizationId: org.id,
+      body: { name: 'doomed' },
+    });
     const key = created.body.api_key;
     const response = await harness.call<{ api_key: ApiKeyView }>('delete-api-key', { organizationId: org.id, apiKeyId: key.id });
     expect(response.statusCode).toBe(200);

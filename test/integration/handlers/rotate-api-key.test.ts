@@ -60,7 +60,11 @@ describe('POST …/api_keys/{id}/rotate', () => {
   it('schedules the old key to expire: it stays listed with its expires_at and keeps resolving until then', async () => {
     const { org, key } = await organizationWithNamedKey();
     const before = Date.now();
-    const response = await harness.call<RotateBody>('rotate-api-key', { organizationId: org.id, apiKeyId: key.id, body: { expires_in: '1h' } });
+    const response = await harness.call<RotateBody>('rotate-api-key', {
+      organizationId: org.id,
+      apiKeyId: key.id,
+      body: { expires_in: '1h' },
+    });
     expect(response.statusCode).toBe(200);
     const expiresAt = Date.parse(response.body.rotated_api_key.expires_at!);
     expect(expiresAt).toBeGreaterThanOrEqual(before + 3_600_000);
@@ -78,7 +82,10 @@ describe('POST …/api_keys/{id}/rotate', () => {
     await harness.call('rotate-api-key', { organizationId: org.id, apiKeyId: key.id, body: { expires_in: '24h' } });
     const keysBefore = await harness.listKeys(org.id);
     const response = await harness.call('rotate-api-key', { organizationId: org.id, apiKeyId: key.id, body: { expires_in: 'now' } });
-    expect(response).toMatchObject({ statusCode: 422, body: { status: 422, error: 'Unprocessable Entity', code: 'rotation_already_scheduled' } });
+    expect(response).toMatchObject({
+      statusCode: 422,
+      body: { status: 422, error: 'Unprocessable Entity', code: 'rotation_already_scheduled' },
+    });
     expect(await harness.listKeys(org.id)).toEqual(keysBefore);
   });
 
@@ -116,7 +123,11 @@ describe('POST …/api_keys/{id}/rotate', () => {
 
   it('refuses to delete the only key without a pending expiry once its sibling is rotating', async () => {
     const { org, key } = await organizationWithNamedKey();
-    const rotated = await harness.call<RotateBody>('rotate-api-key', { organizationId: org.id, apiKeyId: key.id, body: { expires_in: '1h' } });
+    const rotated = await harness.call<RotateBody>('rotate-api-key', {
+      organizationId: org.id,
+      apiKeyId: key.id,
+      body: { expires_in: '1h' },
+    });
     expect((await harness.call('delete-api-key', { organizationId: org.id, apiKeyId: org.firstKey.id })).statusCode).toBe(200);
     const response = await harness.call('delete-api-key', { organizationId: org.id, apiKeyId: rotated.body.api_key.id });
     expect(response).toMatchObject({ statusCode: 422, body: { code: 'last_non_expiring_api_key' } });

@@ -2,16 +2,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-} from '@aws-sdk/client-dynamodb-streams';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb-key-store';
-import { SesMailer, createSesClient } from '../../../lambdas/adapters/ses-mailer';
+import { createSesClient, SesMailer } from '../../../lambdas/adapters/ses-mailer';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
 import type { Mailer, OutgoingEmail } from '../../../lambdas/domain/ports';
@@ -52,7 +47,7 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
   let keys: ApiKeyService;
   let organizations: OrganizationService;
   let streams: DynamoDBStreamsClient;
-  const clock = new ManualClock('2026-11-26T04:00:00.000Z');
+  const clock = new ManualClock('2036-11-26T04:00:00.000Z');
   let orgCounter = 0;
 
   beforeAll(async () => {
@@ -171,7 +166,10 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
     });
     const rotation = await rotatedKeys.rotate(org, ACTOR, first!.id, { expires_in: '24h' });
     const old = (await store.getKey(org, first!.id))!;
-    await store.retireKey(old, rotatedKeys.event('api_key.retired', old, { type: 'system' }, { expires_at: old.expiresAt, last_used_at: null }));
+    await store.retireKey(
+      old,
+      rotatedKeys.event('api_key.retired', old, { type: 'system' }, { expires_at: old.expiresAt, last_used_at: null }),
+    );
     const mailer = new RecordingMailer();
 
     await notifier(mailer)({ Records: await mailRecords(org) });

@@ -25,12 +25,15 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
   let scheduleDir: string;
   let retire: RetireModule.RetireHandler;
   let createRetireHandler: typeof RetireModule.createRetireHandler;
-  const clock = new ManualClock('2026-11-26T04:00:00.000Z');
+  const clock = new ManualClock('2036-11-26T04:00:00.000Z');
   let orgCounter = 0;
 
   beforeAll(async () => {
     table = await createTestTable();
-    store = new DynamoDbKeyStore(DynamoDBDocumentClient.from(table.client, { marshallOptions: { removeUndefinedValues: true } }), table.tableName);
+    store = new DynamoDbKeyStore(
+      DynamoDBDocumentClient.from(table.client, { marshallOptions: { removeUndefinedValues: true } }),
+      table.tableName,
+    );
     scheduleDir = mkdtempSync(join(tmpdir(), 'keyward-schedules-'));
     keys = new ApiKeyService({
       store,
@@ -51,7 +54,7 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
     rmSync(scheduleDir, { recursive: true, force: true });
   });
 
-  beforeEach(() => clock.set('2026-11-26T04:00:00.000Z'));
+  beforeEach(() => clock.set('2036-11-26T04:00:00.000Z'));
 
   /** An organization whose first key was rotated with a 1 h grace period. */
   async function rotatedOrganization() {
@@ -79,7 +82,7 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
     expect(retired).toMatchObject({
       apiKeyId: old.id,
       actor: { type: 'system' },
-      occurredAt: '2026-11-26T05:00:00.000Z',
+      occurredAt: '2036-11-26T05:00:00.000Z',
       details: { name: null, masked_value: old.masked_value, expires_at: old.expires_at, last_used_at: null },
     });
   });
@@ -122,7 +125,7 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
     const created = await organizations.create({ name: id, id, admins: [ADMIN.email] });
     clock.advance(HOUR);
 
-    await expect(retire(payload(id, created.api_key.id, '2026-11-26T04:30:00.000Z'))).resolves.toBe('rotation_changed');
+    await expect(retire(payload(id, created.api_key.id, '2036-11-26T04:30:00.000Z'))).resolves.toBe('rotation_changed');
 
     expect(await store.getKey(id, created.api_key.id)).toBeDefined();
   });

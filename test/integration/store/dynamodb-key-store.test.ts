@@ -13,8 +13,8 @@ import {
 } from '../../../lambdas/domain/errors';
 import type { RetirementJob } from '../../../lambdas/domain/ports';
 import { hashToken } from '../../../lambdas/domain/token';
-import { ApiKeyService } from '../../../lambdas/service/api-key-service';
-import { OrganizationService } from '../../../lambdas/service/organization-service';
+import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
+import type { OrganizationService } from '../../../lambdas/service/organization-service';
 import { createTestTable } from '../../support/dynamodb';
 import { testServices } from '../../support/services';
 
@@ -31,12 +31,15 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
 
   beforeAll(async () => {
     table = await createTestTable();
-    store = new DynamoDbKeyStore(DynamoDBDocumentClient.from(table.client, { marshallOptions: { removeUndefinedValues: true } }), table.tableName);
+    store = new DynamoDbKeyStore(
+      DynamoDBDocumentClient.from(table.client, { marshallOptions: { removeUndefinedValues: true } }),
+      table.tableName,
+    );
   });
   afterAll(() => table.drop());
 
   beforeEach(() => {
-    clock = new ManualClock('2026-11-26T04:00:00.000Z');
+    clock = new ManualClock('2036-11-26T04:00:00.000Z');
     jobs = [];
     ({ keys, organizations: orgs } = testServices(store, clock, { scheduleRetirement: async (job) => void jobs.push(job) }));
   });
@@ -94,7 +97,10 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
     expect((await store.findByHash(hashToken(api_key.value)))!.permissions).toEqual({ invoice: ['read'] });
     expect(await store.getKey(organization.id, api_key.id)).toMatchObject({ name: 'renamed', permissions: { invoice: ['read'] } });
     const [updated] = (await store.listAuditEvents(organization.id, { limit: 1 })).items;
-    expect(updated).toMatchObject({ type: 'api_key.updated', details: { changes: { name: 'renamed', permissions: { invoice: ['read'] } } } });
+    expect(updated).toMatchObject({
+      type: 'api_key.updated',
+      details: { changes: { name: 'renamed', permissions: { invoice: ['read'] } } },
+    });
   });
 
   it('rotates instantly in one transaction: old hot item gone, new key inherits name and permissions', async () => {
@@ -115,7 +121,7 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
   it('schedules a rotation: the old key keeps working until expires_at, and cannot be rotated twice', async () => {
     const { organization, api_key: old } = await newOrg();
     const { api_key: next } = await keys.rotate(organization.id, admin, old.id, { expires_in: '24h' });
-    const expiresAt = '2026-11-27T04:00:00.000Z';
+    const expiresAt = '2036-11-27T04:00:00.000Z';
     expect(await store.getKey(organization.id, old.id)).toMatchObject({ expiresAt });
     expect(await store.findByHash(hashToken(old.value))).toMatchObject({ expiresAt });
     expect(jobs).toEqual([{ organizationId: organization.id, apiKeyId: old.id, expiresAt }]);
@@ -167,7 +173,9 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
       keys.rotate(organization.id, admin, scheduled.id, { expires_in: '24h' }),
     ]);
     expect(racing.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
-    expect((racing.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(RotationAlreadyScheduled);
+    expect((racing.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(
+      RotationAlreadyScheduled,
+    );
     const listed = (await store.listKeys(organization.id, { limit: 10 })).items;
     expect(listed).toHaveLength(2);
     expect(listed.filter((key) => key.expiresAt === null)).toHaveLength(1);
@@ -204,14 +212,16 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
     expect(pageThree.nextCursor).toBeNull();
     const events = await store.listAuditEvents(organization.id, { limit: 3 });
     expect(events.items.map((event) => event.apiKeyId)).toEqual(ids.slice(2).reverse());
-    await expect(store.listAuditEvents(organization.id, { limit: 3, cursor: pageOne.nextCursor! })).rejects.toBeInstanceOf(ValidationFailed);
+    await expect(store.listAuditEvents(organization.id, { limit: 3, cursor: pageOne.nextCursor! })).rejects.toBeInstanceOf(
+      ValidationFailed,
+    );
     await expect(store.listKeys(organization.id, { limit: 3, cursor: 'not a cursor!' })).rejects.toBeInstanceOf(ValidationFailed);
   });
 
   it('records usage at most once per window and never for a vanished key', async () => {
     const { organization, api_key } = await newOrg();
     const hot = (await store.findByHash(hashToken(api_key.value)))!;
-    const t0 = new Date('2026-11-26T04:00:00.000Z');
+    const t0 = new Date('2036-11-26T04:00:00.000Z');
     expect(await store.recordUsage(hot, t0, new Date(t0.getTime() - 60_000))).toBe(true);
     const t1 = new Date(t0.getTime() + 30_000);
     expect(await store.recordUsage(hot, t1, new Date(t1.getTime() - 60_000))).toBe(false);
@@ -229,7 +239,7 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
     await keys.rotate(organization.id, admin, old.id, { expires_in: '1h' });
     const pending = (await store.getKey(organization.id, old.id))!;
     const retired = keys.event('api_key.retired', pending, { type: 'system' });
-    expect(await store.retireKey({ ...pending, expiresAt: '2026-11-26T09:00:00.000Z' }, retired)).toBe(false);
+    expect(await store.retireKey({ ...pending, expiresAt: '2036-11-26T09:00:00.000Z' }, retired)).toBe(false);
     expect(await store.retireKey(pending, retired)).toBe(true);
     expect(await store.retireKey(pending, keys.event('api_key.retired', pending, { type: 'system' }))).toBe(false);
     expect(await store.getKey(organization.id, old.id)).toBeUndefined();

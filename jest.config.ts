@@ -4,7 +4,13 @@ import type { Config } from 'jest';
 // ts-jest transpiles only (the type check is `npm run typecheck`), to CommonJS; the few
 // ESM-only dependencies (middy, jose) are transpiled too.
 const transform: Config['transform'] = {
-  '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { module: 'commonjs', moduleResolution: 'node10', allowJs: true, isolatedModules: true, verbatimModuleSyntax: false }, diagnostics: false }],
+  '^.+\\.[tj]s$': [
+    'ts-jest',
+    {
+      tsconfig: { module: 'commonjs', moduleResolution: 'node10', allowJs: true, isolatedModules: true, verbatimModuleSyntax: false },
+      diagnostics: false,
+    },
+  ],
 };
 const transformIgnorePatterns = ['/node_modules/(?!(@middy|jose)/)'];
 

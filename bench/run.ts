@@ -31,8 +31,8 @@ import { OrganizationService } from '../lambdas/service/organization-service';
 import { type ApiTarget, authorizerEvent } from '../local/api-gateway-events';
 import { LOCAL_AWS, startDynamoDbLocal } from '../local/dynamodb-local';
 import { ensureTable } from '../local/table';
-import { freePort } from '../test/support/free-port';
 import { plainSecretBox } from '../test/support/fakes';
+import { freePort } from '../test/support/free-port';
 
 const ROOT = resolve(__dirname, '..');
 const TABLE = 'keyward-bench';
@@ -56,7 +56,10 @@ function event(token: string, method = 'GET', resource = '/v1/customers'): APIGa
 function counting(store: KeyStore) {
   const counts = { reads: 0, usageWrites: 0 };
   const proxy: KeyStore = Object.create(store);
-  proxy.findByHash = (hash) => ((counts.reads += 1), store.findByHash(hash));
+  proxy.findByHash = (hash) => {
+    counts.reads += 1;
+    return store.findByHash(hash);
+  };
   proxy.recordUsage = async (key, at, staleBefore) => {
     const wrote = await store.recordUsage(key, at, staleBefore);
     if (wrote) counts.usageWrites += 1;
@@ -76,7 +79,13 @@ async function main(): Promise<void> {
     await ensureTable(client, TABLE);
     const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     const store = new DynamoDbKeyStore(db, TABLE);
-    const keys = new ApiKeyService({ store, secrets: plainSecretBox, clock: systemClock, keyPrefix: 'kw', catalog: DEFAULT_RESOURCE_CATALOG });
+    const keys = new ApiKeyService({
+      store,
+      secrets: plainSecretBox,
+      clock: systemClock,
+      keyPrefix: 'kw',
+      catalog: DEFAULT_RESOURCE_CATALOG,
+    });
     const { api_key } = await new OrganizationService(store, keys, systemClock, DEFAULT_RESOURCE_CATALOG).create({
       name: 'Bench',
       admins: ['bench@example.test'],
@@ -187,13 +196,41 @@ async function main(): Promise<void> {
     const kib = (file: string) => statSync(file).size / 1024;
     const rows: [string, string, string][] = [
       ['bare GetItem (ConsistentRead) p50 / p95', `${p50Bare.toFixed(3)} / ${percentile(bare, 95).toFixed(3)} ms`, 'baseline'],
-      ['authorizer (valid key, allowed) p50 / p95', `${p50Auth.toFixed(3)} / ${percentile(authorized, 95).toFixed(3)} ms`, `${(p50Auth / p50Bare).toFixed(3)}× baseline (target ≤ 1.15×)`],
-      ['malformed key rejection', `${perRejectionUs.toFixed(2)} µs/call`, `${readsForMalformed} database reads in ${rejections} calls (target 0)`],
-      ['last_used_at writes, 1 key, 50 req/s', `${writes.usageWrites} writes in ${simulatedMinutes} min`, `${(writes.usageWrites / simulatedMinutes).toFixed(2)} per key per 60 s (target ≤ 1)`],
-      ['hot key reads, 10k req/s, cache off', `${hotReadsUncached.toFixed(0)} reads/s`, `${(hotReadsUncached / PARTITION_READS_PER_SECOND).toFixed(2)}× a partition's ${PARTITION_READS_PER_SECOND} reads/s (target ≤ 1)`],
-      ['hot key reads, 10k req/s, 1 s key cache', `${hotReadsCached.toFixed(0)} reads/s`, `${(hotReadsCached / PARTITION_READS_PER_SECOND).toFixed(5)}× a partition's ${PARTITION_READS_PER_SECOND} reads/s per warm instance (target ≤ 1)`],
-      ['authorizer bundle (minified)', `${kib(authorizerBundle).toFixed(1)} KiB`, `${(kib(authorizerBundle) / kib(baselineBundle)).toFixed(3)}× DynamoDB client alone (${kib(baselineBundle).toFixed(1)} KiB)`],
-      ['authorizer module load p50', `${authorizerLoad.toFixed(2)} ms`, `${(authorizerLoad / baselineLoad).toFixed(3)}× DynamoDB client alone (${baselineLoad.toFixed(2)} ms)`],
+      [
+        'authorizer (valid key, allowed) p50 / p95',
+        `${p50Auth.toFixed(3)} / ${percentile(authorized, 95).toFixed(3)} ms`,
+        `${(p50Auth / p50Bare).toFixed(3)}× baseline (target ≤ 1.15×)`,
+      ],
+      [
+        'malformed key rejection',
+        `${perRejectionUs.toFixed(2)} µs/call`,
+        `${readsForMalformed} database reads in ${rejections} calls (target 0)`,
+      ],
+      [
+        'last_used_at writes, 1 key, 50 req/s',
+        `${writes.usageWrites} writes in ${simulatedMinutes} min`,
+        `${(writes.usageWrites / simulatedMinutes).toFixed(2)} per key per 60 s (target ≤ 1)`,
+      ],
+      [
+        'hot key reads, 10k req/s, cache off',
+        `${hotReadsUncached.toFixed(0)} reads/s`,
+        `${(hotReadsUncached / PARTITION_READS_PER_SECOND).toFixed(2)}× a partition's ${PARTITION_READS_PER_SECOND} reads/s (target ≤ 1)`,
+      ],
+      [
+        'hot key reads, 10k req/s, 1 s key cache',
+        `${hotReadsCached.toFixed(0)} reads/s`,
+        `${(hotReadsCached / PARTITION_READS_PER_SECOND).toFixed(5)}× a partition's ${PARTITION_READS_PER_SECOND} reads/s per warm instance (target ≤ 1)`,
+      ],
+      [
+        'authorizer bundle (minified)',
+        `${kib(authorizerBundle).toFixed(1)} KiB`,
+        `${(kib(authorizerBundle) / kib(baselineBundle)).toFixed(3)}× DynamoDB client alone (${kib(baselineBundle).toFixed(1)} KiB)`,
+      ],
+      [
+        'authorizer module load p50',
+        `${authorizerLoad.toFixed(2)} ms`,
+        `${(authorizerLoad / baselineLoad).toFixed(3)}× DynamoDB client alone (${baselineLoad.toFixed(2)} ms)`,
+      ],
     ];
     const width = Math.max(...rows.map((row) => row[0].length));
     const valueWidth = Math.max(...rows.map((row) => row[1].length));

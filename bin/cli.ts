@@ -1,5 +1,5 @@
-import { KMSClient } from '@aws-sdk/client-kms';
 import { parseArgs } from 'node:util';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { KmsSecretBox } from '../lambdas/adapters/kms-secret-box';
 import { LocalSecretBox } from '../lambdas/adapters/local-secret-box';
 import { NO_SECRET_BOX } from '../lambdas/adapters/no-secret-box';
@@ -7,7 +7,7 @@ import { keyConfig } from '../lambdas/config';
 import { DomainError, ValidationFailed } from '../lambdas/domain/errors';
 import type { Role } from '../lambdas/domain/ports';
 import { createDevIssuer } from '../local/dev-issuer';
-import { type Operator, createOperator } from '../local/operator';
+import { createOperator, type Operator } from '../local/operator';
 import { type RuntimeInfo, readMasterKey, readRuntimeInfo, resolveStateDir } from '../local/state';
 
 /**
@@ -99,7 +99,10 @@ function operatorFor(target: Target, secrets: 'needed' | 'unused', values: Value
   let box = NO_SECRET_BOX;
   if (secrets === 'needed') {
     const kmsKey = values['kms-key'] ?? io.env.KEYWARD_KMS_KEY;
-    if (!kmsKey) throw new UsageError('missing --kms-key (or KEYWARD_KMS_KEY): the KMS key that encrypts tokens', { 'kms-key': ['is required with --table'] });
+    if (!kmsKey)
+      throw new UsageError('missing --kms-key (or KEYWARD_KMS_KEY): the KMS key that encrypts tokens', {
+        'kms-key': ['is required with --table'],
+      });
     box = new KmsSecretBox(new KMSClient({}), kmsKey);
   }
   return createOperator({ tableName: target.table, secrets: box, ...keys });
@@ -115,7 +118,8 @@ async function withOperator<T>(operator: Operator, use: (operator: Operator) => 
 
 function role(value: string | undefined): Role {
   if (value === undefined) return 'member';
-  if (value !== 'admin' && value !== 'member') throw new UsageError('--role must be admin or member', { role: ['must be admin or member'] });
+  if (value !== 'admin' && value !== 'member')
+    throw new UsageError('--role must be admin or member', { role: ['must be admin or member'] });
   return value;
 }
 
@@ -173,7 +177,8 @@ async function run(positionals: string[], values: Values, io: Io): Promise<void>
 
   if (command === 'token' && sub === undefined) {
     const email = need(values.email, 'email');
-    if (values.table ?? io.env.KEYWARD_TABLE) throw new UsageError('token works with the local stack only (it mints dev JWTs); drop --table');
+    if (values.table ?? io.env.KEYWARD_TABLE)
+      throw new UsageError('token works with the local stack only (it mints dev JWTs); drop --table');
     const target = resolveTarget(values, io);
     if (target.mode !== 'local') throw new UsageError('token works with the local stack only');
     const issuer = await createDevIssuer({ stateDir: target.stateDir, issuer: target.runtime.issuer, audience: target.runtime.audience });

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-'use strict';
 // The package's bin: registers tsx's CommonJS hook so the TypeScript CLI runs without a build step.
 require('tsx/cjs');
 // Versions are pinned by package-lock.json; the SDK's notice about its future Node 22 floor is noise here.

@@ -1,10 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type {
-  APIGatewayAuthorizerResult,
-  APIGatewayRequestAuthorizerEvent,
-  APIGatewayRequestAuthorizerEventHeaders,
-} from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventHeaders } from 'aws-lambda';
 import { DynamoDbKeyStore } from './adapters/dynamodb-key-store';
 import { withHotKeyCache } from './adapters/hot-key-cache';
 import { hotKeyCacheConfig, keyConfig, routesConfig, tableConfig } from './config';
@@ -12,7 +8,7 @@ import { type HotKey, isExpired } from './domain/api-key';
 import { type Clock, systemClock } from './domain/clock';
 import { allows, forbiddenCode } from './domain/permissions';
 import type { KeyStore } from './domain/ports';
-import { type RouteDefinition, buildRouteTable, findRoute } from './domain/routes';
+import { buildRouteTable, findRoute, type RouteDefinition } from './domain/routes';
 import { hashToken, isWellFormedToken } from './domain/token';
 import { logger } from './logger';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseResourceCatalog } from './domain/permissions';
-import { EXAMPLE_ROUTES, type RouteDefinition, parseRoutes } from './domain/routes';
+import { EXAMPLE_ROUTES, parseRoutes, type RouteDefinition } from './domain/routes';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from './domain/token';
 
 /**
@@ -139,8 +139,4 @@ export const schedulerConfig = (env = process.env) => {
 
 /** Admin emails: SES in AWS; `SES_ENDPOINT` is set only by the local runtime (the SES emulator). */
 export const mailConfig = (env = process.env) =>
-  read(
-    'mail',
-    z.object({ SES_FROM_ADDRESS: z.string().email(), SES_ENDPOINT: z.string().url().optional() }),
-    env,
-  );
+  read('mail', z.object({ SES_FROM_ADDRESS: z.string().email(), SES_ENDPOINT: z.string().url().optional() }), env);

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { EXAMPLE_ROUTES, buildRouteTable, findRoute } from './domain/routes';
+import { buildRouteTable, EXAMPLE_ROUTES, findRoute } from './domain/routes';
 
 /**
  * The example protected backend (API.md §1): echoes what the api-key authorizer established, so

@@ -1,8 +1,8 @@
-import { SesMailer, createSesClient } from './adapters/ses-mailer';
+import { createSesClient, SesMailer } from './adapters/ses-mailer';
 import { mailConfig, tableConfig } from './config';
 import { systemClock } from './domain/clock';
 import { DynamoDbDeliveryLedger } from './notifications/dynamodb-delivery-ledger';
-import { type Notifier, createNotifier } from './notifications/notifier';
+import { createNotifier, type Notifier } from './notifications/notifier';
 import { documentClient, keyStore } from './runtime';
 
 /**

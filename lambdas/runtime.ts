@@ -66,10 +66,7 @@ function secretBoxFor(settings: SecretsSettings): () => Promise<SecretBox> {
     return () => Promise.resolve(local);
   }
   return onceAsync(async () => {
-    const [{ KMSClient }, { KmsSecretBox }] = await Promise.all([
-      import('@aws-sdk/client-kms'),
-      import('./adapters/kms-secret-box'),
-    ]);
+    const [{ KMSClient }, { KmsSecretBox }] = await Promise.all([import('@aws-sdk/client-kms'), import('./adapters/kms-secret-box')]);
     return new KmsSecretBox(new KMSClient({}), kmsKeyId);
   });
 }

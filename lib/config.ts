@@ -121,7 +121,10 @@ function parseCacheTtl(raw: string | undefined): number {
   if (!/^\d+$/.test(raw)) throw new ConfigError('authorizerCacheTtlSeconds', `"${raw}" is not a whole number of seconds`);
   const seconds = Number(raw);
   if (seconds > MAX_AUTHORIZER_CACHE_TTL_SECONDS) {
-    throw new ConfigError('authorizerCacheTtlSeconds', `must be 0-${MAX_AUTHORIZER_CACHE_TTL_SECONDS} (API Gateway's maximum), got ${seconds}`);
+    throw new ConfigError(
+      'authorizerCacheTtlSeconds',
+      `must be 0-${MAX_AUTHORIZER_CACHE_TTL_SECONDS} (API Gateway's maximum), got ${seconds}`,
+    );
   }
   return seconds;
 }

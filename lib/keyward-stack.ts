@@ -3,8 +3,8 @@ import type { Construct } from 'constructs';
 import type { KeywardConfig } from './config';
 import { AdminIdentity } from './constructs/admin-identity';
 import { ExampleApi } from './constructs/example-api';
-import { KeywardTable } from './constructs/keyward-table';
 import { ApiGatewayLogging } from './constructs/keyward-rest-api';
+import { KeywardTable } from './constructs/keyward-table';
 import { ManagementApi } from './constructs/management-api';
 import { Notifications } from './constructs/notifications';
 import { Retirement } from './constructs/retirement';
@@ -63,16 +63,34 @@ export class KeywardStack extends Stack {
       logging,
     });
 
-    new CfnOutput(this, 'ManagementApiUrl', { value: this.managementApi.restApi.url, description: 'Management API base URL (append v1/organizations/...)' });
-    new CfnOutput(this, 'ExampleApiUrl', { value: this.exampleApi.restApi.url, description: 'Example protected API base URL (append v1/customers, ...)' });
+    new CfnOutput(this, 'ManagementApiUrl', {
+      value: this.managementApi.restApi.url,
+      description: 'Management API base URL (append v1/organizations/...)',
+    });
+    new CfnOutput(this, 'ExampleApiUrl', {
+      value: this.exampleApi.restApi.url,
+      description: 'Example protected API base URL (append v1/customers, ...)',
+    });
     new CfnOutput(this, 'TableName', { value: table.tableName, description: 'DynamoDB table (for the keyward CLI: KEYWARD_TABLE_NAME)' });
-    new CfnOutput(this, 'TokenKeyArn', { value: this.tokenKey.key.keyArn, description: 'KMS key that encrypts tokens (for the keyward CLI: --kms-key)' });
+    new CfnOutput(this, 'TokenKeyArn', {
+      value: this.tokenKey.key.keyArn,
+      description: 'KMS key that encrypts tokens (for the keyward CLI: --kms-key)',
+    });
     new CfnOutput(this, 'AdminIssuer', { value: this.adminIdentity.issuer, description: 'OIDC issuer the management API accepts' });
-    new CfnOutput(this, 'AdminAudience', { value: this.adminIdentity.audience, description: 'OIDC audience (app client id) the management API accepts' });
+    new CfnOutput(this, 'AdminAudience', {
+      value: this.adminIdentity.audience,
+      description: 'OIDC audience (app client id) the management API accepts',
+    });
     if (this.adminIdentity.userPool) {
       new CfnOutput(this, 'UserPoolId', { value: this.adminIdentity.userPool.userPoolId, description: 'Cognito user pool of the admins' });
     }
-    new CfnOutput(this, 'NotifierFailureQueueUrl', { value: this.notifications.failureQueue.queueUrl, description: 'Stream batches the notifier gave up on' });
-    new CfnOutput(this, 'RetirementDlqUrl', { value: this.retirement.deadLetterQueue.queueUrl, description: 'Retirement invocations the scheduler gave up on' });
+    new CfnOutput(this, 'NotifierFailureQueueUrl', {
+      value: this.notifications.failureQueue.queueUrl,
+      description: 'Stream batches the notifier gave up on',
+    });
+    new CfnOutput(this, 'RetirementDlqUrl', {
+      value: this.retirement.deadLetterQueue.queueUrl,
+      description: 'Retirement invocations the scheduler gave up on',
+    });
   }
 }

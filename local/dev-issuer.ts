@@ -1,15 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type CryptoKey,
-  type JSONWebKeySet,
-  type JWK,
-  SignJWT,
-  calculateJwkThumbprint,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-} from 'jose';
+import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK, SignJWT } from 'jose';
 
 /**
  * The local dev OIDC issuer (API.md §6), standing in for Cognito: it signs ID-token-like JWTs that

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { keyConfig } from '../lambdas/config';
@@ -7,7 +7,7 @@ import { EXAMPLE_ROUTES, matchPath } from '../lambdas/domain/routes';
 import { GATEWAY_RESPONSES, renderGatewayResponse } from '../lambdas/http/gateway-responses';
 import { openApiDocument } from '../lambdas/http/openapi';
 import { MANAGEMENT_ROUTES } from '../lambdas/management-api';
-import { LOCAL_API, type RequestInput, authorizerEvent, lambdaContext, proxyEvent, rawHeaderPairs } from './api-gateway-events';
+import { authorizerEvent, LOCAL_API, lambdaContext, proxyEvent, type RequestInput, rawHeaderPairs } from './api-gateway-events';
 
 /**
  * A local stand-in for API Gateway (REST, v1) serving two APIs on one port, so the real handlers
@@ -114,7 +114,10 @@ function resolveResource(path: string): { template: string; params: Record<strin
 }
 
 function wildcardMatches(pattern: string, value: string): boolean {
-  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${regex}$`).test(value);
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { retirementPayloadSchema } from '../lambdas/adapters/eventbridge-retirement-scheduler';
 import { JOB_FILE_SUFFIX } from '../lambdas/adapters/local-retirement-scheduler';
@@ -64,7 +64,9 @@ export function startRetirementLoop(options: RetirementLoopOptions): { stop(): P
       const attempts = (failure?.attempts ?? 0) + 1;
       const backoff = Math.min(intervalMs * 2 ** attempts, MAX_BACKOFF_MS);
       failures.set(file, { attempts, retryAt: Date.now() + backoff });
-      options.log(`retirement job ${file} failed (attempt ${attempts}), retrying in ${backoff} ms: ${error instanceof Error ? error.message : String(error)}`);
+      options.log(
+        `retirement job ${file} failed (attempt ${attempts}), retrying in ${backoff} ms: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 

@@ -1,4 +1,4 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import startSesServer from 'aws-ses-v2-local';
 
@@ -95,7 +95,9 @@ export async function startSesEmulator(options: { port?: number } = {}): Promise
       const result = (await sent.json()) as { MessageId?: string; message?: string };
       if (!sent.ok || !result.MessageId) {
         response.writeHead(400, { 'content-type': 'text/xml' });
-        response.end(`<ErrorResponse><Error><Type>Sender</Type><Code>MessageRejected</Code><Message>${result.message ?? 'rejected'}</Message></Error></ErrorResponse>`);
+        response.end(
+          `<ErrorResponse><Error><Type>Sender</Type><Code>MessageRejected</Code><Message>${result.message ?? 'rejected'}</Message></Error></ErrorResponse>`,
+        );
         return;
       }
       response.writeHead(200, { 'content-type': 'text/xml' });
@@ -112,7 +114,10 @@ export async function startSesEmulator(options: { port?: number } = {}): Promise
       headers,
       body: request.method === 'GET' || request.method === 'HEAD' ? undefined : raw,
     });
-    response.writeHead(upstream.status, Object.fromEntries([...upstream.headers].filter(([name]) => name !== 'content-encoding' && name !== 'transfer-encoding')));
+    response.writeHead(
+      upstream.status,
+      Object.fromEntries([...upstream.headers].filter(([name]) => name !== 'content-encoding' && name !== 'transfer-encoding')),
+    );
     response.end(Buffer.from(await upstream.arrayBuffer()));
   };
 

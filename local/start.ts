@@ -1,26 +1,26 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LocalSecretBox } from '../lambdas/adapters/local-secret-box';
 import { keyConfig } from '../lambdas/config';
 import { OrganizationAlreadyExists } from '../lambdas/domain/errors';
-import { JWKS_PATH, LOCAL_AUDIENCE, type DevIssuer, createDevIssuer, localIssuerUrl } from './dev-issuer';
+import { createDevIssuer, type DevIssuer, JWKS_PATH, LOCAL_AUDIENCE, localIssuerUrl } from './dev-issuer';
 import { type DynamoDbLocal, LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local';
 import { type Gateway, startGateway } from './gateway';
+import { createOperator } from './operator';
 import { startRetirementLoop } from './retirement-loop';
 import { DEFAULT_SES_PORT, type SesEmulator, startSesEmulator } from './ses-emulator';
-import { startStreamPoller } from './stream-poller';
-import { createOperator } from './operator';
 import {
   LOCAL_TABLE_NAME,
-  type RuntimeInfo,
   loadOrCreateMasterKey,
+  type RuntimeInfo,
   readRuntimeInfo,
   removeRuntimeInfo,
   resolveStateDir,
   wipeState,
   writeRuntimeInfo,
 } from './state';
+import { startStreamPoller } from './stream-poller';
 import { ensureTable } from './table';
 
 /**
@@ -366,10 +366,7 @@ export function describeStack(stack: LocalStack): string {
     '',
   ];
   if (stack.demo.apiKey) {
-    lines.push(
-      'Demo API key (shown once; later starts cannot print it again):',
-      `  export DEMO_KEY=${stack.demo.apiKey}`,
-    );
+    lines.push('Demo API key (shown once; later starts cannot print it again):', `  export DEMO_KEY=${stack.demo.apiKey}`);
   } else {
     lines.push(
       'Demo API key: created on the first start; reveal it with:',

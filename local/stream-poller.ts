@@ -1,16 +1,17 @@
-import { mkdir, readFile, rename, appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  type AttributeValue as StreamAttributeValue,
   DescribeStreamCommand,
   DynamoDBStreamsClient,
   ExpiredIteratorException,
   GetRecordsCommand,
+  type GetRecordsCommandOutput,
   GetShardIteratorCommand,
-  type _Record as StreamRecord,
   type Shard,
   ShardIteratorType,
+  type AttributeValue as StreamAttributeValue,
+  type _Record as StreamRecord,
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
@@ -23,7 +24,7 @@ export interface StreamPollerOptions {
   endpoint: string;
   tableName: string;
   /** The notifier Lambda's handler; it gets the same event shape the event-source mapping sends. */
-  handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
+  handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined>;
   /** Holds the per-shard checkpoints and the dead-letter file. */
   stateDir: string;
   log: (line: string) => void;
@@ -135,9 +136,7 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
     const shards: Shard[] = [];
     let exclusiveStartShardId: string | undefined;
     do {
-      const page = await streams.send(
-        new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: exclusiveStartShardId }),
-      );
+      const page = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: exclusiveStartShardId }));
       shards.push(...(page.StreamDescription?.Shards ?? []));
       exclusiveStartShardId = page.StreamDescription?.LastEvaluatedShardId;
     } while (exclusiveStartShardId);
@@ -207,12 +206,12 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
   }
 
   async function pollShard(streamArn: string, shardId: string): Promise<void> {
-    let iterator = iterators.get(shardId) ?? (await iteratorFor(streamArn, shardId));
+    const iterator = iterators.get(shardId) ?? (await iteratorFor(streamArn, shardId));
     if (!iterator) {
       finished.add(shardId);
       return;
     }
-    let result;
+    let result: GetRecordsCommandOutput;
     try {
       result = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
     } catch (error) {

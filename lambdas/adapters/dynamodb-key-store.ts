@@ -17,16 +17,8 @@ import {
   OrganizationNotFound,
   ValidationFailed,
 } from '../domain/errors';
-import { type Permissions, normalizePermissions } from '../domain/permissions';
-import {
-  type KeyStore,
-  type Member,
-  type Organization,
-  type Page,
-  type PageRequest,
-  type Role,
-  StaleState,
-} from '../domain/ports';
+import { normalizePermissions, type Permissions } from '../domain/permissions';
+import { type KeyStore, type Member, type Organization, type Page, type PageRequest, type Role, StaleState } from '../domain/ports';
 
 /** The table's TTL attribute (epoch seconds); set on a hot item once its key has an expiry. */
 export const TTL_ATTRIBUTE = 'ttl';
@@ -146,7 +138,11 @@ export class DynamoDbKeyStore implements KeyStore {
       const delta = (next?.role === 'admin' ? 1 : 0) - (current?.role === 'admin' ? 1 : 0);
       const memberKey = { pk: orgPk(organizationId), sk: memberSk(email) };
       const unchanged = current
-        ? { ConditionExpression: '#role = :role', ExpressionAttributeNames: { '#role': 'role' }, ExpressionAttributeValues: { ':role': current.role } }
+        ? {
+            ConditionExpression: '#role = :role',
+            ExpressionAttributeNames: { '#role': 'role' },
+            ExpressionAttributeValues: { ':role': current.role },
+          }
         : { ConditionExpression: 'attribute_not_exists(pk)' };
       const change: TransactItem = next
         ? { Put: { TableName: this.tableName, Item: memberItem(next), ...unchanged } }
@@ -526,10 +522,7 @@ export class DynamoDbKeyStore implements KeyStore {
    * items is retried with jittered backoff; a failed condition is handed to `onConditionFailed`,
    * which throws the domain error it means (an unexplained failure is rethrown as is).
    */
-  private async transact(
-    items: TransactItem[],
-    onConditionFailed: (reasons: CancellationReason[]) => void | Promise<void>,
-  ): Promise<void> {
+  private async transact(items: TransactItem[], onConditionFailed: (reasons: CancellationReason[]) => void | Promise<void>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.db.send(new TransactWriteCommand({ TransactItems: items }));

@@ -83,10 +83,7 @@ export type RotationRequest = { expires_in: ExpiresIn } | { expires_at: string }
  * before now), otherwise the future instant, at most seven days ahead.
  */
 export function rotationExpiry(request: RotationRequest, now: Date): Date | null {
-  const at =
-    'expires_in' in request
-      ? new Date(now.getTime() + EXPIRES_IN_MS[request.expires_in])
-      : new Date(request.expires_at);
+  const at = 'expires_in' in request ? new Date(now.getTime() + EXPIRES_IN_MS[request.expires_in]) : new Date(request.expires_at);
   if (at.getTime() <= now.getTime()) return null;
   if (at.getTime() - now.getTime() > MAX_ROTATION_DELAY_MS) {
     throw new ValidationFailed({ expires_at: ['must be at most 7 days ahead'] });

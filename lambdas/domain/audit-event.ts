@@ -11,12 +11,7 @@ export const AUDIT_EVENT_TYPES = [
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 /** The event types that send an email to the organization's admins. */
-export const MAILED_EVENT_TYPES: readonly AuditEventType[] = [
-  'api_key.created',
-  'api_key.rotated',
-  'api_key.retired',
-  'api_key.deleted',
-];
+export const MAILED_EVENT_TYPES: readonly AuditEventType[] = ['api_key.created', 'api_key.rotated', 'api_key.retired', 'api_key.deleted'];
 
 export type Actor = { type: 'user'; email: string } | { type: 'system' };
 

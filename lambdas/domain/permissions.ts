@@ -5,12 +5,44 @@ import { z } from 'zod';
  * The resource catalog is deployment configuration; this is Lago's, the default.
  */
 export const DEFAULT_RESOURCE_CATALOG = [
-  'activity_log', 'add_on', 'alert', 'analytic', 'api_log', 'applied_coupon', 'billable_metric',
-  'billing_entity', 'coupon', 'credit_note', 'customer', 'customer_usage', 'event', 'feature', 'fee',
-  'invoice', 'invoice_custom_section', 'lifetime_usage', 'order', 'order_form', 'organization',
-  'payment', 'payment_method', 'payment_receipt', 'payment_request', 'plan', 'plan_rate_card',
-  'product', 'product_category', 'quote', 'rate_card', 'security_log', 'subscription', 'tax',
-  'wallet', 'wallet_transaction', 'webhook_endpoint', 'webhook_jwt_public_key',
+  'activity_log',
+  'add_on',
+  'alert',
+  'analytic',
+  'api_log',
+  'applied_coupon',
+  'billable_metric',
+  'billing_entity',
+  'coupon',
+  'credit_note',
+  'customer',
+  'customer_usage',
+  'event',
+  'feature',
+  'fee',
+  'invoice',
+  'invoice_custom_section',
+  'lifetime_usage',
+  'order',
+  'order_form',
+  'organization',
+  'payment',
+  'payment_method',
+  'payment_receipt',
+  'payment_request',
+  'plan',
+  'plan_rate_card',
+  'product',
+  'product_category',
+  'quote',
+  'rate_card',
+  'security_log',
+  'subscription',
+  'tax',
+  'wallet',
+  'wallet_transaction',
+  'webhook_endpoint',
+  'webhook_jwt_public_key',
 ] as const;
 
 export const MODES = ['read', 'write'] as const;
@@ -22,7 +54,10 @@ const RESOURCE_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 /** Parses a catalog from configuration (comma-separated names); throws on a bad name. */
 export function parseResourceCatalog(raw: string | undefined): readonly string[] {
   if (raw === undefined || raw.trim() === '') return DEFAULT_RESOURCE_CATALOG;
-  const names = raw.split(',').map((name) => name.trim()).filter(Boolean);
+  const names = raw
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   const bad = names.filter((name) => !RESOURCE_NAME.test(name));
   if (bad.length > 0 || names.length === 0) {
     throw new Error(`resource catalog has invalid names: ${bad.join(', ') || '(empty)'}`);

@@ -51,12 +51,7 @@ export interface KeyStore {
   getMember(organizationId: string, email: string): Promise<Member | undefined>;
   listMembers(organizationId: string): Promise<Member[]>;
   /** Creates the organization, its members and first key. Throws OrganizationAlreadyExists. */
-  createOrganization(input: {
-    organization: Organization;
-    members: Member[];
-    firstKey: StoredApiKey;
-    event: AuditEvent;
-  }): Promise<void>;
+  createOrganization(input: { organization: Organization; members: Member[]; firstKey: StoredApiKey; event: AuditEvent }): Promise<void>;
   /** Adds or updates a member. Throws OrganizationNotFound, LastAdmin (demoting the last admin). */
   putMember(member: Member): Promise<void>;
   /** Returns false when there was no such member. Throws LastAdmin. */

@@ -51,10 +51,7 @@ export function assertValidPrefix(prefix: string): void {
 }
 
 /** Creates a new token; `randomIndex` is injectable only so tests can be deterministic. */
-export function generateToken(
-  prefix: string = DEFAULT_KEY_PREFIX,
-  randomIndex: (max: number) => number = randomInt,
-): string {
+export function generateToken(prefix: string = DEFAULT_KEY_PREFIX, randomIndex: (max: number) => number = randomInt): string {
   assertValidPrefix(prefix);
   let random = '';
   for (let i = 0; i < RANDOM_LENGTH; i++) random += BASE62[randomIndex(62)];

@@ -5,7 +5,7 @@ import { logger } from '../logger';
 import { json } from './responses';
 
 /** The reason phrases the management API uses (API.md §3). */
-export const REASON_PHRASES: Readonly<Record<number, string>> = {
+export const REASON_PHRASES = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
@@ -13,7 +13,12 @@ export const REASON_PHRASES: Readonly<Record<number, string>> = {
   413: 'Payload Too Large',
   422: 'Unprocessable Entity',
   500: 'Internal Server Error',
-};
+} as const satisfies Readonly<Record<number, string>>;
+
+/** The reason phrase of `status`, or a generic one for a status this API never sends. */
+export function reasonPhrase(status: number): string {
+  return (REASON_PHRASES as Readonly<Record<number, string>>)[status] ?? 'Error';
+}
 
 export interface ErrorBody {
   status: number;
@@ -33,7 +38,7 @@ export function errorResponse(error: unknown): APIGatewayProxyResult {
     return json(401, { status: 401, error: REASON_PHRASES[401] } satisfies ErrorBody);
   }
   if (error instanceof DomainError) {
-    const body: ErrorBody = { status: error.status, error: REASON_PHRASES[error.status] ?? 'Error', code: error.code };
+    const body: ErrorBody = { status: error.status, error: reasonPhrase(error.status), code: error.code };
     if (error instanceof ValidationFailed) body.error_details = error.details;
     return json(error.status, body);
   }

@@ -20,7 +20,10 @@ export const GATEWAY_RESPONSES = {
 
 /** Fills `$context.authorizer.<name>` placeholders as API Gateway does (absent values vanish). */
 export function renderGatewayResponse(template: string, context: Record<string, unknown> = {}): unknown {
-  const body = JSON.parse(template.replace(/\$context\.authorizer\.(\w+)/g, (_, name: string) => String(context[name] ?? ''))) as Record<string, unknown>;
+  const body = JSON.parse(template.replace(/\$context\.authorizer\.(\w+)/g, (_, name: string) => String(context[name] ?? ''))) as Record<
+    string,
+    unknown
+  >;
   for (const [field, value] of Object.entries(body)) if (value === '') delete body[field];
   return body;
 }

@@ -71,7 +71,12 @@ const OPERATIONS: Record<string, { summary: string; body?: JsonSchema; status: s
     status: '200',
     response: { type: 'object', properties: { api_key: ref('ApiKey') } },
   },
-  'list-audit-events': { summary: 'List audit events, newest first', status: '200', response: page('audit_events', ref('AuditEvent')), paged: true },
+  'list-audit-events': {
+    summary: 'List audit events, newest first',
+    status: '200',
+    response: page('audit_events', ref('AuditEvent')),
+    paged: true,
+  },
 };
 
 const ERROR_STATUSES = ['400', '401', '403', '404', '413', '422', '500'];

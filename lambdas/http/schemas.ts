@@ -30,8 +30,8 @@ export type CreateApiKeyBody = z.infer<ReturnType<typeof createApiKeySchema>>;
 export const updateApiKeySchema = apiKeyFieldsSchema;
 export type UpdateApiKeyBody = z.infer<ReturnType<typeof updateApiKeySchema>>;
 
-const expiresAtSchema = z
-  .iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time with a timezone, e.g. 2026-11-27T04:00:00Z' })
+const expiresAtSchema = z.iso
+  .datetime({ offset: true, error: 'must be an ISO-8601 date-time with a timezone, e.g. 2026-11-27T04:00:00Z' })
   .refine((value) => !Number.isNaN(Date.parse(value)), 'is not a valid date');
 
 /**
@@ -51,8 +51,8 @@ export const rotateApiKeySchema = z
       ctx.addIssue({ code: 'custom', path: ['expires_at'], message });
     }
   })
-  .transform((body): RotationRequest =>
-    body.expires_at !== undefined ? { expires_at: body.expires_at } : { expires_in: body.expires_in ?? 'now' },
+  .transform(
+    (body): RotationRequest => (body.expires_at !== undefined ? { expires_at: body.expires_at } : { expires_in: body.expires_in ?? 'now' }),
   );
 export type RotateApiKeyBody = z.infer<typeof rotateApiKeySchema>;
 

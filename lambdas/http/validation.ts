@@ -42,9 +42,7 @@ export function toErrorDetails(issues: readonly z.core.$ZodIssue[], wholeInput =
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((segment, i) => (typeof segment === 'number' ? `[${segment}]` : `${i === 0 ? '' : '.'}${String(segment)}`))
-    .join('');
+  return path.map((segment, i) => (typeof segment === 'number' ? `[${segment}]` : `${i === 0 ? '' : '.'}${String(segment)}`)).join('');
 }
 
 /** A human reason for the common issue kinds; zod's own message for the rest and for custom ones. */

@@ -45,9 +45,7 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
-    const existing = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: deliveryKey(eventId), ConsistentRead: true }),
-    );
+    const existing = await this.db.send(new GetCommand({ TableName: this.tableName, Key: deliveryKey(eventId), ConsistentRead: true }));
     return existing.Item?.status === 'sent' ? { status: 'sent' } : { status: 'in_progress' };
   }
 

@@ -7,7 +7,7 @@ import type { Clock } from '../domain/clock';
 import type { KeyStore, Mailer } from '../domain/ports';
 import { logger } from '../logger';
 import type { DeliveryLedger } from './delivery-ledger';
-import { type MailedEventType, isMailedEventType, renderEmail } from './render';
+import { isMailedEventType, type MailedEventType, renderEmail } from './render';
 import { matchesMailFilter } from './stream-filter';
 
 export interface NotifierDeps {

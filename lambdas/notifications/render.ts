@@ -12,7 +12,7 @@ export const SUBJECTS = {
 export type MailedEventType = keyof typeof SUBJECTS;
 
 export function isMailedEventType(type: string): type is MailedEventType {
-  return Object.prototype.hasOwnProperty.call(SUBJECTS, type);
+  return Object.hasOwn(SUBJECTS, type);
 }
 
 export interface RenderedEmail {
@@ -48,7 +48,10 @@ function actorLabel(event: AuditEvent): string {
 /** One fact per line: a label and its value, rendered the same way in text and HTML. */
 type Line = [label: string, value: string];
 
-function lines(event: AuditEvent & { type: MailedEventType }, organization: Pick<Organization, 'id' | 'name'>): {
+function lines(
+  event: AuditEvent & { type: MailedEventType },
+  organization: Pick<Organization, 'id' | 'name'>,
+): {
   intro: string;
   facts: Line[];
 } {
@@ -94,10 +97,7 @@ function lines(event: AuditEvent & { type: MailedEventType }, organization: Pick
 }
 
 /** The admin email for a mailed audit event (API.md §5): text and escaped HTML, never a token. */
-export function renderEmail(
-  event: AuditEvent & { type: MailedEventType },
-  organization: Pick<Organization, 'id' | 'name'>,
-): RenderedEmail {
+export function renderEmail(event: AuditEvent & { type: MailedEventType }, organization: Pick<Organization, 'id' | 'name'>): RenderedEmail {
   const { intro, facts } = lines(event, organization);
   const safeIntro = redact(intro);
   const safeFacts = facts.map(([label, value]) => [label, redact(value)] as const);

@@ -3,22 +3,15 @@ import {
   type ApiKeyView,
   type ApiKeyWithValue,
   type RotationRequest,
-  type StoredApiKey,
   rotationExpiry,
+  type StoredApiKey,
   toApiKeyView,
 } from '../domain/api-key';
 import { type Actor, type AuditEvent, type AuditEventType, type AuditEventView, keyEvent, toAuditEventView } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
 import { ApiKeyNotFound, RotationAlreadyScheduled } from '../domain/errors';
-import { type Permissions, defaultPermissions } from '../domain/permissions';
-import {
-  type KeyStore,
-  type Page,
-  type PageRequest,
-  type RetirementScheduler,
-  type SecretBox,
-  StaleState,
-} from '../domain/ports';
+import { defaultPermissions, type Permissions } from '../domain/permissions';
+import { type KeyStore, type Page, type PageRequest, type RetirementScheduler, type SecretBox, StaleState } from '../domain/ports';
 import { generateToken, hashToken, maskToken } from '../domain/token';
 
 export interface ApiKeyServiceDeps {

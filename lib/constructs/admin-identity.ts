@@ -59,7 +59,10 @@ export class AdminIdentity extends Construct {
     this.audience = this.userPoolClient.userPoolClientId;
 
     Validations.of(this.userPool).acknowledge(
-      { id: 'AwsSolutions-COG2', reason: 'MFA (TOTP) is offered to every admin; requiring it is an operator choice made in the pool settings.' },
+      {
+        id: 'AwsSolutions-COG2',
+        reason: 'MFA (TOTP) is offered to every admin; requiring it is an operator choice made in the pool settings.',
+      },
       { id: 'AwsSolutions-COG3', reason: 'Threat protection needs the Cognito Plus plan (a per-user cost) and is left to the operator.' },
       { id: 'AwsSolutions-COG8', reason: 'The Plus plan is a per-user cost for a handful of admins; the operator can upgrade the pool.' },
     );

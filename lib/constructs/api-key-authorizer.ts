@@ -2,16 +2,15 @@ import { Duration } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { GATEWAY_RESPONSES } from '../../lambdas/http/gateway-responses';
 import {
+  buildRouteTable,
   EXAMPLE_ROUTES,
+  findRoute,
   type RouteDefinition,
   type RouteTable,
-  buildRouteTable,
-  findRoute,
   serializeRoutes,
 } from '../../lambdas/domain/routes';
-
+import { GATEWAY_RESPONSES } from '../../lambdas/http/gateway-responses';
 
 const JSON_HEADERS = { 'Content-Type': "'application/json'" };
 

@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 
 const REPO_ROOT = path.join(__dirname, '..', '..');
 const LAMBDAS_DIR = path.join(REPO_ROOT, 'lambdas');
@@ -98,7 +98,8 @@ export class KeywardFunction extends nodejs.NodejsFunction {
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords (and, for the notifier, dynamodb:ListStreams) support no resource-level permissions.',
+      reason:
+        'X-Ray PutTraceSegments/PutTelemetryRecords (and, for the notifier, dynamodb:ListStreams) support no resource-level permissions.',
     });
   }
 

@@ -66,9 +66,19 @@ export class KeywardRestApi extends apigw.RestApi {
     this.deploymentStage.node.addDependency(props.logging.account);
 
     Validations.of(this).acknowledge(
-      { id: 'AwsSolutions-APIG2', reason: 'Bodies are validated by the handlers with zod, which return the API.md error shape; API Gateway validation would not.' },
-      { id: 'AwsSolutions-APIG3', reason: 'WAF is an account-level choice (and cost) left to the operator; every method has a Lambda authorizer.' },
-      { id: 'AwsSolutions-COG4', reason: 'Methods use Lambda REQUEST authorizers (API keys; JWT plus organization membership), which a Cognito authorizer cannot check.' },
+      {
+        id: 'AwsSolutions-APIG2',
+        reason: 'Bodies are validated by the handlers with zod, which return the API.md error shape; API Gateway validation would not.',
+      },
+      {
+        id: 'AwsSolutions-APIG3',
+        reason: 'WAF is an account-level choice (and cost) left to the operator; every method has a Lambda authorizer.',
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason:
+          'Methods use Lambda REQUEST authorizers (API keys; JWT plus organization membership), which a Cognito authorizer cannot check.',
+      },
     );
   }
 }

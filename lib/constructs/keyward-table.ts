@@ -4,7 +4,6 @@ import { Construct } from 'constructs';
 // The attribute the store writes: hot items of expiring keys and delivery records expire by it.
 import { TTL_ATTRIBUTE } from '../../lambdas/adapters/dynamodb-key-store';
 
-
 export interface KeywardTableProps {
   /** Deployment stage, part of the table name. */
   readonly stage: string;

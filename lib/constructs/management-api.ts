@@ -2,11 +2,11 @@ import { Duration } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { MANAGEMENT_ROUTES } from '../../lambdas/management-api';
 import { GATEWAY_RESPONSES } from '../../lambdas/http/gateway-responses';
-import { addJsonGatewayResponse } from './api-key-authorizer';
+import { MANAGEMENT_ROUTES } from '../../lambdas/management-api';
 import type { AdminIdentity } from './admin-identity';
-import { KeywardFunction, type TableAction, TableAccess } from './keyward-function';
+import { addJsonGatewayResponse } from './api-key-authorizer';
+import { KeywardFunction, TableAccess, type TableAction } from './keyward-function';
 import { type ApiGatewayLogging, KeywardRestApi } from './keyward-rest-api';
 import type { Retirement } from './retirement';
 import type { TokenKey } from './token-key';
@@ -21,14 +21,19 @@ interface OperationAccess {
 
 /** Keyed by the entry names of `MANAGEMENT_ROUTES`; an entry missing here fails the synth. */
 export const OPERATION_ACCESS: Readonly<Record<string, OperationAccess>> = {
-  'list-api-keys': { table: TableAccess.read, description: 'Lists an organization\'s API keys' },
+  'list-api-keys': { table: TableAccess.read, description: "Lists an organization's API keys" },
   'get-api-key': { table: TableAccess.read, description: 'Gets one API key' },
-  'list-audit-events': { table: TableAccess.read, description: 'Lists an organization\'s audit events' },
+  'list-audit-events': { table: TableAccess.read, description: "Lists an organization's audit events" },
   'create-api-key': { table: TableAccess.readWrite, kms: 'encrypt', description: 'Creates an API key' },
   'update-api-key': { table: TableAccess.readWrite, description: 'Renames an API key or changes its permissions' },
   // Reveal writes the `api_key.revealed` audit event, hence the table writes.
-  'reveal-api-key': { table: TableAccess.readWrite, kms: 'decrypt', description: 'Reveals an API key\'s token' },
-  'rotate-api-key': { table: TableAccess.readWrite, kms: 'encrypt', schedules: true, description: 'Rotates an API key, now or on a schedule' },
+  'reveal-api-key': { table: TableAccess.readWrite, kms: 'decrypt', description: "Reveals an API key's token" },
+  'rotate-api-key': {
+    table: TableAccess.readWrite,
+    kms: 'encrypt',
+    schedules: true,
+    description: 'Rotates an API key, now or on a schedule',
+  },
   'delete-api-key': { table: TableAccess.readWrite, description: 'Deletes an API key' },
 };
 
@@ -77,7 +82,7 @@ export class ManagementApi extends Construct {
     this.adminAuthorizerFunction = new KeywardFunction(this, 'AdminAuthorizerFunction', {
       ...common,
       entry: 'admin-authorizer',
-      description: 'Verifies an admin JWT and the caller\'s membership of the organization',
+      description: "Verifies an admin JWT and the caller's membership of the organization",
     });
     this.adminAuthorizerFunction.bindTable(props.table, TableAccess.adminAuthorizer);
     props.adminIdentity.bindAuthorizer(this.adminAuthorizerFunction);

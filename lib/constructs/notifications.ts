@@ -57,7 +57,7 @@ export class Notifications extends Construct {
     });
     Validations.of(this.failureQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the on-failure destination of the notifier\'s stream subscription.',
+      reason: "This queue is the on-failure destination of the notifier's stream subscription.",
     });
 
     if (props.sender) {

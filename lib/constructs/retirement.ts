@@ -94,7 +94,7 @@ export class Retirement extends Construct {
     this.schedulerRole.grantPassRole(fn.grantPrincipal);
     Validations.of(fn.role ?? fn).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.scheduleGroup.scheduleGroupName}/*]`,
-      reason: 'Schedule names are per key and unknown in advance; the wildcard is limited to this stage\'s retirement group.',
+      reason: "Schedule names are per key and unknown in advance; the wildcard is limited to this stage's retirement group.",
     });
   }
 }

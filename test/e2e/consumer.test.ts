@@ -1,5 +1,5 @@
 import { checksumOf } from '../../lambdas/domain/token';
-import { type TestOrganization, UNAUTHORIZED, admin, consumer, newOrganization, stack } from './support';
+import { admin, consumer, newOrganization, stack, type TestOrganization, UNAUTHORIZED } from './support';
 
 /** API.md §1 over real HTTP: the gateway, the api-key authorizer and the echo backend together. */
 describe('consumer side (x-api-key)', () => {

@@ -91,7 +91,12 @@ describe('local gateway', () => {
     ['a thrown Unauthorized', 'unauthorized', 401, { status: 401, error: 'Unauthorized' }],
     ['any other thrown error', 'crash', 500, { status: 500, error: 'Internal Server Error', code: 'internal_error' }],
     ['a result that is not a policy', 'garbage', 500, { status: 500, error: 'Internal Server Error', code: 'internal_error' }],
-    ['a context value that is not a primitive', 'nested-context', 500, { status: 500, error: 'Internal Server Error', code: 'internal_error' }],
+    [
+      'a context value that is not a primitive',
+      'nested-context',
+      500,
+      { status: 500, error: 'Internal Server Error', code: 'internal_error' },
+    ],
     ['a Deny with a code', 'deny-with-code', 403, { status: 403, error: 'Forbidden', code: 'write_action_not_allowed_for_customer' }],
     ['a Deny without a code', 'deny', 403, { status: 403, error: 'Forbidden' }],
     ['an Allow for another method ARN only', 'allow-elsewhere', 403, { status: 403, error: 'Forbidden' }],
@@ -118,7 +123,7 @@ describe('local gateway', () => {
     expect(received).toHaveLength(0);
   });
 
-  it('serves the JWKS and /health, and answers unknown routes with each API\'s gateway response', async () => {
+  it("serves the JWKS and /health, and answers unknown routes with each API's gateway response", async () => {
     expect((await call('/local-issuer/.well-known/jwks.json')).body).toEqual({ keys: [{ kid: 'k1' }] });
     expect(await call('/health')).toMatchObject({ status: 200, body: { status: 'ok' } });
     expect(await call('/nope')).toMatchObject({ status: 403, body: { status: 403, error: 'Forbidden', code: 'route_not_allowed' } });

@@ -1,6 +1,6 @@
-import { type JWK, SignJWT, generateKeyPair } from 'jose';
+import { generateKeyPair, type JWK, SignJWT } from 'jose';
 import { createDevIssuer } from '../../local/dev-issuer';
-import { type TestOrganization, UNAUTHORIZED, addMember, admin, consumer, mintJwt, newOrganization, stack } from './support';
+import { addMember, admin, consumer, mintJwt, newOrganization, stack, type TestOrganization, UNAUTHORIZED } from './support';
 
 /** API.md §3 over real HTTP: the admin authorizer, the management handlers and their error table. */
 describe('management API', () => {
@@ -51,7 +51,7 @@ describe('management API', () => {
       expect(reply).toMatchObject({ status: 401, body: UNAUTHORIZED });
     });
 
-    it('rejects a token whose signing key id is the issuer\'s but whose signature is not', async () => {
+    it("rejects a token whose signing key id is the issuer's but whose signature is not", async () => {
       const { privateKey } = await generateKeyPair('ES256');
       const jwks = (await (await fetch(`${stack.issuer}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
       const forged = await new SignJWT({ email: org.adminEmail, email_verified: true })
@@ -148,7 +148,12 @@ describe('management API', () => {
   it('creates (201), lists, gets, reveals, updates and audits keys with the documented shapes', async () => {
     const created = await admin('POST', org.keysPath, { jwt: org.jwt, body: { name: 'shapes', permissions: { customer: ['read'] } } });
     expect(created.status).toBe(201);
-    expectKey(created.body.api_key, { name: 'shapes', permissions: { customer: ['read'] }, last_used_at: null, value: expect.stringMatching(/^kw_/) });
+    expectKey(created.body.api_key, {
+      name: 'shapes',
+      permissions: { customer: ['read'] },
+      last_used_at: null,
+      value: expect.stringMatching(/^kw_/),
+    });
     const { id, value } = created.body.api_key as { id: string; value: string };
     expect(value.slice(-4)).toBe((created.body.api_key.masked_value as string).slice(-4));
 
@@ -196,7 +201,9 @@ describe('management API', () => {
     expect(rotated.body.rotated_api_key).toMatchObject({ id: old.id, expires_at: expect.any(String) });
 
     const listed = await admin('GET', org.keysPath, { jwt: org.jwt });
-    expect(listed.body.api_keys).toContainEqual(expect.objectContaining({ id: old.id, expires_at: rotated.body.rotated_api_key.expires_at }));
+    expect(listed.body.api_keys).toContainEqual(
+      expect.objectContaining({ id: old.id, expires_at: rotated.body.rotated_api_key.expires_at }),
+    );
 
     const again = await admin('POST', `${org.keysPath}/${old.id}/rotate`, { jwt: org.jwt, body: { expires_in: 'now' } });
     expect(again.status).toBe(422);

@@ -1,7 +1,7 @@
 import { stack } from './support';
 
 describe('GET /openapi.json on the local gateway', () => {
-  it('serves the management API description derived from the handlers\' schemas', async () => {
+  it("serves the management API description derived from the handlers' schemas", async () => {
     const response = await fetch(`${stack.url}/openapi.json`);
     expect(response.status).toBe(200);
     const document = (await response.json()) as { openapi: string; paths: Record<string, unknown> };

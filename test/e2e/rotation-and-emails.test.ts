@@ -1,4 +1,4 @@
-import { type TestOrganization, UNAUTHORIZED, addMember, admin, consumer, newOrganization, stack } from './support';
+import { addMember, admin, consumer, newOrganization, stack, type TestOrganization, UNAUTHORIZED } from './support';
 
 /**
  * API.md §3 Rotation and §5 Emails over real HTTP: a rotation a few seconds ahead, the old key's

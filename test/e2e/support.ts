@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LocalSecretBox } from '../../lambdas/adapters/local-secret-box';
 import type { Role } from '../../lambdas/domain/ports';
-import { type DevIssuer, type MintOptions, createDevIssuer } from '../../local/dev-issuer';
+import { createDevIssuer, type DevIssuer, type MintOptions } from '../../local/dev-issuer';
 import { createOperator } from '../../local/operator';
 import { readMasterKey } from '../../local/state';
 import { type E2eStack, e2eStack } from '../support/local-stack';
@@ -10,6 +10,7 @@ import { type E2eStack, e2eStack } from '../support/local-stack';
 export const stack: E2eStack = e2eStack();
 
 /** Bodies are asserted field by field with `toEqual`/`toMatchObject`, so they are loosely typed. */
+// biome-ignore lint/suspicious/noExplicitAny: e2e bodies are asserted with toEqual/toMatchObject, not through types.
 export type Body = any;
 
 export interface Reply<T = Body> {
@@ -25,11 +26,7 @@ async function call<T>(path: string, init: RequestInit): Promise<Reply<T>> {
 }
 
 /** A management API call as an admin (`jwt`). `body` objects are sent as JSON, strings as is. */
-export function admin<T = Body>(
-  method: string,
-  path: string,
-  options: { jwt?: string; body?: unknown } = {},
-): Promise<Reply<T>> {
+export function admin<T = Body>(method: string, path: string, options: { jwt?: string; body?: unknown } = {}): Promise<Reply<T>> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (options.jwt !== undefined) headers.authorization = `Bearer ${options.jwt}`;
   const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);

@@ -1,15 +1,19 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { EXAMPLE_ROUTES, type RouteDefinition, parseRoutes } from '../../lambdas/domain/routes';
+import { EXAMPLE_ROUTES, parseRoutes, type RouteDefinition } from '../../lambdas/domain/routes';
 import { ApiKeyAuthorizer } from '../../lib/constructs/api-key-authorizer';
 
 /** A platform's own stack: its own RestApi and backend, keyward's authorizer function imported by ARN. */
 function platformStack(props: { resultsCacheTtl?: Duration; routes?: readonly RouteDefinition[] } = {}) {
   const stack = new Stack(new App(), 'Platform', { env: { account: '111122223333', region: 'eu-west-1' } });
   const restApi = new apigw.RestApi(stack, 'PlatformApi', { restApiName: 'platform' });
-  const handler = lambda.Function.fromFunctionArn(stack, 'KeywardAuthorizer', 'arn:aws:lambda:eu-west-1:111122223333:function:keyward-prod-api-key-authorizer');
+  const handler = lambda.Function.fromFunctionArn(
+    stack,
+    'KeywardAuthorizer',
+    'arn:aws:lambda:eu-west-1:111122223333:function:keyward-prod-api-key-authorizer',
+  );
   const backend = new lambda.Function(stack, 'Backend', {
     runtime: lambda.Runtime.NODEJS_22_X,
     handler: 'index.handler',
@@ -51,7 +55,13 @@ describe('ApiKeyAuthorizer on a user-provided RestApi', () => {
 
     authorizer.addRoute('post', '/v1/events', integration);
 
-    expect(authorizer.routeFor('POST', '/v1/events')).toEqual({ method: 'POST', path: '/v1/events', resource: 'event', mode: 'write', tracksUsage: false });
+    expect(authorizer.routeFor('POST', '/v1/events')).toEqual({
+      method: 'POST',
+      path: '/v1/events',
+      resource: 'event',
+      mode: 'write',
+      tracksUsage: false,
+    });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::ApiGateway::Method', 1);
     template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'events' });
@@ -60,10 +70,12 @@ describe('ApiKeyAuthorizer on a user-provided RestApi', () => {
   it('refuses at synth time a route the authorizer would deny anyway', () => {
     const { authorizer, integration } = platformStack();
 
-    expect(() => authorizer.addRoute('PATCH', '/v1/customers/{id}', integration)).toThrow('PATCH /v1/customers/{id} is not in the authorizer\'s route table');
+    expect(() => authorizer.addRoute('PATCH', '/v1/customers/{id}', integration)).toThrow(
+      "PATCH /v1/customers/{id} is not in the authorizer's route table",
+    );
   });
 
-  it('takes the platform\'s own route table', () => {
+  it("takes the platform's own route table", () => {
     const routes: RouteDefinition[] = [{ method: 'GET', path: '/orders', resource: 'order', mode: 'read', tracksUsage: true }];
     const { stack, authorizer, integration } = platformStack({ routes });
 

@@ -4,13 +4,16 @@ import { synthKeyward } from './synth';
 describe('cdk-nag AwsSolutions', () => {
   it.each([
     ['the default (Cognito admins, no SES sender, dev)', {}],
-    ['a production stage with an SES sender, an external issuer and the cache on', {
-      stage: 'prod',
-      sesSender: 'example.com',
-      adminIssuer: 'https://login.example.com',
-      adminAudience: 'keyward',
-      authorizerCacheTtlSeconds: '300',
-    }],
+    [
+      'a production stage with an SES sender, an external issuer and the cache on',
+      {
+        stage: 'prod',
+        sesSender: 'example.com',
+        adminIssuer: 'https://login.example.com',
+        adminAudience: 'keyward',
+        authorizerCacheTtlSeconds: '300',
+      },
+    ],
   ])('leaves no unacknowledged error or warning for %s', (_name, context) => {
     const { app } = synthKeyward(context);
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,7 +13,13 @@ function offlineEnv(): NodeJS.ProcessEnv {
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('AWS_') && !name.startsWith('CDK_')) env[name] = value;
   }
-  return { ...env, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', CDK_DISABLE_CLI_TELEMETRY: 'true' };
+  return {
+    ...env,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
+  };
 }
 
 describe('npx cdk synth', () => {
@@ -27,9 +33,13 @@ describe('npx cdk synth', () => {
       maxBuffer: 16 * 1024 * 1024,
     });
 
-    const template = JSON.parse(readFileSync(path.join(out, 'keyward-dev.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
+    const template = JSON.parse(readFileSync(path.join(out, 'keyward-dev.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string }>;
+    };
     const functions = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
-    const bundles = readdirSync(out).filter((name) => name.startsWith('asset.') && statSync(path.join(out, name, 'index.js'), { throwIfNoEntry: false }));
+    const bundles = readdirSync(out).filter(
+      (name) => name.startsWith('asset.') && statSync(path.join(out, name, 'index.js'), { throwIfNoEntry: false }),
+    );
     expect(functions).toHaveLength(13);
     expect(bundles).toHaveLength(13);
     for (const bundle of bundles) {

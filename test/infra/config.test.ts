@@ -1,5 +1,5 @@
-import { type ContextKey, DEFAULT_STAGE, parseConfig } from '../../lib/config';
 import { DEFAULT_RESOURCE_CATALOG } from '../../lambdas/domain/permissions';
+import { type ContextKey, DEFAULT_STAGE, parseConfig } from '../../lib/config';
 import { synthKeyward } from './synth';
 
 const parse = (context: Partial<Record<ContextKey, unknown>>) => parseConfig((key) => context[key]);
@@ -43,7 +43,11 @@ describe('deployment configuration from context', () => {
 
   it('accepts the cache TTL as a number from cdk.json and a sender address as an email identity', () => {
     expect(parse({ authorizerCacheTtlSeconds: 3600 }).authorizerCacheTtlSeconds).toBe(3600);
-    expect(parse({ sesSender: 'keys@example.com' }).sesSender).toEqual({ kind: 'email', identity: 'keys@example.com', fromAddress: 'keys@example.com' });
+    expect(parse({ sesSender: 'keys@example.com' }).sesSender).toEqual({
+      kind: 'email',
+      identity: 'keys@example.com',
+      fromAddress: 'keys@example.com',
+    });
   });
 
   it('accepts the in-function key cache as a number from cdk.json, up to 60 s', () => {
@@ -55,14 +59,26 @@ describe('deployment configuration from context', () => {
     ['an upper-case stage', { stage: 'Prod' }, /invalid context "stage": "Prod" must be 1-10 lower-case letters or digits/],
     ['a stage longer than 10', { stage: 'abcdefghijk' }, /"stage"/],
     ['a stage with a dash', { stage: 'my-stage' }, /"stage"/],
-    ['a prefix starting with a digit', { keyPrefix: '1kw' }, /invalid context "keyPrefix": "1kw" must be 1-16 of a-z0-9 starting with a letter/],
+    [
+      'a prefix starting with a digit',
+      { keyPrefix: '1kw' },
+      /invalid context "keyPrefix": "1kw" must be 1-16 of a-z0-9 starting with a letter/,
+    ],
     ['a prefix longer than 16', { keyPrefix: 'a'.repeat(17) }, /"keyPrefix"/],
     ['a catalog with a bad name', { resourceCatalog: 'customer,Bad-Name' }, /invalid context "resourceCatalog": .*Bad-Name/],
     ['a cache TTL over an hour', { authorizerCacheTtlSeconds: '3601' }, /invalid context "authorizerCacheTtlSeconds": must be 0-3600/],
-    ['a cache TTL that is not a whole number', { authorizerCacheTtlSeconds: '5m' }, /"authorizerCacheTtlSeconds": "5m" is not a whole number/],
+    [
+      'a cache TTL that is not a whole number',
+      { authorizerCacheTtlSeconds: '5m' },
+      /"authorizerCacheTtlSeconds": "5m" is not a whole number/,
+    ],
     ['a negative cache TTL', { authorizerCacheTtlSeconds: -1 }, /"authorizerCacheTtlSeconds"/],
     ['a key cache over 60 s', { authorizerKeyCacheMs: '60001' }, /invalid context "authorizerKeyCacheMs": must be 0-60000, got 60001/],
-    ['a key cache that is not a whole number', { authorizerKeyCacheMs: '1s' }, /"authorizerKeyCacheMs": "1s" is not a whole number of milliseconds/],
+    [
+      'a key cache that is not a whole number',
+      { authorizerKeyCacheMs: '1s' },
+      /"authorizerKeyCacheMs": "1s" is not a whole number of milliseconds/,
+    ],
     ['a fractional key cache', { authorizerKeyCacheMs: 1.5 }, /"authorizerKeyCacheMs"/],
     ['a negative key cache', { authorizerKeyCacheMs: -1 }, /"authorizerKeyCacheMs"/],
     ['an issuer without an audience', { adminIssuer: 'https://login.example.com' }, /"adminAudience": is required when adminIssuer is set/],

@@ -85,14 +85,21 @@ describe('the functions', () => {
       TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogGroup: Match.anyValue() },
       Environment: {
-        Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'keyward', POWERTOOLS_LOG_LEVEL: 'INFO', NODE_OPTIONS: '--enable-source-maps' }),
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: 'keyward',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+          NODE_OPTIONS: '--enable-source-maps',
+        }),
       },
     });
     dev.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/lambda/${fnName(entry)}`, RetentionInDays: 30 });
   });
 
   it('pass the key prefix and resource catalog from the context', () => {
-    expect(environmentOf(prod, fnName('create-api-key', 'prod'))).toMatchObject({ KEY_PREFIX: 'acme', RESOURCE_CATALOG: 'customer,invoice' });
+    expect(environmentOf(prod, fnName('create-api-key', 'prod'))).toMatchObject({
+      KEY_PREFIX: 'acme',
+      RESOURCE_CATALOG: 'customer,invoice',
+    });
     expect(environmentOf(prod, fnName('api-key-authorizer', 'prod'))).toMatchObject({ KEY_PREFIX: 'acme' });
   });
 
@@ -115,7 +122,9 @@ describe('least privilege per function', () => {
     const tableId = Object.keys(resourcesOf(dev, 'AWS::DynamoDB::Table'))[0]!;
     const statements = statementsOf(dev, fnName('api-key-authorizer'));
     const dynamo = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
-    expect(dynamo).toEqual([{ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } }]);
+    expect(dynamo).toEqual([
+      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } },
+    ]);
     expect(actionsOf(dev, fnName('api-key-authorizer'))).toEqual([
       'dynamodb:GetItem',
       'dynamodb:UpdateItem',
@@ -199,7 +208,9 @@ describe('the retirement schedule', () => {
     const invoke = statements.find((s) => s.Action === 'lambda:InvokeFunction')!;
     expect(invoke.Resource).toEqual({ 'Fn::GetAtt': [functionId(dev, fnName('retire-api-key')), 'Arn'] });
     const send = statements.find((s) => JSON.stringify(s.Action).includes('sqs:SendMessage'))!;
-    expect(mentions(send.Resource, Object.keys(resourcesOf(dev, 'AWS::SQS::Queue')).find((id) => id.startsWith('RetirementDeadLetterQueue'))!)).toBe(true);
+    expect(
+      mentions(send.Resource, Object.keys(resourcesOf(dev, 'AWS::SQS::Queue')).find((id) => id.startsWith('RetirementDeadLetterQueue'))!),
+    ).toBe(true);
   });
 });
 
@@ -274,7 +285,10 @@ describe('the management API', () => {
   });
 
   it('trusts a Cognito user pool and app client when no external issuer is configured', () => {
-    dev.hasResourceProperties('AWS::Cognito::UserPool', { UserPoolName: 'keyward-dev-admins', AdminCreateUserConfig: { AllowAdminCreateUserOnly: true } });
+    dev.hasResourceProperties('AWS::Cognito::UserPool', {
+      UserPoolName: 'keyward-dev-admins',
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+    });
     dev.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
     const env = environmentOf(dev, fnName('admin-authorizer'));
     expect(JSON.stringify(env.ADMIN_JWT_ISSUER)).toContain('https://cognito-idp.');

@@ -24,7 +24,7 @@ export function functionProps(template: Template, name: string): Record<string, 
 }
 
 export function environmentOf(template: Template, name: string): Record<string, unknown> {
-  return ((functionProps(template, name).Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
+  return (functionProps(template, name).Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
 }
 
 /** Every IAM statement attached to the role of the function named `name`. */

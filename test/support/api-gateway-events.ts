@@ -38,7 +38,8 @@ export function restProxyEvent(input: RestEventInput): APIGatewayProxyEvent {
     },
     body,
     isBase64Encoded: Boolean(input.base64 && body !== null),
-    authorizer: input.authorizer === null ? null : { principalId: input.authorizer?.email ?? 'anonymous', context: { ...input.authorizer } },
+    authorizer:
+      input.authorizer === null ? null : { principalId: input.authorizer?.email ?? 'anonymous', context: { ...input.authorizer } },
   });
 }
 
@@ -48,7 +49,9 @@ export function lambdaContext(functionName = 'keyward-test'): Context {
 }
 
 /** A proxy result with its JSON body parsed, for assertions. */
-export function parseResult<T = Record<string, unknown>>(result: APIGatewayProxyResult): {
+export function parseResult<T = Record<string, unknown>>(
+  result: APIGatewayProxyResult,
+): {
   statusCode: number;
   headers: Record<string, string>;
   body: T;

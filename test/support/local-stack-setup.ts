@@ -27,7 +27,13 @@ export default async function setup(): Promise<void> {
   const [port, dynamodbPort, sesPort] = [await freePort(), await freePort(), await freePort()];
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'start.ts'), '--fresh'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), DYNAMODB_PORT: String(dynamodbPort), SES_PORT: String(sesPort), KEYWARD_STATE_DIR: stateDir },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DYNAMODB_PORT: String(dynamodbPort),
+      SES_PORT: String(sesPort),
+      KEYWARD_STATE_DIR: stateDir,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

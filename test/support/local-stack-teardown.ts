@@ -1,5 +1,5 @@
-import { rmSync } from 'node:fs';
 import { once } from 'node:events';
+import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { E2eProcess } from './local-stack-setup';
 

@@ -7,13 +7,23 @@ describe('hotKeyCacheConfig', () => {
   });
 
   it('reads both variables, at their bounds too', () => {
-    expect(hotKeyCacheConfig({ AUTHORIZER_KEY_CACHE_MS: '1000', AUTHORIZER_KEY_CACHE_ENTRIES: '50' })).toEqual({ ttlMs: 1000, maxEntries: 50 });
-    expect(hotKeyCacheConfig({ AUTHORIZER_KEY_CACHE_MS: '60000', AUTHORIZER_KEY_CACHE_ENTRIES: '100000' })).toEqual({ ttlMs: 60_000, maxEntries: 100_000 });
+    expect(hotKeyCacheConfig({ AUTHORIZER_KEY_CACHE_MS: '1000', AUTHORIZER_KEY_CACHE_ENTRIES: '50' })).toEqual({
+      ttlMs: 1000,
+      maxEntries: 50,
+    });
+    expect(hotKeyCacheConfig({ AUTHORIZER_KEY_CACHE_MS: '60000', AUTHORIZER_KEY_CACHE_ENTRIES: '100000' })).toEqual({
+      ttlMs: 60_000,
+      maxEntries: 100_000,
+    });
     expect(hotKeyCacheConfig({ AUTHORIZER_KEY_CACHE_MS: ' 0 ', AUTHORIZER_KEY_CACHE_ENTRIES: '1' })).toEqual({ ttlMs: 0, maxEntries: 1 });
   });
 
   it.each([
-    ['AUTHORIZER_KEY_CACHE_MS', '60001', /invalid hot key cache configuration: AUTHORIZER_KEY_CACHE_MS must be a whole number 0-60000, got "60001"/],
+    [
+      'AUTHORIZER_KEY_CACHE_MS',
+      '60001',
+      /invalid hot key cache configuration: AUTHORIZER_KEY_CACHE_MS must be a whole number 0-60000, got "60001"/,
+    ],
     ['AUTHORIZER_KEY_CACHE_MS', '-1', /AUTHORIZER_KEY_CACHE_MS must be a whole number 0-60000/],
     ['AUTHORIZER_KEY_CACHE_MS', '1.5', /AUTHORIZER_KEY_CACHE_MS/],
     ['AUTHORIZER_KEY_CACHE_MS', '1e3', /AUTHORIZER_KEY_CACHE_MS/],

@@ -1,12 +1,8 @@
 import { ConflictException, CreateScheduleCommand, SchedulerClient, ValidationException } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
-import {
-  EventBridgeRetirementScheduler,
-  atExpression,
-  scheduleName,
-} from '../../../lambdas/adapters/eventbridge-retirement-scheduler';
-import { createRetirementScheduler } from '../../../lambdas/adapters/retirement-scheduler';
+import { atExpression, EventBridgeRetirementScheduler, scheduleName } from '../../../lambdas/adapters/eventbridge-retirement-scheduler';
 import { LocalRetirementScheduler } from '../../../lambdas/adapters/local-retirement-scheduler';
+import { createRetirementScheduler } from '../../../lambdas/adapters/retirement-scheduler';
 
 const scheduler = mockClient(SchedulerClient);
 

@@ -10,7 +10,14 @@ import { authorizerEvent } from '../../support/authorizer-events';
 const TTL_MS = 1000;
 
 function hotKey(tokenHash: string, lastUsedAt: string | null = null): HotKey {
-  return { tokenHash, organizationId: 'acme', apiKeyId: `key-${tokenHash}`, permissions: { customer: ['read'] }, expiresAt: null, lastUsedAt };
+  return {
+    tokenHash,
+    organizationId: 'acme',
+    apiKeyId: `key-${tokenHash}`,
+    permissions: { customer: ['read'] },
+    expiresAt: null,
+    lastUsedAt,
+  };
 }
 
 /** A store holding hot keys in a Map, counting the reads that reach it. */

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalRetirementScheduler, jobFileName } from '../../../lambdas/adapters/local-retirement-scheduler';
+import { jobFileName, LocalRetirementScheduler } from '../../../lambdas/adapters/local-retirement-scheduler';
 
 const JOB = { organizationId: 'acme', apiKeyId: '01KAXQ3N8Y4B5C6D7E8F9G0H1J', expiresAt: '2026-11-27T04:00:00.250Z' };
 
@@ -31,8 +31,6 @@ describe('LocalRetirementScheduler', () => {
     await scheduler.scheduleRetirement({ ...JOB });
     await scheduler.scheduleRetirement({ ...JOB, expiresAt: '2026-11-28T04:00:00.000Z' });
 
-    expect(readdirSync(dir).sort()).toEqual(
-      [jobFileName(JOB), jobFileName({ ...JOB, expiresAt: '2026-11-28T04:00:00.000Z' })].sort(),
-    );
+    expect(readdirSync(dir).sort()).toEqual([jobFileName(JOB), jobFileName({ ...JOB, expiresAt: '2026-11-28T04:00:00.000Z' })].sort());
   });
 });

@@ -1,4 +1,4 @@
-import { type CryptoKey, type JWTPayload, SignJWT, createLocalJWKSet, exportJWK, generateKeyPair } from 'jose';
+import { type CryptoKey, createLocalJWKSet, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import type * as AdminModule from '../../../lambdas/admin-authorizer';
 import type { Member } from '../../../lambdas/domain/ports';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
@@ -108,7 +108,11 @@ describe('admin authorizer', () => {
       ['a token without email', () => sign(trusted, { email_verified: true })],
       ['a token whose email is not verified', () => sign(trusted, { email: 'admin@acme.test', email_verified: false })],
       ['a token whose email_verified is the string "true"', () => sign(trusted, { email: 'admin@acme.test', email_verified: 'true' })],
-      ['an unsigned token', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ ...claims('admin@acme.test'), iss: ISSUER, aud: AUDIENCE, exp: 4102444800 })).toString('base64url')}.`],
+      [
+        'an unsigned token',
+        async () =>
+          `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ ...claims('admin@acme.test'), iss: ISSUER, aud: AUDIENCE, exp: 4102444800 })).toString('base64url')}.`,
+      ],
       ['garbage', async () => 'not.a.jwt'],
     ];
 
@@ -119,12 +123,18 @@ describe('admin authorizer', () => {
 
     it('rejects a tampered payload', async () => {
       const [header, , signature] = (await sign(trusted, claims('dev@acme.test'))).split('.');
-      const forged = Buffer.from(JSON.stringify({ ...claims('admin@acme.test'), iss: ISSUER, aud: AUDIENCE, exp: 4102444800 })).toString('base64url');
+      const forged = Buffer.from(JSON.stringify({ ...claims('admin@acme.test'), iss: ISSUER, aud: AUDIENCE, exp: 4102444800 })).toString(
+        'base64url',
+      );
       await expect(authorize(eventFor(`${header}.${forged}.${signature}`))).rejects.toThrow(/^Unauthorized$/);
     });
 
     it('rejects a non-Bearer Authorization header', async () => {
-      const event = authorizerEvent({ resource: KEYS_PATH, pathParameters: { organization_id: 'acme' }, headers: { Authorization: `Basic ${await sign(trusted, claims('admin@acme.test'))}` } });
+      const event = authorizerEvent({
+        resource: KEYS_PATH,
+        pathParameters: { organization_id: 'acme' },
+        headers: { Authorization: `Basic ${await sign(trusted, claims('admin@acme.test'))}` },
+      });
       await expect(authorize(event)).rejects.toThrow(/^Unauthorized$/);
     });
   });

@@ -1,10 +1,10 @@
+import { inspect } from 'node:util';
 import { ProvisionedThroughputExceededException, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { inspect } from 'node:util';
 import type * as AuthorizerModule from '../../../lambdas/api-key-authorizer';
+import { generateToken, hashToken } from '../../../lambdas/domain/token';
 import { logger } from '../../../lambdas/logger';
-import { hashToken, generateToken } from '../../../lambdas/domain/token';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
 
 /**

@@ -2,12 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import {
-  DEV_ISSUER_KEY_FILE,
-  LOCAL_AUDIENCE,
-  createDevIssuer,
-  localIssuerUrl,
-} from '../../../local/dev-issuer';
+import { createDevIssuer, DEV_ISSUER_KEY_FILE, LOCAL_AUDIENCE, localIssuerUrl } from '../../../local/dev-issuer';
 
 const ISSUER = localIssuerUrl(3000);
 

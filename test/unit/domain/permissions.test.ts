@@ -1,6 +1,6 @@
 import {
-  DEFAULT_RESOURCE_CATALOG,
   allows,
+  DEFAULT_RESOURCE_CATALOG,
   defaultPermissions,
   forbiddenCode,
   modeFromMethod,

@@ -1,5 +1,5 @@
 import { routesConfig } from '../../../lambdas/config';
-import { EXAMPLE_ROUTES, buildRouteTable, findRoute, matchPath, parseRoutes, serializeRoutes } from '../../../lambdas/domain/routes';
+import { buildRouteTable, EXAMPLE_ROUTES, findRoute, matchPath, parseRoutes, serializeRoutes } from '../../../lambdas/domain/routes';
 
 describe('route table (API.md §1)', () => {
   const table = buildRouteTable(EXAMPLE_ROUTES);

@@ -1,15 +1,6 @@
-import { crc32 as zlibCrc32 } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import {
-  BASE62,
-  checksumOf,
-  crc32,
-  generateToken,
-  hashToken,
-  isWellFormedToken,
-  maskToken,
-  toBase62,
-} from '../../../lambdas/domain/token';
+import { crc32 as zlibCrc32 } from 'node:zlib';
+import { BASE62, checksumOf, crc32, generateToken, hashToken, isWellFormedToken, maskToken, toBase62 } from '../../../lambdas/domain/token';
 
 /** An independent base62 encoder (BigInt, repeated division) to check ours against. */
 function referenceBase62(value: number, width: number): string {

@@ -24,7 +24,7 @@ describe('OpenAPI document', () => {
     expect(Object.keys(document.paths['/v1/organizations/{organization_id}/api_keys']!.post!.responses)).toContain('201');
   });
 
-  it('derives request bodies from the handlers\' own schemas: strict, with the catalog and rotation choices', () => {
+  it("derives request bodies from the handlers' own schemas: strict, with the catalog and rotation choices", () => {
     const fields = document.components.schemas.ApiKeyFields!;
     expect(fields.additionalProperties).toBe(false);
     expect(fields.properties.permissions!.propertyNames).toEqual({ enum: ['customer', 'invoice'] });

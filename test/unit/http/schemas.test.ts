@@ -1,5 +1,5 @@
-import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
 import { ValidationFailed } from '../../../lambdas/domain/errors';
+import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
 import { createApiKeySchema, pageQuerySchema, rotateApiKeySchema, updateApiKeySchema } from '../../../lambdas/http/schemas';
 import { parseWith } from '../../../lambdas/http/validation';
 

@@ -21,7 +21,9 @@ import { type AdminAuthorizerContext, lambdaContext, parseResult, restProxyEvent
 const RESOURCE = '/v1/organizations/{organization_id}/api_keys/{api_key_id}';
 const ADMIN = { email: 'Admin@Acme.test', role: 'admin' } as const;
 
-function event(overrides: { body?: unknown; base64?: boolean; authorizer?: AdminAuthorizerContext | null; headers?: Record<string, string> } = {}) {
+function event(
+  overrides: { body?: unknown; base64?: boolean; authorizer?: AdminAuthorizerContext | null; headers?: Record<string, string> } = {},
+) {
   return restProxyEvent({
     method: 'POST',
     resource: RESOURCE,
@@ -72,7 +74,9 @@ describe('error mapping', () => {
   });
 
   it('adds error_details to validation errors', async () => {
-    const result = parseResult(await throwing(new ValidationFailed({ name: ['must be at most 100 characters'] }))(event(), lambdaContext()));
+    const result = parseResult(
+      await throwing(new ValidationFailed({ name: ['must be at most 100 characters'] }))(event(), lambdaContext()),
+    );
     expect(result.statusCode).toBe(422);
     expect(result.body).toEqual({
       status: 422,
@@ -129,7 +133,9 @@ describe('admin identity', () => {
 
   it('checks the caller before it looks at the body', async () => {
     const { handler } = recordingHandler();
-    const result = parseResult(await handler(event({ body: 'not json', authorizer: { email: 'm@acme.test', role: 'member' } }), lambdaContext()));
+    const result = parseResult(
+      await handler(event({ body: 'not json', authorizer: { email: 'm@acme.test', role: 'member' } }), lambdaContext()),
+    );
     expect(result.statusCode).toBe(403);
   });
 });

@@ -1,6 +1,6 @@
 import type { AuditEvent } from '../../../lambdas/domain/audit-event';
 import { generateToken } from '../../../lambdas/domain/token';
-import { type MailedEventType, SUBJECTS, renderEmail } from '../../../lambdas/notifications/render';
+import { type MailedEventType, renderEmail, SUBJECTS } from '../../../lambdas/notifications/render';
 
 const ORG = { id: 'acme', name: 'Acme & Co' };
 const TOKEN_SHAPE = /[a-z][a-z0-9]{0,15}_[0-9A-Za-z]{36}/;
@@ -62,7 +62,12 @@ describe('renderEmail', () => {
   it('says the old key stopped working after an instant rotation', () => {
     const { text } = renderEmail(
       event('api_key.rotated', {
-        details: { name: 'Billing sync', masked_value: 'kw_••••••••9fQz', new_masked_value: 'kw_••••••••Ab12', expires_at: '2026-11-26T04:00:00.000Z' },
+        details: {
+          name: 'Billing sync',
+          masked_value: 'kw_••••••••9fQz',
+          new_masked_value: 'kw_••••••••Ab12',
+          expires_at: '2026-11-26T04:00:00.000Z',
+        },
       }),
       ORG,
     );
@@ -75,7 +80,10 @@ describe('renderEmail', () => {
       event('api_key.retired', { details: { name: null, masked_value: 'kw_••••••••9fQz', last_used_at: '2026-11-26T03:59:00.000Z' } }),
       ORG,
     );
-    const unused = renderEmail(event('api_key.retired', { details: { name: null, masked_value: 'kw_••••••••9fQz', last_used_at: null } }), ORG);
+    const unused = renderEmail(
+      event('api_key.retired', { details: { name: null, masked_value: 'kw_••••••••9fQz', last_used_at: null } }),
+      ORG,
+    );
     expect(used.text).toContain('Last used: 2026-11-26T03:59:00.000Z (UTC)');
     expect(unused.text).toContain('Last used: never');
   });

@@ -132,8 +132,9 @@ export class ApiKeyService {
     if (expiresAt !== null && !scheduler) {
       throw new Error('scheduled rotation needs a RetirementScheduler');
     }
-    // One token per request (one encryption); each attempt gives it the fields it just read.
-    const { key: minted, value } = await this.mint(organizationId, { name: null, permissions: {} });
+    // One token per request (one encryption, once the rules pass); each attempt gives the new key
+    // the fields it just read.
+    let minted: { key: StoredApiKey; value: string } | undefined;
     const plannedJob: RetirementJob | null = expiresAt === null ? null : { organizationId, apiKeyId, expiresAt, id: this.newId() };
     let job: RetirementJob | null = null;
     let maybeCommitted = false;
@@ -145,7 +146,8 @@ export class ApiKeyService {
         ]);
         checkVersion(old, expected);
         checkRotation(old, keyCount ?? null);
-        const next: StoredApiKey = { ...minted, name: old.name, permissions: old.permissions };
+        minted ??= await this.mint(organizationId, { name: old.name, permissions: old.permissions });
+        const next: StoredApiKey = { ...minted.key, name: old.name, permissions: old.permissions };
         const event = this.event('api_key.rotated', old, actor, {
           new_api_key_id: next.id,
           new_masked_value: next.maskedValue,
@@ -162,7 +164,7 @@ export class ApiKeyService {
           throw error;
         }
         return {
-          api_key: versioned(next, value),
+          api_key: versioned(next, minted.value),
           rotated_api_key: toApiKeyView({ ...old, expiresAt: expiresAt ?? now.toISOString() }),
         };
       });

@@ -4,6 +4,7 @@ import type { StoredApiKey } from './domain/api-key';
 import { type AuditEvent, keyEvent } from './domain/audit-event';
 import { type Clock, systemClock } from './domain/clock';
 import type { KeyStore } from './domain/ports';
+import { retryOnConflict } from './domain/retry-on-conflict';
 import { logger } from './logger';
 import { keyStore } from './runtime';
 
@@ -57,22 +58,21 @@ export function createRetireHandler(deps: RetireHandlerDeps): RetireHandler {
       throw new Error(`retirement of ${apiKeyId} invoked before its expiry ${expiresAt}`);
     }
 
-    const key = await deps.store.getKey(organizationId, apiKeyId);
-    if (!key) {
-      logger.info('retirement skipped: key already gone', context);
-      return 'key_gone';
-    }
-    if (key.expiresAt === null || Date.parse(key.expiresAt) !== Date.parse(expiresAt)) {
-      logger.info('retirement skipped: the key is not pending this expiry', { ...context, key_expires_at: key.expiresAt });
-      return 'rotation_changed';
-    }
-    const retired = await deps.store.retireKey(key, retiredEvent(key, newId(), now));
-    if (!retired) {
-      logger.info('retirement skipped: the key changed meanwhile', context);
-      return 'rotation_changed';
-    }
-    logger.info('api key retired', context);
-    return 'retired';
+    // Conditioned on the version read, like every change; a concurrent change (a rename) re-reads.
+    return retryOnConflict(async () => {
+      const key = await deps.store.getKey(organizationId, apiKeyId);
+      if (!key) {
+        logger.info('retirement skipped: key already gone', context);
+        return 'key_gone';
+      }
+      if (key.expiresAt === null || Date.parse(key.expiresAt) !== Date.parse(expiresAt)) {
+        logger.info('retirement skipped: the key is not pending this expiry', { ...context, key_expires_at: key.expiresAt });
+        return 'rotation_changed';
+      }
+      await deps.store.retireKey(key, retiredEvent(key, newId(), now));
+      logger.info('api key retired', context);
+      return 'retired';
+    });
   };
 }
 

@@ -1,3 +1,4 @@
+import { splitVersion } from './http/etag';
 import { ok } from './http/responses';
 import { apiKeyIdOf, managementHandler } from './http/stack';
 import { apiKeyService } from './runtime';
@@ -9,6 +10,6 @@ const keys = apiKeyService({ secrets: true });
  * records `api_key.revealed`. A POST, not a GET, so no cache or prefetcher replays it.
  */
 export const handler = managementHandler({}, async ({ event, organizationId, actor }) => {
-  const apiKey = await (await keys()).reveal(organizationId, actor, apiKeyIdOf(event));
-  return ok({ api_key: apiKey }, { noStore: true });
+  const [apiKey, version] = splitVersion(await (await keys()).reveal(organizationId, actor, apiKeyIdOf(event)));
+  return ok({ api_key: apiKey }, { noStore: true, version });
 });

@@ -13,7 +13,7 @@ import { ApiKeyService } from './service/api-key-service';
  * key settings, so those are read (and validated) at module load: a bad deployment fails the cold
  * start. Everything else is built once, on first use, and only in the functions that use it: the
  * KMS client exists only where tokens are encrypted or decrypted, the scheduler client only in
- * rotate. The SDK modules behind them are imported dynamically so other functions never load them.
+ * rotate and delete. The SDK modules behind them are imported dynamically so other functions never load them.
  */
 const table = tableConfig();
 export const keySettings = keyConfig();
@@ -79,7 +79,7 @@ async function buildScheduler(): Promise<RetirementScheduler | undefined> {
 export interface ServiceNeeds {
   /** Encrypts (create, rotate) or decrypts (reveal) tokens. */
   secrets?: boolean;
-  /** Schedules retirements (rotate). */
+  /** Schedules retirements and removes them (rotate), or removes them (delete). */
   scheduler?: boolean;
 }
 

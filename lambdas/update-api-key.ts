@@ -1,3 +1,4 @@
+import { expectedVersions, splitVersion } from './http/etag';
 import { ok } from './http/responses';
 import { updateApiKeySchema } from './http/schemas';
 import { apiKeyIdOf, managementHandler } from './http/stack';
@@ -7,10 +8,14 @@ import { apiKeyService, keySettings } from './runtime';
 const keys = apiKeyService();
 const schema = updateApiKeySchema(keySettings.catalog);
 
-/** `PATCH /v1/organizations/{organization_id}/api_keys/{api_key_id}`: omitted fields stay unchanged. */
+/**
+ * `PATCH /v1/organizations/{organization_id}/api_keys/{api_key_id}`: omitted fields stay unchanged;
+ * with `If-Match`, only if the key is still at that version (else 412).
+ */
 export const handler = managementHandler({ jsonBody: true }, async ({ event, body, organizationId, actor }) => {
   const apiKeyId = apiKeyIdOf(event);
+  const expected = expectedVersions(event);
   const input = parseWith(schema, body);
-  const apiKey = await (await keys()).update(organizationId, actor, apiKeyId, input);
-  return ok({ api_key: apiKey });
+  const [apiKey, version] = splitVersion(await (await keys()).update(organizationId, actor, apiKeyId, input, expected));
+  return ok({ api_key: apiKey }, { version });
 });

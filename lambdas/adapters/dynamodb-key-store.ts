@@ -7,7 +7,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { type HotKey, MAX_KEYS_PER_ORGANIZATION, type StoredApiKey } from '../domain/api-key';
+import { type HotKey, type KeyChanges, MAX_KEYS_PER_ORGANIZATION, type StoredApiKey } from '../domain/api-key';
 import type { AuditEvent } from '../domain/audit-event';
 import {
   ApiKeyLimitReached,
@@ -19,25 +19,39 @@ import {
 } from '../domain/errors';
 import { normalizePermissions, type Permissions } from '../domain/permissions';
 import { type KeyStore, type Member, type Organization, type Page, type PageRequest, type Role, StaleState } from '../domain/ports';
+import { retryOnConflict } from '../domain/retry-on-conflict';
 
 /** The table's TTL attribute (epoch seconds); set on a hot item once its key has an expiry. */
 export const TTL_ATTRIBUTE = 'ttl';
 /** How long after `expires_at` the TTL removes a hot item the retirement job never removed. */
 const HOT_ITEM_TTL_GRACE_SECONDS = 24 * 60 * 60;
-const MAX_CONFLICT_ATTEMPTS = 6;
+/**
+ * The version of a key item written before keys had versions (no `version` attribute): the first
+ * change to such a key is conditioned on the attribute's absence and writes version 1.
+ */
+const UNVERSIONED = 0;
 
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+/** A condition expression with the names and values it uses. */
+interface Condition {
+  expression: string;
+  names?: Record<string, string>;
+  values?: Record<string, unknown>;
+}
 
 /**
  * Item layout (DESIGN.md): one table, `pk`/`sk` strings.
  *   ORG#<org>        / ORG               organization, with key_count, active_key_count, admin_count
  *   ORG#<org>        / MEMBER#<email>    member (role admin|member)
- *   ORG#<org>        / KEY#<id>          key as admins see it + token hash + encrypted token
- *   KEYHASH#<sha256> / KEYHASH           hot item: all the authorizer needs in one read
+ *   ORG#<org>        / KEY#<id>          key as admins see it + token hash + encrypted token + version
+ *   KEYHASH#<sha256> / KEYHASH           hot item: all the authorizer needs in one read (+ version)
  *   ORG#<org>        / EVENT#<ulid>      audit event, and the outbox of the admin emails
  * `active_key_count` counts keys without a pending expiry: the "never zero" invariant is a
- * condition on it, so two concurrent deletes cannot both pass.
+ * condition on it, so two concurrent deletes cannot both pass. Every change to a key is conditioned
+ * on the key item's `version` as the caller read it and writes version + 1 to both items; the hot
+ * item's copy is never a condition (the key item is the one source of truth), it lets the
+ * authorizer's item say which version of the key it reflects. `last_used_at` changes no version.
  */
 const orgPk = (organizationId: string) => `ORG#${organizationId}`;
 const ORG_SK = 'ORG';
@@ -132,7 +146,7 @@ export class DynamoDbKeyStore implements KeyStore {
    * neither demoted nor removed, even by two concurrent changes. Returns whether a member existed.
    */
   private async changeMember(organizationId: string, email: string, next: Member | undefined): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
+    return retryOnConflict(async () => {
       const current = await this.getMember(organizationId, email);
       if (!current && !next) return false;
       const delta = (next?.role === 'admin' ? 1 : 0) - (current?.role === 'admin' ? 1 : 0);
@@ -159,20 +173,16 @@ export class DynamoDbKeyStore implements KeyStore {
                 ExpressionAttributeValues: delta < 0 ? { ':delta': delta, ':one': 1 } : { ':delta': delta },
               },
             };
-      try {
-        await this.transact([organization, change], async (reasons) => {
-          if (failedAt(reasons, 1)) throw new StaleState();
-          if (failedAt(reasons, 0)) {
-            throw delta < 0 && (await this.getOrganization(organizationId))
-              ? new LastAdmin(`${email} is the last admin of ${organizationId}`)
-              : new OrganizationNotFound();
-          }
-        });
-        return current !== undefined;
-      } catch (error) {
-        if (!(error instanceof StaleState) || attempt >= MAX_CONFLICT_ATTEMPTS) throw error;
-      }
-    }
+      await this.transact([organization, change], async (reasons) => {
+        if (failedAt(reasons, 1)) throw new StaleState();
+        if (failedAt(reasons, 0)) {
+          throw delta < 0 && (await this.getOrganization(organizationId))
+            ? new LastAdmin(`${email} is the last admin of ${organizationId}`)
+            : new OrganizationNotFound();
+        }
+      });
+      return current !== undefined;
+    });
   }
 
   async listKeys(organizationId: string, page: PageRequest): Promise<Page<StoredApiKey>> {
@@ -232,6 +242,11 @@ export class DynamoDbKeyStore implements KeyStore {
     }
   }
 
+  async keyCount(organizationId: string): Promise<number | undefined> {
+    const item = await this.get(orgPk(organizationId), ORG_SK);
+    return item && Number(item.key_count ?? 0);
+  }
+
   async createKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
     await this.transact(
       [
@@ -255,71 +270,51 @@ export class DynamoDbKeyStore implements KeyStore {
     );
   }
 
-  async updateKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
+  async updateKey(input: { key: StoredApiKey; changes: KeyChanges; event: AuditEvent }): Promise<StoredApiKey> {
+    const { key, changes, event } = input;
+    const version = key.version + 1;
+    // Only the named fields: a concurrent change of another field is never overwritten.
+    const named = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+    const hotFields = changes.permissions === undefined ? {} : { permissions: changes.permissions };
     await this.transact(
       [
-        {
-          Update: {
-            TableName: this.tableName,
-            Key: { pk: orgPk(key.organizationId), sk: keySk(key.id) },
-            UpdateExpression: 'SET #name = :name, #permissions = :permissions',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: { '#name': 'name', '#permissions': 'permissions' },
-            ExpressionAttributeValues: { ':name': key.name, ':permissions': key.permissions },
-          },
-        },
-        {
-          Update: {
-            TableName: this.tableName,
-            Key: { pk: hashPk(key.tokenHash), sk: HASH_SK },
-            UpdateExpression: 'SET #permissions = :permissions',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: { '#permissions': 'permissions' },
-            ExpressionAttributeValues: { ':permissions': key.permissions },
-          },
-        },
+        this.setFields(keyItemKey(key), { ...named, version }, atVersion(key.version)),
+        this.setFields(hotItemKey(key), { ...hotFields, version }, EXISTS),
         this.putEvent(event),
       ],
       (reasons) => {
         if (failedAt(reasons, 0) || failedAt(reasons, 1)) throw new StaleState();
       },
     );
+    return { ...key, ...named, version };
   }
 
-  async rotateKey(input: { old: StoredApiKey; next: StoredApiKey; expiresAt: string | null; event: AuditEvent }): Promise<void> {
-    const { old, next, expiresAt, event } = input;
-    const oldKey = { pk: orgPk(old.organizationId), sk: keySk(old.id) };
-    const oldHash = { pk: hashPk(old.tokenHash), sk: HASH_SK };
-    const notYetRotated = 'attribute_exists(pk) AND attribute_not_exists(expires_at)';
+  async rotateKey(input: {
+    old: StoredApiKey;
+    next: StoredApiKey;
+    expiresAt: string | null;
+    retirementJobId: string | null;
+    event: AuditEvent;
+  }): Promise<void> {
+    const { old, next, expiresAt, retirementJobId, event } = input;
+    const version = old.version + 1;
     const retireOld: TransactItem[] =
       expiresAt === null
         ? [
-            { Delete: { TableName: this.tableName, Key: oldKey, ConditionExpression: notYetRotated } },
-            { Delete: { TableName: this.tableName, Key: oldHash, ConditionExpression: 'attribute_exists(pk)' } },
+            { Delete: { TableName: this.tableName, Key: keyItemKey(old), ...conditionParams(atVersion(old.version)) } },
+            { Delete: { TableName: this.tableName, Key: hotItemKey(old), ...conditionParams(EXISTS) } },
           ]
         : [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: oldKey,
-                UpdateExpression: 'SET expires_at = :expires',
-                ConditionExpression: notYetRotated,
-                ExpressionAttributeValues: { ':expires': expiresAt },
-              },
-            },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: oldHash,
-                UpdateExpression: 'SET expires_at = :expires, #ttl = :ttl',
-                ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-                ExpressionAttributeValues: {
-                  ':expires': expiresAt,
-                  ':ttl': Math.ceil(Date.parse(expiresAt) / 1000) + HOT_ITEM_TTL_GRACE_SECONDS,
-                },
-              },
-            },
+            this.setFields(
+              keyItemKey(old),
+              { expires_at: expiresAt, retirement_job_id: retirementJobId ?? undefined, version },
+              atVersion(old.version),
+            ),
+            this.setFields(
+              hotItemKey(old),
+              { expires_at: expiresAt, [TTL_ATTRIBUTE]: Math.ceil(Date.parse(expiresAt) / 1000) + HOT_ITEM_TTL_GRACE_SECONDS, version },
+              EXISTS,
+            ),
             // The old key stays until retired, so the organization briefly holds one more key.
             {
               Update: {
@@ -341,15 +336,9 @@ export class DynamoDbKeyStore implements KeyStore {
     await this.removeKey(key, event);
   }
 
-  async retireKey(key: StoredApiKey, event: AuditEvent): Promise<boolean> {
-    if (key.expiresAt === null) return false;
-    try {
-      await this.removeKey(key, event);
-      return true;
-    } catch (error) {
-      if (error instanceof StaleState) return false;
-      throw error;
-    }
+  async retireKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
+    if (key.expiresAt === null) throw new Error(`key ${key.id} has no pending expiry to retire it at`);
+    await this.removeKey(key, event);
   }
 
   /**
@@ -361,14 +350,8 @@ export class DynamoDbKeyStore implements KeyStore {
     const nonExpiring = key.expiresAt === null;
     await this.transact(
       [
-        {
-          Delete: {
-            TableName: this.tableName,
-            Key: { pk: orgPk(key.organizationId), sk: keySk(key.id) },
-            ...unchangedExpiry(key.expiresAt),
-          },
-        },
-        { Delete: { TableName: this.tableName, Key: { pk: hashPk(key.tokenHash), sk: HASH_SK } } },
+        { Delete: { TableName: this.tableName, Key: keyItemKey(key), ...conditionParams(atVersion(key.version)) } },
+        { Delete: { TableName: this.tableName, Key: hotItemKey(key) } },
         {
           Update: {
             TableName: this.tableName,
@@ -465,6 +448,8 @@ export class DynamoDbKeyStore implements KeyStore {
             last_used_at: key.lastUsedAt ?? undefined,
             token_hash: key.tokenHash,
             encrypted_token: key.encryptedToken,
+            version: key.version,
+            retirement_job_id: key.retirementJobId ?? undefined,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
@@ -479,11 +464,35 @@ export class DynamoDbKeyStore implements KeyStore {
             organization_id: key.organizationId,
             api_key_id: key.id,
             permissions: key.permissions,
+            version: key.version,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
     ];
+  }
+
+  /** An update that SETs exactly `fields` (undefined ones skipped) on one item, under `condition`. */
+  private setFields(key: { pk: string; sk: string }, fields: Record<string, unknown>, condition: Condition): TransactItem {
+    const names: Record<string, string> = { ...condition.names };
+    const values: Record<string, unknown> = { ...condition.values };
+    const assignments = Object.entries(fields)
+      .filter(([, value]) => value !== undefined)
+      .map(([field, value], index) => {
+        names[`#set${index}`] = field;
+        values[`:set${index}`] = value;
+        return `#set${index} = :set${index}`;
+      });
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: `SET ${assignments.join(', ')}`,
+        ConditionExpression: condition.expression,
+        ExpressionAttributeNames: names,
+        ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+      },
+    };
   }
 
   private putEvent(event: AuditEvent): TransactItem {
@@ -518,26 +527,19 @@ export class DynamoDbKeyStore implements KeyStore {
   }
 
   /**
-   * Runs one transaction. A cancellation caused only by concurrent transactions on the same
-   * items is retried with jittered backoff; a failed condition is handed to `onConditionFailed`,
-   * which throws the domain error it means (an unexplained failure is rethrown as is).
+   * Runs one transaction. A cancellation caused only by concurrent transactions on the same items
+   * is retried (`retryOnConflict`) and, if it keeps happening, reported as StaleState; a failed
+   * condition is handed to `onConditionFailed`, which throws the domain error it means (an
+   * unexplained failure is rethrown as is).
    */
   private async transact(items: TransactItem[], onConditionFailed: (reasons: CancellationReason[]) => void | Promise<void>): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.db.send(new TransactWriteCommand({ TransactItems: items }));
-        return;
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const reasons = error.CancellationReasons ?? [];
-        if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) {
-          await onConditionFailed(reasons);
-          throw error;
-        }
-        const conflict = reasons.some((reason) => reason.Code === 'TransactionConflict');
-        if (!conflict || attempt >= MAX_CONFLICT_ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
-      }
+    try {
+      await retryOnConflict(() => this.db.send(new TransactWriteCommand({ TransactItems: items })), { isConflict: isTransactionConflict });
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      if (conditionFailed(error)) await onConditionFailed(error.CancellationReasons ?? []);
+      else if (isTransactionConflict(error)) throw new StaleState('concurrent transactions kept conflicting');
+      throw error;
     }
   }
 }
@@ -546,11 +548,38 @@ function failedAt(reasons: CancellationReason[], index: number): boolean {
   return reasons[index]?.Code === 'ConditionalCheckFailed';
 }
 
-/** Condition: the key item exists with exactly the expiry it was read with. */
-function unchangedExpiry(expiresAt: string | null) {
-  return expiresAt === null
-    ? { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(expires_at)' }
-    : { ConditionExpression: 'expires_at = :expected', ExpressionAttributeValues: { ':expected': expiresAt } };
+function conditionFailed(error: TransactionCanceledException): boolean {
+  return (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed');
+}
+
+/** Cancelled only because other transactions held the same items: the same transaction may succeed now. */
+function isTransactionConflict(error: unknown): boolean {
+  return (
+    error instanceof TransactionCanceledException &&
+    !conditionFailed(error) &&
+    (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict')
+  );
+}
+
+const keyItemKey = (key: Pick<StoredApiKey, 'organizationId' | 'id'>) => ({ pk: orgPk(key.organizationId), sk: keySk(key.id) });
+const hotItemKey = (key: Pick<StoredApiKey, 'tokenHash'>) => ({ pk: hashPk(key.tokenHash), sk: HASH_SK });
+
+const EXISTS: Condition = { expression: 'attribute_exists(pk)' };
+
+/** The key item exists at exactly `version`, the one the caller read. */
+function atVersion(version: number): Condition {
+  return version === UNVERSIONED
+    ? { expression: 'attribute_exists(pk) AND attribute_not_exists(#version)', names: { '#version': 'version' } }
+    : { expression: '#version = :version', names: { '#version': 'version' }, values: { ':version': version } };
+}
+
+/** A condition as the parameters of a Delete or ConditionCheck. */
+function conditionParams(condition: Condition) {
+  return {
+    ConditionExpression: condition.expression,
+    ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
+    ...(condition.values ? { ExpressionAttributeValues: condition.values } : {}),
+  };
 }
 
 function memberItem(member: Member): Item {
@@ -581,6 +610,8 @@ function toStoredKey(item: Item): StoredApiKey {
     lastUsedAt: optionalString(item.last_used_at),
     tokenHash: String(item.token_hash),
     encryptedToken: String(item.encrypted_token),
+    version: typeof item.version === 'number' ? item.version : UNVERSIONED,
+    retirementJobId: optionalString(item.retirement_job_id),
   };
 }
 

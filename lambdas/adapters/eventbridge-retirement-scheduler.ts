@@ -4,7 +4,9 @@ import {
   ConflictException,
   CreateScheduleCommand,
   type CreateScheduleCommandInput,
+  DeleteScheduleCommand,
   FlexibleTimeWindowMode,
+  ResourceNotFoundException,
   type SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import { z } from 'zod';
@@ -44,12 +46,16 @@ export interface EventBridgeRetirementSchedulerOptions {
 const NAME_UNSAFE = /[^0-9A-Za-z_.-]/g;
 
 /**
- * The name is a function of the job alone, so a retried rotation (StaleState, a Lambda retry)
- * creates the same schedule again and gets ConflictException instead of a second job. The key id
- * is kept readable for operators; the hash covers organization, key and expiry.
+ * The name is a function of the job alone, and the job's id is unique per rotation request: the
+ * SDK's own retry of a CreateSchedule that did succeed gets ConflictException for the same job,
+ * while a concurrent request, even for the same key and expiry, names its own schedule, so
+ * removing a refused request's job can never remove the job of the request that committed. The
+ * key id is kept readable for operators; the hash covers organization, key, expiry and job id (a
+ * job without an id is named as schedules were before jobs had ids, so those can be removed too).
  */
 export function scheduleName(job: RetirementJob): string {
-  const digest = createHash('sha256').update(`${job.organizationId}\n${job.apiKeyId}\n${job.expiresAt}`).digest('hex');
+  const parts = [job.organizationId, job.apiKeyId, job.expiresAt, ...(job.id === undefined ? [] : [job.id])];
+  const digest = createHash('sha256').update(parts.join('\n')).digest('hex');
   return `retire-${job.apiKeyId.replace(NAME_UNSAFE, '').slice(0, 32)}-${digest.slice(0, 16)}`;
 }
 
@@ -95,6 +101,16 @@ export class EventBridgeRetirementScheduler implements RetirementScheduler {
     } catch (error) {
       // The same name means the same job: an earlier attempt already created it.
       if (error instanceof ConflictException) return;
+      throw error;
+    }
+  }
+
+  async cancelRetirement(job: RetirementJob): Promise<void> {
+    try {
+      await this.options.client.send(new DeleteScheduleCommand({ Name: scheduleName(job), GroupName: this.options.groupName }));
+    } catch (error) {
+      // Never created, or it ran and deleted itself (ActionAfterCompletion DELETE): nothing to do.
+      if (error instanceof ResourceNotFoundException) return;
       throw error;
     }
   }

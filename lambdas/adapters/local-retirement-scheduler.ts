@@ -15,7 +15,8 @@ export function jobFileName(job: RetirementJob): string {
  * The local stand-in for EventBridge Scheduler: one JSON file per job, holding exactly the payload
  * the schedule would send, so the jobs survive a restart of the local runtime. The file is written
  * to a dot-named temp file and renamed, so the loop never reads a half-written job; the name is
- * derived from the job, so scheduling the same job twice leaves one file.
+ * derived from the job (as the schedule's name in AWS), so scheduling the same job twice leaves
+ * one file and cancelling a job removes exactly that file.
  */
 export class LocalRetirementScheduler implements RetirementScheduler {
   constructor(private readonly dir: string) {}
@@ -31,5 +32,9 @@ export class LocalRetirementScheduler implements RetirementScheduler {
       await rm(temp, { force: true });
       throw error;
     }
+  }
+
+  async cancelRetirement(job: RetirementJob): Promise<void> {
+    await rm(join(this.dir, jobFileName(job)), { force: true });
   }
 }

@@ -1,4 +1,4 @@
-import { ValidationFailed } from './errors';
+import { ApiKeyLimitReached, PreconditionFailed, RotationAlreadyScheduled, ValidationFailed } from './errors';
 import type { Permissions } from './permissions';
 
 /** At most 100 keys per organization (API.md §3 Limits). */
@@ -7,9 +7,14 @@ export const MAX_NAME_LENGTH = 100;
 /** A scheduled rotation may keep the old key alive for at most this long. */
 export const MAX_ROTATION_DELAY_MS = 7 * 24 * 60 * 60 * 1000;
 
+/** The version of a new key; every change to the key adds one (DESIGN.md "Concurrency"). */
+export const FIRST_VERSION = 1;
+
 /** A key as the store keeps it: what admins see, plus the lookup hash and the encrypted token. */
 export interface StoredApiKey {
   id: string;
+  /** Changes with every change to the key (not with `last_used_at`); its `ETag`. */
+  version: number;
   organizationId: string;
   name: string | null;
   maskedValue: string;
@@ -21,6 +26,17 @@ export interface StoredApiKey {
   tokenHash: string;
   /** The token encrypted by a SecretBox, bound to {organization_id, api_key_id}. */
   encryptedToken: string;
+  /**
+   * The id of the retirement job of the pending expiry, so deleting the key can remove the job.
+   * Null without a pending expiry, and for rotations scheduled before jobs had ids.
+   */
+  retirementJobId: string | null;
+}
+
+/** The fields a PATCH may change; an omitted field stays as it is. */
+export interface KeyChanges {
+  name?: string | null;
+  permissions?: Permissions;
 }
 
 /** What the authorizer reads in one GetItem: the hot item keyed by the token's hash. */
@@ -47,6 +63,20 @@ export interface ApiKeyView {
 
 export type ApiKeyWithValue = ApiKeyView & { value: string };
 
+/** A key object and the version it is at: the HTTP layer sends the version as `ETag`, not in the body. */
+export type Versioned<T extends ApiKeyView> = T & { version: number };
+
+/**
+ * What a request's `If-Match` allows: the versions the client expects the key to be at (`*` or no
+ * `If-Match` is no precondition, so `undefined`). An empty list can match no version.
+ */
+export type ExpectedVersions = readonly number[] | undefined;
+
+/** Throws PreconditionFailed when the client expects versions and the key is at none of them. */
+export function checkVersion(key: Pick<StoredApiKey, 'version'>, expected: ExpectedVersions): void {
+  if (expected !== undefined && !expected.includes(key.version)) throw new PreconditionFailed();
+}
+
 export function toApiKeyView(key: StoredApiKey): ApiKeyView {
   return {
     id: key.id,
@@ -63,6 +93,17 @@ export function toApiKeyView(key: StoredApiKey): ApiKeyView {
 /** A key is expired from its `expires_at` instant on, whether or not it has been retired yet. */
 export function isExpired(expiresAt: string | null, now: Date): boolean {
   return expiresAt !== null && Date.parse(expiresAt) <= now.getTime();
+}
+
+/**
+ * The rules a rotation must pass before anything is scheduled (API.md §3 Rotation, Limits): the
+ * store's transaction checks them again, this check only keeps a refused request from creating
+ * a retirement job at all. `keyCount` is read only for a scheduled rotation, which keeps the old
+ * key until it is retired and so needs room for one more.
+ */
+export function checkRotation(old: StoredApiKey, keyCount: number | null): void {
+  if (old.expiresAt !== null) throw new RotationAlreadyScheduled();
+  if (keyCount !== null && keyCount >= MAX_KEYS_PER_ORGANIZATION) throw new ApiKeyLimitReached();
 }
 
 export const EXPIRES_IN = ['now', '1h', '24h', '48h', '7d'] as const;

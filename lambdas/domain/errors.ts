@@ -29,6 +29,15 @@ export class AdminRoleRequired extends DomainError {
   readonly code = 'admin_role_required';
 }
 
+/**
+ * The request's `If-Match` names no version the key has now (API.md §3 "Concurrent changes"):
+ * someone changed the key since the client read it, and nothing was changed.
+ */
+export class PreconditionFailed extends DomainError {
+  readonly status = 412;
+  readonly code = 'precondition_failed';
+}
+
 export class LastNonExpiringApiKey extends DomainError {
   readonly status = 422;
   readonly code = 'last_non_expiring_api_key';

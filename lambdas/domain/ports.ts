@@ -1,4 +1,4 @@
-import type { HotKey, StoredApiKey } from './api-key';
+import type { HotKey, KeyChanges, StoredApiKey } from './api-key';
 import type { AuditEvent } from './audit-event';
 
 /**
@@ -32,7 +32,10 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** Thrown by a store when the item changed since it was read; the service re-reads and retries. */
+/**
+ * Thrown by a store when the item changed since it was read (or a concurrent transaction held it),
+ * so nothing was written; the caller re-reads and retries (`retryOnConflict`).
+ */
 export class StaleState extends Error {
   constructor(message = 'the item changed since it was read') {
     super(message);
@@ -69,24 +72,34 @@ export interface KeyStore {
    */
   recordUsage(key: HotKey, at: Date, staleBefore: Date): Promise<boolean>;
 
+  /** How many keys the organization holds (keys pending retirement included); undefined when it does not exist. */
+  keyCount(organizationId: string): Promise<number | undefined>;
   /** Throws ApiKeyLimitReached, OrganizationNotFound. */
   createKey(key: StoredApiKey, event: AuditEvent): Promise<void>;
-  /** Writes name and permissions of `key` to both items. Throws ApiKeyNotFound. */
-  updateKey(key: StoredApiKey, event: AuditEvent): Promise<void>;
+
+  /*
+   * Every change below is conditioned on `version` of the key as the caller read it, adds one to
+   * it on both items, and throws StaleState (writing nothing) when the key changed or vanished.
+   */
+
+  /** Sets only the named fields (both items for permissions). Returns the key as it is now. */
+  updateKey(input: { key: StoredApiKey; changes: KeyChanges; event: AuditEvent }): Promise<StoredApiKey>;
   /**
    * Instant (`expiresAt` null): removes `old` (both items) and adds `next`.
-   * Scheduled: sets `expiresAt` on `old` (both items) and adds `next`.
-   * Throws RotationAlreadyScheduled when `old` already has a pending expiry, ApiKeyLimitReached
-   * when a scheduled rotation would exceed the limit, StaleState when `old` changed or vanished.
+   * Scheduled: sets `expiresAt` on `old` (both items) and its `retirementJobId`, and adds `next`.
+   * Throws ApiKeyLimitReached when a scheduled rotation would exceed the limit.
    */
-  rotateKey(input: { old: StoredApiKey; next: StoredApiKey; expiresAt: string | null; event: AuditEvent }): Promise<void>;
-  /** Throws LastNonExpiringApiKey, StaleState when `key` changed or vanished. */
+  rotateKey(input: {
+    old: StoredApiKey;
+    next: StoredApiKey;
+    expiresAt: string | null;
+    retirementJobId: string | null;
+    event: AuditEvent;
+  }): Promise<void>;
+  /** Throws LastNonExpiringApiKey. */
   deleteKey(key: StoredApiKey, event: AuditEvent): Promise<void>;
-  /**
-   * Removes a key whose scheduled expiry is `key.expiresAt`, with its `api_key.retired` event.
-   * Returns false (and changes nothing) when the key is gone or its expiry changed.
-   */
-  retireKey(key: StoredApiKey, event: AuditEvent): Promise<boolean>;
+  /** Removes a key pending expiry `key.expiresAt`, with its `api_key.retired` event. */
+  retireKey(key: StoredApiKey, event: AuditEvent): Promise<void>;
 
   appendAuditEvent(event: AuditEvent): Promise<void>;
   /** Newest first. */
@@ -108,13 +121,20 @@ export interface SecretBox {
 export interface RetirementJob {
   organizationId: string;
   apiKeyId: string;
-  /** ISO instant; also identifies which rotation the job belongs to. */
+  /** ISO instant: the job retires the key only if the key is still pending exactly this expiry. */
   expiresAt: string;
+  /**
+   * Unique per rotation request, so a request can only ever remove the job it created itself,
+   * never the job of a concurrent request that committed. Absent for jobs from before jobs had ids.
+   */
+  id?: string;
 }
 
 /** One-shot jobs that retire an old key at its scheduled expiry. Idempotent per job. */
 export interface RetirementScheduler {
   scheduleRetirement(job: RetirementJob): Promise<void>;
+  /** Removes the job; a job that is already gone (it ran, or was never created) is no error. */
+  cancelRetirement(job: RetirementJob): Promise<void>;
 }
 
 export interface OutgoingEmail {

@@ -40,36 +40,62 @@ const page = (field: string, item: JsonSchema) => ({
 });
 
 /** Each entry's request body schema, success status and success body. */
-const OPERATIONS: Record<string, { summary: string; body?: JsonSchema; status: string; response: JsonSchema; paged?: boolean }> = {
+const OPERATIONS: Record<
+  string,
+  {
+    summary: string;
+    body?: JsonSchema;
+    status: string;
+    response: JsonSchema;
+    paged?: boolean;
+    /** Returns one key, with its version as `ETag`. */
+    etag?: boolean;
+    /** Accepts `If-Match` (412 when the key changed). */
+    ifMatch?: boolean;
+  }
+> = {
   'list-api-keys': { summary: 'List API keys, oldest first', status: '200', response: page('api_keys', ref('ApiKey')), paged: true },
   'create-api-key': {
     summary: 'Create an API key (emails the admins)',
     body: ref('ApiKeyFields'),
     status: '201',
     response: { type: 'object', properties: { api_key: withValue } },
+    etag: true,
   },
-  'get-api-key': { summary: 'Get an API key', status: '200', response: { type: 'object', properties: { api_key: ref('ApiKey') } } },
+  'get-api-key': {
+    summary: 'Get an API key',
+    status: '200',
+    response: { type: 'object', properties: { api_key: ref('ApiKey') } },
+    etag: true,
+  },
   'reveal-api-key': {
     summary: 'Reveal an API key (audited; Cache-Control: no-store)',
     status: '200',
     response: { type: 'object', properties: { api_key: withValue } },
+    etag: true,
   },
   'update-api-key': {
-    summary: 'Rename an API key or change its permissions',
+    summary: 'Rename an API key or change its permissions (only the fields given)',
     body: ref('ApiKeyFields'),
     status: '200',
     response: { type: 'object', properties: { api_key: ref('ApiKey') } },
+    etag: true,
+    ifMatch: true,
   },
   'rotate-api-key': {
-    summary: 'Rotate an API key now or on a schedule (emails the admins)',
+    summary: "Rotate an API key now or on a schedule (emails the admins); the ETag is the new key's",
     body: ref('Rotation'),
     status: '200',
     response: { type: 'object', properties: { api_key: withValue, rotated_api_key: ref('ApiKey') } },
+    etag: true,
+    ifMatch: true,
   },
   'delete-api-key': {
     summary: 'Delete an API key (never the last non-expiring one; emails the admins)',
     status: '200',
     response: { type: 'object', properties: { api_key: ref('ApiKey') } },
+    etag: true,
+    ifMatch: true,
   },
   'list-audit-events': {
     summary: 'List audit events, newest first',
@@ -80,6 +106,20 @@ const OPERATIONS: Record<string, { summary: string; body?: JsonSchema; status: s
 };
 
 const ERROR_STATUSES = ['400', '401', '403', '404', '413', '422', '500'];
+
+/** API.md §3 "Concurrent changes": the key's version as a strong entity tag. */
+const ETAG_HEADER = {
+  ETag: { description: 'The version of the key returned, e.g. "3"', schema: { type: 'string', pattern: '^"[0-9]+"$' } },
+};
+const IF_MATCH_PARAMETER: JsonSchema = {
+  name: 'If-Match',
+  in: 'header',
+  required: false,
+  description:
+    'Change the key only if it is still at one of these versions (its ETag, e.g. "3"), else 412 precondition_failed and nothing changes. ' +
+    '"*" or no If-Match: no precondition. Weak tags (W/"3") never match. A value that is not "*" or a list of quoted ETags is a 422.',
+  schema: { type: 'string' },
+};
 
 export function openApiDocument(catalog: readonly string[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -96,6 +136,8 @@ export function openApiDocument(catalog: readonly string[]): Record<string, unkn
     if (operation.paged) {
       for (const [name, schema] of Object.entries(query.properties)) parameters.push({ name, in: 'query', required: false, schema });
     }
+    if (operation.ifMatch) parameters.push(IF_MATCH_PARAMETER);
+    const errorStatuses = operation.ifMatch ? [...ERROR_STATUSES, '412'].sort() : ERROR_STATUSES;
     paths[route.path] ??= {};
     paths[route.path]![route.method.toLowerCase()] = {
       operationId: route.entry.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase()),
@@ -103,9 +145,13 @@ export function openApiDocument(catalog: readonly string[]): Record<string, unkn
       parameters,
       ...(operation.body ? { requestBody: { required: false, content: { 'application/json': { schema: operation.body } } } } : {}),
       responses: {
-        [operation.status]: { description: 'Success', content: { 'application/json': { schema: operation.response } } },
+        [operation.status]: {
+          description: 'Success',
+          ...(operation.etag ? { headers: ETAG_HEADER } : {}),
+          content: { 'application/json': { schema: operation.response } },
+        },
         ...Object.fromEntries(
-          ERROR_STATUSES.map((status) => [status, { description: 'Error', content: { 'application/json': { schema: ref('Error') } } }]),
+          errorStatuses.map((status) => [status, { description: 'Error', content: { 'application/json': { schema: ref('Error') } } }]),
         ),
       },
     };

@@ -15,7 +15,8 @@ import type { TokenKey } from './token-key';
 interface OperationAccess {
   readonly table: readonly TableAction[];
   readonly kms?: 'encrypt' | 'decrypt';
-  readonly schedules?: boolean;
+  /** `manage`: create and delete retirement schedules (rotate); `remove`: delete them only (delete). */
+  readonly schedules?: 'manage' | 'remove';
   readonly description: string;
 }
 
@@ -31,10 +32,10 @@ export const OPERATION_ACCESS: Readonly<Record<string, OperationAccess>> = {
   'rotate-api-key': {
     table: TableAccess.readWrite,
     kms: 'encrypt',
-    schedules: true,
+    schedules: 'manage',
     description: 'Rotates an API key, now or on a schedule',
   },
-  'delete-api-key': { table: TableAccess.readWrite, description: 'Deletes an API key' },
+  'delete-api-key': { table: TableAccess.readWrite, schedules: 'remove', description: 'Deletes an API key' },
 };
 
 export interface ManagementApiProps {
@@ -108,7 +109,8 @@ export class ManagementApi extends Construct {
       fn.bindTable(props.table, access.table);
       if (access.kms === 'encrypt') props.tokenKey.grantEncrypt(fn);
       if (access.kms === 'decrypt') props.tokenKey.grantDecrypt(fn);
-      if (access.schedules) props.retirement.grantScheduling(fn);
+      if (access.schedules === 'manage') props.retirement.grantScheduling(fn);
+      if (access.schedules === 'remove') props.retirement.grantUnscheduling(fn);
       functions.set(route.entry, fn);
 
       this.restApi.root.resourceForPath(route.path).addMethod(route.method, new apigw.LambdaIntegration(fn, { allowTestInvoke: false }), {

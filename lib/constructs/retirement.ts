@@ -16,8 +16,9 @@ export interface RetirementProps {
 
 /**
  * Scheduled retirement (DESIGN.md): rotate creates a one-shot `at(expires_at)` schedule in this
- * group; EventBridge Scheduler invokes the retire function with the scheduler role, and what it
- * cannot deliver after its retries lands in the DLQ.
+ * group (and deletes it when the rotation does not commit; delete removes the schedule of a key
+ * it deletes); EventBridge Scheduler invokes the retire function with the scheduler role, and what
+ * it cannot deliver after its retries lands in the DLQ.
  */
 export class Retirement extends Construct {
   readonly retireFunction: KeywardFunction;
@@ -76,22 +77,33 @@ export class Retirement extends Construct {
   }
 
   /**
-   * For rotate: create schedules in the group (nothing else: no update, no delete, no other
-   * group), pass the scheduler role (and no other role), and the variables that name them.
+   * For rotate: create schedules in the group and delete them again when the rotation does not
+   * commit (nothing else: no update, no other group), pass the scheduler role (and no other role),
+   * and the variables that name them.
    */
   grantScheduling(fn: KeywardFunction): void {
+    this.grantScheduleActions(fn, ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule']);
+    this.schedulerRole.grantPassRole(fn.grantPrincipal);
+  }
+
+  /** For delete: remove the schedule of a key deleted while its rotation was pending (delete only). */
+  grantUnscheduling(fn: KeywardFunction): void {
+    this.grantScheduleActions(fn, ['scheduler:DeleteSchedule']);
+  }
+
+  private grantScheduleActions(fn: KeywardFunction, actions: string[]): void {
     const { region, account, partition } = Stack.of(this);
+    // The adapter's configuration is validated as one set (lambdas/config.ts), whatever it is used for.
     fn.addEnvironment('SCHEDULE_GROUP_NAME', this.scheduleGroup.scheduleGroupName);
     fn.addEnvironment('RETIRE_FUNCTION_ARN', this.retireFunction.functionArn);
     fn.addEnvironment('SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn);
     fn.addEnvironment('SCHEDULER_DLQ_ARN', this.deadLetterQueue.queueArn);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['scheduler:CreateSchedule'],
+        actions,
         resources: [`arn:${partition}:scheduler:${region}:${account}:schedule/${this.scheduleGroup.scheduleGroupName}/*`],
       }),
     );
-    this.schedulerRole.grantPassRole(fn.grantPrincipal);
     Validations.of(fn.role ?? fn).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.scheduleGroup.scheduleGroupName}/*]`,
       reason: "Schedule names are per key and unknown in advance; the wildcard is limited to this stage's retirement group.",

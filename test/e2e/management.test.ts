@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { generateKeyPair, type JWK, SignJWT } from 'jose';
 import { createDevIssuer } from '../../local/dev-issuer';
 import { addMember, admin, consumer, mintJwt, newOrganization, stack, type TestOrganization, UNAUTHORIZED } from './support';
@@ -239,4 +241,67 @@ describe('management API', () => {
     expect(reply.status).toBe(422);
     expect(reply.body).toEqual({ status: 422, error: 'Unprocessable Entity', code: 'api_key_limit_reached' });
   }, 60_000);
+
+  describe('concurrent changes: ETag and If-Match (API.md §3)', () => {
+    const PRECONDITION_FAILED = { status: 412, error: 'Precondition Failed', code: 'precondition_failed' };
+    /** The local stack's retirement jobs for one key (`npm start` keeps them under <state>/schedules). */
+    const jobsOf = (id: string) => readdirSync(join(stack.stateDir, 'schedules')).filter((file) => file.includes(id));
+    const auditOf = async (id: string) =>
+      (
+        (await admin('GET', `/v1/organizations/${org.id}/audit_events`, { jwt: org.jwt })).body.audit_events as { api_key_id: string }[]
+      ).filter((event) => event.api_key_id === id);
+
+    it('sends an ETag with every response that returns one key', async () => {
+      const created = await admin('POST', org.keysPath, { jwt: org.jwt, body: { name: 'etag' } });
+      const path = `${org.keysPath}/${created.body.api_key.id}`;
+      const etags = {
+        create: created.headers.get('etag'),
+        get: (await admin('GET', path, { jwt: org.jwt })).headers.get('etag'),
+        reveal: (await admin('POST', `${path}/reveal`, { jwt: org.jwt })).headers.get('etag'),
+        update: (await admin('PATCH', path, { jwt: org.jwt, body: { name: 'etag 2' } })).headers.get('etag'),
+        rotate: (await admin('POST', `${path}/rotate`, { jwt: org.jwt, body: { expires_in: '1h' } })).headers.get('etag'),
+        delete: (await admin('DELETE', path, { jwt: org.jwt })).headers.get('etag'),
+      };
+      expect(etags).toEqual({ create: '"1"', get: '"1"', reveal: '"1"', update: '"2"', rotate: '"1"', delete: '"3"' });
+      expect(jobsOf(created.body.api_key.id)).toEqual([]);
+    });
+
+    it.each([
+      ['PATCH', '', { permissions: { customer: ['read'] } }],
+      ['POST', '/rotate', { expires_in: '24h' }],
+      ['DELETE', '', undefined],
+    ] as const)('answers %s%s with a stale If-Match with 412 and changes nothing', async (method, suffix, body) => {
+      const created = await admin('POST', org.keysPath, {
+        jwt: org.jwt,
+        body: { name: 'stale', permissions: { customer: ['read', 'write'] } },
+      });
+      const { id } = created.body.api_key as { id: string };
+      const path = `${org.keysPath}/${id}`;
+      const renamed = await admin('PATCH', path, { jwt: org.jwt, body: { name: 'changed by someone else' } });
+      expect(renamed.headers.get('etag')).toBe('"2"');
+      const before = { key: (await admin('GET', path, { jwt: org.jwt })).body, audit: await auditOf(id), jobs: jobsOf(id) };
+
+      const reply = await admin(method, `${path}${suffix}`, { jwt: org.jwt, body, headers: { 'If-Match': created.headers.get('etag')! } });
+
+      expect(reply.status).toBe(412);
+      expect(reply.body).toEqual(PRECONDITION_FAILED);
+      expect({ key: (await admin('GET', path, { jwt: org.jwt })).body, audit: await auditOf(id), jobs: jobsOf(id) }).toEqual(before);
+    });
+
+    it('applies a change sent with the current ETag and answers the next one', async () => {
+      const created = await admin('POST', org.keysPath, { jwt: org.jwt, body: { name: 'current' } });
+      const path = `${org.keysPath}/${created.body.api_key.id}`;
+      const patched = await admin('PATCH', path, {
+        jwt: org.jwt,
+        body: { name: 'next' },
+        headers: { 'If-Match': created.headers.get('etag')! },
+      });
+      expect(patched.status).toBe(200);
+      expect(patched.headers.get('etag')).toBe('"2"');
+      expect(patched.body.api_key).toMatchObject({ name: 'next' });
+      const deleted = await admin('DELETE', path, { jwt: org.jwt, headers: { 'If-Match': patched.headers.get('etag')! } });
+      expect(deleted.status).toBe(200);
+      expect((await admin('GET', path, { jwt: org.jwt })).status).toBe(404);
+    });
+  });
 });

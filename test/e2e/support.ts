@@ -26,8 +26,12 @@ async function call<T>(path: string, init: RequestInit): Promise<Reply<T>> {
 }
 
 /** A management API call as an admin (`jwt`). `body` objects are sent as JSON, strings as is. */
-export function admin<T = Body>(method: string, path: string, options: { jwt?: string; body?: unknown } = {}): Promise<Reply<T>> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+export function admin<T = Body>(
+  method: string,
+  path: string,
+  options: { jwt?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Reply<T>> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
   if (options.jwt !== undefined) headers.authorization = `Bearer ${options.jwt}`;
   const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
   return call<T>(path, { method, headers, ...(body === undefined ? {} : { body }) });

@@ -159,23 +159,29 @@ describe('least privilege per function', () => {
     expect(actionsOf(dev, fnName('rotate-api-key')).filter((a) => a.startsWith('kms:'))).toEqual(['kms:Encrypt']);
   });
 
-  it('lets only rotate create schedules, in the retirement group, and pass the scheduler role alone', () => {
+  it('lets only rotate create schedules and pass the scheduler role, and only rotate and delete remove them, in the retirement group', () => {
     expect(usingAction(dev, 'scheduler:CreateSchedule', 'dev')).toEqual(['rotate-api-key']);
+    expect(usingAction(dev, 'scheduler:DeleteSchedule', 'dev')).toEqual(['delete-api-key', 'rotate-api-key']);
     expect(usingAction(dev, 'iam:PassRole', 'dev')).toEqual(['rotate-api-key']);
-    const statements = statementsOf(dev, fnName('rotate-api-key'));
-    const create = statements.find((s) => s.Action === 'scheduler:CreateSchedule')!;
-    expect(JSON.stringify(create.Resource)).toContain(':schedule/keyward-dev-retirements/*');
-    const passRole = statements.find((s) => s.Action === 'iam:PassRole')!;
+    const schedulerActions = (entry: string) =>
+      actionsOf(dev, fnName(entry)).filter((a) => a.startsWith('scheduler:') || a === 'iam:PassRole');
+    expect(schedulerActions('rotate-api-key')).toEqual(['iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:DeleteSchedule']);
+    expect(schedulerActions('delete-api-key')).toEqual(['scheduler:DeleteSchedule']);
+    for (const entry of ['rotate-api-key', 'delete-api-key']) {
+      const scheduling = statementsOf(dev, fnName(entry)).find((s) => JSON.stringify(s.Action).includes('scheduler:'))!;
+      expect(JSON.stringify(scheduling.Resource)).toContain(':schedule/keyward-dev-retirements/*');
+      expect(environmentOf(dev, fnName(entry))).toEqual(
+        expect.objectContaining({
+          SCHEDULE_GROUP_NAME: 'keyward-dev-retirements',
+          RETIRE_FUNCTION_ARN: expect.anything(),
+          SCHEDULER_ROLE_ARN: expect.anything(),
+          SCHEDULER_DLQ_ARN: expect.anything(),
+        }),
+      );
+    }
+    const passRole = statementsOf(dev, fnName('rotate-api-key')).find((s) => s.Action === 'iam:PassRole')!;
     const schedulerRoleId = Object.keys(resourcesOf(dev, 'AWS::IAM::Role')).find((id) => id.startsWith('RetirementSchedulerRole'))!;
     expect(passRole.Resource).toEqual({ 'Fn::GetAtt': [schedulerRoleId, 'Arn'] });
-    expect(environmentOf(dev, fnName('rotate-api-key'))).toEqual(
-      expect.objectContaining({
-        SCHEDULE_GROUP_NAME: 'keyward-dev-retirements',
-        RETIRE_FUNCTION_ARN: expect.anything(),
-        SCHEDULER_ROLE_ARN: expect.anything(),
-        SCHEDULER_DLQ_ARN: expect.anything(),
-      }),
-    );
   });
 
   it('lets only the notifier send email, from the configured identity', () => {

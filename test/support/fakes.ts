@@ -1,4 +1,4 @@
-import type { SecretBox, SecretContext } from '../../lambdas/domain/ports';
+import type { RetirementJob, RetirementScheduler, SecretBox, SecretContext } from '../../lambdas/domain/ports';
 
 /**
  * A reversible SecretBox for tests that are not about encryption: it binds the ciphertext to its
@@ -14,3 +14,17 @@ export const plainSecretBox: SecretBox = {
     return sealed.plaintext;
   },
 };
+
+/** A RetirementScheduler that keeps its pending jobs in memory: what is scheduled and not cancelled. */
+export class InMemoryScheduler implements RetirementScheduler {
+  readonly pending: RetirementJob[] = [];
+
+  async scheduleRetirement(job: RetirementJob): Promise<void> {
+    this.pending.push(job);
+  }
+
+  async cancelRetirement(job: RetirementJob): Promise<void> {
+    const index = this.pending.findIndex((pending) => JSON.stringify(pending) === JSON.stringify(job));
+    if (index >= 0) this.pending.splice(index, 1);
+  }
+}

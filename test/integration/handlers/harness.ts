@@ -35,6 +35,7 @@ export interface CallInput {
   body?: unknown;
   base64?: boolean;
   query?: Record<string, string>;
+  headers?: Record<string, string>;
   /** Defaults to the organization's admin. */
   as?: AdminAuthorizerContext | null;
 }
@@ -140,6 +141,7 @@ export class HandlerHarness {
       resource: route.path,
       pathParameters,
       query: input.query,
+      headers: input.headers,
       body: input.body,
       base64: input.base64,
       authorizer: input.as === undefined ? { email: `admin@${input.organizationId}.test`, role: 'admin' } : input.as,

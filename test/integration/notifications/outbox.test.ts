@@ -19,7 +19,7 @@ import { LOCAL_AWS } from '../../../local/dynamodb-local';
 import { startSesEmulator } from '../../../local/ses-emulator';
 import { DEAD_LETTER_FILE, startStreamPoller, toLambdaRecord } from '../../../local/stream-poller';
 import { createTestTable } from '../../support/dynamodb';
-import { plainSecretBox } from '../../support/fakes';
+import { InMemoryScheduler, plainSecretBox } from '../../support/fakes';
 import { freePort } from '../../support/free-port';
 
 const ADMINS = ['alice@acme.test', 'bob@acme.test'];
@@ -160,7 +160,7 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
       store,
       secrets: plainSecretBox,
       clock,
-      scheduler: { scheduleRetirement: async () => undefined },
+      scheduler: new InMemoryScheduler(),
       keyPrefix: 'kw',
       catalog: DEFAULT_RESOURCE_CATALOG,
     });

@@ -6,6 +6,7 @@ import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb-key-store';
 import { LocalRetirementScheduler } from '../../../lambdas/adapters/local-retirement-scheduler';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
+import type { KeyStore } from '../../../lambdas/domain/ports';
 import type * as RetireModule from '../../../lambdas/retire-api-key';
 import { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import { OrganizationService } from '../../../lambdas/service/organization-service';
@@ -128,6 +129,31 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
     await expect(retire(payload(id, created.api_key.id, '2036-11-26T04:30:00.000Z'))).resolves.toBe('rotation_changed');
 
     expect(await store.getKey(id, created.api_key.id)).toBeDefined();
+  });
+
+  it('still retires a key that was renamed between its read and its removal: it re-reads, the expiry still matches', async () => {
+    const { id, old } = await rotatedOrganization();
+    clock.advance(HOUR);
+    let renamed = false;
+    const racing: KeyStore = new Proxy(store, {
+      get(target, property, receiver) {
+        if (property !== 'retireKey') return Reflect.get(target, property, receiver);
+        return async (...args: Parameters<KeyStore['retireKey']>) => {
+          if (!renamed) {
+            renamed = true;
+            await keys.update(id, ADMIN, old.id, { name: 'renamed while retiring' });
+          }
+          return target.retireKey(...args);
+        };
+      },
+    });
+
+    await expect(createRetireHandler({ store: racing, clock })(payload(id, old.id, old.expires_at!))).resolves.toBe('retired');
+
+    expect(renamed).toBe(true);
+    expect(await store.getKey(id, old.id)).toBeUndefined();
+    const retired = (await store.listAuditEvents(id, { limit: 10 })).items.find((event) => event.type === 'api_key.retired');
+    expect(retired?.details).toMatchObject({ name: 'renamed while retiring' });
   });
 
   it('refuses to run before the expiry, so the scheduler retries instead of cutting the grace period short', async () => {

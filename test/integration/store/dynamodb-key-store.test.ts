@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb-key-store';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import {
@@ -11,11 +11,12 @@ import {
   RotationAlreadyScheduled,
   ValidationFailed,
 } from '../../../lambdas/domain/errors';
-import type { RetirementJob } from '../../../lambdas/domain/ports';
+import { StaleState } from '../../../lambdas/domain/ports';
 import { hashToken } from '../../../lambdas/domain/token';
 import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import type { OrganizationService } from '../../../lambdas/service/organization-service';
 import { createTestTable } from '../../support/dynamodb';
+import { InMemoryScheduler } from '../../support/fakes';
 import { testServices } from '../../support/services';
 
 const admin = { type: 'user' as const, email: 'admin@acme.test' };
@@ -24,7 +25,7 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
   let table: Awaited<ReturnType<typeof createTestTable>>;
   let store: DynamoDbKeyStore;
   let clock: ManualClock;
-  let jobs: RetirementJob[];
+  let scheduler: InMemoryScheduler;
   let keys: ApiKeyService;
   let orgs: OrganizationService;
   let orgCounter = 0;
@@ -40,8 +41,8 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
 
   beforeEach(() => {
     clock = new ManualClock('2036-11-26T04:00:00.000Z');
-    jobs = [];
-    ({ keys, organizations: orgs } = testServices(store, clock, { scheduleRetirement: async (job) => void jobs.push(job) }));
+    scheduler = new InMemoryScheduler();
+    ({ keys, organizations: orgs } = testServices(store, clock, scheduler));
   });
 
   async function newOrg() {
@@ -115,7 +116,7 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
     const [rotated] = (await store.listAuditEvents(organization.id, { limit: 1 })).items;
     expect(rotated).toMatchObject({ type: 'api_key.rotated', apiKeyId: old.id, details: { new_api_key_id: next.id } });
     expect(JSON.stringify(rotated)).not.toContain(next.value);
-    expect(jobs).toEqual([]);
+    expect(scheduler.pending).toEqual([]);
   });
 
   it('schedules a rotation: the old key keeps working until expires_at, and cannot be rotated twice', async () => {
@@ -124,7 +125,8 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
     const expiresAt = '2036-11-27T04:00:00.000Z';
     expect(await store.getKey(organization.id, old.id)).toMatchObject({ expiresAt });
     expect(await store.findByHash(hashToken(old.value))).toMatchObject({ expiresAt });
-    expect(jobs).toEqual([{ organizationId: organization.id, apiKeyId: old.id, expiresAt }]);
+    const stored = await store.getKey(organization.id, old.id);
+    expect(scheduler.pending).toEqual([{ organizationId: organization.id, apiKeyId: old.id, expiresAt, id: stored!.retirementJobId }]);
     await expect(keys.rotate(organization.id, admin, old.id, { expires_in: 'now' })).rejects.toBeInstanceOf(RotationAlreadyScheduled);
     const listed = (await store.listKeys(organization.id, { limit: 10 })).items.map((key) => key.id);
     expect(listed).toEqual([old.id, next.id]);
@@ -234,17 +236,88 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
     expect(await store.recordUsage(hot, new Date(t2.getTime() + 120_000), t2)).toBe(false);
   });
 
-  it('retires a key only while its scheduled expiry is unchanged, once', async () => {
+  it('retires a key only while it is exactly as read (its version), once', async () => {
     const { organization, api_key: old } = await newOrg();
     await keys.rotate(organization.id, admin, old.id, { expires_in: '1h' });
     const pending = (await store.getKey(organization.id, old.id))!;
     const retired = keys.event('api_key.retired', pending, { type: 'system' });
-    expect(await store.retireKey({ ...pending, expiresAt: '2036-11-26T09:00:00.000Z' }, retired)).toBe(false);
-    expect(await store.retireKey(pending, retired)).toBe(true);
-    expect(await store.retireKey(pending, keys.event('api_key.retired', pending, { type: 'system' }))).toBe(false);
+    await expect(store.retireKey({ ...pending, version: pending.version - 1 }, retired)).rejects.toBeInstanceOf(StaleState);
+    await store.retireKey(pending, retired);
+    await expect(store.retireKey(pending, keys.event('api_key.retired', pending, { type: 'system' }))).rejects.toBeInstanceOf(StaleState);
     expect(await store.getKey(organization.id, old.id)).toBeUndefined();
     expect(await store.findByHash(hashToken(old.value))).toBeUndefined();
     expect((await eventTypes(organization.id)).filter((type) => type === 'api_key.retired')).toHaveLength(1);
+  });
+
+  describe('versions', () => {
+    const raw = () => DynamoDBDocumentClient.from(table.client);
+    const versionsOf = async (organizationId: string, id: string, value: string) => {
+      const get = (pk: string, sk: string) =>
+        raw().send(new GetCommand({ TableName: table.tableName, Key: { pk, sk }, ConsistentRead: true }));
+      const [keyItem, hotItem] = await Promise.all([
+        get(`ORG#${organizationId}`, `KEY#${id}`),
+        get(`KEYHASH#${hashToken(value)}`, 'KEYHASH'),
+      ]);
+      return { key: keyItem.Item?.version, hot: hotItem.Item?.version };
+    };
+
+    it('starts at 1 on both items and adds one with every change, never with a recorded use', async () => {
+      const { organization, api_key } = await newOrg();
+      expect(await versionsOf(organization.id, api_key.id, api_key.value)).toEqual({ key: 1, hot: 1 });
+      await keys.update(organization.id, admin, api_key.id, { name: 'renamed' });
+      expect(await versionsOf(organization.id, api_key.id, api_key.value)).toEqual({ key: 2, hot: 2 });
+      const hot = (await store.findByHash(hashToken(api_key.value)))!;
+      expect(await store.recordUsage(hot, clock.now(), new Date(clock.now().getTime() - 60_000))).toBe(true);
+      expect(await versionsOf(organization.id, api_key.id, api_key.value)).toEqual({ key: 2, hot: 2 });
+      await keys.create(organization.id, admin, {});
+      await keys.rotate(organization.id, admin, api_key.id, { expires_in: '1h' });
+      expect(await versionsOf(organization.id, api_key.id, api_key.value)).toEqual({ key: 3, hot: 3 });
+      expect(await store.getKey(organization.id, api_key.id)).toMatchObject({
+        version: 3,
+        name: 'renamed',
+        lastUsedAt: clock.now().toISOString(),
+      });
+    });
+
+    it('refuses a change made from an earlier read (StaleState) and writes nothing', async () => {
+      const { organization, api_key } = await newOrg();
+      const read = (await store.getKey(organization.id, api_key.id))!;
+      await keys.update(organization.id, admin, api_key.id, { permissions: { customer: ['read'] } });
+      const event = keys.event('api_key.updated', read, admin);
+      await expect(store.updateKey({ key: read, changes: { name: 'stale' }, event })).rejects.toBeInstanceOf(StaleState);
+      await expect(store.deleteKey(read, keys.event('api_key.deleted', read, admin))).rejects.toBeInstanceOf(StaleState);
+      expect(await store.getKey(organization.id, api_key.id)).toMatchObject({
+        name: null,
+        permissions: { customer: ['read'] },
+        version: 2,
+      });
+      expect(await eventTypes(organization.id)).toEqual(['api_key.updated', 'api_key.created']);
+    });
+
+    it('sets only the fields a change names, so another field changed since the read survives', async () => {
+      const { organization, api_key } = await newOrg();
+      const read = (await store.getKey(organization.id, api_key.id))!;
+      const updated = await store.updateKey({
+        key: read,
+        changes: { name: 'only the name' },
+        event: keys.event('api_key.updated', read, admin),
+      });
+      expect(updated).toMatchObject({ name: 'only the name', version: 2, permissions: read.permissions });
+      expect((await store.findByHash(hashToken(api_key.value)))!.permissions).toEqual(read.permissions);
+    });
+
+    it('treats a key written before versions (no version attribute) as version 0, and versions it on its first change', async () => {
+      const { organization, api_key } = await newOrg();
+      for (const [pk, sk] of [
+        [`ORG#${organization.id}`, `KEY#${api_key.id}`],
+        [`KEYHASH#${hashToken(api_key.value)}`, 'KEYHASH'],
+      ] as const) {
+        await raw().send(new UpdateCommand({ TableName: table.tableName, Key: { pk, sk }, UpdateExpression: 'REMOVE version' }));
+      }
+      expect(await keys.get(organization.id, api_key.id)).toMatchObject({ version: 0 });
+      await keys.update(organization.id, admin, api_key.id, { name: 'versioned now' }, [0]);
+      expect(await versionsOf(organization.id, api_key.id, api_key.value)).toEqual({ key: 1, hot: 1 });
+    });
   });
 
   it('never lets an organization lose its last admin, even to two concurrent removals', async () => {

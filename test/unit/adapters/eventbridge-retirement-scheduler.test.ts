@@ -1,4 +1,12 @@
-import { ConflictException, CreateScheduleCommand, SchedulerClient, ValidationException } from '@aws-sdk/client-scheduler';
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  DeleteScheduleCommand,
+  ResourceNotFoundException,
+  SchedulerClient,
+  ThrottlingException,
+  ValidationException,
+} from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import { atExpression, EventBridgeRetirementScheduler, scheduleName } from '../../../lambdas/adapters/eventbridge-retirement-scheduler';
 import { LocalRetirementScheduler } from '../../../lambdas/adapters/local-retirement-scheduler';
@@ -65,6 +73,28 @@ describe('EventBridgeRetirementScheduler', () => {
     const names = scheduler.commandCalls(CreateScheduleCommand).map((call) => call.args[0].input.Name);
     expect(names[0]).toBe(names[1]);
   });
+
+  it('cancels a job by deleting exactly its schedule from the group', async () => {
+    scheduler.on(DeleteScheduleCommand).resolves({});
+    const job = { ...JOB, id: '01KAXQ3N8Y4B5C6D7E8F9G0H2K' };
+
+    await new EventBridgeRetirementScheduler(OPTIONS).cancelRetirement(job);
+
+    const calls = scheduler.commandCalls(DeleteScheduleCommand);
+    expect(calls.map((call) => call.args[0].input)).toEqual([{ Name: scheduleName(job), GroupName: 'keyward-prod' }]);
+  });
+
+  it('treats a schedule that is already gone (ran, or never created) as cancelled', async () => {
+    scheduler.on(DeleteScheduleCommand).rejects(new ResourceNotFoundException({ message: 'gone', Message: 'gone', $metadata: {} }));
+
+    await expect(new EventBridgeRetirementScheduler(OPTIONS).cancelRetirement(JOB)).resolves.toBeUndefined();
+  });
+
+  it('propagates any other failure to cancel, so the caller can report the job it left', async () => {
+    scheduler.on(DeleteScheduleCommand).rejects(new ThrottlingException({ message: 'slow down', Message: 'slow down', $metadata: {} }));
+
+    await expect(new EventBridgeRetirementScheduler(OPTIONS).cancelRetirement(JOB)).rejects.toThrow('slow down');
+  });
 });
 
 describe('scheduleName', () => {
@@ -74,14 +104,20 @@ describe('scheduleName', () => {
     expect(name).toMatch(/^[0-9A-Za-z_.-]+$/);
   });
 
-  it('differs when the organization, the key or the expiry differs', () => {
+  it('differs when the organization, the key, the expiry or the job id differs', () => {
     const names = new Set([
       scheduleName(JOB),
       scheduleName({ ...JOB, organizationId: 'other' }),
       scheduleName({ ...JOB, apiKeyId: '01KAXQ3N8Y4B5C6D7E8F9G0H1K' }),
       scheduleName({ ...JOB, expiresAt: '2026-11-27T04:00:00.251Z' }),
+      scheduleName({ ...JOB, id: 'request-1' }),
+      scheduleName({ ...JOB, id: 'request-2' }),
     ]);
-    expect(names.size).toBe(4);
+    expect(names.size).toBe(6);
+  });
+
+  it('names a job without an id as schedules were named before jobs had ids, so deleting such a key can remove its schedule', () => {
+    expect(scheduleName(JOB)).toBe('retire-01KAXQ3N8Y4B5C6D7E8F9G0H1J-47841ac5c3fa9197');
   });
 });
 

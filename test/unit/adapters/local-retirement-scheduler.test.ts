@@ -33,4 +33,18 @@ describe('LocalRetirementScheduler', () => {
 
     expect(readdirSync(dir).sort()).toEqual([jobFileName(JOB), jobFileName({ ...JOB, expiresAt: '2026-11-28T04:00:00.000Z' })].sort());
   });
+
+  it('cancels a job by removing its file only, and a job that is already gone is no error', async () => {
+    const scheduler = new LocalRetirementScheduler(dir);
+    const mine = { ...JOB, id: 'request-1' };
+    const concurrent = { ...JOB, id: 'request-2' };
+    await scheduler.scheduleRetirement(mine);
+    await scheduler.scheduleRetirement(concurrent);
+
+    await scheduler.cancelRetirement(mine);
+    await scheduler.cancelRetirement(mine);
+
+    expect(readdirSync(dir)).toEqual([jobFileName(concurrent)]);
+    await expect(new LocalRetirementScheduler(join(dir, 'missing')).cancelRetirement(JOB)).resolves.toBeUndefined();
+  });
 });

@@ -40,4 +40,27 @@ describe('OpenAPI document', () => {
     const get = document.paths['/v1/organizations/{organization_id}/api_keys/{api_key_id}']!.get!;
     expect(get.parameters.filter((p) => p.in === 'query')).toEqual([]);
   });
+
+  it('documents If-Match and 412 on PATCH, rotate and DELETE only, and an ETag on every response that returns one key', () => {
+    const KEY = '/v1/organizations/{organization_id}/api_keys/{api_key_id}';
+    const operations = [
+      ['list', document.paths['/v1/organizations/{organization_id}/api_keys']!.get!],
+      ['create', document.paths['/v1/organizations/{organization_id}/api_keys']!.post!],
+      ['get', document.paths[KEY]!.get!],
+      ['reveal', document.paths[`${KEY}/reveal`]!.post!],
+      ['update', document.paths[KEY]!.patch!],
+      ['rotate', document.paths[`${KEY}/rotate`]!.post!],
+      ['delete', document.paths[KEY]!.delete!],
+    ] as const;
+    const withIfMatch = operations
+      .filter(([, op]) => op.parameters.some((p) => p.in === 'header' && p.name === 'If-Match'))
+      .map(([name]) => name);
+    const with412 = operations.filter(([, op]) => '412' in op.responses).map(([name]) => name);
+    const withEtag = operations
+      .filter(([, op]) => Object.values(op.responses).some((response) => JSON.stringify(response).includes('"ETag"')))
+      .map(([name]) => name);
+    expect(withIfMatch).toEqual(['update', 'rotate', 'delete']);
+    expect(with412).toEqual(['update', 'rotate', 'delete']);
+    expect(withEtag).toEqual(['create', 'get', 'reveal', 'update', 'rotate', 'delete']);
+  });
 });

@@ -50,6 +50,7 @@ function operator() {
   return createOperator({
     tableName: stack.tableName,
     endpoint: stack.dynamodbEndpoint,
+    accessKeyId: stack.dynamodbAccessKeyId,
     secrets: new LocalSecretBox(readMasterKey(stack.stateDir)),
   });
 }

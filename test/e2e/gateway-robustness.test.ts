@@ -98,6 +98,19 @@ describe('the local gateway under malformed requests', () => {
     await expectStackUp();
   });
 
+  it('closes the connection of a CONNECT request, which API Gateway REST APIs do not serve, and keeps serving', async () => {
+    expect(await raw('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')).toEqual({ status: undefined, body: undefined });
+    await expectStackUp();
+  });
+
+  it('never switches to WebSocket: the request is answered as a plain one (or its connection closed), and the stack keeps serving', async () => {
+    const reply = await raw('GET /v1/customers HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    // Without a key, the plain request's answer is the authorizer's 401.
+    expect([undefined, 401]).toContain(reply.status);
+    if (reply.status) expect(reply.body).toEqual({ status: 401, error: 'Unauthorized' });
+    await expectStackUp();
+  });
+
   it('answers an absolute-form request by its path, ignoring the host in it', async () => {
     expect(await raw('GET http://elsewhere.example/health HTTP/1.1\r\nHost: x\r\n\r\n')).toEqual({ status: 200, body: { status: 'ok' } });
   });

@@ -101,7 +101,7 @@ describe('local gateway', () => {
     ['a Deny with a code', 'deny-with-code', 403, { status: 403, error: 'Forbidden', code: 'write_action_not_allowed_for_customer' }],
     ['a Deny without a code', 'deny', 403, { status: 403, error: 'Forbidden' }],
     ['an Allow for another method ARN only', 'allow-elsewhere', 403, { status: 403, error: 'Forbidden' }],
-  ])('maps %s from the authorizer to %i', async (_label, outcome, status, body) => {
+  ])('maps %s from the authorizer (outcome %s) to %i', async (_label, outcome, status, body) => {
     const reply = await call('/v1/customers', { outcome });
     expect(reply.status).toBe(status);
     expect(reply.body).toEqual(body);

@@ -92,6 +92,7 @@ function operatorFor(target: Target, secrets: 'needed' | 'unused', values: Value
     return createOperator({
       tableName: target.runtime.table_name,
       endpoint: target.runtime.dynamodb_endpoint,
+      accessKeyId: target.runtime.dynamodb_access_key_id,
       secrets: secrets === 'needed' ? new LocalSecretBox(readMasterKey(target.stateDir)) : NO_SECRET_BOX,
       ...keys,
     });

@@ -66,7 +66,7 @@ async function loadOrCreatePrivateJwk(stateDir: string | undefined): Promise<JWK
   const existing = readPersisted(file);
   if (existing) return existing;
   const created = await newPrivateJwk();
-  mkdirSync(stateDir, { recursive: true });
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   writeFileSync(file, `${JSON.stringify(created, null, 2)}\n`, { mode: 0o600 });
   return created;
 }

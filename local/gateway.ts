@@ -1,10 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+  validateHeaderName,
+  validateHeaderValue,
+} from 'node:http';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { keyConfig } from '../lambdas/config';
 import { EXAMPLE_ROUTES, matchPath } from '../lambdas/domain/routes';
-import { GATEWAY_RESPONSES, renderGatewayResponse } from '../lambdas/http/gateway-responses';
+import { defaultGatewayResponse, GATEWAY_RESPONSES, renderGatewayResponse } from '../lambdas/http/gateway-responses';
 import { openApiDocument } from '../lambdas/http/openapi';
 import { MANAGEMENT_ROUTES } from '../lambdas/management-api';
 import { authorizerEvent, LOCAL_API, lambdaContext, proxyEvent, type RequestInput, rawHeaderPairs } from './api-gateway-events';
@@ -15,13 +25,20 @@ import { authorizerEvent, LOCAL_API, lambdaContext, proxyEvent, type RequestInpu
  * behind the api-key authorizer. Each request gets a real REQUEST-authorizer event, the result is
  * applied as API Gateway applies it, and an allowed request gets a real proxy event.
  *
- * Every answer API Gateway gives itself (401, 403, authorizer failure, unknown route) uses the
- * gateway responses the CDK stack configures (`lambdas/http/gateway-responses.ts`). Both APIs share
- * this one port, so an unknown route under `/v1/organizations` is the management API's.
+ * Every answer API Gateway gives itself (401, 403, authorizer failure, unknown route, malformed
+ * request, body too large, integration failure or timeout) uses the gateway responses of
+ * `lambdas/http/gateway-responses.ts`, shared with the CDK stack. Both APIs share this one port, so
+ * an unknown route under `/v1/organizations` is the management API's.
+ *
+ * No request can stop it (API.md §6): whatever a request holds, and however its handlers fail,
+ * the outcome is an answer to that request (or, when the client is gone, a closed socket).
  */
 
 /** API Gateway's hard payload limit. */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+/** API Gateway's integration timeout: a handler that has not answered by then gets 504. */
+export const INTEGRATION_TIMEOUT_MS = 29_000;
 
 /** Where the management API's paths start; everything else belongs to the protected API. */
 const MANAGEMENT_PREFIX = '/v1/organizations';
@@ -65,6 +82,8 @@ export interface GatewayOptions {
   log: (line: string) => void;
   /** Directory of the entry files; defaults to this repository's `lambdas/`. */
   lambdasDir?: string;
+  /** @default INTEGRATION_TIMEOUT_MS */
+  integrationTimeoutMs?: number;
 }
 
 export interface Gateway {
@@ -75,6 +94,8 @@ export interface Gateway {
 }
 
 class PayloadTooLargeError extends Error {}
+/** The client closed the connection before its request was complete: nobody is left to answer. */
+class ClientGoneError extends Error {}
 
 function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -93,8 +114,86 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
       chunks.push(chunk);
     });
     request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
+    request.on('error', () => reject(new ClientGoneError()));
+    request.on('close', () => {
+      if (!request.complete) reject(new ClientGoneError());
+    });
   });
+}
+
+/** The parts of a request target API Gateway routes on. */
+interface Target {
+  /** Still percent-encoded, dot segments resolved. */
+  path: string;
+  query: URLSearchParams;
+}
+
+/**
+ * The request target, in origin form (`/path?query`) or absolute form (`http://host/path?query`,
+ * RFC 9112 §3.2.2: the host is ignored, as API Gateway routes on the path). Anything else (`*`,
+ * authority form, a URL that does not parse) is undefined. An origin-form target is never read
+ * as a URL of its own, so `//host/path` stays a path.
+ */
+export function parseTarget(raw: string): Target | undefined {
+  let url: URL;
+  try {
+    if (raw.startsWith('/')) url = new URL(`http://gateway${raw}`);
+    else if (/^https?:\/\//i.test(raw)) url = new URL(raw);
+    else return undefined;
+  } catch {
+    return undefined;
+  }
+  return { path: url.pathname, query: url.searchParams };
+}
+
+/** Whether every `%` in `path` starts a valid escape and the escapes decode as UTF-8. */
+export function isValidPercentEncoding(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** `work`, or TIMED_OUT once `ms` have passed (the work itself goes on: nothing can cancel a handler). */
+async function within<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What API Gateway sends for a Lambda proxy result; undefined when the result is not a valid one. */
+export function proxyResponse(result: unknown): { status: number; headers: OutgoingHttpHeaders; body: Buffer } | undefined {
+  if (typeof result !== 'object' || result === null) return undefined;
+  const proxy = result as Partial<APIGatewayProxyResult>;
+  const { statusCode, body } = proxy;
+  if (typeof statusCode !== 'number' || !Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) return undefined;
+  if (body !== undefined && body !== null && typeof body !== 'string') return undefined;
+  const headers: Record<string, string | string[]> = {};
+  try {
+    for (const [name, values] of Object.entries(proxy.multiValueHeaders ?? {})) {
+      if (!Array.isArray(values)) return undefined;
+      headers[name.toLowerCase()] = values.map(String);
+    }
+    for (const [name, value] of Object.entries(proxy.headers ?? {})) headers[name.toLowerCase()] = String(value);
+    for (const [name, value] of Object.entries(headers)) {
+      validateHeaderName(name);
+      for (const one of [value].flat()) validateHeaderValue(name, one);
+    }
+  } catch {
+    return undefined;
+  }
+  const text = body ?? '';
+  return { status: statusCode, headers, body: proxy.isBase64Encoded ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8') };
 }
 
 /** API Gateway prefers the resource with the most literal segments (`/events/batch` over `/events/{id}`). */
@@ -182,30 +281,22 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     response: ServerResponse,
     gatewayAnswer: { status: number; body: string },
     context: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
   ): number {
-    return send(response, gatewayAnswer.status, renderGatewayResponse(gatewayAnswer.body, context));
+    return send(response, gatewayAnswer.status, renderGatewayResponse(gatewayAnswer.body, context), headers);
   }
 
-  function writeProxyResult(response: ServerResponse, result: unknown): number {
-    const proxy = result as Partial<APIGatewayProxyResult> | null;
-    if (typeof proxy !== 'object' || proxy === null || typeof proxy.statusCode !== 'number') {
-      // What API Gateway answers for a malformed Lambda proxy response.
-      return send(response, 502, { message: 'Internal server error' });
-    }
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(proxy.multiValueHeaders ?? {})) headers[name.toLowerCase()] = value.map(String);
-    for (const [name, value] of Object.entries(proxy.headers ?? {})) headers[name.toLowerCase()] = String(value);
-    const body = proxy.body === undefined || proxy.body === null ? '' : proxy.body;
-    const payload = proxy.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
-    response.writeHead(proxy.statusCode, headers);
-    response.end(payload);
-    return proxy.statusCode;
-  }
+  const timeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
+  const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-  async function dispatch(request: IncomingMessage, response: ServerResponse, url: URL, requestId: string): Promise<number> {
+  /** A request's outcome for the log: its status, or why nobody was answered. */
+  type Outcome = number | 'client gone';
+
+  async function dispatch(request: IncomingMessage, response: ServerResponse, target: Target, requestId: string): Promise<Outcome> {
     const method = (request.method ?? 'GET').toUpperCase();
-    const path = url.pathname;
+    const { path } = target;
 
+    if (!isValidPercentEncoding(path)) return gatewayResponse(response, GATEWAY_RESPONSES.invalidPath);
     if (method === 'GET' && path === '/health') {
       return options.isReady() ? send(response, 200, { status: 'ok' }) : send(response, 503, { status: 'starting' });
     }
@@ -230,8 +321,9 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
       body = await readBody(request);
     } catch (error) {
       if (error instanceof PayloadTooLargeError) {
-        return send(response, 413, { message: 'Request Too Long' }, { connection: 'close' });
+        return gatewayResponse(response, GATEWAY_RESPONSES.requestTooLarge, {}, { connection: 'close' });
       }
+      if (error instanceof ClientGoneError) return 'client gone';
       throw error;
     }
 
@@ -241,7 +333,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
       path,
       pathParameters: resource.params,
       headers: rawHeaderPairs(request.rawHeaders),
-      query: url.searchParams,
+      query: target.query,
       api: LOCAL_API,
       requestId,
       requestTime: new Date(),
@@ -255,12 +347,14 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     let decision: ReturnType<typeof evaluatePolicy>;
     try {
       const authorize = await handlerFor(route.authorizer);
-      decision = evaluatePolicy(await authorize(authorization, lambdaContext(route.authorizer)), authorization.methodArn);
+      const result = await within(authorize(authorization, lambdaContext(route.authorizer, { timeoutMs })), timeoutMs);
+      if (result === TIMED_OUT) throw new Error(`no answer within ${timeoutMs} ms`);
+      decision = evaluatePolicy(result, authorization.methodArn);
     } catch (error) {
       if (error instanceof Error && error.message === 'Unauthorized') {
         return gatewayResponse(response, GATEWAY_RESPONSES.unauthorized);
       }
-      options.log(`authorizer ${route.authorizer} failed: ${error instanceof Error ? error.message : String(error)}`);
+      options.log(`authorizer ${route.authorizer} failed: ${describe(error)}`);
       decision = undefined;
     }
     if (!decision) {
@@ -269,6 +363,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     if (!decision.allowed) return gatewayResponse(response, GATEWAY_RESPONSES.accessDenied, decision.context);
 
+    let result: unknown;
     try {
       const handle = await handlerFor(route.entry);
       const event = proxyEvent({
@@ -276,30 +371,80 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
         body: body.length > 0 ? body.toString('utf8') : null,
         authorizer: { principalId: decision.principalId, context: decision.context },
       });
-      return writeProxyResult(response, await handle(event, lambdaContext(route.entry, { requestId })));
+      result = await within(handle(event, lambdaContext(route.entry, { requestId, timeoutMs })), timeoutMs);
     } catch (error) {
       // A Lambda error behind a proxy integration is API Gateway's 502.
-      options.log(`handler ${route.entry} failed: ${error instanceof Error ? error.message : String(error)}`);
-      return send(response, 502, { message: 'Internal server error' });
+      options.log(`handler ${route.entry} failed: ${describe(error)}`);
+      return gatewayResponse(response, GATEWAY_RESPONSES.integrationFailure);
     }
+    if (result === TIMED_OUT) {
+      options.log(`handler ${route.entry} did not answer within ${timeoutMs} ms`);
+      return gatewayResponse(response, GATEWAY_RESPONSES.integrationTimeout);
+    }
+    const proxied = proxyResponse(result);
+    if (!proxied) {
+      options.log(`handler ${route.entry} returned something that is not a proxy result`);
+      return gatewayResponse(response, GATEWAY_RESPONSES.integrationFailure);
+    }
+    response.writeHead(proxied.status, proxied.headers);
+    response.end(proxied.body);
+    return proxied.status;
+  }
+
+  /** Never rejects: every error ends as this request's own answer (or a closed socket). */
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const method = request.method ?? '-';
+    const target = parseTarget(request.url ?? '');
+    let outcome: Outcome;
+    try {
+      outcome = target
+        ? await dispatch(request, response, target, randomUUID())
+        : gatewayResponse(response, defaultGatewayResponse(400), {}, { connection: 'close' });
+    } catch (error) {
+      options.log(`gateway error: ${describe(error)}`);
+      if (response.headersSent) {
+        response.destroy();
+        outcome = 500;
+      } else {
+        outcome = gatewayResponse(response, defaultGatewayResponse(500));
+      }
+    }
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    // Method, path, status and time only: headers and queries can carry keys and JWTs.
+    options.log(`${method} ${target?.path ?? '(unparsable target)'} ${outcome} ${ms.toFixed(1)}ms`);
+  }
+
+  /**
+   * A request Node's parser refused (a bad request line, target, header or body framing; headers
+   * over the size limit; a timeout) is answered in the contract's shape, as Node would answer it
+   * bare, and the connection closes. When an answer has already begun on that connection, or the
+   * client has gone, the connection is just closed.
+   */
+  const answering = new WeakMap<Duplex, ServerResponse>();
+  function refuse(error: NodeJS.ErrnoException, socket: Duplex): void {
+    if (error.code === 'ECONNRESET' || !socket.writable || answering.get(socket)?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = defaultGatewayResponse(status).body;
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+        `connection: close\r\n\r\n${body}`,
+    );
+    options.log(`malformed request ${status} (${error.code ?? 'unknown'})`);
   }
 
   const server = createServer((request, response) => {
-    const started = process.hrtime.bigint();
-    const requestId = randomUUID();
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-    const method = request.method ?? 'GET';
-    dispatch(request, response, url, requestId)
-      .catch((error: unknown) => {
-        options.log(`gateway error: ${error instanceof Error ? error.message : String(error)}`);
-        return response.headersSent ? 500 : send(response, 500, { message: 'Internal server error' });
-      })
-      .then((status) => {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        // Method, path, status and time only: headers and queries can carry keys and JWTs.
-        options.log(`${method} ${url.pathname} ${status} ${ms.toFixed(1)}ms`);
-      });
+    const { socket } = request;
+    answering.set(socket, response);
+    response.once('finish', () => {
+      if (answering.get(socket) === response) answering.delete(socket);
+    });
+    void handle(request, response);
   });
+  server.on('clientError', refuse);
 
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolve, reject) => {
@@ -313,8 +458,8 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
         server,
         close: () =>
           new Promise<void>((done) => {
-            // In-flight requests get a few seconds to finish; lingering keep-alive sockets do not hold shutdown.
-            const force = setTimeout(() => server.closeAllConnections(), 5000);
+            // In-flight requests get a moment to finish; lingering keep-alive sockets do not hold shutdown.
+            const force = setTimeout(() => server.closeAllConnections(), 2000);
             server.close(() => {
               clearTimeout(force);
               done();

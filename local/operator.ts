@@ -7,7 +7,7 @@ import type { KeyStore, SecretBox } from '../lambdas/domain/ports';
 import { DEFAULT_KEY_PREFIX } from '../lambdas/domain/token';
 import { ApiKeyService } from '../lambdas/service/api-key-service';
 import { OrganizationService } from '../lambdas/service/organization-service';
-import { LOCAL_AWS } from './dynamodb-local';
+import { localClientConfig } from './dynamodb-local';
 
 /**
  * The operator use cases (organizations and members) wired straight to the table: used by the
@@ -25,10 +25,12 @@ export function createOperator(options: {
   secrets: SecretBox;
   /** DynamoDB Local's endpoint; undefined for AWS. */
   endpoint?: string;
+  /** The key id that opens the local stack's database (`runtime.json`), with `endpoint`. */
+  accessKeyId?: string;
   keyPrefix?: string;
   catalog?: readonly string[];
 }): Operator {
-  const client = new DynamoDBClient(options.endpoint ? { ...LOCAL_AWS, endpoint: options.endpoint } : {});
+  const client = new DynamoDBClient(options.endpoint ? localClientConfig(options.endpoint, options.accessKeyId) : {});
   const store = new DynamoDbKeyStore(DynamoDBDocumentClient.from(client), options.tableName);
   const catalog = options.catalog ?? DEFAULT_RESOURCE_CATALOG;
   const keys = new ApiKeyService({

@@ -26,8 +26,10 @@ export function startPollLoop(options: {
     },
   };
   const tick = (): void => {
-    running = options
-      .pass(loop)
+    // Inside a promise chain, so that even a pass that throws synchronously is reported, not a
+    // timer callback's uncaught exception.
+    running = Promise.resolve()
+      .then(() => options.pass(loop))
       .catch(options.onError)
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, options.intervalMs);

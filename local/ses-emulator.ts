@@ -30,13 +30,62 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+/** The emulator's own limit (`express.json({ limit: '25mb' })`). */
+const MAX_BODY_BYTES = 25 * 1024 * 1024;
+/** A request the emulator leaves unanswered (e.g. an unknown v1 Action) is not waited on forever. */
+const UPSTREAM_TIMEOUT_MS = 10_000;
+
+class RefusedRequest extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        request.removeAllListeners('data');
+        request.resume();
+        reject(new RefusedRequest(413, 'request body too large'));
+        return;
+      }
+      chunks.push(chunk);
+    });
     request.on('end', () => resolve(Buffer.concat(chunks)));
     request.on('error', reject);
+    request.on('close', () => {
+      if (!request.complete) reject(new Error('client closed the connection'));
+    });
   });
+}
+
+/**
+ * Refuses, before they reach aws-ses-v2-local, the inbox requests whose error paths answer twice
+ * and reject a promise nobody handles (`GET /get-emlContent` for an unknown message, `GET /store`
+ * with a bad `since`): in this process, that would be an unhandled rejection.
+ */
+async function refuseBrokenInboxRequests(url: URL, innerUrl: string): Promise<void> {
+  if (url.pathname === '/store') {
+    const since = url.searchParams.getAll('since');
+    if (since.length > 1 || (since.length === 1 && !/^(0|-?[1-9][0-9]*)$/.test(since[0]!))) {
+      throw new RefusedRequest(400, 'since must be one integer (epoch seconds)');
+    }
+  }
+  if (url.pathname === '/get-emlContent') {
+    const messageIds = url.searchParams.getAll('messageId');
+    if (messageIds.length !== 1 || messageIds[0] === '') throw new RefusedRequest(400, 'messageId must be given once');
+    const store = (await (await fetch(`${innerUrl}/store`, { signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS) })).json()) as {
+      emails?: { messageId?: string }[];
+    };
+    if (!store.emails?.some((email) => email.messageId === messageIds[0])) throw new RefusedRequest(404, 'no such message');
+  }
 }
 
 /** `Destination.BccAddresses.member.1`, `.member.2`, … of an SES v1 query request, in order. */
@@ -83,11 +132,14 @@ export async function startSesEmulator(options: { port?: number } = {}): Promise
   const innerUrl = `http://${HOST}:${typeof address === 'object' && address ? address.port : 0}`;
 
   const forward = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const target = request.url?.startsWith('/') ? request.url : '/';
+    if (request.method === 'GET') await refuseBrokenInboxRequests(new URL(`http://emulator${target}`), innerUrl);
     const raw = await readBody(request);
     const form = request.method === 'POST' && request.url === '/' ? new URLSearchParams(raw.toString('utf8')) : undefined;
     if (form?.get('Action') === 'SendEmail') {
       const sent = await fetch(`${innerUrl}/v2/email/outbound-emails`, {
         method: 'POST',
+        signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
         // The emulator checks only that a request is signed; the original signature serves.
         headers: { 'content-type': 'application/json', authorization: request.headers.authorization ?? '' },
         body: JSON.stringify(v1SendEmailAsV2(form)),
@@ -109,8 +161,9 @@ export async function startSesEmulator(options: { port?: number } = {}): Promise
     const headers = Object.fromEntries(
       Object.entries(request.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'host'),
     );
-    const upstream = await fetch(`${innerUrl}${request.url ?? '/'}`, {
+    const upstream = await fetch(`${innerUrl}${target}`, {
       method: request.method,
+      signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
       headers,
       body: request.method === 'GET' || request.method === 'HEAD' ? undefined : raw,
     });
@@ -123,7 +176,11 @@ export async function startSesEmulator(options: { port?: number } = {}): Promise
 
   const front = createHttpServer((request, response) => {
     forward(request, response).catch((error: unknown) => {
-      response.writeHead(502, { 'content-type': 'application/json' });
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      response.writeHead(error instanceof RefusedRequest ? error.status : 502, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ message: error instanceof Error ? error.message : String(error) }));
     });
   });

@@ -5,18 +5,20 @@ import { LocalSecretBox } from '../lambdas/adapters/local-secret-box';
 import { keyConfig } from '../lambdas/config';
 import { OrganizationAlreadyExists } from '../lambdas/domain/errors';
 import { createDevIssuer, type DevIssuer, JWKS_PATH, LOCAL_AUDIENCE, localIssuerUrl } from './dev-issuer';
-import { type DynamoDbLocal, LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local';
+import { type DynamoDbLocal, LOCAL_AWS, localClientConfig, migrateSharedDatabase, startDynamoDbLocal } from './dynamodb-local';
 import { type Gateway, startGateway } from './gateway';
 import { createOperator } from './operator';
 import { startRetirementLoop } from './retirement-loop';
 import { DEFAULT_SES_PORT, type SesEmulator, startSesEmulator } from './ses-emulator';
 import {
   LOCAL_TABLE_NAME,
+  loadOrCreateDynamoDbAccessKeyId,
   loadOrCreateMasterKey,
   type RuntimeInfo,
   readRuntimeInfo,
   removeRuntimeInfo,
   resolveStateDir,
+  secureStateDir,
   wipeState,
   writeRuntimeInfo,
 } from './state';
@@ -74,6 +76,8 @@ interface StackState {
   ses?: SesEmulator;
   poller?: { stop(): Promise<void> };
   retirementLoop?: { stop(): Promise<void> };
+  /** The state directory's secret that opens DynamoDB Local's database. */
+  accessKeyId?: string;
   dynamo?: DynamoDbLocal;
   /** The table's stream, for the stream poller that drives the notifier. */
   streamArn?: string;
@@ -97,17 +101,29 @@ function required<T>(value: T | undefined, what: string): T {
   return value;
 }
 
+/**
+ * Owner-only state (API.md §6): the directory and what earlier versions left in it are made
+ * private, and the umask makes every file this process and its children create private too
+ * (DynamoDB Local's, the scheduler's, the poller's), so no file is ever readable by others.
+ */
+const stateDirectory: Component = {
+  name: 'state directory',
+  async start(state) {
+    process.umask(0o077);
+    secureStateDir(state.stateDir);
+    state.accessKeyId = loadOrCreateDynamoDbAccessKeyId(state.stateDir);
+  },
+};
+
 const dynamodbLocal: Component = {
   name: 'DynamoDB Local',
   async start(state) {
-    const dynamo = await startDynamoDbLocal({ port: state.dynamodbPort, dbPath: join(state.stateDir, 'dynamodb') });
-    // The java child must never outlive us, even when node exits without running stop().
-    const killOnExit = (): void => {
-      dynamo.process.kill('SIGKILL');
-    };
-    process.once('exit', killOnExit);
-    dynamo.process.once('exit', () => process.off('exit', killOnExit));
-    state.dynamo = dynamo;
+    const dbPath = join(state.stateDir, 'dynamodb');
+    const accessKeyId = required(state.accessKeyId, 'state directory');
+    if (migrateSharedDatabase(dbPath, accessKeyId)) {
+      state.log("DynamoDB Local: an earlier version's shared database is now this state directory's own");
+    }
+    state.dynamo = await startDynamoDbLocal({ port: state.dynamodbPort, dbPath, accessKeyId });
   },
   async stop(state) {
     await state.dynamo?.stop();
@@ -117,7 +133,7 @@ const dynamodbLocal: Component = {
 const table: Component = {
   name: 'table',
   async start(state) {
-    const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: required(state.dynamo, 'DynamoDB Local').endpoint });
+    const client = new DynamoDBClient(localClientConfig(required(state.dynamo, 'DynamoDB Local').endpoint, state.accessKeyId));
     try {
       state.streamArn = await ensureTable(client, LOCAL_TABLE_NAME);
     } finally {
@@ -174,7 +190,7 @@ const handlerEnvironment: Component = {
       SES_ENDPOINT: required(state.ses, 'SES emulator').endpoint,
       SES_FROM_ADDRESS: LOCAL_SENDER,
       AWS_REGION: LOCAL_AWS.region,
-      AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+      AWS_ACCESS_KEY_ID: required(state.accessKeyId, 'state directory'),
       AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
     });
   },
@@ -190,6 +206,7 @@ const notifier: Component = {
     const { handler } = await import('../lambdas/notify-admins');
     state.poller = startStreamPoller({
       endpoint: required(state.dynamo, 'DynamoDB Local').endpoint,
+      accessKeyId: state.accessKeyId,
       tableName: LOCAL_TABLE_NAME,
       handler,
       stateDir: state.stateDir,
@@ -235,6 +252,7 @@ const seed: Component = {
     const operator = createOperator({
       tableName: LOCAL_TABLE_NAME,
       endpoint: required(state.dynamo, 'DynamoDB Local').endpoint,
+      accessKeyId: state.accessKeyId,
       secrets: new LocalSecretBox(required(state.masterKey, 'master key')),
       ...keyConfig(),
     });
@@ -262,6 +280,7 @@ const seed: Component = {
 
 /** In start order: the background loops run before the first request and the seed's first key. */
 const COMPONENTS: readonly Component[] = [
+  stateDirectory,
   dynamodbLocal,
   table,
   masterKey,
@@ -322,6 +341,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const runtime: RuntimeInfo = {
     gateway_url: gatewayUrl,
     dynamodb_endpoint: required(state.dynamo, 'DynamoDB Local').endpoint,
+    dynamodb_region: LOCAL_AWS.region,
+    dynamodb_access_key_id: required(state.accessKeyId, 'state directory'),
     table_name: LOCAL_TABLE_NAME,
     ses_url: required(state.ses, 'SES emulator').endpoint,
     issuer: issuer.issuer,
@@ -400,7 +421,45 @@ async function main(): Promise<void> {
   // (package-lock.json) and Lambda runs Node 22+, so the warning would only bury the banner.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { values } = parseArgs({ options: { fresh: { type: 'boolean', default: false } } });
-  let stack: LocalStack;
+  const parent = process.ppid;
+  let stack: LocalStack | undefined;
+  let exiting = false;
+  const shutdown = (code: number): void => {
+    if (exiting) return;
+    exiting = true;
+    // Still starting: exiting is stopping (DynamoDB Local is killed on exit, nothing else runs yet).
+    if (!stack) process.exit(code);
+    // Whatever a component does while stopping, the process (and with it Java, killed on exit) is
+    // gone well within the 10 s API.md §6 allows.
+    setTimeout(() => {
+      console.error(`the local stack did not stop within ${STOP_DEADLINE_MS / 1000} s; exiting anyway`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
+    stack.stop().then(
+      () => process.exit(code),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(0));
+  // `npm start` runs us under `sh -c`, which dies of the SIGTERM npm forwards without passing it
+  // on; whoever started us is gone then (our parent changes), and so must we be.
+  setInterval(() => {
+    if (process.ppid !== parent) shutdown(0);
+  }, ORPHAN_CHECK_MS).unref();
+  // A bug, not a request, gets here: every request's errors end in its own 5xx. After an
+  // uncaught exception the process state is unknown, so the stack stops cleanly; an unhandled
+  // rejection is a promise nobody awaits any more, as Lambda would fail only that invocation.
+  process.on('uncaughtException', (error) => {
+    console.error('uncaught exception, stopping the local stack:', error);
+    shutdown(1);
+  });
+  process.on('unhandledRejection', (error) => {
+    console.error('unhandled promise rejection (a bug; the stack keeps running):', error);
+  });
+
   try {
     stack = await startLocalStack({
       fresh: values.fresh,
@@ -413,28 +472,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   console.log(describeStack(stack));
-
-  let exiting = false;
-  const shutdown = (code: number): void => {
-    if (exiting) return;
-    exiting = true;
-    stack.stop().then(
-      () => process.exit(code),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(0));
-  process.on('uncaughtException', (error) => {
-    console.error(error);
-    shutdown(1);
-  });
-  process.on('unhandledRejection', (error) => {
-    console.error(error);
-    shutdown(1);
-  });
 }
+
+/** How long stopping may take before the process exits regardless. */
+const STOP_DEADLINE_MS = 8000;
+/** How often the process checks that whoever started it still runs. */
+const ORPHAN_CHECK_MS = 500;
 
 if (require.main === module) void main();

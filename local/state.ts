@@ -1,15 +1,46 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /**
  * The local runtime's state directory (`.keyward/`, git-ignored): DynamoDB Local's files, the
- * master key, the dev issuer's signing key, and `runtime.json` while a stack is running.
+ * master key, the dev issuer's signing key, the key id that opens DynamoDB Local's database, and
+ * `runtime.json` while a stack is running. Owner-only: it holds every secret of the local stack.
  */
 export const STATE_DIR_NAME = '.keyward';
 export const LOCAL_TABLE_NAME = 'keyward-local';
 const RUNTIME_FILE = 'runtime.json';
 const MASTER_KEY_FILE = 'master-key';
+const DYNAMODB_KEY_FILE = 'dynamodb-access-key-id';
+
+/** Directories and files the state directory may hold (mode bits). */
+export const PRIVATE_DIR_MODE = 0o700;
+export const PRIVATE_FILE_MODE = 0o600;
+
+/**
+ * Creates the state directory if needed and makes it and everything in it owner-only, including
+ * what earlier versions left readable by others. Symbolic links are left alone (their targets are
+ * not the state directory's to change).
+ */
+export function secureStateDir(stateDir: string): void {
+  mkdirSync(stateDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  const secure = (path: string): void => {
+    const stat = lstatSync(path);
+    if (stat.isDirectory()) {
+      if ((stat.mode & 0o777) !== PRIVATE_DIR_MODE) chmodSync(path, PRIVATE_DIR_MODE);
+      for (const entry of readdirSync(path)) secure(join(path, entry));
+    } else if (stat.isFile() && (stat.mode & 0o777) !== PRIVATE_FILE_MODE) {
+      chmodSync(path, PRIVATE_FILE_MODE);
+    }
+  };
+  secure(stateDir);
+}
+
+/** Writes a file only its owner can read, whatever the umask and whether it existed before. */
+function writePrivateFile(file: string, content: string): void {
+  writeFileSync(file, content, { mode: PRIVATE_FILE_MODE });
+  chmodSync(file, PRIVATE_FILE_MODE);
+}
 
 /** `KEYWARD_STATE_DIR`, else `.keyward/` under `cwd`. */
 export function resolveStateDir(cwd = process.cwd(), env = process.env): string {
@@ -20,6 +51,9 @@ export function resolveStateDir(cwd = process.cwd(), env = process.env): string 
 export interface RuntimeInfo {
   gateway_url: string;
   dynamodb_endpoint: string;
+  dynamodb_region: string;
+  /** The state directory's secret: DynamoDB Local shows the table only to clients using this key id. */
+  dynamodb_access_key_id: string;
   table_name: string;
   /** The SES emulator: SES endpoint and web inbox (`GET /store` lists the mail). */
   ses_url: string;
@@ -29,8 +63,8 @@ export interface RuntimeInfo {
 }
 
 export function writeRuntimeInfo(stateDir: string, info: RuntimeInfo): void {
-  mkdirSync(stateDir, { recursive: true });
-  writeFileSync(join(stateDir, RUNTIME_FILE), `${JSON.stringify(info, null, 2)}\n`);
+  mkdirSync(stateDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  writePrivateFile(join(stateDir, RUNTIME_FILE), `${JSON.stringify(info, null, 2)}\n`);
 }
 
 export function removeRuntimeInfo(stateDir: string): void {
@@ -62,11 +96,28 @@ export function isProcessAlive(pid: number): boolean {
 export function loadOrCreateMasterKey(stateDir: string): string {
   const file = join(stateDir, MASTER_KEY_FILE);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(stateDir, { recursive: true });
+  mkdirSync(stateDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const key = randomBytes(32).toString('base64');
-  writeFileSync(file, `${key}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  writePrivateFile(file, `${key}\n`);
   return key;
+}
+
+/**
+ * The state directory's own DynamoDB Local access key id (160 random bits), generated on first
+ * use. DynamoDB Local accepts only letters and digits in a key id.
+ */
+export function loadOrCreateDynamoDbAccessKeyId(stateDir: string): string {
+  const file = join(stateDir, DYNAMODB_KEY_FILE);
+  if (existsSync(file)) {
+    const existing = readFileSync(file, 'utf8').trim();
+    if (!/^[A-Za-z0-9]{20,}$/.test(existing))
+      throw new Error(`${file} is not a DynamoDB Local access key id: delete it, or start with --fresh`);
+    return existing;
+  }
+  mkdirSync(stateDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  const accessKeyId = `keyward${randomBytes(20).toString('hex')}`;
+  writePrivateFile(file, `${accessKeyId}\n`);
+  return accessKeyId;
 }
 
 /** The master key of an existing state dir (the CLI never creates one). */

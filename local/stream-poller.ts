@@ -16,12 +16,14 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { matchesMailFilter } from '../lambdas/notifications/stream-filter';
-import { LOCAL_AWS } from './dynamodb-local';
+import { LOCAL_AWS, localClientConfig } from './dynamodb-local';
 import { startPollLoop } from './poll-loop';
 
 export interface StreamPollerOptions {
   /** DynamoDB Local's endpoint (it serves the streams API too). */
   endpoint: string;
+  /** The key id that opens the local stack's database; the throwaway instances' by default. */
+  accessKeyId?: string;
   tableName: string;
   /** The notifier Lambda's handler; it gets the same event shape the event-source mapping sends. */
   handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined>;
@@ -103,7 +105,7 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
   const intervalMs = options.intervalMs ?? 250;
   const maxAttempts = options.maxAttempts ?? 5;
   const retryBaseMs = options.retryBaseMs ?? 250;
-  const clientConfig = { ...LOCAL_AWS, endpoint: options.endpoint };
+  const clientConfig = localClientConfig(options.endpoint, options.accessKeyId);
   const dynamodb = new DynamoDBClient(clientConfig);
   const streams = new DynamoDBStreamsClient(clientConfig);
   const checkpointPath = join(options.stateDir, CHECKPOINT_FILE);
@@ -164,10 +166,29 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
     }
   }
 
-  async function deadLetter(record: DynamoDBRecord): Promise<void> {
+  async function deadLetter(record: DynamoDBRecord | StreamRecord, why: string): Promise<void> {
     await mkdir(options.stateDir, { recursive: true });
     await appendFile(join(options.stateDir, DEAD_LETTER_FILE), `${JSON.stringify({ at: new Date().toISOString(), record })}\n`);
-    options.log(`stream poller: record ${record.dynamodb?.SequenceNumber} failed ${maxAttempts} times; written to ${DEAD_LETTER_FILE}`);
+    options.log(`stream poller: record ${record.dynamodb?.SequenceNumber} ${why}; written to ${DEAD_LETTER_FILE}`);
+  }
+
+  /**
+   * The records the notifier gets, in Lambda's shape. A record that cannot be converted goes to
+   * the dead-letter file at once: retrying it would hold up every record behind it for good.
+   */
+  async function mailRecords(records: StreamRecord[], streamArn: string): Promise<DynamoDBRecord[]> {
+    const matching: DynamoDBRecord[] = [];
+    for (const record of records) {
+      let converted: DynamoDBRecord;
+      try {
+        converted = toLambdaRecord(record, streamArn);
+      } catch (error) {
+        await deadLetter(record, `could not be read (${error instanceof Error ? error.message : String(error)})`);
+        continue;
+      }
+      if (matchesMailFilter(converted)) matching.push(converted);
+    }
+    return matching;
   }
 
   /**
@@ -194,7 +215,7 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
       pending = pending.slice(failedAt);
       attempts += 1;
       if (attempts >= maxAttempts) {
-        await deadLetter(pending[0]!);
+        await deadLetter(pending[0]!, `failed ${maxAttempts} times`);
         pending = pending.slice(1);
         attempts = 0;
         continue;
@@ -221,9 +242,10 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
     }
     const records = result.Records ?? [];
     if (records.length > 0) {
-      const matching = records.map((record) => toLambdaRecord(record, streamArn)).filter(matchesMailFilter);
+      const matching = await mailRecords(records, streamArn);
       if (matching.length > 0 && !(await deliver(matching))) return;
-      await saveCheckpoint(shardId, records[records.length - 1]!.dynamodb!.SequenceNumber!);
+      const last = records.at(-1)?.dynamodb?.SequenceNumber;
+      if (last) await saveCheckpoint(shardId, last);
     }
     if (result.NextShardIterator) {
       iterators.set(shardId, result.NextShardIterator);

@@ -19,6 +19,7 @@ describe('local gateway', () => {
       isReady: () => true,
       log: (line) => lines.push(line),
       lambdasDir: join(__dirname, 'gateway-fixtures'),
+      integrationTimeoutMs: 1000,
     });
   });
 
@@ -100,7 +101,7 @@ describe('local gateway', () => {
     ['a Deny with a code', 'deny-with-code', 403, { status: 403, error: 'Forbidden', code: 'write_action_not_allowed_for_customer' }],
     ['a Deny without a code', 'deny', 403, { status: 403, error: 'Forbidden' }],
     ['an Allow for another method ARN only', 'allow-elsewhere', 403, { status: 403, error: 'Forbidden' }],
-  ])('maps %s from the authorizer to %i', async (_label, outcome, status, body) => {
+  ])('maps %s from the authorizer (outcome %s) to %i', async (_label, outcome, status, body) => {
     const reply = await call('/v1/customers', { outcome });
     expect(reply.status).toBe(status);
     expect(reply.body).toEqual(body);
@@ -110,16 +111,47 @@ describe('local gateway', () => {
     expect((await call('/v1/wallets', { outcome: 'allow-wildcard' })).status).toBe(200);
   });
 
-  it('decodes base64 proxy results and answers 502 for an invalid one', async () => {
+  it('decodes base64 proxy results', async () => {
     const binary = await fetch(`${gateway.url}/v1/plans?binary=1`);
     expect(Buffer.from(await binary.arrayBuffer())).toEqual(Buffer.from([0, 1, 2, 255]));
-    expect(await call('/v1/plans?broken=1')).toMatchObject({ status: 502, body: { message: 'Internal server error' } });
   });
 
-  it('refuses bodies over 10 MB with 413 without calling the authorizer', async () => {
+  it.each([
+    ['a result that is not a proxy result', 'broken'],
+    ['a header value that cannot be sent', 'bad-header'],
+    ['a thrown error', 'throw'],
+  ])('answers a handler with %s with 502 internal_error, for that request only', async (_label, query) => {
+    expect(await call(`/v1/plans?${query}=1`)).toMatchObject({
+      status: 502,
+      body: { status: 502, error: 'Bad Gateway', code: 'internal_error' },
+    });
+    expect(await call('/health')).toMatchObject({ status: 200 });
+  });
+
+  it('answers 504 timeout when a handler does not answer within the integration timeout', async () => {
+    expect(await call('/v1/plans?hang=1')).toEqual({
+      status: 504,
+      headers: expect.anything(),
+      body: { status: 504, error: 'Gateway Timeout', code: 'timeout' },
+    });
+    expect(await call('/health')).toMatchObject({ status: 200 });
+  });
+
+  it('refuses bodies over 10 MB with 413 request_too_large without calling the authorizer', async () => {
     received.length = 0;
     const reply = await call('/v1/customers', { method: 'POST', body: 'x'.repeat(10 * 1024 * 1024 + 1) });
-    expect(reply.status).toBe(413);
+    expect(reply).toMatchObject({ status: 413, body: { status: 413, error: 'Payload Too Large', code: 'request_too_large' } });
+    expect(received).toHaveLength(0);
+  });
+
+  it.each([
+    '/v1/customers/%ZZ',
+    '/v1/customers/%E0%A4%A',
+    '/v1/organizations/demo/api_keys/%E0%A4%A',
+    '/v1/organizations/demo/api_keys/%C0%AF',
+  ])('answers %s, not valid percent-encoding, with 400 invalid_path without calling the authorizer', async (path) => {
+    received.length = 0;
+    expect(await call(path)).toMatchObject({ status: 400, body: { status: 400, error: 'Bad Request', code: 'invalid_path' } });
     expect(received).toHaveLength(0);
   });
 

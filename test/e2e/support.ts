@@ -54,6 +54,7 @@ function operator() {
   return createOperator({
     tableName: stack.tableName,
     endpoint: stack.dynamodbEndpoint,
+    accessKeyId: stack.dynamodbAccessKeyId,
     secrets: new LocalSecretBox(readMasterKey(stack.stateDir)),
   });
 }

@@ -13,14 +13,16 @@ const STARTUP_TIMEOUT_MS = 120_000;
 export interface E2eProcess {
   child: ChildProcess;
   stateDir: string;
-  /** DynamoDB Local's port: teardown checks nothing listens there once the stack has stopped. */
-  dynamodbPort: number;
+  /** The gateway's, DynamoDB Local's and the SES emulator's: teardown checks none listens once the stack has stopped. */
+  ports: number[];
 }
 
 /**
- * Jest globalSetup for e2e: `npm start --fresh` exactly as a user runs it, as a child process on
+ * Jest globalSetup for e2e: the local stack with `--fresh`, as `npm start` runs it (the node process
+ * itself, which the teardown signals; local-runtime-lifecycle.test.ts goes through npm), on
  * free ports with a temporary state dir, so the handlers load their configuration from their own
- * process.env as in Lambda. Tests reach it over HTTP only (plus the dev issuer's state to mint JWTs).
+ * process.env as in Lambda. Tests reach it over HTTP, plus its state directory (the dev issuer key to
+ * mint JWTs) and DynamoDB Local with the key runtime.json publishes.
  */
 export default async function setup(): Promise<void> {
   const stateDir = mkdtempSync(join(tmpdir(), 'keyward-e2e-'));
@@ -39,7 +41,7 @@ export default async function setup(): Promise<void> {
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  (globalThis as { __keywardE2e__?: E2eProcess }).__keywardE2e__ = { child, stateDir, dynamodbPort };
+  (globalThis as { __keywardE2e__?: E2eProcess }).__keywardE2e__ = { child, stateDir, ports: [port, dynamodbPort, sesPort] };
 
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   let runtime = readRuntimeInfo(stateDir);
@@ -64,6 +66,7 @@ export default async function setup(): Promise<void> {
     url: runtime.gateway_url,
     stateDir,
     dynamodbEndpoint: runtime.dynamodb_endpoint,
+    dynamodbAccessKeyId: runtime.dynamodb_access_key_id,
     tableName: runtime.table_name,
     sesUrl: runtime.ses_url,
     issuer: runtime.issuer,

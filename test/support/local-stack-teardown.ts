@@ -15,13 +15,13 @@ function listening(port: number): Promise<boolean> {
 }
 
 /**
- * Stops the e2e stack the way a user does (SIGTERM), and fails the run if that left DynamoDB
- * Local behind: `npm start` must never orphan its Java process.
+ * Stops the e2e stack the way a user does (SIGTERM), and fails the run if that left any of its
+ * listeners behind (DynamoDB Local's Java process above all).
  */
 export default async function teardown(): Promise<void> {
   const stack = (globalThis as { __keywardE2e__?: E2eProcess }).__keywardE2e__;
   if (!stack) return;
-  const { child, stateDir, dynamodbPort } = stack;
+  const { child, stateDir, ports } = stack;
   let killed = false;
   if (child.exitCode === null && child.signalCode === null) {
     const exited = once(child, 'exit');
@@ -35,5 +35,7 @@ export default async function teardown(): Promise<void> {
   }
   rmSync(stateDir, { recursive: true, force: true });
   if (killed) throw new Error('the local stack did not stop within 15 s of SIGTERM');
-  if (await listening(dynamodbPort)) throw new Error(`DynamoDB Local still listens on port ${dynamodbPort} after the stack stopped`);
+  const left = [];
+  for (const port of ports) if (await listening(port)) left.push(port);
+  if (left.length > 0) throw new Error(`ports ${left.join(', ')} still listen after the local stack stopped`);
 }

@@ -4,6 +4,8 @@ export interface E2eStack {
   url: string;
   stateDir: string;
   dynamodbEndpoint: string;
+  /** The stack's state directory secret: DynamoDB Local shows the table only to this key id. */
+  dynamodbAccessKeyId: string;
   tableName: string;
   /** The SES emulator; `GET <sesUrl>/store` lists the mail it received. */
   sesUrl: string;

@@ -1,4 +1,5 @@
-import { GATEWAY_RESPONSES, renderGatewayResponse } from '../../../lambdas/http/gateway-responses';
+import { STATUS_CODES } from 'node:http';
+import { defaultGatewayResponse, GATEWAY_RESPONSES, renderGatewayResponse } from '../../../lambdas/http/gateway-responses';
 
 describe('gateway responses', () => {
   it('are the exact API.md bodies', () => {
@@ -14,5 +15,26 @@ describe('gateway responses', () => {
       code: 'write_action_not_allowed_for_customer',
     });
     expect(renderGatewayResponse(GATEWAY_RESPONSES.accessDenied.body, {})).toEqual({ status: 403, error: 'Forbidden' });
+  });
+
+  it.each(Object.entries(GATEWAY_RESPONSES))('%s has the contract shape: its own status and the reason phrase', (_name, response) => {
+    const body = renderGatewayResponse(response.body, { code: 'some_code' }) as Record<string, unknown>;
+    expect(body.status).toBe(response.status);
+    expect(body.error).toBe(STATUS_CODES[response.status]);
+  });
+
+  it('give any other 4xx the code bad_request and any other 5xx internal_error, keeping the status', () => {
+    expect(renderGatewayResponse(defaultGatewayResponse(431).body)).toEqual({
+      status: 431,
+      error: 'Request Header Fields Too Large',
+      code: 'bad_request',
+    });
+    expect(defaultGatewayResponse(431).status).toBe(431);
+    expect(renderGatewayResponse(defaultGatewayResponse(400).body)).toEqual({ status: 400, error: 'Bad Request', code: 'bad_request' });
+    expect(renderGatewayResponse(defaultGatewayResponse(503).body)).toEqual({
+      status: 503,
+      error: 'Service Unavailable',
+      code: 'internal_error',
+    });
   });
 });

@@ -58,9 +58,11 @@ export class KeywardStack extends Stack {
     this.exampleApi = new ExampleApi(this, 'Example', {
       ...common,
       table,
-      keyPrefix: config.keyPrefix,
-      authorizerCacheTtl: Duration.seconds(config.authorizerCacheTtlSeconds),
-      authorizerKeyCacheMs: config.authorizerKeyCacheMs,
+      authorizer: {
+        keyPrefix: config.keyPrefix,
+        resultsCacheTtl: Duration.seconds(config.authorizerCacheTtlSeconds),
+        keyCacheTtl: Duration.millis(config.authorizerKeyCacheMs),
+      },
       logging,
     });
 

@@ -123,10 +123,9 @@ export type TableAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'Dele
 /**
  * Table access sets, named after who uses them. `TransactWriteItems` is authorized per item as
  * Put/Update/Delete/ConditionCheckItem, `TransactGetItems` as GetItem, so no transact action appears.
+ * (The api-key authorizer's grant, narrowed by a condition, is `ApiKeyAuthorizer`'s.)
  */
 export const TableAccess = {
-  /** One strongly consistent GetItem; the throttled usage write is an UpdateItem in a transaction. */
-  apiKeyAuthorizer: ['GetItem', 'UpdateItem'],
   /** Membership lookup. */
   adminAuthorizer: ['GetItem'],
   read: ['GetItem', 'Query'],

@@ -112,12 +112,18 @@ describe('the functions', () => {
 });
 
 describe('least privilege per function', () => {
-  it('lets the api-key authorizer GetItem and UpdateItem on the table ARN and nothing else', () => {
+  it('lets the api-key authorizer GetItem and write last_used_at on the table ARN and nothing else', () => {
     const tableId = Object.keys(resourcesOf(dev, 'AWS::DynamoDB::Table'))[0]!;
     const statements = statementsOf(dev, fnName('api-key-authorizer'));
     const dynamo = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
     expect(dynamo).toEqual([
-      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } },
+      { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } },
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:UpdateItem',
+        Resource: { 'Fn::GetAtt': [tableId, 'Arn'] },
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'last_used_at'] } },
+      },
     ]);
     expect(actionsOf(dev, fnName('api-key-authorizer'))).toEqual([
       'dynamodb:GetItem',

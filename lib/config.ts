@@ -1,16 +1,13 @@
 import { parseResourceCatalog } from '../lambdas/domain/permissions';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from '../lambdas/domain/token';
+import { STAGE_PATTERN, type StageProps, stageProps } from './stage';
 
 /**
  * Deployment configuration, read from CDK context (`cdk.json` or `-c key=value`) and validated
  * once, before any construct is built: a typo fails `cdk synth` with a message naming the
  * parameter instead of deploying something half-configured.
  */
-export interface KeywardConfig {
-  /** Deployment stage; part of every physical name and tag. */
-  readonly stage: string;
-  /** Dev stages (`dev`, `dev…`) may be destroyed with their data; every other stage is protected. */
-  readonly isDevStage: boolean;
+export interface KeywardConfig extends StageProps {
   /** SES sending identity, or undefined when emails are not configured yet. */
   readonly sesSender?: SesSender;
   /** External OIDC issuer for admins, or undefined to create a Cognito user pool. */
@@ -62,7 +59,6 @@ export const MAX_AUTHORIZER_KEY_CACHE_MS = 60_000;
 /** Local part used with a domain identity. */
 export const DOMAIN_SENDER_LOCAL_PART = 'no-reply';
 
-const STAGE_PATTERN = /^[a-z0-9]{1,10}$/;
 const EMAIL_PATTERN = /^[^\s@]+@([a-z0-9-]+\.)+[a-z]{2,}$/i;
 const DOMAIN_PATTERN = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/i;
 
@@ -165,8 +161,7 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
   const adminIssuer = parseIssuer(value('adminIssuer'), value('adminAudience'), value('adminJwksUrl'));
 
   return {
-    stage,
-    isDevStage: stage.startsWith('dev'),
+    ...stageProps(stage),
     keyPrefix,
     resourceCatalog,
     authorizerCacheTtlSeconds: parseCacheTtl(value('authorizerCacheTtlSeconds')),

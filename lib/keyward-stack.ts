@@ -9,6 +9,7 @@ import { ManagementApi } from './constructs/management-api';
 import { Notifications } from './constructs/notifications';
 import { Retirement } from './constructs/retirement';
 import { TokenKey } from './constructs/token-key';
+import { stageOf } from './stage';
 
 export interface KeywardStackProps extends StackProps {
   /** Validated deployment configuration (`parseConfig`). */
@@ -31,7 +32,7 @@ export class KeywardStack extends Stack {
   constructor(scope: Construct, id: string, props: KeywardStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const common = { stage: config.stage, isDevStage: config.isDevStage };
+    const common = stageOf(config);
     Tags.of(this).add('project', 'keyward');
     Tags.of(this).add('stage', config.stage);
 
@@ -57,9 +58,11 @@ export class KeywardStack extends Stack {
     this.exampleApi = new ExampleApi(this, 'Example', {
       ...common,
       table,
-      keyPrefix: config.keyPrefix,
-      authorizerCacheTtl: Duration.seconds(config.authorizerCacheTtlSeconds),
-      authorizerKeyCacheMs: config.authorizerKeyCacheMs,
+      authorizer: {
+        keyPrefix: config.keyPrefix,
+        resultsCacheTtl: Duration.seconds(config.authorizerCacheTtlSeconds),
+        keyCacheTtl: Duration.millis(config.authorizerKeyCacheMs),
+      },
       logging,
     });
 

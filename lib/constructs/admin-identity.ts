@@ -1,13 +1,15 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { ExternalIssuer } from '../config';
+import { type StageProps, statefulRemovalPolicy } from '../stage';
 
-export interface AdminIdentityProps {
-  readonly stage: string;
-  readonly isDevStage: boolean;
-  /** An external OIDC issuer; when absent a Cognito user pool and app client are created. */
+export interface AdminIdentityProps extends StageProps {
+  /**
+   * An external OIDC issuer to trust.
+   * @default none: a Cognito user pool (`keyward-<stage>-admins`) and app client are created
+   */
   readonly external?: ExternalIssuer;
 }
 
@@ -46,7 +48,7 @@ export class AdminIdentity extends Construct {
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
       deletionProtection: !props.isDevStage,
       // Admin accounts are not recreated by anything: only a dev stage may drop them.
-      removalPolicy: props.isDevStage ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      removalPolicy: statefulRemovalPolicy(props),
     });
     this.userPoolClient = this.userPool.addClient('ManagementClient', {
       userPoolClientName: `keyward-${props.stage}-management`,

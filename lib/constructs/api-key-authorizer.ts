@@ -1,7 +1,9 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { hotKeyCacheConfig, keyConfig, routesConfig } from '../../lambdas/config';
 import {
   buildRouteTable,
   EXAMPLE_ROUTES,
@@ -11,6 +13,8 @@ import {
   serializeRoutes,
 } from '../../lambdas/domain/routes';
 import { GATEWAY_RESPONSES } from '../../lambdas/http/gateway-responses';
+import { type StageProps, stageOf } from '../stage';
+import { KeywardFunction } from './keyward-function';
 
 const JSON_HEADERS = { 'Content-Type': "'application/json'" };
 
@@ -29,44 +33,83 @@ export function addJsonGatewayResponse(
   });
 }
 
-export interface ApiKeyAuthorizerProps {
+/**
+ * What the usage write may touch. `DynamoDbKeyStore.recordUsage` sends one TransactWriteItems of
+ * two UpdateItems (the hot item and the key item) that SET `last_used_at`, conditioned on `pk` and
+ * `last_used_at`. IAM authorizes each item as `dynamodb:UpdateItem` with every attribute it names
+ * in `dynamodb:Attributes`, and the key attributes have to be allowed too. The infra test drives
+ * the real handler and checks every request it sends against the role.
+ */
+const USAGE_WRITE_ATTRIBUTES = ['pk', 'sk', 'last_used_at'] as const;
+
+export interface ApiKeyAuthorizerProps extends StageProps {
   /**
    * The API to protect. It gets the gateway responses of API.md §1 (401, 403 with the code, 500
    * when the authorizer fails), and an undefined method or path answers 403 `route_not_allowed`.
    */
   readonly restApi: apigw.RestApiBase;
-  /** The keyward authorizer function (`lambdas/api-key-authorizer.ts`), with its table rights. */
-  readonly handler: lambda.IFunction;
   /**
-   * The protected API's route table: method + path template → resource, mode, usage tracking.
-   * Routes added with `addRoute` must be in it. When `handler` is a `lambda.Function`, the table
-   * is passed to it as `ROUTE_TABLE`, so the function decides with exactly these routes (it
-   * denies, failing closed, any route it does not know); for an imported function, set
-   * `ROUTE_TABLE` to `serializeRoutes(routes)` yourself.
-   * @default EXAMPLE_ROUTES
+   * keyward's table (`KeywardTable`, or `Table.fromTableName(this, 'Keys', 'keyward-<stage>')` in
+   * another stack). The function may read any item and write nothing but `last_used_at`.
+   */
+  readonly table: dynamodb.ITable;
+  /**
+   * The token prefix of the stage's keys (its `keyPrefix` context, API.md §2). A key with another
+   * prefix is rejected as malformed without a read, so this must match the stage that issues them.
+   */
+  readonly keyPrefix: string;
+  /**
+   * The protected API's route table: method + path template → resource, mode (`read` for GET
+   * and HEAD, `write` otherwise), usage tracking. The function gets it as `ROUTE_TABLE` and
+   * denies, failing closed, any route not in it; `addRoute` refuses a route not in it.
+   * @default EXAMPLE_ROUTES (the example protected API's)
    */
   readonly routes?: readonly RouteDefinition[];
   /**
-   * Opt-in result cache. While a decision is cached, a deleted or instantly rotated key keeps
-   * working, and a permission change is not seen, for up to this long: revocation lags by the
-   * TTL (API.md §1 allows it only when an operator turns it on). With a cache, the key must come
-   * in `x-api-key` (the `Authorization: Bearer` fallback is then answered 401 by API Gateway),
-   * and the cache is keyed by key, method and resource path so one route's decision is never
-   * reused for another. At most one hour.
-   * @default Duration.seconds(0): no cache, every request is decided by the authorizer
+   * API Gateway's result cache. While a decision is cached, a deleted or instantly rotated key
+   * keeps working, and a permission change is not seen, for up to this long: revocation lags by
+   * the TTL (API.md §1 allows it only when an operator turns it on). With a cache, the key must
+   * come in `x-api-key` (the `Authorization: Bearer` fallback is then answered 401 by API
+   * Gateway), and the cache is keyed by key, method and resource path so one route's decision is
+   * never reused for another. At most one hour.
+   * @default Duration.seconds(0): no cache, every request is decided by the function
    */
   readonly resultsCacheTtl?: Duration;
-  /** @default the construct's unique id */
+  /**
+   * The function's in-memory cache of found keys (`AUTHORIZER_KEY_CACHE_MS`): each warm instance
+   * reuses a key it read for this long, so revocation and permission changes lag by up to this
+   * per instance. Unknown keys are never cached, and every route is still decided afresh. It
+   * spares a hot key's partition (3,000 strongly consistent reads per second) and keeps the
+   * Bearer fallback. At most 60 seconds.
+   * @default Duration.millis(0): off, every request reads the table
+   */
+  readonly keyCacheTtl?: Duration;
+  /**
+   * How many keys one warm instance caches at most (`AUTHORIZER_KEY_CACHE_ENTRIES`, least
+   * recently used evicted); used only with `keyCacheTtl`.
+   * @default 1000
+   */
+  readonly keyCacheMaxEntries?: number;
+  /**
+   * The function's physical name is `keyward-<stage>-<name>` (its log group likewise). Give each
+   * authorizer in one account, region and stage its own, e.g. next to keyward's example API.
+   * @default 'api-key-authorizer'
+   */
+  readonly name?: string;
+  /** The authorizer's name in API Gateway. @default the construct's unique id */
   readonly authorizerName?: string;
 }
 
 /**
- * The consumer-side authorizer (API.md §1) for any `RestApi`: a REQUEST authorizer on
- * `x-api-key`, the 401/403 bodies of API.md §1 as gateway responses, and `addRoute`/`addRoutes`
- * to create methods from the same route table the runtime decides with.
+ * The consumer-side authorizer (API.md §1) for any `RestApi`, in one construct: the keyward
+ * authorizer function (`lambdas/api-key-authorizer.ts`) with its configuration and least-privilege
+ * table rights, a REQUEST authorizer, the API.md error bodies as gateway responses, and
+ * `addRoute`/`addRoutes` to create methods from the same route table the function decides with.
  */
 export class ApiKeyAuthorizer extends Construct {
   readonly authorizer: apigw.RequestAuthorizer;
+  /** The authorizer function, e.g. for alarms on its errors and duration. */
+  readonly handler: KeywardFunction;
   readonly restApi: apigw.RestApiBase;
   private readonly routeTable: RouteTable;
   private readonly routes: readonly RouteDefinition[];
@@ -76,14 +119,27 @@ export class ApiKeyAuthorizer extends Construct {
     this.restApi = props.restApi;
     this.routes = props.routes ?? EXAMPLE_ROUTES;
     this.routeTable = buildRouteTable(this.routes);
-    if (props.routes && props.handler instanceof lambda.Function) {
-      props.handler.addEnvironment('ROUTE_TABLE', serializeRoutes(this.routes));
-    }
+
+    this.handler = new KeywardFunction(this, 'Function', {
+      ...stageOf(props),
+      entry: 'api-key-authorizer',
+      name: props.name,
+      description: 'Decides consumer requests by their x-api-key',
+      environment: this.functionEnvironment(props),
+    });
+    this.handler.bindTable(props.table, ['GetItem']);
+    this.handler.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [props.table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...USAGE_WRITE_ATTRIBUTES] } },
+      }),
+    );
 
     const ttl = props.resultsCacheTtl ?? Duration.seconds(0);
     const cached = ttl.toSeconds() > 0;
     this.authorizer = new apigw.RequestAuthorizer(this, 'Authorizer', {
-      handler: props.handler,
+      handler: this.handler,
       authorizerName: props.authorizerName,
       resultsCacheTtl: ttl,
       // Uncached, no identity source: the function itself reads `x-api-key` or the Bearer
@@ -117,17 +173,51 @@ export class ApiKeyAuthorizer extends Construct {
   }
 
   /**
+   * The function's variables, checked here with the parsers its cold start runs: a bad prefix,
+   * route table or cache setting fails the synth instead of every request.
+   */
+  private functionEnvironment(props: ApiKeyAuthorizerProps): Record<string, string> {
+    const keyCacheMs = (props.keyCacheTtl ?? Duration.millis(0)).toMilliseconds();
+    const environment: Record<string, string> = {
+      KEY_PREFIX: props.keyPrefix,
+      ROUTE_TABLE: serializeRoutes(this.routes),
+      ...(keyCacheMs > 0 ? { AUTHORIZER_KEY_CACHE_MS: String(keyCacheMs) } : {}),
+      ...(keyCacheMs > 0 && props.keyCacheMaxEntries !== undefined
+        ? { AUTHORIZER_KEY_CACHE_ENTRIES: String(props.keyCacheMaxEntries) }
+        : {}),
+    };
+    try {
+      keyConfig(environment);
+      hotKeyCacheConfig(environment);
+      // `ROUTE_TABLE` carries no mode: the function derives it from the method.
+      const decided = routesConfig(environment);
+      this.routes.forEach((route, index) => {
+        const mode = decided[index]?.mode;
+        if (route.mode !== mode) throw new Error(`${route.method} ${route.path} has mode ${route.mode}, but its method makes it ${mode}`);
+      });
+    } catch (error) {
+      throw new Error(`${this.node.path}: ${(error as Error).message}`);
+    }
+    return environment;
+  }
+
+  /**
    * Adds one protected method. Throws at synth time when the route is not in the route table,
    * rather than deploying a method whose every request would be denied.
    */
   addRoute(method: string, path: string, integration: apigw.Integration, options: apigw.MethodOptions = {}): apigw.Method {
     const route = findRoute(this.routeTable, method, path);
     if (!route) throw new Error(`${method.toUpperCase()} ${path} is not in the authorizer's route table`);
-    return this.restApi.root.resourceForPath(route.path).addMethod(route.method, integration, {
+    const added = this.restApi.root.resourceForPath(route.path).addMethod(route.method, integration, {
       ...options,
       authorizationType: apigw.AuthorizationType.CUSTOM,
       authorizer: this.authorizer,
     });
+    Validations.of(added).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason: "An API key is checked by keyward's Lambda REQUEST authorizer, which a Cognito authorizer cannot do.",
+    });
+    return added;
   }
 
   /** Adds every route of the route table, all served by `integration`. */

@@ -1,24 +1,18 @@
-import { Duration } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { EXAMPLE_ROUTES } from '../../lambdas/domain/routes';
-import { ApiKeyAuthorizer } from './api-key-authorizer';
-import { KeywardFunction, TableAccess } from './keyward-function';
+import { type StageProps, stageOf } from '../stage';
+import { ApiKeyAuthorizer, type ApiKeyAuthorizerProps } from './api-key-authorizer';
+import { KeywardFunction } from './keyward-function';
 import { type ApiGatewayLogging, KeywardRestApi } from './keyward-rest-api';
 
-export interface ExampleApiProps {
-  readonly stage: string;
-  readonly isDevStage: boolean;
+export interface ExampleApiProps extends StageProps {
+  /** keyward's table, which the authorizer reads keys from. */
   readonly table: dynamodb.ITable;
-  readonly keyPrefix: string;
-  /** Opt-in authorizer result cache; see `ApiKeyAuthorizerProps.resultsCacheTtl`. @default 0 (off) */
-  readonly authorizerCacheTtl?: Duration;
-  /**
-   * The authorizer function's in-function cache of found keys, in ms (`AUTHORIZER_KEY_CACHE_MS`);
-   * revocation lags by up to this much per warm instance. @default 0 (off)
-   */
-  readonly authorizerKeyCacheMs?: number;
+  /** The authorizer's key prefix and caches (see `ApiKeyAuthorizerProps`); its routes are `EXAMPLE_ROUTES`. */
+  readonly authorizer: Pick<ApiKeyAuthorizerProps, 'keyPrefix' | 'resultsCacheTtl' | 'keyCacheTtl'>;
+  /** The account's API Gateway logging role, which the API's stage waits for. */
   readonly logging: ApiGatewayLogging;
 }
 
@@ -28,44 +22,33 @@ export interface ExampleApiProps {
  */
 export class ExampleApi extends Construct {
   readonly restApi: KeywardRestApi;
-  readonly authorizerFunction: KeywardFunction;
   readonly echoFunction: KeywardFunction;
   readonly authorizer: ApiKeyAuthorizer;
 
   constructor(scope: Construct, id: string, props: ExampleApiProps) {
     super(scope, id);
-    const common = { stage: props.stage, isDevStage: props.isDevStage };
+    const stage = stageOf(props);
 
     this.restApi = new KeywardRestApi(this, 'Api', {
-      ...common,
+      ...stage,
       restApiName: `keyward-${props.stage}-example`,
       description: 'keyward example protected API (echo backend behind the API-key authorizer)',
       logging: props.logging,
     });
 
-    this.authorizerFunction = new KeywardFunction(this, 'ApiKeyAuthorizerFunction', {
-      ...common,
-      entry: 'api-key-authorizer',
-      description: 'Decides consumer requests by their x-api-key',
-      environment: {
-        KEY_PREFIX: props.keyPrefix,
-        ...(props.authorizerKeyCacheMs ? { AUTHORIZER_KEY_CACHE_MS: String(props.authorizerKeyCacheMs) } : {}),
-      },
-    });
-    this.authorizerFunction.bindTable(props.table, TableAccess.apiKeyAuthorizer);
-
     this.echoFunction = new KeywardFunction(this, 'EchoFunction', {
-      ...common,
+      ...stage,
       entry: 'example-echo',
       description: 'Echoes the authorizer context (example protected backend)',
       memorySize: 256,
     });
 
     this.authorizer = new ApiKeyAuthorizer(this, 'ApiKeyAuthorizer', {
+      ...stage,
+      ...props.authorizer,
       restApi: this.restApi,
-      handler: this.authorizerFunction,
+      table: props.table,
       routes: EXAMPLE_ROUTES,
-      resultsCacheTtl: props.authorizerCacheTtl ?? Duration.seconds(0),
     });
     // One permission for the whole API rather than one per method: the echo serves every route.
     this.authorizer.addRoutes(new apigw.LambdaIntegration(this.echoFunction, { scopePermissionToMethod: false }));

@@ -1,11 +1,12 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { type StageProps, statefulRemovalPolicy } from '../stage';
 
 const REPO_ROOT = path.join(__dirname, '..', '..');
 const LAMBDAS_DIR = path.join(REPO_ROOT, 'lambdas');
@@ -13,13 +14,16 @@ const LAMBDAS_DIR = path.join(REPO_ROOT, 'lambdas');
 /** The runtime every function uses (DESIGN.md: nodejs22.x or newer; the newest keeps cdk-nag L1 quiet). */
 export const KEYWARD_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
-export interface KeywardFunctionProps {
-  /** The entry file's name under `lambdas/` without `.ts` (e.g. `rotate-api-key`); also the function name's suffix. */
+export interface KeywardFunctionProps extends StageProps {
+  /** The entry file's name under `lambdas/` without `.ts` (e.g. `rotate-api-key`). */
   readonly entry: string;
-  /** Deployment stage, part of the physical function and log group names. */
-  readonly stage: string;
-  /** Whether the log group may be destroyed with the stack (dev stages only). */
-  readonly isDevStage: boolean;
+  /**
+   * The physical name's suffix: the function is `keyward-<stage>-<name>`, its log group
+   * `/aws/lambda/keyward-<stage>-<name>`. Two functions of one entry in one account, region and
+   * stage need different names.
+   * @default the entry
+   */
+  readonly name?: string;
   /** What the function does, shown in the console. */
   readonly description: string;
   /** Variables beyond the defaults; grants add the ones they need (e.g. `TABLE_NAME`). @default {} */
@@ -42,13 +46,12 @@ export interface KeywardFunctionProps {
  */
 export class KeywardFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: KeywardFunctionProps) {
-    const functionName = `keyward-${props.stage}-${props.entry}`;
-    const removalPolicy = props.isDevStage ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const functionName = `keyward-${props.stage}-${props.name ?? props.entry}`;
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       logGroupName: `/aws/lambda/${functionName}`,
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      // Dev stages are throwaway; elsewhere logs outlive the stack for investigations.
-      removalPolicy,
+      // Outside dev, logs outlive the stack for investigations.
+      removalPolicy: statefulRemovalPolicy(props),
     });
     // An own role instead of the default one: AWSLambdaBasicExecutionRole would allow writing to
     // every log group in the account.
@@ -120,10 +123,9 @@ export type TableAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'Dele
 /**
  * Table access sets, named after who uses them. `TransactWriteItems` is authorized per item as
  * Put/Update/Delete/ConditionCheckItem, `TransactGetItems` as GetItem, so no transact action appears.
+ * (The api-key authorizer's grant, narrowed by a condition, is `ApiKeyAuthorizer`'s.)
  */
 export const TableAccess = {
-  /** One strongly consistent GetItem; the throttled usage write is an UpdateItem in a transaction. */
-  apiKeyAuthorizer: ['GetItem', 'UpdateItem'],
   /** Membership lookup. */
   adminAuthorizer: ['GetItem'],
   read: ['GetItem', 'Query'],

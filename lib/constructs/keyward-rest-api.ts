@@ -3,15 +3,14 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { type StageProps, statefulRemovalPolicy } from '../stage';
 
-export interface KeywardRestApiProps {
+/** `stage` is also the API Gateway stage name (the first URL path segment). */
+export interface KeywardRestApiProps extends StageProps {
   /** Physical name, e.g. `keyward-prod-management`. */
   readonly restApiName: string;
+  /** What the API is for, shown in the console. */
   readonly description: string;
-  /** Deployment stage; also the API Gateway stage name (the first URL path segment). */
-  readonly stage: string;
-  /** Whether the access log group may be destroyed with the stack (dev stages only). */
-  readonly isDevStage: boolean;
   /** The account's API Gateway logging role; stages are deployed after it is set. */
   readonly logging: ApiGatewayLogging;
 }
@@ -44,8 +43,8 @@ export class KeywardRestApi extends apigw.RestApi {
   constructor(scope: Construct, id: string, props: KeywardRestApiProps) {
     const accessLogs = new logs.LogGroup(scope, `${id}AccessLogs`, {
       retention: logs.RetentionDays.ONE_MONTH,
-      // Dev stages are throwaway; elsewhere access logs outlive the stack for investigations.
-      removalPolicy: props.isDevStage ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      // Outside dev, access logs outlive the stack for investigations.
+      removalPolicy: statefulRemovalPolicy(props),
     });
     super(scope, id, {
       restApiName: props.restApiName,

@@ -1,15 +1,11 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 // The attribute the store writes: hot items of expiring keys and delivery records expire by it.
 import { TTL_ATTRIBUTE } from '../../lambdas/adapters/dynamodb-key-store';
+import { type StageProps, statefulRemovalPolicy } from '../stage';
 
-export interface KeywardTableProps {
-  /** Deployment stage, part of the table name. */
-  readonly stage: string;
-  /** Dev stages may be deleted with their data; every other stage keeps deletion protection. */
-  readonly isDevStage: boolean;
-}
+/** The table is `keyward-<stage>`; outside dev stages it has deletion protection. */
+export type KeywardTableProps = StageProps;
 
 /**
  * The single table (DESIGN.md "One DynamoDB table"): on-demand, point-in-time recovery, deletion
@@ -34,7 +30,7 @@ export class KeywardTable extends Construct {
       // rights by design. Use of the managed key still shows in CloudTrail.
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       // Keys and organizations are the product's data: only a dev stage may drop them with the stack.
-      removalPolicy: props.isDevStage ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      removalPolicy: statefulRemovalPolicy(props),
     });
   }
 }

@@ -4,6 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { GATEWAY_RESPONSES } from '../../lambdas/http/gateway-responses';
 import { MANAGEMENT_ROUTES } from '../../lambdas/management-api';
+import { type StageProps, stageOf } from '../stage';
 import type { AdminIdentity } from './admin-identity';
 import { addJsonGatewayResponse } from './api-key-authorizer';
 import { KeywardFunction, TableAccess, type TableAction } from './keyward-function';
@@ -38,9 +39,7 @@ export const OPERATION_ACCESS: Readonly<Record<string, OperationAccess>> = {
   'delete-api-key': { table: TableAccess.readWrite, schedules: 'remove', description: 'Deletes an API key' },
 };
 
-export interface ManagementApiProps {
-  readonly stage: string;
-  readonly isDevStage: boolean;
+export interface ManagementApiProps extends StageProps {
   readonly table: dynamodb.ITable;
   readonly tokenKey: TokenKey;
   readonly retirement: Retirement;
@@ -62,7 +61,7 @@ export class ManagementApi extends Construct {
 
   constructor(scope: Construct, id: string, props: ManagementApiProps) {
     super(scope, id);
-    const common = { stage: props.stage, isDevStage: props.isDevStage };
+    const common = stageOf(props);
 
     this.restApi = new KeywardRestApi(this, 'Api', {
       ...common,

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,19 +7,20 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { SesSender } from '../config';
+import { type StageProps, stageOf, statefulRemovalPolicy } from '../stage';
 import { KeywardFunction, TableAccess } from './keyward-function';
 
 /** The audit event types that are mailed to the admins (API.md §5). */
 export const MAILED_EVENT_TYPES = ['api_key.created', 'api_key.rotated', 'api_key.retired', 'api_key.deleted'] as const;
 
-export interface NotificationsProps {
-  readonly stage: string;
-  readonly isDevStage: boolean;
+export interface NotificationsProps extends StageProps {
+  /** keyward's table, whose stream carries the audit events. */
   readonly table: dynamodb.ITable;
   /**
    * The SES identity to create and send from. Without it the notifier is deployed with its
    * stream subscription disabled: audit events accumulate in the table (and in the stream for
    * 24 hours) and no email is sent until a deployment with a sender enables it.
+   * @default none: no email is sent
    */
   readonly sender?: SesSender;
   /** @default 5 */
@@ -40,9 +41,8 @@ export class Notifications extends Construct {
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
     this.notifier = new KeywardFunction(this, 'NotifyAdmins', {
+      ...stageOf(props),
       entry: 'notify-admins',
-      stage: props.stage,
-      isDevStage: props.isDevStage,
       description: 'Emails the organization admins when a key is created, rotated, retired or deleted',
       timeout: Duration.seconds(30),
     });
@@ -53,7 +53,7 @@ export class Notifications extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
-      removalPolicy: props.isDevStage ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      removalPolicy: statefulRemovalPolicy(props),
     });
     Validations.of(this.failureQueue).acknowledge({
       id: 'AwsSolutions-SQS3',

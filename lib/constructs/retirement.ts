@@ -1,14 +1,14 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { type StageProps, stageOf, statefulRemovalPolicy } from '../stage';
 import { KeywardFunction, TableAccess } from './keyward-function';
 
-export interface RetirementProps {
-  readonly stage: string;
-  readonly isDevStage: boolean;
+export interface RetirementProps extends StageProps {
+  /** keyward's table, where the retire function removes rotated keys. */
   readonly table: dynamodb.ITable;
   /** Key configuration shared by the functions that build the key service (`KEY_PREFIX`, `RESOURCE_CATALOG`). */
   readonly keyEnvironment: Record<string, string>;
@@ -28,12 +28,11 @@ export class Retirement extends Construct {
 
   constructor(scope: Construct, id: string, props: RetirementProps) {
     super(scope, id);
-    const removalPolicy = props.isDevStage ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const removalPolicy = statefulRemovalPolicy(props);
 
     this.retireFunction = new KeywardFunction(this, 'RetireFunction', {
+      ...stageOf(props),
       entry: 'retire-api-key',
-      stage: props.stage,
-      isDevStage: props.isDevStage,
       description: 'Retires a rotated key at its expires_at (invoked by EventBridge Scheduler)',
       environment: props.keyEnvironment,
     });

@@ -1,15 +1,11 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { type StageProps, statefulRemovalPolicy } from '../stage';
 
-export interface TokenKeyProps {
-  /** Deployment stage, part of the alias. */
-  readonly stage: string;
-  /** Dev stages may schedule the key's deletion with the stack; elsewhere it is retained. */
-  readonly isDevStage: boolean;
-}
+/** The alias is `alias/keyward-<stage>-tokens`; a dev stage schedules the key's deletion with the stack. */
+export type TokenKeyProps = StageProps;
 
 /**
  * The KMS key that encrypts tokens so Reveal works (DESIGN.md "Secrets"), with yearly rotation.
@@ -25,7 +21,7 @@ export class TokenKey extends Construct {
       description: `keyward ${props.stage}: encrypts API-key tokens (encryption context binds each to its key record)`,
       enableKeyRotation: true,
       // Without the key every stored token is unrevealable: only a dev stage may delete it.
-      removalPolicy: props.isDevStage ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      removalPolicy: statefulRemovalPolicy(props),
     });
   }
 

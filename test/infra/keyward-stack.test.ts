@@ -52,15 +52,9 @@ describe('the table', () => {
     });
   });
 
-  it('has deletion protection and is retained outside dev, and is neither in dev', () => {
-    prod.hasResource('AWS::DynamoDB::Table', {
-      Properties: Match.objectLike({ TableName: 'keyward-prod', DeletionProtectionEnabled: true }),
-      DeletionPolicy: 'Retain',
-    });
-    dev.hasResource('AWS::DynamoDB::Table', {
-      Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
-      DeletionPolicy: 'Delete',
-    });
+  it('has deletion protection outside dev and none in dev (removal policies: removal-policies.test.ts)', () => {
+    prod.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'keyward-prod', DeletionProtectionEnabled: true });
+    dev.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'keyward-dev', DeletionProtectionEnabled: false });
   });
 });
 
@@ -118,12 +112,18 @@ describe('the functions', () => {
 });
 
 describe('least privilege per function', () => {
-  it('lets the api-key authorizer GetItem and UpdateItem on the table ARN and nothing else', () => {
+  it('lets the api-key authorizer GetItem and write last_used_at on the table ARN and nothing else', () => {
     const tableId = Object.keys(resourcesOf(dev, 'AWS::DynamoDB::Table'))[0]!;
     const statements = statementsOf(dev, fnName('api-key-authorizer'));
     const dynamo = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
     expect(dynamo).toEqual([
-      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } },
+      { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } },
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:UpdateItem',
+        Resource: { 'Fn::GetAtt': [tableId, 'Arn'] },
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'last_used_at'] } },
+      },
     ]);
     expect(actionsOf(dev, fnName('api-key-authorizer'))).toEqual([
       'dynamodb:GetItem',

@@ -1,10 +1,11 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 
-type Resource = { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string };
+type Resource = { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 export interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: Record<string, Record<string, string | string[]>>;
 }
 
 /** The CloudFormation resources of one type, by logical id. */

@@ -19,8 +19,9 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['test/**/*.test.{ts,tsx}'],
     setupFiles: ['test/setup.ts'],
-    // Dates render in the browser's time zone: pin it so the expected strings are exact.
-    env: { TZ: 'UTC' },
+    // Dates render in the browser's time zone: pin it so the expected strings are exact. Vitest
+    // serves from "/", so the base the build uses is set here too.
+    env: { TZ: 'UTC', BASE_URL: '/console/' },
     testTimeout: 20_000,
   },
 });

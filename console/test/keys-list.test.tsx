@@ -155,6 +155,17 @@ describe('the API keys list', () => {
     expect(within(row).getByText(ci.masked_value)).toBeInTheDocument();
   });
 
+  it('opens the Edit page from Edit key', async () => {
+    const api = acme();
+    api.key('acme', { name: 'ci' });
+    const { user } = await renderConsole(api);
+
+    await user.click(within(await rowOf('ci')).getByRole('button', { name: 'More options' }));
+    await user.click(await screen.findByRole('menuitem', { name: 'Edit key' }));
+    expect(await screen.findByRole('heading', { name: 'Edit an API key' })).toBeInTheDocument();
+    expect(await screen.findByRole('textbox', { name: 'Name' })).toHaveValue('ci');
+  });
+
   it('opens the Add page from Add a key', async () => {
     const api = acme();
     api.key('acme', { name: 'ci' });

@@ -76,6 +76,12 @@ describe('the Rotate API key dialog', () => {
     expect(within(rows[0]!).getByRole('button', { name: 'Hide key' })).toBeInTheDocument();
     expect(screen.queryByText(ci.masked_value)).not.toBeInTheDocument();
     await expectAccessible();
+
+    // Shown until the page is left: back on the list, the new key is masked like any other.
+    await user.click(screen.getByRole('link', { name: 'Audit log' }));
+    await user.click(await screen.findByRole('link', { name: 'API keys' }));
+    expect(await screen.findByText(newKey.masked_value)).toBeInTheDocument();
+    expect(screen.queryByText(newKey.value)).not.toBeInTheDocument();
   });
 
   it('schedules a rotation: the old key stays, marked expiring, until the chosen time', async () => {

@@ -1,0 +1,48 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { generateApiTypes } from './generate-api';
+
+/**
+ * Builds the console into console/dist when its sources are newer than the last build (or when
+ * forced), so `npm start` and `npm test` can call it every time at no cost when nothing changed.
+ * `npm run console:build` runs it; `-- --force` rebuilds regardless.
+ */
+export const CONSOLE_DIR = fileURLToPath(new URL('..', import.meta.url));
+export const CONSOLE_DIST = join(CONSOLE_DIR, 'dist');
+
+const INPUTS = ['index.html', 'vite.config.ts', 'package.json', 'tsconfig.json', 'src', join('..', 'package-lock.json')];
+
+function newestChange(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((entry) => newestChange(join(path, entry))));
+}
+
+function builtAt(): number {
+  try {
+    return statSync(join(CONSOLE_DIST, 'index.html')).mtimeMs;
+  } catch {
+    return Number.NEGATIVE_INFINITY;
+  }
+}
+
+export async function buildConsole({ force = false, log = (line: string) => process.stdout.write(`${line}\n`) } = {}): Promise<{
+  built: boolean;
+}> {
+  await generateApiTypes();
+  const changed = Math.max(...INPUTS.map((input) => newestChange(join(CONSOLE_DIR, input))));
+  if (!force && changed <= builtAt()) {
+    log(`console: ${CONSOLE_DIST} is up to date`);
+    return { built: false };
+  }
+  log('console: building…');
+  await build({ root: CONSOLE_DIR, configFile: join(CONSOLE_DIR, 'vite.config.ts'), logLevel: 'warn' });
+  log(`console: built into ${CONSOLE_DIST}`);
+  return { built: true };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await buildConsole({ force: process.argv.includes('--force') });
+}

@@ -1,0 +1,181 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useId, useState } from 'react';
+import { Button, FieldError, Input, Label, TextField } from 'react-aria-components';
+import { Controller, useForm } from 'react-hook-form';
+import { useNavigate, useParams } from 'react-router';
+import { createApiKey, type KeyFields, updateApiKey } from '../api/calls';
+import { ApiError, type ApiKey, type Permissions } from '../api/client';
+import { errorMessage } from '../api/errors';
+import { useConsole } from '../app/context';
+import { queryKeys, useApiKey, useCatalog } from '../app/queries';
+import { ErrorMessage, Loading } from '../ui/messages';
+import { useToast } from '../ui/toasts';
+import { type FormValues, type PermissionBoxes, PermissionsTable } from './PermissionsTable';
+
+/** The Add and Edit pages (API.md §7): a **Name** and the permissions table. */
+export function ApiKeyFormPage({ mode }: { mode: 'add' | 'edit' }) {
+  const { organizationId = '', apiKeyId = '' } = useParams();
+  const catalog = useCatalog();
+  const title = mode === 'add' ? 'Add an API key' : 'Edit an API key';
+
+  return (
+    <>
+      <h1>{title}</h1>
+      {catalog.isPending && <Loading what="the permission catalog" />}
+      {catalog.isError && <ErrorMessage error={catalog.error} onRetry={() => void catalog.refetch()} />}
+      {catalog.isSuccess &&
+        (mode === 'add' ? (
+          <KeyForm organizationId={organizationId} catalog={catalog.data} />
+        ) : (
+          <EditForm organizationId={organizationId} apiKeyId={apiKeyId} catalog={catalog.data} />
+        ))}
+    </>
+  );
+}
+
+/** Edit reads the key fresh, with its ETag, every time the page opens and on **Reload**. */
+function EditForm({ organizationId, apiKeyId, catalog }: { organizationId: string; apiKeyId: string; catalog: readonly string[] }) {
+  const key = useApiKey(organizationId, apiKeyId);
+  if (key.isPending || key.isRefetching) return <Loading what="the API key" />;
+  if (key.isError) return <ErrorMessage error={key.error} onRetry={() => void key.refetch()} />;
+  return (
+    <KeyForm
+      // A reloaded key is a new form: new defaults, new ETag, no stale errors.
+      key={key.dataUpdatedAt}
+      organizationId={organizationId}
+      catalog={catalog}
+      existing={key.data}
+      onReload={() => void key.refetch()}
+    />
+  );
+}
+
+interface KeyFormProps {
+  organizationId: string;
+  catalog: readonly string[];
+  existing?: { key: ApiKey; etag: string | null };
+  onReload?: () => void;
+}
+
+function boxesFrom(catalog: readonly string[], permissions: Permissions | undefined): PermissionBoxes {
+  // On Add every box starts checked: the API's default for a new key is every resource, read and write.
+  return Object.fromEntries(
+    catalog.map((resource) => {
+      const modes = permissions ? (permissions[resource] ?? []) : ['read', 'write'];
+      return [resource, { read: modes.includes('read'), write: modes.includes('write') }];
+    }),
+  );
+}
+
+function permissionsFrom(boxes: PermissionBoxes): Permissions {
+  // Only resources with access: an empty result is sent as `{}`, which the API refuses with a reason.
+  const permissions: Permissions = {};
+  for (const [resource, { read, write }] of Object.entries(boxes)) {
+    const modes = [...(read ? (['read'] as const) : []), ...(write ? (['write'] as const) : [])];
+    if (modes.length > 0) permissions[resource] = modes;
+  }
+  return permissions;
+}
+
+function KeyForm({ organizationId, catalog, existing, onReload }: KeyFormProps) {
+  const { api, newKeys } = useConsole();
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const toast = useToast();
+  const formError = useId();
+  const [failure, setFailure] = useState<unknown>(null);
+  const [conflict, setConflict] = useState(false);
+  const form = useForm<FormValues>({
+    defaultValues: { name: existing?.key.name ?? '', permissions: boxesFrom(catalog, existing?.key.permissions) },
+  });
+  const {
+    control,
+    handleSubmit,
+    setError,
+    clearErrors,
+    formState: { errors, isSubmitting },
+  } = form;
+
+  const backToList = () => navigate(`/organizations/${encodeURIComponent(organizationId)}/api_keys`);
+  const save = useMutation({
+    mutationFn: async (fields: KeyFields) => {
+      if (existing) {
+        await updateApiKey(api, organizationId, existing.key.id, fields, existing.etag);
+        return 'API key successfully updated';
+      }
+      const created = await createApiKey(api, organizationId, fields);
+      newKeys.set(created.id, created.value);
+      return 'API key successfully created';
+    },
+  });
+
+  const submit = handleSubmit(async (values) => {
+    clearErrors();
+    setFailure(null);
+    setConflict(false);
+    try {
+      toast(await save.mutateAsync({ name: values.name, permissions: permissionsFrom(values.permissions) }));
+      await queryClient.invalidateQueries({ queryKey: queryKeys.keys(organizationId) });
+      backToList();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 412) return setConflict(true);
+      // A 401 has already sent the console back to Sign in.
+      if (error instanceof ApiError && error.status === 401) return;
+      const fieldReasons = error instanceof ApiError ? error.details : {};
+      let unplaced = false;
+      for (const [field, reasons] of Object.entries(fieldReasons)) {
+        // The permissions are a record keyed by resource, so their own error lives under `root`.
+        if (field === 'name') setError('name', { type: 'server', message: reasons.join('; ') });
+        else if (field === 'permissions') setError('root.permissions', { type: 'server', message: reasons.join('; ') });
+        else unplaced = true;
+      }
+      if (unplaced || Object.keys(fieldReasons).length === 0) setFailure(error);
+    }
+  });
+
+  return (
+    <form className="form" onSubmit={(event) => void submit(event)} noValidate aria-describedby={failure ? formError : undefined}>
+      {conflict && (
+        <div className="message message-error" role="alert">
+          <p>This key was changed by someone else</p>
+          <p>Reload the form to see its current name and permissions, then make your change again.</p>
+          <Button className="button" onPress={onReload}>
+            Reload
+          </Button>
+        </div>
+      )}
+      {failure !== null && (
+        <p id={formError} className="message message-error" role="alert">
+          {errorMessage(failure)}
+        </p>
+      )}
+      <Controller
+        control={control}
+        name="name"
+        render={({ field, fieldState }) => (
+          <TextField
+            className="field"
+            value={field.value}
+            onChange={field.onChange}
+            onBlur={field.onBlur}
+            isInvalid={fieldState.invalid}
+            validationBehavior="aria"
+          >
+            <Label className="label">Name</Label>
+            <Input ref={field.ref} className="input" autoComplete="off" />
+            <FieldError className="field-error">{fieldState.error?.message}</FieldError>
+          </TextField>
+        )}
+      />
+      <PermissionsTable control={control} setValue={form.setValue} catalog={catalog} error={errors.root?.permissions?.message} />
+      <div className="form-actions">
+        <Button className="button" onPress={backToList}>
+          Cancel
+        </Button>
+        <Button className="button button-primary" type="submit" isPending={isSubmitting}>
+          {existing ? 'Save edits' : 'Add API key'}
+        </Button>
+      </div>
+    </form>
+  );
+}

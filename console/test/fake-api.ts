@@ -1,0 +1,357 @@
+import { HttpResponse, http, type JsonBodyType } from 'msw';
+import { DEFAULT_RESOURCE_CATALOG } from '../../lambdas/domain/permissions';
+import { openApiDocument } from '../../lambdas/http/openapi';
+import type { ApiKey, AuditEvent, Permissions } from '../src/api/client';
+
+/**
+ * A stand-in for keyward's management API and an OIDC issuer at the network layer (MSW), so the
+ * console's real client, fetch calls and headers are exercised. It keeps the contract's shapes,
+ * status codes and rules that the console reacts to (API.md §3): membership and admin role,
+ * ETag / If-Match, the last-key rule, one pending rotation, validation errors. The real API is
+ * tested against these rules in the jest suites; the browser tests of phase B run against it.
+ */
+export const API = 'http://api.test';
+export const ISSUER = 'http://issuer.test/local-issuer';
+export const CLIENT_ID = 'keyward-console';
+export const CONSOLE_URL = 'http://localhost:3000/console/';
+
+type Role = 'admin' | 'member';
+interface StoredKey extends ApiKey {
+  value: string;
+  version: number;
+}
+interface Organization {
+  id: string;
+  name: string;
+  members: Record<string, Role>;
+  keys: StoredKey[];
+  events: AuditEvent[];
+}
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+let counter = 0;
+const nextId = (prefix: string) => `${prefix}_${String(++counter).padStart(6, '0')}`;
+
+function newToken(): string {
+  let random = '';
+  for (let i = 0; i < 36; i++) random += BASE62[Math.floor(Math.random() * 62)];
+  return `kw_${random}`;
+}
+
+const fullPermissions = (): Permissions => Object.fromEntries(DEFAULT_RESOURCE_CATALOG.map((resource) => [resource, ['read', 'write']]));
+
+/** An unsigned JWT: the console only decodes its ID token, the (fake) API reads the email from it. */
+export function idToken(email: string, expiresInSeconds = 3600): string {
+  const encode = (value: object) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+  const now = Math.floor(Date.now() / 1000);
+  return `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ iss: ISSUER, aud: CLIENT_ID, sub: `dev|${email}`, email, iat: now, exp: now + expiresInSeconds })}.sig`;
+}
+
+function emailOf(request: Request): string | undefined {
+  const token = /^Bearer (.+)$/.exec(request.headers.get('authorization') ?? '')?.[1];
+  const payload = token?.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { email?: string; exp?: number };
+    return claims.exp !== undefined && claims.exp * 1000 > Date.now() ? claims.email : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const error = (status: number, reason: string, code?: string, details?: Record<string, string[]>) =>
+  HttpResponse.json({ status, error: reason, ...(code ? { code } : {}), ...(details ? { error_details: details } : {}) }, { status });
+
+const publicKey = ({ value: _value, version: _version, ...key }: StoredKey): ApiKey => key;
+
+export interface KeySeed {
+  name?: string | null;
+  permissions?: Permissions;
+  created_at?: string;
+  expires_at?: string | null;
+  last_used_at?: string | null;
+}
+
+export class FakeKeyward {
+  readonly organizations = new Map<string, Organization>();
+  /** Every request the console made, for assertions on what it sent. */
+  readonly requests: { method: string; path: string; headers: Headers; body: unknown }[] = [];
+  /** Make the next matching request fail this way (once). */
+  private failures: { method: string; path: RegExp; respond: () => Response }[] = [];
+
+  organization(id: string, name: string, members: Record<string, Role>): this {
+    this.organizations.set(id, { id, name, members, keys: [], events: [] });
+    return this;
+  }
+
+  key(organizationId: string, seed: KeySeed = {}): StoredKey {
+    const organization = this.organizations.get(organizationId)!;
+    const value = newToken();
+    const key: StoredKey = {
+      id: nextId('key'),
+      organization_id: organizationId,
+      name: seed.name ?? null,
+      masked_value: `kw_••••••••${value.slice(-4)}`,
+      permissions: seed.permissions ?? fullPermissions(),
+      created_at: seed.created_at ?? '2026-11-01T09:30:00.000Z',
+      expires_at: seed.expires_at ?? null,
+      last_used_at: seed.last_used_at ?? null,
+      value,
+      version: 1,
+    };
+    organization.keys.push(key);
+    return key;
+  }
+
+  event(organizationId: string, event: Omit<AuditEvent, 'id'>): void {
+    this.organizations.get(organizationId)!.events.unshift({ id: nextId('event'), ...event });
+  }
+
+  failNext(method: string, path: RegExp, respond: () => Response): void {
+    this.failures.push({ method, path, respond });
+  }
+
+  /** Another admin's change: the key's version moves on, as with any real change. */
+  changeBehindTheConsole(organizationId: string, keyId: string, change: Partial<Pick<ApiKey, 'name' | 'permissions'>>): void {
+    const key = this.organizations.get(organizationId)!.keys.find((candidate) => candidate.id === keyId)!;
+    Object.assign(key, change);
+    key.version++;
+  }
+
+  requestsTo(method: string, path: RegExp) {
+    return this.requests.filter((request) => request.method === method && path.test(request.path));
+  }
+
+  private audit(organization: Organization, type: string, key: StoredKey, email: string, details: Record<string, unknown> = {}) {
+    organization.events.unshift({
+      id: nextId('event'),
+      type,
+      occurred_at: new Date().toISOString(),
+      actor: { type: 'user', email },
+      api_key_id: key.id,
+      // The generated type says only "an object" (see src/api/pending.ts).
+      details: { name: key.name, masked_value: key.masked_value, ...details } as unknown as AuditEvent['details'],
+    });
+  }
+
+  /** Validation as the API does it for the console's fields (API.md §3). */
+  private invalid(body: Record<string, unknown>): Record<string, string[]> | undefined {
+    const details: Record<string, string[]> = {};
+    if (typeof body.name === 'string' && [...body.name.trim()].length > 100) details.name = ['must be at most 100 characters'];
+    if (body.permissions !== undefined && Object.keys(body.permissions as object).length === 0) {
+      details.permissions = ['must grant at least one resource'];
+    }
+    return Object.keys(details).length > 0 ? details : undefined;
+  }
+
+  handlers() {
+    const keyed = (request: Request, organization: Organization, id: string) => {
+      const key = organization.keys.find((candidate) => candidate.id === id);
+      if (!key) return { response: error(404, 'Not Found', 'api_key_not_found') };
+      const ifMatch = request.headers.get('if-match');
+      if (ifMatch !== null && ifMatch !== `"${key.version}"`) return { response: error(412, 'Precondition Failed', 'precondition_failed') };
+      return { key };
+    };
+    const withKey = (key: StoredKey, body: JsonBodyType, status = 200) =>
+      HttpResponse.json(body, { status, headers: { etag: `"${key.version}"`, 'cache-control': 'no-store' } });
+
+    /** Authentication, membership and role, in the API's order; then the route's own logic. */
+    const admin =
+      (
+        route: (args: {
+          request: Request;
+          organization: Organization;
+          email: string;
+          params: Record<string, string>;
+        }) => Promise<Response> | Response,
+      ) =>
+      async ({ request, params }: { request: Request; params: Record<string, string | readonly string[] | undefined> }) => {
+        const url = new URL(request.url);
+        const text = await request.clone().text();
+        this.requests.push({
+          method: request.method,
+          path: url.pathname,
+          headers: request.headers,
+          body: text ? JSON.parse(text) : undefined,
+        });
+        const failure = this.failures.find((candidate) => candidate.method === request.method && candidate.path.test(url.pathname));
+        if (failure) {
+          this.failures.splice(this.failures.indexOf(failure), 1);
+          return failure.respond();
+        }
+        const email = emailOf(request);
+        if (!email) return HttpResponse.json({ status: 401, error: 'Unauthorized' }, { status: 401 });
+        const organization = this.organizations.get(String(params.organization_id));
+        const role = organization?.members[email];
+        if (!organization || !role) return error(404, 'Not Found', 'organization_not_found');
+        if (role !== 'admin') return error(403, 'Forbidden', 'admin_role_required');
+        return route({ request, organization, email, params: params as Record<string, string> });
+      };
+
+    const keys = `${API}/v1/organizations/:organization_id/api_keys`;
+    return [
+      http.get(`${API}/openapi.json`, () => HttpResponse.json(openApiDocument(DEFAULT_RESOURCE_CATALOG) as JsonBodyType)),
+      http.get(`${API}/v1/me`, ({ request }) => {
+        this.requests.push({ method: 'GET', path: '/v1/me', headers: request.headers, body: undefined });
+        const failure = this.failures.find((candidate) => candidate.method === 'GET' && candidate.path.test('/v1/me'));
+        if (failure) {
+          this.failures.splice(this.failures.indexOf(failure), 1);
+          return failure.respond();
+        }
+        const email = emailOf(request);
+        if (!email) return HttpResponse.json({ status: 401, error: 'Unauthorized' }, { status: 401 });
+        const organizations = [...this.organizations.values()]
+          .filter((organization) => organization.members[email])
+          .map(({ id, name, members }) => ({ id, name, role: members[email]! }));
+        return HttpResponse.json({ email, organizations });
+      }),
+      http.get(
+        keys,
+        admin(({ organization }) => HttpResponse.json({ api_keys: organization.keys.map(publicKey), meta: { next_cursor: null } })),
+      ),
+      http.post(
+        keys,
+        admin(async ({ request, organization, email }) => {
+          const body = (await request.json()) as { name?: string | null; permissions?: Permissions };
+          const details = this.invalid(body);
+          if (details) return error(422, 'Unprocessable Entity', 'validation_errors', details);
+          if (organization.keys.length >= 100) return error(422, 'Unprocessable Entity', 'api_key_limit_reached');
+          const key = this.key(organization.id, { name: body.name?.trim() || null, permissions: body.permissions ?? fullPermissions() });
+          this.audit(organization, 'api_key.created', key, email);
+          return withKey(key, { api_key: { ...publicKey(key), value: key.value } }, 201);
+        }),
+      ),
+      http.get(
+        `${keys}/:api_key_id`,
+        admin(({ request, organization, params }) => {
+          const { key, response } = keyed(request, organization, params.api_key_id!);
+          return key ? withKey(key, { api_key: publicKey(key) }) : response;
+        }),
+      ),
+      http.patch(
+        `${keys}/:api_key_id`,
+        admin(async ({ request, organization, params, email }) => {
+          const { key, response } = keyed(request, organization, params.api_key_id!);
+          if (!key) return response;
+          const body = (await request.json()) as { name?: string | null; permissions?: Permissions };
+          const details = this.invalid(body);
+          if (details) return error(422, 'Unprocessable Entity', 'validation_errors', details);
+          if (body.name !== undefined) key.name = body.name?.trim() || null;
+          if (body.permissions !== undefined) key.permissions = body.permissions;
+          key.version++;
+          this.audit(organization, 'api_key.updated', key, email);
+          return withKey(key, { api_key: publicKey(key) });
+        }),
+      ),
+      http.post(
+        `${keys}/:api_key_id/reveal`,
+        admin(({ request, organization, params, email }) => {
+          const { key, response } = keyed(request, organization, params.api_key_id!);
+          if (!key) return response;
+          this.audit(organization, 'api_key.revealed', key, email);
+          return withKey(key, { api_key: { ...publicKey(key), value: key.value } });
+        }),
+      ),
+      http.post(
+        `${keys}/:api_key_id/rotate`,
+        admin(async ({ request, organization, params, email }) => {
+          const { key, response } = keyed(request, organization, params.api_key_id!);
+          if (!key) return response;
+          const { expires_in = 'now' } = (await request.json()) as { expires_in?: string };
+          if (key.expires_at !== null) return error(422, 'Unprocessable Entity', 'rotation_already_scheduled');
+          const hours = { now: 0, '1h': 1, '24h': 24, '48h': 48, '7d': 168 }[expires_in];
+          if (hours === undefined)
+            return error(422, 'Unprocessable Entity', 'validation_errors', { expires_in: ['must be one of now, 1h, 24h, 48h, 7d'] });
+          const next = this.key(organization.id, { name: key.name, permissions: key.permissions, created_at: new Date().toISOString() });
+          const expiresAt = new Date(Date.now() + hours * 3_600_000).toISOString();
+          if (hours === 0) organization.keys.splice(organization.keys.indexOf(key), 1);
+          else {
+            key.expires_at = expiresAt;
+            key.version++;
+          }
+          this.audit(organization, 'api_key.rotated', key, email, { new_api_key_id: next.id, expires_at: expiresAt });
+          return withKey(next, {
+            api_key: { ...publicKey(next), value: next.value },
+            rotated_api_key: { ...publicKey(key), expires_at: expiresAt },
+          });
+        }),
+      ),
+      http.delete(
+        `${keys}/:api_key_id`,
+        admin(({ request, organization, params, email }) => {
+          const { key, response } = keyed(request, organization, params.api_key_id!);
+          if (!key) return response;
+          const othersWithoutExpiry = organization.keys.filter((candidate) => candidate !== key && candidate.expires_at === null);
+          if (key.expires_at === null && othersWithoutExpiry.length === 0) {
+            return error(422, 'Unprocessable Entity', 'last_non_expiring_api_key');
+          }
+          organization.keys.splice(organization.keys.indexOf(key), 1);
+          this.audit(organization, 'api_key.deleted', key, email);
+          return withKey(key, { api_key: publicKey(key) });
+        }),
+      ),
+      http.get(
+        `${API}/v1/organizations/:organization_id/audit_events`,
+        admin(({ request, organization }) => {
+          const url = new URL(request.url);
+          const limit = Number(url.searchParams.get('limit') ?? 100);
+          const start = Number(url.searchParams.get('cursor') ?? 0);
+          const page = organization.events.slice(start, start + limit);
+          const next = start + limit < organization.events.length ? String(start + limit) : null;
+          return HttpResponse.json({ audit_events: page, meta: { next_cursor: next } });
+        }),
+      ),
+    ];
+  }
+}
+
+/**
+ * The issuer's side of authorization code + PKCE, for the sign-in tests: discovery, and a token
+ * endpoint that hands out `email`'s ID token for the code it issued, only with the right verifier.
+ */
+export class FakeIssuer {
+  private codes = new Map<string, { email: string; challenge: string; redirectUri: string }>();
+  readonly tokenRequests: URLSearchParams[] = [];
+
+  /** What the issuer does after its sign-in page: a code bound to the request's PKCE challenge. */
+  issueCode(authorizeUrl: string, email: string): string {
+    const url = new URL(authorizeUrl);
+    const code = `code-${Math.random().toString(36).slice(2)}`;
+    this.codes.set(code, {
+      email,
+      challenge: url.searchParams.get('code_challenge')!,
+      redirectUri: url.searchParams.get('redirect_uri')!,
+    });
+    return `${url.searchParams.get('redirect_uri')}?code=${code}&state=${url.searchParams.get('state')}`;
+  }
+
+  handlers() {
+    return [
+      http.get(`${ISSUER}/.well-known/openid-configuration`, () =>
+        HttpResponse.json({
+          issuer: ISSUER,
+          authorization_endpoint: `${ISSUER}/authorize`,
+          token_endpoint: `${ISSUER}/token`,
+          jwks_uri: `${ISSUER}/.well-known/jwks.json`,
+          response_types_supported: ['code'],
+          code_challenge_methods_supported: ['S256'],
+        }),
+      ),
+      http.post(`${ISSUER}/token`, async ({ request }) => {
+        const form = new URLSearchParams(await request.text());
+        this.tokenRequests.push(form);
+        const grant = this.codes.get(form.get('code') ?? '');
+        this.codes.delete(form.get('code') ?? '');
+        const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(form.get('code_verifier') ?? ''));
+        const challenge = btoa(String.fromCharCode(...new Uint8Array(digest)))
+          .replace(/=+$/, '')
+          .replace(/\+/g, '-')
+          .replace(/\//g, '_');
+        if (!grant || grant.challenge !== challenge || grant.redirectUri !== form.get('redirect_uri')) {
+          return HttpResponse.json({ error: 'invalid_grant' }, { status: 400 });
+        }
+        return HttpResponse.json({ id_token: idToken(grant.email), token_type: 'Bearer', expires_in: 3600 });
+      }),
+    ];
+  }
+}

@@ -1,0 +1,29 @@
+import '@testing-library/jest-dom/vitest';
+import { cleanup } from '@testing-library/react';
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, vi } from 'vitest';
+
+/** One MSW server for every test file: each test installs its own fake API with `server.use`. */
+export const server = setupServer();
+
+const inBrowser = typeof window !== 'undefined';
+
+if (inBrowser) {
+  // jsdom has no canvas; axe-core probes one (for icon fonts) and only needs to learn that.
+  HTMLCanvasElement.prototype.getContext = () => null;
+}
+
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+afterEach(() => {
+  server.resetHandlers();
+  vi.restoreAllMocks();
+  if (!inBrowser) return;
+  cleanup();
+  // react-aria's live announcer lives outside React, in <body>, and outlives a test by seconds:
+  // its pending announcements point at toasts that the cleanup just removed.
+  for (const log of document.querySelectorAll('[data-live-announcer] [role="log"]')) log.replaceChildren();
+  window.sessionStorage.clear();
+  window.localStorage.clear();
+  window.history.replaceState(null, '', '/console/');
+});
+afterAll(() => server.close());

@@ -1,5 +1,6 @@
 import { ValidationFailed } from '../../../lambdas/domain/errors';
 import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
+import { checksumOf, generateToken } from '../../../lambdas/domain/token';
 import { createApiKeySchema, pageQuerySchema, rotateApiKeySchema, updateApiKeySchema } from '../../../lambdas/http/schemas';
 import { parseWith } from '../../../lambdas/http/validation';
 
@@ -79,6 +80,85 @@ describe('create and update bodies', () => {
 
   it.each([[[]], ['text'], [null], [3]])('refuses a body that is not an object (%p)', (body) => {
     expect(detailsOf(() => parseWith(createSchema, body))).toEqual({ body: ['must be a JSON object'] });
+  });
+});
+
+/** Names an object inherits: as JSON fields they must still be plain unknown fields. */
+const PROTOTYPE_NAMES = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  '__defineGetter__',
+  '__lookupSetter__',
+];
+
+/** `{"<name>": value}` as JSON.parse builds it: an own property even for `__proto__`, which an object literal cannot make. */
+const jsonObject = (name: string, value: unknown): Record<string, unknown> =>
+  JSON.parse(`{${JSON.stringify(name)}:${JSON.stringify(value)}}`) as Record<string, unknown>;
+
+describe('field names that objects inherit (issue 7 item 3)', () => {
+  it.each(PROTOTYPE_NAMES)('names an unknown body field %s in a 422', (name) => {
+    for (const schema of [createSchema, updateSchema, rotateApiKeySchema]) {
+      const details = detailsOf(() => parseWith(schema, jsonObject(name, 1)));
+      expect(JSON.stringify(details)).toBe(JSON.stringify(jsonObject(name, ['is not a known field'])));
+    }
+  });
+
+  it.each(PROTOTYPE_NAMES)('names a permissions resource %s as unknown', (name) => {
+    const details = detailsOf(() => parseWith(createSchema, { permissions: jsonObject(name, ['read']) }));
+    expect(JSON.stringify(details)).toBe(JSON.stringify({ permissions: [`${name}: is not a known resource`] }));
+  });
+
+  it('does not drop a __proto__ resource given next to a known one', () => {
+    const permissions = JSON.parse('{"customer":["read"],"__proto__":["write"]}') as unknown;
+    expect(detailsOf(() => parseWith(updateSchema, { permissions }))).toEqual({ permissions: ['__proto__: is not a known resource'] });
+  });
+
+  it('keeps a parsed body free of inherited names', () => {
+    const parsed = parseWith(createSchema, { name: 'ci', permissions: { customer: ['read'] } });
+    expect(Object.keys(parsed.permissions!)).toEqual(['customer']);
+    expect(Object.getPrototypeOf(parsed.permissions)).toBe(Object.prototype);
+  });
+});
+
+describe('a name that holds an API key (issue 7 item 4)', () => {
+  const token = generateToken('kw');
+  const shaped = (prefix: string, random = 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5') => `${prefix}_${random}${checksumOf(`${prefix}_${random}`)}`;
+
+  it.each([
+    ['a token', token],
+    ['a token inside other text', `old key ${token} (do not use)`],
+    ['a token glued to other text', `x${token}y`],
+    ['a token of another deployment prefix', shaped('sk')],
+    ['a token with a 16-character prefix', shaped('abcdefghijklmnop')],
+    ['a token-shaped string with a wrong checksum', `kw_${'a'.repeat(36)}`],
+  ])('refuses %s without echoing it', (_, name) => {
+    for (const schema of [createSchema, updateSchema]) {
+      const details = detailsOf(() => parseWith(schema, { name }));
+      expect(details).toEqual({ name: ['must not contain an API key'] });
+    }
+  });
+
+  it.each([
+    ['35 characters after the prefix', `kw_${'a'.repeat(35)}`],
+    ['no prefix', `_${'a'.repeat(36)}`],
+    ['an upper-case prefix', `KW_${'a'.repeat(36)}`],
+    ['a separator inside', `kw_${'a'.repeat(18)}-${'a'.repeat(18)}`],
+    ['an ordinary snake_case name', 'billing_sync_production'],
+  ])('accepts a name with %s', (_, name) => {
+    expect(parseWith(createSchema, { name })).toEqual({ name });
+  });
+
+  it('never echoes a token given as a field name or resource name', () => {
+    const details = detailsOf(() => parseWith(createSchema, { ...jsonObject(token, 1), permissions: jsonObject(token, ['read']) }));
+    expect(JSON.stringify(details)).not.toContain(token);
+    expect(Object.keys(details)).toHaveLength(2);
   });
 });
 

@@ -158,6 +158,22 @@ describe('request body', () => {
     expect(seen[0]!.body).toEqual({});
   });
 
+  it.each(['null', '[]', '[{"name":"ci"}]', '"text"', '42', 'true', 'false'])(
+    'answers 422 for JSON %s, which is not an object, before the route runs',
+    async (body) => {
+      const { handler, seen } = recordingHandler();
+      const result = parseResult(await handler(event({ body }), lambdaContext()));
+      expect(result.statusCode).toBe(422);
+      expect(result.body).toEqual({
+        status: 422,
+        error: 'Unprocessable Entity',
+        code: 'validation_errors',
+        error_details: { body: ['must be a JSON object'] },
+      });
+      expect(seen).toHaveLength(0);
+    },
+  );
+
   it('answers 400 invalid_json for a body that is not JSON', async () => {
     const { handler, seen } = recordingHandler();
     const result = parseResult(await handler(event({ body: '{"name": ' }), lambdaContext()));

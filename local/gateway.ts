@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { keyConfig } from '../lambdas/config';
-import { EXAMPLE_ROUTES, matchPath } from '../lambdas/domain/routes';
+import { EXAMPLE_ROUTES, INVALID_PATH_ENCODING, matchPath } from '../lambdas/domain/routes';
 import { GATEWAY_RESPONSES, renderGatewayResponse } from '../lambdas/http/gateway-responses';
 import { openApiDocument } from '../lambdas/http/openapi';
 import { MANAGEMENT_ROUTES } from '../lambdas/management-api';
@@ -106,7 +106,8 @@ function resolveResource(path: string): { template: string; params: Record<strin
       continue;
     }
     const params = matchPath(route.template, path);
-    if (!params) continue;
+    // The 400 invalid_path answer for a bad encoding belongs to the gateway's request handling.
+    if (params === undefined || params === INVALID_PATH_ENCODING) continue;
     const variables = Object.keys(params).length;
     if (!best || variables < best.variables) best = { template: route.template, params, routes: [route], variables };
   }

@@ -106,7 +106,8 @@ function resolveResource(path: string): { template: string; params: Record<strin
       continue;
     }
     const params = matchPath(route.template, path);
-    // The 400 invalid_path answer for a bad encoding belongs to the gateway's request handling.
+    // A parameter that is not valid percent-encoding matches no route here; answering it with
+    // 400 invalid_path, as API Gateway does, is the request handler's job (issue 7 item 3).
     if (params === undefined || params === INVALID_PATH_ENCODING) continue;
     const variables = Object.keys(params).length;
     if (!best || variables < best.variables) best = { template: route.template, params, routes: [route], variables };

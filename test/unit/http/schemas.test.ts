@@ -197,6 +197,15 @@ describe('rotate body', () => {
 });
 
 describe('page query', () => {
+  it('ignores query parameters named after inherited members, and refuses such a limit', () => {
+    const query = JSON.parse('{"__proto__":"1","constructor":"2","toString":"3","limit":"5"}') as Record<string, string>;
+    expect(parseWith(pageQuerySchema, query, 'query')).toEqual({ limit: 5 });
+    expect(detailsOf(() => parseWith(pageQuerySchema, { limit: '__proto__', cursor: '' }, 'query'))).toEqual({
+      limit: ['must be an integer from 1 to 100'],
+      cursor: ['must not be empty'],
+    });
+  });
+
   it('defaults the limit to 100', () => {
     expect(parseWith(pageQuerySchema, {}, 'query')).toEqual({ limit: 100 });
   });

@@ -241,7 +241,7 @@ describe('apiKeyIdOf', () => {
     expect(apiKeyIdOf(event())).toBe('01JKEY');
   });
 
-  it.each(['', 'a/b', 'x'.repeat(65), "01J' OR 1=1"])('treats %p as an unknown key', (id) => {
+  it.each(['', 'a/b', 'x'.repeat(65), "01J' OR 1=1", '__proto__', '%ZZ', 'é'])('treats %p as an unknown key', (id) => {
     const bad = restProxyEvent({ method: 'GET', resource: RESOURCE, pathParameters: { organization_id: 'acme', api_key_id: id } });
     expect(() => apiKeyIdOf(bad)).toThrow(ApiKeyNotFound);
   });

@@ -18,6 +18,8 @@ export const nameSchema = z
   .trim()
   .refine((name) => [...name].length <= MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
   .refine((name) => !containsTokenShape(name), 'must not contain an API key')
+  // A lone surrogate (JSON can escape one) is no text: DynamoDB, SES and browsers may each reject or mangle it.
+  .refine((name) => !/\p{Cs}/u.test(name), 'must be valid Unicode text')
   .transform((name) => (name === '' ? null : name))
   .nullable();
 

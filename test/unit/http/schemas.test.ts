@@ -38,6 +38,13 @@ describe('create and update bodies', () => {
     expect(detailsOf(() => parseWith(createSchema, { name: 'x'.repeat(101) }))).toEqual({ name: ['must be at most 100 characters'] });
   });
 
+  it('refuses a name with a lone surrogate, which is not text', () => {
+    expect(detailsOf(() => parseWith(createSchema, JSON.parse('{"name":"key \\ud800 name"}')))).toEqual({
+      name: ['must be valid Unicode text'],
+    });
+    expect(parseWith(createSchema, { name: 'clé 🔑' })).toEqual({ name: 'clé 🔑' });
+  });
+
   it('refuses a name that is not a string', () => {
     expect(detailsOf(() => parseWith(createSchema, { name: 42 }))).toEqual({ name: ['must be a string or null'] });
   });

@@ -4,6 +4,8 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIG
 import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { DynamoDbKeyStore } from './adapters/dynamodb-key-store';
 import { adminAuthConfig, tableConfig } from './config';
+import { type Clock, systemClock } from './domain/clock';
+import { ORGANIZATION_ID_PATTERN } from './domain/organization';
 import type { KeyStore, Role } from './domain/ports';
 import { logger } from './logger';
 
@@ -28,20 +30,40 @@ export interface JwtVerifierOptions {
   keys: JWTVerifyGetKey;
   issuer: string;
   audience: string;
+  /** @default systemClock */
+  clock?: Clock;
 }
 
 /** Cognito signs with RS256; the local dev issuer with ES256. Nothing else (and never `none`) is accepted. */
 const ALGORITHMS = ['RS256', 'ES256'];
 
-/** Signature, `iss`, `aud` and `exp` via jose; then a verified `email`, which Cognito puts in the ID token. */
+/** How far the issuer's clock may be from ours, in seconds, for every time claim (`exp`, `nbf`, `iat`). */
+export const CLOCK_TOLERANCE_SECONDS = 60;
+
+/**
+ * Signature, `iss`, `aud`, `exp` and `nbf` via jose; an `iat` that is not in the future; an ID
+ * token, not an access token; then a verified `email`, which Cognito puts in the ID token.
+ *
+ * `token_use` is Cognito's: `id` on ID tokens, `access` on access tokens (which also carry no
+ * `aud`, so they fail the audience check first; this rule does not depend on that). Cognito sets
+ * it on every token and the dev issuer sets `id`, so for both the rule is strict; an OIDC issuer
+ * that does not use the claim omits it, and its ID tokens are told apart by `aud`.
+ */
 export function createJwtVerifier(options: JwtVerifierOptions): VerifyAdminToken {
+  const clock = options.clock ?? systemClock;
   return async (jwt) => {
+    const now = clock.now();
     const { payload } = await jwtVerify(jwt, options.keys, {
       issuer: options.issuer,
       audience: options.audience,
       algorithms: ALGORITHMS,
-      requiredClaims: ['exp'],
+      requiredClaims: ['exp', 'iat'],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      currentDate: now,
     });
+    // jose checks `iat` only together with a maximum token age, which `exp` already bounds.
+    if (payload.iat! > now.getTime() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new Error('token is issued in the future');
+    if (payload.token_use !== undefined && payload.token_use !== 'id') throw new Error('token is not an ID token');
     if (typeof payload.email !== 'string' || payload.email === '') throw new Error('token carries no email');
     if (payload.email_verified !== true) throw new Error('token email is not verified');
     return { email: payload.email };
@@ -80,7 +102,12 @@ export function createAdminAuthorizer(deps: AdminAuthorizerDeps): AdminAuthorize
 
     const email = identity.email.toLowerCase();
     const organizationId = event.pathParameters?.organization_id;
-    const member = organizationId ? await deps.store.getMember(organizationId, email) : undefined;
+    // A path value that cannot be an organization id names none: no lookup, and no key too long
+    // or too odd for the table to take (which would fail the read, a 500 instead of a 404).
+    const member =
+      organizationId !== undefined && ORGANIZATION_ID_PATTERN.test(organizationId)
+        ? await deps.store.getMember(organizationId, email)
+        : undefined;
     const role: CallerRole = member?.role ?? 'none';
     // Allowed even for `none` and `member`: an authorizer can only answer 401 or 403, yet the
     // contract wants 404 organization_not_found for a non-member (so that organizations cannot be

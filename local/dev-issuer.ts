@@ -82,6 +82,7 @@ export async function createDevIssuer(options: DevIssuerOptions): Promise<DevIss
     audience: options.audience,
     jwks: () => ({ keys: [publicJwk] }),
     async mint({ email, emailVerified = true, expiresIn = '12h' }) {
+      // `token_use: id` as on Cognito's ID tokens, so local runs meet the authorizer's strict rule.
       return new SignJWT({ email, email_verified: emailVerified, token_use: 'id' })
         .setProtectedHeader({ alg: ALGORITHM, kid, typ: 'JWT' })
         .setIssuer(options.issuer)

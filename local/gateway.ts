@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { keyConfig } from '../lambdas/config';
-import { EXAMPLE_ROUTES, matchPath } from '../lambdas/domain/routes';
+import { EXAMPLE_ROUTES, INVALID_PATH_ENCODING, matchPath } from '../lambdas/domain/routes';
 import { defaultGatewayResponse, GATEWAY_RESPONSES, renderGatewayResponse } from '../lambdas/http/gateway-responses';
 import { openApiDocument } from '../lambdas/http/openapi';
 import { MANAGEMENT_ROUTES } from '../lambdas/management-api';
@@ -205,7 +205,9 @@ function resolveResource(path: string): { template: string; params: Record<strin
       continue;
     }
     const params = matchPath(route.template, path);
-    if (!params) continue;
+    // Unreachable for a request: the handler answers a bad percent-encoding with 400 invalid_path
+    // before routing. Treated as no match so routing alone never throws.
+    if (params === undefined || params === INVALID_PATH_ENCODING) continue;
     const variables = Object.keys(params).length;
     if (!best || variables < best.variables) best = { template: route.template, params, routes: [route], variables };
   }

@@ -202,7 +202,8 @@ export class DynamoDbKeyStore implements KeyStore {
         organizationId: String(item.organization_id),
         apiKeyId: String(item.api_key_id),
         permissions: item.permissions as Permissions,
-        expiresAt: optionalString(item.expires_at),
+        // Not optionalString: a malformed expires_at must reach isExpired (which fails closed), not read as "none".
+        expiresAt: item.expires_at === undefined || item.expires_at === null ? null : String(item.expires_at),
         lastUsedAt: optionalString(item.last_used_at),
       }
     );

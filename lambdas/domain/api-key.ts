@@ -90,9 +90,30 @@ export function toApiKeyView(key: StoredApiKey): ApiKeyView {
   };
 }
 
-/** A key is expired from its `expires_at` instant on, whether or not it has been retired yet. */
+/**
+ * A key is expired from its `expires_at` instant on, whether or not it has been retired yet.
+ * Fails closed: an `expires_at` that is not an instant as the store writes it counts as expired,
+ * so damaged data can only ever stop a key, never keep one alive.
+ */
 export function isExpired(expiresAt: string | null, now: Date): boolean {
-  return expiresAt !== null && Date.parse(expiresAt) <= now.getTime();
+  if (expiresAt === null) return false;
+  const at = parseInstant(expiresAt);
+  return at === undefined || at <= now.getTime();
+}
+
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+
+/**
+ * Milliseconds since the epoch of an ISO-8601 date-time with a zone, or undefined for anything
+ * else. Stricter than `Date.parse`, which also reads other formats and rolls `02-30` over into March.
+ */
+export function parseInstant(text: string): number | undefined {
+  const match = ISO_INSTANT.exec(text);
+  if (!match) return undefined;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
+  return Date.parse(text);
 }
 
 /**

@@ -68,33 +68,48 @@ export function parseResourceCatalog(raw: string | undefined): readonly string[]
 /**
  * The zod schema for a permissions object against a catalog: known resources only, modes
  * `read`/`write` only (no duplicates), and not `{}`. Modes are returned sorted read-then-write.
+ *
+ * A strict object with one optional field per catalog resource rather than a record: a record
+ * silently skips an own `__proto__` key (which JSON.parse creates), whereas a strict object
+ * reports every name outside the catalog, `__proto__` and `constructor` included, as unknown, and
+ * its output holds catalog names only.
  */
 export function permissionsSchema(catalog: readonly string[]) {
-  const known = new Set(catalog);
+  const modes = z.array(z.enum(MODES)).refine((list) => new Set(list).size === list.length, 'modes must not repeat');
+  const shape = Object.fromEntries(catalog.map((resource) => [resource, modes.optional()]));
   return z
-    .record(z.string(), z.array(z.enum(MODES)))
-    .superRefine((value, ctx) => {
-      const resources = Object.keys(value);
-      if (resources.length === 0) {
-        ctx.addIssue({ code: 'custom', message: 'must grant at least one resource' });
-      }
-      for (const resource of resources) {
-        if (!known.has(resource)) {
-          ctx.addIssue({ code: 'custom', path: [resource], message: `unknown resource "${resource}"` });
-        } else if (new Set(value[resource]).size !== value[resource]!.length) {
-          ctx.addIssue({ code: 'custom', path: [resource], message: 'modes must not repeat' });
-        }
-      }
+    .strictObject(shape, { error: (issue) => (issue.code === 'unrecognized_keys' ? UNKNOWN_RESOURCE : undefined) })
+    .refine((value) => Object.keys(value).length > 0, {
+      message: 'must grant at least one resource',
+      // Only for a truly empty object: unknown resources alone are already reported as such.
+      when: ({ issues }) => issues.length === 0,
     })
-    .transform((value): Permissions => normalizePermissions(value));
+    .transform((value): Permissions => {
+      const granted: Permissions = {};
+      for (const [resource, list] of Object.entries(value)) if (list !== undefined) granted[resource] = list;
+      return normalizePermissions(granted);
+    });
 }
 
+/** The reason given for a permissions key outside the catalog. */
+export const UNKNOWN_RESOURCE = 'is not a known resource';
+
+/**
+ * Permissions in their canonical form: resources sorted, each resource's modes in `MODES` order.
+ * Also the reader of stored permissions, so it takes what it is given without trusting it: a
+ * value that is not an object holds no resource, and modes that are not a list hold no mode.
+ */
 export function normalizePermissions(value: Permissions): Permissions {
-  const out: Permissions = {};
-  for (const resource of Object.keys(value).sort()) {
-    out[resource] = MODES.filter((mode) => value[resource]!.includes(mode));
-  }
-  return out;
+  if (typeof value !== 'object' || value === null) return {};
+  // fromEntries defines own properties, so even a `__proto__` resource stays a plain entry.
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((resource) => {
+        const modes: unknown = value[resource];
+        return [resource, MODES.filter((mode) => Array.isArray(modes) && modes.includes(mode))];
+      }),
+  );
 }
 
 /** A new key without `permissions` gets every catalog resource with read and write. */
@@ -104,8 +119,15 @@ export function defaultPermissions(catalog: readonly string[]): Permissions {
   return out;
 }
 
+/**
+ * Whether `permissions` grant `mode` on `resource`. Fails closed: only an own entry whose modes
+ * are a list counts, so permissions that arrive malformed (a string, whose `includes` would
+ * substring-match, a map, a DynamoDB set) or a name that every object inherits grant nothing.
+ */
 export function allows(permissions: Permissions, resource: string, mode: Mode): boolean {
-  return permissions[resource]?.includes(mode) ?? false;
+  if (typeof permissions !== 'object' || permissions === null || !Object.hasOwn(permissions, resource)) return false;
+  const modes: unknown = permissions[resource];
+  return Array.isArray(modes) && modes.includes(mode);
 }
 
 /** `GET`/`HEAD` read; every other method writes. */

@@ -97,22 +97,47 @@ export function findRoute(table: RouteTable, method: string, pathTemplate: strin
 }
 
 /**
- * Matches a concrete path (`/v1/customers/42`) to a template (`/v1/customers/{id}`), returning
- * the path parameters, or undefined. Used by the local gateway, which has no API Gateway router.
+ * A path segment with its percent-encoding decoded, or undefined when the segment is not valid
+ * percent-encoding (`%ZZ`, a cut-off `%4`, bytes that are not UTF-8), which API Gateway refuses
+ * with 400 `invalid_path` (API.md §1) before any authorizer or handler runs.
  */
-export function matchPath(template: string, path: string): Record<string, string> | undefined {
+export function decodePathSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What `matchPath` answers for a path of the template's shape whose parameter is not valid percent-encoding. */
+export const INVALID_PATH_ENCODING = Symbol('invalid path encoding');
+
+/**
+ * Matches a concrete path (`/v1/customers/42`) to a template (`/v1/customers/{id}`), returning
+ * the decoded path parameters, undefined when the path does not match, or INVALID_PATH_ENCODING
+ * when it matches but a parameter cannot be decoded (answer 400 `invalid_path`). Never throws.
+ * Used by the local gateway, which has no API Gateway router.
+ */
+export function matchPath(template: string, path: string): Record<string, string> | typeof INVALID_PATH_ENCODING | undefined {
   const want = template.split('/');
   const got = path.split('/');
   if (want.length !== got.length) return undefined;
-  const params: Record<string, string> = {};
+  const raw = new Map<string, string>();
   for (let i = 0; i < want.length; i++) {
     const segment = want[i]!;
     if (segment.startsWith('{') && segment.endsWith('}')) {
       if (got[i] === '') return undefined;
-      params[segment.slice(1, -1)] = decodeURIComponent(got[i]!);
+      raw.set(segment.slice(1, -1), got[i]!);
     } else if (segment !== got[i]) {
       return undefined;
     }
+  }
+  // Decoded only once the shape matched, so a bad encoding in a path of another shape stays "no match".
+  const params: Record<string, string> = {};
+  for (const [name, value] of raw) {
+    const decoded = decodePathSegment(value);
+    if (decoded === undefined) return INVALID_PATH_ENCODING;
+    params[name] = decoded;
   }
   return params;
 }

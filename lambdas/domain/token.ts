@@ -9,7 +9,9 @@ export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu
 export const RANDOM_LENGTH = 30;
 export const CHECKSUM_LENGTH = 6;
 export const DEFAULT_KEY_PREFIX = 'kw';
-export const KEY_PREFIX_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
+/** A prefix: 1–16 of a-z0-9, starting with a letter. */
+const PREFIX_SHAPE = '[a-z][a-z0-9]{0,15}';
+export const KEY_PREFIX_PATTERN = new RegExp(`^${PREFIX_SHAPE}$`);
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -59,7 +61,7 @@ export function generateToken(prefix: string = DEFAULT_KEY_PREFIX, randomIndex: 
   return body + checksumOf(body);
 }
 
-const TOKEN_SHAPE = new RegExp(`^([a-z][a-z0-9]{0,15})_([0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}})$`);
+const TOKEN_SHAPE = new RegExp(`^(${PREFIX_SHAPE})_([0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}})$`);
 
 /**
  * True when the token is well formed, carries `prefix`, and its checksum matches. Pure CPU:
@@ -70,6 +72,25 @@ export function isWellFormedToken(token: string, prefix: string = DEFAULT_KEY_PR
   if (!match || match[1] !== prefix) return false;
   const body = token.slice(0, token.length - CHECKSUM_LENGTH);
   return checksumOf(body) === token.slice(-CHECKSUM_LENGTH);
+}
+
+/**
+ * Anything shaped like a token of any deployment (a possible prefix, `_`, 36 base62 characters),
+ * anywhere in a text. Deliberately wider than this deployment's prefix and blind to the checksum:
+ * a key pasted by mistake must never be stored or echoed, whichever deployment it is from.
+ */
+const EMBEDDED_TOKEN = `${PREFIX_SHAPE}_[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}`;
+const ANY_EMBEDDED_TOKEN = new RegExp(EMBEDDED_TOKEN);
+const EVERY_EMBEDDED_TOKEN = new RegExp(EMBEDDED_TOKEN, 'g');
+
+/** Whether `text` contains something shaped like an API key (API.md §3: such a `name` is refused). */
+export function containsTokenShape(text: string): boolean {
+  return ANY_EMBEDDED_TOKEN.test(text);
+}
+
+/** `text` with everything shaped like an API key masked as `maskToken` does, for text that is echoed back. */
+export function maskTokenShapes(text: string): string {
+  return text.replace(EVERY_EMBEDDED_TOKEN, (token) => maskToken(token));
 }
 
 /** SHA-256 hex of the token: the lookup key of the hot item. */

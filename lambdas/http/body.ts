@@ -1,7 +1,8 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { InvalidJson, PayloadTooLarge } from '../domain/errors';
+import { InvalidJson, PayloadTooLarge, ValidationFailed } from '../domain/errors';
 import type { ManagementContext } from './context';
+import { NOT_AN_OBJECT, WHOLE_INPUT } from './validation';
 
 /** Request bodies over 16 KiB are refused (API.md §3 Limits). */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -32,9 +33,11 @@ export function bodyGuard(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxy
 }
 
 /**
- * Parses the (guarded) body as JSON into `context.keyward.body`. An absent or blank body is `{}`,
- * so "no body" and "empty object" mean the same thing to the schemas; anything else that is not
- * JSON is 400 `invalid_json`.
+ * Parses the (guarded) body as JSON into `context.keyward.body` (API.md §3 "Request bodies"). An
+ * absent, empty or blank body is `{}`, so "no body" and "empty object" mean the same thing to the
+ * schemas; anything else that is not JSON is 400 `invalid_json`; JSON that is not an object
+ * (`null`, a list, a string, a number, a boolean) is 422 here, once for every route, so that no
+ * route can mistake `null` for "nothing given".
  */
 export function jsonBody(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ManagementContext> {
   return {
@@ -48,6 +51,9 @@ export function jsonBody(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyR
         } catch {
           throw new InvalidJson();
         }
+      }
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw new ValidationFailed({ [WHOLE_INPUT]: [NOT_AN_OBJECT] });
       }
       context.keyward = { ...context.keyward, body };
     },

@@ -1,17 +1,25 @@
 import { z } from 'zod';
 import { EXPIRES_IN, MAX_NAME_LENGTH, type RotationRequest } from '../domain/api-key';
 import { permissionsSchema } from '../domain/permissions';
+import { containsTokenShape } from '../domain/token';
 
 /**
  * Request schemas of the management API (API.md §3), the single source for validation. Objects
  * are strict: an unknown field is a 422, never silently ignored.
  */
 
-/** `name`: up to 100 characters after trimming; `""` (or only spaces) clears it to null. */
+/**
+ * `name`: up to 100 characters after trimming; `""` (or only spaces) clears it to null. A name
+ * that holds something shaped like an API key is refused (API.md §3): names are listed, logged
+ * by clients and emailed, so a key pasted into one would leak. The reason never repeats the value.
+ */
 export const nameSchema = z
   .string({ error: 'must be a string or null' })
   .trim()
   .refine((name) => [...name].length <= MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
+  .refine((name) => !containsTokenShape(name), 'must not contain an API key')
+  // A lone surrogate (JSON can escape one) is no text: DynamoDB, SES and browsers may each reject or mangle it.
+  .refine((name) => !/\p{Cs}/u.test(name), 'must be valid Unicode text')
   .transform((name) => (name === '' ? null : name))
   .nullable();
 

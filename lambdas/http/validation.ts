@@ -1,9 +1,12 @@
 import type { z } from 'zod';
 import type { ErrorDetails } from '../domain/errors';
 import { ValidationFailed } from '../domain/errors';
+import { maskTokenShapes } from '../domain/token';
 
 /** The `error_details` key for an issue about the input as a whole (e.g. a body that is an array). */
 export const WHOLE_INPUT = 'body';
+/** The reason for a body that is JSON but not an object. */
+export const NOT_AN_OBJECT = 'must be a JSON object';
 
 /**
  * Parses `input` with `schema`, or throws ValidationFailed carrying every issue at once, keyed by
@@ -18,19 +21,27 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown, wholeI
 /**
  * zod issues → `error_details`. Keys are top-level fields; a nested issue keeps its place in the
  * reason (`customer[0]: must be one of read, write`) so the client knows what to fix.
+ *
+ * The details are gathered in a Map, never in a plain object: a field is named by the client, and
+ * a name such as `__proto__` or `toString` would otherwise find what every object inherits. Names
+ * are echoed back, so anything in them shaped like an API key is masked.
  */
 export function toErrorDetails(issues: readonly z.core.$ZodIssue[], wholeInput = WHOLE_INPUT): ErrorDetails {
-  const details: ErrorDetails = {};
+  const details = new Map<string, string[]>();
   const add = (field: string, reason: string) => {
-    const reasons = (details[field] ??= []);
-    if (!reasons.includes(reason)) reasons.push(reason);
+    const key = maskTokenShapes(field);
+    const reasons = details.get(key) ?? [];
+    const masked = maskTokenShapes(reason);
+    if (!reasons.includes(masked)) reasons.push(masked);
+    details.set(key, reasons);
   };
   for (const issue of issues) {
     const [head, ...rest] = issue.path;
     if (issue.code === 'unrecognized_keys') {
+      const reason = issue.message.startsWith('Unrecognized key') ? 'is not a known field' : issue.message;
       for (const key of issue.keys) {
-        if (head === undefined) add(key, 'is not a known field');
-        else add(String(head), `${formatPath([...rest, key])}: is not a known field`);
+        if (head === undefined) add(key, reason);
+        else add(String(head), `${formatPath([...rest, key])}: ${reason}`);
       }
       continue;
     }
@@ -38,7 +49,8 @@ export function toErrorDetails(issues: readonly z.core.$ZodIssue[], wholeInput =
     if (head === undefined) add(wholeInput, reason);
     else add(String(head), rest.length > 0 ? `${formatPath(rest)}: ${reason}` : reason);
   }
-  return details;
+  // fromEntries defines own properties: `{"__proto__": […]}` is an ordinary entry of the result.
+  return Object.fromEntries(details);
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -49,7 +61,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 function describe(issue: z.core.$ZodIssue, isWholeInput: boolean): string {
   switch (issue.code) {
     case 'invalid_type': {
-      if (isWholeInput && issue.expected === 'object') return 'must be a JSON object';
+      if (isWholeInput && issue.expected === 'object') return NOT_AN_OBJECT;
       if (!issue.message.startsWith('Invalid input')) return issue.message;
       const expected = issue.expected === 'record' ? 'object' : issue.expected;
       return `must be ${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`;

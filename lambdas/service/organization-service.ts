@@ -2,11 +2,11 @@ import type { ApiKeyWithValue } from '../domain/api-key';
 import { toApiKeyView } from '../domain/api-key';
 import type { Clock } from '../domain/clock';
 import { ValidationFailed } from '../domain/errors';
+import { ORGANIZATION_ID_PATTERN } from '../domain/organization';
 import { defaultPermissions } from '../domain/permissions';
 import type { KeyStore, Member, Organization, Role } from '../domain/ports';
 import type { ApiKeyService } from './api-key-service';
 
-export const ORGANIZATION_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** `Acme Corp!` → `acme-corp`. */

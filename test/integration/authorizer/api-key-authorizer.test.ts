@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb-key-store';
 import type * as AuthorizerModule from '../../../lambdas/api-key-authorizer';
@@ -6,7 +6,7 @@ import { ManualClock } from '../../../lambdas/domain/clock';
 import type { Permissions } from '../../../lambdas/domain/permissions';
 import type { KeyStore } from '../../../lambdas/domain/ports';
 import { EXAMPLE_ROUTES } from '../../../lambdas/domain/routes';
-import { checksumOf, generateToken } from '../../../lambdas/domain/token';
+import { checksumOf, generateToken, hashToken } from '../../../lambdas/domain/token';
 import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import { authorizerEvent, importWithEnv, methodArn } from '../../support/authorizer-events';
 import { createTestTable } from '../../support/dynamodb';
@@ -185,6 +185,46 @@ describe('api-key authorizer (DynamoDB Local)', () => {
       const result = await authorize(event);
       expectPolicy(result, 'Deny', event.methodArn);
       expect(result.context).toEqual({ code: 'route_not_allowed' });
+    });
+  });
+
+  describe('fails closed on a malformed hot item (issue 7 item 8)', () => {
+    /** Overwrites one attribute of the key's hot item, as corrupt data or a bad manual edit would. */
+    async function corrupt(value: string, attribute: string, stored: unknown): Promise<void> {
+      await DynamoDBDocumentClient.from(table.client).send(
+        new UpdateCommand({
+          TableName: table.tableName,
+          Key: { pk: `KEYHASH#${hashToken(value)}`, sk: 'KEYHASH' },
+          UpdateExpression: 'SET #attribute = :stored',
+          ExpressionAttributeNames: { '#attribute': attribute },
+          ExpressionAttributeValues: { ':stored': stored },
+        }),
+      );
+    }
+
+    it.each<[string, unknown]>([
+      ['a string', 'readwrite'],
+      ['a string per resource', { customer: 'readwrite' }],
+      ['a string set per resource', new Set(['read', 'write'])],
+      ['a list of strings', ['customer']],
+    ])('denies when the stored permissions are %s', async (_, stored) => {
+      const { value } = await newKey({ customer: ['read', 'write'] });
+      await corrupt(value, 'permissions', stored instanceof Set ? { customer: stored } : stored);
+      const event = authorizerEvent({ method: 'POST', resource: '/v1/customers', headers: { 'x-api-key': value } });
+      const result = await authorize(event);
+      expectPolicy(result, 'Deny', event.methodArn);
+      expect(result.context).toEqual({ code: 'write_action_not_allowed_for_customer' });
+    });
+
+    it.each<[string, unknown]>([
+      ['an unparsable string', 'next tuesday'],
+      ['an empty string', ''],
+      ['a number', 4102444800],
+      ['a map', { at: '2099-01-01T00:00:00.000Z' }],
+    ])('refuses the key (401) when the stored expires_at is %s', async (_, stored) => {
+      const { value } = await newKey();
+      await corrupt(value, 'expires_at', stored);
+      await expect(authorize(customers({ 'x-api-key': value }))).rejects.toThrow(/^Unauthorized$/);
     });
   });
 

@@ -95,6 +95,48 @@ describe('POST …/api_keys (create)', () => {
     expect(await harness.auditTypes(org.id)).toEqual(before.events);
   });
 
+  it.each(['null', '[]', '"ci"', '42', 'true'])('refuses the JSON body %s, which is not an object, and creates nothing', async (body) => {
+    const org = await freshOrganization();
+    const before = { keys: await harness.listKeys(org.id), events: await harness.auditTypes(org.id) };
+    const response = await harness.call('create-api-key', { organizationId: org.id, body });
+    expect(response).toMatchObject({
+      statusCode: 422,
+      body: { status: 422, error: 'Unprocessable Entity', code: 'validation_errors', error_details: { body: ['must be a JSON object'] } },
+    });
+    expect(await harness.listKeys(org.id)).toEqual(before.keys);
+    expect(await harness.auditTypes(org.id)).toEqual(before.events);
+  });
+
+  it.each(['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'])(
+    'refuses a field named %s with a 422 naming it, and creates nothing',
+    async (name) => {
+      const org = await freshOrganization();
+      const response = await harness.call('create-api-key', {
+        organizationId: org.id,
+        body: `{"name":"ci",${JSON.stringify(name)}:{"a":1}}`,
+      });
+      expect(response.statusCode).toBe(422);
+      expect(JSON.stringify(response.body.error_details)).toBe(`{${JSON.stringify(name)}:["is not a known field"]}`);
+      expect(await harness.listKeys(org.id)).toHaveLength(1);
+    },
+  );
+
+  it('refuses a name that holds an API key, never echoing or storing it', async () => {
+    const org = await freshOrganization();
+    const name = `old key: ${org.firstKey.value}`;
+    const response = await harness.call('create-api-key', { organizationId: org.id, body: { name } });
+    expect(response).toMatchObject({ statusCode: 422, body: { error_details: { name: ['must not contain an API key'] } } });
+    expect(JSON.stringify(response.body)).not.toContain(org.firstKey.value);
+    expect(await harness.listKeys(org.id)).toHaveLength(1);
+  });
+
+  it('takes an empty (0-byte) body as {}: a key with default permissions', async () => {
+    const org = await freshOrganization();
+    const response = await harness.call<{ api_key: ApiKeyWithValue }>('create-api-key', { organizationId: org.id, body: '' });
+    expect(response.statusCode).toBe(201);
+    expect(response.body.api_key).toMatchObject({ name: null, permissions: defaultPermissions(DEFAULT_RESOURCE_CATALOG) });
+  });
+
   it('answers 400 invalid_json for a body that is not JSON, and creates nothing', async () => {
     const org = await freshOrganization();
     const response = await harness.call('create-api-key', { organizationId: org.id, body: '{"name":' });
@@ -287,6 +329,34 @@ describe('PATCH …/api_keys/{id}', () => {
     expect(response.body).toMatchObject({ code: 'validation_errors', error_details: { permissions: expect.any(Array) } });
     expect(await harness.keys.get(org.id, key.id)).toEqual(before.key);
     expect(await harness.auditTypes(org.id)).toEqual(before.events);
+  });
+
+  it.each(['', '{}'])('changes nothing for the body %p and answers the key as it is', async (body) => {
+    const { org, key } = await keyToEdit();
+    const before = { key: await harness.keys.get(org.id, key.id), events: await harness.auditTypes(org.id) };
+    const response = await harness.call<{ api_key: ApiKeyView }>('update-api-key', { organizationId: org.id, apiKeyId: key.id, body });
+    expect(response.statusCode).toBe(200);
+    expect(response.body.api_key).toEqual(before.key);
+    expect(await harness.keys.get(org.id, key.id)).toEqual(before.key);
+    expect(await harness.auditTypes(org.id)).toEqual(before.events);
+  });
+
+  it('refuses null, which would otherwise read as "no change", with 422', async () => {
+    const { org, key } = await keyToEdit();
+    const response = await harness.call('update-api-key', { organizationId: org.id, apiKeyId: key.id, body: 'null' });
+    expect(response).toMatchObject({ statusCode: 422, body: { error_details: { body: ['must be a JSON object'] } } });
+  });
+
+  it('refuses a __proto__ resource next to a known one instead of dropping it, and changes nothing', async () => {
+    const { org, key } = await keyToEdit();
+    const before = await harness.keys.get(org.id, key.id);
+    const response = await harness.call('update-api-key', {
+      organizationId: org.id,
+      apiKeyId: key.id,
+      body: '{"permissions":{"invoice":["read"],"__proto__":["write"]}}',
+    });
+    expect(response).toMatchObject({ statusCode: 422, body: { error_details: { permissions: ['__proto__: is not a known resource'] } } });
+    expect(await harness.keys.get(org.id, key.id)).toEqual(before);
   });
 
   it('answers 400 invalid_json', async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb-key-store';
 import { LocalSecretBox } from '../../../lambdas/adapters/local-secret-box';
 import type { ApiKeyView, ApiKeyWithValue } from '../../../lambdas/domain/api-key';
@@ -67,34 +67,53 @@ export interface AuditListBody {
  * The eight real handler modules on a fresh DynamoDB Local table, loaded after the environment
  * they read at module load is in place, plus the store and services to seed and inspect state.
  */
+export interface HarnessOptions {
+  /**
+   * The handlers' log level. Below SILENT, they log through the global `console` (Powertools'
+   * dev mode), where a test can watch for lines of that level. @default 'SILENT'
+   */
+  logLevel?: 'SILENT' | 'ERROR';
+}
+
 export class HandlerHarness {
   private constructor(
     private readonly handlers: Record<Entry, ManagementHandler>,
     readonly store: DynamoDbKeyStore,
     readonly keys: ApiKeyService,
     readonly orgs: OrganizationService,
+    /** Where rotate writes its retirement jobs (the local scheduler's directory). */
+    readonly scheduleDir: string,
+    readonly tableName: string,
+    /** The DynamoDB client the handlers send with, so a test can watch what they send. */
+    readonly handlerDynamoDb: DynamoDBDocumentClient,
     private readonly cleanup: () => Promise<void>,
   ) {}
 
-  static async start(): Promise<HandlerHarness> {
+  static async start(options: HarnessOptions = {}): Promise<HandlerHarness> {
     const table = await createTestTable();
     const masterKey = randomBytes(32).toString('base64');
     const scheduleDir = mkdtempSync(join(tmpdir(), 'keyward-jobs-'));
+    const logLevel = options.logLevel ?? 'SILENT';
     Object.assign(process.env, {
       TABLE_NAME: table.tableName,
       LOCAL_MASTER_KEY: masterKey,
       KEY_PREFIX,
       LOCAL_SCHEDULE_DIR: scheduleDir,
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_LOG_LEVEL: logLevel,
     });
+    if (logLevel === 'SILENT') delete process.env.POWERTOOLS_DEV;
+    else process.env.POWERTOOLS_DEV = 'true';
     delete process.env.KMS_KEY_ID;
     delete process.env.RESOURCE_CATALOG;
 
     const handlers = {} as Record<Entry, ManagementHandler>;
+    let handlerDynamoDb: DynamoDBDocumentClient | undefined;
     jest.isolateModules(() => {
       for (const { entry } of MANAGEMENT_ROUTES) {
         handlers[entry as Entry] = (require(`../../../lambdas/${entry}`) as { handler: ManagementHandler }).handler;
       }
+      // The same registry as the handlers, so this is the very client they send with.
+      handlerDynamoDb = (require('../../../lambdas/runtime') as typeof import('../../../lambdas/runtime')).documentClient();
     });
 
     const store = new DynamoDbKeyStore(
@@ -109,7 +128,7 @@ export class HandlerHarness {
       catalog: DEFAULT_RESOURCE_CATALOG,
     });
     const orgs = new OrganizationService(store, keys, systemClock, DEFAULT_RESOURCE_CATALOG);
-    return new HandlerHarness(handlers, store, keys, orgs, async () => {
+    return new HandlerHarness(handlers, store, keys, orgs, scheduleDir, table.tableName, handlerDynamoDb!, async () => {
       await table.drop();
       rmSync(scheduleDir, { recursive: true, force: true });
     });
@@ -129,6 +148,11 @@ export class HandlerHarness {
       member: { email: `member@${id}.test`, role: 'member' },
       firstKey: created.api_key,
     };
+  }
+
+  /** Invokes one handler with an event as given. */
+  invoke(entry: Entry, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+    return this.handlers[entry](event, lambdaContext(entry));
   }
 
   /** Invokes one handler with a REST v1 proxy event for its route, as API Gateway would. */

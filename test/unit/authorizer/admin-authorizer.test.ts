@@ -17,14 +17,27 @@ async function keyPair(kid: string): Promise<KeyPair & { publicJwk: Record<strin
   return { privateKey, kid, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256' } };
 }
 
-function sign(key: KeyPair, claims: JWTPayload, options: { issuer?: string; audience?: string; expiresIn?: string } = {}): Promise<string> {
-  return new SignJWT(claims)
+interface SignOptions {
+  issuer?: string;
+  audience?: string;
+  expiresIn?: string;
+  /** Seconds from now; `null` leaves the claim out. @default 0 */
+  issuedIn?: number | null;
+  /** Seconds from now. */
+  notBeforeIn?: number;
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+function sign(key: KeyPair, claims: JWTPayload, options: SignOptions = {}): Promise<string> {
+  const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'ES256', kid: key.kid })
     .setIssuer(options.issuer ?? ISSUER)
     .setAudience(options.audience ?? AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime(options.expiresIn ?? '1h')
-    .sign(key.privateKey);
+    .setExpirationTime(options.expiresIn ?? '1h');
+  if (options.issuedIn !== null) jwt.setIssuedAt(nowSeconds() + (options.issuedIn ?? 0));
+  if (options.notBeforeIn !== undefined) jwt.setNotBefore(nowSeconds() + options.notBeforeIn);
+  return jwt.sign(key.privateKey);
 }
 
 describe('admin authorizer', () => {
@@ -91,6 +104,33 @@ describe('admin authorizer', () => {
       expect(lookups).toEqual([['acme', 'admin@acme.test']]);
     });
 
+    it.each([
+      ['an iat 30 s ahead (clock skew)', { issuedIn: 30 }],
+      ['an nbf 30 s ahead (clock skew)', { notBeforeIn: 30 }],
+      ['an exp 30 s ago (clock skew)', { expiresIn: '-30s' }],
+    ])('tolerates %s', async (_, options) => {
+      const result = await authorize(eventFor(await sign(trusted, claims('admin@acme.test'), options)));
+      expect(result.context).toEqual({ email: 'admin@acme.test', role: 'admin' });
+    });
+
+    it('accepts an ID token from an OIDC issuer that does not use token_use', async () => {
+      const result = await authorize(eventFor(await sign(trusted, { email: 'admin@acme.test', email_verified: true })));
+      expect(result.context).toEqual({ email: 'admin@acme.test', role: 'admin' });
+    });
+
+    it.each([
+      ['an empty id', ''],
+      ['a path', 'acme/../globex'],
+      ['upper case', 'ACME'],
+      ['3,001 characters (over DynamoDB key limits)', `a${'b'.repeat(3000)}`],
+      ['__proto__', '__proto__'],
+      ['a NUL character', 'acme\u0000'],
+    ])('gives role none for %s, which cannot be an organization id, without a lookup', async (_, organizationId) => {
+      const result = await authorize(eventFor(await sign(trusted, claims('admin@acme.test')), organizationId));
+      expect(result.context).toEqual({ email: 'admin@acme.test', role: 'none' });
+      expect(lookups).toEqual([]);
+    });
+
     it('gives role none without an organization in the path', async () => {
       const event = { ...eventFor(await sign(trusted, claims('admin@acme.test'))), pathParameters: null };
       expect((await authorize(event)).context).toEqual({ email: 'admin@acme.test', role: 'none' });
@@ -114,6 +154,14 @@ describe('admin authorizer', () => {
           `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ ...claims('admin@acme.test'), iss: ISSUER, aud: AUDIENCE, exp: 4102444800 })).toString('base64url')}.`,
       ],
       ['garbage', async () => 'not.a.jwt'],
+      ['a token issued in the future (iat 2 min ahead)', () => sign(trusted, claims('admin@acme.test'), { issuedIn: 120 })],
+      ['a token issued in the far future', () => sign(trusted, claims('admin@acme.test'), { issuedIn: 365 * 24 * 3600, expiresIn: '2y' })],
+      ['a token without iat', () => sign(trusted, claims('admin@acme.test'), { issuedIn: null })],
+      ['a token not valid before 2 min from now', () => sign(trusted, claims('admin@acme.test'), { notBeforeIn: 120 })],
+      ['a token expired 2 min ago', () => sign(trusted, claims('admin@acme.test'), { expiresIn: '-2m' })],
+      ['a Cognito access token (token_use "access")', () => sign(trusted, { ...claims('admin@acme.test'), token_use: 'access' })],
+      ['a token whose token_use is not "id"', () => sign(trusted, { ...claims('admin@acme.test'), token_use: 'ID' })],
+      ['a token whose token_use is not a string', () => sign(trusted, { ...claims('admin@acme.test'), token_use: ['id'] })],
     ];
 
     it.each(cases)('rejects %s', async (_name, token) => {

@@ -29,4 +29,22 @@ describe('rotation rules (API.md §3 Rotation)', () => {
     expect(isExpired('2026-11-26T04:00:00.001Z', now)).toBe(false);
     expect(isExpired('2026-11-26T04:00:00.000Z', now)).toBe(true);
   });
+
+  it.each([
+    '',
+    'garbage',
+    'NaN',
+    '2099-13-01T00:00:00Z',
+    '2099-02-30T00:00:00Z',
+    '4102444800',
+    '2099-01-01',
+    'Thu, 01 Jan 2099 00:00:00 GMT',
+  ])('fails closed: an expires_at that is not an ISO-8601 instant (%p) counts as expired', (expiresAt) => {
+    expect(isExpired(expiresAt, now)).toBe(true);
+  });
+
+  it('reads an expires_at with an offset as the instant it names', () => {
+    expect(isExpired('2026-11-26T06:00:00.001+02:00', now)).toBe(false);
+    expect(isExpired('2026-11-26T06:00:00+02:00', now)).toBe(true);
+  });
 });

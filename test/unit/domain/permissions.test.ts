@@ -4,6 +4,8 @@ import {
   defaultPermissions,
   forbiddenCode,
   modeFromMethod,
+  normalizePermissions,
+  type Permissions,
   parseResourceCatalog,
   permissionsSchema,
 } from '../../../lambdas/domain/permissions';
@@ -21,7 +23,7 @@ describe('permissions (API.md §2)', () => {
 
   it.each([
     [{}, ''],
-    [{ dragon: ['read'] }, 'dragon'],
+    [{ dragon: ['read'] }, ''],
     [{ customer: ['delete'] }, 'customer.0'],
     [{ customer: ['read', 'read'] }, 'customer'],
     [{ customer: 'read' }, 'customer'],
@@ -44,6 +46,36 @@ describe('permissions (API.md §2)', () => {
     expect(allows(permissions, 'customer', 'write')).toBe(false);
     expect(allows(permissions, 'invoice', 'read')).toBe(false);
     expect(allows(permissions, 'plan', 'read')).toBe(false);
+  });
+
+  it.each<[string, unknown]>([
+    ['a string', 'readwrite'],
+    ['a string per resource', { customer: 'readwrite' }],
+    ['modes as an object', { customer: { 0: 'read', 1: 'write' } }],
+    ['modes as a Set (a DynamoDB string set)', { customer: new Set(['read', 'write']) }],
+    ['null', null],
+    ['undefined', undefined],
+    ['a number', 42],
+  ])('fails closed when the permissions are %s', (_, permissions) => {
+    for (const mode of ['read', 'write'] as const) expect(allows(permissions as Permissions, 'customer', mode)).toBe(false);
+  });
+
+  it('grants nothing through names every object inherits', () => {
+    const permissions = { customer: ['read' as const] };
+    for (const resource of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      expect(allows(permissions, resource, 'read')).toBe(false);
+    }
+    const inherited = JSON.parse('{"__proto__":["read","write"]}') as Permissions;
+    expect(allows(inherited, 'customer', 'read')).toBe(false);
+  });
+
+  it('normalizes malformed stored permissions to no access instead of throwing', () => {
+    expect(normalizePermissions({ customer: 'read', invoice: ['write', 'delete', 'read'], plan: null } as never)).toEqual({
+      customer: [],
+      invoice: ['read', 'write'],
+      plan: [],
+    });
+    expect(normalizePermissions('readwrite' as never)).toEqual({});
   });
 
   it('derives the mode from the method', () => {

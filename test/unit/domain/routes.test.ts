@@ -1,5 +1,14 @@
 import { routesConfig } from '../../../lambdas/config';
-import { buildRouteTable, EXAMPLE_ROUTES, findRoute, matchPath, parseRoutes, serializeRoutes } from '../../../lambdas/domain/routes';
+import {
+  buildRouteTable,
+  decodePathSegment,
+  EXAMPLE_ROUTES,
+  findRoute,
+  INVALID_PATH_ENCODING,
+  matchPath,
+  parseRoutes,
+  serializeRoutes,
+} from '../../../lambdas/domain/routes';
 
 describe('route table (API.md §1)', () => {
   const table = buildRouteTable(EXAMPLE_ROUTES);
@@ -37,6 +46,23 @@ describe('route table (API.md §1)', () => {
     expect(matchPath('/v1/customers/{id}', '/v1/customers/')).toBeUndefined();
     expect(matchPath('/v1/customers/{id}', '/v1/customers/1/2')).toBeUndefined();
     expect(matchPath('/v1/events/{id}', '/v1/events/batch')).toEqual({ id: 'batch' });
+  });
+
+  it.each(['%ZZ', '%', '%4', 'a%2', '%E0%A4%A', '%C3%28', '%ED%A0%80'])(
+    'answers INVALID_PATH_ENCODING, never throws, for a parameter that is not valid percent-encoding (%s)',
+    (segment) => {
+      expect(decodePathSegment(segment)).toBeUndefined();
+      expect(matchPath('/v1/customers/{id}', `/v1/customers/${segment}`)).toBe(INVALID_PATH_ENCODING);
+    },
+  );
+
+  it('decodes valid percent-encoding, UTF-8 included', () => {
+    expect(decodePathSegment('caf%C3%A9%20%2F%25')).toBe('café /%');
+    expect(decodePathSegment('plain')).toBe('plain');
+  });
+
+  it('still answers no match (undefined) for a path of another shape, whatever its encoding', () => {
+    expect(matchPath('/v1/customers/{id}', '/v1/invoices/%ZZ')).toBeUndefined();
   });
 
   it('travels as a compact string and comes back identical', () => {

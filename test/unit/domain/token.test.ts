@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
 import { crc32 as zlibCrc32 } from 'node:zlib';
-import { BASE62, checksumOf, crc32, generateToken, hashToken, isWellFormedToken, maskToken, toBase62 } from '../../../lambdas/domain/token';
+import {
+  BASE62,
+  checksumOf,
+  containsTokenShape,
+  crc32,
+  generateToken,
+  hashToken,
+  isWellFormedToken,
+  maskToken,
+  maskTokenShapes,
+  toBase62,
+} from '../../../lambdas/domain/token';
 
 /** An independent base62 encoder (BigInt, repeated division) to check ours against. */
 function referenceBase62(value: number, width: number): string {
@@ -62,5 +73,15 @@ describe('token format (API.md §2)', () => {
     expect(hashToken(token)).toBe(createHash('sha256').update(token).digest('hex'));
     expect(maskToken(token)).toBe(`kw_••••••••${token.slice(-4)}`);
     expect(maskToken(token)).not.toContain(token.slice(3, -4));
+  });
+
+  it('finds and masks anything shaped like a key of any prefix inside a text', () => {
+    const ours = generateToken('kw');
+    const theirs = generateToken('acme2');
+    const text = `old: ${ours}, new:${theirs}.`;
+    expect(containsTokenShape(text)).toBe(true);
+    expect(maskTokenShapes(text)).toBe(`old: kw_••••••••${ours.slice(-4)}, new:acme2_••••••••${theirs.slice(-4)}.`);
+    expect(containsTokenShape(`kw_${'a'.repeat(35)}`)).toBe(false);
+    expect(maskTokenShapes('nothing secret')).toBe('nothing secret');
   });
 });

@@ -27,7 +27,9 @@ describe('OpenAPI document', () => {
   it("derives request bodies from the handlers' own schemas: strict, with the catalog and rotation choices", () => {
     const fields = document.components.schemas.ApiKeyFields!;
     expect(fields.additionalProperties).toBe(false);
-    expect(fields.properties.permissions!.propertyNames).toEqual({ enum: ['customer', 'invoice'] });
+    const permissions = fields.properties.permissions as { properties: Record<string, unknown>; additionalProperties: boolean };
+    expect(Object.keys(permissions.properties)).toEqual(['customer', 'invoice']);
+    expect(permissions.additionalProperties).toBe(false);
     const rotation = document.components.schemas.Rotation!;
     expect(rotation.additionalProperties).toBe(false);
     expect(rotation.properties.expires_in!.enum).toEqual(['now', '1h', '24h', '48h', '7d']);

@@ -1,5 +1,6 @@
 import { ValidationFailed } from '../../../lambdas/domain/errors';
 import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
+import { checksumOf, generateToken } from '../../../lambdas/domain/token';
 import { createApiKeySchema, pageQuerySchema, rotateApiKeySchema, updateApiKeySchema } from '../../../lambdas/http/schemas';
 import { parseWith } from '../../../lambdas/http/validation';
 
@@ -35,6 +36,13 @@ describe('create and update bodies', () => {
 
   it('refuses a name over 100 characters', () => {
     expect(detailsOf(() => parseWith(createSchema, { name: 'x'.repeat(101) }))).toEqual({ name: ['must be at most 100 characters'] });
+  });
+
+  it('refuses a name with a lone surrogate, which is not text', () => {
+    expect(detailsOf(() => parseWith(createSchema, JSON.parse('{"name":"key \\ud800 name"}')))).toEqual({
+      name: ['must be valid Unicode text'],
+    });
+    expect(parseWith(createSchema, { name: 'clé 🔑' })).toEqual({ name: 'clé 🔑' });
   });
 
   it('refuses a name that is not a string', () => {
@@ -82,6 +90,85 @@ describe('create and update bodies', () => {
   });
 });
 
+/** Names an object inherits: as JSON fields they must still be plain unknown fields. */
+const PROTOTYPE_NAMES = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  '__defineGetter__',
+  '__lookupSetter__',
+];
+
+/** `{"<name>": value}` as JSON.parse builds it: an own property even for `__proto__`, which an object literal cannot make. */
+const jsonObject = (name: string, value: unknown): Record<string, unknown> =>
+  JSON.parse(`{${JSON.stringify(name)}:${JSON.stringify(value)}}`) as Record<string, unknown>;
+
+describe('field names that objects inherit (issue 7 item 3)', () => {
+  it.each(PROTOTYPE_NAMES)('names an unknown body field %s in a 422', (name) => {
+    for (const schema of [createSchema, updateSchema, rotateApiKeySchema]) {
+      const details = detailsOf(() => parseWith(schema, jsonObject(name, 1)));
+      expect(JSON.stringify(details)).toBe(JSON.stringify(jsonObject(name, ['is not a known field'])));
+    }
+  });
+
+  it.each(PROTOTYPE_NAMES)('names a permissions resource %s as unknown', (name) => {
+    const details = detailsOf(() => parseWith(createSchema, { permissions: jsonObject(name, ['read']) }));
+    expect(JSON.stringify(details)).toBe(JSON.stringify({ permissions: [`${name}: is not a known resource`] }));
+  });
+
+  it('does not drop a __proto__ resource given next to a known one', () => {
+    const permissions = JSON.parse('{"customer":["read"],"__proto__":["write"]}') as unknown;
+    expect(detailsOf(() => parseWith(updateSchema, { permissions }))).toEqual({ permissions: ['__proto__: is not a known resource'] });
+  });
+
+  it('keeps a parsed body free of inherited names', () => {
+    const parsed = parseWith(createSchema, { name: 'ci', permissions: { customer: ['read'] } });
+    expect(Object.keys(parsed.permissions!)).toEqual(['customer']);
+    expect(Object.getPrototypeOf(parsed.permissions)).toBe(Object.prototype);
+  });
+});
+
+describe('a name that holds an API key (issue 7 item 4)', () => {
+  const token = generateToken('kw');
+  const shaped = (prefix: string, random = 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5') => `${prefix}_${random}${checksumOf(`${prefix}_${random}`)}`;
+
+  it.each([
+    ['a token', token],
+    ['a token inside other text', `old key ${token} (do not use)`],
+    ['a token glued to other text', `x${token}y`],
+    ['a token of another deployment prefix', shaped('sk')],
+    ['a token with a 16-character prefix', shaped('abcdefghijklmnop')],
+    ['a token-shaped string with a wrong checksum', `kw_${'a'.repeat(36)}`],
+  ])('refuses %s without echoing it', (_, name) => {
+    for (const schema of [createSchema, updateSchema]) {
+      const details = detailsOf(() => parseWith(schema, { name }));
+      expect(details).toEqual({ name: ['must not contain an API key'] });
+    }
+  });
+
+  it.each([
+    ['35 characters after the prefix', `kw_${'a'.repeat(35)}`],
+    ['no prefix', `_${'a'.repeat(36)}`],
+    ['an upper-case prefix', `KW_${'a'.repeat(36)}`],
+    ['a separator inside', `kw_${'a'.repeat(18)}-${'a'.repeat(18)}`],
+    ['an ordinary snake_case name', 'billing_sync_production'],
+  ])('accepts a name with %s', (_, name) => {
+    expect(parseWith(createSchema, { name })).toEqual({ name });
+  });
+
+  it('never echoes a token given as a field name or resource name', () => {
+    const details = detailsOf(() => parseWith(createSchema, { ...jsonObject(token, 1), permissions: jsonObject(token, ['read']) }));
+    expect(JSON.stringify(details)).not.toContain(token);
+    expect(Object.keys(details)).toHaveLength(2);
+  });
+});
+
 describe('rotate body', () => {
   it('treats an empty body as an instant rotation (Lago default)', () => {
     expect(parseWith(rotateApiKeySchema, {})).toEqual({ expires_in: 'now' });
@@ -117,6 +204,15 @@ describe('rotate body', () => {
 });
 
 describe('page query', () => {
+  it('ignores query parameters named after inherited members, and refuses such a limit', () => {
+    const query = JSON.parse('{"__proto__":"1","constructor":"2","toString":"3","limit":"5"}') as Record<string, string>;
+    expect(parseWith(pageQuerySchema, query, 'query')).toEqual({ limit: 5 });
+    expect(detailsOf(() => parseWith(pageQuerySchema, { limit: '__proto__', cursor: '' }, 'query'))).toEqual({
+      limit: ['must be an integer from 1 to 100'],
+      cursor: ['must not be empty'],
+    });
+  });
+
   it('defaults the limit to 100', () => {
     expect(parseWith(pageQuerySchema, {}, 'query')).toEqual({ limit: 100 });
   });

@@ -158,6 +158,22 @@ describe('request body', () => {
     expect(seen[0]!.body).toEqual({});
   });
 
+  it.each(['null', '[]', '[{"name":"ci"}]', '"text"', '42', 'true', 'false'])(
+    'answers 422 for JSON %s, which is not an object, before the route runs',
+    async (body) => {
+      const { handler, seen } = recordingHandler();
+      const result = parseResult(await handler(event({ body }), lambdaContext()));
+      expect(result.statusCode).toBe(422);
+      expect(result.body).toEqual({
+        status: 422,
+        error: 'Unprocessable Entity',
+        code: 'validation_errors',
+        error_details: { body: ['must be a JSON object'] },
+      });
+      expect(seen).toHaveLength(0);
+    },
+  );
+
   it('answers 400 invalid_json for a body that is not JSON', async () => {
     const { handler, seen } = recordingHandler();
     const result = parseResult(await handler(event({ body: '{"name": ' }), lambdaContext()));
@@ -225,7 +241,7 @@ describe('apiKeyIdOf', () => {
     expect(apiKeyIdOf(event())).toBe('01JKEY');
   });
 
-  it.each(['', 'a/b', 'x'.repeat(65), "01J' OR 1=1"])('treats %p as an unknown key', (id) => {
+  it.each(['', 'a/b', 'x'.repeat(65), "01J' OR 1=1", '__proto__', '%ZZ', 'é'])('treats %p as an unknown key', (id) => {
     const bad = restProxyEvent({ method: 'GET', resource: RESOURCE, pathParameters: { organization_id: 'acme', api_key_id: id } });
     expect(() => apiKeyIdOf(bad)).toThrow(ApiKeyNotFound);
   });

@@ -2,15 +2,15 @@ import * as z from 'zod/mini';
 import { ApiError } from './client';
 
 /**
- * The deployment's permission catalog, as the API publishes it: the property names that its
- * OpenAPI document allows in `permissions` (a deployment may configure its own catalog, so the
+ * The deployment's permission catalog, as the API publishes it: the properties its OpenAPI
+ * document lists for `permissions`, which allows no others (a deployment may configure its own catalog, so the
  * console reads it at run time rather than building it in).
  */
 const documentSchema = z.object({
   components: z.object({
     schemas: z.object({
       ApiKeyFields: z.object({
-        properties: z.object({ permissions: z.object({ propertyNames: z.object({ enum: z.array(z.string()).check(z.minLength(1)) }) }) }),
+        properties: z.object({ permissions: z.object({ properties: z.record(z.string(), z.unknown()) }) }),
       }),
     }),
   }),
@@ -26,6 +26,7 @@ export async function fetchCatalog(apiBaseUrl: string): Promise<string[]> {
   }
   if (!response.ok) throw new ApiError(response.status, undefined, {}, 'the OpenAPI document could not be read');
   const parsed = documentSchema.safeParse(await response.json().catch(() => undefined));
-  if (!parsed.success) throw new ApiError(502, undefined, {}, 'the OpenAPI document does not list the permission catalog');
-  return parsed.data.components.schemas.ApiKeyFields.properties.permissions.propertyNames.enum;
+  const catalog = parsed.success ? Object.keys(parsed.data.components.schemas.ApiKeyFields.properties.permissions.properties) : [];
+  if (catalog.length === 0) throw new ApiError(502, undefined, {}, 'the OpenAPI document does not list the permission catalog');
+  return catalog;
 }

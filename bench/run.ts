@@ -19,7 +19,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { build } from 'esbuild';
-import { DynamoDbKeyStore } from '../lambdas/adapters/dynamodb-key-store';
+import { DynamoDbKeyStore } from '../lambdas/adapters/dynamodb/key-store';
 import { withHotKeyCache } from '../lambdas/adapters/hot-key-cache';
 import { ManualClock, systemClock } from '../lambdas/domain/clock';
 import { DEFAULT_RESOURCE_CATALOG } from '../lambdas/domain/permissions';

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventHeaders } from 'aws-lambda';
 import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
-import { DynamoDbKeyStore } from './adapters/dynamodb-key-store';
+import { DynamoDbKeyStore } from './adapters/dynamodb/key-store';
 import { adminAuthConfig, tableConfig } from './config';
 import { type Clock, systemClock } from './domain/clock';
 import { ORGANIZATION_ID_PATTERN } from './domain/organization';

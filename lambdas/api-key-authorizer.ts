@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventHeaders } from 'aws-lambda';
-import { DynamoDbKeyStore } from './adapters/dynamodb-key-store';
+import { DynamoDbKeyStore } from './adapters/dynamodb/key-store';
 import { withHotKeyCache } from './adapters/hot-key-cache';
 import { hotKeyCacheConfig, keyConfig, routesConfig, tableConfig } from './config';
 import { type HotKey, isExpired } from './domain/api-key';

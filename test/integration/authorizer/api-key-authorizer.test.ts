@@ -1,6 +1,6 @@
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
-import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb-key-store';
+import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
 import type * as AuthorizerModule from '../../../lambdas/api-key-authorizer';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import type { Permissions } from '../../../lambdas/domain/permissions';

@@ -1,10 +1,10 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type HotKey, type KeyChanges, MAX_KEYS_PER_ORGANIZATION, type StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import { ApiKeyLimitReached, LastAdmin, LastNonExpiringApiKey, OrganizationAlreadyExists, OrganizationNotFound } from '../../domain/errors';
 import { type KeyStore, type Member, type Organization, type Page, type PageRequest, StaleState } from '../../domain/ports';
 import { retryOnConflict } from '../../domain/retry-on-conflict';
+import { DynamoDbHotKeyStore } from './hot-keys';
 import {
   apiKeyItem,
   auditEventItem,
@@ -16,7 +16,6 @@ import {
   organizationItem,
   pendingExpiryAttributes,
   toAuditEvent,
-  toHotKey,
   toMember,
   toOrganization,
   toStoredKey,
@@ -26,7 +25,6 @@ import {
   apiKeyKey,
   hotKeyKey,
   type ItemKey,
-  LAST_USED_AT_ATTRIBUTE,
   memberKey,
   organizationKey,
   organizationPartition,
@@ -38,15 +36,18 @@ import { ABSENT, atVersion, type Condition, EXISTS, failedAt, type TransactItem,
 /**
  * The KeyStore port on the single DynamoDB table: the use cases of the store, each one read or one
  * transaction whose conditions keep the invariants (table-layout.ts says what each item holds).
+ * The authorizer's two operations are hot-keys.ts's.
  */
 export class DynamoDbKeyStore implements KeyStore {
   private readonly items: TransactItems;
+  private readonly hotKeys: DynamoDbHotKeyStore;
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {
     this.items = new TransactItems(tableName);
+    this.hotKeys = new DynamoDbHotKeyStore(db, tableName);
   }
 
   async getOrganization(organizationId: string): Promise<Organization | undefined> {
@@ -141,37 +142,12 @@ export class DynamoDbKeyStore implements KeyStore {
     return item && toStoredKey(item);
   }
 
-  async findByHash(tokenHash: string): Promise<HotKey | undefined> {
-    const item = await this.get(hotKeyKey(tokenHash));
-    return item && toHotKey(item, tokenHash);
+  findByHash(tokenHash: string): Promise<HotKey | undefined> {
+    return this.hotKeys.findByHash(tokenHash);
   }
 
-  async recordUsage(key: HotKey, at: Date, staleBefore: Date): Promise<boolean> {
-    // Names nothing beyond USAGE_WRITE_ATTRIBUTES: the authorizer's IAM grant allows only those.
-    const setLastUsed = `SET ${LAST_USED_AT_ATTRIBUTE} = :at`;
-    try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            this.items.update(hotKeyKey(key.tokenHash), {
-              expression: setLastUsed,
-              condition: `${EXISTS.expression} AND (attribute_not_exists(${LAST_USED_AT_ATTRIBUTE}) OR ${LAST_USED_AT_ATTRIBUTE} < :stale)`,
-              values: { ':at': at.toISOString(), ':stale': staleBefore.toISOString() },
-            }),
-            this.items.update(apiKeyKey(key.organizationId, key.apiKeyId), {
-              expression: setLastUsed,
-              condition: EXISTS.expression,
-              values: { ':at': at.toISOString() },
-            }),
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      // Another request recorded the use first, or the key vanished: nothing to write.
-      if (error instanceof TransactionCanceledException) return false;
-      throw error;
-    }
+  recordUsage(key: HotKey, at: Date, staleBefore: Date): Promise<boolean> {
+    return this.hotKeys.recordUsage(key, at, staleBefore);
   }
 
   async keyCount(organizationId: string): Promise<number | undefined> {

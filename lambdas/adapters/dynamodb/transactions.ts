@@ -39,6 +39,25 @@ function conditionParams(condition: Condition) {
   };
 }
 
+/** An update with its own expression (counters, `last_used_at`) and condition. */
+export interface Update {
+  expression: string;
+  condition?: string;
+  values: Record<string, unknown>;
+}
+
+export function updateItem(tableName: string, key: ItemKey, update: Update): TransactItem {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: key,
+      UpdateExpression: update.expression,
+      ...(update.condition ? { ConditionExpression: update.condition } : {}),
+      ExpressionAttributeValues: update.values,
+    },
+  };
+}
+
 /** The items of one table's transactions. */
 export class TransactItems {
   constructor(private readonly tableName: string) {}
@@ -55,17 +74,8 @@ export class TransactItems {
     return { ConditionCheck: { TableName: this.tableName, Key: key, ...conditionParams(condition) } };
   }
 
-  /** An update with its own expression (counters, `last_used_at`) and condition. */
-  update(key: ItemKey, update: { expression: string; condition?: string; values: Record<string, unknown> }): TransactItem {
-    return {
-      Update: {
-        TableName: this.tableName,
-        Key: key,
-        UpdateExpression: update.expression,
-        ...(update.condition ? { ConditionExpression: update.condition } : {}),
-        ExpressionAttributeValues: update.values,
-      },
-    };
+  update(key: ItemKey, update: Update): TransactItem {
+    return updateItem(this.tableName, key, update);
   }
 
   /** An update that SETs exactly `fields` (undefined ones skipped) on one item, under `condition`. */

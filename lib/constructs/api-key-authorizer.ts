@@ -120,7 +120,7 @@ export class ApiKeyAuthorizer extends Construct {
       environment: this.functionEnvironment(props),
     });
     this.handler.bindTable(props.table, ['GetItem']);
-    // What the usage write may touch. `DynamoDbKeyStore.recordUsage` sends one TransactWriteItems
+    // What the usage write may touch. `DynamoDbHotKeyStore.recordUsage` sends one TransactWriteItems
     // of two UpdateItems (the hot item and the key item) that SET `last_used_at`, conditioned on
     // `pk` and `last_used_at`. IAM authorizes each item as `dynamodb:UpdateItem` with every
     // attribute it names in `dynamodb:Attributes`, the key attributes included. The infra test

@@ -158,15 +158,7 @@ export class DynamoDbKeyStore implements KeyStore {
   async createKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
     await transact(
       this.db,
-      [
-        this.items.update(organizationKey(key.organizationId), {
-          expression: 'ADD key_count :one, active_key_count :one',
-          condition: `${EXISTS.expression} AND key_count < :max`,
-          values: { ':one': 1, ':max': MAX_KEYS_PER_ORGANIZATION },
-        }),
-        ...this.putKey(key),
-        this.putEvent(event),
-      ],
+      [this.addKey(key.organizationId, { active: true }), ...this.putKey(key), this.putEvent(event)],
       async (reasons) => {
         if (failedAt(reasons, 0)) {
           throw (await this.getOrganization(key.organizationId)) ? new ApiKeyLimitReached() : new OrganizationNotFound();
@@ -213,11 +205,7 @@ export class DynamoDbKeyStore implements KeyStore {
         this.items.setFields(keyItemKey(old), { ...pending.apiKey, [VERSION_ATTRIBUTE]: version }, atVersion(old.version)),
         this.items.setFields(hotKeyKey(old.tokenHash), { ...pending.hotKey, [VERSION_ATTRIBUTE]: version }, EXISTS),
         // The old key stays until retired, so the organization briefly holds one more key.
-        this.items.update(organizationKey(old.organizationId), {
-          expression: 'ADD key_count :one',
-          condition: `${EXISTS.expression} AND key_count < :max`,
-          values: { ':one': 1, ':max': MAX_KEYS_PER_ORGANIZATION },
-        }),
+        this.addKey(old.organizationId, { active: false }),
       ];
     }
     await transact(this.db, [...retireOld, ...this.putKey(next), this.putEvent(event)], (reasons) => {
@@ -278,6 +266,18 @@ export class DynamoDbKeyStore implements KeyStore {
   private async get(key: ItemKey): Promise<Item | undefined> {
     const result = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
     return result.Item;
+  }
+
+  /**
+   * Counts one more key on the organization, within the limit (API.md §3 Limits); `active`: one
+   * without a pending expiry, which the "never zero" invariant counts too.
+   */
+  private addKey(organizationId: string, { active }: { active: boolean }): TransactItem {
+    return this.items.update(organizationKey(organizationId), {
+      expression: active ? 'ADD key_count :one, active_key_count :one' : 'ADD key_count :one',
+      condition: `${EXISTS.expression} AND key_count < :max`,
+      values: { ':one': 1, ':max': MAX_KEYS_PER_ORGANIZATION },
+    });
   }
 
   /** A new key's two items: the key item and the authorizer's hot item. */

@@ -19,7 +19,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { build } from 'esbuild';
-import { DynamoDbKeyStore } from '../lambdas/adapters/dynamodb-key-store';
+import { DynamoDbKeyStore } from '../lambdas/adapters/dynamodb/key-store';
 import { withHotKeyCache } from '../lambdas/adapters/hot-key-cache';
 import { ManualClock, systemClock } from '../lambdas/domain/clock';
 import { DEFAULT_RESOURCE_CATALOG } from '../lambdas/domain/permissions';
@@ -28,6 +28,7 @@ import { EXAMPLE_ROUTES } from '../lambdas/domain/routes';
 import { hashToken } from '../lambdas/domain/token';
 import { ApiKeyService } from '../lambdas/service/api-key-service';
 import { OrganizationService } from '../lambdas/service/organization-service';
+import { BUNDLE_TARGET } from '../lib/constructs/keyward-function';
 import { type ApiTarget, authorizerEvent } from '../local/api-gateway-events';
 import { LOCAL_AWS, startDynamoDbLocal } from '../local/dynamodb-local';
 import { ensureTable } from '../local/table';
@@ -149,7 +150,8 @@ async function main(): Promise<void> {
         minify: true,
         treeShaking: true,
         platform: 'node',
-        target: 'node22',
+        // As deployed (KeywardFunction's bundling).
+        target: BUNDLE_TARGET,
         format: 'cjs',
         nodePaths: [join(ROOT, 'node_modules')],
         logLevel: 'silent',

@@ -1,12 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventHeaders } from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
-import { DynamoDbKeyStore } from './adapters/dynamodb-key-store';
+import { DynamoDbKeyStore } from './adapters/dynamodb/key-store';
 import { adminAuthConfig, tableConfig } from './config';
 import { type Clock, systemClock } from './domain/clock';
 import { ORGANIZATION_ID_PATTERN } from './domain/organization';
 import type { KeyStore, Role } from './domain/ports';
+import { bearerCredential, headerValue, policy, unauthorized } from './http/authorizer';
 import { logger } from './logger';
 
 /**
@@ -77,27 +78,16 @@ export interface AdminAuthorizerDeps {
 
 export type AdminAuthorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
-const BEARER = /^Bearer\s+(\S+)$/i;
-
-function bearerToken(headers: APIGatewayRequestAuthorizerEventHeaders | null): string | undefined {
-  if (!headers) return undefined;
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.toLowerCase() === 'authorization' && value !== undefined) return BEARER.exec(value.trim())?.[1];
-  }
-  return undefined;
-}
-
 export function createAdminAuthorizer(deps: AdminAuthorizerDeps): AdminAuthorizer {
   return async (event) => {
-    const jwt = bearerToken(event.headers);
-    if (jwt === undefined) throw new Error('Unauthorized');
+    const jwt = bearerCredential(headerValue(event.headers, 'authorization'));
+    if (jwt === undefined) throw unauthorized();
     let identity: AdminIdentity;
     try {
       identity = await deps.verify(jwt);
     } catch (error) {
       logger.info('admin token rejected', { reason: error instanceof Error ? error.message : String(error) });
-      // API Gateway answers 401 when a REQUEST authorizer throws exactly this.
-      throw new Error('Unauthorized');
+      throw unauthorized();
     }
 
     const email = identity.email.toLowerCase();
@@ -112,14 +102,7 @@ export function createAdminAuthorizer(deps: AdminAuthorizerDeps): AdminAuthorize
     // Allowed even for `none` and `member`: an authorizer can only answer 401 or 403, yet the
     // contract wants 404 organization_not_found for a non-member (so that organizations cannot be
     // probed), so the management handlers turn `none` into 404 and `member` into 403.
-    return {
-      principalId: email,
-      policyDocument: {
-        Version: '2012-10-17',
-        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }],
-      },
-      context: { email, role },
-    };
+    return policy('Allow', email, event.methodArn, { email, role });
   };
 }
 

@@ -1,31 +1,29 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventHeaders } from 'aws-lambda';
-import { DynamoDbKeyStore } from './adapters/dynamodb-key-store';
+import { DynamoDbHotKeyStore } from './adapters/dynamodb/hot-keys';
 import { withHotKeyCache } from './adapters/hot-key-cache';
 import { hotKeyCacheConfig, keyConfig, routesConfig, tableConfig } from './config';
-import { type HotKey, isExpired } from './domain/api-key';
+import type { HotKey } from './domain/api-key';
+import { countsAsUse, type Decision, decide, screenToken } from './domain/authorization';
 import { type Clock, systemClock } from './domain/clock';
-import { allows, forbiddenCode } from './domain/permissions';
-import type { KeyStore } from './domain/ports';
+import type { HotKeyStore } from './domain/ports';
 import { buildRouteTable, findRoute, type RouteDefinition } from './domain/routes';
-import { hashToken, isWellFormedToken } from './domain/token';
+import { bearerCredential, headerValue, policy, unauthorized } from './http/authorizer';
 import { logger } from './logger';
 
 /**
  * The consumer-side authorizer (API.md §1, DESIGN.md "Authorizer hot path"): an API Gateway REST
- * REQUEST authorizer. Its import graph is kept to the DynamoDB client and the pure domain: no KMS,
- * no management service, because it is on every consumer request and is measured for cold start.
+ * REQUEST authorizer around the pure decision of domain/authorization.ts. Its import graph is kept
+ * to the DynamoDB client and the pure domain: no KMS, no management service, because it is on
+ * every consumer request and is measured for cold start.
  */
 
 /** `last_used_at` is written at most once per key per this window (API.md §1 "Last used"). */
 export const USAGE_WRITE_INTERVAL_MS = 60_000;
 
-/** The code in the Deny context when the route is not in the route table (fail closed). */
-export const ROUTE_NOT_ALLOWED = 'route_not_allowed';
-
 export interface ApiKeyAuthorizerDeps {
-  store: KeyStore;
+  store: HotKeyStore;
   clock: Clock;
   keyPrefix: string;
   routes: readonly RouteDefinition[];
@@ -33,45 +31,34 @@ export interface ApiKeyAuthorizerDeps {
 
 export type ApiKeyAuthorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
-/** API Gateway answers 401 (and never calls the backend) when a REQUEST authorizer throws exactly this. */
-function unauthorized(): Error {
-  return new Error('Unauthorized');
-}
-
-function header(headers: APIGatewayRequestAuthorizerEventHeaders | null, name: string): string | undefined {
-  if (!headers) return undefined;
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === name && value !== undefined && value.trim() !== '') return value.trim();
-  }
-  return undefined;
-}
-
-const BEARER = /^Bearer\s+(\S+)$/i;
-
 /** `x-api-key`, or `Authorization: Bearer <key>` as the fallback (API.md §1). */
 export function tokenFrom(headers: APIGatewayRequestAuthorizerEventHeaders | null): string | undefined {
-  const apiKey = header(headers, 'x-api-key');
-  if (apiKey !== undefined) return apiKey;
-  const authorization = header(headers, 'authorization');
-  return authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+  return headerValue(headers, 'x-api-key') ?? bearerCredential(headerValue(headers, 'authorization'));
 }
 
-function policy(
-  effect: 'Allow' | 'Deny',
-  principalId: string,
-  methodArn: string,
-  context: Record<string, string>,
-): APIGatewayAuthorizerResult {
-  return {
-    principalId,
-    policyDocument: {
-      Version: '2012-10-17',
-      Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: methodArn }],
-    },
-    context,
-  };
+/** The one place a decision becomes API Gateway's answer: a thrown 401, or a policy. */
+function answer(decision: Decision, event: APIGatewayRequestAuthorizerEvent): APIGatewayAuthorizerResult {
+  switch (decision.kind) {
+    case 'unauthorized':
+      throw unauthorized();
+    case 'deny':
+      if (decision.route === undefined) {
+        logger.warn('route not in the route table', {
+          api_key_id: decision.key.apiKeyId,
+          method: event.httpMethod,
+          resource: event.resource,
+        });
+      }
+      return policy('Deny', decision.key.apiKeyId, event.methodArn, { code: decision.code });
+    case 'allow':
+      return policy('Allow', decision.key.apiKeyId, event.methodArn, {
+        organization_id: decision.key.organizationId,
+        api_key_id: decision.key.apiKeyId,
+      });
+  }
 }
 
+/** Read the token → screen it (no I/O) → look the key up → `decide` → answer. */
 export function createApiKeyAuthorizer(deps: ApiKeyAuthorizerDeps): ApiKeyAuthorizer {
   const table = buildRouteTable(deps.routes);
 
@@ -87,13 +74,12 @@ export function createApiKeyAuthorizer(deps: ApiKeyAuthorizerDeps): ApiKeyAuthor
   }
 
   return async (event) => {
-    const token = tokenFrom(event.headers);
-    // Pure CPU before any I/O: a mistyped or forged key costs no read unit.
-    if (token === undefined || !isWellFormedToken(token, deps.keyPrefix)) throw unauthorized();
+    const screened = screenToken(tokenFrom(event.headers), deps.keyPrefix);
+    if (screened.kind === 'unauthorized') return answer(screened, event);
 
     let key: HotKey | undefined;
     try {
-      key = await deps.store.findByHash(hashToken(token));
+      key = await deps.store.findByHash(screened.tokenHash);
     } catch (error) {
       // Rethrown, so API Gateway answers 500 rather than Allow (or a misleading 401) when the
       // table cannot be read, e.g. under throttling.
@@ -101,23 +87,9 @@ export function createApiKeyAuthorizer(deps: ApiKeyAuthorizerDeps): ApiKeyAuthor
       throw error;
     }
     const now = deps.clock.now();
-    if (!key || isExpired(key.expiresAt, now)) throw unauthorized();
-
-    const route = findRoute(table, event.httpMethod, event.resource);
-    if (!route) {
-      logger.warn('route not in the route table', { api_key_id: key.apiKeyId, method: event.httpMethod, resource: event.resource });
-      return policy('Deny', key.apiKeyId, event.methodArn, { code: ROUTE_NOT_ALLOWED });
-    }
-
-    if (route.tracksUsage) await recordUsage(key, now);
-
-    if (!allows(key.permissions, route.resource, route.mode)) {
-      return policy('Deny', key.apiKeyId, event.methodArn, { code: forbiddenCode(route.resource, route.mode) });
-    }
-    return policy('Allow', key.apiKeyId, event.methodArn, {
-      organization_id: key.organizationId,
-      api_key_id: key.apiKeyId,
-    });
+    const decision = decide(key, findRoute(table, event.httpMethod, event.resource), now);
+    if (countsAsUse(decision)) await recordUsage(decision.key, now);
+    return answer(decision, event);
   };
 }
 
@@ -126,7 +98,7 @@ const documentClient = DynamoDBDocumentClient.from(
   new DynamoDBClient(table.DYNAMODB_ENDPOINT ? { endpoint: table.DYNAMODB_ENDPOINT } : {}),
 );
 
-const keyStore = new DynamoDbKeyStore(documentClient, table.TABLE_NAME);
+const keyStore = new DynamoDbHotKeyStore(documentClient, table.TABLE_NAME);
 const keyCache = hotKeyCacheConfig();
 
 export const handler: ApiKeyAuthorizer = createApiKeyAuthorizer({

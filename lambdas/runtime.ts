@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbKeyStore } from './adapters/dynamodb-key-store';
+import { DynamoDbKeyStore } from './adapters/dynamodb/key-store';
 import { LocalSecretBox } from './adapters/local-secret-box';
 import { NO_SECRET_BOX } from './adapters/no-secret-box';
 import { keyConfig, schedulerConfig, secretsConfig, tableConfig } from './config';

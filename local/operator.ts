@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbKeyStore } from '../lambdas/adapters/dynamodb-key-store';
+import { DynamoDbKeyStore } from '../lambdas/adapters/dynamodb/key-store';
 import { systemClock } from '../lambdas/domain/clock';
 import { DEFAULT_RESOURCE_CATALOG } from '../lambdas/domain/permissions';
 import type { KeyStore, SecretBox } from '../lambdas/domain/ports';

@@ -5,11 +5,11 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { TTL_ATTRIBUTE } from '../lambdas/adapters/dynamodb-key-store';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../lambdas/adapters/dynamodb/table-layout';
 
 /**
- * Creates the single table locally with the same key schema, stream and TTL attribute as the
- * CDK table (lib/), unless it exists. Returns the stream ARN.
+ * Creates the single table locally with the same key schema (table-layout.ts), stream and TTL
+ * attribute as the CDK table (lib/), unless it exists. Returns the stream ARN.
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<string | undefined> {
   try {
@@ -23,12 +23,12 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: PARTITION_KEY, AttributeType: 'S' },
+        { AttributeName: SORT_KEY, AttributeType: 'S' },
       ],
       KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
+        { AttributeName: PARTITION_KEY, KeyType: 'HASH' },
+        { AttributeName: SORT_KEY, KeyType: 'RANGE' },
       ],
       StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
     }),

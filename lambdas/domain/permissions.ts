@@ -136,7 +136,9 @@ export function modeFromMethod(method: string): Mode {
   return upper === 'GET' || upper === 'HEAD' ? 'read' : 'write';
 }
 
-/** The 403 code the authorizer returns, e.g. `write_action_not_allowed_for_customer`. */
-export function forbiddenCode(resource: string, mode: Mode): string {
+/** The 403 code the authorizer returns for a mode the key lacks, e.g. `write_action_not_allowed_for_customer`. */
+export type ForbiddenCode = `${Mode}_action_not_allowed_for_${string}`;
+
+export function forbiddenCode(resource: string, mode: Mode): ForbiddenCode {
   return `${mode}_action_not_allowed_for_${resource}`;
 }

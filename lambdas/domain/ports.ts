@@ -106,6 +106,9 @@ export interface KeyStore {
   listAuditEvents(organizationId: string, page: PageRequest): Promise<Page<AuditEvent>>;
 }
 
+/** What the api-key authorizer reads and writes: the hot item and the key's usage stamp. */
+export type HotKeyStore = Pick<KeyStore, 'findByHash' | 'recordUsage'>;
+
 /** Encryption context binding a ciphertext to its key record. */
 export interface SecretContext {
   organization_id: string;

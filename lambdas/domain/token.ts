@@ -1,4 +1,6 @@
 import { createHash, randomInt } from 'node:crypto';
+// Node 20.15+ and 22.2+; the Lambda runtime (nodejs24.x) has it.
+import { crc32 } from 'node:zlib';
 
 /**
  * API-key tokens (API.md §2): `<prefix>_<random><checksum>`.
@@ -13,24 +15,6 @@ export const DEFAULT_KEY_PREFIX = 'kw';
 const PREFIX_SHAPE = '[a-z][a-z0-9]{0,15}';
 export const KEY_PREFIX_PATTERN = new RegExp(`^${PREFIX_SHAPE}$`);
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 (IEEE 802.3), as zlib computes it. */
-export function crc32(input: string | Uint8Array): number {
-  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
-  let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
 /** Base62, most significant digit first, left-padded with `0`. */
 export function toBase62(value: number, width: number): string {
   let out = '';
@@ -42,6 +26,7 @@ export function toBase62(value: number, width: number): string {
   return out.padStart(width, '0');
 }
 
+/** The checksum of `<prefix>_<random>`: zlib's CRC-32 (IEEE 802.3) of its UTF-8 bytes, in base62. */
 export function checksumOf(body: string): string {
   return toBase62(crc32(body), CHECKSUM_LENGTH);
 }

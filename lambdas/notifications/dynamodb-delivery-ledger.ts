@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { TTL_ATTRIBUTE } from '../adapters/dynamodb-key-store';
+import { deliveryKey, PARTITION_KEY, TTL_ATTRIBUTE } from '../adapters/dynamodb/table-layout';
 import type { ClaimResult, DeliveryLedger } from './delivery-ledger';
 
 /** How long a claim protects an in-flight send; longer than the notifier's timeout. */
 export const CLAIM_LEASE_MS = 5 * 60 * 1000;
 /** Delivery records outlive the stream's 24 h retention, after which no redelivery can happen. */
 export const SENT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
-
-export const deliveryKey = (eventId: string) => ({ pk: `DELIVERY#${eventId}`, sk: 'DELIVERY' });
 
 /**
  * The delivery ledger as one item per event in the keyward table. A conditional "claim" item is
@@ -36,7 +34,7 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
             lease_expires_at: now.getTime() + CLAIM_LEASE_MS,
             [TTL_ATTRIBUTE]: Math.ceil((now.getTime() + SENT_RETENTION_MS) / 1000),
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :pending AND lease_expires_at < :now)',
+          ConditionExpression: `attribute_not_exists(${PARTITION_KEY}) OR (#status = :pending AND lease_expires_at < :now)`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':pending': 'pending', ':now': now.getTime() },
         }),

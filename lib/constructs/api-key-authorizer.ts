@@ -3,6 +3,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { USAGE_WRITE_ATTRIBUTES } from '../../lambdas/adapters/dynamodb/table-layout';
 import { hotKeyCacheConfig, keyConfig, routesConfig } from '../../lambdas/config';
 import {
   buildRouteTable,
@@ -32,15 +33,6 @@ export function addJsonGatewayResponse(
     templates: { 'application/json': answer.body },
   });
 }
-
-/**
- * What the usage write may touch. `DynamoDbKeyStore.recordUsage` sends one TransactWriteItems of
- * two UpdateItems (the hot item and the key item) that SET `last_used_at`, conditioned on `pk` and
- * `last_used_at`. IAM authorizes each item as `dynamodb:UpdateItem` with every attribute it names
- * in `dynamodb:Attributes`, and the key attributes have to be allowed too. The infra test drives
- * the real handler and checks every request it sends against the role.
- */
-const USAGE_WRITE_ATTRIBUTES = ['pk', 'sk', 'last_used_at'] as const;
 
 export interface ApiKeyAuthorizerProps extends StageProps {
   /**
@@ -128,6 +120,11 @@ export class ApiKeyAuthorizer extends Construct {
       environment: this.functionEnvironment(props),
     });
     this.handler.bindTable(props.table, ['GetItem']);
+    // What the usage write may touch. `DynamoDbHotKeyStore.recordUsage` sends one TransactWriteItems
+    // of two UpdateItems (the hot item and the key item) that SET `last_used_at`, conditioned on
+    // `pk` and `last_used_at`. IAM authorizes each item as `dynamodb:UpdateItem` with every
+    // attribute it names in `dynamodb:Attributes`, the key attributes included. The infra test
+    // drives the real handler and checks every request it sends against the role.
     this.handler.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:UpdateItem'],

@@ -11,8 +11,21 @@ import { type StageProps, statefulRemovalPolicy } from '../stage';
 const REPO_ROOT = path.join(__dirname, '..', '..');
 const LAMBDAS_DIR = path.join(REPO_ROOT, 'lambdas');
 
-/** The runtime every function uses (DESIGN.md: nodejs22.x or newer; the newest keeps cdk-nag L1 quiet). */
+/**
+ * The runtime every function uses (DESIGN.md: nodejs22.x or newer; the newest keeps cdk-nag L1
+ * quiet). The code is developed and tested on an older Node, the `engines` floor: README "Node
+ * versions" says why the two differ and what keeps them compatible.
+ */
 export const KEYWARD_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** esbuild's target: the runtime's own Node (`node24`), since the bundle runs nowhere else. */
+export const BUNDLE_TARGET = bundleTarget(KEYWARD_RUNTIME);
+
+function bundleTarget(runtime: lambda.Runtime): string {
+  const major = /^nodejs(\d+)\.x$/.exec(runtime.name)?.[1];
+  if (major === undefined) throw new Error(`${runtime.name} is not a Node.js runtime`);
+  return `node${major}`;
+}
 
 export interface KeywardFunctionProps extends StageProps {
   /** The entry file's name under `lambdas/` without `.ts` (e.g. `rotate-api-key`). */
@@ -90,7 +103,7 @@ export class KeywardFunction extends nodejs.NodejsFunction {
         minify: true,
         sourceMap: true,
         sourcesContent: false,
-        target: 'node22',
+        target: BUNDLE_TARGET,
         // The SDK is bundled (not taken from the runtime) so the deployed code runs the versions
         // that were tested, and esbuild can tree-shake it down to the commands actually used.
         externalModules: [],

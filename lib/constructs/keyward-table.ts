@@ -1,7 +1,6 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-// The attribute the store writes: hot items of expiring keys and delivery records expire by it.
-import { TTL_ATTRIBUTE } from '../../lambdas/adapters/dynamodb-key-store';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../lambdas/adapters/dynamodb/table-layout';
 import { type StageProps, statefulRemovalPolicy } from '../stage';
 
 /** The table is `keyward-<stage>`; outside dev stages it has deletion protection. */
@@ -18,8 +17,9 @@ export class KeywardTable extends Construct {
     super(scope, id);
     this.table = new dynamodb.Table(this, 'Table', {
       tableName: `keyward-${props.stage}`,
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      // The layout the runtime reads and writes (lambdas/adapters/dynamodb/table-layout.ts).
+      partitionKey: { name: PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: SORT_KEY, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: !props.isDevStage,

@@ -6,6 +6,7 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { SORT_KEY, SORT_KEY_PREFIX } from '../../lambdas/adapters/dynamodb/table-layout';
 import type { SesSender } from '../config';
 import { type StageProps, stageOf, statefulRemovalPolicy } from '../stage';
 import { KeywardFunction, TableAccess } from './keyward-function';
@@ -89,7 +90,7 @@ export class Notifications extends Construct {
         lambda.FilterCriteria.filter({
           eventName: lambda.FilterRule.isEqual('INSERT'),
           dynamodb: {
-            Keys: { sk: { S: lambda.FilterRule.beginsWith('EVENT#') } },
+            Keys: { [SORT_KEY]: { S: lambda.FilterRule.beginsWith(SORT_KEY_PREFIX.auditEvent) } },
             NewImage: { type: { S: lambda.FilterRule.or(...MAILED_EVENT_TYPES) } },
           },
         }),

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createRemoteJWKSet } from 'jose';
-import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb-key-store';
+import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
 import type * as AdminModule from '../../../lambdas/admin-authorizer';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';

@@ -1,6 +1,6 @@
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
-import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb-key-store';
+import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
 import type * as AuthorizerModule from '../../../lambdas/api-key-authorizer';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import type { Permissions } from '../../../lambdas/domain/permissions';
@@ -224,6 +224,28 @@ describe('api-key authorizer (DynamoDB Local)', () => {
     ])('refuses the key (401) when the stored expires_at is %s', async (_, stored) => {
       const { value } = await newKey();
       await corrupt(value, 'expires_at', stored);
+      await expect(authorize(customers({ 'x-api-key': value }))).rejects.toThrow(/^Unauthorized$/);
+    });
+
+    it.each<[string, string, unknown]>([
+      ['organization_id', 'missing', undefined],
+      ['organization_id', 'empty', ''],
+      ['organization_id', 'a number', 42],
+      ['api_key_id', 'missing', undefined],
+    ])('refuses the key (401) when the stored %s is %s', async (attribute, _, stored) => {
+      const { value } = await newKey();
+      if (stored === undefined) {
+        await DynamoDBDocumentClient.from(table.client).send(
+          new UpdateCommand({
+            TableName: table.tableName,
+            Key: { pk: `KEYHASH#${hashToken(value)}`, sk: 'KEYHASH' },
+            UpdateExpression: 'REMOVE #attribute',
+            ExpressionAttributeNames: { '#attribute': attribute },
+          }),
+        );
+      } else {
+        await corrupt(value, attribute, stored);
+      }
       await expect(authorize(customers({ 'x-api-key': value }))).rejects.toThrow(/^Unauthorized$/);
     });
   });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb-key-store';
+import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
 import { LocalSecretBox } from '../../../lambdas/adapters/local-secret-box';
 import type { ApiKeyView, ApiKeyWithValue } from '../../../lambdas/domain/api-key';
 import type { AuditEventView } from '../../../lambdas/domain/audit-event';

@@ -5,7 +5,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb-key-store';
+import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
 import { createSesClient, SesMailer } from '../../../lambdas/adapters/ses-mailer';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';

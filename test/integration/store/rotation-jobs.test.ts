@@ -1,5 +1,5 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb-key-store';
+import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import { ApiKeyLimitReached, PreconditionFailed } from '../../../lambdas/domain/errors';
 import type { KeyStore, RetirementJob } from '../../../lambdas/domain/ports';

@@ -1,0 +1,293 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type HotKey, type KeyChanges, MAX_KEYS_PER_ORGANIZATION, type StoredApiKey } from '../../domain/api-key';
+import type { AuditEvent } from '../../domain/audit-event';
+import { ApiKeyLimitReached, LastAdmin, LastNonExpiringApiKey, OrganizationAlreadyExists, OrganizationNotFound } from '../../domain/errors';
+import { type KeyStore, type Member, type Organization, type Page, type PageRequest, StaleState } from '../../domain/ports';
+import { retryOnConflict } from '../../domain/retry-on-conflict';
+import { DynamoDbHotKeyStore } from './hot-keys';
+import {
+  apiKeyItem,
+  auditEventItem,
+  hotKeyItem,
+  type Item,
+  keyChangeAttributes,
+  keyCountOf,
+  memberItem,
+  organizationItem,
+  pendingExpiryAttributes,
+  toAuditEvent,
+  toMember,
+  toOrganization,
+  toStoredKey,
+} from './items';
+import { queryAll, queryPage } from './pages';
+import {
+  apiKeyKey,
+  hotKeyKey,
+  type ItemKey,
+  memberKey,
+  organizationKey,
+  organizationPartition,
+  SORT_KEY_PREFIX,
+  VERSION_ATTRIBUTE,
+} from './table-layout';
+import { ABSENT, atVersion, type Condition, EXISTS, failedAt, type TransactItem, TransactItems, transact } from './transactions';
+
+/**
+ * The KeyStore port on the single DynamoDB table: the use cases of the store, each one read or one
+ * transaction whose conditions keep the invariants (table-layout.ts says what each item holds).
+ * The authorizer's two operations are hot-keys.ts's.
+ */
+export class DynamoDbKeyStore implements KeyStore {
+  private readonly items: TransactItems;
+  private readonly hotKeys: DynamoDbHotKeyStore;
+
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {
+    this.items = new TransactItems(tableName);
+    this.hotKeys = new DynamoDbHotKeyStore(db, tableName);
+  }
+
+  async getOrganization(organizationId: string): Promise<Organization | undefined> {
+    const item = await this.get(organizationKey(organizationId));
+    return item && toOrganization(item);
+  }
+
+  async getMember(organizationId: string, email: string): Promise<Member | undefined> {
+    const item = await this.get(memberKey(organizationId, email));
+    return item && toMember(item);
+  }
+
+  async listMembers(organizationId: string): Promise<Member[]> {
+    const items = await queryAll(this.db, this.tableName, {
+      partition: organizationPartition(organizationId),
+      prefix: SORT_KEY_PREFIX.member,
+    });
+    return items.map(toMember);
+  }
+
+  async createOrganization(input: {
+    organization: Organization;
+    members: Member[];
+    firstKey: StoredApiKey;
+    event: AuditEvent;
+  }): Promise<void> {
+    const { organization, members, firstKey, event } = input;
+    const admins = members.filter((member) => member.role === 'admin').length;
+    await transact(
+      this.db,
+      [
+        this.items.put(organizationItem(organization, admins), ABSENT),
+        ...members.map((member) => this.items.put(memberItem(member))),
+        ...this.putKey(firstKey),
+        this.putEvent(event),
+      ],
+      (reasons) => {
+        if (failedAt(reasons, 0)) throw new OrganizationAlreadyExists(`organization "${organization.id}" already exists`);
+      },
+    );
+  }
+
+  async putMember(member: Member): Promise<void> {
+    await this.changeMember(member.organizationId, member.email, member);
+  }
+
+  async removeMember(organizationId: string, email: string): Promise<boolean> {
+    return this.changeMember(organizationId, email, undefined);
+  }
+
+  /**
+   * Puts (`next`) or removes (undefined) a member, keeping `admin_count` on the organization in
+   * the same transaction, conditioned on the member being as it was read: the last admin can be
+   * neither demoted nor removed, even by two concurrent changes. Returns whether a member existed.
+   */
+  private async changeMember(organizationId: string, email: string, next: Member | undefined): Promise<boolean> {
+    return retryOnConflict(async () => {
+      const current = await this.getMember(organizationId, email);
+      if (!current && !next) return false;
+      const delta = (next?.role === 'admin' ? 1 : 0) - (current?.role === 'admin' ? 1 : 0);
+      const unchanged: Condition = current
+        ? { expression: '#role = :role', names: { '#role': 'role' }, values: { ':role': current.role } }
+        : ABSENT;
+      const change = next ? this.items.put(memberItem(next), unchanged) : this.items.delete(memberKey(organizationId, email), unchanged);
+      const organization =
+        delta === 0
+          ? this.items.check(organizationKey(organizationId), EXISTS)
+          : this.items.update(organizationKey(organizationId), {
+              expression: 'ADD admin_count :delta',
+              condition: delta < 0 ? 'admin_count > :one' : EXISTS.expression,
+              values: delta < 0 ? { ':delta': delta, ':one': 1 } : { ':delta': delta },
+            });
+      await transact(this.db, [organization, change], async (reasons) => {
+        if (failedAt(reasons, 1)) throw new StaleState();
+        if (failedAt(reasons, 0)) {
+          throw delta < 0 && (await this.getOrganization(organizationId))
+            ? new LastAdmin(`${email} is the last admin of ${organizationId}`)
+            : new OrganizationNotFound();
+        }
+      });
+      return current !== undefined;
+    });
+  }
+
+  async listKeys(organizationId: string, page: PageRequest): Promise<Page<StoredApiKey>> {
+    const range = { partition: organizationPartition(organizationId), prefix: SORT_KEY_PREFIX.apiKey };
+    return queryPage(this.db, this.tableName, range, { ...page, forward: true }, toStoredKey);
+  }
+
+  async getKey(organizationId: string, apiKeyId: string): Promise<StoredApiKey | undefined> {
+    const item = await this.get(apiKeyKey(organizationId, apiKeyId));
+    return item && toStoredKey(item);
+  }
+
+  findByHash(tokenHash: string): Promise<HotKey | undefined> {
+    return this.hotKeys.findByHash(tokenHash);
+  }
+
+  recordUsage(key: HotKey, at: Date, staleBefore: Date): Promise<boolean> {
+    return this.hotKeys.recordUsage(key, at, staleBefore);
+  }
+
+  async keyCount(organizationId: string): Promise<number | undefined> {
+    const item = await this.get(organizationKey(organizationId));
+    return item && keyCountOf(item);
+  }
+
+  async createKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
+    await transact(
+      this.db,
+      [this.addKey(key.organizationId, { active: true }), ...this.putKey(key), this.putEvent(event)],
+      async (reasons) => {
+        if (failedAt(reasons, 0)) {
+          throw (await this.getOrganization(key.organizationId)) ? new ApiKeyLimitReached() : new OrganizationNotFound();
+        }
+      },
+    );
+  }
+
+  async updateKey(input: { key: StoredApiKey; changes: KeyChanges; event: AuditEvent }): Promise<StoredApiKey> {
+    const { key, changes, event } = input;
+    const version = key.version + 1;
+    // Only the named fields: a concurrent change of another field is never overwritten.
+    const attributes = keyChangeAttributes(changes);
+    await transact(
+      this.db,
+      [
+        this.items.setFields(keyItemKey(key), { ...attributes.apiKey, [VERSION_ATTRIBUTE]: version }, atVersion(key.version)),
+        this.items.setFields(hotKeyKey(key.tokenHash), { ...attributes.hotKey, [VERSION_ATTRIBUTE]: version }, EXISTS),
+        this.putEvent(event),
+      ],
+      (reasons) => {
+        if (failedAt(reasons, 0) || failedAt(reasons, 1)) throw new StaleState();
+      },
+    );
+    const named = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+    return { ...key, ...named, version };
+  }
+
+  async rotateKey(input: {
+    old: StoredApiKey;
+    next: StoredApiKey;
+    expiresAt: string | null;
+    retirementJobId: string | null;
+    event: AuditEvent;
+  }): Promise<void> {
+    const { old, next, expiresAt, retirementJobId, event } = input;
+    const version = old.version + 1;
+    let retireOld: TransactItem[];
+    if (expiresAt === null) {
+      retireOld = [this.items.delete(keyItemKey(old), atVersion(old.version)), this.items.delete(hotKeyKey(old.tokenHash), EXISTS)];
+    } else {
+      const pending = pendingExpiryAttributes(expiresAt, retirementJobId);
+      retireOld = [
+        this.items.setFields(keyItemKey(old), { ...pending.apiKey, [VERSION_ATTRIBUTE]: version }, atVersion(old.version)),
+        this.items.setFields(hotKeyKey(old.tokenHash), { ...pending.hotKey, [VERSION_ATTRIBUTE]: version }, EXISTS),
+        // The old key stays until retired, so the organization briefly holds one more key.
+        this.addKey(old.organizationId, { active: false }),
+      ];
+    }
+    await transact(this.db, [...retireOld, ...this.putKey(next), this.putEvent(event)], (reasons) => {
+      if (failedAt(reasons, 0) || failedAt(reasons, 1)) throw new StaleState();
+      if (expiresAt !== null && failedAt(reasons, 2)) throw new ApiKeyLimitReached();
+    });
+  }
+
+  async deleteKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
+    await this.removeKey(key, event);
+  }
+
+  async retireKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
+    if (key.expiresAt === null) throw new Error(`key ${key.id} has no pending expiry to retire it at`);
+    await this.removeKey(key, event);
+  }
+
+  /**
+   * Removes both items of a key that is exactly as it was read, with its event. Removing a
+   * non-expiring key is conditioned on another one remaining; an expiring key (pending rotation,
+   * or being retired) leaves the count of non-expiring keys unchanged.
+   */
+  private async removeKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
+    const nonExpiring = key.expiresAt === null;
+    await transact(
+      this.db,
+      [
+        this.items.delete(keyItemKey(key), atVersion(key.version)),
+        this.items.delete(hotKeyKey(key.tokenHash)),
+        this.items.update(
+          organizationKey(key.organizationId),
+          nonExpiring
+            ? {
+                expression: 'ADD key_count :minus, active_key_count :minus',
+                condition: 'active_key_count > :one',
+                values: { ':minus': -1, ':one': 1 },
+              }
+            : { expression: 'ADD key_count :minus', values: { ':minus': -1 } },
+        ),
+        this.putEvent(event),
+      ],
+      (reasons) => {
+        if (failedAt(reasons, 0)) throw new StaleState();
+        if (failedAt(reasons, 2)) throw new LastNonExpiringApiKey();
+      },
+    );
+  }
+
+  async appendAuditEvent(event: AuditEvent): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: auditEventItem(event), ConditionExpression: ABSENT.expression }));
+  }
+
+  async listAuditEvents(organizationId: string, page: PageRequest): Promise<Page<AuditEvent>> {
+    const range = { partition: organizationPartition(organizationId), prefix: SORT_KEY_PREFIX.auditEvent };
+    return queryPage(this.db, this.tableName, range, { ...page, forward: false }, toAuditEvent);
+  }
+
+  private async get(key: ItemKey): Promise<Item | undefined> {
+    const result = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    return result.Item;
+  }
+
+  /**
+   * Counts one more key on the organization, within the limit (API.md §3 Limits); `active`: one
+   * without a pending expiry, which the "never zero" invariant counts too.
+   */
+  private addKey(organizationId: string, { active }: { active: boolean }): TransactItem {
+    return this.items.update(organizationKey(organizationId), {
+      expression: active ? 'ADD key_count :one, active_key_count :one' : 'ADD key_count :one',
+      condition: `${EXISTS.expression} AND key_count < :max`,
+      values: { ':one': 1, ':max': MAX_KEYS_PER_ORGANIZATION },
+    });
+  }
+
+  /** A new key's two items: the key item and the authorizer's hot item. */
+  private putKey(key: StoredApiKey): TransactItem[] {
+    return [this.items.put(apiKeyItem(key), ABSENT), this.items.put(hotKeyItem(key), ABSENT)];
+  }
+
+  private putEvent(event: AuditEvent): TransactItem {
+    return this.items.put(auditEventItem(event), ABSENT);
+  }
+}
+
+const keyItemKey = (key: Pick<StoredApiKey, 'organizationId' | 'id'>): ItemKey => apiKeyKey(key.organizationId, key.id);

@@ -1,0 +1,79 @@
+/**
+ * The single table's layout (DESIGN.md "One DynamoDB table"), declared once. The store and the
+ * delivery ledger build their item keys here; the CDK table (lib/constructs/keyward-table.ts) and
+ * the local one (local/table.ts) take their key schema and TTL attribute from here; the
+ * authorizer's IAM condition and the notifier's stream filter name attributes and prefixes from
+ * here. Plain data, no AWS SDK, so that lib/ and local/ can import it.
+ *
+ *   pk                  sk
+ *   ORG#<org>           ORG               organization, with key_count, active_key_count, admin_count
+ *   ORG#<org>           MEMBER#<email>    member (role admin|member)
+ *   ORG#<org>           KEY#<id>          key as admins see it + token hash + encrypted token + version
+ *   KEYHASH#<sha256>    KEYHASH           hot item: all the authorizer needs in one read (+ version)
+ *   ORG#<org>           EVENT#<ulid>      audit event, and the outbox of the admin emails
+ *   DELIVERY#<event>    DELIVERY          the notifier's claim on one event's email
+ *
+ * `active_key_count` counts keys without a pending expiry: the "never zero" invariant is a
+ * condition on it, so two concurrent deletes cannot both pass. Every change to a key is conditioned
+ * on the key item's `version` as the caller read it and writes version + 1 to both items; the hot
+ * item's copy is never a condition (the key item is the one source of truth), it lets the
+ * authorizer's item say which version of the key it reflects. `last_used_at` changes no version.
+ */
+
+/** The table's partition key (a string). */
+export const PARTITION_KEY = 'pk';
+/** The table's sort key (a string). */
+export const SORT_KEY = 'sk';
+/** The table's TTL attribute (epoch seconds): hot items of expiring keys and delivery records expire by it. */
+export const TTL_ATTRIBUTE = 'ttl';
+/** A key's version (key item and hot item); absent on keys written before versions. */
+export const VERSION_ATTRIBUTE = 'version';
+/** The one attribute the authorizer writes (on the key item and the hot item). */
+export const LAST_USED_AT_ATTRIBUTE = 'last_used_at';
+
+/** Everything the authorizer's usage write names, key attributes included: its IAM grant allows exactly these. */
+export const USAGE_WRITE_ATTRIBUTES = [PARTITION_KEY, SORT_KEY, LAST_USED_AT_ATTRIBUTE] as const;
+
+/** The `entity` attribute of each kind of item (delivery records have none, so the stream filter skips them). */
+export const ENTITY = {
+  organization: 'organization',
+  member: 'member',
+  apiKey: 'api_key',
+  hotKey: 'api_key_hash',
+  auditEvent: 'audit_event',
+} as const;
+
+/** The sort-key prefixes of what an organization's partition holds, for queries and cursors. */
+export const SORT_KEY_PREFIX = {
+  member: 'MEMBER#',
+  apiKey: 'KEY#',
+  auditEvent: 'EVENT#',
+} as const;
+
+/** An item's primary key. */
+export type ItemKey = Record<typeof PARTITION_KEY | typeof SORT_KEY, string>;
+
+/** The partition of everything that belongs to one organization. */
+export const organizationPartition = (organizationId: string): string => `ORG#${organizationId}`;
+
+export const organizationKey = (organizationId: string): ItemKey => ({ pk: organizationPartition(organizationId), sk: 'ORG' });
+
+export const memberKey = (organizationId: string, email: string): ItemKey => ({
+  pk: organizationPartition(organizationId),
+  sk: `${SORT_KEY_PREFIX.member}${email}`,
+});
+
+export const apiKeyKey = (organizationId: string, apiKeyId: string): ItemKey => ({
+  pk: organizationPartition(organizationId),
+  sk: `${SORT_KEY_PREFIX.apiKey}${apiKeyId}`,
+});
+
+/** The hot item of a key, keyed by the SHA-256 of its token. */
+export const hotKeyKey = (tokenHash: string): ItemKey => ({ pk: `KEYHASH#${tokenHash}`, sk: 'KEYHASH' });
+
+export const auditEventKey = (organizationId: string, eventId: string): ItemKey => ({
+  pk: organizationPartition(organizationId),
+  sk: `${SORT_KEY_PREFIX.auditEvent}${eventId}`,
+});
+
+export const deliveryKey = (eventId: string): ItemKey => ({ pk: `DELIVERY#${eventId}`, sk: 'DELIVERY' });

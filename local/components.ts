@@ -1,0 +1,114 @@
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DevIssuer, JWKS_PATH } from './dev-issuer';
+import { type DynamoDbLocal, LOCAL_AWS, localClientConfig, migrateSharedDatabase, startDynamoDbLocal } from './dynamodb-local';
+import { startRetirementLoop } from './retirement-loop';
+import { LOCAL_TABLE_NAME, loadOrCreateDynamoDbAccessKeyId, secureStateDir } from './state';
+import type { Stoppable } from './stop-stack';
+import { startStreamPoller } from './stream-poller';
+import { ensureTable } from './table';
+
+/**
+ * The parts of the local stack that need more than one call to their own module, one function
+ * each: what it takes, what it gives, and a stop handle for the parts that keep running.
+ * stack.ts starts them in order.
+ */
+
+/** The sender of the admin emails in the local runtime (the SES emulator accepts any). */
+const LOCAL_SENDER = 'keyward@keyward.local';
+
+/** Pending retirement jobs: written by the rotate handler, run by the timer loop. */
+const scheduleDir = (stateDir: string): string => join(stateDir, 'schedules');
+
+/**
+ * Owner-only state (API.md §6): the directory and what earlier versions left in it are made
+ * private, and the umask makes every file this process and its children create private too
+ * (DynamoDB Local's, the scheduler's, the poller's), so no file is ever readable by others.
+ * Returns the state directory's secret that opens DynamoDB Local's database.
+ */
+export function prepareStateDirectory(stateDir: string): { accessKeyId: string } {
+  process.umask(0o077);
+  secureStateDir(stateDir);
+  return { accessKeyId: loadOrCreateDynamoDbAccessKeyId(stateDir) };
+}
+
+/** DynamoDB Local on the state directory's database, taking over an earlier version's shared one. */
+export async function startLocalDynamoDb(options: {
+  stateDir: string;
+  port: number;
+  accessKeyId: string;
+  log: (line: string) => void;
+}): Promise<DynamoDbLocal> {
+  const dbPath = join(options.stateDir, 'dynamodb');
+  if (migrateSharedDatabase(dbPath, options.accessKeyId)) {
+    options.log("DynamoDB Local: an earlier version's shared database is now this state directory's own");
+  }
+  return startDynamoDbLocal({ port: options.port, dbPath, accessKeyId: options.accessKeyId });
+}
+
+/** The table, as the CDK stack defines it, unless it exists. */
+export async function createLocalTable(endpoint: string, accessKeyId: string): Promise<void> {
+  const client = new DynamoDBClient(localClientConfig(endpoint, accessKeyId));
+  try {
+    await ensureTable(client, LOCAL_TABLE_NAME);
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * The handlers' configuration (lambdas/config.ts), exactly as the CDK stack sets it on each
+ * function, plus the region and credentials their SDK clients need in front of DynamoDB Local.
+ * Set before any handler module is loaded: they read it when first imported.
+ */
+export function setHandlerEnvironment(options: {
+  stateDir: string;
+  dynamodbEndpoint: string;
+  accessKeyId: string;
+  masterKey: string;
+  issuer: DevIssuer;
+  sesEndpoint: string;
+}): void {
+  Object.assign(process.env, {
+    TABLE_NAME: LOCAL_TABLE_NAME,
+    DYNAMODB_ENDPOINT: options.dynamodbEndpoint,
+    LOCAL_MASTER_KEY: options.masterKey,
+    ADMIN_JWT_ISSUER: options.issuer.issuer,
+    ADMIN_JWT_AUDIENCE: options.issuer.audience,
+    ADMIN_JWKS_URL: `${options.issuer.issuer}${JWKS_PATH}`,
+    // Where scheduled retirements are recorded; the timer loop that runs them reads the same dir.
+    LOCAL_SCHEDULE_DIR: scheduleDir(options.stateDir),
+    SES_ENDPOINT: options.sesEndpoint,
+    SES_FROM_ADDRESS: LOCAL_SENDER,
+    AWS_REGION: LOCAL_AWS.region,
+    AWS_ACCESS_KEY_ID: options.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+  });
+}
+
+/*
+ * The stand-ins for the notifier's event-source mapping and for EventBridge Scheduler: both feed
+ * the real handlers, imported only now because they read their configuration when loaded.
+ */
+
+export async function startNotifier(options: {
+  stateDir: string;
+  dynamodbEndpoint: string;
+  accessKeyId: string;
+  log: (line: string) => void;
+}): Promise<Stoppable> {
+  const { handler } = await import('../lambdas/notify-admins');
+  return startStreamPoller({
+    endpoint: options.dynamodbEndpoint,
+    accessKeyId: options.accessKeyId,
+    tableName: LOCAL_TABLE_NAME,
+    handler,
+    stateDir: options.stateDir,
+    log: options.log,
+  });
+}
+
+export async function startRetirements(options: { stateDir: string; log: (line: string) => void }): Promise<Stoppable> {
+  const { handler } = await import('../lambdas/retire-api-key');
+  return startRetirementLoop({ dir: scheduleDir(options.stateDir), handler, log: options.log });
+}

@@ -1,0 +1,118 @@
+import {
+  createLocalTable,
+  prepareStateDirectory,
+  setHandlerEnvironment,
+  startLocalDynamoDb,
+  startNotifier,
+  startRetirements,
+} from './components';
+import { createDevIssuer, type DevIssuer, LOCAL_AUDIENCE, localIssuerUrl } from './dev-issuer';
+import { LOCAL_AWS } from './dynamodb-local';
+import { startGateway } from './gateway';
+import { DEMO_ORGANIZATION, type DemoSeed, seedDemo } from './seed';
+import { DEFAULT_SES_PORT, startSesEmulator } from './ses-emulator';
+import {
+  LOCAL_TABLE_NAME,
+  loadOrCreateMasterKey,
+  type RuntimeInfo,
+  readRuntimeInfo,
+  removeRuntimeInfo,
+  resolveStateDir,
+  wipeState,
+  writeRuntimeInfo,
+} from './state';
+import { StopStack } from './stop-stack';
+
+/**
+ * The whole system on one machine with the real handlers and local edges (DESIGN.md "Local
+ * runtime = same code, local adapters"): its parts started in order, each running part's stop
+ * handle on one stack, stopped in reverse. A handler module reads its configuration from
+ * `process.env` when first loaded, so one process runs at most one stack.
+ */
+
+export interface LocalStackOptions {
+  /** Defaults to `KEYWARD_STATE_DIR` or `./.keyward`. */
+  stateDir?: string;
+  /** Gateway port. @default 3000 */
+  port?: number;
+  /** @default 8000 */
+  dynamodbPort?: number;
+  /** SES emulator and its web inbox. @default 8005 */
+  sesPort?: number;
+  /** Wipe the state directory first. */
+  fresh?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  gatewayUrl: string;
+  runtime: RuntimeInfo;
+  stateDir: string;
+  /** A dev admin JWT for `admin@demo.test`, minted at this start. */
+  adminToken: string;
+  demo: DemoSeed & { organizationId: string };
+  issuer: DevIssuer;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const stateDir = options.stateDir ?? resolveStateDir();
+  const log = options.log ?? ((line: string) => console.log(line));
+  const running = readRuntimeInfo(stateDir);
+  if (running) {
+    throw new Error(`a local stack is already running from ${stateDir} (pid ${running.pid}, ${running.gateway_url})`);
+  }
+  if (options.fresh) wipeState(stateDir);
+
+  const port = options.port ?? 3000;
+  const stops = new StopStack(log);
+  try {
+    const { accessKeyId } = prepareStateDirectory(stateDir);
+    const dynamo = stops.push(
+      'DynamoDB Local',
+      await startLocalDynamoDb({ stateDir, port: options.dynamodbPort ?? 8000, accessKeyId, log }),
+    );
+    await createLocalTable(dynamo.endpoint, accessKeyId);
+    const masterKey = loadOrCreateMasterKey(stateDir);
+    const issuer = await createDevIssuer({ stateDir, issuer: localIssuerUrl(port), audience: LOCAL_AUDIENCE });
+    const ses = stops.push('SES emulator', await startSesEmulator({ port: options.sesPort ?? DEFAULT_SES_PORT }));
+    setHandlerEnvironment({ stateDir, dynamodbEndpoint: dynamo.endpoint, accessKeyId, masterKey, issuer, sesEndpoint: ses.endpoint });
+    // The background loops run before the first request and the seed's first key.
+    stops.push('stream poller (notifier)', await startNotifier({ stateDir, dynamodbEndpoint: dynamo.endpoint, accessKeyId, log }));
+    stops.push('retirement timer loop', await startRetirements({ stateDir, log }));
+    let ready = false;
+    const gateway = await startGateway({ port, jwks: () => issuer.jwks(), isReady: () => ready, log });
+    stops.push('gateway', { stop: () => gateway.close() });
+    const seeded = await seedDemo({ endpoint: dynamo.endpoint, accessKeyId, masterKey });
+
+    const runtime: RuntimeInfo = {
+      gateway_url: gateway.url,
+      dynamodb_endpoint: dynamo.endpoint,
+      dynamodb_region: LOCAL_AWS.region,
+      dynamodb_access_key_id: accessKeyId,
+      table_name: LOCAL_TABLE_NAME,
+      ses_url: ses.endpoint,
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      pid: process.pid,
+    };
+    // Stopping starts by saying so: `GET /health` answers 503, and the CLI finds no stack.
+    stops.push('readiness', { stop: () => void (ready = false) });
+    writeRuntimeInfo(stateDir, runtime);
+    stops.push('runtime.json', { stop: () => removeRuntimeInfo(stateDir) });
+    ready = true;
+
+    return {
+      gatewayUrl: gateway.url,
+      runtime,
+      stateDir,
+      issuer,
+      adminToken: await issuer.mint({ email: DEMO_ORGANIZATION.admin }),
+      demo: { organizationId: DEMO_ORGANIZATION.id, ...seeded },
+      stop: () => stops.stopAll(),
+    };
+  } catch (error) {
+    await stops.stopAll();
+    throw error;
+  }
+}

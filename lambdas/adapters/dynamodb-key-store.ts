@@ -18,7 +18,16 @@ import {
   ValidationFailed,
 } from '../domain/errors';
 import { normalizePermissions, type Permissions } from '../domain/permissions';
-import { type KeyStore, type Member, type Organization, type Page, type PageRequest, type Role, StaleState } from '../domain/ports';
+import {
+  type KeyStore,
+  type Member,
+  type Membership,
+  type Organization,
+  type Page,
+  type PageRequest,
+  type Role,
+  StaleState,
+} from '../domain/ports';
 import { retryOnConflict } from '../domain/retry-on-conflict';
 
 /** The table's TTL attribute (epoch seconds); set on a hot item once its key has an expiry. */
@@ -47,15 +56,25 @@ interface Condition {
  *   ORG#<org>        / KEY#<id>          key as admins see it + token hash + encrypted token + version
  *   KEYHASH#<sha256> / KEYHASH           hot item: all the authorizer needs in one read (+ version)
  *   ORG#<org>        / EVENT#<ulid>      audit event, and the outbox of the admin emails
+ *   USER#<email>     / MEMBERSHIP#<org>  a member item's inverse (organization name, role), so a
+ *                                        caller's organizations are one strongly consistent Query;
+ *                                        written in the member item's transaction, never a condition
  * `active_key_count` counts keys without a pending expiry: the "never zero" invariant is a
  * condition on it, so two concurrent deletes cannot both pass. Every change to a key is conditioned
  * on the key item's `version` as the caller read it and writes version + 1 to both items; the hot
  * item's copy is never a condition (the key item is the one source of truth), it lets the
  * authorizer's item say which version of the key it reflects. `last_used_at` changes no version.
  */
-const orgPk = (organizationId: string) => `ORG#${organizationId}`;
-const ORG_SK = 'ORG';
-const memberSk = (email: string) => `MEMBER#${email}`;
+export const orgPk = (organizationId: string) => `ORG#${organizationId}`;
+export const ORG_SK = 'ORG';
+export const MEMBER_PREFIX = 'MEMBER#';
+export const memberSk = (email: string) => `${MEMBER_PREFIX}${email}`;
+const userPk = (email: string) => `USER#${email}`;
+export const MEMBERSHIP_PREFIX = 'MEMBERSHIP#';
+export const membershipKey = (organizationId: string, email: string) => ({
+  pk: userPk(email),
+  sk: `${MEMBERSHIP_PREFIX}${organizationId}`,
+});
 const keySk = (id: string) => `KEY#${id}`;
 const eventSk = (id: string) => `EVENT#${id}`;
 const hashPk = (tokenHash: string) => `KEYHASH#${tokenHash}`;
@@ -96,6 +115,25 @@ export class DynamoDbKeyStore implements KeyStore {
     return members;
   }
 
+  async listMemberships(email: string): Promise<Membership[]> {
+    const memberships: Membership[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': userPk(email), ':prefix': MEMBERSHIP_PREFIX },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      memberships.push(...(page.Items ?? []).map(toMembership));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return memberships;
+  }
+
   async createOrganization(input: {
     organization: Organization;
     members: Member[];
@@ -122,7 +160,10 @@ export class DynamoDbKeyStore implements KeyStore {
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
-        ...members.map((member) => ({ Put: { TableName: this.tableName, Item: memberItem(member) } })),
+        ...members.flatMap((member) => [
+          { Put: { TableName: this.tableName, Item: memberItem(member) } },
+          { Put: { TableName: this.tableName, Item: membershipItem(member, organization.name) } },
+        ]),
         ...this.putKeyItems(firstKey),
         this.putEvent(event),
       ],
@@ -141,14 +182,18 @@ export class DynamoDbKeyStore implements KeyStore {
   }
 
   /**
-   * Puts (`next`) or removes (undefined) a member, keeping `admin_count` on the organization in
-   * the same transaction, conditioned on the member being as it was read: the last admin can be
-   * neither demoted nor removed, even by two concurrent changes. Returns whether a member existed.
+   * Puts (`next`) or removes (undefined) a member, keeping `admin_count` on the organization and
+   * the membership item in the same transaction, conditioned on the member being as it was read:
+   * the last admin can be neither demoted nor removed, even by two concurrent changes. Returns
+   * whether a member existed.
    */
   private async changeMember(organizationId: string, email: string, next: Member | undefined): Promise<boolean> {
     return retryOnConflict(async () => {
       const current = await this.getMember(organizationId, email);
       if (!current && !next) return false;
+      // The membership item carries the organization's name, which never changes once created.
+      const organizationName = next && (await this.getOrganization(organizationId))?.name;
+      if (next && organizationName === undefined) throw new OrganizationNotFound();
       const delta = (next?.role === 'admin' ? 1 : 0) - (current?.role === 'admin' ? 1 : 0);
       const memberKey = { pk: orgPk(organizationId), sk: memberSk(email) };
       const unchanged = current
@@ -173,7 +218,10 @@ export class DynamoDbKeyStore implements KeyStore {
                 ExpressionAttributeValues: delta < 0 ? { ':delta': delta, ':one': 1 } : { ':delta': delta },
               },
             };
-      await this.transact([organization, change], async (reasons) => {
+      const membership: TransactItem = next
+        ? { Put: { TableName: this.tableName, Item: membershipItem(next, organizationName!) } }
+        : { Delete: { TableName: this.tableName, Key: membershipKey(organizationId, email) } };
+      await this.transact([organization, change, membership], async (reasons) => {
         if (failedAt(reasons, 1)) throw new StaleState();
         if (failedAt(reasons, 0)) {
           throw delta < 0 && (await this.getOrganization(organizationId))
@@ -592,6 +640,22 @@ function memberItem(member: Member): Item {
     email: member.email,
     role: member.role,
   };
+}
+
+/** A member item's inverse, keyed by email (see the layout above). */
+export function membershipItem(member: Member, organizationName: string): Item {
+  return {
+    ...membershipKey(member.organizationId, member.email),
+    entity: 'membership',
+    organization_id: member.organizationId,
+    organization_name: organizationName,
+    email: member.email,
+    role: member.role,
+  };
+}
+
+function toMembership(item: Item): Membership {
+  return { organizationId: String(item.organization_id), organizationName: String(item.organization_name), role: item.role as Role };
 }
 
 function toMember(item: Item): Member {

@@ -3,14 +3,14 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventHeaders } from 'aws-lambda';
 import { DynamoDbKeyStore } from './adapters/dynamodb-key-store';
 import { withHotKeyCache } from './adapters/hot-key-cache';
-import { hotKeyCacheConfig, keyConfig, routesConfig, tableConfig } from './config';
 import { type HotKey, isExpired } from './domain/api-key';
 import { type Clock, systemClock } from './domain/clock';
 import { allows, forbiddenCode } from './domain/permissions';
 import type { KeyStore } from './domain/ports';
 import { buildRouteTable, findRoute, type RouteDefinition } from './domain/routes';
 import { hashToken, isWellFormedToken } from './domain/token';
-import { logger } from './logger';
+import { hotKeyCacheConfig, keyConfig, routesConfig, tableConfig } from './runtime/config';
+import { logger } from './runtime/logger';
 
 /**
  * The consumer-side authorizer (API.md §1, DESIGN.md "Authorizer hot path"): an API Gateway REST

@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LocalSecretBox } from '../lambdas/adapters/local-secret-box';
-import { keyConfig } from '../lambdas/config';
 import { OrganizationAlreadyExists } from '../lambdas/domain/errors';
+import { keyConfig } from '../lambdas/runtime/config';
+import { createOperator } from '../lambdas/runtime/operator';
 import { createDevIssuer, type DevIssuer, JWKS_PATH, LOCAL_AUDIENCE, localIssuerUrl } from './dev-issuer';
 import { type DynamoDbLocal, LOCAL_AWS, localClientConfig, migrateSharedDatabase, startDynamoDbLocal } from './dynamodb-local';
 import { type Gateway, startGateway } from './gateway';
-import { createOperator } from './operator';
 import { startRetirementLoop } from './retirement-loop';
 import { DEFAULT_SES_PORT, type SesEmulator, startSesEmulator } from './ses-emulator';
 import {
@@ -245,18 +245,21 @@ const gateway: Component = {
   },
 };
 
-/** First start only: organization `demo` with admin `admin@demo.test` and its first key. */
+/**
+ * Brings the state an earlier version left up to date (operator.migrate, idempotent), then, on the
+ * first start only, seeds organization `demo` with admin `admin@demo.test` and its first key.
+ */
 const seed: Component = {
   name: 'demo seed',
   async start(state) {
     const operator = createOperator({
       tableName: LOCAL_TABLE_NAME,
-      endpoint: required(state.dynamo, 'DynamoDB Local').endpoint,
-      accessKeyId: state.accessKeyId,
+      dynamodb: localClientConfig(required(state.dynamo, 'DynamoDB Local').endpoint, state.accessKeyId),
       secrets: new LocalSecretBox(required(state.masterKey, 'master key')),
       ...keyConfig(),
     });
     try {
+      await operator.migrate();
       let apiKey: string | undefined;
       if (!(await operator.store.getOrganization(DEMO_ORGANIZATION.id))) {
         try {

@@ -3,7 +3,6 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { hotKeyCacheConfig, keyConfig, routesConfig } from '../../lambdas/config';
 import {
   buildRouteTable,
   EXAMPLE_ROUTES,
@@ -13,6 +12,7 @@ import {
   serializeRoutes,
 } from '../../lambdas/domain/routes';
 import { GATEWAY_RESPONSES } from '../../lambdas/http/gateway-responses';
+import { hotKeyCacheConfig, keyConfig, routesConfig } from '../../lambdas/runtime/config';
 import { type StageProps, stageOf } from '../stage';
 import { KeywardFunction } from './keyward-function';
 

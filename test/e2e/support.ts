@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { LocalSecretBox } from '../../lambdas/adapters/local-secret-box';
 import type { Role } from '../../lambdas/domain/ports';
+import { createOperator } from '../../lambdas/runtime/operator';
 import { createDevIssuer, type DevIssuer, type MintOptions } from '../../local/dev-issuer';
-import { createOperator } from '../../local/operator';
+import { localClientConfig } from '../../local/dynamodb-local';
 import { readMasterKey } from '../../local/state';
 import { type E2eStack, e2eStack } from '../support/local-stack';
 
@@ -53,8 +54,7 @@ export async function mintJwt(options: MintOptions): Promise<string> {
 function operator() {
   return createOperator({
     tableName: stack.tableName,
-    endpoint: stack.dynamodbEndpoint,
-    accessKeyId: stack.dynamodbAccessKeyId,
+    dynamodb: localClientConfig(stack.dynamodbEndpoint, stack.dynamodbAccessKeyId),
     secrets: new LocalSecretBox(readMasterKey(stack.stateDir)),
   });
 }

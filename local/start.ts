@@ -171,7 +171,7 @@ const sesEmulator: Component = {
 };
 
 /**
- * The handlers' configuration (lambdas/config.ts), exactly as the CDK stack sets it on each
+ * The handlers' configuration (lambdas/runtime/config.ts), exactly as the CDK stack sets it on each
  * function, plus the region and credentials their SDK clients need in front of DynamoDB Local.
  */
 const handlerEnvironment: Component = {

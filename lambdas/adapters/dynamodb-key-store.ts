@@ -97,41 +97,31 @@ export class DynamoDbKeyStore implements KeyStore {
   }
 
   async listMembers(organizationId: string): Promise<Member[]> {
-    const members: Member[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': orgPk(organizationId), ':prefix': 'MEMBER#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      members.push(...(page.Items ?? []).map(toMember));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return members;
+    return (await this.queryAll(orgPk(organizationId), MEMBER_PREFIX)).map(toMember);
   }
 
   async listMemberships(email: string): Promise<Membership[]> {
-    const memberships: Membership[] = [];
+    return (await this.queryAll(userPk(email), MEMBERSHIP_PREFIX)).map(toMembership);
+  }
+
+  /** Every item of one partition whose sort key starts with `prefix`, strongly consistent. */
+  private async queryAll(pk: string, prefix: string): Promise<Item[]> {
+    const items: Item[] = [];
     let start: Item | undefined;
     do {
       const page = await this.db.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': userPk(email), ':prefix': MEMBERSHIP_PREFIX },
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
       );
-      memberships.push(...(page.Items ?? []).map(toMembership));
+      items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);
-    return memberships;
+    return items;
   }
 
   async createOrganization(input: {

@@ -1,6 +1,4 @@
-import type { Clock } from '../domain/clock';
-import type { KeyStore, RetirementScheduler, SecretBox } from '../domain/ports';
-import { ApiKeyService } from '../service/api-key-service';
+import { ApiKeyService, type ApiKeyServiceDeps } from '../service/api-key-service';
 import { OrganizationService } from '../service/organization-service';
 
 /** The use cases, as every caller gets them: Lambda functions, the operator CLI, the local seed, tests. */
@@ -9,24 +7,12 @@ export interface Services {
   organizations: OrganizationService;
 }
 
-export interface ServiceDeps {
-  store: KeyStore;
-  secrets: SecretBox;
-  clock: Clock;
-  /** Only where retirements are scheduled or removed (rotate, delete); see ApiKeyServiceDeps. */
-  scheduler?: RetirementScheduler;
-  keyPrefix: string;
-  catalog: readonly string[];
-  /** Sortable unique ids (ULID by default); injectable for tests. */
-  newId?: () => string;
-}
-
 /**
  * The one place the services are built from their ports (DESIGN.md "Ports and adapters"). Pure
  * composition: which adapters fill the ports is the caller's choice (wiring.ts for a Lambda
  * function, operator.ts for the CLI, fakes or DynamoDB Local in tests).
  */
-export function createServices(deps: ServiceDeps): Services {
+export function createServices(deps: ApiKeyServiceDeps): Services {
   const keys = new ApiKeyService(deps);
   return { keys, organizations: new OrganizationService(deps.store, keys, deps.clock, deps.catalog) };
 }

@@ -67,10 +67,7 @@ export type Capabilities = Pick<Operation, 'kms' | 'schedules'>;
  */
 function secretBoxFor(use: NonNullable<Capabilities['kms']>): () => Promise<SecretBox> {
   const { KMS_KEY_ID: kmsKeyId, LOCAL_MASTER_KEY: masterKey } = secretsConfig();
-  const restricted = (box: SecretBox): SecretBox =>
-    use === 'encrypt'
-      ? { encrypt: (plaintext, context) => box.encrypt(plaintext, context), decrypt: NO_SECRET_BOX.decrypt }
-      : { encrypt: NO_SECRET_BOX.encrypt, decrypt: (ciphertext, context) => box.decrypt(ciphertext, context) };
+  const restricted = (box: SecretBox) => restrictSecretBox(box, use);
   if (!kmsKeyId) {
     const local = restricted(new LocalSecretBox(masterKey!));
     return () => Promise.resolve(local);
@@ -81,18 +78,29 @@ function secretBoxFor(use: NonNullable<Capabilities['kms']>): () => Promise<Secr
   });
 }
 
-/** `remove`: a function that only deletes jobs (delete) cannot create one either. */
+/** A secret box that can only do what `use` allows (the other direction fails as NO_SECRET_BOX does). */
+export function restrictSecretBox(box: SecretBox, use: NonNullable<Capabilities['kms']>): SecretBox {
+  return use === 'encrypt'
+    ? { encrypt: (plaintext, context) => box.encrypt(plaintext, context), decrypt: NO_SECRET_BOX.decrypt }
+    : { encrypt: NO_SECRET_BOX.encrypt, decrypt: (ciphertext, context) => box.decrypt(ciphertext, context) };
+}
+
+/** A scheduler that can only do what `use` allows: `remove` (delete) cannot create a job. */
+export function restrictScheduler(scheduler: RetirementScheduler, use: NonNullable<Capabilities['schedules']>): RetirementScheduler {
+  if (use === 'manage') return scheduler;
+  return {
+    scheduleRetirement: () => Promise.reject(new Error('this function may only remove retirement jobs')),
+    cancelRetirement: (job) => scheduler.cancelRetirement(job),
+  };
+}
+
 function schedulerFor(use: NonNullable<Capabilities['schedules']>): () => Promise<RetirementScheduler | undefined> {
   const config = schedulerConfig();
   return onceAsync(async () => {
     if (config.kind === 'none') return undefined;
     const { createRetirementScheduler } = await import('../adapters/retirement-scheduler');
     const scheduler = createRetirementScheduler();
-    if (!scheduler || use === 'manage') return scheduler;
-    return {
-      scheduleRetirement: () => Promise.reject(new Error('this function may only remove retirement jobs')),
-      cancelRetirement: (job) => scheduler.cancelRetirement(job),
-    };
+    return scheduler && restrictScheduler(scheduler, use);
   });
 }
 

@@ -93,7 +93,8 @@ async function npmStart(stateDir: string, args: string[]): Promise<NpmStart> {
     if (npm.exitCode !== null) throw new Error(`npm start exited with code ${npm.exitCode}:\n${output}`);
     if (Date.now() > deadline) throw new Error(`npm start did not become healthy:\n${output}`);
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/health`)).status === 200) break;
+      // Ready, and the banner printed: it follows readiness by a moment (minting the admin JWT).
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).status === 200 && output.includes('Press Ctrl+C to stop.')) break;
     } catch {
       // not listening yet
     }

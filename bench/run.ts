@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { build } from 'esbuild';
 import { DynamoDbKeyStore } from '../lambdas/adapters/dynamodb/key-store';
@@ -26,8 +26,8 @@ import { DEFAULT_RESOURCE_CATALOG } from '../lambdas/domain/permissions';
 import type { KeyStore } from '../lambdas/domain/ports';
 import { EXAMPLE_ROUTES } from '../lambdas/domain/routes';
 import { hashToken } from '../lambdas/domain/token';
-import { ApiKeyService } from '../lambdas/service/api-key-service';
-import { OrganizationService } from '../lambdas/service/organization-service';
+import { documentClient } from '../lambdas/runtime/clients';
+import { createServices } from '../lambdas/runtime/services';
 import { BUNDLE_TARGET } from '../lib/constructs/keyward-function';
 import { type ApiTarget, authorizerEvent } from '../local/api-gateway-events';
 import { LOCAL_AWS, startDynamoDbLocal } from '../local/dynamodb-local';
@@ -78,16 +78,16 @@ async function main(): Promise<void> {
     process.env.AWS_SECRET_ACCESS_KEY = LOCAL_AWS.credentials.secretAccessKey;
     const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
     await ensureTable(client, TABLE);
-    const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const db = documentClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
     const store = new DynamoDbKeyStore(db, TABLE);
-    const keys = new ApiKeyService({
+    const { organizations } = createServices({
       store,
       secrets: plainSecretBox,
       clock: systemClock,
       keyPrefix: 'kw',
       catalog: DEFAULT_RESOURCE_CATALOG,
     });
-    const { api_key } = await new OrganizationService(store, keys, systemClock, DEFAULT_RESOURCE_CATALOG).create({
+    const { api_key } = await organizations.create({
       name: 'Bench',
       admins: ['bench@example.test'],
     });
@@ -239,6 +239,7 @@ async function main(): Promise<void> {
     console.log(`keyward benchmarks — DynamoDB Local, Node ${process.version}, ${new Date().toISOString()}\n`);
     for (const [name, value, ratio] of rows) console.log(`${name.padEnd(width)}  ${value.padEnd(valueWidth)}  ${ratio}`);
     client.destroy();
+    db.destroy();
   } finally {
     rmSync(work, { recursive: true, force: true });
     await dynamo.stop();

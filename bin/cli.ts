@@ -3,11 +3,12 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { KmsSecretBox } from '../lambdas/adapters/kms-secret-box';
 import { LocalSecretBox } from '../lambdas/adapters/local-secret-box';
 import { NO_SECRET_BOX } from '../lambdas/adapters/no-secret-box';
-import { keyConfig } from '../lambdas/config';
 import { DomainError, ValidationFailed } from '../lambdas/domain/errors';
 import type { Role } from '../lambdas/domain/ports';
+import { keyConfig } from '../lambdas/runtime/config';
+import { createOperator, type Operator } from '../lambdas/runtime/operator';
 import { createDevIssuer } from '../local/dev-issuer';
-import { createOperator, type Operator } from '../local/operator';
+import { localClientConfig } from '../local/dynamodb-local';
 import { type RuntimeInfo, readMasterKey, readRuntimeInfo, resolveStateDir } from '../local/state';
 
 /**
@@ -25,6 +26,8 @@ Commands:
                                  add or update a member (default role: member)
   org remove-member --org <id> --email <email>
                                  remove a member
+  migrate                        bring data written by an earlier version up to date (idempotent;
+                                 safe while the API serves; AWS: needs dynamodb:Scan on the table)
   token --email <email>          mint a dev admin JWT (local stack only)
 
 Options:
@@ -91,8 +94,7 @@ function operatorFor(target: Target, secrets: 'needed' | 'unused', values: Value
   if (target.mode === 'local') {
     return createOperator({
       tableName: target.runtime.table_name,
-      endpoint: target.runtime.dynamodb_endpoint,
-      accessKeyId: target.runtime.dynamodb_access_key_id,
+      dynamodb: localClientConfig(target.runtime.dynamodb_endpoint, target.runtime.dynamodb_access_key_id),
       secrets: secrets === 'needed' ? new LocalSecretBox(readMasterKey(target.stateDir)) : NO_SECRET_BOX,
       ...keys,
     });
@@ -174,6 +176,14 @@ async function run(positionals: string[], values: Values, io: Io): Promise<void>
       print({ removed }, removed ? `Removed ${email} from ${org}.` : `${email} was not a member of ${org}.`);
       return;
     }
+  }
+
+  if (command === 'migrate' && sub === undefined) {
+    const target = resolveTarget(values, io);
+    const result = await withOperator(operatorFor(target, 'unused', values, io), (operator) => operator.migrate());
+    const { written, removed } = result.memberships;
+    print(result, `Memberships: ${written} written, ${removed} removed (the rest were up to date).`);
+    return;
   }
 
   if (command === 'token' && sub === undefined) {

@@ -3,14 +3,14 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventHeaders } from 'aws-lambda';
 import { DynamoDbHotKeyStore } from './adapters/dynamodb/hot-keys';
 import { withHotKeyCache } from './adapters/hot-key-cache';
-import { hotKeyCacheConfig, keyConfig, routesConfig, tableConfig } from './config';
 import type { HotKey } from './domain/api-key';
 import { countsAsUse, type Decision, decide, screenToken } from './domain/authorization';
 import { type Clock, systemClock } from './domain/clock';
 import type { HotKeyStore } from './domain/ports';
 import { buildRouteTable, findRoute, type RouteDefinition } from './domain/routes';
 import { bearerCredential, headerValue, policy, unauthorized } from './http/authorizer';
-import { logger } from './logger';
+import { hotKeyCacheConfig, keyConfig, routesConfig, tableConfig } from './runtime/config';
+import { logger } from './runtime/logger';
 
 /**
  * The consumer-side authorizer (API.md §1, DESIGN.md "Authorizer hot path"): an API Gateway REST

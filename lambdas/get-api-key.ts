@@ -1,12 +1,8 @@
 import { splitVersion } from './http/etag';
-import { ok } from './http/responses';
-import { apiKeyIdOf, managementHandler } from './http/stack';
-import { apiKeyService } from './runtime';
-
-const keys = apiKeyService();
+import { operation } from './runtime/operation';
 
 /** `GET /v1/organizations/{organization_id}/api_keys/{api_key_id}`: never carries `value`. */
-export const handler = managementHandler({}, async ({ event, organizationId }) => {
-  const [apiKey, version] = splitVersion(await (await keys()).get(organizationId, apiKeyIdOf(event)));
-  return ok({ api_key: apiKey }, { version });
+export const handler = operation('get-api-key', async ({ params, services }) => {
+  const [apiKey, version] = splitVersion(await services.keys.get(params.organization_id, params.api_key_id));
+  return { body: { api_key: apiKey }, version };
 });

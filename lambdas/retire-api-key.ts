@@ -5,8 +5,8 @@ import { type AuditEvent, keyEvent } from './domain/audit-event';
 import { type Clock, systemClock } from './domain/clock';
 import type { KeyStore } from './domain/ports';
 import { retryOnConflict } from './domain/retry-on-conflict';
-import { logger } from './logger';
-import { keyStore } from './runtime';
+import { logger } from './runtime/logger';
+import { functionTable } from './runtime/wiring';
 
 /**
  * The retire function (API.md §3 Rotation, DESIGN.md "Scheduled retirement"): invoked by the
@@ -76,4 +76,4 @@ export function createRetireHandler(deps: RetireHandlerDeps): RetireHandler {
   };
 }
 
-export const handler: RetireHandler = createRetireHandler({ store: keyStore(), clock: systemClock });
+export const handler: RetireHandler = createRetireHandler({ store: functionTable().store, clock: systemClock });

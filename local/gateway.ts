@@ -12,11 +12,9 @@ import {
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { keyConfig } from '../lambdas/config';
 import { EXAMPLE_ROUTES, INVALID_PATH_ENCODING, matchPath } from '../lambdas/domain/routes';
 import { defaultGatewayResponse, GATEWAY_RESPONSES, renderGatewayResponse } from '../lambdas/http/gateway-responses';
-import { openApiDocument } from '../lambdas/http/openapi';
-import { MANAGEMENT_ROUTES } from '../lambdas/management-api';
+import { OPERATION_LIST } from '../lambdas/runtime/manifest';
 import { authorizerEvent, LOCAL_API, lambdaContext, proxyEvent, type RequestInput, rawHeaderPairs } from './api-gateway-events';
 
 /**
@@ -40,28 +38,32 @@ export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 /** API Gateway's integration timeout: a handler that has not answered by then gets 504. */
 export const INTEGRATION_TIMEOUT_MS = 29_000;
 
-/** Where the management API's paths start; everything else belongs to the protected API. */
+/**
+ * Where the management API's organization paths start: an unknown path there is the management
+ * API's (404 route_not_found); so is an unknown method on any management resource (`POST /v1/me`).
+ * Every other unknown path belongs to the protected API (403 route_not_allowed).
+ */
 const MANAGEMENT_PREFIX = '/v1/organizations';
 
 type Json = Record<string, unknown>;
 type AnyHandler = (event: unknown, context: Context) => Promise<unknown>;
 
-/** Which authorizer guards a route, and the entry file (`lambdas/<entry>.ts`) behind it. */
+/** Which authorizer guards a route (none for a public one), and the entry file (`lambdas/<entry>.ts`) behind it. */
 interface GatewayRoute {
   api: 'management' | 'example';
   method: string;
   template: string;
   entry: string;
-  authorizer: string;
+  authorizer: string | undefined;
 }
 
 const ROUTES: readonly GatewayRoute[] = [
-  ...MANAGEMENT_ROUTES.map((route) => ({
+  ...OPERATION_LIST.map((operation) => ({
     api: 'management' as const,
-    method: route.method,
-    template: route.path,
-    entry: route.entry,
-    authorizer: 'admin-authorizer',
+    method: operation.method,
+    template: operation.path,
+    entry: operation.entry,
+    authorizer: operation.auth === 'public' ? undefined : 'admin-authorizer',
   })),
   ...EXAMPLE_ROUTES.map((route) => ({
     api: 'example' as const,
@@ -294,6 +296,35 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
   /** A request's outcome for the log: its status, or why nobody was answered. */
   type Outcome = number | 'client gone';
 
+  /**
+   * Runs a route's authorizer as API Gateway does: what it allowed the request with, or the status
+   * of the gateway response it led to (401, 403, authorizer failure), already sent.
+   */
+  async function authorize(
+    authorizer: string,
+    input: RequestInput,
+    response: ServerResponse,
+  ): Promise<{ principalId: string; context: Json } | number> {
+    const authorization = authorizerEvent(input);
+    let decision: ReturnType<typeof evaluatePolicy>;
+    try {
+      const handle = await handlerFor(authorizer);
+      const result = await within(handle(authorization, lambdaContext(authorizer, { timeoutMs })), timeoutMs);
+      if (result === TIMED_OUT) throw new Error(`no answer within ${timeoutMs} ms`);
+      decision = evaluatePolicy(result, authorization.methodArn);
+    } catch (error) {
+      if (error instanceof Error && error.message === 'Unauthorized') {
+        return gatewayResponse(response, GATEWAY_RESPONSES.unauthorized);
+      }
+      options.log(`authorizer ${authorizer} failed: ${describe(error)}`);
+      decision = undefined;
+    }
+    // No valid result: API Gateway's AUTHORIZER_FAILURE / AUTHORIZER_CONFIGURATION_ERROR.
+    if (!decision) return gatewayResponse(response, GATEWAY_RESPONSES.authorizerFailure);
+    if (!decision.allowed) return gatewayResponse(response, GATEWAY_RESPONSES.accessDenied, decision.context);
+    return { principalId: decision.principalId, context: decision.context };
+  }
+
   async function dispatch(request: IncomingMessage, response: ServerResponse, target: Target, requestId: string): Promise<Outcome> {
     const method = (request.method ?? 'GET').toUpperCase();
     const { path } = target;
@@ -305,17 +336,12 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (method === 'GET' && path === '/local-issuer/.well-known/jwks.json') {
       return send(response, 200, await options.jwks(), { 'cache-control': 'max-age=60' });
     }
-    if (method === 'GET' && path === '/openapi.json') {
-      return send(response, 200, openApiDocument(keyConfig().catalog));
-    }
 
     const resource = resolveResource(path);
     const route = resource?.routes.find((candidate) => candidate.method === method);
     if (!resource || !route) {
-      return gatewayResponse(
-        response,
-        path.startsWith(MANAGEMENT_PREFIX) ? GATEWAY_RESPONSES.managementRouteNotFound : GATEWAY_RESPONSES.protectedRouteNotFound,
-      );
+      const management = path.startsWith(MANAGEMENT_PREFIX) || resource?.routes[0]?.api === 'management';
+      return gatewayResponse(response, management ? GATEWAY_RESPONSES.managementRouteNotFound : GATEWAY_RESPONSES.protectedRouteNotFound);
     }
 
     let body: Buffer;
@@ -344,26 +370,8 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
       domainName: request.headers.host ?? '127.0.0.1',
       protocol: `HTTP/${request.httpVersion}`,
     };
-    const authorization = authorizerEvent(input);
-
-    let decision: ReturnType<typeof evaluatePolicy>;
-    try {
-      const authorize = await handlerFor(route.authorizer);
-      const result = await within(authorize(authorization, lambdaContext(route.authorizer, { timeoutMs })), timeoutMs);
-      if (result === TIMED_OUT) throw new Error(`no answer within ${timeoutMs} ms`);
-      decision = evaluatePolicy(result, authorization.methodArn);
-    } catch (error) {
-      if (error instanceof Error && error.message === 'Unauthorized') {
-        return gatewayResponse(response, GATEWAY_RESPONSES.unauthorized);
-      }
-      options.log(`authorizer ${route.authorizer} failed: ${describe(error)}`);
-      decision = undefined;
-    }
-    if (!decision) {
-      // API Gateway's AUTHORIZER_FAILURE / AUTHORIZER_CONFIGURATION_ERROR.
-      return gatewayResponse(response, GATEWAY_RESPONSES.authorizerFailure);
-    }
-    if (!decision.allowed) return gatewayResponse(response, GATEWAY_RESPONSES.accessDenied, decision.context);
+    const authorized = route.authorizer === undefined ? null : await authorize(route.authorizer, input, response);
+    if (typeof authorized === 'number') return authorized;
 
     let result: unknown;
     try {
@@ -371,7 +379,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
       const event = proxyEvent({
         ...input,
         body: body.length > 0 ? body.toString('utf8') : null,
-        authorizer: { principalId: decision.principalId, context: decision.context },
+        authorizer: authorized,
       });
       result = await within(handle(event, lambdaContext(route.entry, { requestId, timeoutMs })), timeoutMs);
     } catch (error) {

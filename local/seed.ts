@@ -1,7 +1,8 @@
 import { LocalSecretBox } from '../lambdas/adapters/local-secret-box';
-import { keyConfig } from '../lambdas/config';
 import { OrganizationAlreadyExists } from '../lambdas/domain/errors';
-import { createOperator } from './operator';
+import { keyConfig } from '../lambdas/runtime/config';
+import { createOperator } from '../lambdas/runtime/operator';
+import { localClientConfig } from './dynamodb-local';
 import { LOCAL_TABLE_NAME } from './state';
 
 export const DEMO_ORGANIZATION = { id: 'demo', name: 'Demo', admin: 'admin@demo.test' } as const;
@@ -14,19 +15,20 @@ export interface DemoSeed {
 }
 
 /**
- * The first start's demo data: organization `demo` with admin `admin@demo.test` and its first key,
+ * Brings the state an earlier version left up to date (operator.migrate, idempotent), then, on the
+ * first start only, seeds organization `demo` with admin `admin@demo.test` and its first key,
  * through the operator use cases, as `keyward org create` would. Later starts find it and only
  * read which key is the demo key.
  */
 export async function seedDemo(options: { endpoint: string; accessKeyId: string; masterKey: string }): Promise<DemoSeed> {
   const operator = createOperator({
     tableName: LOCAL_TABLE_NAME,
-    endpoint: options.endpoint,
-    accessKeyId: options.accessKeyId,
+    dynamodb: localClientConfig(options.endpoint, options.accessKeyId),
     secrets: new LocalSecretBox(options.masterKey),
     ...keyConfig(),
   });
   try {
+    await operator.migrate();
     let apiKey: string | undefined;
     if (!(await operator.store.getOrganization(DEMO_ORGANIZATION.id))) {
       try {

@@ -1,6 +1,6 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { schedulerConfig } from '../config';
 import type { RetirementScheduler } from '../domain/ports';
+import { schedulerConfig } from '../runtime/config';
 import { EventBridgeRetirementScheduler } from './eventbridge-retirement-scheduler';
 import { LocalRetirementScheduler } from './local-retirement-scheduler';
 

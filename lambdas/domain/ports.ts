@@ -21,6 +21,13 @@ export interface Member {
   role: Role;
 }
 
+/** An organization as one of its members sees it (`GET /v1/me`). */
+export interface Membership {
+  organizationId: string;
+  organizationName: string;
+  role: Role;
+}
+
 export interface PageRequest {
   limit: number;
   /** Opaque cursor from a previous page's `nextCursor`. */
@@ -53,7 +60,12 @@ export interface KeyStore {
   getOrganization(organizationId: string): Promise<Organization | undefined>;
   getMember(organizationId: string, email: string): Promise<Member | undefined>;
   listMembers(organizationId: string): Promise<Member[]>;
-  /** Creates the organization, its members and first key. Throws OrganizationAlreadyExists. */
+  /** The organizations `email` (lower-cased) is a member of, by organization id; strongly consistent. */
+  listMemberships(email: string): Promise<Membership[]>;
+  /**
+   * Creates the organization, its members and first key, in one transaction (at most
+   * MAX_ADMINS_AT_CREATION members). Throws OrganizationAlreadyExists.
+   */
   createOrganization(input: { organization: Organization; members: Member[]; firstKey: StoredApiKey; event: AuditEvent }): Promise<void>;
   /** Adds or updates a member. Throws OrganizationNotFound, LastAdmin (demoting the last admin). */
   putMember(member: Member): Promise<void>;

@@ -1,196 +1,152 @@
 import { z } from 'zod';
-import { MANAGEMENT_ROUTES } from '../management-api';
-import { apiKeyFieldsSchema, pageQuerySchema, rotateApiKeySchema } from './schemas';
+import {
+  createDocument,
+  type oas31,
+  type ZodOpenApiOperationObject,
+  type ZodOpenApiPathsObject,
+  type ZodOpenApiResponseObject,
+} from 'zod-openapi';
+import { type EntryOperation, OPERATION_LIST } from '../runtime/manifest';
+import { ERROR_RESPONSES, type ErrorStatus, errorSchema } from './response-schemas';
 
 /**
- * The management API's OpenAPI 3.1 document, derived from the same zod schemas and route list the
- * handlers use (STYLE.md rule 5), so it cannot drift from what the API accepts. Pure: the local
- * gateway serves it at `GET /openapi.json` and `npm run openapi` prints it.
+ * The management API's OpenAPI 3.1 document, derived from the operation manifest and the same zod
+ * schemas the handlers parse requests with and answer through (STYLE.md rule 5), with
+ * zod-openapi: a generated client (the console's) types exactly what the API accepts and sends.
+ * Pure: `GET /openapi.json` serves it and `npm run openapi` prints it.
  */
-type JsonSchema = Record<string, unknown>;
 
-const inputSchema = (schema: z.ZodType): JsonSchema => {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as JsonSchema;
-  return rest;
-};
-
-const keySchema: JsonSchema = {
-  type: 'object',
-  required: ['id', 'organization_id', 'name', 'masked_value', 'permissions', 'created_at', 'expires_at', 'last_used_at'],
-  properties: {
-    id: { type: 'string' },
-    organization_id: { type: 'string' },
-    name: { type: ['string', 'null'] },
-    masked_value: { type: 'string', examples: ['kw_••••••••9fQz'] },
-    permissions: { type: 'object', additionalProperties: { type: 'array', items: { enum: ['read', 'write'] } } },
-    created_at: { type: 'string', format: 'date-time' },
-    expires_at: { type: ['string', 'null'], format: 'date-time' },
-    last_used_at: { type: ['string', 'null'], format: 'date-time' },
-  },
-};
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const withValue = { allOf: [ref('ApiKey'), { type: 'object', required: ['value'], properties: { value: { type: 'string' } } }] };
-const page = (field: string, item: JsonSchema) => ({
-  type: 'object',
-  required: [field, 'meta'],
-  properties: {
-    [field]: { type: 'array', items: item },
-    meta: { type: 'object', required: ['next_cursor'], properties: { next_cursor: { type: ['string', 'null'] } } },
-  },
-});
-
-/** Each entry's request body schema, success status and success body. */
-const OPERATIONS: Record<
-  string,
+const SERVERS: oas31.ServerObject[] = [
   {
-    summary: string;
-    body?: JsonSchema;
-    status: string;
-    response: JsonSchema;
-    paged?: boolean;
-    /** Returns one key, with its version as `ETag`. */
-    etag?: boolean;
-    /** Accepts `If-Match` (412 when the key changed). */
-    ifMatch?: boolean;
+    url: 'http://127.0.0.1:{port}',
+    description: 'The local stack (`npm start`)',
+    variables: { port: { default: '3000', description: 'The gateway port (`PORT`)' } },
+  },
+  {
+    url: 'https://{rest_api_id}.execute-api.{region}.amazonaws.com/{stage}',
+    description: "A deployed stage: the stack's `ManagementApiUrl` output",
+    variables: {
+      rest_api_id: { default: 'abcdef1234', description: 'The management REST API id' },
+      region: { default: 'us-east-1' },
+      stage: { default: 'dev', description: 'The `stage` context parameter' },
+    },
+  },
+];
+
+const PATH_PARAMETERS: Readonly<Record<string, z.ZodType>> = {
+  organization_id: z.string().meta({ description: 'The organization id (1 to 64 of a-z, 0-9 and -)' }),
+  api_key_id: z.string().meta({ description: 'The key id' }),
+};
+
+const IF_MATCH = z
+  .string()
+  .optional()
+  .meta({
+    description:
+      'Change the key only if it is still at one of these versions (its ETag, e.g. "3"), else 412 precondition_failed and nothing changes. ' +
+      '"*" or no If-Match: no precondition. Weak tags (W/"3") never match. A value that is not "*" or a list of quoted ETags is a 422.',
+  });
+
+const ETAG = z.string().meta({ description: 'The version of the key returned, e.g. "3"', pattern: '^"[0-9]+"$' });
+const NO_STORE = z.literal('no-store').meta({ description: 'The body carries a token: no cache may keep it' });
+
+/**
+ * One response per error status, shared by every operation that can answer it (it becomes one of
+ * `components.responses`): zod-openapi registers a response under its id once, so every operation
+ * must get the same object.
+ */
+const errorResponses = new Map<ErrorStatus, ZodOpenApiResponseObject>();
+function errorResponse(status: ErrorStatus): ZodOpenApiResponseObject {
+  let response = errorResponses.get(status);
+  if (!response) {
+    const { id, description } = ERROR_RESPONSES[status];
+    response = { id, description, content: { 'application/json': { schema: errorSchema } } };
+    errorResponses.set(status, response);
   }
-> = {
-  'list-api-keys': { summary: 'List API keys, oldest first', status: '200', response: page('api_keys', ref('ApiKey')), paged: true },
-  'create-api-key': {
-    summary: 'Create an API key (emails the admins)',
-    body: ref('ApiKeyFields'),
-    status: '201',
-    response: { type: 'object', properties: { api_key: withValue } },
-    etag: true,
-  },
-  'get-api-key': {
-    summary: 'Get an API key',
-    status: '200',
-    response: { type: 'object', properties: { api_key: ref('ApiKey') } },
-    etag: true,
-  },
-  'reveal-api-key': {
-    summary: 'Reveal an API key (audited; Cache-Control: no-store)',
-    status: '200',
-    response: { type: 'object', properties: { api_key: withValue } },
-    etag: true,
-  },
-  'update-api-key': {
-    summary: 'Rename an API key or change its permissions (only the fields given)',
-    body: ref('ApiKeyFields'),
-    status: '200',
-    response: { type: 'object', properties: { api_key: ref('ApiKey') } },
-    etag: true,
-    ifMatch: true,
-  },
-  'rotate-api-key': {
-    summary: "Rotate an API key now or on a schedule (emails the admins); the ETag is the new key's",
-    body: ref('Rotation'),
-    status: '200',
-    response: { type: 'object', properties: { api_key: withValue, rotated_api_key: ref('ApiKey') } },
-    etag: true,
-    ifMatch: true,
-  },
-  'delete-api-key': {
-    summary: 'Delete an API key (never the last non-expiring one; emails the admins)',
-    status: '200',
-    response: { type: 'object', properties: { api_key: ref('ApiKey') } },
-    etag: true,
-    ifMatch: true,
-  },
-  'list-audit-events': {
-    summary: 'List audit events, newest first',
-    status: '200',
-    response: page('audit_events', ref('AuditEvent')),
-    paged: true,
-  },
-};
+  return response;
+}
 
-const ERROR_STATUSES = ['400', '401', '403', '404', '413', '422', '500'];
+/** The error statuses an operation can answer, from what its row says it reads and checks. */
+function errorStatuses(operation: EntryOperation): ErrorStatus[] {
+  const takesInput = 'body' in operation || 'query' in operation || 'ifMatch' in operation;
+  const statuses: (ErrorStatus | false)[] = [
+    400,
+    operation.auth !== 'public' && 401,
+    operation.auth === 'organization-admin' && 403,
+    (operation.auth === 'organization-admin' || operation.path.includes('{')) && 404,
+    'ifMatch' in operation && 412,
+    413,
+    takesInput && 422,
+    500,
+    502,
+    504,
+  ];
+  return statuses.filter((status) => status !== false);
+}
 
-/** API.md §3 "Concurrent changes": the key's version as a strong entity tag. */
-const ETAG_HEADER = {
-  ETag: { description: 'The version of the key returned, e.g. "3"', schema: { type: 'string', pattern: '^"[0-9]+"$' } },
-};
-const IF_MATCH_PARAMETER: JsonSchema = {
-  name: 'If-Match',
-  in: 'header',
-  required: false,
-  description:
-    'Change the key only if it is still at one of these versions (its ETag, e.g. "3"), else 412 precondition_failed and nothing changes. ' +
-    '"*" or no If-Match: no precondition. Weak tags (W/"3") never match. A value that is not "*" or a list of quoted ETags is a 422.',
-  schema: { type: 'string' },
-};
+const AUTH_DESCRIPTIONS = {
+  'organization-admin': 'Caller: an admin of the organization in the path.',
+  admin: 'Caller: anyone with a valid admin JWT, whatever their memberships.',
+  public: 'No authentication.',
+} as const;
+
+function operationObject(operation: EntryOperation, catalog: readonly string[]): ZodOpenApiOperationObject {
+  const pathNames = [...operation.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => name!);
+  const headers = {
+    ...('etag' in operation ? { ETag: ETAG } : {}),
+    ...('noStore' in operation ? { 'Cache-Control': NO_STORE } : {}),
+  };
+  return {
+    operationId: operation.entry.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase()),
+    summary: operation.summary,
+    description: AUTH_DESCRIPTIONS[operation.auth],
+    ...(operation.auth === 'public' ? { security: [] } : {}),
+    requestParams: {
+      ...(pathNames.length > 0 ? { path: z.object(Object.fromEntries(pathNames.map((name) => [name, PATH_PARAMETERS[name]!]))) } : {}),
+      ...('query' in operation ? { query: operation.query } : {}),
+      ...('ifMatch' in operation ? { header: z.object({ 'If-Match': IF_MATCH }) } : {}),
+    },
+    ...('body' in operation
+      ? { requestBody: { required: false, content: { 'application/json': { schema: operation.body(catalog) } } } }
+      : {}),
+    responses: {
+      [operation.status]: {
+        description: 'Success',
+        ...(Object.keys(headers).length > 0 ? { headers: z.object(headers) } : {}),
+        content: { 'application/json': { schema: operation.response } },
+      },
+      ...Object.fromEntries(errorStatuses(operation).map((status) => [status, errorResponse(status)])),
+    },
+  };
+}
 
 export function openApiDocument(catalog: readonly string[]): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {};
-  const query = inputSchema(pageQuerySchema) as { properties: Record<string, JsonSchema> };
-  for (const route of MANAGEMENT_ROUTES) {
-    const operation = OPERATIONS[route.entry];
-    if (!operation) throw new Error(`no OpenAPI description for ${route.entry}`);
-    const parameters: JsonSchema[] = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
-      name,
-      in: 'path',
-      required: true,
-      schema: { type: 'string' },
-    }));
-    if (operation.paged) {
-      for (const [name, schema] of Object.entries(query.properties)) parameters.push({ name, in: 'query', required: false, schema });
-    }
-    if (operation.ifMatch) parameters.push(IF_MATCH_PARAMETER);
-    const errorStatuses = operation.ifMatch ? [...ERROR_STATUSES, '412'].sort() : ERROR_STATUSES;
-    paths[route.path] ??= {};
-    paths[route.path]![route.method.toLowerCase()] = {
-      operationId: route.entry.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase()),
-      summary: operation.summary,
-      parameters,
-      ...(operation.body ? { requestBody: { required: false, content: { 'application/json': { schema: operation.body } } } } : {}),
-      responses: {
-        [operation.status]: {
-          description: 'Success',
-          ...(operation.etag ? { headers: ETAG_HEADER } : {}),
-          content: { 'application/json': { schema: operation.response } },
-        },
-        ...Object.fromEntries(
-          errorStatuses.map((status) => [status, { description: 'Error', content: { 'application/json': { schema: ref('Error') } } }]),
-        ),
-      },
-    };
+  const paths: ZodOpenApiPathsObject = {};
+  for (const operation of OPERATION_LIST) {
+    paths[operation.path] = { ...paths[operation.path], [operation.method.toLowerCase()]: operationObject(operation, catalog) };
   }
-  const fields = inputSchema(apiKeyFieldsSchema(catalog));
-  return {
+  return createDocument({
     openapi: '3.1.0',
-    info: { title: 'keyward management API', version: '1' },
+    info: {
+      title: 'keyward management API',
+      version: '1',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+      description:
+        'Organization admins manage their API keys. Every error has the shape `{"status","error","code"}` (plus `error_details` for ' +
+        '`validation_errors`); a method or path the API does not define is 404 `route_not_found`.',
+    },
+    servers: SERVERS,
     security: [{ adminJwt: [] }],
     paths,
     components: {
-      securitySchemes: { adminJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      schemas: {
-        ApiKey: keySchema,
-        ApiKeyFields: fields,
-        Rotation: inputSchema(rotateApiKeySchema),
-        AuditEvent: {
-          type: 'object',
-          required: ['id', 'type', 'occurred_at', 'actor', 'api_key_id', 'details'],
-          properties: {
-            id: { type: 'string' },
-            type: { type: 'string' },
-            occurred_at: { type: 'string', format: 'date-time' },
-            actor: { type: 'object', properties: { type: { enum: ['user', 'system'] }, email: { type: 'string' } } },
-            api_key_id: { type: 'string' },
-            details: { type: 'object' },
-          },
-        },
-        Error: {
-          type: 'object',
-          required: ['status', 'error'],
-          properties: {
-            status: { type: 'integer' },
-            error: { type: 'string' },
-            code: { type: 'string' },
-            error_details: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
-          },
+      securitySchemes: {
+        adminJwt: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'An OIDC ID token (Cognito, or the configured issuer)',
         },
       },
     },
-  };
+  }) as unknown as Record<string, unknown>;
 }

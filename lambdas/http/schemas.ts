@@ -23,20 +23,32 @@ export const nameSchema = z
   .transform((name) => (name === '' ? null : name))
   .nullable();
 
+const fieldsSchemas = new Map<string, ReturnType<typeof buildApiKeyFieldsSchema>>();
+
+function buildApiKeyFieldsSchema(catalog: readonly string[]) {
+  return z
+    .strictObject({
+      name: nameSchema.optional(),
+      permissions: permissionsSchema(catalog).optional(),
+    })
+    .meta({ id: 'ApiKeyFields' });
+}
+
 /**
  * Body of create (`POST …/api_keys`) and update (`PATCH …/api_keys/{id}`): both fields optional.
- * On create an omitted field takes its default; on update it stays unchanged.
+ * On create an omitted field takes its default; on update it stays unchanged. One schema per
+ * catalog, so the OpenAPI document names it once (`ApiKeyFields`, where the console reads the
+ * catalog from).
  */
 export function apiKeyFieldsSchema(catalog: readonly string[]) {
-  return z.strictObject({
-    name: nameSchema.optional(),
-    permissions: permissionsSchema(catalog).optional(),
-  });
+  const key = catalog.join(',');
+  let schema = fieldsSchemas.get(key);
+  if (!schema) {
+    schema = buildApiKeyFieldsSchema(catalog);
+    fieldsSchemas.set(key, schema);
+  }
+  return schema;
 }
-export const createApiKeySchema = apiKeyFieldsSchema;
-export type CreateApiKeyBody = z.infer<ReturnType<typeof createApiKeySchema>>;
-export const updateApiKeySchema = apiKeyFieldsSchema;
-export type UpdateApiKeyBody = z.infer<ReturnType<typeof updateApiKeySchema>>;
 
 const expiresAtSchema = z.iso
   .datetime({ offset: true, error: 'must be an ISO-8601 date-time with a timezone, e.g. 2026-11-27T04:00:00Z' })
@@ -61,7 +73,8 @@ export const rotateApiKeySchema = z
   })
   .transform(
     (body): RotationRequest => (body.expires_at !== undefined ? { expires_at: body.expires_at } : { expires_in: body.expires_in ?? 'now' }),
-  );
+  )
+  .meta({ id: 'Rotation' });
 export type RotateApiKeyBody = z.infer<typeof rotateApiKeySchema>;
 
 /** Largest (and default) page of the list calls. */
@@ -70,13 +83,19 @@ const LIMIT_REASON = `must be an integer from 1 to ${MAX_PAGE_SIZE}`;
 
 /** `?limit=&cursor=` of the list calls; other query parameters are ignored. */
 export const pageQuerySchema = z.object({
+  // Query values arrive as text: only 1-3 digits become a number, anything else is refused as it is.
   limit: z
+    .preprocess(
+      (limit) => (typeof limit === 'string' && /^\d{1,3}$/.test(limit) ? Number(limit) : limit),
+      z.int({ error: LIMIT_REASON }).min(1, LIMIT_REASON).max(MAX_PAGE_SIZE, LIMIT_REASON),
+    )
+    .default(MAX_PAGE_SIZE)
+    .meta({ description: `How many items a page holds, 1 to ${MAX_PAGE_SIZE}`, override: { default: MAX_PAGE_SIZE } }),
+  cursor: z
     .string()
-    .regex(/^\d{1,3}$/, LIMIT_REASON)
-    .transform(Number)
-    .refine((limit) => limit >= 1 && limit <= MAX_PAGE_SIZE, LIMIT_REASON)
+    .min(1, 'must not be empty')
+    .max(2048, 'is not a cursor this API issued')
     .optional()
-    .transform((limit) => limit ?? MAX_PAGE_SIZE),
-  cursor: z.string().min(1, 'must not be empty').max(2048, 'is not a cursor this API issued').optional(),
+    .meta({ description: "The previous page's `meta.next_cursor`" }),
 });
 export type PageQuery = z.infer<typeof pageQuerySchema>;

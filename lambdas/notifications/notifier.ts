@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AuditEvent } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
 import type { KeyStore, Mailer } from '../domain/ports';
-import { logger } from '../logger';
+import { logger } from '../runtime/logger';
 import type { DeliveryLedger } from './delivery-ledger';
 import { isMailedEventType, type MailedEventType, renderEmail } from './render';
 import { matchesMailFilter } from './stream-filter';

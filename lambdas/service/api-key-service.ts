@@ -28,7 +28,7 @@ import {
 } from '../domain/ports';
 import { retryOnConflict } from '../domain/retry-on-conflict';
 import { generateToken, hashToken, maskToken } from '../domain/token';
-import { logger } from '../logger';
+import { logger } from '../runtime/logger';
 
 export interface ApiKeyServiceDeps {
   store: KeyStore;

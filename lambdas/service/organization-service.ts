@@ -26,7 +26,14 @@ export function normalizeEmail(email: string): string {
   return normalized;
 }
 
-/** Operator use cases behind the `keyward` CLI (API.md §4). */
+/**
+ * How many admins an organization can be created with: the organization, its first key and every
+ * admin (member item and membership item) are written in one transaction of at most 100 items.
+ * More can be added afterwards, one by one.
+ */
+export const MAX_ADMINS_AT_CREATION = 48;
+
+/** Organizations and their members: the operator use cases behind the `keyward` CLI (API.md §4), and `GET /v1/me`. */
 export class OrganizationService {
   constructor(
     private readonly store: KeyStore,
@@ -48,6 +55,9 @@ export class OrganizationService {
     if (input.admins.length === 0) errors.admin = ['at least one admin is required'];
     if (Object.keys(errors).length > 0) throw new ValidationFailed(errors);
     const admins = [...new Set(input.admins.map(normalizeEmail))];
+    if (admins.length > MAX_ADMINS_AT_CREATION) {
+      throw new ValidationFailed({ admin: [`at most ${MAX_ADMINS_AT_CREATION} at creation; add more with add-member`] });
+    }
 
     const organization: Organization = { id, name, createdAt: this.clock.now().toISOString() };
     const members: Member[] = admins.map((email) => ({ organizationId: id, email, role: 'admin' }));
@@ -65,5 +75,11 @@ export class OrganizationService {
 
   async removeMember(organizationId: string, email: string): Promise<boolean> {
     return this.store.removeMember(organizationId, normalizeEmail(email));
+  }
+
+  /** The organizations `email` belongs to, with its role in each (`GET /v1/me`). */
+  async membershipsOf(email: string): Promise<{ id: string; name: string; role: Role }[]> {
+    const memberships = await this.store.listMemberships(email.trim().toLowerCase());
+    return memberships.map(({ organizationId, organizationName, role }) => ({ id: organizationId, name: organizationName, role }));
   }
 }

@@ -4,7 +4,6 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { USAGE_WRITE_ATTRIBUTES } from '../../lambdas/adapters/dynamodb/table-layout';
-import { hotKeyCacheConfig, keyConfig, routesConfig } from '../../lambdas/config';
 import {
   buildRouteTable,
   EXAMPLE_ROUTES,
@@ -14,6 +13,7 @@ import {
   serializeRoutes,
 } from '../../lambdas/domain/routes';
 import { GATEWAY_RESPONSES } from '../../lambdas/http/gateway-responses';
+import { hotKeyCacheConfig, keyConfig, routesConfig } from '../../lambdas/runtime/config';
 import { type StageProps, stageOf } from '../stage';
 import { KeywardFunction } from './keyward-function';
 

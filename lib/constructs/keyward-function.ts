@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { TableAction } from '../../lambdas/runtime/manifest';
 import { type StageProps, statefulRemovalPolicy } from '../stage';
 
 const REPO_ROOT = path.join(__dirname, '..', '..');
@@ -131,8 +132,6 @@ export class KeywardFunction extends nodejs.NodejsFunction {
   }
 }
 
-export type TableAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem';
-
 /**
  * Table access sets, named after who uses them. `TransactWriteItems` is authorized per item as
  * Put/Update/Delete/ConditionCheckItem, `TransactGetItems` as GetItem, so no transact action appears.
@@ -141,7 +140,6 @@ export type TableAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'Dele
 export const TableAccess = {
   /** Membership lookup. */
   adminAuthorizer: ['GetItem'],
-  read: ['GetItem', 'Query'],
   readWrite: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
   /** Reads the organization and its admins, keeps idempotency records. */
   notifier: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'],

@@ -1,43 +1,16 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { GATEWAY_RESPONSES } from '../../lambdas/http/gateway-responses';
-import { MANAGEMENT_ROUTES } from '../../lambdas/management-api';
+import { OPERATION_LIST } from '../../lambdas/runtime/manifest';
 import { type StageProps, stageOf } from '../stage';
 import type { AdminIdentity } from './admin-identity';
 import { addJsonGatewayResponse } from './api-key-authorizer';
-import { KeywardFunction, TableAccess, type TableAction } from './keyward-function';
+import { KeywardFunction, TableAccess } from './keyward-function';
 import { type ApiGatewayLogging, KeywardRestApi } from './keyward-rest-api';
 import type { Retirement } from './retirement';
 import type { TokenKey } from './token-key';
-
-/** What each operation may touch, besides its log group (DESIGN.md "Secrets", "Scheduled retirement"). */
-interface OperationAccess {
-  readonly table: readonly TableAction[];
-  readonly kms?: 'encrypt' | 'decrypt';
-  /** `manage`: create and delete retirement schedules (rotate); `remove`: delete them only (delete). */
-  readonly schedules?: 'manage' | 'remove';
-  readonly description: string;
-}
-
-/** Keyed by the entry names of `MANAGEMENT_ROUTES`; an entry missing here fails the synth. */
-export const OPERATION_ACCESS: Readonly<Record<string, OperationAccess>> = {
-  'list-api-keys': { table: TableAccess.read, description: "Lists an organization's API keys" },
-  'get-api-key': { table: TableAccess.read, description: 'Gets one API key' },
-  'list-audit-events': { table: TableAccess.read, description: "Lists an organization's audit events" },
-  'create-api-key': { table: TableAccess.readWrite, kms: 'encrypt', description: 'Creates an API key' },
-  'update-api-key': { table: TableAccess.readWrite, description: 'Renames an API key or changes its permissions' },
-  // Reveal writes the `api_key.revealed` audit event, hence the table writes.
-  'reveal-api-key': { table: TableAccess.readWrite, kms: 'decrypt', description: "Reveals an API key's token" },
-  'rotate-api-key': {
-    table: TableAccess.readWrite,
-    kms: 'encrypt',
-    schedules: 'manage',
-    description: 'Rotates an API key, now or on a schedule',
-  },
-  'delete-api-key': { table: TableAccess.readWrite, schedules: 'remove', description: 'Deletes an API key' },
-};
 
 export interface ManagementApiProps extends StageProps {
   readonly table: dynamodb.ITable;
@@ -50,8 +23,10 @@ export interface ManagementApiProps extends StageProps {
 }
 
 /**
- * The management API (API.md §3): one method and one function per `MANAGEMENT_ROUTES` entry, all
- * behind the admin authorizer (JWT + organization membership).
+ * The management API (API.md §3): one method and one function per row of the operation manifest
+ * (lambdas/runtime/manifest.ts), behind the admin authorizer (JWT + organization membership)
+ * unless the row is public, and granted exactly the table actions, KMS use and scheduling its row
+ * declares (DESIGN.md "Secrets", "Scheduled retirement").
  */
 export class ManagementApi extends Construct {
   readonly restApi: KeywardRestApi;
@@ -96,26 +71,35 @@ export class ManagementApi extends Construct {
     });
 
     const functions = new Map<string, KeywardFunction>();
-    for (const route of MANAGEMENT_ROUTES) {
-      const access = OPERATION_ACCESS[route.entry];
-      if (!access) throw new Error(`no access declared for management entry ${route.entry}`);
-      const fn = new KeywardFunction(this, pascalCase(route.entry), {
+    for (const operation of OPERATION_LIST) {
+      const fn = new KeywardFunction(this, pascalCase(operation.entry), {
         ...common,
-        entry: route.entry,
-        description: access.description,
+        entry: operation.entry,
+        description: operation.summary,
         environment: props.keyEnvironment,
       });
-      fn.bindTable(props.table, access.table);
-      if (access.kms === 'encrypt') props.tokenKey.grantEncrypt(fn);
-      if (access.kms === 'decrypt') props.tokenKey.grantDecrypt(fn);
-      if (access.schedules === 'manage') props.retirement.grantScheduling(fn);
-      if (access.schedules === 'remove') props.retirement.grantUnscheduling(fn);
-      functions.set(route.entry, fn);
+      if (operation.table.length > 0) fn.bindTable(props.table, operation.table);
+      if ('kms' in operation && operation.kms === 'encrypt') props.tokenKey.grantEncrypt(fn);
+      if ('kms' in operation && operation.kms === 'decrypt') props.tokenKey.grantDecrypt(fn);
+      if ('schedules' in operation && operation.schedules === 'manage') props.retirement.grantScheduling(fn);
+      if ('schedules' in operation && operation.schedules === 'remove') props.retirement.grantUnscheduling(fn);
+      functions.set(operation.entry, fn);
 
-      this.restApi.root.resourceForPath(route.path).addMethod(route.method, new apigw.LambdaIntegration(fn, { allowTestInvoke: false }), {
-        authorizationType: apigw.AuthorizationType.CUSTOM,
-        authorizer,
-      });
+      const method = this.restApi.root
+        .resourceForPath(operation.path)
+        .addMethod(
+          operation.method,
+          new apigw.LambdaIntegration(fn, { allowTestInvoke: false }),
+          operation.auth === 'public'
+            ? { authorizationType: apigw.AuthorizationType.NONE }
+            : { authorizationType: apigw.AuthorizationType.CUSTOM, authorizer },
+        );
+      if (operation.auth === 'public') {
+        Validations.of(method).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${operation.method} ${operation.path} is public on purpose (the manifest row says so): it serves no data of any organization.`,
+        });
+      }
     }
     this.functions = functions;
   }

@@ -92,7 +92,7 @@ export class Retirement extends Construct {
 
   private grantScheduleActions(fn: KeywardFunction, actions: string[]): void {
     const { region, account, partition } = Stack.of(this);
-    // The adapter's configuration is validated as one set (lambdas/config.ts), whatever it is used for.
+    // The adapter's configuration is validated as one set (lambdas/runtime/config.ts), whatever it is used for.
     fn.addEnvironment('SCHEDULE_GROUP_NAME', this.scheduleGroup.scheduleGroupName);
     fn.addEnvironment('RETIRE_FUNCTION_ARN', this.retireFunction.functionArn);
     fn.addEnvironment('SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn);

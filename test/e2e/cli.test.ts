@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { admin, consumer, stack } from './support';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../lambdas/runtime/clients';
+import { localClientConfig } from '../../local/dynamodb-local';
+import { admin, consumer, mintJwt, newOrganization, stack } from './support';
 
 const run = promisify(execFile);
 const CLI = join(__dirname, '..', '..', 'bin', 'keyward-cli.js');
@@ -93,6 +96,26 @@ describe('keyward CLI against the local stack', () => {
     expect(duplicate.code).toBe(1);
     expect(duplicate.stderr).toMatch(/organization_already_exists/);
     expect(duplicate.stdout).toBe('');
+  });
+
+  it('migrate writes the membership items a table from an earlier version lacks, so GET /v1/me lists the organization', async () => {
+    const org = await newOrganization('migrated');
+    // What an earlier version left: the member item without its membership item.
+    const raw = documentClient(localClientConfig(stack.dynamodbEndpoint, stack.dynamodbAccessKeyId));
+    await raw.send(new DeleteCommand({ TableName: stack.tableName, Key: { pk: `USER#${org.adminEmail}`, sk: `MEMBERSHIP#${org.id}` } }));
+    raw.destroy();
+    const jwt = await mintJwt({ email: org.adminEmail });
+    expect((await admin('GET', '/v1/me', { jwt })).body.organizations).toEqual([]);
+
+    const migrated = await keyward('migrate', '--json');
+    expect(migrated.code).toBe(0);
+    expect(JSON.parse(migrated.stdout)).toEqual({ memberships: { written: expect.any(Number), removed: expect.any(Number) } });
+    expect(JSON.parse(migrated.stdout).memberships.written).toBeGreaterThanOrEqual(1);
+    expect((await admin('GET', '/v1/me', { jwt })).body.organizations).toEqual([{ id: org.id, name: 'migrated', role: 'admin' }]);
+
+    const again = await keyward('migrate');
+    expect(again).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Memberships: \d+ written, \d+ removed/) });
+    expect((await admin('GET', '/v1/me', { jwt })).body.organizations).toEqual([{ id: org.id, name: 'migrated', role: 'admin' }]);
   });
 
   it('refuses to work without a running stack or a table', async () => {

@@ -165,6 +165,36 @@ describe('local gateway', () => {
     });
   });
 
+  it('runs a public operation (GET /openapi.json) without calling any authorizer', async () => {
+    received.length = 0;
+    const reply = await call('/openapi.json', { outcome: 'unauthorized' });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ resource: '/openapi.json', requestContext: { resourcePath: '/openapi.json' } });
+    expect((reply.body as { requestContext: { authorizer?: unknown } }).requestContext.authorizer).toBeUndefined();
+    expect(received).toHaveLength(0);
+  });
+
+  it('puts GET /v1/me behind the admin authorizer, with no organization in the path', async () => {
+    received.length = 0;
+    expect(await call('/v1/me', { outcome: 'unauthorized' })).toMatchObject({ status: 401, body: { status: 401, error: 'Unauthorized' } });
+    const reply = await call('/v1/me');
+    expect(reply).toMatchObject({ status: 200, body: { resource: '/v1/me', pathParameters: null } });
+    expect(received.map((event) => event.resource)).toEqual(['/v1/me', '/v1/me']);
+  });
+
+  it("answers a method the management API does not define on one of its resources with its 404, not the protected API's 403", async () => {
+    for (const [method, path] of [
+      ['POST', '/v1/me'],
+      ['DELETE', '/openapi.json'],
+    ] as const) {
+      expect([method, path, await call(path, { method })]).toEqual([
+        method,
+        path,
+        expect.objectContaining({ status: 404, body: { status: 404, error: 'Not Found', code: 'route_not_found' } }),
+      ]);
+    }
+  });
+
   it('logs method, path, status and time, and never a header or query value', async () => {
     lines.length = 0;
     await call('/v1/customers?token=kw_query_secret', { headers: { 'x-api-key': 'kw_header_secret' } });

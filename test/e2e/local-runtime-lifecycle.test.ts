@@ -3,8 +3,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { databaseFile, LOCAL_AWS, localClientConfig, migrateSharedDatabase, startDynamoDbLocal } from '../../local/dynamodb-local';
+import { LOCAL_TABLE_NAME, loadOrCreateDynamoDbAccessKeyId } from '../../local/state';
 import { ensureTable } from '../../local/table';
 import { freePort } from '../support/free-port';
 
@@ -92,7 +93,8 @@ async function npmStart(stateDir: string, args: string[]): Promise<NpmStart> {
     if (npm.exitCode !== null) throw new Error(`npm start exited with code ${npm.exitCode}:\n${output}`);
     if (Date.now() > deadline) throw new Error(`npm start did not become healthy:\n${output}`);
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/health`)).status === 200) break;
+      // Ready, and the banner printed: it follows readiness by a moment (minting the admin JWT).
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).status === 200 && output.includes('Press Ctrl+C to stop.')) break;
     } catch {
       // not listening yet
     }
@@ -126,6 +128,24 @@ function killLeftovers(started: NpmStart | undefined): void {
   }
 }
 
+/**
+ * Makes the state look like an earlier version's, which wrote no membership items (`GET /v1/me`'s
+ * lookup by email): removes the demo admin's, on the state's own database.
+ */
+async function forgetMemberships(stateDir: string): Promise<void> {
+  const accessKeyId = loadOrCreateDynamoDbAccessKeyId(stateDir);
+  const dynamo = await startDynamoDbLocal({ port: await freePort(), dbPath: join(stateDir, 'dynamodb'), accessKeyId });
+  const client = new DynamoDBClient(localClientConfig(dynamo.endpoint, accessKeyId));
+  try {
+    const key = { pk: { S: 'USER#admin@demo.test' }, sk: { S: 'MEMBERSHIP#demo' } };
+    expect((await client.send(new GetItemCommand({ TableName: LOCAL_TABLE_NAME, Key: key }))).Item).toBeDefined();
+    await client.send(new DeleteItemCommand({ TableName: LOCAL_TABLE_NAME, Key: key }));
+  } finally {
+    client.destroy();
+    await dynamo.stop();
+  }
+}
+
 describe('npm start', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'keyward-npm-start-'));
   afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
@@ -145,12 +165,17 @@ describe('npm start', () => {
     }
   }, 180_000);
 
-  it('stops everything within 10 s of Ctrl-C, and the next start finds the state it left', async () => {
+  it('stops everything within 10 s of Ctrl-C, and the next start finds the state it left, brought up to this version', async () => {
     let started: NpmStart | undefined;
     try {
+      await forgetMemberships(stateDir);
       started = await npmStart(stateDir, []);
       // The first start seeded demo; this one reads it from the database the state's key opens.
       expect(started.output()).toContain('Demo API key: created on the first start');
+      // The start wrote the membership items an earlier version never had.
+      const jwt = /export ADMIN_JWT=(\S+)/.exec(started.output())![1]!;
+      const me = await fetch(`http://127.0.0.1:${started.ports[0]}/v1/me`, { headers: { authorization: `Bearer ${jwt}` } });
+      expect(await me.json()).toEqual({ email: 'admin@demo.test', organizations: [{ id: 'demo', name: 'Demo', role: 'admin' }] });
 
       // What a terminal does on Ctrl-C: SIGINT to every process of the foreground job's group.
       process.kill(-started.npm.pid!, 'SIGINT');

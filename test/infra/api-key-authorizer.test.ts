@@ -10,7 +10,7 @@ import { generateToken, hashToken } from '../../lambdas/domain/token';
 import { ApiKeyAuthorizer, type ApiKeyAuthorizerProps } from '../../lib/constructs/api-key-authorizer';
 import { stageProps } from '../../lib/stage';
 import { authorizerEvent, importWithEnv } from '../support/authorizer-events';
-import { dynamoRequests, statementsAllowing } from './dynamodb-requests';
+import { dynamoRequests, statementsAllowing } from '../support/dynamodb-requests';
 import { actionsOf, environmentOf, functionId, mentions, resourcesOf, statementsOf } from './template-helpers';
 
 const FUNCTION_NAME = 'keyward-prod-orders-authorizer';

@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { EXAMPLE_ROUTES } from '../../lambdas/domain/routes';
-import { MANAGEMENT_ROUTES } from '../../lambdas/management-api';
+import { OPERATION_LIST } from '../../lambdas/runtime/manifest';
 import { MAILED_EVENT_TYPES } from '../../lib/constructs/notifications';
 import { synthKeyward } from './synth';
 import { actionsOf, environmentOf, functionId, mentions, resourcesOf, statementsOf, statementsOfRole } from './template-helpers';
@@ -9,7 +9,7 @@ const ALL_ENTRIES = [
   'api-key-authorizer',
   'admin-authorizer',
   'example-echo',
-  ...MANAGEMENT_ROUTES.map((route) => route.entry),
+  ...OPERATION_LIST.map((operation) => operation.entry),
   'retire-api-key',
   'notify-admins',
 ];
@@ -32,6 +32,17 @@ beforeAll(() => {
 });
 
 const fnName = (entry: string, stage = 'dev') => `keyward-${stage}-${entry}`;
+
+/** The path of an API Gateway resource (`{Ref: id}`), from its PathPart up to the root. */
+function resourcePath(template: Template, resource: unknown): string {
+  const id = (resource as { Ref?: string }).Ref;
+  if (id === undefined) return '';
+  const { ParentId, PathPart } = resourcesOf(template, 'AWS::ApiGateway::Resource')[id]!.Properties as {
+    ParentId: unknown;
+    PathPart: string;
+  };
+  return `${resourcePath(template, ParentId)}/${PathPart}`;
+}
 const usingAction = (template: Template, action: string, stage: string) =>
   ALL_ENTRIES.filter((entry) => actionsOf(template, fnName(entry, stage)).includes(action)).sort();
 
@@ -139,11 +150,21 @@ describe('least privilege per function', () => {
     expect(actionsOf(dev, fnName('admin-authorizer')).filter((a) => !/^(logs|xray):/.test(a))).toEqual(['dynamodb:GetItem']);
   });
 
-  it('gives the read operations Query and GetItem only, and the echo no data access at all', () => {
-    for (const entry of ['list-api-keys', 'get-api-key', 'list-audit-events']) {
-      expect(actionsOf(dev, fnName(entry)).filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+  it.each(OPERATION_LIST.map((operation) => [operation.entry, operation] as const))(
+    '%s may do on the table exactly what its manifest row lists, on the table ARN only',
+    (entry, operation) => {
+      const tableId = Object.keys(resourcesOf(dev, 'AWS::DynamoDB::Table'))[0]!;
+      const dynamo = statementsOf(dev, fnName(entry)).filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
+      expect(dynamo.flatMap((s) => [s.Action].flat()).sort()).toEqual(operation.table.map((action) => `dynamodb:${action}`).sort());
+      for (const statement of dynamo) expect(statement.Resource).toEqual({ 'Fn::GetAtt': [tableId, 'Arn'] });
+      expect('TABLE_NAME' in environmentOf(dev, fnName(entry))).toBe(operation.table.length > 0);
+    },
+  );
+
+  it('gives GET /openapi.json and the echo no data access at all', () => {
+    for (const entry of ['get-openapi', 'example-echo']) {
+      expect(actionsOf(dev, fnName(entry)).filter((a) => !/^(logs|xray):/.test(a))).toEqual([]);
     }
-    expect(actionsOf(dev, fnName('example-echo')).filter((a) => !/^(logs|xray):/.test(a))).toEqual([]);
   });
 
   it('lets no function Scan or touch the table with a wildcard action', () => {
@@ -260,12 +281,25 @@ describe('the management API', () => {
       AuthorizerResultTtlInSeconds: 0,
     });
     const methods = Object.values(resourcesOf(dev, 'AWS::ApiGateway::Method'));
-    for (const route of MANAGEMENT_ROUTES) {
-      const fnId = functionId(dev, fnName(route.entry));
-      const matching = methods.filter((m) => m.Properties!.HttpMethod === route.method && mentions(m.Properties!.Integration, fnId));
+    for (const operation of OPERATION_LIST.filter((row) => row.auth !== 'public')) {
+      const fnId = functionId(dev, fnName(operation.entry));
+      const matching = methods.filter((m) => m.Properties!.HttpMethod === operation.method && mentions(m.Properties!.Integration, fnId));
       expect(matching).toHaveLength(1);
       expect(matching[0]!.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
+      expect(resourcePath(dev, matching[0]!.Properties!.ResourceId)).toBe(operation.path);
     }
+  });
+
+  it('serves GET /openapi.json with no authorizer, and GET /v1/me behind the admin authorizer', () => {
+    const methods = Object.values(resourcesOf(dev, 'AWS::ApiGateway::Method'));
+    const openapi = methods.find((m) => mentions(m.Properties!.Integration, functionId(dev, fnName('get-openapi'))))!;
+    expect(openapi.Properties).toMatchObject({ HttpMethod: 'GET', AuthorizationType: 'NONE' });
+    expect(openapi.Properties).not.toHaveProperty('AuthorizerId');
+    expect(resourcePath(dev, openapi.Properties!.ResourceId)).toBe('/openapi.json');
+    const me = methods.find((m) => mentions(m.Properties!.Integration, functionId(dev, fnName('get-me'))))!;
+    expect(me.Properties).toMatchObject({ HttpMethod: 'GET', AuthorizationType: 'CUSTOM' });
+    expect(resourcePath(dev, me.Properties!.ResourceId)).toBe('/v1/me');
+    expect(actionsOf(dev, fnName('get-me')).filter((a) => !/^(logs|xray):/.test(a))).toEqual(['dynamodb:Query']);
   });
 
   it('answers 401, authorizer failures and undefined routes with the API.md bodies', () => {

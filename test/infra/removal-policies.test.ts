@@ -1,4 +1,4 @@
-import { MANAGEMENT_ROUTES } from '../../lambdas/management-api';
+import { OPERATION_LIST } from '../../lambdas/runtime/manifest';
 import { synthKeyward } from './synth';
 import { resourcesOf } from './template-helpers';
 
@@ -24,7 +24,7 @@ const ENTRIES = [
   'api-key-authorizer',
   'admin-authorizer',
   'example-echo',
-  ...MANAGEMENT_ROUTES.map((route) => route.entry),
+  ...OPERATION_LIST.map((operation) => operation.entry),
   'retire-api-key',
   'notify-admins',
 ];

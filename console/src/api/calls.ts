@@ -1,5 +1,4 @@
-import { type ApiClient, type ApiKey, answer, type ExpiresIn, type Permissions, type RevealedApiKey, required } from './client';
-import type { Me } from './pending';
+import { type ApiClient, type ApiKey, answer, type ExpiresIn, type Me, type Permissions, type RevealedApiKey } from './client';
 
 /** Every management call the console makes (API.md §3), typed end to end by the generated client. */
 
@@ -32,14 +31,14 @@ export async function getApiKey(
   const { data, response } = await answer(
     api.GET('/v1/organizations/{organization_id}/api_keys/{api_key_id}', keyPath(organization_id, api_key_id)),
   );
-  return { key: required(data.api_key, 'api_key'), etag: response.headers.get('etag') };
+  return { key: data.api_key, etag: response.headers.get('etag') };
 }
 
 export async function revealApiKey(api: ApiClient, organization_id: string, api_key_id: string): Promise<RevealedApiKey> {
   const { data } = await answer(
     api.POST('/v1/organizations/{organization_id}/api_keys/{api_key_id}/reveal', keyPath(organization_id, api_key_id)),
   );
-  return required(data.api_key, 'api_key');
+  return data.api_key;
 }
 
 export interface KeyFields {
@@ -52,7 +51,7 @@ export async function createApiKey(api: ApiClient, organization_id: string, fiel
   const { data } = await answer(
     api.POST('/v1/organizations/{organization_id}/api_keys', { params: { path: { organization_id } }, body: fields }),
   );
-  return required(data.api_key, 'api_key');
+  return data.api_key;
 }
 
 export async function updateApiKey(
@@ -69,7 +68,7 @@ export async function updateApiKey(
       headers: etag ? { 'if-match': etag } : {},
     }),
   );
-  return required(data.api_key, 'api_key');
+  return data.api_key;
 }
 
 export async function rotateApiKey(
@@ -84,7 +83,7 @@ export async function rotateApiKey(
       body: { expires_in },
     }),
   );
-  return { newKey: required(data.api_key, 'api_key'), rotated: required(data.rotated_api_key, 'rotated_api_key') };
+  return { newKey: data.api_key, rotated: data.rotated_api_key };
 }
 
 export async function deleteApiKey(api: ApiClient, organization_id: string, api_key_id: string): Promise<void> {
@@ -97,7 +96,7 @@ export const AUDIT_PAGE_SIZE = 20;
 export async function listAuditEvents(api: ApiClient, organization_id: string, cursor: string | undefined) {
   const { data } = await answer(
     api.GET('/v1/organizations/{organization_id}/audit_events', {
-      params: { path: { organization_id }, query: { limit: String(AUDIT_PAGE_SIZE), cursor } },
+      params: { path: { organization_id }, query: { limit: AUDIT_PAGE_SIZE, cursor } },
     }),
   );
   return { events: data.audit_events, nextCursor: data.meta.next_cursor };

@@ -1,6 +1,5 @@
 import createClient from 'openapi-fetch';
 import type { components, paths } from './openapi.gen';
-import type { PendingPaths } from './pending';
 
 /**
  * The management API client: openapi-fetch over the types generated from keyward's OpenAPI
@@ -9,11 +8,12 @@ import type { PendingPaths } from './pending';
 export type ApiKey = components['schemas']['ApiKey'];
 export type RevealedApiKey = ApiKey & { value: string };
 export type AuditEvent = components['schemas']['AuditEvent'];
+export type Me = components['schemas']['Me'];
 export type Permissions = ApiKey['permissions'];
 export type ExpiresIn = NonNullable<components['schemas']['Rotation']['expires_in']>;
 
 export function createApiClient(baseUrl: string, token: () => string) {
-  const client = createClient<paths & PendingPaths>({ baseUrl });
+  const client = createClient<paths>({ baseUrl });
   client.use({
     onRequest({ request }) {
       request.headers.set('authorization', `Bearer ${token()}`);
@@ -61,10 +61,4 @@ export async function answer<A extends Answer>(call: Promise<A>): Promise<{ data
     throw new ApiError(response.status, typeof body.code === 'string' ? body.code : undefined, body.error_details ?? {}, body.error ?? '');
   }
   return { data: result.data as NonNullable<A['data']>, response };
-}
-
-/** The response's field that the contract requires and the generated types mark optional. */
-export function required<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new ApiError(502, undefined, {}, `the API answered without ${what}`);
-  return value;
 }

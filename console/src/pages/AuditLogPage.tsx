@@ -2,7 +2,6 @@ import { useState } from 'react';
 import { Button } from 'react-aria-components';
 import { useParams } from 'react-router';
 import type { AuditEvent } from '../api/client';
-import type { AuditEventDetails } from '../api/pending';
 import { useAuditEvents } from '../app/queries';
 import { formatDateTime, keyName } from '../ui/format';
 import { ErrorMessage, Loading } from '../ui/messages';
@@ -42,7 +41,7 @@ export function AuditLogPage() {
               </thead>
               <tbody>
                 {events.data.events.map((event) => {
-                  const details: AuditEventDetails = event.details;
+                  const { details } = event;
                   return (
                     <tr key={event.id}>
                       <td>

@@ -1,7 +1,7 @@
 import type { HotKey, KeyChanges, StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import { normalizePermissions, type Permissions } from '../../domain/permissions';
-import type { Member, Organization, Role } from '../../domain/ports';
+import type { Member, Membership, Organization, Role } from '../../domain/ports';
 import {
   apiKeyKey,
   auditEventKey,
@@ -9,6 +9,7 @@ import {
   hotKeyKey,
   LAST_USED_AT_ATTRIBUTE,
   memberKey,
+  membershipKey,
   organizationKey,
   TTL_ATTRIBUTE,
   VERSION_ATTRIBUTE,
@@ -61,6 +62,22 @@ export function memberItem(member: Member): Item {
     email: member.email,
     role: member.role,
   };
+}
+
+/** A member item's inverse, keyed by email (table-layout.ts). */
+export function membershipItem(member: Member, organizationName: string): Item {
+  return {
+    ...membershipKey(member.organizationId, member.email),
+    entity: ENTITY.membership,
+    organization_id: member.organizationId,
+    organization_name: organizationName,
+    email: member.email,
+    role: member.role,
+  };
+}
+
+export function toMembership(item: Item): Membership {
+  return { organizationId: String(item.organization_id), organizationName: String(item.organization_name), role: item.role as Role };
 }
 
 export function toMember(item: Item): Member {

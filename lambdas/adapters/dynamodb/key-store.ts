@@ -2,7 +2,15 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/li
 import { type HotKey, type KeyChanges, MAX_KEYS_PER_ORGANIZATION, type StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import { ApiKeyLimitReached, LastAdmin, LastNonExpiringApiKey, OrganizationAlreadyExists, OrganizationNotFound } from '../../domain/errors';
-import { type KeyStore, type Member, type Organization, type Page, type PageRequest, StaleState } from '../../domain/ports';
+import {
+  type KeyStore,
+  type Member,
+  type Membership,
+  type Organization,
+  type Page,
+  type PageRequest,
+  StaleState,
+} from '../../domain/ports';
 import { retryOnConflict } from '../../domain/retry-on-conflict';
 import { DynamoDbHotKeyStore } from './hot-keys';
 import {
@@ -13,10 +21,12 @@ import {
   keyChangeAttributes,
   keyCountOf,
   memberItem,
+  membershipItem,
   organizationItem,
   pendingExpiryAttributes,
   toAuditEvent,
   toMember,
+  toMembership,
   toOrganization,
   toStoredKey,
 } from './items';
@@ -25,10 +35,13 @@ import {
   apiKeyKey,
   hotKeyKey,
   type ItemKey,
+  MEMBERSHIP_PREFIX,
   memberKey,
+  membershipKey,
   organizationKey,
   organizationPartition,
   SORT_KEY_PREFIX,
+  userPartition,
   VERSION_ATTRIBUTE,
 } from './table-layout';
 import { ABSENT, atVersion, type Condition, EXISTS, failedAt, type TransactItem, TransactItems, transact } from './transactions';
@@ -68,6 +81,11 @@ export class DynamoDbKeyStore implements KeyStore {
     return items.map(toMember);
   }
 
+  async listMemberships(email: string): Promise<Membership[]> {
+    const items = await queryAll(this.db, this.tableName, { partition: userPartition(email), prefix: MEMBERSHIP_PREFIX });
+    return items.map(toMembership);
+  }
+
   async createOrganization(input: {
     organization: Organization;
     members: Member[];
@@ -80,7 +98,7 @@ export class DynamoDbKeyStore implements KeyStore {
       this.db,
       [
         this.items.put(organizationItem(organization, admins), ABSENT),
-        ...members.map((member) => this.items.put(memberItem(member))),
+        ...members.flatMap((member) => [this.items.put(memberItem(member)), this.items.put(membershipItem(member, organization.name))]),
         ...this.putKey(firstKey),
         this.putEvent(event),
       ],
@@ -99,14 +117,18 @@ export class DynamoDbKeyStore implements KeyStore {
   }
 
   /**
-   * Puts (`next`) or removes (undefined) a member, keeping `admin_count` on the organization in
-   * the same transaction, conditioned on the member being as it was read: the last admin can be
-   * neither demoted nor removed, even by two concurrent changes. Returns whether a member existed.
+   * Puts (`next`) or removes (undefined) a member, keeping `admin_count` on the organization and
+   * the membership item in the same transaction, conditioned on the member being as it was read:
+   * the last admin can be neither demoted nor removed, even by two concurrent changes. Returns
+   * whether a member existed.
    */
   private async changeMember(organizationId: string, email: string, next: Member | undefined): Promise<boolean> {
     return retryOnConflict(async () => {
       const current = await this.getMember(organizationId, email);
       if (!current && !next) return false;
+      // The membership item carries the organization's name, which never changes once created.
+      const organizationName = next && (await this.getOrganization(organizationId))?.name;
+      if (next && organizationName === undefined) throw new OrganizationNotFound();
       const delta = (next?.role === 'admin' ? 1 : 0) - (current?.role === 'admin' ? 1 : 0);
       const unchanged: Condition = current
         ? { expression: '#role = :role', names: { '#role': 'role' }, values: { ':role': current.role } }
@@ -120,7 +142,10 @@ export class DynamoDbKeyStore implements KeyStore {
               condition: delta < 0 ? 'admin_count > :one' : EXISTS.expression,
               values: delta < 0 ? { ':delta': delta, ':one': 1 } : { ':delta': delta },
             });
-      await transact(this.db, [organization, change], async (reasons) => {
+      const membership = next
+        ? this.items.put(membershipItem(next, organizationName!))
+        : this.items.delete(membershipKey(organizationId, email));
+      await transact(this.db, [organization, change, membership], async (reasons) => {
         if (failedAt(reasons, 1)) throw new StaleState();
         if (failedAt(reasons, 0)) {
           throw delta < 0 && (await this.getOrganization(organizationId))

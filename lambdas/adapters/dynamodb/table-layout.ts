@@ -11,6 +11,9 @@
  *   ORG#<org>           KEY#<id>          key as admins see it + token hash + encrypted token + version
  *   KEYHASH#<sha256>    KEYHASH           hot item: all the authorizer needs in one read (+ version)
  *   ORG#<org>           EVENT#<ulid>      audit event, and the outbox of the admin emails
+ *   USER#<email>        MEMBERSHIP#<org>  a member item's inverse (organization name, role), so a
+ *                                         caller's organizations are one strongly consistent Query;
+ *                                         written in the member item's transaction, never a condition
  *   DELIVERY#<event>    DELIVERY          the notifier's claim on one event's email
  *
  * `active_key_count` counts keys without a pending expiry: the "never zero" invariant is a
@@ -38,6 +41,7 @@ export const USAGE_WRITE_ATTRIBUTES = [PARTITION_KEY, SORT_KEY, LAST_USED_AT_ATT
 export const ENTITY = {
   organization: 'organization',
   member: 'member',
+  membership: 'membership',
   apiKey: 'api_key',
   hotKey: 'api_key_hash',
   auditEvent: 'audit_event',
@@ -61,6 +65,17 @@ export const organizationKey = (organizationId: string): ItemKey => ({ pk: organ
 export const memberKey = (organizationId: string, email: string): ItemKey => ({
   pk: organizationPartition(organizationId),
   sk: `${SORT_KEY_PREFIX.member}${email}`,
+});
+
+/** The partition of one person's memberships (email lower-cased), the inverse of their member items. */
+export const userPartition = (email: string): string => `USER#${email}`;
+
+/** The sort-key prefix of a user partition's membership items. */
+export const MEMBERSHIP_PREFIX = 'MEMBERSHIP#';
+
+export const membershipKey = (organizationId: string, email: string): ItemKey => ({
+  pk: userPartition(email),
+  sk: `${MEMBERSHIP_PREFIX}${organizationId}`,
 });
 
 export const apiKeyKey = (organizationId: string, apiKeyId: string): ItemKey => ({

@@ -4,14 +4,11 @@ import { createRemoteJWKSet } from 'jose';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
 import type * as AdminModule from '../../../lambdas/admin-authorizer';
 import { ManualClock } from '../../../lambdas/domain/clock';
-import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
-import { ApiKeyService } from '../../../lambdas/service/api-key-service';
-import { OrganizationService } from '../../../lambdas/service/organization-service';
 import { createDevIssuer, type DevIssuer, JWKS_PATH, LOCAL_AUDIENCE, LOCAL_ISSUER_PATH, localIssuerUrl } from '../../../local/dev-issuer';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
 import { createTestTable } from '../../support/dynamodb';
-import { plainSecretBox } from '../../support/fakes';
 import { freePort } from '../../support/free-port';
+import { testServices } from '../../support/services';
 
 /**
  * The admin authorizer end to end on its real inputs: a dev-issuer JWT, the JWKS fetched over
@@ -52,8 +49,7 @@ describe('admin authorizer (dev issuer JWKS over HTTP, DynamoDB Local)', () => {
     );
     const store = new DynamoDbKeyStore(DynamoDBDocumentClient.from(table.client), table.tableName);
     const clock = new ManualClock();
-    const keys = new ApiKeyService({ store, secrets: plainSecretBox, clock, keyPrefix: 'kw', catalog: DEFAULT_RESOURCE_CATALOG });
-    const organizations = new OrganizationService(store, keys, clock, DEFAULT_RESOURCE_CATALOG);
+    const { organizations } = testServices(store, clock);
     await organizations.create({ name: 'Acme', id: 'acme', admins: ['admin@acme.test'] });
     await organizations.addMember('acme', 'dev@acme.test', 'member');
 

@@ -1,5 +1,5 @@
 import type { ApiKeyWithValue } from '../../../lambdas/domain/api-key';
-import { type AuditListBody, type Entry, HandlerHarness, type SeededOrganization } from './harness';
+import { type AuditListBody, HandlerHarness, ORGANIZATION_ENTRIES, type SeededOrganization } from './harness';
 
 let harness: HandlerHarness;
 let acme: SeededOrganization;
@@ -10,16 +10,8 @@ beforeAll(async () => {
 });
 afterAll(() => harness.stop());
 
-const ENTRIES: Entry[] = [
-  'list-api-keys',
-  'create-api-key',
-  'get-api-key',
-  'reveal-api-key',
-  'update-api-key',
-  'rotate-api-key',
-  'delete-api-key',
-  'list-audit-events',
-];
+/** Every operation on an organization: the admin authorizer's verdict on the caller decides. */
+const ENTRIES = ORGANIZATION_ENTRIES;
 
 describe('who may call', () => {
   const state = async () => ({ keys: await harness.listKeys(acme.id), events: await harness.auditTypes(acme.id) });

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { EXPIRES_IN } from '../../../lambdas/domain/api-key';
 import { DEFAULT_RESOURCE_CATALOG, MODES } from '../../../lambdas/domain/permissions';
 import { checksumOf } from '../../../lambdas/domain/token';
-import type { ManagementRoute } from '../../../lambdas/management-api';
+import type { EntryOperation } from '../../../lambdas/runtime/manifest';
 import { type AdminAuthorizerContext, restProxyEvent } from '../../support/api-gateway-events';
 
 /**
@@ -252,7 +252,7 @@ function multiValues(pairs: ReadonlyArray<readonly [string, string]>): Record<st
 }
 
 export interface ResolvedRequest {
-  route: ManagementRoute;
+  route: EntryOperation;
   organizationId: string;
   apiKeyId: string;
   request: FuzzRequest;

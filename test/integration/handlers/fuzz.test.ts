@@ -5,13 +5,12 @@ import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk
 import fc from 'fast-check';
 import type * as AdminModule from '../../../lambdas/admin-authorizer';
 import { reasonPhrase } from '../../../lambdas/http/errors';
-import type { ManagementRoute } from '../../../lambdas/management-api';
-import { MANAGEMENT_ROUTES } from '../../../lambdas/management-api';
+import { type EntryOperation, OPERATION_LIST } from '../../../lambdas/runtime/manifest';
 import { LOCAL_AWS } from '../../../local/dynamodb-local';
 import type { AdminAuthorizerContext } from '../../support/api-gateway-events';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
 import { type FieldName, type FuzzRequest, fuzzRequest, proxyEventFor, REPORTED_REQUESTS } from './fuzz-requests';
-import { type Entry, HandlerHarness } from './harness';
+import { HandlerHarness } from './harness';
 
 /**
  * Property-based fuzzing of every management route (issue 7), in process, against the real
@@ -25,8 +24,13 @@ import { type Entry, HandlerHarness } from './harness';
  * random seed and prints it; `FUZZ_SEED=<n> npm run fuzz` replays a run.
  */
 
+/**
+ * The operations of an organization, which take input of the caller's choosing (path, query, body,
+ * headers). `GET /v1/me` and `GET /openapi.json` read none: only the caller's verified identity.
+ */
+const ROUTES = OPERATION_LIST.filter((operation) => operation.auth === 'organization-admin');
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2_400);
-const RUNS_PER_ROUTE = Math.ceil(RUNS / MANAGEMENT_ROUTES.length);
+const RUNS_PER_ROUTE = Math.ceil(RUNS / ROUTES.length);
 /** The CI seed: fixed, so a red build replays exactly. */
 const CI_SEED = 7;
 const SEED =
@@ -86,9 +90,7 @@ beforeAll(async () => {
   );
   authorize = admin.createAdminAuthorizer({ store: harness.store, verify: async () => ({ email: CALLER }) });
   if (process.env.FUZZ_RUNS !== undefined) {
-    console.log(
-      `fuzzing ${MANAGEMENT_ROUTES.length} routes × ${RUNS_PER_ROUTE} requests, seed ${SEED} (replay: FUZZ_SEED=${SEED} npm run fuzz)`,
-    );
+    console.log(`fuzzing ${ROUTES.length} routes × ${RUNS_PER_ROUTE} requests, seed ${SEED} (replay: FUZZ_SEED=${SEED} npm run fuzz)`);
   }
 });
 
@@ -174,7 +176,7 @@ function apiKeyIdFor(request: FuzzRequest, keyIds: KeyIds): string {
   return ids[request.key.index % ids.length] ?? '01J00000000000000000000000';
 }
 
-async function callerIn(route: ManagementRoute, request: FuzzRequest, organizationId: string): Promise<AdminAuthorizerContext> {
+async function callerIn(route: EntryOperation, request: FuzzRequest, organizationId: string): Promise<AdminAuthorizerContext> {
   if (request.org.kind !== 'raw') return { email: CALLER, role: WORLD_ROLES[request.org.kind] };
   const verdict = await authorize(
     authorizerEvent({
@@ -223,7 +225,7 @@ function expectContractError(statusCode: number, body: Record<string, unknown>):
   }
 }
 
-describe.each(MANAGEMENT_ROUTES.map((route, index) => [route.method, route.path, route, index] as const))(
+describe.each(ROUTES.map((route, index) => [route.method, route.path, route, index] as const))(
   'fuzzing %s %s',
   (_method, _path, route, index) => {
     it(
@@ -248,10 +250,7 @@ describe.each(MANAGEMENT_ROUTES.map((route, index) => [route.method, route.path,
           completed.length = 0;
           errorLines = [];
 
-          const result = await harness.invoke(
-            route.entry as Entry,
-            proxyEventFor({ route, organizationId, apiKeyId, request, authorizer }),
-          );
+          const result = await harness.invoke(route.entry, proxyEventFor({ route, organizationId, apiKeyId, request, authorizer }));
 
           outcomes.set(result.statusCode, (outcomes.get(result.statusCode) ?? 0) + 1);
           const writes = completed.filter((command) => !READ_COMMAND.test(command));

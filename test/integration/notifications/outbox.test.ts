@@ -8,19 +8,18 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
 import { createSesClient, SesMailer } from '../../../lambdas/adapters/ses-mailer';
 import { ManualClock } from '../../../lambdas/domain/clock';
-import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
 import type { Mailer, OutgoingEmail } from '../../../lambdas/domain/ports';
 import { CLAIM_LEASE_MS, DynamoDbDeliveryLedger } from '../../../lambdas/notifications/dynamodb-delivery-ledger';
 import { createNotifier } from '../../../lambdas/notifications/notifier';
 import { matchesMailFilter } from '../../../lambdas/notifications/stream-filter';
-import { ApiKeyService } from '../../../lambdas/service/api-key-service';
-import { OrganizationService } from '../../../lambdas/service/organization-service';
+import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
+import type { OrganizationService } from '../../../lambdas/service/organization-service';
 import { LOCAL_AWS } from '../../../local/dynamodb-local';
 import { startSesEmulator } from '../../../local/ses-emulator';
 import { DEAD_LETTER_FILE, startStreamPoller, toLambdaRecord } from '../../../local/stream-poller';
 import { createTestTable } from '../../support/dynamodb';
-import { InMemoryScheduler, plainSecretBox } from '../../support/fakes';
 import { freePort } from '../../support/free-port';
+import { testServices } from '../../support/services';
 
 const ADMINS = ['alice@acme.test', 'bob@acme.test'];
 const ACTOR = { type: 'user', email: ADMINS[0]! } as const;
@@ -54,8 +53,7 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
     table = await createTestTable();
     documentClient = DynamoDBDocumentClient.from(table.client, { marshallOptions: { removeUndefinedValues: true } });
     store = new DynamoDbKeyStore(documentClient, table.tableName);
-    keys = new ApiKeyService({ store, secrets: plainSecretBox, clock, keyPrefix: 'kw', catalog: DEFAULT_RESOURCE_CATALOG });
-    organizations = new OrganizationService(store, keys, clock, DEFAULT_RESOURCE_CATALOG);
+    ({ keys, organizations } = testServices(store, clock));
     streams = new DynamoDBStreamsClient({ ...LOCAL_AWS, endpoint: process.env.DYNAMODB_ENDPOINT });
   });
 
@@ -156,20 +154,9 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
   it('mails a scheduled rotation with the old key’s deadline, and its retirement with the last use', async () => {
     const org = await organization();
     const [first] = (await store.listKeys(org, { limit: 1 })).items;
-    const rotatedKeys = new ApiKeyService({
-      store,
-      secrets: plainSecretBox,
-      clock,
-      scheduler: new InMemoryScheduler(),
-      keyPrefix: 'kw',
-      catalog: DEFAULT_RESOURCE_CATALOG,
-    });
-    const rotation = await rotatedKeys.rotate(org, ACTOR, first!.id, { expires_in: '24h' });
+    const rotation = await keys.rotate(org, ACTOR, first!.id, { expires_in: '24h' });
     const old = (await store.getKey(org, first!.id))!;
-    await store.retireKey(
-      old,
-      rotatedKeys.event('api_key.retired', old, { type: 'system' }, { expires_at: old.expiresAt, last_used_at: null }),
-    );
+    await store.retireKey(old, keys.event('api_key.retired', old, { type: 'system' }, { expires_at: old.expiresAt, last_used_at: null }));
     const mailer = new RecordingMailer();
 
     await notifier(mailer)({ Records: await mailRecords(org) });

@@ -5,15 +5,14 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
 import { LocalRetirementScheduler } from '../../../lambdas/adapters/local-retirement-scheduler';
 import { ManualClock } from '../../../lambdas/domain/clock';
-import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
 import type { KeyStore } from '../../../lambdas/domain/ports';
 import type * as RetireModule from '../../../lambdas/retire-api-key';
-import { ApiKeyService } from '../../../lambdas/service/api-key-service';
-import { OrganizationService } from '../../../lambdas/service/organization-service';
+import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
+import type { OrganizationService } from '../../../lambdas/service/organization-service';
 import { startRetirementLoop } from '../../../local/retirement-loop';
 import { importWithEnv } from '../../support/authorizer-events';
 import { createTestTable } from '../../support/dynamodb';
-import { plainSecretBox } from '../../support/fakes';
+import { testServices } from '../../support/services';
 
 const ADMIN = { type: 'user', email: 'admin@acme.test' } as const;
 const HOUR = 60 * 60 * 1000;
@@ -36,15 +35,7 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
       table.tableName,
     );
     scheduleDir = mkdtempSync(join(tmpdir(), 'keyward-schedules-'));
-    keys = new ApiKeyService({
-      store,
-      secrets: plainSecretBox,
-      clock,
-      scheduler: new LocalRetirementScheduler(scheduleDir),
-      keyPrefix: 'kw',
-      catalog: DEFAULT_RESOURCE_CATALOG,
-    });
-    organizations = new OrganizationService(store, keys, clock, DEFAULT_RESOURCE_CATALOG);
+    ({ keys, organizations } = testServices(store, clock, new LocalRetirementScheduler(scheduleDir)));
     // The entry module reads its configuration at load, as a cold start does; the factory is what is tested.
     ({ createRetireHandler } = await importWithEnv({ TABLE_NAME: table.tableName }, () => import('../../../lambdas/retire-api-key')));
     retire = createRetireHandler({ store, clock });

@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-s
 import { mockClient } from 'aws-sdk-client-mock';
 import type * as AuthorizerModule from '../../../lambdas/api-key-authorizer';
 import { generateToken, hashToken } from '../../../lambdas/domain/token';
-import { logger } from '../../../lambdas/logger';
+import { logger } from '../../../lambdas/runtime/logger';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
 
 /**

@@ -1,4 +1,3 @@
-import { routesConfig } from '../../../lambdas/config';
 import {
   buildRouteTable,
   decodePathSegment,
@@ -9,6 +8,7 @@ import {
   parseRoutes,
   serializeRoutes,
 } from '../../../lambdas/domain/routes';
+import { routesConfig } from '../../../lambdas/runtime/config';
 
 describe('route table (API.md §1)', () => {
   const table = buildRouteTable(EXAMPLE_ROUTES);

@@ -1,68 +1,201 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { AUDIT_EVENT_TYPES } from '../../../lambdas/domain/audit-event';
 import { openApiDocument } from '../../../lambdas/http/openapi';
-import { MANAGEMENT_ROUTES } from '../../../lambdas/management-api';
+import { OPERATION_LIST } from '../../../lambdas/runtime/manifest';
 
+type Schema = {
+  $ref?: string;
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  enum?: unknown[];
+  additionalProperties?: boolean | Schema;
+  minimum?: number;
+  maximum?: number;
+  default?: unknown;
+  description?: string;
+  format?: string;
+  items?: Schema;
+  anyOf?: Schema[];
+};
 type Operation = {
   operationId: string;
-  parameters: { name: string; in: string }[];
-  requestBody?: unknown;
-  responses: Record<string, unknown>;
+  security?: unknown[];
+  parameters?: { name: string; in: string; required?: boolean; schema: Schema }[];
+  requestBody?: { content: Record<string, { schema: Schema }> };
+  responses: Record<string, { $ref?: string; headers?: Record<string, unknown>; content?: Record<string, { schema: Schema }> }>;
+};
+type Document = {
+  openapi: string;
+  servers: { url: string; variables?: Record<string, unknown> }[];
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema>; responses: Record<string, { description: string }> };
 };
 
-describe('OpenAPI document', () => {
-  const document = openApiDocument(['customer', 'invoice']) as {
-    paths: Record<string, Record<string, Operation>>;
-    components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>>; additionalProperties?: boolean }> };
-  };
+const document = openApiDocument(['customer', 'invoice']) as unknown as Document;
+const operationOf = (entry: string) => {
+  const row = OPERATION_LIST.find((operation) => operation.entry === entry)!;
+  return document.paths[row.path]![row.method.toLowerCase()]!;
+};
+const schemaRef = (schema: Schema): Schema => (schema.$ref ? document.components.schemas[schema.$ref.split('/').pop()!]! : schema);
+const successSchema = (entry: string) => {
+  const operation = operationOf(entry);
+  const [status] = Object.keys(operation.responses).filter((code) => code.startsWith('2'));
+  return schemaRef(operation.responses[status!]!.content!['application/json']!.schema);
+};
 
-  it('describes every management route with its path parameters and success status', () => {
-    for (const route of MANAGEMENT_ROUTES) {
-      const operation = document.paths[route.path]![route.method.toLowerCase()]!;
-      const pathParameters = operation.parameters.filter((p) => p.in === 'path').map((p) => p.name);
-      expect(pathParameters).toEqual([...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]));
-      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403', '404', '422', '500']));
+/** Redocly's verdict on a document (test/support/openapi-lint.ts, in its own process). */
+function lint(candidate: unknown): { rule: string; severity: string; message: string }[] {
+  const output = execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, '../../support/openapi-lint.ts')], {
+    input: JSON.stringify(candidate),
+    encoding: 'utf8',
+  });
+  return JSON.parse(output) as { rule: string; severity: string; message: string }[];
+}
+
+describe('OpenAPI document', () => {
+  it("passes Redocly's recommended rules, the OpenAPI 3.1 structure included, without a single problem", () => {
+    expect(lint(document)).toEqual([]);
+  });
+
+  it('is checked by a linter that does find problems', () => {
+    const broken = structuredClone(document) as unknown as Record<string, unknown>;
+    delete broken.info;
+    const rules = lint(broken).map((problem) => problem.rule);
+    expect(rules).toContain('struct');
+  });
+
+  it('describes every operation of the manifest with its path parameters and success status, and no other', () => {
+    const described = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method} ${path}`),
+    );
+    expect(described.sort()).toEqual(OPERATION_LIST.map((row) => `${row.method.toLowerCase()} ${row.path}`).sort());
+    for (const row of OPERATION_LIST) {
+      const operation = operationOf(row.entry);
+      const pathParameters = (operation.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name);
+      expect(pathParameters).toEqual([...row.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]));
+      expect(operation.responses[String(row.status)]?.content?.['application/json']).toBeDefined();
     }
-    expect(Object.keys(document.paths['/v1/organizations/{organization_id}/api_keys']!.post!.responses)).toContain('201');
+  });
+
+  it('requires a JWT everywhere but on GET /openapi.json, and answers 401 exactly there', () => {
+    for (const row of OPERATION_LIST) {
+      const operation = operationOf(row.entry);
+      expect([row.entry, operation.security]).toEqual([row.entry, row.auth === 'public' ? [] : undefined]);
+      expect([row.entry, '401' in operation.responses]).toEqual([row.entry, row.auth !== 'public']);
+    }
+    expect(operationOf('get-me').responses).not.toHaveProperty('403');
+    expect(operationOf('list-api-keys').responses).toHaveProperty('403');
+  });
+
+  it('marks api_key and rotated_api_key required in every success wrapper, so a generated client never types them optional', () => {
+    const wrappers = OPERATION_LIST.map((row) => [row.entry, successSchema(row.entry)] as const).filter(
+      ([, schema]) => schema.properties?.api_key !== undefined,
+    );
+    expect(wrappers.map(([entry]) => entry).sort()).toEqual(
+      ['create-api-key', 'delete-api-key', 'get-api-key', 'reveal-api-key', 'rotate-api-key', 'update-api-key'].sort(),
+    );
+    for (const [entry, schema] of wrappers) {
+      expect([entry, schema.required]).toEqual([entry, expect.arrayContaining(Object.keys(schema.properties!))]);
+    }
+    expect(successSchema('rotate-api-key').required).toEqual(['api_key', 'rotated_api_key']);
+    expect(schemaRef(successSchema('create-api-key').properties!.api_key!).required).toContain('value');
+    expect(schemaRef(successSchema('get-api-key').properties!.api_key!).properties).not.toHaveProperty('value');
+  });
+
+  it('documents limit as an integer from 1 to 100 (default 100) and paging on the list calls only', () => {
+    for (const entry of ['list-api-keys', 'list-audit-events']) {
+      const query = operationOf(entry).parameters!.filter((p) => p.in === 'query');
+      expect(query.map((p) => p.name)).toEqual(['limit', 'cursor']);
+      expect(query[0]!.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 100, default: 100 });
+    }
+    expect(operationOf('get-api-key').parameters!.filter((p) => p.in === 'query')).toEqual([]);
+  });
+
+  it('describes audit events: the type as an enum, the actor user|system|operator with email and principal, the details', () => {
+    const event = document.components.schemas.AuditEvent!;
+    expect(event.properties!.type!.enum).toEqual([...AUDIT_EVENT_TYPES]);
+    const actor = event.properties!.actor!;
+    expect(actor.properties!.type!.enum).toEqual(['user', 'system', 'operator']);
+    expect(Object.keys(actor.properties!)).toEqual(['type', 'email', 'principal']);
+    const details = event.properties!.details!;
+    expect(Object.keys(details.properties!)).toEqual(
+      expect.arrayContaining(['name', 'masked_value', 'permissions', 'changes', 'new_api_key_id', 'expires_at', 'last_used_at']),
+    );
+    expect(Object.values(details.properties!).every((property) => typeof property.description === 'string' || property.anyOf)).toBe(true);
+  });
+
+  it("describes the gateway's own errors next to the handlers'", () => {
+    const responses = document.components.responses;
+    expect(responses.NotFound!.description).toMatch(/`route_not_found`/);
+    expect(responses.BadRequest!.description).toMatch(/`invalid_path`/);
+    expect(responses.Unauthorized!.description).toMatch(/\{"status":401,"error":"Unauthorized"\}/);
+    expect(responses.PayloadTooLarge!.description).toMatch(/`request_too_large`.*10 MB/);
+    expect(responses.BadGateway!.description).toMatch(/`internal_error`/);
+    expect(responses.GatewayTimeout!.description).toMatch(/`timeout`/);
+    expect(document.components.schemas.Error!.properties!.code!.enum).toEqual(
+      expect.arrayContaining(['route_not_found', 'invalid_path', 'request_too_large', 'timeout', 'api_key_not_found']),
+    );
+    for (const row of OPERATION_LIST) {
+      expect([row.entry, Object.keys(operationOf(row.entry).responses)]).toEqual([
+        row.entry,
+        expect.arrayContaining(['400', '413', '500', '502', '504']),
+      ]);
+    }
+  });
+
+  it('names a server: the local stack, and a deployed stage as a template', () => {
+    expect(document.servers.map((server) => server.url)).toEqual([
+      'http://127.0.0.1:{port}',
+      'https://{rest_api_id}.execute-api.{region}.amazonaws.com/{stage}',
+    ]);
   });
 
   it("derives request bodies from the handlers' own schemas: strict, with the catalog and rotation choices", () => {
     const fields = document.components.schemas.ApiKeyFields!;
     expect(fields.additionalProperties).toBe(false);
-    const permissions = fields.properties.permissions as { properties: Record<string, unknown>; additionalProperties: boolean };
-    expect(Object.keys(permissions.properties)).toEqual(['customer', 'invoice']);
+    const permissions = fields.properties!.permissions!;
+    expect(Object.keys(permissions.properties!)).toEqual(['customer', 'invoice']);
     expect(permissions.additionalProperties).toBe(false);
     const rotation = document.components.schemas.Rotation!;
     expect(rotation.additionalProperties).toBe(false);
-    expect(rotation.properties.expires_in!.enum).toEqual(['now', '1h', '24h', '48h', '7d']);
-    expect(rotation.properties.expires_at!.format).toBe('date-time');
+    expect(rotation.properties!.expires_in!.enum).toEqual(['now', '1h', '24h', '48h', '7d']);
+    expect(rotation.properties!.expires_at!.format).toBe('date-time');
+    expect(operationOf('rotate-api-key').requestBody!.content['application/json']!.schema).toEqual({
+      $ref: '#/components/schemas/Rotation',
+    });
   });
 
-  it('documents paging on the list calls only', () => {
-    const list = document.paths['/v1/organizations/{organization_id}/api_keys']!.get!;
-    expect(list.parameters.filter((p) => p.in === 'query').map((p) => p.name)).toEqual(['limit', 'cursor']);
-    const get = document.paths['/v1/organizations/{organization_id}/api_keys/{api_key_id}']!.get!;
-    expect(get.parameters.filter((p) => p.in === 'query')).toEqual([]);
+  it('documents If-Match and 412 on PATCH, rotate and DELETE only, an ETag on every response that returns one key, and no-store where a token is', () => {
+    const entries = OPERATION_LIST.map((row) => row.entry);
+    const withIfMatch = entries.filter((entry) =>
+      (operationOf(entry).parameters ?? []).some((p) => p.in === 'header' && p.name === 'If-Match'),
+    );
+    const with412 = entries.filter((entry) => '412' in operationOf(entry).responses);
+    const headersOf = (entry: string) =>
+      Object.values(operationOf(entry).responses).flatMap((response) => Object.keys(response.headers ?? {}));
+    expect(withIfMatch).toEqual(['update-api-key', 'rotate-api-key', 'delete-api-key']);
+    expect(with412).toEqual(['update-api-key', 'rotate-api-key', 'delete-api-key']);
+    expect(entries.filter((entry) => headersOf(entry).includes('ETag'))).toEqual([
+      'create-api-key',
+      'get-api-key',
+      'reveal-api-key',
+      'update-api-key',
+      'rotate-api-key',
+      'delete-api-key',
+    ]);
+    expect(entries.filter((entry) => headersOf(entry).includes('Cache-Control'))).toEqual([
+      'create-api-key',
+      'reveal-api-key',
+      'rotate-api-key',
+    ]);
   });
 
-  it('documents If-Match and 412 on PATCH, rotate and DELETE only, and an ETag on every response that returns one key', () => {
-    const KEY = '/v1/organizations/{organization_id}/api_keys/{api_key_id}';
-    const operations = [
-      ['list', document.paths['/v1/organizations/{organization_id}/api_keys']!.get!],
-      ['create', document.paths['/v1/organizations/{organization_id}/api_keys']!.post!],
-      ['get', document.paths[KEY]!.get!],
-      ['reveal', document.paths[`${KEY}/reveal`]!.post!],
-      ['update', document.paths[KEY]!.patch!],
-      ['rotate', document.paths[`${KEY}/rotate`]!.post!],
-      ['delete', document.paths[KEY]!.delete!],
-    ] as const;
-    const withIfMatch = operations
-      .filter(([, op]) => op.parameters.some((p) => p.in === 'header' && p.name === 'If-Match'))
-      .map(([name]) => name);
-    const with412 = operations.filter(([, op]) => '412' in op.responses).map(([name]) => name);
-    const withEtag = operations
-      .filter(([, op]) => Object.values(op.responses).some((response) => JSON.stringify(response).includes('"ETag"')))
-      .map(([name]) => name);
-    expect(withIfMatch).toEqual(['update', 'rotate', 'delete']);
-    expect(with412).toEqual(['update', 'rotate', 'delete']);
-    expect(withEtag).toEqual(['create', 'get', 'reveal', 'update', 'rotate', 'delete']);
+  it('describes GET /v1/me: the email and each organization with its role', () => {
+    const me = successSchema('get-me');
+    expect(me.required).toEqual(['email', 'organizations']);
+    expect(me.properties!.organizations!.items!.properties!.role!.enum).toEqual(['admin', 'member']);
+    expect(me.properties!.organizations!.items!.required).toEqual(['id', 'name', 'role']);
   });
 });

@@ -1,11 +1,10 @@
 import { ValidationFailed } from '../../../lambdas/domain/errors';
 import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
 import { checksumOf, generateToken } from '../../../lambdas/domain/token';
-import { createApiKeySchema, pageQuerySchema, rotateApiKeySchema, updateApiKeySchema } from '../../../lambdas/http/schemas';
+import { apiKeyFieldsSchema, pageQuerySchema, rotateApiKeySchema } from '../../../lambdas/http/schemas';
 import { parseWith } from '../../../lambdas/http/validation';
 
-const createSchema = createApiKeySchema(DEFAULT_RESOURCE_CATALOG);
-const updateSchema = updateApiKeySchema(DEFAULT_RESOURCE_CATALOG);
+const fieldsSchema = apiKeyFieldsSchema(DEFAULT_RESOURCE_CATALOG);
 
 /** The `error_details` a parse produces, or a failure when it parses. */
 function detailsOf(run: () => unknown): Record<string, string[]> {
@@ -20,37 +19,36 @@ function detailsOf(run: () => unknown): Record<string, string[]> {
 
 describe('create and update bodies', () => {
   it('accepts an empty body: every field is optional', () => {
-    expect(parseWith(createSchema, {})).toEqual({});
-    expect(parseWith(updateSchema, {})).toEqual({});
+    expect(parseWith(fieldsSchema, {})).toEqual({});
   });
 
   it('trims the name and turns an empty name into null', () => {
-    expect(parseWith(createSchema, { name: '  ci  ' })).toEqual({ name: 'ci' });
-    expect(parseWith(createSchema, { name: '   ' })).toEqual({ name: null });
-    expect(parseWith(createSchema, { name: null })).toEqual({ name: null });
+    expect(parseWith(fieldsSchema, { name: '  ci  ' })).toEqual({ name: 'ci' });
+    expect(parseWith(fieldsSchema, { name: '   ' })).toEqual({ name: null });
+    expect(parseWith(fieldsSchema, { name: null })).toEqual({ name: null });
   });
 
   it('accepts a name of 100 characters, counting code points', () => {
-    expect(parseWith(createSchema, { name: '🔑'.repeat(100) })).toEqual({ name: '🔑'.repeat(100) });
+    expect(parseWith(fieldsSchema, { name: '🔑'.repeat(100) })).toEqual({ name: '🔑'.repeat(100) });
   });
 
   it('refuses a name over 100 characters', () => {
-    expect(detailsOf(() => parseWith(createSchema, { name: 'x'.repeat(101) }))).toEqual({ name: ['must be at most 100 characters'] });
+    expect(detailsOf(() => parseWith(fieldsSchema, { name: 'x'.repeat(101) }))).toEqual({ name: ['must be at most 100 characters'] });
   });
 
   it('refuses a name with a lone surrogate, which is not text', () => {
-    expect(detailsOf(() => parseWith(createSchema, JSON.parse('{"name":"key \\ud800 name"}')))).toEqual({
+    expect(detailsOf(() => parseWith(fieldsSchema, JSON.parse('{"name":"key \\ud800 name"}')))).toEqual({
       name: ['must be valid Unicode text'],
     });
-    expect(parseWith(createSchema, { name: 'clé 🔑' })).toEqual({ name: 'clé 🔑' });
+    expect(parseWith(fieldsSchema, { name: 'clé 🔑' })).toEqual({ name: 'clé 🔑' });
   });
 
   it('refuses a name that is not a string', () => {
-    expect(detailsOf(() => parseWith(createSchema, { name: 42 }))).toEqual({ name: ['must be a string or null'] });
+    expect(detailsOf(() => parseWith(fieldsSchema, { name: 42 }))).toEqual({ name: ['must be a string or null'] });
   });
 
   it('normalizes permissions', () => {
-    expect(parseWith(createSchema, { permissions: { invoice: ['write', 'read'], customer: [] } })).toEqual({
+    expect(parseWith(fieldsSchema, { permissions: { invoice: ['write', 'read'], customer: [] } })).toEqual({
       permissions: { customer: [], invoice: ['read', 'write'] },
     });
   });
@@ -62,31 +60,31 @@ describe('create and update bodies', () => {
     ['a list instead of an object', ['customer']],
     ['modes that are not a list', { customer: 'read' }],
   ])('refuses permissions with %s, keyed by "permissions"', (_, permissions) => {
-    const details = detailsOf(() => parseWith(createSchema, { permissions }));
+    const details = detailsOf(() => parseWith(fieldsSchema, { permissions }));
     expect(Object.keys(details)).toEqual(['permissions']);
     expect(details.permissions!.length).toBeGreaterThan(0);
   });
 
   it('names the nested place of a permissions problem in the reason', () => {
-    expect(detailsOf(() => parseWith(createSchema, { permissions: { customer: ['delete'] } }))).toEqual({
+    expect(detailsOf(() => parseWith(fieldsSchema, { permissions: { customer: ['delete'] } }))).toEqual({
       permissions: ['customer[0]: must be one of read, write'],
     });
   });
 
   it('refuses unknown fields by name', () => {
-    expect(detailsOf(() => parseWith(updateSchema, { name: 'ci', value: 'kw_x', owner: 'me' }))).toEqual({
+    expect(detailsOf(() => parseWith(fieldsSchema, { name: 'ci', value: 'kw_x', owner: 'me' }))).toEqual({
       value: ['is not a known field'],
       owner: ['is not a known field'],
     });
   });
 
   it('reports every bad field at once', () => {
-    const details = detailsOf(() => parseWith(createSchema, { name: 7, permissions: {} }));
+    const details = detailsOf(() => parseWith(fieldsSchema, { name: 7, permissions: {} }));
     expect(Object.keys(details).sort()).toEqual(['name', 'permissions']);
   });
 
   it.each([[[]], ['text'], [null], [3]])('refuses a body that is not an object (%p)', (body) => {
-    expect(detailsOf(() => parseWith(createSchema, body))).toEqual({ body: ['must be a JSON object'] });
+    expect(detailsOf(() => parseWith(fieldsSchema, body))).toEqual({ body: ['must be a JSON object'] });
   });
 });
 
@@ -111,24 +109,24 @@ const jsonObject = (name: string, value: unknown): Record<string, unknown> =>
 
 describe('field names that objects inherit (issue 7 item 3)', () => {
   it.each(PROTOTYPE_NAMES)('names an unknown body field %s in a 422', (name) => {
-    for (const schema of [createSchema, updateSchema, rotateApiKeySchema]) {
+    for (const schema of [fieldsSchema, fieldsSchema, rotateApiKeySchema]) {
       const details = detailsOf(() => parseWith(schema, jsonObject(name, 1)));
       expect(JSON.stringify(details)).toBe(JSON.stringify(jsonObject(name, ['is not a known field'])));
     }
   });
 
   it.each(PROTOTYPE_NAMES)('names a permissions resource %s as unknown', (name) => {
-    const details = detailsOf(() => parseWith(createSchema, { permissions: jsonObject(name, ['read']) }));
+    const details = detailsOf(() => parseWith(fieldsSchema, { permissions: jsonObject(name, ['read']) }));
     expect(JSON.stringify(details)).toBe(JSON.stringify({ permissions: [`${name}: is not a known resource`] }));
   });
 
   it('does not drop a __proto__ resource given next to a known one', () => {
     const permissions = JSON.parse('{"customer":["read"],"__proto__":["write"]}') as unknown;
-    expect(detailsOf(() => parseWith(updateSchema, { permissions }))).toEqual({ permissions: ['__proto__: is not a known resource'] });
+    expect(detailsOf(() => parseWith(fieldsSchema, { permissions }))).toEqual({ permissions: ['__proto__: is not a known resource'] });
   });
 
   it('keeps a parsed body free of inherited names', () => {
-    const parsed = parseWith(createSchema, { name: 'ci', permissions: { customer: ['read'] } });
+    const parsed = parseWith(fieldsSchema, { name: 'ci', permissions: { customer: ['read'] } });
     expect(Object.keys(parsed.permissions!)).toEqual(['customer']);
     expect(Object.getPrototypeOf(parsed.permissions)).toBe(Object.prototype);
   });
@@ -146,7 +144,7 @@ describe('a name that holds an API key (issue 7 item 4)', () => {
     ['a token with a 16-character prefix', shaped('abcdefghijklmnop')],
     ['a token-shaped string with a wrong checksum', `kw_${'a'.repeat(36)}`],
   ])('refuses %s without echoing it', (_, name) => {
-    for (const schema of [createSchema, updateSchema]) {
+    for (const schema of [fieldsSchema, fieldsSchema]) {
       const details = detailsOf(() => parseWith(schema, { name }));
       expect(details).toEqual({ name: ['must not contain an API key'] });
     }
@@ -159,11 +157,11 @@ describe('a name that holds an API key (issue 7 item 4)', () => {
     ['a separator inside', `kw_${'a'.repeat(18)}-${'a'.repeat(18)}`],
     ['an ordinary snake_case name', 'billing_sync_production'],
   ])('accepts a name with %s', (_, name) => {
-    expect(parseWith(createSchema, { name })).toEqual({ name });
+    expect(parseWith(fieldsSchema, { name })).toEqual({ name });
   });
 
   it('never echoes a token given as a field name or resource name', () => {
-    const details = detailsOf(() => parseWith(createSchema, { ...jsonObject(token, 1), permissions: jsonObject(token, ['read']) }));
+    const details = detailsOf(() => parseWith(fieldsSchema, { ...jsonObject(token, 1), permissions: jsonObject(token, ['read']) }));
     expect(JSON.stringify(details)).not.toContain(token);
     expect(Object.keys(details)).toHaveLength(2);
   });

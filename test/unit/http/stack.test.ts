@@ -14,8 +14,8 @@ import {
 } from '../../../lambdas/domain/errors';
 import { MAX_BODY_BYTES } from '../../../lambdas/http/body';
 import { ok } from '../../../lambdas/http/responses';
-import { apiKeyIdOf, type ManagementRequest, managementHandler } from '../../../lambdas/http/stack';
-import { logger } from '../../../lambdas/logger';
+import { apiKeyIdOf, type ManagementHandlerOptions, type ManagementRequest, managementHandler } from '../../../lambdas/http/stack';
+import { logger } from '../../../lambdas/runtime/logger';
 import { type AdminAuthorizerContext, lambdaContext, parseResult, restProxyEvent } from '../../support/api-gateway-events';
 
 const RESOURCE = '/v1/organizations/{organization_id}/api_keys/{api_key_id}';
@@ -34,9 +34,9 @@ function event(
 }
 
 /** A route that records what the stack handed it and answers 200. */
-function recordingHandler(options: { jsonBody?: boolean } = { jsonBody: true }) {
+function recordingHandler(options: Partial<ManagementHandlerOptions> = { jsonBody: true }) {
   const seen: ManagementRequest[] = [];
-  const handler = managementHandler(options, async (request) => {
+  const handler = managementHandler({ auth: 'organization-admin', ...options }, async (request) => {
     seen.push(request);
     return ok({ ok: true });
   });
@@ -44,7 +44,7 @@ function recordingHandler(options: { jsonBody?: boolean } = { jsonBody: true }) 
 }
 
 const throwing = (error: unknown) =>
-  managementHandler({ jsonBody: true }, async () => {
+  managementHandler({ auth: 'organization-admin', jsonBody: true }, async () => {
     throw error;
   });
 
@@ -113,7 +113,32 @@ describe('admin identity', () => {
     const { handler, seen } = recordingHandler();
     const result = await handler(event(), lambdaContext());
     expect(result.statusCode).toBe(200);
-    expect(seen[0]).toMatchObject({ organizationId: 'acme', actor: { type: 'user', email: 'admin@acme.test' } });
+    expect(seen[0]).toMatchObject({ actor: { type: 'user', email: 'admin@acme.test' } });
+  });
+
+  it.each(['admin', 'member', 'none'])('lets any verified caller (role %s) through to an `admin` operation', async (role) => {
+    const { handler, seen } = recordingHandler({ auth: 'admin' });
+    const result = await handler(event({ authorizer: { email: 'Someone@Acme.test', role } }), lambdaContext());
+    expect(result.statusCode).toBe(200);
+    expect(seen[0]!.actor).toEqual({ type: 'user', email: 'someone@acme.test' });
+  });
+
+  it.each<[string, AdminAuthorizerContext | null]>([
+    ['no authorizer context', null],
+    ['a role without an email', { role: 'none' }],
+    ['a role it does not know', { email: 'a@acme.test', role: 'owner' }],
+  ])('refuses %s on an `admin` operation with the bare 401', async (_, authorizer) => {
+    const { handler, seen } = recordingHandler({ auth: 'admin' });
+    const result = parseResult(await handler(event({ authorizer }), lambdaContext()));
+    expect(result).toMatchObject({ statusCode: 401, body: { status: 401, error: 'Unauthorized' } });
+    expect(seen).toHaveLength(0);
+  });
+
+  it('runs a `public` operation without any authorizer context, with no actor', async () => {
+    const { handler, seen } = recordingHandler({ auth: 'public', jsonBody: false });
+    const result = await handler(event({ authorizer: null }), lambdaContext());
+    expect(result.statusCode).toBe(200);
+    expect(seen[0]!.actor).toBeUndefined();
   });
 
   it.each<[string, AdminAuthorizerContext | null, number, Record<string, unknown>]>([

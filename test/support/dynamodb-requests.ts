@@ -1,4 +1,4 @@
-import type { Statement } from './template-helpers';
+import type { Statement } from '../infra/template-helpers';
 
 /**
  * What IAM sees of the DynamoDB commands a function sent: one request per action it authorizes
@@ -28,12 +28,20 @@ const TRANSACT_ITEM_ACTIONS: Record<string, string> = {
   ConditionCheck: 'dynamodb:ConditionCheckItem',
 };
 
-const SINGLE_ITEM_ACTIONS: Record<string, string> = {
+/** What every other command is authorized as, by its name in the document client or in the low-level client. */
+const COMMAND_ACTIONS: Record<string, string> = {
   GetCommand: 'dynamodb:GetItem',
+  GetItemCommand: 'dynamodb:GetItem',
+  QueryCommand: 'dynamodb:Query',
+  ScanCommand: 'dynamodb:Scan',
   PutCommand: 'dynamodb:PutItem',
+  PutItemCommand: 'dynamodb:PutItem',
   UpdateCommand: 'dynamodb:UpdateItem',
+  UpdateItemCommand: 'dynamodb:UpdateItem',
   DeleteCommand: 'dynamodb:DeleteItem',
+  DeleteItemCommand: 'dynamodb:DeleteItem',
 };
+const TRANSACT_WRITE = new Set(['TransactWriteCommand', 'TransactWriteItemsCommand']);
 
 /** Words of the expression grammar, as opposed to attribute names. */
 const EXPRESSION_WORDS = new Set([
@@ -86,11 +94,14 @@ function request(action: string, input: CommandInput): DynamoRequest {
   return { action, attributes: [...attributes].sort() };
 }
 
-/** The requests behind document-client commands (name and input, as aws-sdk-client-mock records them). */
+/**
+ * The requests behind commands (name and input, as aws-sdk-client-mock records them or a client
+ * middleware sees them). Key and attribute names are the same marshalled or not.
+ */
 export function dynamoRequests(commands: readonly { name: string; input: object }[]): DynamoRequest[] {
   return commands.flatMap(({ name, input: sent }) => {
     const input = sent as CommandInput;
-    if (name === 'TransactWriteCommand') {
+    if (TRANSACT_WRITE.has(name)) {
       return (input.TransactItems ?? []).map((item) => {
         const [kind, itemInput] = Object.entries(item)[0] ?? [];
         const action = kind === undefined ? undefined : TRANSACT_ITEM_ACTIONS[kind];
@@ -98,7 +109,7 @@ export function dynamoRequests(commands: readonly { name: string; input: object 
         return request(action, itemInput);
       });
     }
-    const action = SINGLE_ITEM_ACTIONS[name];
+    const action = COMMAND_ACTIONS[name];
     if (action === undefined) throw new Error(`no IAM action known for ${name}`);
     return [request(action, input)];
   });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { parseResourceCatalog } from './domain/permissions';
-import { EXAMPLE_ROUTES, parseRoutes, type RouteDefinition } from './domain/routes';
-import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from './domain/token';
+import { parseResourceCatalog } from '../domain/permissions';
+import { EXAMPLE_ROUTES, parseRoutes, type RouteDefinition } from '../domain/routes';
+import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from '../domain/token';
 
 /**
  * Environment configuration, validated once at module load (cold start): a missing or bad

@@ -1,0 +1,205 @@
+import { z } from 'zod';
+import { AUDIT_EVENT_TYPES } from '../domain/audit-event';
+import {
+  AdminRoleRequired,
+  ApiKeyLimitReached,
+  ApiKeyNotFound,
+  InvalidJson,
+  LastNonExpiringApiKey,
+  OrganizationNotFound,
+  PayloadTooLarge,
+  PreconditionFailed,
+  RotationAlreadyScheduled,
+  ValidationFailed,
+} from '../domain/errors';
+import { MODES } from '../domain/permissions';
+import { defaultGatewayResponse, GATEWAY_RESPONSES } from './gateway-responses';
+
+/**
+ * Response schemas of the management API (API.md §3). Handlers return through them (an
+ * operation's body type is `z.input` of its manifest row's `response`), and the OpenAPI document
+ * is derived from them, so a generated client types exactly what the handlers send. Objects are
+ * closed: a field the handlers add without describing it here fails the e2e check against the
+ * document.
+ */
+
+/** An ISO-8601 UTC instant, as `Date.prototype.toISOString` writes it. */
+const instant = (description: string) => z.string().meta({ format: 'date-time', description, examples: ['2026-11-26T04:00:00.000Z'] });
+
+const permissions = z.record(z.string(), z.array(z.enum(MODES))).meta({
+  description: 'Resource → modes. A resource that is absent, or `[]`, grants nothing.',
+  examples: [{ customer: ['read', 'write'] }],
+});
+
+const apiKeyFields = z.object({
+  id: z.string().meta({ description: 'The key id (a ULID)' }),
+  organization_id: z.string(),
+  name: z.string().nullable(),
+  masked_value: z.string().meta({ description: 'The prefix, eight bullets and the last 4 characters', examples: ['kw_••••••••9fQz'] }),
+  permissions,
+  created_at: instant('When the key was created'),
+  expires_at: instant('When the key stops working: set only while a scheduled rotation is pending').nullable(),
+  last_used_at: instant('The last authenticated request on a tracked route, at most 60 s behind').nullable(),
+});
+
+// Named schemas (`id`) become components of the OpenAPI document, referenced wherever they are used.
+export const apiKeySchema = apiKeyFields.meta({ id: 'ApiKey' });
+
+export const revealedApiKeySchema = apiKeyFields
+  .extend({ value: z.string().meta({ description: 'The token. Shown by create, rotate (the new key) and reveal only; store it safely.' }) })
+  .meta({ id: 'RevealedApiKey' });
+
+const pageMeta = z.object({
+  next_cursor: z.string().nullable().meta({ description: 'Pass as `?cursor=` for the next page; null on the last page' }),
+});
+
+export const apiKeyPageSchema = z.object({ api_keys: z.array(apiKeySchema), meta: pageMeta });
+export const apiKeyResponseSchema = z.object({ api_key: apiKeySchema });
+export const revealedApiKeyResponseSchema = z.object({ api_key: revealedApiKeySchema });
+/** `api_key`: the new key, active at once, with the old key's name and permissions; `rotated_api_key`: the old key, with the `expires_at` it stops at. */
+export const rotationResponseSchema = z.object({ api_key: revealedApiKeySchema, rotated_api_key: apiKeySchema });
+
+const actorSchema = z.object({
+  type: z.enum(['user', 'system', 'operator']).meta({
+    description:
+      '`user`: an admin through this API; `system`: keyward itself (a scheduled retirement); `operator`: a platform engineer through the CLI',
+  }),
+  email: z.string().optional().meta({ description: "The admin's email (`user`)" }),
+  principal: z.string().optional().meta({ description: 'The AWS identity ARN, or `local` in local mode (`operator`)' }),
+});
+
+/** What an audit event says beyond its type; never a token (API.md §3 Audit events). */
+const detailsSchema = z
+  .object({
+    name: z.string().nullable().optional().meta({ description: "Every event: the key's name when it happened" }),
+    masked_value: z.string().optional().meta({ description: "Every event: the key's masked token" }),
+    permissions: permissions.optional().meta({ description: "`api_key.created`: the new key's permissions" }),
+    changes: z
+      .object({ name: z.string().nullable().optional(), permissions: permissions.optional() })
+      .optional()
+      .meta({ description: '`api_key.updated`: the fields that changed, with their new values' }),
+    new_api_key_id: z.string().optional().meta({ description: "`api_key.rotated`: the new key's id" }),
+    new_masked_value: z.string().optional().meta({ description: "`api_key.rotated`: the new key's masked token" }),
+    expires_at: instant(
+      '`api_key.rotated`: when the old key stops working (the event time for an instant rotation); `api_key.retired`: when it stopped',
+    )
+      .nullable()
+      .optional(),
+    last_used_at: instant('`api_key.retired`: when the key was last used (null: never)').nullable().optional(),
+  })
+  .meta({ description: 'Which key, and what changed; the fields present depend on `type`' });
+
+export const auditEventSchema = z
+  .object({
+    id: z.string(),
+    type: z.enum(AUDIT_EVENT_TYPES),
+    occurred_at: instant('When it happened'),
+    actor: actorSchema,
+    api_key_id: z.string(),
+    details: detailsSchema,
+  })
+  .meta({ id: 'AuditEvent' });
+
+export const auditEventPageSchema = z.object({ audit_events: z.array(auditEventSchema), meta: pageMeta });
+
+export const meSchema = z
+  .object({
+    email: z.string().meta({ description: "The caller's verified email, lower-cased" }),
+    organizations: z
+      .array(
+        z.object({
+          id: z.string(),
+          name: z.string(),
+          role: z.enum(['admin', 'member']).meta({ description: 'Only admins manage keys; a member sees the organization but gets 403' }),
+        }),
+      )
+      .meta({ description: 'Every organization the caller is a member of, by id' }),
+  })
+  .meta({ id: 'Me' });
+
+/** `GET /openapi.json`: this document (the console reads the permission catalog from it). */
+export const openApiDocumentSchema = z.record(z.string(), z.unknown()).meta({ description: 'An OpenAPI 3.1 document' });
+
+const gatewayCode = (answer: { body: string }): string => (JSON.parse(answer.body) as { code: string }).code;
+
+/**
+ * Every error the management API answers with, by status: the handlers' (domain errors, mapped in
+ * http/errors.ts) and the gateway's own (gateway-responses.ts), with when each happens.
+ */
+export const ERROR_RESPONSES = {
+  400: {
+    id: 'BadRequest',
+    codes: [new InvalidJson().code, gatewayCode(GATEWAY_RESPONSES.invalidPath), gatewayCode(defaultGatewayResponse(400))],
+    description:
+      '`invalid_json`: the body is not JSON. `invalid_path`: the path is not valid percent-encoding. `bad_request`: the gateway could not read the request.',
+  },
+  401: {
+    id: 'Unauthorized',
+    codes: [],
+    description:
+      'No valid admin JWT (missing, malformed, expired, another issuer or audience, no verified email). The body is exactly `{"status":401,"error":"Unauthorized"}`.',
+  },
+  403: {
+    id: 'Forbidden',
+    codes: [new AdminRoleRequired().code],
+    description: '`admin_role_required`: the caller is a member of the organization, not an admin.',
+  },
+  404: {
+    id: 'NotFound',
+    codes: [new OrganizationNotFound().code, new ApiKeyNotFound().code, gatewayCode(GATEWAY_RESPONSES.managementRouteNotFound)],
+    description:
+      '`organization_not_found`: no such organization, or the caller is not a member of it. `api_key_not_found`: no such key in the organization. `route_not_found`: the API has no such method or path.',
+  },
+  412: {
+    id: 'PreconditionFailed',
+    codes: [new PreconditionFailed().code],
+    description: '`precondition_failed`: `If-Match` names no version the key is at now; nothing changed.',
+  },
+  413: {
+    id: 'PayloadTooLarge',
+    codes: [new PayloadTooLarge().code, gatewayCode(GATEWAY_RESPONSES.requestTooLarge)],
+    description: "`payload_too_large`: a body over 16 KiB. `request_too_large`: a body over the gateway's 10 MB.",
+  },
+  422: {
+    id: 'UnprocessableEntity',
+    codes: [
+      new ValidationFailed({}).code,
+      new LastNonExpiringApiKey().code,
+      new RotationAlreadyScheduled().code,
+      new ApiKeyLimitReached().code,
+    ],
+    description:
+      '`validation_errors`: the body, query or `If-Match` is invalid, with the reasons per field in `error_details`. A business rule: `last_non_expiring_api_key`, `rotation_already_scheduled`, `api_key_limit_reached`.',
+  },
+  500: {
+    id: 'InternalError',
+    codes: [gatewayCode(GATEWAY_RESPONSES.authorizerFailure)],
+    description: '`internal_error`: an unexpected failure (nothing about it is shown), or the authorizer could not decide.',
+  },
+  502: {
+    id: 'BadGateway',
+    codes: [gatewayCode(GATEWAY_RESPONSES.integrationFailure)],
+    description: '`internal_error`: the function failed to answer.',
+  },
+  504: {
+    id: 'GatewayTimeout',
+    codes: [gatewayCode(GATEWAY_RESPONSES.integrationTimeout)],
+    description: '`timeout`: no answer within 29 s.',
+  },
+} as const satisfies Record<number, { id: string; codes: readonly string[]; description: string }>;
+
+export type ErrorStatus = keyof typeof ERROR_RESPONSES;
+
+const ERROR_CODES = [...new Set(Object.values(ERROR_RESPONSES).flatMap(({ codes }) => codes))] as [string, ...string[]];
+
+export const errorSchema = z
+  .object({
+    status: z.int().min(400).max(599).meta({ description: 'The HTTP status, repeated' }),
+    error: z.string().meta({ description: 'Its reason phrase', examples: ['Not Found'] }),
+    code: z.enum(ERROR_CODES).optional().meta({ description: 'What went wrong, for programs (absent on 401); see each status' }),
+    error_details: z
+      .record(z.string(), z.array(z.string()))
+      .optional()
+      .meta({ description: '`validation_errors` only: the reasons, by field', examples: [{ name: ['must be at most 100 characters'] }] }),
+  })
+  .meta({ id: 'Error' });

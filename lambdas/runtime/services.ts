@@ -1,0 +1,18 @@
+import { ApiKeyService, type ApiKeyServiceDeps } from '../service/api-key-service';
+import { OrganizationService } from '../service/organization-service';
+
+/** The use cases, as every caller gets them: Lambda functions, the operator CLI, the local seed, tests. */
+export interface Services {
+  keys: ApiKeyService;
+  organizations: OrganizationService;
+}
+
+/**
+ * The one place the services are built from their ports (DESIGN.md "Ports and adapters"). Pure
+ * composition: which adapters fill the ports is the caller's choice (wiring.ts for a Lambda
+ * function, operator.ts for the CLI, fakes or DynamoDB Local in tests).
+ */
+export function createServices(deps: ApiKeyServiceDeps): Services {
+  const keys = new ApiKeyService(deps);
+  return { keys, organizations: new OrganizationService(deps.store, keys, deps.clock, deps.catalog) };
+}

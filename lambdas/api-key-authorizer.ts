@@ -1,13 +1,12 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventHeaders } from 'aws-lambda';
-import { DynamoDbKeyStore } from './adapters/dynamodb-key-store';
+import { DynamoDbHttpClient } from './adapters/dynamodb-http/client';
+import { DynamoDbHttpKeyLookup } from './adapters/dynamodb-http/key-lookup';
 import { withHotKeyCache } from './adapters/hot-key-cache';
 import { hotKeyCacheConfig, keyConfig, routesConfig, tableConfig } from './config';
 import { type HotKey, isExpired } from './domain/api-key';
 import { type Clock, systemClock } from './domain/clock';
 import { allows, forbiddenCode } from './domain/permissions';
-import type { KeyStore } from './domain/ports';
+import type { KeyLookup } from './domain/ports';
 import { buildRouteTable, findRoute, type RouteDefinition } from './domain/routes';
 import { hashToken, isWellFormedToken } from './domain/token';
 import { logger } from './logger';
@@ -25,7 +24,7 @@ export const USAGE_WRITE_INTERVAL_MS = 60_000;
 export const ROUTE_NOT_ALLOWED = 'route_not_allowed';
 
 export interface ApiKeyAuthorizerDeps {
-  store: KeyStore;
+  store: KeyLookup;
   clock: Clock;
   keyPrefix: string;
   routes: readonly RouteDefinition[];
@@ -122,11 +121,8 @@ export function createApiKeyAuthorizer(deps: ApiKeyAuthorizerDeps): ApiKeyAuthor
 }
 
 const table = tableConfig();
-const documentClient = DynamoDBDocumentClient.from(
-  new DynamoDBClient(table.DYNAMODB_ENDPOINT ? { endpoint: table.DYNAMODB_ENDPOINT } : {}),
-);
-
-const keyStore = new DynamoDbKeyStore(documentClient, table.TABLE_NAME);
+// The thin adapter, not the SDK: this function's cold start is on every consumer's path (README "Benchmarks").
+const keyStore = new DynamoDbHttpKeyLookup(DynamoDbHttpClient.fromEnvironment(table.DYNAMODB_ENDPOINT), table.TABLE_NAME);
 const keyCache = hotKeyCacheConfig();
 
 export const handler: ApiKeyAuthorizer = createApiKeyAuthorizer({

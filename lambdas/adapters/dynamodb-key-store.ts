@@ -20,6 +20,7 @@ import {
 import { normalizePermissions, type Permissions } from '../domain/permissions';
 import { type KeyStore, type Member, type Organization, type Page, type PageRequest, type Role, StaleState } from '../domain/ports';
 import { retryOnConflict } from '../domain/retry-on-conflict';
+import { HASH_SK, hashPk, hotItemRead, keySk, orgPk, toHotKey, usageWrite } from './key-lookup-requests';
 
 /** The table's TTL attribute (epoch seconds); set on a hot item once its key has an expiry. */
 export const TTL_ATTRIBUTE = 'ttl';
@@ -53,13 +54,9 @@ interface Condition {
  * item's copy is never a condition (the key item is the one source of truth), it lets the
  * authorizer's item say which version of the key it reflects. `last_used_at` changes no version.
  */
-const orgPk = (organizationId: string) => `ORG#${organizationId}`;
 const ORG_SK = 'ORG';
 const memberSk = (email: string) => `MEMBER#${email}`;
-const keySk = (id: string) => `KEY#${id}`;
 const eventSk = (id: string) => `EVENT#${id}`;
-const hashPk = (tokenHash: string) => `KEYHASH#${tokenHash}`;
-const HASH_SK = 'KEYHASH';
 
 export class DynamoDbKeyStore implements KeyStore {
   constructor(
@@ -195,46 +192,13 @@ export class DynamoDbKeyStore implements KeyStore {
   }
 
   async findByHash(tokenHash: string): Promise<HotKey | undefined> {
-    const item = await this.get(hashPk(tokenHash), HASH_SK);
-    return (
-      item && {
-        tokenHash,
-        organizationId: String(item.organization_id),
-        apiKeyId: String(item.api_key_id),
-        permissions: item.permissions as Permissions,
-        // Not optionalString: a malformed expires_at must reach isExpired (which fails closed), not read as "none".
-        expiresAt: item.expires_at === undefined || item.expires_at === null ? null : String(item.expires_at),
-        lastUsedAt: optionalString(item.last_used_at),
-      }
-    );
+    const { Item } = await this.db.send(new GetCommand(hotItemRead(this.tableName, tokenHash)));
+    return Item && toHotKey(tokenHash, Item);
   }
 
   async recordUsage(key: HotKey, at: Date, staleBefore: Date): Promise<boolean> {
     try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: { pk: hashPk(key.tokenHash), sk: HASH_SK },
-                UpdateExpression: 'SET last_used_at = :at',
-                ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(last_used_at) OR last_used_at < :stale)',
-                ExpressionAttributeValues: { ':at': at.toISOString(), ':stale': staleBefore.toISOString() },
-              },
-            },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: { pk: orgPk(key.organizationId), sk: keySk(key.apiKeyId) },
-                UpdateExpression: 'SET last_used_at = :at',
-                ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeValues: { ':at': at.toISOString() },
-              },
-            },
-          ],
-        }),
-      );
+      await this.db.send(new TransactWriteCommand(usageWrite(this.tableName, key, at, staleBefore)));
       return true;
     } catch (error) {
       // Another request recorded the use first, or the key vanished: nothing to write.

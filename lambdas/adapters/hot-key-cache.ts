@@ -1,6 +1,6 @@
 import type { HotKey } from '../domain/api-key';
 import type { Clock } from '../domain/clock';
-import type { KeyStore } from '../domain/ports';
+import type { KeyLookup } from '../domain/ports';
 
 export interface HotKeyCacheOptions {
   /**
@@ -28,10 +28,10 @@ interface Entry {
  * Only found keys are cached: a key created a moment ago must work at once. Concurrent misses for
  * one hash are not merged, because a Lambda instance serves one request at a time.
  */
-export function withHotKeyCache(store: KeyStore, options: HotKeyCacheOptions): KeyStore {
+export function withHotKeyCache<S extends KeyLookup>(store: S, options: HotKeyCacheOptions): S {
   // A Map iterates in insertion order; re-inserting on every hit keeps the least recently used first.
   const entries = new Map<string, Entry>();
-  const cached: KeyStore = Object.create(store);
+  const cached: S = Object.create(store);
 
   cached.findByHash = async (tokenHash) => {
     const now = options.clock.now().getTime();

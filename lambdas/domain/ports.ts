@@ -106,6 +106,12 @@ export interface KeyStore {
   listAuditEvents(organizationId: string, page: PageRequest): Promise<Page<AuditEvent>>;
 }
 
+/**
+ * What the api-key authorizer needs of the store: its one read and its usage write. Served on the
+ * hot path by a thin adapter (adapters/dynamodb-http/) rather than the whole store, for cold start.
+ */
+export type KeyLookup = Pick<KeyStore, 'findByHash' | 'recordUsage'>;
+
 /** Encryption context binding a ciphertext to its key record. */
 export interface SecretContext {
   organization_id: string;

@@ -27,6 +27,6 @@ describe('api-key authorizer import graph', () => {
     );
     expect(inputs.filter((input) => /node_modules\/(@aws-sdk\/(client-|lib-)|@smithy\/)/.test(input))).toEqual([]);
     expect(inputs).toContain('lambdas/adapters/dynamodb-http/client.ts');
-    expect(inputs.some((input) => input.startsWith('node_modules/aws4fetch/'))).toBe(true);
+    expect(inputs.some((input) => input.startsWith('node_modules/aws4/'))).toBe(true);
   });
 });

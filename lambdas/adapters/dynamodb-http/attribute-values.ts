@@ -20,36 +20,38 @@ const isStringList = (value: unknown): value is string[] => Array.isArray(value)
 
 const binary = (base64: string) => new Uint8Array(Buffer.from(base64, 'base64'));
 
+// Checked in place rather than rebuilt: on the hot path, only binary values need a new object.
 function mapFromWire(wire: unknown): Record<string, AttributeValue> {
   if (!isRecord(wire)) throw malformed();
-  return Object.fromEntries(Object.entries(wire).map(([name, value]) => [name, valueFromWire(value)]));
+  const map: Record<string, AttributeValue> = {};
+  for (const name in wire) map[name] = valueFromWire(wire[name]);
+  return map;
 }
 
 function valueFromWire(wire: unknown): AttributeValue {
-  const entries = isRecord(wire) ? Object.entries(wire) : [];
-  if (entries.length !== 1) throw malformed();
-  const [type, value] = entries[0]!;
+  if (!isRecord(wire)) throw malformed();
+  let type: string | undefined;
+  for (const key in wire) {
+    if (type !== undefined) throw malformed();
+    type = key;
+  }
+  const value = type === undefined ? undefined : wire[type];
+  const checked = wire as unknown as AttributeValue;
   switch (type) {
     case 'S':
-      if (typeof value === 'string') return { S: value };
-      break;
     case 'N':
-      if (typeof value === 'string') return { N: value };
+      if (typeof value === 'string') return checked;
+      break;
+    case 'BOOL':
+    case 'NULL':
+      if (typeof value === 'boolean') return checked;
+      break;
+    case 'SS':
+    case 'NS':
+      if (isStringList(value)) return checked;
       break;
     case 'B':
       if (typeof value === 'string') return { B: binary(value) };
-      break;
-    case 'BOOL':
-      if (typeof value === 'boolean') return { BOOL: value };
-      break;
-    case 'NULL':
-      if (typeof value === 'boolean') return { NULL: value };
-      break;
-    case 'SS':
-      if (isStringList(value)) return { SS: value };
-      break;
-    case 'NS':
-      if (isStringList(value)) return { NS: value };
       break;
     case 'BS':
       if (isStringList(value)) return { BS: value.map(binary) };

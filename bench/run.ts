@@ -90,27 +90,31 @@ function counting(store: KeyLookup) {
   return { proxy, counts };
 }
 
-/** Runs each of `calls` once per round, in a rotating order, so drift in the engine affects all alike. */
-async function interleaved(calls: Record<string, () => Promise<unknown>>, rounds: number): Promise<Record<string, number[]>> {
-  const names = Object.keys(calls);
-  const samples: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
+/**
+ * Runs each of `calls` once per round, in a rotating order, so drift in the engine and load from
+ * elsewhere on the machine affect all alike. Returns each call's wall times and its mean CPU
+ * (user + system of this process: the client's side of a request, not DynamoDB Local's), in ms.
+ */
+async function interleaved<K extends string>(
+  calls: Record<K, () => Promise<unknown>>,
+  rounds: number,
+): Promise<{ wall: Record<K, number[]>; cpu: Record<K, number> }> {
+  const names = Object.keys(calls) as K[];
+  const wall = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
+  const cpuMicros = Object.fromEntries(names.map((name) => [name, 0])) as Record<K, number>;
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < names.length; i++) {
       const name = names[(round + i) % names.length]!;
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      await calls[name]!();
-      samples[name]!.push(performance.now() - t0);
+      await calls[name]();
+      wall[name].push(performance.now() - t0);
+      const used = process.cpuUsage(cpu0);
+      cpuMicros[name] += used.user + used.system;
     }
   }
-  return samples;
-}
-
-/** CPU (user + system) of this process per call, in ms: the client side of a request, not DynamoDB Local's. */
-async function cpuPerCall(call: () => Promise<unknown>, calls = 1000): Promise<number> {
-  const before = process.cpuUsage();
-  for (let i = 0; i < calls; i++) await call();
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / 1000 / calls;
+  const cpu = Object.fromEntries(names.map((name) => [name, cpuMicros[name] / rounds / 1000])) as Record<K, number>;
+  return { wall, cpu };
 }
 
 const ms = (value: number) => `${value.toFixed(3)} ms`;
@@ -181,19 +185,14 @@ async function main(): Promise<void> {
       authorizer: () => authorize(allowed),
     };
     await interleaved(calls, 300);
-    const latency = await interleaved(calls, LATENCY_SAMPLES);
-    const cpu = {
-      sdkGetItem: await cpuPerCall(calls.sdkGetItem),
-      thinGetItem: await cpuPerCall(calls.thinGetItem),
-      authorizer: await cpuPerCall(calls.authorizer),
-    };
+    const { wall: latency, cpu } = await interleaved(calls, LATENCY_SAMPLES);
 
     // 2. Table size: the same decision on a table of 10 keys and on one of 100,000.
     const authorizeLarge = createApiKeyAuthorizer({ store: large.lookup, clock: systemClock, keyPrefix: 'kw', routes: EXAMPLE_ROUTES });
     const largeAllowed = event(large.token);
     const sizes = { small: () => authorize(allowed), large: () => authorizeLarge(largeAllowed) };
     await interleaved(sizes, 200);
-    const bySize = await interleaved(sizes, 2000);
+    const { wall: bySize } = await interleaved(sizes, 2000);
 
     // 3. Malformed keys: no I/O at all.
     const { proxy: countedStore, counts } = counting(small.lookup);
@@ -286,7 +285,7 @@ async function main(): Promise<void> {
     };
 
     // Printing.
-    const p = (name: keyof typeof latency, q: number) => percentile(latency[name]!, q);
+    const p = (name: keyof typeof latency, q: number) => percentile(latency[name], q);
     console.log(`keyward benchmarks — DynamoDB Local, Node ${process.version}, ${new Date().toISOString()}`);
     console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`);
 
@@ -303,7 +302,7 @@ async function main(): Promise<void> {
       ['authorizer (valid key, allowed)', ms(p('authorizer', 50)), ms(p('authorizer', 99)), ms(cpu.authorizer), '', ''],
     ]);
 
-    const sizeP = (name: 'small' | 'large', q: number) => percentile(bySize[name]!, q);
+    const sizeP = (name: 'small' | 'large', q: number) => percentile(bySize[name], q);
     printTable('2. Table size: the authorizer, 2000 interleaved calls on each table', [
       ['keys in the table', 'p50', 'p99'],
       [SMALL_TABLE_KEYS.toLocaleString('en-US'), ms(sizeP('small', 50)), ms(sizeP('small', 99))],

@@ -4,11 +4,11 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EXAMPLE_ROUTES, parseRoutes, type RouteDefinition } from '../../lambdas/domain/routes';
-import { generateToken, hashToken } from '../../lambdas/domain/token';
+import { generateToken } from '../../lambdas/domain/token';
 import { ApiKeyAuthorizer, type ApiKeyAuthorizerProps } from '../../lib/constructs/api-key-authorizer';
 import { stageProps } from '../../lib/stage';
 import { authorizerEvent, importWithEnv } from '../support/authorizer-events';
-import { startDynamoDbStandIn } from '../support/dynamodb-stand-in';
+import { startDynamoDbStandIn, wireHotItem } from '../support/dynamodb-stand-in';
 import { dynamoJsonRequests, statementsAllowing } from './dynamodb-requests';
 import { actionsOf, environmentOf, functionId, mentions, resourcesOf, statementsOf } from './template-helpers';
 
@@ -101,19 +101,7 @@ describe("ApiKeyAuthorizer on a platform's own RestApi", () => {
     const dynamo = await startDynamoDbStandIn();
     const token = generateToken('acme');
     dynamo.respond((request) =>
-      request.operation === 'GetItem'
-        ? {
-            json: {
-              Item: {
-                pk: { S: `KEYHASH#${hashToken(token)}` },
-                sk: { S: 'KEYHASH' },
-                organization_id: { S: 'acme' },
-                api_key_id: { S: 'key-1' },
-                permissions: { M: { order: { L: [{ S: 'read' }] } } },
-              },
-            },
-          }
-        : { json: {} },
+      request.operation === 'GetItem' ? { json: { Item: wireHotItem(token, { permissions: { order: ['read'] } }) } } : { json: {} },
     );
     const { handler } = await importWithEnv(
       {

@@ -1,5 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { hashToken } from '../../lambdas/domain/token';
 import { freePort } from './free-port';
 
 /** One request as DynamoDB would receive it over its JSON protocol. */
@@ -30,6 +32,21 @@ export interface DynamoDbStandIn {
   /** Sets how the next requests are answered; the default answers every request with `{}`. */
   respond(reply: (request: StandInRequest) => Reply): void;
   close(): Promise<void>;
+}
+
+/**
+ * The hot item of `token` as DynamoDB's JSON protocol carries it: key `key-1` of organization
+ * `acme`, allowed to read customers, with `attributes` (plain values) added or replaced.
+ */
+export function wireHotItem(token: string, attributes: Record<string, unknown> = {}): Record<string, unknown> {
+  return marshall({
+    pk: `KEYHASH#${hashToken(token)}`,
+    sk: 'KEYHASH',
+    organization_id: 'acme',
+    api_key_id: 'key-1',
+    permissions: { customer: ['read'] },
+    ...attributes,
+  });
 }
 
 /** DynamoDB's error body for `code` (the JSON protocol's `__type`). */

@@ -3,9 +3,9 @@ import type * as AuthorizerModule from '../../../lambdas/api-key-authorizer';
 import type { HotKey } from '../../../lambdas/domain/api-key';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import type { KeyStore } from '../../../lambdas/domain/ports';
-import { generateToken, hashToken } from '../../../lambdas/domain/token';
+import { generateToken } from '../../../lambdas/domain/token';
 import { authorizerEvent } from '../../support/authorizer-events';
-import { type DynamoDbStandIn, startDynamoDbStandIn } from '../../support/dynamodb-stand-in';
+import { type DynamoDbStandIn, startDynamoDbStandIn, wireHotItem } from '../../support/dynamodb-stand-in';
 
 const TTL_MS = 1000;
 
@@ -135,20 +135,7 @@ describe('api-key authorizer handler wiring of the cache', () => {
   beforeAll(async () => {
     standIn = await startDynamoDbStandIn();
     standIn.respond((request) =>
-      request.operation === 'GetItem'
-        ? {
-            json: {
-              Item: {
-                pk: { S: `KEYHASH#${hashToken(token)}` },
-                sk: { S: 'KEYHASH' },
-                organization_id: { S: 'acme' },
-                api_key_id: { S: 'key-1' },
-                permissions: { M: { customer: { L: [{ S: 'read' }] } } },
-                last_used_at: { S: new Date().toISOString() },
-              },
-            },
-          }
-        : { json: {} },
+      request.operation === 'GetItem' ? { json: { Item: wireHotItem(token, { last_used_at: new Date().toISOString() }) } } : { json: {} },
     );
   });
 

@@ -3,7 +3,7 @@ import type * as AuthorizerModule from '../../../lambdas/api-key-authorizer';
 import { generateToken, hashToken } from '../../../lambdas/domain/token';
 import { logger } from '../../../lambdas/logger';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
-import { type DynamoDbStandIn, dynamoError, type Reply, startDynamoDbStandIn } from '../../support/dynamodb-stand-in';
+import { type DynamoDbStandIn, dynamoError, type Reply, startDynamoDbStandIn, wireHotItem } from '../../support/dynamodb-stand-in';
 
 /**
  * The module-level handler, wired from the environment, against DynamoDB faults that DynamoDB
@@ -15,17 +15,6 @@ const TABLE_NAME = 'keyward-unit';
 /** The authorizer's default budget (adapters/dynamodb-http/client.ts): 3 attempts. */
 const ATTEMPTS = 3;
 const LAMBDA_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDUNIT', AWS_SECRET_ACCESS_KEY: 'unit-secret' };
-
-function hotItem(token: string, extra: Record<string, unknown> = {}) {
-  return {
-    pk: { S: `KEYHASH#${hashToken(token)}` },
-    sk: { S: 'KEYHASH' },
-    organization_id: { S: 'acme' },
-    api_key_id: { S: 'key-1' },
-    permissions: { M: { customer: { L: [{ S: 'read' }] } } },
-    ...extra,
-  };
-}
 
 describe('api-key authorizer handler (DynamoDB faults from an HTTP stand-in)', () => {
   let module: typeof AuthorizerModule;
@@ -67,7 +56,7 @@ describe('api-key authorizer handler (DynamoDB faults from an HTTP stand-in)', (
   });
 
   it('reads the hot item with one signed, strongly consistent GetItem on the configured table', async () => {
-    dynamo({ json: { Item: hotItem(token, { last_used_at: { S: new Date().toISOString() } }) } });
+    dynamo({ json: { Item: wireHotItem(token, { last_used_at: new Date().toISOString() }) } });
     const result = await module.handler(event());
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
     expect(standIn.requests).toHaveLength(1);
@@ -119,7 +108,7 @@ describe('api-key authorizer handler (DynamoDB faults from an HTTP stand-in)', (
   it('allows once the table answers within the retry budget', async () => {
     let reads = 0;
     standIn.respond((request) =>
-      request.operation === 'GetItem' && ++reads < ATTEMPTS ? dynamoError('ThrottlingException') : { json: { Item: hotItem(token) } },
+      request.operation === 'GetItem' && ++reads < ATTEMPTS ? dynamoError('ThrottlingException') : { json: { Item: wireHotItem(token) } },
     );
     const result = await module.handler(event());
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
@@ -127,7 +116,7 @@ describe('api-key authorizer handler (DynamoDB faults from an HTTP stand-in)', (
   });
 
   it('still allows, and logs a warning, when recording the use fails', async () => {
-    dynamo({ json: { Item: hotItem(token) } }, dynamoError('ThrottlingException', 'rate exceeded'));
+    dynamo({ json: { Item: wireHotItem(token) } }, dynamoError('ThrottlingException', 'rate exceeded'));
     const result = await module.handler(event());
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
     expect(result.context).toEqual({ organization_id: 'acme', api_key_id: 'key-1' });
@@ -138,7 +127,7 @@ describe('api-key authorizer handler (DynamoDB faults from an HTTP stand-in)', (
 
   it('still allows, without a warning, when another request recorded the use first', async () => {
     dynamo(
-      { json: { Item: hotItem(token) } },
+      { json: { Item: wireHotItem(token) } },
       dynamoError('TransactionCanceledException', 'Transaction cancelled', {
         CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
       }),
@@ -150,7 +139,7 @@ describe('api-key authorizer handler (DynamoDB faults from an HTTP stand-in)', (
   });
 
   it('still denies for permission when recording the use fails', async () => {
-    dynamo({ json: { Item: hotItem(token, { permissions: { M: { invoice: { L: [{ S: 'read' }] } } } }) } }, { reset: true });
+    dynamo({ json: { Item: wireHotItem(token, { permissions: { invoice: ['read'] } }) } }, { reset: true });
     const result = await module.handler(event());
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
     expect(result.context).toEqual({ code: 'read_action_not_allowed_for_customer' });
@@ -159,7 +148,7 @@ describe('api-key authorizer handler (DynamoDB faults from an HTTP stand-in)', (
   it('never writes the token to a log line', async () => {
     dynamo(dynamoError('ThrottlingException', 'rate exceeded'));
     await expect(module.handler(event())).rejects.toThrow();
-    dynamo({ json: { Item: hotItem(token) } }, { status: 500, text: 'boom' });
+    dynamo({ json: { Item: wireHotItem(token) } }, { status: 500, text: 'boom' });
     await module.handler(event());
     await module.handler(authorizerEvent({ method: 'PUT', resource: '/v1/nowhere', headers: { 'x-api-key': token } }));
     expect(output).not.toBe('');

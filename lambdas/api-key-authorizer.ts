@@ -1,7 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventHeaders } from 'aws-lambda';
-import { DynamoDbHotKeyStore } from './adapters/dynamodb/hot-keys';
+import { DynamoDbHttpClient } from './adapters/dynamodb-http/client';
+import { DynamoDbHttpKeyLookup } from './adapters/dynamodb-http/key-lookup';
 import { withHotKeyCache } from './adapters/hot-key-cache';
 import type { HotKey } from './domain/api-key';
 import { countsAsUse, type Decision, decide, screenToken } from './domain/authorization';
@@ -15,8 +14,8 @@ import { logger } from './runtime/logger';
 /**
  * The consumer-side authorizer (API.md §1, DESIGN.md "Authorizer hot path"): an API Gateway REST
  * REQUEST authorizer around the pure decision of domain/authorization.ts. Its import graph is kept
- * to the DynamoDB client and the pure domain: no KMS, no management service, because it is on
- * every consumer request and is measured for cold start.
+ * to the thin DynamoDB adapter (no AWS SDK) and the pure domain: no KMS, no management service,
+ * because it is on every consumer request and is measured for cold start.
  */
 
 /** `last_used_at` is written at most once per key per this window (API.md §1 "Last used"). */
@@ -94,11 +93,8 @@ export function createApiKeyAuthorizer(deps: ApiKeyAuthorizerDeps): ApiKeyAuthor
 }
 
 const table = tableConfig();
-const documentClient = DynamoDBDocumentClient.from(
-  new DynamoDBClient(table.DYNAMODB_ENDPOINT ? { endpoint: table.DYNAMODB_ENDPOINT } : {}),
-);
-
-const keyStore = new DynamoDbHotKeyStore(documentClient, table.TABLE_NAME);
+// The thin adapter, not the SDK: this function's cold start is on every consumer's path (README "Benchmarks").
+const keyStore = new DynamoDbHttpKeyLookup(DynamoDbHttpClient.fromEnvironment(table.DYNAMODB_ENDPOINT), table.TABLE_NAME);
 const keyCache = hotKeyCacheConfig();
 
 export const handler: ApiKeyAuthorizer = createApiKeyAuthorizer({

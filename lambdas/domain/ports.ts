@@ -118,7 +118,10 @@ export interface KeyStore {
   listAuditEvents(organizationId: string, page: PageRequest): Promise<Page<AuditEvent>>;
 }
 
-/** What the api-key authorizer reads and writes: the hot item and the key's usage stamp. */
+/**
+ * What the api-key authorizer reads and writes: the hot item and the key's usage stamp. Served on
+ * the hot path by a thin adapter (adapters/dynamodb-http/) rather than the whole store, for cold start.
+ */
 export type HotKeyStore = Pick<KeyStore, 'findByHash' | 'recordUsage'>;
 
 /** Encryption context binding a ciphertext to its key record. */

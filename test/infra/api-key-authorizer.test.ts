@@ -1,16 +1,15 @@
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EXAMPLE_ROUTES, parseRoutes, type RouteDefinition } from '../../lambdas/domain/routes';
-import { generateToken, hashToken } from '../../lambdas/domain/token';
+import { generateToken } from '../../lambdas/domain/token';
 import { ApiKeyAuthorizer, type ApiKeyAuthorizerProps } from '../../lib/constructs/api-key-authorizer';
 import { stageProps } from '../../lib/stage';
 import { authorizerEvent, importWithEnv } from '../support/authorizer-events';
-import { dynamoRequests, statementsAllowing } from '../support/dynamodb-requests';
+import { dynamoJsonRequests, statementsAllowing } from '../support/dynamodb-requests';
+import { startDynamoDbStandIn, wireHotItem } from '../support/dynamodb-stand-in';
 import { actionsOf, environmentOf, functionId, mentions, resourcesOf, statementsOf } from './template-helpers';
 
 const FUNCTION_NAME = 'keyward-prod-orders-authorizer';
@@ -98,25 +97,28 @@ describe("ApiKeyAuthorizer on a platform's own RestApi", () => {
     const environment = Object.fromEntries(
       Object.entries(environmentOf(template, FUNCTION_NAME)).map(([name, value]) => [name, String(value)]),
     );
-    const dynamo = mockClient(DynamoDBDocumentClient);
+    // The function speaks DynamoDB's JSON protocol itself (adapters/dynamodb-http/): a stand-in records what it sends.
+    const dynamo = await startDynamoDbStandIn();
     const token = generateToken('acme');
-    dynamo.on(GetCommand).resolves({
-      Item: {
-        pk: `KEYHASH#${hashToken(token)}`,
-        sk: 'KEYHASH',
-        organization_id: 'acme',
-        api_key_id: 'key-1',
-        permissions: { order: ['read'] },
+    dynamo.respond((request) =>
+      request.operation === 'GetItem' ? { json: { Item: wireHotItem(token, { permissions: { order: ['read'] } }) } } : { json: {} },
+    );
+    const { handler } = await importWithEnv(
+      {
+        ...environment,
+        DYNAMODB_ENDPOINT: dynamo.endpoint,
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'AKID',
+        AWS_SECRET_ACCESS_KEY: 'secret',
       },
-    });
-    dynamo.on(TransactWriteCommand).resolves({});
-    const { handler } = await importWithEnv({ ...environment, AWS_REGION: 'eu-west-1' }, () => import('../../lambdas/api-key-authorizer'));
+      () => import('../../lambdas/api-key-authorizer'),
+    );
 
     const result = await handler(authorizerEvent({ method: 'GET', resource: '/orders', headers: { 'x-api-key': token } }));
 
+    await dynamo.close();
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
-    const requests = dynamoRequests(dynamo.calls().map((call) => ({ name: call.args[0].constructor.name, input: call.args[0].input })));
-    dynamo.restore();
+    const requests = dynamoJsonRequests(dynamo.requests);
     expect(requests).toEqual([
       { action: 'dynamodb:GetItem', attributes: ['pk', 'sk'] },
       { action: 'dynamodb:UpdateItem', attributes: ['last_used_at', 'pk', 'sk'] },

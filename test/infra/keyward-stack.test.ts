@@ -82,7 +82,7 @@ describe('the functions', () => {
     expect(names.sort()).toEqual(ALL_ENTRIES.map((entry) => fnName(entry)).sort());
   });
 
-  it.each(ALL_ENTRIES)('%s runs nodejs22.x or newer on arm64 with tracing, source maps, Powertools and its own log group', (entry) => {
+  it.each(ALL_ENTRIES)('%s runs nodejs22.x or newer on arm64 with tracing, Powertools and its own log group', (entry) => {
     dev.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: fnName(entry),
       Runtime: Match.stringLikeRegexp('^nodejs(2[2-9]|[3-9][0-9])\\.x$'),
@@ -93,11 +93,14 @@ describe('the functions', () => {
         Variables: Match.objectLike({
           POWERTOOLS_SERVICE_NAME: 'keyward',
           POWERTOOLS_LOG_LEVEL: 'INFO',
-          NODE_OPTIONS: '--enable-source-maps',
         }),
       },
     });
     dev.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/lambda/${fnName(entry)}`, RetentionInDays: 30 });
+  });
+
+  it.each(ALL_ENTRIES)('%s maps stacks to the sources unless it is the api-key authorizer (measured not worth it there)', (entry) => {
+    expect(environmentOf(dev, fnName(entry)).NODE_OPTIONS).toBe(entry === 'api-key-authorizer' ? undefined : '--enable-source-maps');
   });
 
   it('pass the key prefix and resource catalog from the context', () => {

@@ -115,6 +115,29 @@ export function dynamoRequests(commands: readonly { name: string; input: object 
   });
 }
 
+/** The command each operation of DynamoDB's JSON protocol is sent by, in the document client. */
+const COMMAND_OF_OPERATION: Record<string, string> = {
+  GetItem: 'GetCommand',
+  PutItem: 'PutCommand',
+  UpdateItem: 'UpdateCommand',
+  DeleteItem: 'DeleteCommand',
+  TransactWriteItems: 'TransactWriteCommand',
+};
+
+/**
+ * The requests behind DynamoDB JSON-protocol calls (operation and body, as an HTTP stand-in
+ * records them): a body names the same keys and expressions as the command input it stands for.
+ */
+export function dynamoJsonRequests(calls: readonly { operation: string; body: object }[]): DynamoRequest[] {
+  return dynamoRequests(
+    calls.map(({ operation, body }) => {
+      const name = COMMAND_OF_OPERATION[operation];
+      if (name === undefined) throw new Error(`no IAM action known for ${operation}`);
+      return { name, input: body };
+    }),
+  );
+}
+
 const asList = (value: string | string[]): string[] => (Array.isArray(value) ? value : [value]);
 
 /** Whether a statement's conditions hold for a request; a condition this evaluator does not know fails the test. */

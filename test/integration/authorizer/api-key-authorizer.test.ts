@@ -4,19 +4,19 @@ import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
 import type * as AuthorizerModule from '../../../lambdas/api-key-authorizer';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import type { Permissions } from '../../../lambdas/domain/permissions';
-import type { KeyStore } from '../../../lambdas/domain/ports';
+import type { HotKeyStore } from '../../../lambdas/domain/ports';
 import { EXAMPLE_ROUTES } from '../../../lambdas/domain/routes';
 import { checksumOf, generateToken, hashToken } from '../../../lambdas/domain/token';
 import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import { authorizerEvent, importWithEnv, methodArn } from '../../support/authorizer-events';
-import { createTestTable } from '../../support/dynamodb';
+import { createTestTable, lambdaEnvironment, thinKeyLookup } from '../../support/dynamodb';
 import { testServices } from '../../support/services';
 
 const ORG = 'acme';
 const ADMIN = { type: 'user', email: 'admin@acme.test' } as const;
 
 /** Wraps a store and counts calls per method, to prove what the authorizer did (or did not) read and write. */
-function counting(inner: KeyStore): { store: KeyStore; calls: Record<string, number> } {
+function counting<S extends object>(inner: S): { store: S; calls: Record<string, number> } {
   const calls: Record<string, number> = {};
   const store = new Proxy(inner, {
     get(target, property, receiver) {
@@ -31,10 +31,11 @@ function counting(inner: KeyStore): { store: KeyStore; calls: Record<string, num
   return { store, calls };
 }
 
+/** The authorizer reads through its thin adapter (adapters/dynamodb-http/), as deployed; keys are managed through the SDK store. */
 describe('api-key authorizer (DynamoDB Local)', () => {
   let table: Awaited<ReturnType<typeof createTestTable>>;
   let store: DynamoDbKeyStore;
-  let counted: ReturnType<typeof counting>;
+  let counted: ReturnType<typeof counting<HotKeyStore>>;
   let keys: ApiKeyService;
   let authorize: AuthorizerModule.ApiKeyAuthorizer;
   const clock = new ManualClock('2036-11-26T04:00:00.000Z');
@@ -42,14 +43,14 @@ describe('api-key authorizer (DynamoDB Local)', () => {
   beforeAll(async () => {
     table = await createTestTable();
     const { createApiKeyAuthorizer } = await importWithEnv(
-      { TABLE_NAME: table.tableName },
+      lambdaEnvironment(table.tableName),
       () => import('../../../lambdas/api-key-authorizer'),
     );
     store = new DynamoDbKeyStore(DynamoDBDocumentClient.from(table.client), table.tableName);
     const services = testServices(store, clock);
     keys = services.keys;
     await services.organizations.create({ name: 'Acme', id: ORG, admins: [ADMIN.email] });
-    counted = counting(store);
+    counted = counting(thinKeyLookup(table.tableName));
     authorize = createApiKeyAuthorizer({ store: counted.store, clock, keyPrefix: 'kw', routes: EXAMPLE_ROUTES });
   });
 
@@ -150,6 +151,18 @@ describe('api-key authorizer (DynamoDB Local)', () => {
       expectPolicy(await authorize(write), 'Deny', write.methodArn);
       await keys.update(ORG, ADMIN, id, { permissions: { customer: ['read', 'write'] } });
       expectPolicy(await authorize(write), 'Allow', write.methodArn);
+    });
+  });
+
+  describe('the deployed handler', () => {
+    it('decides from its environment through the thin adapter: the table, the endpoint, the credentials', async () => {
+      const { handler } = await import('../../../lambdas/api-key-authorizer');
+      const { id, value } = await newKey({ customer: ['read'] });
+      const result = await handler(customers({ 'x-api-key': value }));
+      expect(result.context).toEqual({ organization_id: ORG, api_key_id: id });
+      expectPolicy(result, 'Allow', methodArn('GET', '/v1/customers'));
+      expect(await lastUsedAt(id)).toEqual(expect.any(String));
+      await expect(handler(customers({ 'x-api-key': generateToken('kw') }))).rejects.toThrow(/^Unauthorized$/);
     });
   });
 

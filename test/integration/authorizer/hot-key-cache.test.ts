@@ -6,7 +6,7 @@ import { ManualClock } from '../../../lambdas/domain/clock';
 import { EXAMPLE_ROUTES } from '../../../lambdas/domain/routes';
 import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
-import { createTestTable } from '../../support/dynamodb';
+import { createTestTable, lambdaEnvironment, thinKeyLookup } from '../../support/dynamodb';
 import { testServices } from '../../support/services';
 
 const ORG = 'acme';
@@ -24,7 +24,7 @@ describe('api-key authorizer with the hot-key cache (DynamoDB Local)', () => {
   beforeAll(async () => {
     table = await createTestTable();
     ({ createApiKeyAuthorizer } = await importWithEnv(
-      { TABLE_NAME: table.tableName },
+      lambdaEnvironment(table.tableName),
       () => import('../../../lambdas/api-key-authorizer'),
     ));
     store = new DynamoDbKeyStore(DynamoDBDocumentClient.from(table.client), table.tableName);
@@ -37,9 +37,10 @@ describe('api-key authorizer with the hot-key cache (DynamoDB Local)', () => {
     await table.drop();
   });
 
-  /** The authorizer over the real store, behind a cache of `ttlMs` (0: no cache). */
+  /** The authorizer over its thin adapter on the real engine, behind a cache of `ttlMs` (0: no cache). */
   function authorizer(ttlMs: number) {
-    const cached = ttlMs > 0 ? withHotKeyCache(store, { ttlMs, maxEntries: 100, clock }) : store;
+    const lookup = thinKeyLookup(table.tableName);
+    const cached = ttlMs > 0 ? withHotKeyCache(lookup, { ttlMs, maxEntries: 100, clock }) : lookup;
     return createApiKeyAuthorizer({ store: cached, clock, keyPrefix: 'kw', routes: EXAMPLE_ROUTES });
   }
 

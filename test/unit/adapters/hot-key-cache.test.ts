@@ -1,11 +1,11 @@
-import { mockClient } from 'aws-sdk-client-mock';
 import { withHotKeyCache } from '../../../lambdas/adapters/hot-key-cache';
 import type * as AuthorizerModule from '../../../lambdas/api-key-authorizer';
 import type { HotKey } from '../../../lambdas/domain/api-key';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import type { KeyStore } from '../../../lambdas/domain/ports';
-import { generateToken, hashToken } from '../../../lambdas/domain/token';
+import { generateToken } from '../../../lambdas/domain/token';
 import { authorizerEvent } from '../../support/authorizer-events';
+import { type DynamoDbStandIn, startDynamoDbStandIn, wireHotItem } from '../../support/dynamodb-stand-in';
 
 const TTL_MS = 1000;
 
@@ -130,36 +130,43 @@ describe('api-key authorizer handler wiring of the cache', () => {
   const token = generateToken('kw');
   const event = () => authorizerEvent({ method: 'GET', resource: '/v1/customers', headers: { 'x-api-key': token } });
   const saved = { ...process.env };
+  let standIn: DynamoDbStandIn;
+
+  beforeAll(async () => {
+    standIn = await startDynamoDbStandIn();
+    standIn.respond((request) =>
+      request.operation === 'GetItem' ? { json: { Item: wireHotItem(token, { last_used_at: new Date().toISOString() }) } } : { json: {} },
+    );
+  });
+
+  afterAll(async () => {
+    await standIn.close();
+  });
 
   afterEach(() => {
     process.env = { ...saved };
   });
 
   /**
-   * Loads the entry file afresh under `env`, with the DynamoDB client of that fresh module registry
-   * mocked (the outer registry's client class is a different one); returns the handler and a count
-   * of its GetItem calls.
+   * Loads the entry file afresh under `env`, its DynamoDB endpoint a local HTTP stand-in; returns
+   * the handler and a count of the GetItem requests it sent.
    */
   async function handlerWith(env: Record<string, string>): Promise<{ handler: AuthorizerModule.ApiKeyAuthorizer; reads: () => number }> {
-    process.env = { ...saved, TABLE_NAME: 'keyward-unit', AWS_REGION: 'us-east-1', ...env };
-    let loaded: { handler: AuthorizerModule.ApiKeyAuthorizer; reads: () => number } | undefined;
+    process.env = {
+      ...saved,
+      TABLE_NAME: 'keyward-unit',
+      DYNAMODB_ENDPOINT: standIn.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIDUNIT',
+      AWS_SECRET_ACCESS_KEY: 'unit-secret',
+      ...env,
+    };
+    const before = standIn.requests.length;
+    let handler: AuthorizerModule.ApiKeyAuthorizer | undefined;
     await jest.isolateModulesAsync(async () => {
-      const lib = await import('@aws-sdk/lib-dynamodb');
-      const dynamo = mockClient(lib.DynamoDBDocumentClient);
-      dynamo.on(lib.GetCommand).resolves({
-        Item: {
-          pk: `KEYHASH#${hashToken(token)}`,
-          sk: 'KEYHASH',
-          organization_id: 'acme',
-          api_key_id: 'key-1',
-          permissions: { customer: ['read'] },
-          last_used_at: new Date().toISOString(),
-        },
-      });
-      const module = await import('../../../lambdas/api-key-authorizer');
-      loaded = { handler: module.handler, reads: () => dynamo.commandCalls(lib.GetCommand).length };
+      ({ handler } = await import('../../../lambdas/api-key-authorizer'));
     });
-    return loaded!;
+    return { handler: handler!, reads: () => standIn.requests.slice(before).filter((request) => request.operation === 'GetItem').length };
   }
 
   it('reads the key on every request when AUTHORIZER_KEY_CACHE_MS is unset', async () => {

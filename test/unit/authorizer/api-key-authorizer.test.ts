@@ -1,42 +1,48 @@
 import { inspect } from 'node:util';
-import { ProvisionedThroughputExceededException, ThrottlingException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import type * as AuthorizerModule from '../../../lambdas/api-key-authorizer';
 import { generateToken, hashToken } from '../../../lambdas/domain/token';
 import { logger } from '../../../lambdas/runtime/logger';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
+import { type DynamoDbStandIn, dynamoError, type Reply, startDynamoDbStandIn, wireHotItem } from '../../support/dynamodb-stand-in';
 
 /**
  * The module-level handler, wired from the environment, against DynamoDB faults that DynamoDB
- * Local cannot produce. Behaviour against the real engine is in test/integration/authorizer.
+ * Local cannot produce, served by a local HTTP stand-in the handler's thin adapter is pointed at
+ * (DYNAMODB_ENDPOINT). Behaviour against the real engine is in test/integration/authorizer; the
+ * adapter's own retry and parsing cases in test/unit/adapters/dynamodb-http.test.ts.
  */
 const TABLE_NAME = 'keyward-unit';
-const dynamo = mockClient(DynamoDBDocumentClient);
+/** The authorizer's default budget (adapters/dynamodb-http/client.ts): 3 attempts. */
+const ATTEMPTS = 3;
+const LAMBDA_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDUNIT', AWS_SECRET_ACCESS_KEY: 'unit-secret' };
 
-function hotItem(token: string, extra: Record<string, unknown> = {}) {
-  return {
-    pk: `KEYHASH#${hashToken(token)}`,
-    sk: 'KEYHASH',
-    organization_id: 'acme',
-    api_key_id: 'key-1',
-    permissions: { customer: ['read'] },
-    ...extra,
-  };
-}
-
-describe('api-key authorizer handler', () => {
+describe('api-key authorizer handler (DynamoDB faults from an HTTP stand-in)', () => {
   let module: typeof AuthorizerModule;
+  let standIn: DynamoDbStandIn;
   const token = generateToken('kw');
   const event = () => authorizerEvent({ method: 'GET', resource: '/v1/customers', headers: { 'x-api-key': token } });
   let output: string;
 
+  /** GetItem answers `read`, TransactWriteItems answers `write`. */
+  function dynamo(read: Reply, write: Reply = { json: {} }): void {
+    standIn.respond((request) => (request.operation === 'GetItem' ? read : write));
+  }
+  const sent = (operation: string) => standIn.requests.filter((request) => request.operation === operation);
+
   beforeAll(async () => {
-    module = await importWithEnv({ TABLE_NAME, AWS_REGION: 'us-east-1' }, () => import('../../../lambdas/api-key-authorizer'));
+    standIn = await startDynamoDbStandIn();
+    module = await importWithEnv(
+      { TABLE_NAME, DYNAMODB_ENDPOINT: standIn.endpoint, ...LAMBDA_ENV },
+      () => import('../../../lambdas/api-key-authorizer'),
+    );
+  });
+
+  afterAll(async () => {
+    await standIn.close();
   });
 
   beforeEach(() => {
-    dynamo.reset();
+    standIn.requests.length = 0;
     output = '';
     for (const level of ['debug', 'info', 'warn', 'error'] as const) {
       jest.spyOn(logger, level).mockImplementation((...args: unknown[]) => {
@@ -49,52 +55,100 @@ describe('api-key authorizer handler', () => {
     jest.restoreAllMocks();
   });
 
-  it('reads the hot item with one strongly consistent GetItem on the configured table', async () => {
-    dynamo.on(GetCommand).resolves({ Item: hotItem(token, { last_used_at: new Date().toISOString() }) });
+  it('reads the hot item with one signed, strongly consistent GetItem on the configured table', async () => {
+    dynamo({ json: { Item: wireHotItem(token, { last_used_at: new Date().toISOString() }) } });
     const result = await module.handler(event());
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
-    const reads = dynamo.commandCalls(GetCommand);
-    expect(reads).toHaveLength(1);
-    expect(reads[0]!.args[0].input).toEqual({
+    expect(standIn.requests).toHaveLength(1);
+    expect(sent('GetItem')[0]!.body).toEqual({
       TableName: TABLE_NAME,
-      Key: { pk: `KEYHASH#${hashToken(token)}`, sk: 'KEYHASH' },
+      Key: { pk: { S: `KEYHASH#${hashToken(token)}` }, sk: { S: 'KEYHASH' } },
       ConsistentRead: true,
     });
+    expect(sent('GetItem')[0]!.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDUNIT\/\d{8}\/us-east-1\/dynamodb\/aws4_request, /,
+    );
   });
 
-  it.each([
-    ['ProvisionedThroughputExceededException', () => new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} })],
-    ['ThrottlingException', () => new ThrottlingException({ message: 'rate exceeded', $metadata: {} })],
-  ])('never allows when the key read fails with %s', async (_name, fault) => {
-    dynamo.on(GetCommand).rejects(fault());
+  it.each<[string, Reply]>([
+    ['ProvisionedThroughputExceededException', dynamoError('ProvisionedThroughputExceededException')],
+    ['ThrottlingException', dynamoError('ThrottlingException')],
+    ['RequestLimitExceeded', dynamoError('RequestLimitExceeded')],
+    ['HTTP 500', { status: 500, json: { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'internal' } }],
+    ['HTTP 503 with a non-JSON body', { status: 503, text: '<html>Service Unavailable</html>' }],
+    ['a reset connection', { reset: true }],
+    ['a truncated body', { truncated: '{"Item":{"pk":{"S":"KEYHA' }],
+  ])('fails (API Gateway 500, never Allow) after %s on every attempt of the budget, writing nothing', async (_name, reply) => {
+    dynamo(reply);
+    await expect(module.handler(event())).rejects.toThrow(/failed 3 times/);
+    expect(sent('GetItem')).toHaveLength(ATTEMPTS);
+    expect(sent('TransactWriteItems')).toHaveLength(0);
+    expect(output).toMatch(/^error \[\s*'key lookup failed'/);
+  });
+
+  it('fails (API Gateway 500, never Allow) when the table never answers, once each attempt has timed out', async () => {
+    dynamo({ hang: true });
+    await expect(module.handler(event())).rejects.toThrow(/failed 3 times, last with Timeout/);
+    expect(sent('GetItem')).toHaveLength(ATTEMPTS);
+  });
+
+  it.each<[string, Reply]>([
+    ['a 200 that is not JSON', { status: 200, text: '<html>ok</html>' }],
+    ['a 200 that is JSON but no object', { json: 'Item' }],
+    ['an Item made of something else than AttributeValues', { json: { Item: { organization_id: 'acme' } } }],
+    ['an access error', dynamoError('AccessDeniedException', 'not authorized to perform dynamodb:GetItem')],
+  ])('fails at once (API Gateway 500, never Allow) on %s', async (_name, reply) => {
+    dynamo(reply);
     await expect(module.handler(event())).rejects.toThrow();
-    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    await expect(module.handler(event())).rejects.not.toThrow(/^Unauthorized$/);
+    expect(sent('GetItem')).toHaveLength(2);
+    expect(sent('TransactWriteItems')).toHaveLength(0);
+  });
+
+  it('allows once the table answers within the retry budget', async () => {
+    let reads = 0;
+    standIn.respond((request) =>
+      request.operation === 'GetItem' && ++reads < ATTEMPTS ? dynamoError('ThrottlingException') : { json: { Item: wireHotItem(token) } },
+    );
+    const result = await module.handler(event());
+    expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
+    expect(sent('GetItem')).toHaveLength(ATTEMPTS);
   });
 
   it('still allows, and logs a warning, when recording the use fails', async () => {
-    dynamo.on(GetCommand).resolves({ Item: hotItem(token) });
-    dynamo.on(TransactWriteCommand).rejects(new ThrottlingException({ message: 'rate exceeded', $metadata: {} }));
+    dynamo({ json: { Item: wireHotItem(token) } }, dynamoError('ThrottlingException', 'rate exceeded'));
     const result = await module.handler(event());
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
     expect(result.context).toEqual({ organization_id: 'acme', api_key_id: 'key-1' });
-    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(sent('TransactWriteItems')).toHaveLength(ATTEMPTS);
     expect(output).toMatch(/^warn \[\s*'could not record key usage'/);
     expect(output).toContain("api_key_id: 'key-1'");
   });
 
+  it('still allows, without a warning, when another request recorded the use first', async () => {
+    dynamo(
+      { json: { Item: wireHotItem(token) } },
+      dynamoError('TransactionCanceledException', 'Transaction cancelled', {
+        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+      }),
+    );
+    const result = await module.handler(event());
+    expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
+    expect(sent('TransactWriteItems')).toHaveLength(1);
+    expect(output).toBe('');
+  });
+
   it('still denies for permission when recording the use fails', async () => {
-    dynamo.on(GetCommand).resolves({ Item: hotItem(token, { permissions: { invoice: ['read'] } }) });
-    dynamo.on(TransactWriteCommand).rejects(new ThrottlingException({ message: 'rate exceeded', $metadata: {} }));
+    dynamo({ json: { Item: wireHotItem(token, { permissions: { invoice: ['read'] } }) } }, { reset: true });
     const result = await module.handler(event());
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
     expect(result.context).toEqual({ code: 'read_action_not_allowed_for_customer' });
   });
 
   it('never writes the token to a log line', async () => {
-    dynamo.on(GetCommand).rejects(new ThrottlingException({ message: 'rate exceeded', $metadata: {} }));
+    dynamo(dynamoError('ThrottlingException', 'rate exceeded'));
     await expect(module.handler(event())).rejects.toThrow();
-    dynamo.on(GetCommand).resolves({ Item: hotItem(token) });
-    dynamo.on(TransactWriteCommand).rejects(new Error('boom'));
+    dynamo({ json: { Item: wireHotItem(token) } }, { status: 500, text: 'boom' });
     await module.handler(event());
     await module.handler(authorizerEvent({ method: 'PUT', resource: '/v1/nowhere', headers: { 'x-api-key': token } }));
     expect(output).not.toBe('');
@@ -107,7 +161,7 @@ describe('tokenFrom', () => {
   let tokenFrom: typeof AuthorizerModule.tokenFrom;
 
   beforeAll(async () => {
-    ({ tokenFrom } = await importWithEnv({ TABLE_NAME }, () => import('../../../lambdas/api-key-authorizer')));
+    ({ tokenFrom } = await importWithEnv({ TABLE_NAME, ...LAMBDA_ENV }, () => import('../../../lambdas/api-key-authorizer')));
   });
 
   it('prefers x-api-key over Authorization', () => {

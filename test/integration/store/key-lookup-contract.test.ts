@@ -1,0 +1,162 @@
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbHotKeyStore } from '../../../lambdas/adapters/dynamodb/hot-keys';
+import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
+import { ManualClock } from '../../../lambdas/domain/clock';
+import type { HotKeyStore } from '../../../lambdas/domain/ports';
+import { hashToken } from '../../../lambdas/domain/token';
+import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
+import { createTestTable, thinKeyLookup } from '../../support/dynamodb';
+import { testServices } from '../../support/services';
+
+const ORG = 'acme';
+const ADMIN = { type: 'user', email: 'admin@acme.test' } as const;
+const WINDOW_MS = 60_000;
+
+/**
+ * One set of HotKeyStore cases (the authorizer's read and usage write) run against both adapters on
+ * DynamoDB Local: the SDK store every other function uses, and the thin HTTP adapter the
+ * authorizer uses. Both must read the same items into the same values and write under the same
+ * conditions.
+ */
+describe.each([
+  [
+    'DynamoDbHotKeyStore (AWS SDK)',
+    (client: DynamoDBDocumentClient, tableName: string): HotKeyStore => new DynamoDbHotKeyStore(client, tableName),
+  ],
+  ['DynamoDbHttpKeyLookup (thin adapter)', (_client: DynamoDBDocumentClient, tableName: string): HotKeyStore => thinKeyLookup(tableName)],
+])('HotKeyStore contract: %s on DynamoDB Local', (_name, adapter) => {
+  let table: Awaited<ReturnType<typeof createTestTable>>;
+  let db: DynamoDBDocumentClient;
+  let keys: ApiKeyService;
+  let lookup: HotKeyStore;
+  const clock = new ManualClock('2036-11-26T04:00:00.000Z');
+
+  beforeAll(async () => {
+    table = await createTestTable();
+    db = DynamoDBDocumentClient.from(table.client);
+    const services = testServices(new DynamoDbKeyStore(db, table.tableName), clock);
+    keys = services.keys;
+    await services.organizations.create({ name: 'Acme', id: ORG, admins: [ADMIN.email] });
+    lookup = adapter(db, table.tableName);
+  });
+
+  afterAll(async () => {
+    await table.drop();
+  });
+
+  const hotItemKey = (value: string) => ({ pk: `KEYHASH#${hashToken(value)}`, sk: 'KEYHASH' });
+  const hotItem = async (value: string) => (await db.send(new GetCommand({ TableName: table.tableName, Key: hotItemKey(value) }))).Item;
+  const keyItem = async (id: string) =>
+    (await db.send(new GetCommand({ TableName: table.tableName, Key: { pk: `ORG#${ORG}`, sk: `KEY#${id}` } }))).Item;
+
+  describe('findByHash', () => {
+    it('reads a key into the hot key the authorizer decides on', async () => {
+      const { id, value } = await keys.create(ORG, ADMIN, { permissions: { invoice: ['read'], customer: ['read', 'write'] } });
+      await expect(lookup.findByHash(hashToken(value))).resolves.toEqual({
+        tokenHash: hashToken(value),
+        organizationId: ORG,
+        apiKeyId: id,
+        permissions: { customer: ['read', 'write'], invoice: ['read'] },
+        expiresAt: null,
+        lastUsedAt: null,
+      });
+    });
+
+    it('reads the expiry of a key pending rotation', async () => {
+      const { id, value } = await keys.create(ORG, ADMIN, {});
+      await keys.rotate(ORG, ADMIN, id, { expires_in: '1h' });
+      await expect(lookup.findByHash(hashToken(value))).resolves.toMatchObject({ expiresAt: '2036-11-26T05:00:00.000Z' });
+    });
+
+    it('answers undefined for a hash no key has', async () => {
+      await expect(lookup.findByHash(hashToken('kw_never_issued'))).resolves.toBeUndefined();
+    });
+
+    it.each<[string, string, unknown, Record<string, unknown>]>([
+      ['expires_at as a number, passed on as text', 'expires_at', 4102444800, { expiresAt: '4102444800' }],
+      ['expires_at as a map, passed on as text', 'expires_at', { at: '2099-01-01T00:00:00.000Z' }, { expiresAt: '[object Object]' }],
+      ['expires_at as binary, passed on as text', 'expires_at', new Uint8Array([50, 48]), { expiresAt: '50,48' }],
+      ['expires_at as NULL, read as none', 'expires_at', null, { expiresAt: null }],
+      ['last_used_at as a number, read as never', 'last_used_at', 1, { lastUsedAt: null }],
+      [
+        'permissions as a string set per resource',
+        'permissions',
+        { customer: new Set(['read', 'write']) },
+        { permissions: { customer: new Set(['read', 'write']) } },
+      ],
+      ['permissions as a list', 'permissions', ['customer'], { permissions: ['customer'] }],
+      ['permissions as a boolean', 'permissions', true, { permissions: true }],
+      ['organization_id as a number', 'organization_id', 42, { organizationId: '42' }],
+    ])('reads malformed stored data as the SDK does: %s', async (_case, attribute, stored, expected) => {
+      const { value } = await keys.create(ORG, ADMIN, {});
+      await db.send(
+        new UpdateCommand({
+          TableName: table.tableName,
+          Key: hotItemKey(value),
+          UpdateExpression: 'SET #attribute = :stored',
+          ExpressionAttributeNames: { '#attribute': attribute },
+          ExpressionAttributeValues: { ':stored': stored },
+        }),
+      );
+      await expect(lookup.findByHash(hashToken(value))).resolves.toMatchObject(expected);
+    });
+  });
+
+  describe('recordUsage', () => {
+    beforeEach(() => {
+      clock.set('2036-11-26T04:00:00.000Z');
+    });
+
+    const staleBefore = (at: Date) => new Date(at.getTime() - WINDOW_MS);
+
+    it('writes last_used_at on both items, changing no version', async () => {
+      const { id, value } = await keys.create(ORG, ADMIN, {});
+      const hot = (await lookup.findByHash(hashToken(value)))!;
+      const at = clock.now();
+      await expect(lookup.recordUsage(hot, at, staleBefore(at))).resolves.toBe(true);
+      expect(await hotItem(value)).toMatchObject({ last_used_at: at.toISOString(), version: 1 });
+      expect(await keyItem(id)).toMatchObject({ last_used_at: at.toISOString(), version: 1 });
+      await expect(lookup.findByHash(hashToken(value))).resolves.toMatchObject({ lastUsedAt: at.toISOString() });
+    });
+
+    it('writes at most once per 60 s window: not at 59.999 s, nor exactly at the edge, then again after it', async () => {
+      const { id, value } = await keys.create(ORG, ADMIN, {});
+      const hot = (await lookup.findByHash(hashToken(value)))!;
+      const first = clock.now();
+      await expect(lookup.recordUsage(hot, first, staleBefore(first))).resolves.toBe(true);
+
+      const early = new Date(first.getTime() + WINDOW_MS - 1);
+      await expect(lookup.recordUsage(hot, early, staleBefore(early))).resolves.toBe(false);
+      // The condition is last_used_at < staleBefore: a use exactly one window old does not count as stale.
+      const edge = new Date(first.getTime() + WINDOW_MS);
+      await expect(lookup.recordUsage(hot, edge, staleBefore(edge))).resolves.toBe(false);
+      expect(await keyItem(id)).toMatchObject({ last_used_at: first.toISOString() });
+
+      const later = new Date(first.getTime() + WINDOW_MS + 1);
+      await expect(lookup.recordUsage(hot, later, staleBefore(later))).resolves.toBe(true);
+      expect(await hotItem(value)).toMatchObject({ last_used_at: later.toISOString() });
+      expect(await keyItem(id)).toMatchObject({ last_used_at: later.toISOString() });
+    });
+
+    it('answers false and recreates nothing for a key deleted after it was read', async () => {
+      const { id, value } = await keys.create(ORG, ADMIN, {});
+      await keys.create(ORG, ADMIN, {});
+      const hot = (await lookup.findByHash(hashToken(value)))!;
+      await keys.delete(ORG, ADMIN, id);
+      const at = clock.now();
+      await expect(lookup.recordUsage(hot, at, staleBefore(at))).resolves.toBe(false);
+      expect(await hotItem(value)).toBeUndefined();
+      expect(await keyItem(id)).toBeUndefined();
+    });
+
+    it('writes neither item when only the key item has vanished (one transaction)', async () => {
+      const { id, value } = await keys.create(ORG, ADMIN, {});
+      const hot = (await lookup.findByHash(hashToken(value)))!;
+      await db.send(new DeleteCommand({ TableName: table.tableName, Key: { pk: `ORG#${ORG}`, sk: `KEY#${id}` } }));
+      const at = clock.now();
+      await expect(lookup.recordUsage(hot, at, staleBefore(at))).resolves.toBe(false);
+      expect((await hotItem(value))?.last_used_at).toBeUndefined();
+      expect(await keyItem(id)).toBeUndefined();
+    });
+  });
+});

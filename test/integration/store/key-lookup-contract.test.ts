@@ -86,7 +86,7 @@ describe.each([
       ],
       ['permissions as a list', 'permissions', ['customer'], { permissions: ['customer'] }],
       ['permissions as a boolean', 'permissions', true, { permissions: true }],
-      ['organization_id as a number', 'organization_id', 42, { organizationId: '42' }],
+      ['organization_id as a number, passed on as stored (decide refuses it)', 'organization_id', 42, { organizationId: 42 }],
     ])('reads malformed stored data as the SDK does: %s', async (_case, attribute, stored, expected) => {
       const { value } = await keys.create(ORG, ADMIN, {});
       await db.send(

@@ -113,7 +113,7 @@ describe('OpenAPI document', () => {
     expect(operationOf('get-api-key').parameters!.filter((p) => p.in === 'query')).toEqual([]);
   });
 
-  it('describes audit events: the type as an enum, the actor user|system|operator with email, principal and the local operator's user, the details', () => {
+  it('describes audit events: the type as an enum, the actor user|system|operator with email, principal and user, the details', () => {
     const event = document.components.schemas.AuditEvent!;
     expect(event.properties!.type!.enum).toEqual([...AUDIT_EVENT_TYPES]);
     const actor = event.properties!.actor!;

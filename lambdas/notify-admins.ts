@@ -1,6 +1,7 @@
 import { createSesClient, SesMailer } from './adapters/ses-mailer';
 import { systemClock } from './domain/clock';
 import { DynamoDbDeliveryLedger } from './notifications/dynamodb-delivery-ledger';
+import { DynamoDbUndeliveredLog } from './notifications/dynamodb-undelivered-log';
 import { createNotifier, type Notifier } from './notifications/notifier';
 import { mailConfig } from './runtime/config';
 import { functionTable } from './runtime/wiring';
@@ -17,5 +18,6 @@ export const handler: Notifier = createNotifier({
   store: table.store,
   mailer: new SesMailer(createSesClient(mail.SES_ENDPOINT), mail.SES_FROM_ADDRESS),
   ledger: new DynamoDbDeliveryLedger(table.db, table.tableName),
+  undelivered: new DynamoDbUndeliveredLog(table.db, table.tableName),
   clock: systemClock,
 });

@@ -1,5 +1,6 @@
 import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { STACK_OUTPUT } from '../lambdas/runtime/stack-outputs';
 import type { KeywardConfig } from './config';
 import { AdminIdentity } from './constructs/admin-identity';
 import { ExampleApi } from './constructs/example-api';
@@ -74,10 +75,10 @@ export class KeywardStack extends Stack {
       value: this.exampleApi.restApi.url,
       description: 'Example protected API base URL (append v1/customers, ...)',
     });
-    new CfnOutput(this, 'TableName', { value: table.tableName, description: 'DynamoDB table (for the keyward CLI: KEYWARD_TABLE_NAME)' });
-    new CfnOutput(this, 'TokenKeyArn', {
+    new CfnOutput(this, STACK_OUTPUT.tableName, { value: table.tableName, description: 'DynamoDB table (read by `keyward --stack`)' });
+    new CfnOutput(this, STACK_OUTPUT.tokenKeyArn, {
       value: this.tokenKey.key.keyArn,
-      description: 'KMS key that encrypts tokens (for the keyward CLI: --kms-key)',
+      description: 'KMS key that encrypts tokens (read by `keyward --stack`)',
     });
     new CfnOutput(this, 'AdminIssuer', { value: this.adminIdentity.issuer, description: 'OIDC issuer the management API accepts' });
     new CfnOutput(this, 'AdminAudience', {
@@ -87,7 +88,7 @@ export class KeywardStack extends Stack {
     if (this.adminIdentity.userPool) {
       new CfnOutput(this, 'UserPoolId', { value: this.adminIdentity.userPool.userPoolId, description: 'Cognito user pool of the admins' });
     }
-    new CfnOutput(this, 'NotifierFailureQueueUrl', {
+    new CfnOutput(this, STACK_OUTPUT.notifierFailureQueueUrl, {
       value: this.notifications.failureQueue.queueUrl,
       description: 'Stream batches the notifier gave up on',
     });
@@ -95,5 +96,26 @@ export class KeywardStack extends Stack {
       value: this.retirement.deadLetterQueue.queueUrl,
       description: 'Retirement invocations the scheduler gave up on',
     });
+    this.cliOutputs(config);
+  }
+
+  /**
+   * What `keyward --stack` reads besides the table and the token key (API.md §4): the token format
+   * and catalog the functions and the authorizer use, where the CLI sends a redriven email from,
+   * and the scheduler settings of an emergency rotation with a grace period.
+   */
+  private cliOutputs(config: KeywardConfig): void {
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output(STACK_OUTPUT.keyPrefix, config.keyPrefix, 'Token prefix of the keys the authorizer accepts');
+    output(STACK_OUTPUT.resourceCatalog, JSON.stringify(config.resourceCatalog), 'Permission resources (JSON array)');
+    if (config.sesSender) output(STACK_OUTPUT.senderAddress, config.sesSender.fromAddress, 'From address of the admin emails');
+    output(
+      STACK_OUTPUT.scheduleGroupName,
+      this.retirement.scheduleGroup.scheduleGroupName,
+      'EventBridge Scheduler group of retirement jobs',
+    );
+    output(STACK_OUTPUT.retireFunctionArn, this.retirement.retireFunction.functionArn, 'Function the retirement jobs invoke');
+    output(STACK_OUTPUT.schedulerRoleArn, this.retirement.schedulerRole.roleArn, 'Role the retirement jobs run as');
+    output(STACK_OUTPUT.schedulerDlqArn, this.retirement.deadLetterQueue.queueArn, 'Dead-letter queue of the retirement jobs');
   }
 }

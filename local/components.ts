@@ -14,11 +14,11 @@ import { ensureTable } from './table';
  * stack.ts starts them in order.
  */
 
-/** The sender of the admin emails in the local runtime (the SES emulator accepts any). */
-const LOCAL_SENDER = 'keyward@keyward.local';
+/** The sender of the admin emails in the local runtime (the SES emulator accepts any); redrive sends as it too. */
+export const LOCAL_SENDER = 'keyward@keyward.local';
 
-/** Pending retirement jobs: written by the rotate handler, run by the timer loop. */
-const scheduleDir = (stateDir: string): string => join(stateDir, 'schedules');
+/** Pending retirement jobs: written by the rotate handler (and the CLI's rotate), run by the timer loop. */
+export const scheduleDir = (stateDir: string): string => join(stateDir, 'schedules');
 
 /**
  * Owner-only state (API.md §6): the directory and what earlier versions left in it are made

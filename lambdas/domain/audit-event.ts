@@ -13,7 +13,12 @@ export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 /** The event types that send an email to the organization's admins. */
 export const MAILED_EVENT_TYPES: readonly AuditEventType[] = ['api_key.created', 'api_key.rotated', 'api_key.retired', 'api_key.deleted'];
 
-export type Actor = { type: 'user'; email: string } | { type: 'system' };
+/**
+ * Who made a change: an admin through the management API, keyward itself (a scheduled retirement,
+ * the local seed), or a platform engineer through the `keyward` CLI (API.md §3: `principal` is
+ * their AWS identity ARN, or `local` with the OS user in `user` in local mode).
+ */
+export type Actor = { type: 'user'; email: string } | { type: 'system' } | { type: 'operator'; principal: string; user?: string };
 
 export interface AuditEvent {
   id: string;

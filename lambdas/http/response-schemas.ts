@@ -66,6 +66,7 @@ const actorSchema = z.object({
   }),
   email: z.string().optional().meta({ description: "The admin's email (`user`)" }),
   principal: z.string().optional().meta({ description: 'The AWS identity ARN, or `local` in local mode (`operator`)' }),
+  user: z.string().optional().meta({ description: 'The OS user who ran the CLI (`operator`, local mode)' }),
 });
 
 /** What an audit event says beyond its type; never a token (API.md §3 Audit events). */

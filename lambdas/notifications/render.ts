@@ -42,6 +42,8 @@ function stringDetail(event: AuditEvent, name: string): string | null {
 
 function actorLabel(event: AuditEvent): string {
   if (event.actor.type === 'user') return event.actor.email;
+  // The operator's AWS identity stays in the audit log: admins of an organization need not see the platform's account.
+  if (event.actor.type === 'operator') return 'a keyward operator (platform team)';
   return event.type === 'api_key.retired' ? 'keyward (scheduled)' : 'keyward (system)';
 }
 

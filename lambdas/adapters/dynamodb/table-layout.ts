@@ -15,6 +15,9 @@
  *                                         caller's organizations are one strongly consistent Query;
  *                                         written in the member item's transaction, never a condition
  *   DELIVERY#<event>    DELIVERY          the notifier's claim on one event's email
+ *   UNDELIVERED#<stream ARN>  <seq no.>   a mailed event the notifier failed on (its audit event's
+ *                                         pk/sk), found by `keyward notifications redrive` from the
+ *                                         failure queue's stream pointers once the stream has dropped it
  *
  * `active_key_count` counts keys without a pending expiry: the "never zero" invariant is a
  * condition on it, so two concurrent deletes cannot both pass. Every change to a key is conditioned
@@ -92,3 +95,15 @@ export const auditEventKey = (organizationId: string, eventId: string): ItemKey 
 });
 
 export const deliveryKey = (eventId: string): ItemKey => ({ pk: `DELIVERY#${eventId}`, sk: 'DELIVERY' });
+
+/** Stream sequence numbers are decimal strings of up to 40 digits: padded, they sort as numbers. */
+const SEQUENCE_NUMBER_DIGITS = 40;
+
+export const undeliveredPartition = (streamArn: string): string => `UNDELIVERED#${streamArn}`;
+
+export const undeliveredSortKey = (sequenceNumber: string): string => sequenceNumber.padStart(SEQUENCE_NUMBER_DIGITS, '0');
+
+export const undeliveredKey = (streamArn: string, sequenceNumber: string): ItemKey => ({
+  pk: undeliveredPartition(streamArn),
+  sk: undeliveredSortKey(sequenceNumber),
+});

@@ -10,14 +10,17 @@ import { createSesClient, SesMailer } from '../../../lambdas/adapters/ses-mailer
 import { ManualClock } from '../../../lambdas/domain/clock';
 import type { Mailer, OutgoingEmail } from '../../../lambdas/domain/ports';
 import { CLAIM_LEASE_MS, DynamoDbDeliveryLedger } from '../../../lambdas/notifications/dynamodb-delivery-ledger';
+import { DynamoDbUndeliveredLog } from '../../../lambdas/notifications/dynamodb-undelivered-log';
 import { createNotifier } from '../../../lambdas/notifications/notifier';
 import { matchesMailFilter } from '../../../lambdas/notifications/stream-filter';
+import { createOperator } from '../../../lambdas/runtime/operator';
 import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import type { OrganizationService } from '../../../lambdas/service/organization-service';
 import { LOCAL_AWS } from '../../../local/dynamodb-local';
 import { startSesEmulator } from '../../../local/ses-emulator';
 import { DEAD_LETTER_FILE, startStreamPoller, toLambdaRecord } from '../../../local/stream-poller';
 import { createTestTable } from '../../support/dynamodb';
+import { plainSecretBox } from '../../support/fakes';
 import { freePort } from '../../support/free-port';
 import { testServices } from '../../support/services';
 
@@ -92,6 +95,37 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
   function notifier(mailer: Mailer, at: ManualClock = clock) {
     return createNotifier({ store, mailer, ledger: new DynamoDbDeliveryLedger(documentClient, table.tableName), clock: at });
   }
+
+  it('notes a failed record by its real stream position, so redrive finds, re-reads and mails its event once', async () => {
+    const org = await organization();
+    await keys.create(org, ACTOR, { name: 'Noted' });
+    const [record] = await mailRecords(org);
+    const undelivered = new DynamoDbUndeliveredLog(documentClient, table.tableName);
+    const mailer = new RecordingMailer();
+    mailer.failures = 1;
+    const notify = createNotifier({
+      store,
+      mailer,
+      ledger: new DynamoDbDeliveryLedger(documentClient, table.tableName),
+      undelivered,
+      clock,
+    });
+
+    expect((await notify({ Records: [record!] })).batchItemFailures).toHaveLength(1);
+
+    // What the failure queue's pointer gives: the stream and the batch's sequence range.
+    const sequenceNumber = record!.dynamodb!.SequenceNumber!;
+    const noted = await undelivered.find(record!.eventSourceARN!, sequenceNumber, sequenceNumber);
+    expect(noted.map((entry) => entry.event)).toEqual([{ pk: record!.dynamodb!.Keys!.pk!.S, sk: record!.dynamodb!.Keys!.sk!.S }]);
+    expect(await undelivered.find(record!.eventSourceARN!, `${sequenceNumber}1`, `${sequenceNumber}9`)).toEqual([]);
+
+    const operator = createOperator({ tableName: table.tableName, dynamodb: table.clientConfig, secrets: plainSecretBox });
+    const redriveEvent = operator.eventRedrive(mailer);
+    expect(await redriveEvent(noted[0]!.event)).toBe(true);
+    expect(await redriveEvent(noted[0]!.event)).toBe(true);
+    operator.close();
+    expect(mailer.sent.map((email) => email.subject)).toEqual(['A new API key has been created']);
+  });
 
   it('delivers a committed change exactly once, even when the notifier runs twice after a crash', async () => {
     const org = await organization();

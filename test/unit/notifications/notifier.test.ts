@@ -1,5 +1,6 @@
+import type { AttributeValue as SdkAttributeValue } from '@aws-sdk/client-dynamodb';
 import { AccountSendingPausedException, SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SesMailer } from '../../../lambdas/adapters/ses-mailer';
@@ -8,6 +9,7 @@ import { ManualClock } from '../../../lambdas/domain/clock';
 import type { Member, Organization } from '../../../lambdas/domain/ports';
 import type { ClaimResult, DeliveryLedger } from '../../../lambdas/notifications/delivery-ledger';
 import { createNotifier } from '../../../lambdas/notifications/notifier';
+import type { UndeliveredLog, UndeliveredRecord } from '../../../lambdas/notifications/undelivered-log';
 
 const ses = mockClient(SESClient);
 
@@ -60,16 +62,33 @@ function record(id: string, type: AuditEventType, sequenceNumber: string): Dynam
   };
 }
 
+class MemoryUndeliveredLog implements UndeliveredLog {
+  readonly noted: UndeliveredRecord[] = [];
+
+  async note(records: UndeliveredRecord[]): Promise<void> {
+    this.noted.push(...records);
+  }
+
+  async find(): Promise<UndeliveredRecord[]> {
+    return this.noted;
+  }
+}
+
 function setup(members: Member[] = MEMBERS) {
   const ledger = new MemoryLedger();
+  const undelivered = new MemoryUndeliveredLog();
   const notify = createNotifier({
     store: { getOrganization: async () => ORGANIZATION, listMembers: async () => members },
     mailer: new SesMailer(new SESClient({ region: 'eu-west-1' }), 'keyward@acme.test'),
     ledger,
+    undelivered,
     clock: new ManualClock(),
   });
-  return { ledger, notify };
+  return { ledger, notify, undelivered };
 }
+
+const STREAM_ARN = 'arn:aws:dynamodb:eu-west-1:111122223333:table/keyward-prod/stream/2026-11-01T00:00:00.000';
+const fromStream = (r: DynamoDBRecord): DynamoDBRecord => ({ ...r, eventSourceARN: STREAM_ARN });
 
 describe('notifier', () => {
   beforeEach(() => ses.reset());
@@ -117,6 +136,48 @@ describe('notifier', () => {
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(3);
     expect(ledger.entries.get('e1')?.status).toBe('sent');
     expect(ledger.entries.get('e2')?.status).toBe('sent');
+  });
+
+  it('notes the failed record and every mailed record after it, with their audit event keys, for redrive', async () => {
+    ses.on(SendEmailCommand).resolvesOnce({ MessageId: 'm' }).rejects(new Error('SES is down'));
+    const { notify, undelivered } = setup();
+    const records = [
+      record('e1', 'api_key.created', '100'),
+      record('e2', 'api_key.deleted', '101'),
+      record('e3', 'api_key.revealed', '102'),
+      record('e4', 'api_key.rotated', '103'),
+    ].map(fromStream);
+
+    const result = await notify({ Records: records });
+
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: '101' }]);
+    expect(undelivered.noted).toEqual([
+      { streamArn: STREAM_ARN, sequenceNumber: '101', event: { pk: 'ORG#acme', sk: 'EVENT#e2' } },
+      { streamArn: STREAM_ARN, sequenceNumber: '103', event: { pk: 'ORG#acme', sk: 'EVENT#e4' } },
+    ]);
+  });
+
+  it('notes nothing when the batch is delivered', async () => {
+    ses.on(SendEmailCommand).resolves({ MessageId: 'm' });
+    const { notify, undelivered } = setup();
+
+    await notify({ Records: [record('e1', 'api_key.created', '100')].map(fromStream) });
+
+    expect(undelivered.noted).toEqual([]);
+  });
+
+  it('mails an operator change, naming the platform team and not their AWS identity', async () => {
+    ses.on(SendEmailCommand).resolves({ MessageId: 'm' });
+    const { notify } = setup();
+    const operatorRecord = record('e1', 'api_key.deleted', '100');
+    const image = unmarshall(operatorRecord.dynamodb!.NewImage as Record<string, SdkAttributeValue>);
+    image.actor = { type: 'operator', principal: 'arn:aws:iam::111122223333:role/platform' };
+    operatorRecord.dynamodb!.NewImage = marshall(image) as Record<string, AttributeValue>;
+
+    expect((await notify({ Records: [operatorRecord] })).batchItemFailures).toEqual([]);
+    const text = ses.commandCalls(SendEmailCommand)[0]!.args[0].input.Message?.Body?.Text?.Data ?? '';
+    expect(text).toContain('keyward operator');
+    expect(text).not.toContain('111122223333');
   });
 
   it('mails nothing for event types that do not mail, even if the filter let them through', async () => {

@@ -2,6 +2,8 @@ import { createSesClient, SesMailer } from './adapters/ses-mailer';
 import { systemClock } from './domain/clock';
 import { DynamoDbDeliveryLedger } from './notifications/dynamodb-delivery-ledger';
 import { createNotifier, type Notifier } from './notifications/notifier';
+import { createMetrics } from './observability/metrics';
+import { notifierMetrics } from './observability/notifier-metrics';
 import { mailConfig } from './runtime/config';
 import { functionTable } from './runtime/wiring';
 
@@ -15,7 +17,8 @@ const mail = mailConfig();
 
 export const handler: Notifier = createNotifier({
   store: table.store,
-  mailer: new SesMailer(createSesClient(mail.SES_ENDPOINT), mail.SES_FROM_ADDRESS),
+  mailer: new SesMailer(createSesClient(mail.SES_ENDPOINT), mail.SES_FROM_ADDRESS, mail.SES_CONFIGURATION_SET),
   ledger: new DynamoDbDeliveryLedger(table.db, table.tableName),
   clock: systemClock,
+  metrics: notifierMetrics(createMetrics()),
 });

@@ -4,7 +4,8 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { z } from 'zod';
 import type { AuditEvent } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
-import type { KeyStore, Mailer } from '../domain/ports';
+import { EmailRejected, type KeyStore, type Mailer } from '../domain/ports';
+import type { NotifierMetrics } from '../observability/notifier-metrics';
 import { logger } from '../runtime/logger';
 import type { DeliveryLedger } from './delivery-ledger';
 import { isMailedEventType, type MailedEventType, renderEmail } from './render';
@@ -15,6 +16,8 @@ export interface NotifierDeps {
   mailer: Mailer;
   ledger: DeliveryLedger;
   clock: Clock;
+  /** Counts emails rejected for good. @default none */
+  metrics?: NotifierMetrics;
 }
 
 export type Notifier = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
@@ -58,6 +61,11 @@ function toAuditEvent(record: DynamoDBRecord): AuditEvent & { type: MailedEventT
  * Records are handled in order; at the first failure the handler stops and reports that record.
  * For a stream, Lambda resumes from the lowest reported sequence number, so the records after it
  * come again anyway, and the ledger makes the ones already sent no-ops.
+ *
+ * An email the mail service refuses for good (`EmailRejected`: in the SES sandbox, an admin whose
+ * address is not verified) is not retried: the ledger records the event as failed, it is logged
+ * at ERROR and counted (`EmailsRejected`, which has an alarm), and the stream moves on, rather
+ * than holding the shard through every retry and then landing in the failure queue.
  */
 export function createNotifier(deps: NotifierDeps): Notifier {
   async function deliver(record: DynamoDBRecord): Promise<void> {
@@ -86,6 +94,16 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         logger.info('admin email sent', { ...context, recipients: admins.length });
       }
     } catch (error) {
+      if (error instanceof EmailRejected) {
+        await deps.ledger.markFailed(event.id, claim.token, deps.clock.now(), error.code);
+        logger.error('admin email rejected by the mail service; not retried', {
+          ...context,
+          error_code: error.code,
+          error: error.message,
+        });
+        deps.metrics?.emailRejected();
+        return;
+      }
       await deps.ledger.release(event.id, claim.token);
       throw error;
     }

@@ -11,6 +11,7 @@ import {
 import { logger } from '../../../lambdas/runtime/logger';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
 import { type DynamoDbStandIn, startDynamoDbStandIn, wireHotItem } from '../../support/dynamodb-stand-in';
+import { captureEmf, dataPoints, type EmfLine } from '../../support/emf';
 
 /**
  * The metrics of the module-level authorizer handler, as Lambda would ship them: Powertools
@@ -26,37 +27,6 @@ const LAMBDA_ENV = {
   AWS_LAMBDA_FUNCTION_NAME: FUNCTION_NAME,
   POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
 };
-
-interface EmfLine {
-  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
-  [field: string]: unknown;
-}
-
-/** One published data point: metric, value, and the dimensions of each dimension set. */
-interface DataPoint {
-  namespace: string;
-  metric: string;
-  unit: string;
-  value: unknown;
-  dimensions: Record<string, unknown>;
-}
-
-/** What CloudWatch extracts from EMF lines: one data point per metric and dimension set. */
-function dataPoints(lines: EmfLine[]): DataPoint[] {
-  return lines.flatMap((line) =>
-    line._aws.CloudWatchMetrics.flatMap((directive) =>
-      directive.Metrics.flatMap((metric) =>
-        directive.Dimensions.map((set) => ({
-          namespace: directive.Namespace,
-          metric: metric.Name,
-          unit: metric.Unit,
-          value: line[metric.Name],
-          dimensions: Object.fromEntries(set.map((name) => [name, line[name]])),
-        })),
-      ),
-    ),
-  );
-}
 
 const DEFAULT_DIMENSIONS = { service: SERVICE_NAME, [FUNCTION_DIMENSION]: FUNCTION_NAME };
 
@@ -79,16 +49,7 @@ describe('api-key authorizer metrics (EMF on stdout)', () => {
   });
 
   beforeEach(() => {
-    emf = [];
-    const write = process.stdout.write.bind(process.stdout);
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      const text = String(chunk);
-      if (text.includes('"_aws"')) {
-        emf.push(JSON.parse(text) as EmfLine);
-        return true;
-      }
-      return write(chunk, ...(rest as []));
-    });
+    emf = captureEmf();
     for (const level of ['debug', 'info', 'warn', 'error'] as const) jest.spyOn(logger, level).mockImplementation(() => undefined);
     standIn.respond((request) => (request.operation === 'GetItem' ? { json: { Item: wireHotItem(token) } } : { json: {} }));
   });

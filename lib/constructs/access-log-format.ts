@@ -8,6 +8,8 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
  * has no value for (`-`) still leaves valid JSON.
  */
 export const ACCESS_LOG_FIELDS = {
+  api_id: '$context.apiId',
+  stage: '$context.stage',
   request_id: '$context.requestId',
   extended_request_id: '$context.extendedRequestId',
   xray_trace_id: '$context.xrayTraceId',
@@ -37,8 +39,8 @@ export const ACCESS_LOG_FIELDS = {
   error_message: '$context.error.message',
 } as const;
 
-/** The field that names the gateway response type (`$context.error.responseType`). */
-export const ERROR_TYPE_FIELD: keyof typeof ACCESS_LOG_FIELDS = 'error_type';
+/** The gateway response types (`error_type`) of a request the authorizer failed: the client got 500. */
+export const AUTHORIZER_FAILURE_TYPES = ['AUTHORIZER_FAILURE', 'AUTHORIZER_CONFIGURATION_ERROR'] as const;
 
 export function keywardAccessLogFormat(): apigw.AccessLogFormat {
   return apigw.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS));

@@ -20,6 +20,8 @@ export interface KeywardConfig extends StageProps {
   readonly authorizerCacheTtlSeconds: number;
   /** API-key authorizer in-function cache of found keys, in ms; 0 = off (revocation is then immediate). */
   readonly authorizerKeyCacheMs: number;
+  /** An address subscribed to the alarm topic, or undefined (subscribe whatever you page with yourself). */
+  readonly alarmEmail?: string;
 }
 
 export interface SesSender {
@@ -49,6 +51,7 @@ export const CONTEXT_KEYS = [
   'resourceCatalog',
   'authorizerCacheTtlSeconds',
   'authorizerKeyCacheMs',
+  'alarmEmail',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -158,6 +161,9 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
   }
 
   const sesSender = parseSesSender(value('sesSender'));
+  const alarmEmail = value('alarmEmail');
+  if (alarmEmail !== undefined && !EMAIL_PATTERN.test(alarmEmail))
+    throw new ConfigError('alarmEmail', `"${alarmEmail}" is not an email address`);
   const adminIssuer = parseIssuer(value('adminIssuer'), value('adminAudience'), value('adminJwksUrl'));
 
   return {
@@ -168,5 +174,6 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     authorizerKeyCacheMs: parseKeyCacheMs(value('authorizerKeyCacheMs')),
     ...(sesSender ? { sesSender } : {}),
     ...(adminIssuer ? { adminIssuer } : {}),
+    ...(alarmEmail ? { alarmEmail } : {}),
   };
 }

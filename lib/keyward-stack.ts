@@ -8,6 +8,7 @@ import { ApiGatewayLogging } from './constructs/keyward-rest-api';
 import { KeywardTable } from './constructs/keyward-table';
 import { ManagementApi } from './constructs/management-api';
 import { Notifications } from './constructs/notifications';
+import { Observability } from './constructs/observability';
 import { Retirement } from './constructs/retirement';
 import { TokenKey } from './constructs/token-key';
 import { stageOf } from './stage';
@@ -29,6 +30,7 @@ export class KeywardStack extends Stack {
   readonly notifications: Notifications;
   readonly managementApi: ManagementApi;
   readonly exampleApi: ExampleApi;
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: KeywardStackProps) {
     super(scope, id, props);
@@ -67,6 +69,23 @@ export class KeywardStack extends Stack {
       logging,
     });
 
+    this.observability = new Observability(this, 'Observability', {
+      ...common,
+      table,
+      apiKeyAuthorizer: this.exampleApi.authorizer.handler,
+      protectedApi: this.exampleApi.restApi,
+      apis: [
+        { name: 'management', restApi: this.managementApi.restApi },
+        { name: 'example', restApi: this.exampleApi.restApi },
+      ],
+      notifier: this.notifications.notifier,
+      notifierFailureQueue: this.notifications.failureQueue,
+      retirementDeadLetterQueue: this.retirement.deadLetterQueue,
+      retirementScheduleGroup: this.retirement.scheduleGroup,
+      sesConfigurationSetName: this.notifications.configurationSet?.configurationSetName,
+      alarmEmail: config.alarmEmail,
+    });
+
     new CfnOutput(this, 'ManagementApiUrl', {
       value: this.managementApi.restApi.url,
       description: 'Management API base URL (append v1/organizations/...)',
@@ -91,6 +110,14 @@ export class KeywardStack extends Stack {
     new CfnOutput(this, STACK_OUTPUT.notifierFailureQueueUrl, {
       value: this.notifications.failureQueue.queueUrl,
       description: 'Stream batches the notifier gave up on',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.observability.topic.topicArn,
+      description: 'SNS topic of every alarm (subscribe your pager; alarmEmail subscribes an address)',
+    });
+    new CfnOutput(this, 'DashboardName', {
+      value: this.observability.dashboard.dashboardName,
+      description: 'CloudWatch dashboard of the stage',
     });
     new CfnOutput(this, 'RetirementDlqUrl', {
       value: this.retirement.deadLetterQueue.queueUrl,

@@ -83,6 +83,8 @@ export function setHandlerEnvironment(options: {
     AWS_REGION: LOCAL_AWS.region,
     AWS_ACCESS_KEY_ID: options.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+    // No CloudWatch reads this process's stdout: EMF lines would only bury the gateway's log.
+    POWERTOOLS_METRICS_DISABLED: 'true',
   });
 }
 

@@ -164,5 +164,22 @@ export interface OutgoingEmail {
 }
 
 export interface Mailer {
+  /** Throws `EmailRejected` when the email can never be sent as it is; anything else thrown may pass on a retry. */
   send(email: OutgoingEmail): Promise<void>;
+}
+
+/**
+ * The mail service refused the email for good, e.g. SES in its sandbox for a recipient that is
+ * not verified: sending it again changes nothing until an operator acts. `code` is the service's
+ * error name (e.g. `MessageRejected`).
+ */
+export class EmailRejected extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'EmailRejected';
+  }
 }

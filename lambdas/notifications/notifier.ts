@@ -4,7 +4,8 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { z } from 'zod';
 import type { AuditEvent } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
-import type { KeyStore, Mailer } from '../domain/ports';
+import { EmailRejected, type KeyStore, type Mailer } from '../domain/ports';
+import type { NotifierMetrics } from '../observability/notifier-metrics';
 import { logger } from '../runtime/logger';
 import type { DeliveryLedger } from './delivery-ledger';
 import { isMailedEventType, type MailedEventType, renderEmail } from './render';
@@ -16,6 +17,8 @@ export interface DeliveryDeps {
   mailer: Mailer;
   ledger: DeliveryLedger;
   clock: Clock;
+  /** Counts emails rejected for good. @default none */
+  metrics?: NotifierMetrics;
 }
 
 export interface NotifierDeps extends DeliveryDeps {
@@ -70,6 +73,11 @@ export function parseAuditEventItem(image: Record<string, unknown>): MailedAudit
  * Mails one audit event to its organization's admins, at most once (the delivery ledger): the
  * notifier calls it per stream record, `keyward notifications redrive` per event read back from
  * the table.
+ *
+ * An email the mail service refuses for good (`EmailRejected`: in the SES sandbox, an admin whose
+ * address is not verified) is not retried: the ledger records the event as failed, it is logged
+ * at ERROR and counted (`EmailsRejected`, which has an alarm), and the stream moves on, rather
+ * than holding the shard through every retry and then landing in the failure queue.
  */
 export function createDelivery(deps: DeliveryDeps): (event: MailedAuditEvent) => Promise<void> {
   return async (event) => {
@@ -96,6 +104,16 @@ export function createDelivery(deps: DeliveryDeps): (event: MailedAuditEvent) =>
         logger.info('admin email sent', { ...context, recipients: admins.length });
       }
     } catch (error) {
+      if (error instanceof EmailRejected) {
+        await deps.ledger.markFailed(event.id, claim.token, deps.clock.now(), error.code);
+        logger.error('admin email rejected by the mail service; not retried', {
+          ...context,
+          error_code: error.code,
+          error: error.message,
+        });
+        deps.metrics?.emailRejected();
+        return;
+      }
       await deps.ledger.release(event.id, claim.token);
       throw error;
     }

@@ -137,6 +137,14 @@ export const schedulerConfig = (env = process.env) => {
   return { kind: 'none' } as const;
 };
 
-/** Admin emails: SES in AWS; `SES_ENDPOINT` is set only by the local runtime (the SES emulator). */
+/**
+ * Admin emails: SES in AWS; `SES_ENDPOINT` is set only by the local runtime (the SES emulator).
+ * `SES_CONFIGURATION_SET` (set by the stack) is the configuration set every email is sent with,
+ * whose reputation metrics the bounce and complaint alarms watch.
+ */
 export const mailConfig = (env = process.env) =>
-  read('mail', z.object({ SES_FROM_ADDRESS: z.string().email(), SES_ENDPOINT: z.string().url().optional() }), env);
+  read(
+    'mail',
+    z.object({ SES_FROM_ADDRESS: z.string().email(), SES_ENDPOINT: z.string().url().optional(), SES_CONFIGURATION_SET: optional() }),
+    env,
+  );

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type StageProps, statefulRemovalPolicy } from '../stage';
+import { keywardAccessLogFormat } from './access-log-format';
 
 /** `stage` is also the API Gateway stage name (the first URL path segment). */
 export interface KeywardRestApiProps extends StageProps {
@@ -40,6 +41,9 @@ export class ApiGatewayLogging extends Construct {
 
 /** A REST API with the house defaults: regional, access logs (JSON), execution logs on errors, X-Ray, metrics. */
 export class KeywardRestApi extends apigw.RestApi {
+  /** The stage's access log (`access-log-format.ts`), e.g. for metric filters. */
+  readonly accessLogs: logs.LogGroup;
+
   constructor(scope: Construct, id: string, props: KeywardRestApiProps) {
     const accessLogs = new logs.LogGroup(scope, `${id}AccessLogs`, {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -54,7 +58,7 @@ export class KeywardRestApi extends apigw.RestApi {
       deployOptions: {
         stageName: props.stage,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
-        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        accessLogFormat: keywardAccessLogFormat(),
         // ERROR, not INFO: INFO execution logs would record request headers, i.e. keys and JWTs.
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
@@ -62,6 +66,7 @@ export class KeywardRestApi extends apigw.RestApi {
         tracingEnabled: true,
       },
     });
+    this.accessLogs = accessLogs;
     this.deploymentStage.node.addDependency(props.logging.account);
 
     Validations.of(this).acknowledge(

@@ -37,6 +37,11 @@ export class Notifications extends Construct {
   readonly notifier: KeywardFunction;
   readonly failureQueue: sqs.Queue;
   readonly emailIdentity?: ses.EmailIdentity;
+  /**
+   * What every email is sent with (only with a sender): its reputation metrics (bounce and
+   * complaint rates) are published to CloudWatch per set, for the alarms.
+   */
+  readonly configurationSet?: ses.ConfigurationSet;
   readonly eventSource: sources.DynamoEventSource;
 
   constructor(scope: Construct, id: string, props: NotificationsProps) {
@@ -65,12 +70,22 @@ export class Notifications extends Construct {
       this.emailIdentity = new ses.EmailIdentity(this, 'Sender', {
         identity: props.sender.kind === 'email' ? ses.Identity.email(props.sender.identity) : ses.Identity.domain(props.sender.identity),
       });
+      this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
+        configurationSetName: `keyward-${props.stage}-notifications`,
+        reputationMetrics: true,
+        sendingEnabled: true,
+      });
       const { region, account, partition } = Stack.of(this);
       this.notifier.addEnvironment('SES_FROM_ADDRESS', props.sender.fromAddress);
+      this.notifier.addEnvironment('SES_CONFIGURATION_SET', this.configurationSet.configurationSetName);
+      // SES authorizes a send against the identity and against the configuration set it names.
       this.notifier.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-          resources: [`arn:${partition}:ses:${region}:${account}:identity/${props.sender.identity}`],
+          resources: [
+            `arn:${partition}:ses:${region}:${account}:identity/${props.sender.identity}`,
+            `arn:${partition}:ses:${region}:${account}:configuration-set/${this.configurationSet.configurationSetName}`,
+          ],
         }),
       );
     }

@@ -50,6 +50,11 @@ describe('deployment configuration from context', () => {
     });
   });
 
+  it('accepts an alarm email address, and none by default', () => {
+    expect(parse({ alarmEmail: 'oncall@example.com' }).alarmEmail).toBe('oncall@example.com');
+    expect(parse({})).not.toHaveProperty('alarmEmail');
+  });
+
   it('accepts the in-function key cache as a number from cdk.json, up to 60 s', () => {
     expect(parse({ authorizerKeyCacheMs: 60_000 }).authorizerKeyCacheMs).toBe(60_000);
     expect(parse({ authorizerKeyCacheMs: 0 }).authorizerKeyCacheMs).toBe(0);
@@ -87,6 +92,7 @@ describe('deployment configuration from context', () => {
     ['a JWKS URL without an issuer', { adminJwksUrl: 'https://login.example.com/keys' }, /"adminJwksUrl"/],
     ['a sender that is neither address nor domain', { sesSender: 'not a sender' }, /invalid context "sesSender"/],
     ['a non-string value', { stage: { name: 'prod' } }, /invalid context "stage": must be a string/],
+    ['an alarm email that is no address', { alarmEmail: 'oncall' }, /invalid context "alarmEmail": "oncall" is not an email address/],
   ])('rejects %s with a message naming the parameter', (_name, context, message) => {
     expect(() => parse(context)).toThrow(message);
   });

@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { MessageRejected, SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
+import { deliveryKey } from '../../../lambdas/adapters/dynamodb/table-layout';
 import { createSesClient, SesMailer } from '../../../lambdas/adapters/ses-mailer';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import type { Mailer, OutgoingEmail } from '../../../lambdas/domain/ports';
@@ -201,6 +204,62 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
     expect(mailer.sent[1]!.text).toContain(rotation.api_key.masked_value);
     expect(mailer.sent[2]!.text).toContain('Last used: never');
     expect(mailer.sent[2]!.text).toContain('By: keyward (scheduled)');
+  });
+
+  describe('an email SES rejects for good (the sandbox; SES mocked, as its emulator accepts every address)', () => {
+    const sandboxRejection = () =>
+      new MessageRejected({
+        message: 'Email address is not verified. The following identities failed the check in region EU-WEST-1: alice@acme.test',
+        $metadata: { httpStatusCode: 400 },
+      });
+    const ledgerItem = async (eventId: string) =>
+      (await documentClient.send(new GetCommand({ TableName: table.tableName, Key: deliveryKey(eventId), ConsistentRead: true }))).Item;
+
+    it('is recorded as failed in the ledger and not retried; a redelivery once fixed sends it, and only once', async () => {
+      const sesClient = new SESClient({ region: 'eu-west-1' });
+      const ses = mockClient(sesClient);
+      const mailer = new SesMailer(sesClient, 'keyward@keyward.test', 'keyward-test-notifications');
+      const org = await organization();
+      const records = await mailRecords(org);
+      const eventId = records[0]!.dynamodb!.NewImage!.id!.S!;
+
+      ses.on(SendEmailCommand).rejects(sandboxRejection());
+      const rejected = await notifier(mailer)({ Records: records });
+
+      expect(rejected.batchItemFailures).toEqual([]);
+      expect(await ledgerItem(eventId)).toMatchObject({
+        status: 'failed',
+        failure: 'MessageRejected',
+        failed_at: clock.now().toISOString(),
+      });
+      expect(await ledgerItem(eventId)).not.toHaveProperty('claim_token');
+      expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.ConfigurationSetName).toBe('keyward-test-notifications');
+
+      ses.on(SendEmailCommand).resolves({ MessageId: 'm' });
+      const redriven = await notifier(mailer)({ Records: records });
+      const again = await notifier(mailer)({ Records: records });
+
+      expect(redriven.batchItemFailures).toEqual([]);
+      expect(again.batchItemFailures).toEqual([]);
+      expect(ses.commandCalls(SendEmailCommand)).toHaveLength(2);
+      expect(await ledgerItem(eventId)).toMatchObject({ status: 'sent' });
+      ses.restore();
+    });
+
+    it('records no failure over a delivery another holder finished meanwhile', async () => {
+      const ledger = new DynamoDbDeliveryLedger(documentClient, table.tableName);
+      const eventId = `evt-${++orgCounter}`;
+      const stale = await ledger.claim(eventId, clock.now());
+      if (stale.status !== 'claimed') throw new Error('expected a claim');
+      const later = new Date(clock.now().getTime() + CLAIM_LEASE_MS + 1);
+      const fresh = await ledger.claim(eventId, later);
+      expect(fresh.status).toBe('claimed');
+      await ledger.markSent(eventId, later);
+
+      await ledger.markFailed(eventId, stale.token, later, 'MessageRejected');
+
+      expect(await ledgerItem(eventId)).toMatchObject({ status: 'sent' });
+    });
   });
 
   describe('local stream poller', () => {

@@ -2,20 +2,31 @@ import { createSesClient, SesMailer } from './adapters/ses-mailer';
 import { systemClock } from './domain/clock';
 import { DynamoDbDeliveryLedger } from './notifications/dynamodb-delivery-ledger';
 import { createNotifier, type Notifier } from './notifications/notifier';
+import { createStillInUseWatcher } from './notifications/still-in-use-watcher';
 import { mailConfig } from './runtime/config';
 import { functionTable } from './runtime/wiring';
 
 /**
- * The notifier Lambda: the table stream's event-source mapping (filtered with
- * MAIL_STREAM_FILTER, ReportBatchItemFailures on, on-failure destination an SQS DLQ) invokes it;
- * locally the stream poller does. The logic is in notifications/notifier.ts.
+ * The notifier Lambda: the table stream's event-source mapping (filtered with MAIL_STREAM_FILTER
+ * and KEY_USAGE_STREAM_FILTER, ReportBatchItemFailures on, on-failure destination an SQS DLQ)
+ * invokes it; locally the stream poller does. The logic is in notifications/notifier.ts and
+ * notifications/still-in-use-watcher.ts.
  */
 const table = functionTable();
 const mail = mailConfig();
 
-export const handler: Notifier = createNotifier({
-  store: table.store,
-  mailer: new SesMailer(createSesClient(mail.SES_ENDPOINT), mail.SES_FROM_ADDRESS),
-  ledger: new DynamoDbDeliveryLedger(table.db, table.tableName),
-  clock: systemClock,
-});
+/**
+ * The notifier as wired in Lambda. `stillInUseWindowMs` is not deployment configuration: the
+ * rule's hour is fixed, and only the local runtime shortens it, for its end-to-end tests.
+ */
+export function createNotifierHandler(options: { stillInUseWindowMs?: number } = {}): Notifier {
+  return createNotifier({
+    store: table.store,
+    mailer: new SesMailer(createSesClient(mail.SES_ENDPOINT), mail.SES_FROM_ADDRESS),
+    ledger: new DynamoDbDeliveryLedger(table.db, table.tableName),
+    clock: systemClock,
+    stillInUse: createStillInUseWatcher({ store: table.store, clock: systemClock, windowMs: options.stillInUseWindowMs }),
+  });
+}
+
+export const handler: Notifier = createNotifierHandler();

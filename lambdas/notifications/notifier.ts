@@ -8,13 +8,16 @@ import type { KeyStore, Mailer } from '../domain/ports';
 import { logger } from '../runtime/logger';
 import type { DeliveryLedger } from './delivery-ledger';
 import { isMailedEventType, type MailedEventType, renderEmail } from './render';
-import { matchesMailFilter } from './stream-filter';
+import type { StillInUseWatcher } from './still-in-use-watcher';
+import { matchesKeyUsageFilter, matchesMailFilter } from './stream-filter';
 
 export interface NotifierDeps {
   store: Pick<KeyStore, 'getOrganization' | 'listMembers'>;
   mailer: Mailer;
   ledger: DeliveryLedger;
   clock: Clock;
+  /** Checks the changed key items the subscription also delivers (API.md §8 "Still in use"); without it they are ignored. */
+  stillInUse?: StillInUseWatcher;
 }
 
 export type Notifier = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
@@ -60,8 +63,12 @@ function toAuditEvent(record: DynamoDBRecord): AuditEvent & { type: MailedEventT
  * come again anyway, and the ledger makes the ones already sent no-ops.
  */
 export function createNotifier(deps: NotifierDeps): Notifier {
+  async function handle(record: DynamoDBRecord): Promise<void> {
+    if (matchesMailFilter(record)) await deliver(record);
+    else if (matchesKeyUsageFilter(record) && deps.stillInUse) await deps.stillInUse(record);
+  }
+
   async function deliver(record: DynamoDBRecord): Promise<void> {
-    if (!matchesMailFilter(record)) return;
     const event = toAuditEvent(record);
     const context = { event_id: event.id, event_type: event.type, organization_id: event.organizationId, api_key_id: event.apiKeyId };
 
@@ -95,7 +102,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   return async (streamEvent) => {
     for (const record of streamEvent.Records) {
       try {
-        await deliver(record);
+        await handle(record);
       } catch (error) {
         const sequenceNumber = record.dynamodb?.SequenceNumber ?? '';
         logger.error('admin email not delivered; the record will be retried', {

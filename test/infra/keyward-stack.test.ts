@@ -245,8 +245,11 @@ describe('the retirement schedule', () => {
 });
 
 describe('the notifier subscription', () => {
-  it('filters the stream to inserted, mailed audit events, bisects on error, retries, honours partial failures and sends failures to SQS', () => {
-    const [mapping] = Object.values(resourcesOf(prod, 'AWS::Lambda::EventSourceMapping'));
+  it('filters the stream to inserted, mailed audit events and used expiring keys, bisects on error, retries, honours partial failures and sends failures to SQS', () => {
+    const notifierId = functionId(prod, fnName('notify-admins', 'prod'));
+    const mapping = Object.values(resourcesOf(prod, 'AWS::Lambda::EventSourceMapping')).find((m) =>
+      mentions(m.Properties!.FunctionName, notifierId),
+    );
     const props = mapping!.Properties!;
     expect(props).toMatchObject({
       BisectBatchOnFunctionError: true,
@@ -263,11 +266,21 @@ describe('the notifier subscription', () => {
         eventName: ['INSERT'],
         dynamodb: { Keys: { sk: { S: [{ prefix: 'EVENT#' }] } }, NewImage: { type: { S: [...MAILED_EVENT_TYPES] } } },
       },
+      {
+        eventName: ['MODIFY'],
+        dynamodb: {
+          Keys: { sk: { S: [{ prefix: 'KEY#' }] } },
+          NewImage: { expires_at: { S: [{ exists: true }] }, last_used_at: { S: [{ exists: true }] } },
+        },
+      },
     ]);
   });
 
   it('is deployed disabled, with no SES rights and no identity, when no sender is configured', () => {
-    dev.hasResourceProperties('AWS::Lambda::EventSourceMapping', { Enabled: false });
+    dev.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: functionId(dev, fnName('notify-admins')) },
+      Enabled: false,
+    });
     dev.resourceCountIs('AWS::SES::EmailIdentity', 0);
     expect(usingAction(dev, 'ses:SendEmail', 'dev')).toEqual([]);
   });

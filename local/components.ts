@@ -126,3 +126,35 @@ export async function startRetirements(options: { stateDir: string; log: (line: 
   const { handler } = await import('../lambdas/retire-api-key');
   return startRetirementLoop({ dir: scheduleDir(options.stateDir), handler, log: options.log });
 }
+
+/** Lifecycle events of the local runtime (API.md §8): EventBridge's envelope, one line per event. */
+export const EVENTS_FILE = 'events.jsonl';
+
+/**
+ * The stand-in for the event publisher's event-source mapping and bus: a second stream poller,
+ * with its own checkpoints and dead-letter file as the mapping has its own position and failure
+ * queue, runs the same publisher into `.keyward/events.jsonl` instead of EventBridge.
+ */
+export async function startEventPublisher(options: {
+  stateDir: string;
+  dynamodbEndpoint: string;
+  accessKeyId: string;
+  log: (line: string) => void;
+}): Promise<Stoppable> {
+  const [{ createEventPublisher }, { JsonlEventBus }, { matchesAuditEventFilter }] = await Promise.all([
+    import('../lambdas/events/publisher'),
+    import('../lambdas/adapters/jsonl-event-bus'),
+    import('../lambdas/events/stream-filter'),
+  ]);
+  return startStreamPoller({
+    endpoint: options.dynamodbEndpoint,
+    accessKeyId: options.accessKeyId,
+    tableName: LOCAL_TABLE_NAME,
+    handler: createEventPublisher({ bus: new JsonlEventBus(join(options.stateDir, EVENTS_FILE)) }),
+    filter: matchesAuditEventFilter,
+    stateDir: options.stateDir,
+    checkpointFile: 'events-stream-checkpoints.json',
+    deadLetterFile: 'events-dead-letter.jsonl',
+    log: options.log,
+  });
+}

@@ -140,3 +140,6 @@ export const schedulerConfig = (env = process.env) => {
 /** Admin emails: SES in AWS; `SES_ENDPOINT` is set only by the local runtime (the SES emulator). */
 export const mailConfig = (env = process.env) =>
   read('mail', z.object({ SES_FROM_ADDRESS: z.string().email(), SES_ENDPOINT: z.string().url().optional() }), env);
+
+/** Lifecycle events (API.md §8): the stack's EventBridge bus the publisher puts every audit event on. */
+export const eventsConfig = (env = process.env) => read('events', z.object({ EVENT_BUS_NAME: z.string().trim().min(1) }), env);

@@ -6,6 +6,7 @@ import { AdminIdentity } from './constructs/admin-identity';
 import { ExampleApi } from './constructs/example-api';
 import { ApiGatewayLogging } from './constructs/keyward-rest-api';
 import { KeywardTable } from './constructs/keyward-table';
+import { LifecycleEvents } from './constructs/lifecycle-events';
 import { ManagementApi } from './constructs/management-api';
 import { Notifications } from './constructs/notifications';
 import { Observability } from './constructs/observability';
@@ -28,6 +29,7 @@ export class KeywardStack extends Stack {
   readonly adminIdentity: AdminIdentity;
   readonly retirement: Retirement;
   readonly notifications: Notifications;
+  readonly lifecycleEvents: LifecycleEvents;
   readonly managementApi: ManagementApi;
   readonly exampleApi: ExampleApi;
   readonly observability: Observability;
@@ -47,6 +49,7 @@ export class KeywardStack extends Stack {
     this.adminIdentity = new AdminIdentity(this, 'AdminIdentity', { ...common, external: config.adminIssuer });
     this.retirement = new Retirement(this, 'Retirement', { ...common, table, keyEnvironment });
     this.notifications = new Notifications(this, 'Notifications', { ...common, table, sender: config.sesSender });
+    this.lifecycleEvents = new LifecycleEvents(this, 'LifecycleEvents', { ...common, table });
 
     const logging = new ApiGatewayLogging(this, 'ApiGatewayLogging');
     this.managementApi = new ManagementApi(this, 'Management', {
@@ -118,6 +121,15 @@ export class KeywardStack extends Stack {
     new CfnOutput(this, 'DashboardName', {
       value: this.observability.dashboard.dashboardName,
       description: 'CloudWatch dashboard of the stage',
+    });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.lifecycleEvents.bus.eventBusName,
+      description: 'EventBridge bus of the lifecycle events (source keyward): attach your rules here',
+    });
+    new CfnOutput(this, 'EventBusArn', { value: this.lifecycleEvents.bus.eventBusArn, description: 'ARN of the lifecycle event bus' });
+    new CfnOutput(this, 'EventPublisherFailureQueueUrl', {
+      value: this.lifecycleEvents.failureQueue.queueUrl,
+      description: 'Stream batches the event publisher gave up on',
     });
     new CfnOutput(this, 'RetirementDlqUrl', {
       value: this.retirement.deadLetterQueue.queueUrl,

@@ -93,18 +93,32 @@ export function setHandlerEnvironment(options: {
  * the real handlers, imported only now because they read their configuration when loaded.
  */
 
+/**
+ * `KEYWARD_STILL_IN_USE_WINDOW_SECONDS`: shortens the "still in use" window (one hour, API.md §8)
+ * so an end-to-end test can use a key inside it without waiting an hour. Local runtime only: the
+ * deployed notifier has no such setting.
+ */
+export function stillInUseWindowMs(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env.KEYWARD_STILL_IN_USE_WINDOW_SECONDS?.trim();
+  if (!raw) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 3600) {
+    throw new Error(`KEYWARD_STILL_IN_USE_WINDOW_SECONDS must be a whole number of seconds 1-3600, got "${raw}"`);
+  }
+  return Number(raw) * 1000;
+}
+
 export async function startNotifier(options: {
   stateDir: string;
   dynamodbEndpoint: string;
   accessKeyId: string;
   log: (line: string) => void;
 }): Promise<Stoppable> {
-  const { handler } = await import('../lambdas/notify-admins');
+  const { createNotifierHandler } = await import('../lambdas/notify-admins');
   return startStreamPoller({
     endpoint: options.dynamodbEndpoint,
     accessKeyId: options.accessKeyId,
     tableName: LOCAL_TABLE_NAME,
-    handler,
+    handler: createNotifierHandler({ stillInUseWindowMs: stillInUseWindowMs() }),
     stateDir: options.stateDir,
     log: options.log,
   });
@@ -113,4 +127,36 @@ export async function startNotifier(options: {
 export async function startRetirements(options: { stateDir: string; log: (line: string) => void }): Promise<Stoppable> {
   const { handler } = await import('../lambdas/retire-api-key');
   return startRetirementLoop({ dir: scheduleDir(options.stateDir), handler, log: options.log });
+}
+
+/** Lifecycle events of the local runtime (API.md §8): EventBridge's envelope, one line per event. */
+export const EVENTS_FILE = 'events.jsonl';
+
+/**
+ * The stand-in for the event publisher's event-source mapping and bus: a second stream poller,
+ * with its own checkpoints and dead-letter file as the mapping has its own position and failure
+ * queue, runs the same publisher into `.keyward/events.jsonl` instead of EventBridge.
+ */
+export async function startEventPublisher(options: {
+  stateDir: string;
+  dynamodbEndpoint: string;
+  accessKeyId: string;
+  log: (line: string) => void;
+}): Promise<Stoppable> {
+  const [{ createEventPublisher }, { JsonlEventBus }, { matchesAuditEventFilter }] = await Promise.all([
+    import('../lambdas/events/publisher'),
+    import('../lambdas/adapters/jsonl-event-bus'),
+    import('../lambdas/events/stream-filter'),
+  ]);
+  return startStreamPoller({
+    endpoint: options.dynamodbEndpoint,
+    accessKeyId: options.accessKeyId,
+    tableName: LOCAL_TABLE_NAME,
+    handler: createEventPublisher({ bus: new JsonlEventBus(join(options.stateDir, EVENTS_FILE)) }),
+    filter: matchesAuditEventFilter,
+    stateDir: options.stateDir,
+    checkpointFile: 'events-stream-checkpoints.json',
+    deadLetterFile: 'events-dead-letter.jsonl',
+    log: options.log,
+  });
 }

@@ -7,11 +7,18 @@ export const AUDIT_EVENT_TYPES = [
   'api_key.rotated',
   'api_key.retired',
   'api_key.deleted',
+  'api_key.still_in_use',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 /** The event types that send an email to the organization's admins. */
-export const MAILED_EVENT_TYPES: readonly AuditEventType[] = ['api_key.created', 'api_key.rotated', 'api_key.retired', 'api_key.deleted'];
+export const MAILED_EVENT_TYPES: readonly AuditEventType[] = [
+  'api_key.created',
+  'api_key.rotated',
+  'api_key.retired',
+  'api_key.deleted',
+  'api_key.still_in_use',
+];
 
 /**
  * Who made a change: an admin through the management API, keyward itself (a scheduled retirement,
@@ -29,7 +36,8 @@ export interface AuditEvent {
   apiKeyId: string;
   /**
    * Always carries the key's `name` and `masked_value` (the email needs them after the key is
-   * gone), plus per type: rotated → `new_api_key_id`, `expires_at`; retired → `last_used_at`.
+   * gone), plus per type: rotated → `new_api_key_id`, `expires_at`; retired → `last_used_at`;
+   * still_in_use → `last_used_at`, `expires_at`.
    */
   details: Record<string, unknown>;
 }

@@ -113,6 +113,13 @@ export interface KeyStore {
   /** Removes a key pending expiry `key.expiresAt`, with its `api_key.retired` event. */
   retireKey(key: StoredApiKey, event: AuditEvent): Promise<void>;
 
+  /**
+   * Marks the key as warned "still in use" for `expiresAt` and writes the warning's event, in one
+   * transaction, only while the key exists with exactly that pending expiry and has not been
+   * warned for it. Returns whether it wrote (false: already warned, expiry moved, key gone).
+   */
+  recordStillInUse(input: { organizationId: string; apiKeyId: string; expiresAt: string; event: AuditEvent }): Promise<boolean>;
+
   appendAuditEvent(event: AuditEvent): Promise<void>;
   /** Newest first. */
   listAuditEvents(organizationId: string, page: PageRequest): Promise<Page<AuditEvent>>;

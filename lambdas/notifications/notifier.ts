@@ -9,7 +9,8 @@ import type { NotifierMetrics } from '../observability/notifier-metrics';
 import { logger } from '../runtime/logger';
 import type { DeliveryLedger } from './delivery-ledger';
 import { isMailedEventType, type MailedEventType, renderEmail } from './render';
-import { matchesMailFilter } from './stream-filter';
+import type { StillInUseWatcher } from './still-in-use-watcher';
+import { matchesKeyUsageFilter, matchesMailFilter } from './stream-filter';
 import type { UndeliveredLog, UndeliveredRecord } from './undelivered-log';
 
 export interface DeliveryDeps {
@@ -24,6 +25,8 @@ export interface DeliveryDeps {
 export interface NotifierDeps extends DeliveryDeps {
   /** Where the records of a failed batch are noted for `keyward notifications redrive`. @default none */
   undelivered?: UndeliveredLog;
+  /** Checks the changed key items the subscription also delivers (API.md §8 "Still in use"); without it they are ignored. */
+  stillInUse?: StillInUseWatcher;
 }
 
 export type Notifier = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
@@ -149,6 +152,11 @@ function undeliveredRecord(record: DynamoDBRecord): UndeliveredRecord | undefine
 export function createNotifier(deps: NotifierDeps): Notifier {
   const deliver = createDelivery(deps);
 
+  async function handle(record: DynamoDBRecord): Promise<void> {
+    if (matchesMailFilter(record)) await deliver(toAuditEvent(record));
+    else if (matchesKeyUsageFilter(record) && deps.stillInUse) await deps.stillInUse(record);
+  }
+
   async function note(records: DynamoDBRecord[]): Promise<void> {
     if (!deps.undelivered) return;
     const entries = records.filter(matchesMailFilter).flatMap((record) => undeliveredRecord(record) ?? []);
@@ -164,7 +172,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   return async (streamEvent) => {
     for (const [index, record] of streamEvent.Records.entries()) {
       try {
-        if (matchesMailFilter(record)) await deliver(toAuditEvent(record));
+        await handle(record);
       } catch (error) {
         const sequenceNumber = record.dynamodb?.SequenceNumber ?? '';
         logger.error('admin email not delivered; the record will be retried', {

@@ -7,6 +7,7 @@ export const SUBJECTS = {
   'api_key.rotated': 'Your API key has been rolled',
   'api_key.retired': 'An API key has been retired',
   'api_key.deleted': 'An API key has been deleted',
+  'api_key.still_in_use': 'An API key about to expire is still in use',
 } as const;
 
 export type MailedEventType = keyof typeof SUBJECTS;
@@ -75,6 +76,15 @@ function lines(
       facts.push(['Last used', lastUsed ? `${lastUsed} (UTC)` : 'never']);
       return {
         intro: `An API key of ${organization.name} reached the end of its rotation grace period and was retired. It no longer works.`,
+        facts,
+      };
+    }
+    case 'api_key.still_in_use': {
+      const lastUsed = stringDetail(event, 'last_used_at') ?? 'unknown';
+      const expiresAt = stringDetail(event, 'expires_at') ?? 'unknown';
+      facts.push(['Last used', `${lastUsed} (UTC)`], ['Stops working at', `${expiresAt} (UTC)`]);
+      return {
+        intro: `An API key of ${organization.name} that stops working at ${expiresAt} (UTC) was still used at ${lastUsed} (UTC). Move whatever still uses it to its replacement before then, or it will fail.`,
         facts,
       };
     }

@@ -148,3 +148,6 @@ export const mailConfig = (env = process.env) =>
     z.object({ SES_FROM_ADDRESS: z.string().email(), SES_ENDPOINT: z.string().url().optional(), SES_CONFIGURATION_SET: optional() }),
     env,
   );
+
+/** Lifecycle events (API.md §8): the stack's EventBridge bus the publisher puts every audit event on. */
+export const eventsConfig = (env = process.env) => read('events', z.object({ EVENT_BUS_NAME: z.string().trim().min(1) }), env);

@@ -6,13 +6,19 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { SORT_KEY, SORT_KEY_PREFIX } from '../../lambdas/adapters/dynamodb/table-layout';
+import { LAST_USED_AT_ATTRIBUTE, SORT_KEY, SORT_KEY_PREFIX } from '../../lambdas/adapters/dynamodb/table-layout';
 import type { SesSender } from '../config';
 import { type StageProps, stageOf, statefulRemovalPolicy } from '../stage';
 import { KeywardFunction, TableAccess } from './keyward-function';
 
 /** The audit event types that are mailed to the admins (API.md §5). */
-export const MAILED_EVENT_TYPES = ['api_key.created', 'api_key.rotated', 'api_key.retired', 'api_key.deleted'] as const;
+export const MAILED_EVENT_TYPES = [
+  'api_key.created',
+  'api_key.rotated',
+  'api_key.retired',
+  'api_key.deleted',
+  'api_key.still_in_use',
+] as const;
 
 export interface NotificationsProps extends StageProps {
   /** keyward's table, whose stream carries the audit events. */
@@ -20,7 +26,8 @@ export interface NotificationsProps extends StageProps {
   /**
    * The SES identity to create and send from. Without it the notifier is deployed with its
    * stream subscription disabled: audit events accumulate in the table (and in the stream for
-   * 24 hours) and no email is sent until a deployment with a sender enables it.
+   * 24 hours) and no email is sent until a deployment with a sender enables it; nor is any
+   * "still in use" warning given (it is this subscription's job).
    * @default none: no email is sent
    */
   readonly sender?: SesSender;
@@ -30,7 +37,10 @@ export interface NotificationsProps extends StageProps {
 
 /**
  * The notifier (DESIGN.md "Notifications"): the table's stream, filtered to the audit events that
- * are mailed, drives one function that sends with SES. Failing batches are split to isolate a
+ * are mailed and to used key items with a pending expiry (the "still in use" check, which writes
+ * an audit event of its own), drives one function that sends with SES. One subscription for both
+ * jobs, because a DynamoDB stream shard serves at most two readers without throttling, and the
+ * event publisher is the other. Failing batches are split to isolate a
  * bad record (bisect), retried, and finally described in an SQS queue for replay.
  */
 export class Notifications extends Construct {
@@ -49,7 +59,8 @@ export class Notifications extends Construct {
     this.notifier = new KeywardFunction(this, 'NotifyAdmins', {
       ...stageOf(props),
       entry: 'notify-admins',
-      description: 'Emails the organization admins when a key is created, rotated, retired or deleted',
+      description:
+        'Emails the organization admins when a key is created, rotated, retired or deleted, or still used just before it expires',
       timeout: Duration.seconds(30),
     });
     this.notifier.bindTable(props.table, TableAccess.notifier);
@@ -107,6 +118,15 @@ export class Notifications extends Construct {
           dynamodb: {
             Keys: { [SORT_KEY]: { S: lambda.FilterRule.beginsWith(SORT_KEY_PREFIX.auditEvent) } },
             NewImage: { type: { S: lambda.FilterRule.or(...MAILED_EVENT_TYPES) } },
+          },
+        }),
+        // The "still in use" check (API.md §8): a used key item with a pending expiry. Derived from
+        // the authorizer's last_used_at write (at most once a minute per key), never from the request.
+        lambda.FilterCriteria.filter({
+          eventName: lambda.FilterRule.isEqual('MODIFY'),
+          dynamodb: {
+            Keys: { [SORT_KEY]: { S: lambda.FilterRule.beginsWith(SORT_KEY_PREFIX.apiKey) } },
+            NewImage: { expires_at: { S: lambda.FilterRule.exists() }, [LAST_USED_AT_ATTRIBUTE]: { S: lambda.FilterRule.exists() } },
           },
         }),
       ],

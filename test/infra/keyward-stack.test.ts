@@ -12,6 +12,7 @@ const ALL_ENTRIES = [
   ...OPERATION_LIST.map((operation) => operation.entry),
   'retire-api-key',
   'notify-admins',
+  'publish-events',
 ];
 
 let dev: Template;
@@ -245,8 +246,11 @@ describe('the retirement schedule', () => {
 });
 
 describe('the notifier subscription', () => {
-  it('filters the stream to inserted, mailed audit events, bisects on error, retries, honours partial failures and sends failures to SQS', () => {
-    const [mapping] = Object.values(resourcesOf(prod, 'AWS::Lambda::EventSourceMapping'));
+  it('filters the stream to inserted, mailed audit events and used expiring keys, bisects on error, retries, honours partial failures and sends failures to SQS', () => {
+    const notifierId = functionId(prod, fnName('notify-admins', 'prod'));
+    const mapping = Object.values(resourcesOf(prod, 'AWS::Lambda::EventSourceMapping')).find((m) =>
+      mentions(m.Properties!.FunctionName, notifierId),
+    );
     const props = mapping!.Properties!;
     expect(props).toMatchObject({
       BisectBatchOnFunctionError: true,
@@ -263,13 +267,68 @@ describe('the notifier subscription', () => {
         eventName: ['INSERT'],
         dynamodb: { Keys: { sk: { S: [{ prefix: 'EVENT#' }] } }, NewImage: { type: { S: [...MAILED_EVENT_TYPES] } } },
       },
+      {
+        eventName: ['MODIFY'],
+        dynamodb: {
+          Keys: { sk: { S: [{ prefix: 'KEY#' }] } },
+          NewImage: { expires_at: { S: [{ exists: true }] }, last_used_at: { S: [{ exists: true }] } },
+        },
+      },
     ]);
   });
 
   it('is deployed disabled, with no SES rights and no identity, when no sender is configured', () => {
-    dev.hasResourceProperties('AWS::Lambda::EventSourceMapping', { Enabled: false });
+    dev.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: functionId(dev, fnName('notify-admins')) },
+      Enabled: false,
+    });
     dev.resourceCountIs('AWS::SES::EmailIdentity', 0);
     expect(usingAction(dev, 'ses:SendEmail', 'dev')).toEqual([]);
+  });
+});
+
+describe('the lifecycle events', () => {
+  const publisher = (template: Template, stage = 'dev') => functionId(template, fnName('publish-events', stage));
+
+  it('has a bus of the stage, named in the outputs', () => {
+    prod.hasResourceProperties('AWS::Events::EventBus', { Name: 'keyward-prod-events' });
+    const [busId] = Object.keys(resourcesOf(prod, 'AWS::Events::EventBus'));
+    expect(prod.toJSON().Outputs.EventBusName.Value).toEqual({ Ref: busId });
+    expect(prod.toJSON().Outputs.EventBusArn.Value).toEqual({ 'Fn::GetAtt': [busId, 'Arn'] });
+    expect(environmentOf(prod, fnName('publish-events', 'prod'))).toEqual(expect.objectContaining({ EVENT_BUS_NAME: { Ref: busId } }));
+  });
+
+  it('lets only the publisher put events, on that bus only, and gives it no table item', () => {
+    const [busId] = Object.keys(resourcesOf(dev, 'AWS::Events::EventBus'));
+    expect(usingAction(dev, 'events:PutEvents', 'dev')).toEqual(['publish-events']);
+    const put = statementsOf(dev, fnName('publish-events')).filter((s) => JSON.stringify(s.Action).includes('events:'));
+    expect(put).toEqual([
+      expect.objectContaining({ Action: 'events:PutEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [busId, 'Arn'] } }),
+    ]);
+    expect(actionsOf(dev, fnName('publish-events')).filter((a) => a.startsWith('dynamodb:') && !/Stream|Shard|Records/.test(a))).toEqual(
+      [],
+    );
+  });
+
+  it('subscribes the publisher to every new audit event, with partial-failure reports, retries and its own failure queue', () => {
+    const mapping = Object.values(resourcesOf(prod, 'AWS::Lambda::EventSourceMapping')).find((m) =>
+      mentions(m.Properties!.FunctionName, publisher(prod, 'prod')),
+    );
+    const props = mapping!.Properties!;
+    expect(props).toMatchObject({
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      StartingPosition: 'TRIM_HORIZON',
+    });
+    expect(props.Enabled ?? true).toBe(true);
+    const queueId = Object.keys(resourcesOf(prod, 'AWS::SQS::Queue')).find((id) => id.startsWith('LifecycleEventsFailureQueue'))!;
+    expect(props.DestinationConfig).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } });
+    const filters = (props.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+    expect(filters.map((filter) => JSON.parse(filter.Pattern))).toEqual([
+      { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: 'EVENT#' }] } } } },
+    ]);
+    prod.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'keyward-prod-event-publisher-failures' });
   });
 });
 

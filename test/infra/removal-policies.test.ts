@@ -27,6 +27,7 @@ const ENTRIES = [
   ...OPERATION_LIST.map((operation) => operation.entry),
   'retire-api-key',
   'notify-admins',
+  'publish-events',
 ];
 
 /** Every stateful resource with its fixed name (or `(generated)`) and its two policies. */
@@ -51,6 +52,7 @@ function expected(stage: string, policies: string): string[] {
     `AWS::Logs::LogGroup (generated): ${policies}`,
     `AWS::Logs::LogGroup (generated): ${policies}`,
     `AWS::SQS::Queue keyward-${stage}-notifier-failures: ${policies}`,
+    `AWS::SQS::Queue keyward-${stage}-event-publisher-failures: ${policies}`,
     `AWS::SQS::Queue keyward-${stage}-retirement-dlq: ${policies}`,
     `AWS::Cognito::UserPool keyward-${stage}-admins: ${policies}`,
     `AWS::Scheduler::ScheduleGroup keyward-${stage}-retirements: ${policies}`,

@@ -41,6 +41,7 @@ import {
   organizationKey,
   organizationPartition,
   SORT_KEY_PREFIX,
+  STILL_IN_USE_WARNED_FOR_ATTRIBUTE,
   userPartition,
   VERSION_ATTRIBUTE,
 } from './table-layout';
@@ -279,6 +280,23 @@ export class DynamoDbKeyStore implements KeyStore {
     );
   }
 
+  async recordStillInUse(input: { organizationId: string; apiKeyId: string; expiresAt: string; event: AuditEvent }): Promise<boolean> {
+    const mark = this.items.update(apiKeyKey(input.organizationId, input.apiKeyId), {
+      expression: `SET ${STILL_IN_USE_WARNED_FOR_ATTRIBUTE} = :expires_at`,
+      condition: `${EXISTS.expression} AND expires_at = :expires_at AND (attribute_not_exists(${STILL_IN_USE_WARNED_FOR_ATTRIBUTE}) OR ${STILL_IN_USE_WARNED_FOR_ATTRIBUTE} <> :expires_at)`,
+      values: { ':expires_at': input.expiresAt },
+    });
+    try {
+      await transact(this.db, [mark, this.putEvent(input.event)], (reasons) => {
+        if (failedAt(reasons, 0)) throw new NotMarked();
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof NotMarked) return false;
+      throw error;
+    }
+  }
+
   async appendAuditEvent(event: AuditEvent): Promise<void> {
     await this.db.send(new PutCommand({ TableName: this.tableName, Item: auditEventItem(event), ConditionExpression: ABSENT.expression }));
   }
@@ -316,3 +334,6 @@ export class DynamoDbKeyStore implements KeyStore {
 }
 
 const keyItemKey = (key: Pick<StoredApiKey, 'organizationId' | 'id'>): ItemKey => apiKeyKey(key.organizationId, key.id);
+
+/** The "still in use" mark's condition failed: warned already, expiry moved, or key gone. */
+class NotMarked extends Error {}

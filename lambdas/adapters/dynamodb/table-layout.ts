@@ -37,6 +37,12 @@ export const VERSION_ATTRIBUTE = 'version';
 /** The one attribute the authorizer writes (on the key item and the hot item). */
 export const LAST_USED_AT_ATTRIBUTE = 'last_used_at';
 
+/**
+ * On a key item: the `expires_at` the "still in use" warning was given for (API.md §8). Once per
+ * key and expiry: a moved expiry re-arms the warning without anyone clearing this. Changes no version.
+ */
+export const STILL_IN_USE_WARNED_FOR_ATTRIBUTE = 'still_in_use_warned_for';
+
 /** Everything the authorizer's usage write names, key attributes included: its IAM grant allows exactly these. */
 export const USAGE_WRITE_ATTRIBUTES = [PARTITION_KEY, SORT_KEY, LAST_USED_AT_ATTRIBUTE] as const;
 

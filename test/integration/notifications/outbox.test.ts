@@ -1,8 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { MessageRejected, SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
@@ -19,13 +17,13 @@ import { matchesMailFilter } from '../../../lambdas/notifications/stream-filter'
 import { createOperator } from '../../../lambdas/runtime/operator';
 import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import type { OrganizationService } from '../../../lambdas/service/organization-service';
-import { LOCAL_AWS } from '../../../local/dynamodb-local';
 import { startSesEmulator } from '../../../local/ses-emulator';
-import { DEAD_LETTER_FILE, startStreamPoller, toLambdaRecord } from '../../../local/stream-poller';
+import { DEAD_LETTER_FILE, startStreamPoller } from '../../../local/stream-poller';
 import { createTestTable } from '../../support/dynamodb';
 import { plainSecretBox } from '../../support/fakes';
 import { freePort } from '../../support/free-port';
 import { testServices } from '../../support/services';
+import { allStreamRecords } from '../../support/stream-records';
 
 const ADMINS = ['alice@acme.test', 'bob@acme.test'];
 const ACTOR = { type: 'user', email: ADMINS[0]! } as const;
@@ -51,7 +49,6 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
   let store: DynamoDbKeyStore;
   let keys: ApiKeyService;
   let organizations: OrganizationService;
-  let streams: DynamoDBStreamsClient;
   const clock = new ManualClock('2036-11-26T04:00:00.000Z');
   let orgCounter = 0;
 
@@ -60,11 +57,9 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
     documentClient = DynamoDBDocumentClient.from(table.client, { marshallOptions: { removeUndefinedValues: true } });
     store = new DynamoDbKeyStore(documentClient, table.tableName);
     ({ keys, organizations } = testServices(store, clock));
-    streams = new DynamoDBStreamsClient({ ...LOCAL_AWS, endpoint: process.env.DYNAMODB_ENDPOINT });
   });
 
   afterAll(async () => {
-    streams.destroy();
     await table.drop();
   });
 
@@ -77,21 +72,7 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
 
   /** Everything the stream holds for `organizationId` that the event-source mapping would deliver. */
   async function mailRecords(organizationId: string): Promise<DynamoDBRecord[]> {
-    const described = await table.client.send(new DescribeTableCommand({ TableName: table.tableName }));
-    const streamArn = described.Table!.LatestStreamArn!;
-    const stream = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
-    const records: DynamoDBRecord[] = [];
-    for (const shard of stream.StreamDescription?.Shards ?? []) {
-      let iterator = (
-        await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))
-      ).ShardIterator;
-      while (iterator) {
-        const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
-        records.push(...(page.Records ?? []).map((record) => toLambdaRecord(record, streamArn)));
-        if ((page.Records ?? []).length === 0) break;
-        iterator = page.NextShardIterator;
-      }
-    }
+    const records = await allStreamRecords(table.client, table.tableName);
     return records.filter((record) => matchesMailFilter(record) && record.dynamodb?.NewImage?.organization_id?.S === organizationId);
   }
 

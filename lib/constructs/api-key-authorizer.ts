@@ -20,13 +20,14 @@ import { KeywardFunction } from './keyward-function';
 
 export interface ApiKeyAuthorizerProps extends StageProps {
   /**
-   * The API to protect. It gets the gateway responses of API.md §1 (401, 403 with the code, 500
-   * when the authorizer fails), and an undefined method or path answers 403 `route_not_allowed`.
+   * The API to protect. It gets every gateway response type in the shape of API.md §1 (401, 403
+   * with the code, 429 throttled, 500 when the authorizer fails, …), and an undefined method or
+   * path answers 403 `route_not_allowed`. Add no gateway response of your own to it.
    */
   readonly restApi: apigw.RestApiBase;
   /**
-   * keyward's table (`KeywardTable`, or `Table.fromTableName(this, 'Keys', 'keyward-<stage>')` in
-   * another stack). The function may read any item and write nothing but `last_used_at`.
+   * keyward's table (`KeywardTable`, or `Table.fromTableName(this, 'Keys', <the stage's TableName output>)`
+   * in another stack). The function may read any item and write nothing but `last_used_at`.
    */
   readonly table: dynamodb.ITable;
   /**

@@ -34,9 +34,14 @@ export function addJsonGatewayResponse(
 /**
  * Gives every gateway response type of `api` its contract body (API.md §1, `gatewayResponsesFor`),
  * with `Content-Type: application/json`. Call once per API: a second response of the same type
- * would fail the deploy.
+ * would fail the deploy. The responses are created one after the other: API Gateway's control
+ * plane answers a burst of writes with 429 Too Many Requests, which fails a CloudFormation deploy.
  */
 export function addContractGatewayResponses(api: apigw.RestApiBase, kind: GatewayApiKind): apigw.GatewayResponse[] {
   const answers = gatewayResponsesFor(kind);
-  return GATEWAY_RESPONSE_TYPES.map((type) => addJsonGatewayResponse(api, constructId(type), type, answers[type]));
+  const responses = GATEWAY_RESPONSE_TYPES.map((type) => addJsonGatewayResponse(api, constructId(type), type, answers[type]));
+  responses.forEach((response, index) => {
+    if (index > 0) response.node.addDependency(responses[index - 1]!);
+  });
+  return responses;
 }

@@ -38,6 +38,21 @@ describe.each([
     }
   });
 
+  it("creates its gateway responses one after the other, so API Gateway's control plane does not throttle the deploy", () => {
+    const responses = Object.entries(resourcesOf(dev, 'AWS::ApiGateway::GatewayResponse')).filter(
+      ([, resource]) => JSON.stringify(resource.Properties!.RestApiId) === JSON.stringify({ Ref: apiId(dev, prefix) }),
+    );
+    const ids = new Set(responses.map(([id]) => id));
+    const dependsOn = (id: string) =>
+      [(dev.toJSON().Resources[id] as { DependsOn?: string | string[] }).DependsOn ?? []].flat().filter((other) => ids.has(other));
+
+    // A chain: one response waits for none, every other for exactly one, and none is waited for twice.
+    const waits = responses.map(([id]) => dependsOn(id));
+    expect(waits.filter((wait) => wait.length === 0)).toHaveLength(1);
+    expect(waits.every((wait) => wait.length <= 1)).toBe(true);
+    expect(new Set(waits.flat()).size).toBe(responses.length - 1);
+  });
+
   it('gives the throttled, too large and timed out answers their API.md codes', () => {
     for (const [type, status, code] of [
       ['THROTTLED', '429', 'throttled'],

@@ -43,12 +43,17 @@ export class KeywardStack extends Stack {
 
     const keyEnvironment = { KEY_PREFIX: config.keyPrefix, RESOURCE_CATALOG: config.resourceCatalog.join(',') };
 
-    this.table = new KeywardTable(this, 'Data', common);
+    this.table = new KeywardTable(this, 'Data', { ...common, tableName: config.tableName });
     const table = this.table.table;
-    this.tokenKey = new TokenKey(this, 'TokenKey', common);
+    this.tokenKey = new TokenKey(this, 'TokenKey', { ...common, operatorPrincipalArn: config.operatorPrincipalArn });
     this.adminIdentity = new AdminIdentity(this, 'AdminIdentity', { ...common, external: config.adminIssuer });
     this.retirement = new Retirement(this, 'Retirement', { ...common, table, keyEnvironment });
-    this.notifications = new Notifications(this, 'Notifications', { ...common, table, sender: config.sesSender });
+    this.notifications = new Notifications(this, 'Notifications', {
+      ...common,
+      table,
+      sender: config.sesSender,
+      senderIdentityExists: config.sesIdentityExists,
+    });
     this.lifecycleEvents = new LifecycleEvents(this, 'LifecycleEvents', { ...common, table });
 
     const logging = new ApiGatewayLogging(this, 'ApiGatewayLogging');
@@ -60,6 +65,7 @@ export class KeywardStack extends Stack {
       adminIdentity: this.adminIdentity,
       keyEnvironment,
       logging,
+      throttle: config.managementApiThrottle,
     });
     this.exampleApi = new ExampleApi(this, 'Example', {
       ...common,
@@ -68,7 +74,10 @@ export class KeywardStack extends Stack {
         keyPrefix: config.keyPrefix,
         resultsCacheTtl: Duration.seconds(config.authorizerCacheTtlSeconds),
         keyCacheTtl: Duration.millis(config.authorizerKeyCacheMs),
+        apiKeyHeaderOnly: config.apiKeyHeaderOnly,
+        reservedConcurrency: config.authorizerReservedConcurrency,
       },
+      throttle: config.consumerApiThrottle,
       logging,
     });
 

@@ -172,6 +172,12 @@ export const ERROR_RESPONSES = {
     description:
       '`validation_errors`: the body, query or `If-Match` is invalid, with the reasons per field in `error_details`. A business rule: `last_non_expiring_api_key`, `rotation_already_scheduled`, `api_key_limit_reached`.',
   },
+  429: {
+    id: 'TooManyRequests',
+    codes: [gatewayCode(GATEWAY_RESPONSES.throttled)],
+    description:
+      "`throttled`: over the stage's rate or burst limit (the `managementApiRateLimit` and `managementApiBurstLimit` of the deployment); retry later.",
+  },
   500: {
     id: 'InternalError',
     codes: [gatewayCode(GATEWAY_RESPONSES.authorizerFailure)],

@@ -3,6 +3,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { Throttle } from '../config';
 import { type StageProps, statefulRemovalPolicy } from '../stage';
 import { keywardAccessLogFormat } from './access-log-format';
 
@@ -14,6 +15,11 @@ export interface KeywardRestApiProps extends StageProps {
   readonly description: string;
   /** The account's API Gateway logging role; stages are deployed after it is set. */
   readonly logging: ApiGatewayLogging;
+  /**
+   * Stage-level throttling of every method: requests over it get 429 `throttled` (API.md §1)
+   * before any authorizer or function runs, so a flood costs API Gateway alone.
+   */
+  readonly throttle: Throttle;
 }
 
 /**
@@ -64,6 +70,8 @@ export class KeywardRestApi extends apigw.RestApi {
         dataTraceEnabled: false,
         metricsEnabled: true,
         tracingEnabled: true,
+        throttlingRateLimit: props.throttle.rateLimit,
+        throttlingBurstLimit: props.throttle.burstLimit,
       },
     });
     this.accessLogs = accessLogs;

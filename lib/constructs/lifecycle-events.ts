@@ -47,7 +47,6 @@ export class LifecycleEvents extends Construct {
     this.bus.grantPutEventsTo(this.publisher);
 
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
-      queueName: `keyward-${props.stage}-event-publisher-failures`,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),

@@ -2,11 +2,11 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { GATEWAY_RESPONSES } from '../../lambdas/http/gateway-responses';
 import { OPERATION_LIST } from '../../lambdas/runtime/manifest';
+import type { Throttle } from '../config';
 import { type StageProps, stageOf } from '../stage';
 import type { AdminIdentity } from './admin-identity';
-import { addJsonGatewayResponse } from './api-key-authorizer';
+import { addContractGatewayResponses } from './contract-gateway-responses';
 import { KeywardFunction, TableAccess } from './keyward-function';
 import { type ApiGatewayLogging, KeywardRestApi } from './keyward-rest-api';
 import type { Retirement } from './retirement';
@@ -20,6 +20,8 @@ export interface ManagementApiProps extends StageProps {
   /** `KEY_PREFIX` and `RESOURCE_CATALOG`, for the functions that build the key service. */
   readonly keyEnvironment: Record<string, string>;
   readonly logging: ApiGatewayLogging;
+  /** Stage-level rate and burst limits of the API. */
+  readonly throttle: Throttle;
 }
 
 /**
@@ -43,16 +45,10 @@ export class ManagementApi extends Construct {
       restApiName: `keyward-${props.stage}-management`,
       description: 'keyward management API for organization admins',
       logging: props.logging,
+      throttle: props.throttle,
     });
-    addJsonGatewayResponse(this.restApi, 'Unauthorized', apigw.ResponseType.UNAUTHORIZED, GATEWAY_RESPONSES.unauthorized);
-    // The admin authorizer fails (e.g. the JWKS or the table is unreachable): API.md's 500 shape.
-    addJsonGatewayResponse(this.restApi, 'AuthorizerFailure', apigw.ResponseType.AUTHORIZER_FAILURE, GATEWAY_RESPONSES.authorizerFailure);
-    addJsonGatewayResponse(
-      this.restApi,
-      'RouteNotFound',
-      apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
-      GATEWAY_RESPONSES.managementRouteNotFound,
-    );
+    // Every gateway response in the contract's shape; an undefined method or path is 404 route_not_found.
+    addContractGatewayResponses(this.restApi, 'management');
 
     this.adminAuthorizerFunction = new KeywardFunction(this, 'AdminAuthorizerFunction', {
       ...common,

@@ -31,6 +31,12 @@ export interface NotificationsProps extends StageProps {
    * @default none: no email is sent
    */
   readonly sender?: SesSender;
+  /**
+   * The sender's SES identity exists already (verified by hand, or kept from an earlier stack of
+   * the stage): send from it, do not create it (creating an identity that exists fails the deploy).
+   * @default false: the identity is created, and kept outside dev stages when the stack goes
+   */
+  readonly senderIdentityExists?: boolean;
   /** @default 5 */
   readonly retryAttempts?: number;
 }
@@ -66,7 +72,6 @@ export class Notifications extends Construct {
     this.notifier.bindTable(props.table, TableAccess.notifier);
 
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
-      queueName: `keyward-${props.stage}-notifier-failures`,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
@@ -78,9 +83,13 @@ export class Notifications extends Construct {
     });
 
     if (props.sender) {
-      this.emailIdentity = new ses.EmailIdentity(this, 'Sender', {
-        identity: props.sender.kind === 'email' ? ses.Identity.email(props.sender.identity) : ses.Identity.domain(props.sender.identity),
-      });
+      if (!props.senderIdentityExists) {
+        this.emailIdentity = new ses.EmailIdentity(this, 'Sender', {
+          identity: props.sender.kind === 'email' ? ses.Identity.email(props.sender.identity) : ses.Identity.domain(props.sender.identity),
+        });
+        // Verification and DKIM records are work to redo: only a dev stage drops the identity with the stack.
+        this.emailIdentity.applyRemovalPolicy(statefulRemovalPolicy(props));
+      }
       this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
         configurationSetName: `keyward-${props.stage}-notifications`,
         reputationMetrics: true,

@@ -48,9 +48,8 @@ const usingAction = (template: Template, action: string, stage: string) =>
   ALL_ENTRIES.filter((entry) => actionsOf(template, fnName(entry, stage)).includes(action)).sort();
 
 describe('the table', () => {
-  it('is on-demand with pk/sk, PITR, a NEW_IMAGE stream, the ttl attribute and KMS encryption, named after the stage', () => {
+  it('is on-demand with pk/sk, PITR, a NEW_IMAGE stream, the ttl attribute and KMS encryption', () => {
     dev.hasResourceProperties('AWS::DynamoDB::Table', {
-      TableName: 'keyward-dev',
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
@@ -65,8 +64,17 @@ describe('the table', () => {
   });
 
   it('has deletion protection outside dev and none in dev (removal policies: removal-policies.test.ts)', () => {
-    prod.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'keyward-prod', DeletionProtectionEnabled: true });
-    dev.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'keyward-dev', DeletionProtectionEnabled: false });
+    prod.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
+    dev.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
+  });
+
+  it('has a generated name unless the tableName context pins one, which every function is told', () => {
+    dev.hasResourceProperties('AWS::DynamoDB::Table', { TableName: Match.absent() });
+    const tableId = Object.keys(resourcesOf(dev, 'AWS::DynamoDB::Table'))[0]!;
+    expect(environmentOf(dev, fnName('list-api-keys')).TABLE_NAME).toEqual({ Ref: tableId });
+
+    const pinned = synthKeyward({ stage: 'prod', tableName: 'keyward-prod' }).template;
+    pinned.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'keyward-prod' });
   });
 });
 
@@ -230,7 +238,7 @@ describe('least privilege per function', () => {
 describe('the retirement schedule', () => {
   it('has a stage schedule group and a scheduler role that may only invoke the retire function and fill the DLQ', () => {
     dev.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'keyward-dev-retirements' });
-    dev.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'keyward-dev-retirement-dlq', SqsManagedSseEnabled: true });
+    dev.hasResourceProperties('AWS::SQS::Queue', { QueueName: Match.absent(), SqsManagedSseEnabled: true });
     const [roleId, role] = Object.entries(resourcesOf(dev, 'AWS::IAM::Role')).find(([id]) => id.startsWith('RetirementSchedulerRole'))!;
     expect(JSON.stringify(role.Properties!.AssumeRolePolicyDocument)).toContain('scheduler.amazonaws.com');
     expect(JSON.stringify(role.Properties!.AssumeRolePolicyDocument)).toContain('aws:SourceAccount');
@@ -328,7 +336,7 @@ describe('the lifecycle events', () => {
     expect(filters.map((filter) => JSON.parse(filter.Pattern))).toEqual([
       { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: 'EVENT#' }] } } } },
     ]);
-    prod.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'keyward-prod-event-publisher-failures' });
+    expect(resourcesOf(prod, 'AWS::SQS::Queue')[queueId]!.Properties?.QueueName).toBeUndefined();
   });
 });
 

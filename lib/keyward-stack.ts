@@ -93,6 +93,7 @@ export class KeywardStack extends Stack {
       notifier: this.notifications.notifier,
       notifierFailureQueue: this.notifications.failureQueue,
       retirementDeadLetterQueue: this.retirement.deadLetterQueue,
+      eventPublisherFailureQueue: this.lifecycleEvents.failureQueue,
       retirementScheduleGroup: this.retirement.scheduleGroup,
       sesConfigurationSetName: this.notifications.configurationSet?.configurationSetName,
       alarmEmail: config.alarmEmail,

@@ -83,6 +83,8 @@ export interface ObservabilityProps extends StageProps {
   readonly notifier: lambda.IFunction;
   readonly notifierFailureQueue: sqs.IQueue;
   readonly retirementDeadLetterQueue: sqs.IQueue;
+  /** The event publisher's failure destination: lifecycle events not published. */
+  readonly eventPublisherFailureQueue: sqs.IQueue;
   readonly retirementScheduleGroup: scheduler.IScheduleGroup;
   /**
    * The configuration set the notifier sends with, whose reputation metrics are alarmed.
@@ -195,6 +197,15 @@ export class Observability extends Construct {
       threshold: ALARM_THRESHOLDS.queueDepth,
       evaluationPeriods: 1,
       description: 'The scheduler gave up on retiring rotated keys.',
+    });
+    const publisherFailures = props.eventPublisherFailureQueue.metricApproximateNumberOfMessagesVisible({
+      statistic: 'Maximum',
+      period: FIVE_MINUTES,
+    });
+    this.alarm('event-publisher-failure-queue', publisherFailures, {
+      threshold: ALARM_THRESHOLDS.queueDepth,
+      evaluationPeriods: 1,
+      description: 'The event publisher gave up on stream records: lifecycle events were not put on the bus.',
     });
 
     const group = props.retirementScheduleGroup;

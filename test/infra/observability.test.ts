@@ -134,6 +134,7 @@ describe('alarms (prod with a sender)', () => {
   it.each([
     ['notifier-failure-queue', 'NotificationsFailureQueue'],
     ['retirement-dlq', 'RetirementDeadLetterQueue'],
+    ['event-publisher-failure-queue', 'LifecycleEventsFailureQueue'],
   ])('%s: any visible message', (name, queuePrefix) => {
     const props = alarm(prod, `keyward-prod-${name}`);
     expectPaging(prod, props, 1, 1);
@@ -206,6 +207,7 @@ describe('alarms (prod with a sender)', () => {
       'authorizer-errors',
       'authorizer-p99-duration',
       'emails-rejected',
+      'event-publisher-failure-queue',
       'example-5xx-rate',
       'management-5xx-rate',
       'notifier-failure-queue',

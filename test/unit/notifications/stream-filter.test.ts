@@ -29,7 +29,9 @@ describe('mail stream filter', () => {
       dynamodb: {
         NewImage: {
           entity: { S: ['audit_event'] },
-          type: { S: ['api_key.created', 'api_key.rotated', 'api_key.retired', 'api_key.deleted'] },
+          type: {
+            S: ['api_key.created', 'api_key.rotated', 'api_key.retired', 'api_key.deleted', 'api_key.expired', 'api_key.expiry_reminder_sent'],
+          },
         },
       },
     });

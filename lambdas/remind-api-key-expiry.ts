@@ -43,7 +43,11 @@ export function createRemindHandler(deps: RemindHandlerDeps): RemindHandler {
       logger.info('reminder skipped: key gone', context);
       return 'key_gone';
     }
-    if (key.expiresAt === null || Date.parse(key.expiresAt) !== Date.parse(expiresAt) || Date.parse(expiresAt) <= deps.clock.now().getTime()) {
+    if (
+      key.expiresAt === null ||
+      Date.parse(key.expiresAt) !== Date.parse(expiresAt) ||
+      Date.parse(expiresAt) <= deps.clock.now().getTime()
+    ) {
       logger.info('reminder skipped: the key no longer expires at this instant', { ...context, key_expires_at: key.expiresAt });
       return 'expiry_changed';
     }

@@ -1,4 +1,4 @@
-import { type ExpirySource, isPendingRotation, parseInstant, type StoredApiKey } from './api-key';
+import { type ExpirySource, isExpired, isPendingRotation, parseInstant, type StoredApiKey } from './api-key';
 import { KeyLifetimeExceedsPolicy, RotationAlreadyScheduled, ValidationFailed } from './errors';
 
 /**
@@ -76,7 +76,7 @@ export function newKeyExpiry(
 /**
  * What a PATCH of `expires_at` does to `key` at `now`: the expiry the key gets (null: cleared), or
  * undefined when it changes nothing. A pending rotation keeps its expiry (422
- * `rotation_already_scheduled`); a new expiry must be ahead and within the policy counted from the
+ * `rotation_already_scheduled`), an expired key stays expired; a new expiry must be ahead and within the policy counted from the
  * key's creation; with a policy, an expiry cannot be cleared (the key would outlive it).
  */
 export function patchedExpiry(
@@ -86,6 +86,8 @@ export function patchedExpiry(
   settings: OrganizationSettings,
 ): { expiresAt: string | null; expirySource: 'request' | null } | undefined {
   if (isPendingRotation(key)) throw new RotationAlreadyScheduled();
+  // Past its expiry the key is dead (the authorizer refuses it) and only waits for its retirement.
+  if (key.expiresAt !== null && isExpired(key.expiresAt, now)) throw new ValidationFailed({ expires_at: ['the key has already expired'] });
   if (expiresAt === null) {
     if (key.expiresAt === null) return undefined;
     if (settings.maxKeyLifetimeDays !== null) throw new KeyLifetimeExceedsPolicy();

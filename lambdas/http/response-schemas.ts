@@ -39,8 +39,9 @@ const apiKeyFields = z.object({
   masked_value: z.string().meta({ description: 'The prefix, eight bullets and the last 4 characters', examples: ['kw_••••••••9fQz'] }),
   permissions,
   created_at: instant('When the key was created'),
-  expires_at: instant('When the key stops working: a pending scheduled rotation, or the key\'s own expiry (asked for, or the lifetime policy\'s); null: never')
-    .nullable(),
+  expires_at: instant(
+    "When the key stops working: a pending scheduled rotation, or the key's own expiry (asked for, or the lifetime policy's); null: never",
+  ).nullable(),
   last_used_at: instant('The last authenticated request on a tracked route, at most 60 s behind').nullable(),
 });
 

@@ -137,7 +137,8 @@ export const schedulerConfig = (env = process.env) => {
       deadLetterArn: parsed.SCHEDULER_DLQ_ARN!,
     } as const;
   }
-  if (parsed.LOCAL_SCHEDULE_DIR) return { kind: 'local', dir: parsed.LOCAL_SCHEDULE_DIR, reminderDayMs: parsed.LOCAL_REMINDER_DAY_MS } as const;
+  if (parsed.LOCAL_SCHEDULE_DIR)
+    return { kind: 'local', dir: parsed.LOCAL_SCHEDULE_DIR, reminderDayMs: parsed.LOCAL_REMINDER_DAY_MS } as const;
   return { kind: 'none' } as const;
 };
 

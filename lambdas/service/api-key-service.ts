@@ -19,13 +19,20 @@ import {
 import { type Actor, type AuditEvent, type AuditEventType, type AuditEventView, keyEvent, toAuditEventView } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
 import { ApiKeyNotFound, DomainError } from '../domain/errors';
-import { DEFAULT_SETTINGS, type KeyExpiryRequest, newKeyExpiry, type OrganizationSettings, patchedExpiry, requestedExpiry } from '../domain/expiry';
+import {
+  DEFAULT_SETTINGS,
+  type KeyExpiryRequest,
+  newKeyExpiry,
+  type OrganizationSettings,
+  patchedExpiry,
+  requestedExpiry,
+} from '../domain/expiry';
 import { defaultPermissions, type Permissions } from '../domain/permissions';
 import { type KeyStore, type Page, type PageRequest, type RetirementScheduler, type SecretBox, StaleState } from '../domain/ports';
 import { retryOnConflict } from '../domain/retry-on-conflict';
 import { generateToken, hashToken, maskToken } from '../domain/token';
 import { logger } from '../runtime/logger';
-import { ExpiryJobs, type ExpiryJobSet } from './expiry-jobs';
+import { type ExpiryJobSet, ExpiryJobs } from './expiry-jobs';
 
 export interface ApiKeyServiceDeps {
   store: KeyStore;
@@ -95,7 +102,10 @@ export class ApiKeyService {
       permissions: input.permissions ?? defaultPermissions(this.deps.catalog),
     });
     const key = expiry ? await this.withExpiryJobs(minted.key, expiry, settings) : minted.key;
-    const event = this.event('api_key.created', key, actor, { permissions: key.permissions, ...(key.expiresAt ? { expires_at: key.expiresAt } : {}) });
+    const event = this.event('api_key.created', key, actor, {
+      permissions: key.permissions,
+      ...(key.expiresAt ? { expires_at: key.expiresAt } : {}),
+    });
     await this.undoJobsUnlessCommitted([key], 'create refused', () => this.deps.store.createKey(key, event));
     return versioned(key, minted.value);
   }
@@ -112,7 +122,10 @@ export class ApiKeyService {
     settings: OrganizationSettings,
   ): Promise<StoredApiKey> {
     if (!this.jobs.available && expiry.expirySource === 'policy') {
-      logger.warn('no scheduler: a key expiring by policy gets no lifecycle jobs', { organization_id: key.organizationId, api_key_id: key.id });
+      logger.warn('no scheduler: a key expiring by policy gets no lifecycle jobs', {
+        organization_id: key.organizationId,
+        api_key_id: key.id,
+      });
       return { ...key, ...expiry, retirementJobId: null, reminderMarks: [] };
     }
     const id = this.newId();
@@ -165,7 +178,8 @@ export class ApiKeyService {
         changes.permissions = input.permissions;
       }
       const settings = input.expires_at === undefined ? DEFAULT_SETTINGS : await this.settingsOf(organizationId);
-      const patched = input.expires_at === undefined ? undefined : patchedExpiry(current, input.expires_at, this.deps.clock.now(), settings);
+      const patched =
+        input.expires_at === undefined ? undefined : patchedExpiry(current, input.expires_at, this.deps.clock.now(), settings);
       if (Object.keys(changes).length === 0 && patched === undefined) return versioned(current);
       let created: StoredApiKey | undefined;
       if (patched?.expiresAt) {
@@ -306,7 +320,6 @@ export class ApiKeyService {
     if (!key) throw new ApiKeyNotFound();
     return key;
   }
-
 }
 
 /** The key object of a stored key (with its token when given) and the version its ETag carries. */

@@ -21,7 +21,10 @@ export class ExpiryJobs {
    * Creates the retirement job of `expiresAt` and a reminder job for each of `marks` still ahead,
    * all under the id `id`; returns the marks it scheduled (to be stored with the key).
    */
-  async schedule(target: { organizationId: string; apiKeyId: string; expiresAt: string; id: string }, marks: readonly number[]): Promise<number[]> {
+  async schedule(
+    target: { organizationId: string; apiKeyId: string; expiresAt: string; id: string },
+    marks: readonly number[],
+  ): Promise<number[]> {
     const scheduler = this.require();
     await scheduler.scheduleRetirement(target);
     const scheduled: number[] = [];

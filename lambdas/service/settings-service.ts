@@ -2,7 +2,7 @@ import { monotonicFactory } from 'ulid';
 import type { Actor, AuditEvent } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
 import { OrganizationNotFound } from '../domain/errors';
-import type { OrganizationSettings } from '../domain/expiry';
+import { type OrganizationSettings, sortReminderDays } from '../domain/expiry';
 import type { KeyStore } from '../domain/ports';
 
 /** The settings object of the API (API.md §8). */
@@ -47,7 +47,7 @@ export class SettingsService {
     const current = await this.load(organizationId);
     const next: OrganizationSettings = {
       maxKeyLifetimeDays: changes.max_key_lifetime_days === undefined ? current.maxKeyLifetimeDays : changes.max_key_lifetime_days,
-      expiryReminderDays: changes.expiry_reminder_days ?? current.expiryReminderDays,
+      expiryReminderDays: sortReminderDays(changes.expiry_reminder_days ?? current.expiryReminderDays),
     };
     const before = toView(current);
     const after = toView(next);

@@ -1,6 +1,6 @@
 import type { Expiry, ExpirySource, HotKey, KeyChanges, StoredApiKey } from '../../domain/api-key';
-import { DEFAULT_SETTINGS, type OrganizationSettings } from '../../domain/expiry';
 import type { AuditEvent } from '../../domain/audit-event';
+import { DEFAULT_SETTINGS, type OrganizationSettings } from '../../domain/expiry';
 import { normalizePermissions, type Permissions } from '../../domain/permissions';
 import type { Member, Membership, Organization, Role } from '../../domain/ports';
 import {
@@ -194,7 +194,9 @@ export function keyChangeAttributes(changes: KeyChanges): { apiKey: ItemChange; 
       const extras = expiryExtras(expiry);
       Object.assign(apiKey.set, pending.apiKey, extras);
       Object.assign(hotKey.set, pending.hotKey);
-      apiKey.remove.push(...(['retirement_job_id', 'expiry_source', 'reminder_marks'] as const).filter((name) => apiKey.set[name] === undefined));
+      apiKey.remove.push(
+        ...(['retirement_job_id', 'expiry_source', 'reminder_marks'] as const).filter((name) => apiKey.set[name] === undefined),
+      );
     }
   }
   return { apiKey, hotKey };

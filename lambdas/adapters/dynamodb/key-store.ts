@@ -1,8 +1,8 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { countsAsNonExpiring, type HotKey, type KeyChanges, MAX_KEYS_PER_ORGANIZATION, type StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
-import type { OrganizationSettings } from '../../domain/expiry';
 import { ApiKeyLimitReached, LastAdmin, LastNonExpiringApiKey, OrganizationAlreadyExists, OrganizationNotFound } from '../../domain/errors';
+import type { OrganizationSettings } from '../../domain/expiry';
 import {
   type KeyStore,
   type Member,
@@ -187,7 +187,11 @@ export class DynamoDbKeyStore implements KeyStore {
   async createKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
     await transact(
       this.db,
-      [this.countKeys(key.organizationId, { keys: 1, active: Number(countsAsNonExpiring(key)) }), ...this.putKey(key), this.putEvent(event)],
+      [
+        this.countKeys(key.organizationId, { keys: 1, active: Number(countsAsNonExpiring(key)) }),
+        ...this.putKey(key),
+        this.putEvent(event),
+      ],
       async (reasons) => {
         if (failedAt(reasons, 0)) {
           throw (await this.getOrganization(key.organizationId)) ? new ApiKeyLimitReached() : new OrganizationNotFound();
@@ -212,8 +216,18 @@ export class DynamoDbKeyStore implements KeyStore {
     await transact(
       this.db,
       [
-        this.items.setFields(keyItemKey(key), { ...attributes.apiKey.set, [VERSION_ATTRIBUTE]: version }, atVersion(key.version), attributes.apiKey.remove),
-        this.items.setFields(hotKeyKey(key.tokenHash), { ...attributes.hotKey.set, [VERSION_ATTRIBUTE]: version }, EXISTS, attributes.hotKey.remove),
+        this.items.setFields(
+          keyItemKey(key),
+          { ...attributes.apiKey.set, [VERSION_ATTRIBUTE]: version },
+          atVersion(key.version),
+          attributes.apiKey.remove,
+        ),
+        this.items.setFields(
+          hotKeyKey(key.tokenHash),
+          { ...attributes.hotKey.set, [VERSION_ATTRIBUTE]: version },
+          EXISTS,
+          attributes.hotKey.remove,
+        ),
         this.putEvent(event),
         ...(activeDelta === 0 ? [] : [this.countKeys(key.organizationId, { keys: 0, active: activeDelta })]),
       ],
@@ -245,7 +259,10 @@ export class DynamoDbKeyStore implements KeyStore {
         ...(activeDelta === 0 ? [] : [this.countKeys(old.organizationId, { keys: 0, active: activeDelta })]),
       ];
     } else {
-      const pending = pendingExpiryAttributes(expiresAt, retirementJobId, { expirySource: 'rotation', reminderMarks: input.reminderMarks ?? [] });
+      const pending = pendingExpiryAttributes(expiresAt, retirementJobId, {
+        expirySource: 'rotation',
+        reminderMarks: input.reminderMarks ?? [],
+      });
       const forget = [REMINDERS_SENT_ATTRIBUTE, ...(pending.apiKey.reminder_marks === undefined ? ['reminder_marks'] : [])];
       retireOld = [
         this.items.setFields(keyItemKey(old), { ...pending.apiKey, [VERSION_ATTRIBUTE]: version }, atVersion(old.version), forget),
@@ -337,9 +354,13 @@ export class DynamoDbKeyStore implements KeyStore {
 
   async putSettings(organizationId: string, settings: OrganizationSettings, event: AuditEvent): Promise<void> {
     const change = settingsAttributes(settings);
-    await transact(this.db, [this.items.setFields(organizationKey(organizationId), change.set, EXISTS, change.remove), this.putEvent(event)], (reasons) => {
-      if (failedAt(reasons, 0)) throw new OrganizationNotFound();
-    });
+    await transact(
+      this.db,
+      [this.items.setFields(organizationKey(organizationId), change.set, EXISTS, change.remove), this.putEvent(event)],
+      (reasons) => {
+        if (failedAt(reasons, 0)) throw new OrganizationNotFound();
+      },
+    );
   }
 
   async appendAuditEvent(event: AuditEvent): Promise<void> {

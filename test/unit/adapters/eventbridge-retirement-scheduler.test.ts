@@ -8,7 +8,12 @@ import {
   ValidationException,
 } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
-import { atExpression, EventBridgeRetirementScheduler, reminderScheduleName, scheduleName } from '../../../lambdas/adapters/eventbridge-retirement-scheduler';
+import {
+  atExpression,
+  EventBridgeRetirementScheduler,
+  reminderScheduleName,
+  scheduleName,
+} from '../../../lambdas/adapters/eventbridge-retirement-scheduler';
 import { LocalRetirementScheduler } from '../../../lambdas/adapters/local-retirement-scheduler';
 import { createRetirementScheduler } from '../../../lambdas/adapters/retirement-scheduler';
 import { ManualClock } from '../../../lambdas/domain/clock';
@@ -180,7 +185,10 @@ describe('EventBridgeRetirementScheduler reminders', () => {
   it('deletes the reminder schedule by its name, and a missing one is no error', async () => {
     scheduler.on(DeleteScheduleCommand).rejects(new ResourceNotFoundException({ message: 'gone', Message: 'gone', $metadata: {} }));
     await expect(new EventBridgeRetirementScheduler(OPTIONS).cancelReminder(REMINDER)).resolves.toBeUndefined();
-    expect(scheduler.commandCalls(DeleteScheduleCommand)[0]!.args[0].input).toEqual({ Name: reminderScheduleName(REMINDER), GroupName: 'keyward-prod' });
+    expect(scheduler.commandCalls(DeleteScheduleCommand)[0]!.args[0].input).toEqual({
+      Name: reminderScheduleName(REMINDER),
+      GroupName: 'keyward-prod',
+    });
   });
 });
 

@@ -30,7 +30,14 @@ describe('mail stream filter', () => {
         NewImage: {
           entity: { S: ['audit_event'] },
           type: {
-            S: ['api_key.created', 'api_key.rotated', 'api_key.retired', 'api_key.deleted', 'api_key.expired', 'api_key.expiry_reminder_sent'],
+            S: [
+              'api_key.created',
+              'api_key.rotated',
+              'api_key.retired',
+              'api_key.deleted',
+              'api_key.expired',
+              'api_key.expiry_reminder_sent',
+            ],
           },
         },
       },

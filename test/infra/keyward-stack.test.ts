@@ -187,7 +187,12 @@ describe('least privilege per function', () => {
   it('lets only create, update and rotate create schedules and pass the scheduler role, and delete only remove them, in the lifecycle group', () => {
     const managers = ['create-api-key', 'rotate-api-key', 'update-api-key'];
     expect(usingAction(dev, 'scheduler:CreateSchedule', 'dev')).toEqual(managers);
-    expect(usingAction(dev, 'scheduler:DeleteSchedule', 'dev')).toEqual(['create-api-key', 'delete-api-key', 'rotate-api-key', 'update-api-key']);
+    expect(usingAction(dev, 'scheduler:DeleteSchedule', 'dev')).toEqual([
+      'create-api-key',
+      'delete-api-key',
+      'rotate-api-key',
+      'update-api-key',
+    ]);
     expect(usingAction(dev, 'iam:PassRole', 'dev')).toEqual(managers);
     const schedulerActions = (entry: string) =>
       actionsOf(dev, fnName(entry)).filter((a) => a.startsWith('scheduler:') || a === 'iam:PassRole');

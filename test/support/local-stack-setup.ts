@@ -35,6 +35,8 @@ export default async function setup(): Promise<void> {
       DYNAMODB_PORT: String(dynamodbPort),
       SES_PORT: String(sesPort),
       KEYWARD_STATE_DIR: stateDir,
+      // A reminder "day" of one second, so expiry reminders fall seconds ahead (test/e2e/expiring-keys.test.ts).
+      KEYWARD_REMINDER_DAY_MS: '1000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -136,7 +136,10 @@ export function toStoredKey(item: Item): StoredApiKey {
 
 const EXPIRY_SOURCES: readonly ExpirySource[] = ['rotation', 'request', 'policy'];
 
-/** The hot item of a new key: what the authorizer needs, and the version it reflects. */
+/**
+ * The hot item of a new key: what the authorizer needs (its expiry too, for a key created to
+ * expire: the authorizer refuses it from that instant, API.md §8), and the version it reflects.
+ */
 export function hotKeyItem(key: StoredApiKey): Item {
   return {
     ...hotKeyKey(key.tokenHash),
@@ -145,6 +148,7 @@ export function hotKeyItem(key: StoredApiKey): Item {
     api_key_id: key.id,
     permissions: key.permissions,
     [VERSION_ATTRIBUTE]: key.version,
+    ...(key.expiresAt === null ? {} : pendingExpiryAttributes(key.expiresAt, null).hotKey),
   };
 }
 

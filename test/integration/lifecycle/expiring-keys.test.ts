@@ -92,7 +92,10 @@ describe('expiring keys', () => {
         .remind.map((job) => `${job.mark_days}d before ${job.expires_at}`)
         .sort(),
     ).toEqual([`1d before ${inDays(30)}`, `7d before ${inDays(30)}`]);
-    expect((await store.getKey(id, key.id))?.expirySource).toBe('request');
+    const stored = await store.getKey(id, key.id);
+    expect(stored?.expirySource).toBe('request');
+    // The authorizer's one read carries the expiry, so it refuses the key from that instant.
+    expect((await store.findByHash(stored!.tokenHash))?.expiresAt).toBe(inDays(30));
   });
 
   it('schedules only the reminder marks still ahead (a key expiring in 48 h gets the 1-day mark)', async () => {
@@ -127,6 +130,7 @@ describe('expiring keys', () => {
     await expect(services.keys.delete(id, ADMIN, firstKey)).rejects.toMatchObject({ code: 'last_non_expiring_api_key' });
     await services.keys.update(id, ADMIN, expiring.id, { expires_at: null });
     expect(jobsOf(expiring.id)).toEqual({ retire: [], remind: [] });
+    expect((await store.findByHash((await store.getKey(id, expiring.id))!.tokenHash))?.expiresAt).toBeNull();
 
     // Now the cleared key counts: the first key may expire, and then the cleared one is the last.
     await services.keys.update(id, ADMIN, firstKey, { expires_at: future });
@@ -144,6 +148,8 @@ describe('expiring keys', () => {
 
     expect(moved.expires_at).toBe(inDays(20));
     expect(moved.version).toBe(key.version + 1);
+    const hot = await store.findByHash((await store.getKey(id, key.id))!.tokenHash);
+    expect(hot?.expiresAt).toBe(inDays(20));
     expect(jobsOf(key.id).retire).toEqual([{ organization_id: id, api_key_id: key.id, expires_at: inDays(20) }]);
     expect(jobsOf(key.id).remind.every((job) => job.expires_at === inDays(20))).toBe(true);
     // The old jobs, had they fired anyway (a removal that failed): the key no longer matches them.

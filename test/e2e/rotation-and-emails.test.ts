@@ -74,7 +74,9 @@ describe('scheduled rotation, retirement and admin emails', () => {
     expect(afterRetirement.body.api_keys.map((key: { id: string }) => key.id)).toEqual([next.id]);
     expect((await admin('GET', `${org.keysPath}/${org.keyId}`, { jwt: org.jwt })).body.code).toBe('api_key_not_found');
     const events = await admin('GET', `/v1/organizations/${org.id}/audit_events`, { jwt: org.jwt });
-    expect(events.body.audit_events.map((event: { type: string }) => event.type).slice(0, 2)).toEqual([
+    // The stack's one-second reminder "day" (KEYWARD_REMINDER_DAY_MS) also reminds before this expiry (expiring-keys.test.ts).
+    const types = events.body.audit_events.map((event: { type: string }) => event.type);
+    expect(types.filter((type: string) => type !== 'api_key.expiry_reminder_sent').slice(0, 2)).toEqual([
       'api_key.retired',
       'api_key.rotated',
     ]);

@@ -76,8 +76,10 @@ export function setHandlerEnvironment(options: {
     ADMIN_JWT_ISSUER: options.issuer.issuer,
     ADMIN_JWT_AUDIENCE: options.issuer.audience,
     ADMIN_JWKS_URL: `${options.issuer.issuer}${JWKS_PATH}`,
-    // Where scheduled retirements are recorded; the timer loop that runs them reads the same dir.
+    // Where lifecycle jobs are recorded; the timer loop that runs them reads the same dir.
     LOCAL_SCHEDULE_DIR: scheduleDir(options.stateDir),
+    // Test-only: KEYWARD_REMINDER_DAY_MS shortens a reminder "day" so marks fall seconds ahead (README).
+    ...(process.env.KEYWARD_REMINDER_DAY_MS ? { LOCAL_REMINDER_DAY_MS: process.env.KEYWARD_REMINDER_DAY_MS } : {}),
     SES_ENDPOINT: options.sesEndpoint,
     SES_FROM_ADDRESS: LOCAL_SENDER,
     AWS_REGION: LOCAL_AWS.region,
@@ -125,8 +127,11 @@ export async function startNotifier(options: {
 }
 
 export async function startRetirements(options: { stateDir: string; log: (line: string) => void }): Promise<Stoppable> {
-  const { handler } = await import('../lambdas/retire-api-key');
-  return startRetirementLoop({ dir: scheduleDir(options.stateDir), handler, log: options.log });
+  const [{ handler }, { handler: remindHandler }] = await Promise.all([
+    import('../lambdas/retire-api-key'),
+    import('../lambdas/remind-api-key-expiry'),
+  ]);
+  return startRetirementLoop({ dir: scheduleDir(options.stateDir), handler, remindHandler, log: options.log });
 }
 
 /** Lifecycle events of the local runtime (API.md §8): EventBridge's envelope, one line per event. */

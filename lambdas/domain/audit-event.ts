@@ -8,6 +8,9 @@ export const AUDIT_EVENT_TYPES = [
   'api_key.retired',
   'api_key.deleted',
   'api_key.still_in_use',
+  'api_key.expired',
+  'api_key.expiry_reminder_sent',
+  'organization.settings_updated',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
@@ -18,6 +21,8 @@ export const MAILED_EVENT_TYPES: readonly AuditEventType[] = [
   'api_key.retired',
   'api_key.deleted',
   'api_key.still_in_use',
+  'api_key.expired',
+  'api_key.expiry_reminder_sent',
 ];
 
 /**
@@ -33,7 +38,8 @@ export interface AuditEvent {
   type: AuditEventType;
   occurredAt: string;
   actor: Actor;
-  apiKeyId: string;
+  /** Null for an event about the organization rather than one key (`organization.settings_updated`). */
+  apiKeyId: string | null;
   /**
    * Always carries the key's `name` and `masked_value` (the email needs them after the key is
    * gone), plus per type: rotated → `new_api_key_id`, `expires_at`; retired → `last_used_at`;
@@ -70,7 +76,7 @@ export interface AuditEventView {
   type: AuditEventType;
   occurred_at: string;
   actor: Actor;
-  api_key_id: string;
+  api_key_id: string | null;
   details: Record<string, unknown>;
 }
 

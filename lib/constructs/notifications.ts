@@ -7,18 +7,13 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LAST_USED_AT_ATTRIBUTE, SORT_KEY, SORT_KEY_PREFIX } from '../../lambdas/adapters/dynamodb/table-layout';
+import { MAILED_EVENT_TYPES } from '../../lambdas/domain/audit-event';
 import type { SesSender } from '../config';
 import { type StageProps, stageOf, statefulRemovalPolicy } from '../stage';
 import { KeywardFunction, TableAccess } from './keyward-function';
 
-/** The audit event types that are mailed to the admins (API.md §5). */
-export const MAILED_EVENT_TYPES = [
-  'api_key.created',
-  'api_key.rotated',
-  'api_key.retired',
-  'api_key.deleted',
-  'api_key.still_in_use',
-] as const;
+/** The audit event types that are mailed to the admins (API.md §5, §8): declared once, in the domain. */
+export { MAILED_EVENT_TYPES } from '../../lambdas/domain/audit-event';
 
 export interface NotificationsProps extends StageProps {
   /** keyward's table, whose stream carries the audit events. */

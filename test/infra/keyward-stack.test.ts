@@ -11,6 +11,7 @@ const ALL_ENTRIES = [
   'example-echo',
   ...OPERATION_LIST.map((operation) => operation.entry),
   'retire-api-key',
+  'remind-api-key-expiry',
   'notify-admins',
   'publish-events',
 ];
@@ -192,21 +193,30 @@ describe('least privilege per function', () => {
     expect(actionsOf(dev, fnName('rotate-api-key')).filter((a) => a.startsWith('kms:'))).toEqual(['kms:Encrypt']);
   });
 
-  it('lets only rotate create schedules and pass the scheduler role, and only rotate and delete remove them, in the retirement group', () => {
-    expect(usingAction(dev, 'scheduler:CreateSchedule', 'dev')).toEqual(['rotate-api-key']);
-    expect(usingAction(dev, 'scheduler:DeleteSchedule', 'dev')).toEqual(['delete-api-key', 'rotate-api-key']);
-    expect(usingAction(dev, 'iam:PassRole', 'dev')).toEqual(['rotate-api-key']);
+  it('lets only create, update and rotate create schedules and pass the scheduler role, and delete only remove them, in the lifecycle group', () => {
+    const managers = ['create-api-key', 'rotate-api-key', 'update-api-key'];
+    expect(usingAction(dev, 'scheduler:CreateSchedule', 'dev')).toEqual(managers);
+    expect(usingAction(dev, 'scheduler:DeleteSchedule', 'dev')).toEqual([
+      'create-api-key',
+      'delete-api-key',
+      'rotate-api-key',
+      'update-api-key',
+    ]);
+    expect(usingAction(dev, 'iam:PassRole', 'dev')).toEqual(managers);
     const schedulerActions = (entry: string) =>
       actionsOf(dev, fnName(entry)).filter((a) => a.startsWith('scheduler:') || a === 'iam:PassRole');
-    expect(schedulerActions('rotate-api-key')).toEqual(['iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:DeleteSchedule']);
+    for (const entry of managers) {
+      expect(schedulerActions(entry)).toEqual(['iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:DeleteSchedule']);
+    }
     expect(schedulerActions('delete-api-key')).toEqual(['scheduler:DeleteSchedule']);
-    for (const entry of ['rotate-api-key', 'delete-api-key']) {
+    for (const entry of [...managers, 'delete-api-key']) {
       const scheduling = statementsOf(dev, fnName(entry)).find((s) => JSON.stringify(s.Action).includes('scheduler:'))!;
       expect(JSON.stringify(scheduling.Resource)).toContain(':schedule/keyward-dev-retirements/*');
       expect(environmentOf(dev, fnName(entry))).toEqual(
         expect.objectContaining({
           SCHEDULE_GROUP_NAME: 'keyward-dev-retirements',
           RETIRE_FUNCTION_ARN: expect.anything(),
+          REMIND_FUNCTION_ARN: { 'Fn::GetAtt': [functionId(dev, fnName('remind-api-key-expiry')), 'Arn'] },
           SCHEDULER_ROLE_ARN: expect.anything(),
           SCHEDULER_DLQ_ARN: expect.anything(),
         }),
@@ -236,7 +246,7 @@ describe('least privilege per function', () => {
 });
 
 describe('the retirement schedule', () => {
-  it('has a stage schedule group and a scheduler role that may only invoke the retire function and fill the DLQ', () => {
+  it('has a stage schedule group and a scheduler role that may only invoke the retire and remind functions and fill the DLQ', () => {
     dev.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'keyward-dev-retirements' });
     dev.hasResourceProperties('AWS::SQS::Queue', { QueueName: Match.absent(), SqsManagedSseEnabled: true });
     const [roleId, role] = Object.entries(resourcesOf(dev, 'AWS::IAM::Role')).find(([id]) => id.startsWith('RetirementSchedulerRole'))!;
@@ -245,11 +255,23 @@ describe('the retirement schedule', () => {
 
     const statements = statementsOfRole(dev, roleId);
     const invoke = statements.find((s) => s.Action === 'lambda:InvokeFunction')!;
-    expect(invoke.Resource).toEqual({ 'Fn::GetAtt': [functionId(dev, fnName('retire-api-key')), 'Arn'] });
+    expect(invoke.Resource).toEqual([
+      { 'Fn::GetAtt': [functionId(dev, fnName('retire-api-key')), 'Arn'] },
+      { 'Fn::GetAtt': [functionId(dev, fnName('remind-api-key-expiry')), 'Arn'] },
+    ]);
     const send = statements.find((s) => JSON.stringify(s.Action).includes('sqs:SendMessage'))!;
     expect(
       mentions(send.Resource, Object.keys(resourcesOf(dev, 'AWS::SQS::Queue')).find((id) => id.startsWith('RetirementDeadLetterQueue'))!),
     ).toBe(true);
+  });
+});
+
+describe('the remind function', () => {
+  it('reads and writes the table (the reminder marker and its event, in one transaction) and nothing else', () => {
+    const actions = actionsOf(dev, fnName('remind-api-key-expiry'));
+    expect(actions.some((a) => a.startsWith('kms:') || a.startsWith('scheduler:') || a.startsWith('ses:'))).toBe(false);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
+    expect(environmentOf(dev, fnName('remind-api-key-expiry'))).toEqual(expect.objectContaining({ TABLE_NAME: expect.anything() }));
   });
 });
 

@@ -29,6 +29,7 @@ const ENTRIES = [
   'example-echo',
   ...OPERATION_LIST.map((operation) => operation.entry),
   'retire-api-key',
+  'remind-api-key-expiry',
   'notify-admins',
   'publish-events',
 ];

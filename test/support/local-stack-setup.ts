@@ -39,6 +39,8 @@ export default async function setup(): Promise<void> {
       KEYWARD_STATE_DIR: stateDir,
       // A still-in-use window a test can use a key inside without waiting an hour (lifecycle-events.test.ts).
       KEYWARD_STILL_IN_USE_WINDOW_SECONDS: String(E2E_STILL_IN_USE_WINDOW_SECONDS),
+      // A reminder "day" of one second, so expiry reminders fall seconds ahead (test/e2e/expiring-keys.test.ts).
+      KEYWARD_REMINDER_DAY_MS: '1000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -38,7 +38,17 @@ describe('mail stream filter', () => {
       dynamodb: {
         NewImage: {
           entity: { S: ['audit_event'] },
-          type: { S: ['api_key.created', 'api_key.rotated', 'api_key.retired', 'api_key.deleted', 'api_key.still_in_use'] },
+          type: {
+            S: [
+              'api_key.created',
+              'api_key.rotated',
+              'api_key.retired',
+              'api_key.deleted',
+              'api_key.expired',
+              'api_key.expiry_reminder_sent',
+              'api_key.still_in_use',
+            ],
+          },
         },
       },
     });

@@ -3,10 +3,10 @@ import { systemClock } from './domain/clock';
 import { DynamoDbDeliveryLedger } from './notifications/dynamodb-delivery-ledger';
 import { DynamoDbUndeliveredLog } from './notifications/dynamodb-undelivered-log';
 import { createNotifier, type Notifier } from './notifications/notifier';
+import { createStillInUseWatcher } from './notifications/still-in-use-watcher';
 import { createMetrics } from './observability/metrics';
 import { notifierMetrics } from './observability/notifier-metrics';
 import { tracer } from './observability/tracer';
-import { createStillInUseWatcher } from './notifications/still-in-use-watcher';
 import { mailConfig } from './runtime/config';
 import { functionTable } from './runtime/wiring';
 

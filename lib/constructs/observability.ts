@@ -308,6 +308,7 @@ export class Observability extends Construct {
       this.alarmWidget('table-system-errors'),
       this.alarmWidget('scheduler-failures'),
       this.alarmWidget('retirement-dlq'),
+      this.alarmWidget('event-publisher-failure-queue'),
     );
     this.dashboard.addWidgets(
       this.alarmWidget('notifier-stream-lag'),

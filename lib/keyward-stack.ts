@@ -164,6 +164,7 @@ export class KeywardStack extends Stack {
       'EventBridge Scheduler group of retirement jobs',
     );
     output(STACK_OUTPUT.retireFunctionArn, this.retirement.retireFunction.functionArn, 'Function the retirement jobs invoke');
+    output(STACK_OUTPUT.remindFunctionArn, this.retirement.remindFunction.functionArn, 'Function the expiry reminder jobs invoke');
     output(STACK_OUTPUT.schedulerRoleArn, this.retirement.schedulerRole.roleArn, 'Role the retirement jobs run as');
     output(STACK_OUTPUT.schedulerDlqArn, this.retirement.deadLetterQueue.queueArn, 'Dead-letter queue of the retirement jobs');
   }

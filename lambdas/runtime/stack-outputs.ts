@@ -18,6 +18,7 @@ export const STACK_OUTPUT = {
   senderAddress: 'SenderAddress',
   scheduleGroupName: 'ScheduleGroupName',
   retireFunctionArn: 'RetireFunctionArn',
+  remindFunctionArn: 'RemindFunctionArn',
   schedulerRoleArn: 'SchedulerRoleArn',
   schedulerDlqArn: 'SchedulerDlqArn',
 } as const;
@@ -43,6 +44,7 @@ const outputsSchema = z.object({
   [STACK_OUTPUT.senderAddress]: z.string().email().optional(),
   [STACK_OUTPUT.scheduleGroupName]: z.string().min(1),
   [STACK_OUTPUT.retireFunctionArn]: z.string().min(1),
+  [STACK_OUTPUT.remindFunctionArn]: z.string().min(1),
   [STACK_OUTPUT.schedulerRoleArn]: z.string().min(1),
   [STACK_OUTPUT.schedulerDlqArn]: z.string().min(1),
 });
@@ -58,7 +60,10 @@ export interface StackSettings {
   /** Undefined when the stack sends no email. */
   senderAddress?: string;
   /** The variables the Lambda functions get for EventBridge Scheduler (config.ts `schedulerConfig`). */
-  schedulerEnvironment: Record<'SCHEDULE_GROUP_NAME' | 'RETIRE_FUNCTION_ARN' | 'SCHEDULER_ROLE_ARN' | 'SCHEDULER_DLQ_ARN', string>;
+  schedulerEnvironment: Record<
+    'SCHEDULE_GROUP_NAME' | 'RETIRE_FUNCTION_ARN' | 'REMIND_FUNCTION_ARN' | 'SCHEDULER_ROLE_ARN' | 'SCHEDULER_DLQ_ARN',
+    string
+  >;
 }
 
 /**
@@ -83,6 +88,7 @@ export function parseStackOutputs(stackName: string, outputs: Record<string, str
     schedulerEnvironment: {
       SCHEDULE_GROUP_NAME: o.ScheduleGroupName,
       RETIRE_FUNCTION_ARN: o.RetireFunctionArn,
+      REMIND_FUNCTION_ARN: o.RemindFunctionArn,
       SCHEDULER_ROLE_ARN: o.SchedulerRoleArn,
       SCHEDULER_DLQ_ARN: o.SchedulerDlqArn,
     },

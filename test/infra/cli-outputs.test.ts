@@ -35,6 +35,7 @@ describe("the stack's outputs for the keyward CLI", () => {
     const retire = environmentOf(prod, 'keyward-prod-rotate-api-key');
     expect(values[STACK_OUTPUT.scheduleGroupName]).toEqual(retire.SCHEDULE_GROUP_NAME);
     expect(values[STACK_OUTPUT.retireFunctionArn]).toEqual(retire.RETIRE_FUNCTION_ARN);
+    expect(values[STACK_OUTPUT.remindFunctionArn]).toEqual(retire.REMIND_FUNCTION_ARN);
     expect(values[STACK_OUTPUT.schedulerRoleArn]).toEqual(retire.SCHEDULER_ROLE_ARN);
     expect(values[STACK_OUTPUT.schedulerDlqArn]).toEqual(retire.SCHEDULER_DLQ_ARN);
     expect(JSON.stringify(values[STACK_OUTPUT.notifierFailureQueueUrl])).toContain('FailureQueue');

@@ -68,6 +68,7 @@ function stackOutputs(overrides: Record<string, string> = {}) {
     [STACK_OUTPUT.senderAddress]: 'keys@acme.test',
     [STACK_OUTPUT.scheduleGroupName]: 'keyward-prod-retirements',
     [STACK_OUTPUT.retireFunctionArn]: 'arn:aws:lambda:eu-west-1:111122223333:function:keyward-prod-retire-api-key',
+    [STACK_OUTPUT.remindFunctionArn]: 'arn:aws:lambda:eu-west-1:111122223333:function:keyward-prod-remind-api-key-expiry',
     [STACK_OUTPUT.schedulerRoleArn]: 'arn:aws:iam::111122223333:role/keyward-prod-scheduler',
     [STACK_OUTPUT.schedulerDlqArn]: 'arn:aws:sqs:eu-west-1:111122223333:keyward-prod-retirement-dlq',
     ...overrides,

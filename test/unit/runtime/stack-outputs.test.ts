@@ -8,6 +8,7 @@ const OUTPUTS: Record<string, string> = {
   [STACK_OUTPUT.notifierFailureQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/111122223333/keyward-prod-notifier-failures',
   [STACK_OUTPUT.scheduleGroupName]: 'keyward-prod',
   [STACK_OUTPUT.retireFunctionArn]: 'arn:aws:lambda:eu-west-1:111122223333:function:retire',
+  [STACK_OUTPUT.remindFunctionArn]: 'arn:aws:lambda:eu-west-1:111122223333:function:remind',
   [STACK_OUTPUT.schedulerRoleArn]: 'arn:aws:iam::111122223333:role/scheduler',
   [STACK_OUTPUT.schedulerDlqArn]: 'arn:aws:sqs:eu-west-1:111122223333:dlq',
 };
@@ -24,6 +25,7 @@ describe('stack outputs read by keyward --stack', () => {
       schedulerEnvironment: {
         SCHEDULE_GROUP_NAME: 'keyward-prod',
         RETIRE_FUNCTION_ARN: OUTPUTS.RetireFunctionArn,
+        REMIND_FUNCTION_ARN: OUTPUTS.RemindFunctionArn,
         SCHEDULER_ROLE_ARN: OUTPUTS.SchedulerRoleArn,
         SCHEDULER_DLQ_ARN: OUTPUTS.SchedulerDlqArn,
       },

@@ -86,7 +86,14 @@ export interface GatewayOptions {
   lambdasDir?: string;
   /** @default INTEGRATION_TIMEOUT_MS */
   integrationTimeoutMs?: number;
+  /**
+   * Local-only pages outside both APIs (the console, the dev issuer's sign-in), tried in order
+   * before routing; each answers a request it owns and returns true. `path` is still percent-encoded.
+   */
+  sites?: readonly LocalSite[];
 }
+
+export type LocalSite = (request: IncomingMessage, response: ServerResponse, path: string) => Promise<boolean>;
 
 export interface Gateway {
   url: string;
@@ -335,6 +342,9 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     if (method === 'GET' && path === '/local-issuer/.well-known/jwks.json') {
       return send(response, 200, await options.jwks(), { 'cache-control': 'max-age=60' });
+    }
+    for (const site of options.sites ?? []) {
+      if (await site(request, response, path)) return response.statusCode;
     }
 
     const resource = resolveResource(path);

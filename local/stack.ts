@@ -8,7 +8,7 @@ import {
   startRetirements,
 } from './components';
 import { CONSOLE_PATH, createConsoleSite } from './console-site';
-import { createDevIssuer, type DevIssuer, LOCAL_AUDIENCE, localIssuerUrl } from './dev-issuer';
+import { createDevIssuer, type DevIssuer, LOCAL_AUDIENCE, LOCAL_ISSUER_PATH, localIssuerUrl } from './dev-issuer';
 import { createDevIssuerOidc } from './dev-issuer-oidc';
 import { LOCAL_AWS } from './dynamodb-local';
 import { startGateway } from './gateway';
@@ -114,7 +114,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       jwks: () => issuer.jwks(),
       isReady: () => ready,
       log,
-      sites: [(request, response) => oidc(request, response), consoleSite],
+      sites: [async (request, response, path) => path.startsWith(`${LOCAL_ISSUER_PATH}/`) && oidc(request, response), consoleSite],
     });
     stops.push('gateway', { stop: () => gateway.close() });
     const seeded = await seedDemo({ endpoint: dynamo.endpoint, accessKeyId, masterKey });

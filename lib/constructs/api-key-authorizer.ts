@@ -26,11 +26,13 @@ export function addJsonGatewayResponse(
   id: string,
   type: apigw.ResponseType,
   answer: { status: number; body: string },
+  /** Extra headers, as API Gateway mapping values (`"'value'"`), e.g. CORS's. */
+  headers: Record<string, string> = {},
 ): apigw.GatewayResponse {
   return api.addGatewayResponse(id, {
     type,
     statusCode: String(answer.status),
-    responseHeaders: JSON_HEADERS,
+    responseHeaders: { ...JSON_HEADERS, ...headers },
     templates: { 'application/json': answer.body },
   });
 }

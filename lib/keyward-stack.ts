@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { KeywardConfig } from './config';
+import { AdminConsole } from './constructs/admin-console';
 import { AdminIdentity } from './constructs/admin-identity';
 import { ExampleApi } from './constructs/example-api';
 import { ApiGatewayLogging } from './constructs/keyward-rest-api';
@@ -23,6 +24,7 @@ export interface KeywardStackProps extends StackProps {
 export class KeywardStack extends Stack {
   readonly table: KeywardTable;
   readonly tokenKey: TokenKey;
+  readonly adminConsole: AdminConsole;
   readonly adminIdentity: AdminIdentity;
   readonly retirement: Retirement;
   readonly notifications: Notifications;
@@ -41,7 +43,13 @@ export class KeywardStack extends Stack {
     this.table = new KeywardTable(this, 'Data', common);
     const table = this.table.table;
     this.tokenKey = new TokenKey(this, 'TokenKey', common);
-    this.adminIdentity = new AdminIdentity(this, 'AdminIdentity', { ...common, external: config.adminIssuer });
+    this.adminConsole = new AdminConsole(this, 'AdminConsole', common);
+    this.adminIdentity = new AdminIdentity(this, 'AdminIdentity', {
+      ...common,
+      external: config.adminIssuer,
+      consoleUrls: [this.adminConsole.url, ...config.consoleUrls],
+      ...(config.cognitoDomainPrefix ? { domainPrefix: config.cognitoDomainPrefix } : {}),
+    });
     this.retirement = new Retirement(this, 'Retirement', { ...common, table, keyEnvironment });
     this.notifications = new Notifications(this, 'Notifications', { ...common, table, sender: config.sesSender });
 
@@ -54,6 +62,17 @@ export class KeywardStack extends Stack {
       adminIdentity: this.adminIdentity,
       keyEnvironment,
       logging,
+      consoleOrigin: this.adminConsole.origin,
+    });
+    this.adminConsole.publish({
+      apiBaseUrl: this.managementApi.restApi.url,
+      authority: this.adminIdentity.issuer,
+      clientId: this.adminIdentity.audience,
+      connectOrigins: [
+        `https://${this.managementApi.restApi.restApiId}.execute-api.${this.region}.${this.urlSuffix}`,
+        this.adminIdentity.issuerOrigin,
+        ...(this.adminIdentity.hostedUiUrl ? [this.adminIdentity.hostedUiUrl] : []),
+      ],
     });
     this.exampleApi = new ExampleApi(this, 'Example', {
       ...common,
@@ -73,6 +92,10 @@ export class KeywardStack extends Stack {
     new CfnOutput(this, 'ExampleApiUrl', {
       value: this.exampleApi.restApi.url,
       description: 'Example protected API base URL (append v1/customers, ...)',
+    });
+    new CfnOutput(this, 'ConsoleUrl', {
+      value: this.adminConsole.url,
+      description: 'The admin console (sign in as an organization admin)',
     });
     new CfnOutput(this, 'TableName', { value: table.tableName, description: 'DynamoDB table (for the keyward CLI: KEYWARD_TABLE_NAME)' });
     new CfnOutput(this, 'TokenKeyArn', {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import serveStatic from 'serve-static';
+import { consolePagePolicy } from '../lib/console-page-policy';
 
 /**
  * The admin console on the local gateway (API.md §7): the built SPA (`console/dist`) under
@@ -33,22 +34,8 @@ export interface ConsoleSiteOptions {
 /** Answers the request if it is the console's; returns false otherwise. */
 export type ConsoleSite = (request: IncomingMessage, response: ServerResponse, path: string) => Promise<boolean>;
 
-/**
- * The console's page policy: scripts, styles and connections to this origin only (the API and the
- * dev issuer are on the same gateway), no framing, no plugins. index.html has no inline script
- * or style (console/test/build.test.ts checks it).
- */
-export const LOCAL_CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The API and the dev issuer are on the gateway itself: `connect-src 'self'` covers both. */
+export const LOCAL_CONTENT_SECURITY_POLICY = consolePagePolicy();
 
 const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy': LOCAL_CONTENT_SECURITY_POLICY,

@@ -13,6 +13,11 @@ export interface KeywardRestApiProps extends StageProps {
   readonly description: string;
   /** The account's API Gateway logging role; stages are deployed after it is set. */
   readonly logging: ApiGatewayLogging;
+  /**
+   * CORS preflight (`OPTIONS`) on every resource, answered by API Gateway itself.
+   * @default none
+   */
+  readonly defaultCorsPreflightOptions?: apigw.CorsOptions;
 }
 
 /**
@@ -49,6 +54,7 @@ export class KeywardRestApi extends apigw.RestApi {
     super(scope, id, {
       restApiName: props.restApiName,
       description: props.description,
+      ...(props.defaultCorsPreflightOptions ? { defaultCorsPreflightOptions: props.defaultCorsPreflightOptions } : {}),
       endpointTypes: [apigw.EndpointType.REGIONAL],
       cloudWatchRole: false,
       deployOptions: {

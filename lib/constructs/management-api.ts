@@ -20,6 +20,12 @@ export interface ManagementApiProps extends StageProps {
   /** `KEY_PREFIX` and `RESOURCE_CATALOG`, for the functions that build the key service. */
   readonly keyEnvironment: Record<string, string>;
   readonly logging: ApiGatewayLogging;
+  /**
+   * The admin console's origin (`https://<distribution>`): the one origin CORS lets call the API
+   * and read its answers (`ETag` included) and errors.
+   * @default none: no CORS (the console is served from the API's own origin, or not at all)
+   */
+  readonly consoleOrigin?: string;
 }
 
 /**
@@ -43,15 +49,36 @@ export class ManagementApi extends Construct {
       restApiName: `keyward-${props.stage}-management`,
       description: 'keyward management API for organization admins',
       logging: props.logging,
+      ...(props.consoleOrigin
+        ? {
+            defaultCorsPreflightOptions: {
+              allowOrigins: [props.consoleOrigin],
+              allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
+              allowHeaders: ['Authorization', 'Content-Type', 'If-Match'],
+              maxAge: Duration.minutes(10),
+            },
+          }
+        : {}),
     });
-    addJsonGatewayResponse(this.restApi, 'Unauthorized', apigw.ResponseType.UNAUTHORIZED, GATEWAY_RESPONSES.unauthorized);
+    // API Gateway's own answers must let the console read them too (a 401 sends it back to Sign in).
+    const cors: Record<string, string> = props.consoleOrigin
+      ? { 'Access-Control-Allow-Origin': `'${props.consoleOrigin}'`, Vary: "'Origin'" }
+      : {};
+    addJsonGatewayResponse(this.restApi, 'Unauthorized', apigw.ResponseType.UNAUTHORIZED, GATEWAY_RESPONSES.unauthorized, cors);
     // The admin authorizer fails (e.g. the JWKS or the table is unreachable): API.md's 500 shape.
-    addJsonGatewayResponse(this.restApi, 'AuthorizerFailure', apigw.ResponseType.AUTHORIZER_FAILURE, GATEWAY_RESPONSES.authorizerFailure);
+    addJsonGatewayResponse(
+      this.restApi,
+      'AuthorizerFailure',
+      apigw.ResponseType.AUTHORIZER_FAILURE,
+      GATEWAY_RESPONSES.authorizerFailure,
+      cors,
+    );
     addJsonGatewayResponse(
       this.restApi,
       'RouteNotFound',
       apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
       GATEWAY_RESPONSES.managementRouteNotFound,
+      cors,
     );
 
     this.adminAuthorizerFunction = new KeywardFunction(this, 'AdminAuthorizerFunction', {
@@ -76,7 +103,7 @@ export class ManagementApi extends Construct {
         ...common,
         entry: operation.entry,
         description: operation.summary,
-        environment: props.keyEnvironment,
+        environment: { ...props.keyEnvironment, ...(props.consoleOrigin ? { CONSOLE_ORIGIN: props.consoleOrigin } : {}) },
       });
       if (operation.table.length > 0) fn.bindTable(props.table, operation.table);
       if ('kms' in operation && operation.kms === 'encrypt') props.tokenKey.grantEncrypt(fn);

@@ -174,6 +174,7 @@ describe('the API keys list', () => {
     const describedBy = (await name.getAttribute('aria-describedby')) ?? '';
     expect(describedBy.split(' ')).toContain(await tooltip.getAttribute('id'));
     await expectAccessible(page, 'list with an expiring key and its tooltip');
+    await screenshot(page, 'list');
     await page.keyboard.press('Escape');
 
     await openMenu(masked(org.key));

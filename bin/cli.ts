@@ -1,236 +1,297 @@
-import { parseArgs } from 'node:util';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { KmsSecretBox } from '../lambdas/adapters/kms-secret-box';
-import { LocalSecretBox } from '../lambdas/adapters/local-secret-box';
-import { NO_SECRET_BOX } from '../lambdas/adapters/no-secret-box';
-import { DomainError, ValidationFailed } from '../lambdas/domain/errors';
-import type { Role } from '../lambdas/domain/ports';
-import { keyConfig } from '../lambdas/runtime/config';
-import { createOperator, type Operator } from '../lambdas/runtime/operator';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import type { ApiKeyView } from '../lambdas/domain/api-key';
+import { EXPIRES_IN, type ExpiresIn } from '../lambdas/domain/api-key';
+import { DomainError, OrganizationNotFound, ValidationFailed } from '../lambdas/domain/errors';
+import type { Organization, Role } from '../lambdas/domain/ports';
+import { redriveFailureQueue } from '../lambdas/notifications/redrive';
+import type { Operator } from '../lambdas/runtime/operator';
+import { redriveDeadLetterFile } from '../local/dead-letter-redrive';
 import { createDevIssuer } from '../local/dev-issuer';
-import { localClientConfig } from '../local/dynamodb-local';
-import { type RuntimeInfo, readMasterKey, readRuntimeInfo, resolveStateDir } from '../local/state';
+import { failureQueueFor, type Io, mailerFor, operatorActor, operatorFor, resolveTarget, type Target, UsageError } from './cli/target';
+import { keyTable, newKeyText, table, withoutVersion } from './cli/text';
 
 /**
- * `keyward`, the operator CLI (API.md §4): organizations and their members, straight on the
- * table. `--table` (or KEYWARD_TABLE) targets AWS with the default credential chain; otherwise
- * the running local stack (`npm start`) is found through `.keyward/runtime.json`.
+ * `keyward`, the operator CLI (API.md §4): organizations, their members and keys, and the
+ * notifier's failure queue, straight on the table. `--stack <name>` (or KEYWARD_STACK) works on a
+ * deployed stack with the settings its outputs give; otherwise on the running local stack
+ * (`npm start`), found through `.keyward/runtime.json`. Exit codes: 0 success, 1 failure,
+ * 2 bad usage or invalid input.
  */
 
-export const USAGE = `Usage: keyward <command> [options]
+const VERSION = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 
-Commands:
-  org create --name <name> [--id <slug>] --admin <email> [--admin <email>...]
-                                 create an organization, its admins and its first API key
-  org add-member --org <id> --email <email> [--role admin|member]
-                                 add or update a member (default role: member)
-  org remove-member --org <id> --email <email>
-                                 remove a member
-  migrate                        bring data written by an earlier version up to date (idempotent;
-                                 safe while the API serves; AWS: needs dynamodb:Scan on the table)
-  token --email <email>          mint a dev admin JWT (local stack only)
+interface GlobalOptions {
+  stack?: string;
+  json?: boolean;
+}
 
-Options:
-  --table <name>     target this DynamoDB table in AWS (env KEYWARD_TABLE); default: the running
-                     local stack (npm start), found in ./.keyward or KEYWARD_STATE_DIR
-  --kms-key <id>     KMS key id or alias that encrypts tokens (AWS, org create; env KEYWARD_KMS_KEY)
-  --json             print one JSON document on stdout
-  -h, --help         show this help
-`;
+/** What every action gets: where it works, the operator's services there, and how to print. */
+interface Context {
+  target: Target;
+  operator: Operator;
+  io: Io;
+  print(json: unknown, human: string): void;
+}
 
-/** A usage or validation problem: exit code 2. */
-class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly details?: Record<string, string[]>,
-  ) {
-    super(message);
+/** Every page of an organization's keys, oldest first, as the management API lists them. */
+async function allKeys(operator: Operator, organizationId: string): Promise<ApiKeyView[]> {
+  const keys: ApiKeyView[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await operator.keys.list(organizationId, { limit: 100, ...(cursor ? { cursor } : {}) });
+    keys.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return keys;
+}
+
+async function organizationOf(operator: Operator, organizationId: string): Promise<Organization> {
+  const organization = await operator.store.getOrganization(organizationId);
+  if (!organization) throw new OrganizationNotFound(`no organization "${organizationId}"`);
+  return organization;
+}
+
+function buildProgram(io: Io): Command {
+  const program = new Command('keyward');
+
+  /** Every command reports through io and throws instead of exiting, so main() owns the exit code. */
+  const configure = (command: Command): Command =>
+    command
+      .exitOverride()
+      .configureOutput({ writeOut: io.out, writeErr: io.err })
+      .showHelpAfterError()
+      .configureHelp({ showGlobalOptions: true });
+
+  /** A leaf command's handler: resolves the target, builds the operator, and always closes its client. */
+  function action<O>(run: (context: Context, options: O) => Promise<void>) {
+    return async (options: O, command: Command): Promise<void> => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const target = await resolveTarget({ stack: globals.stack }, io);
+      const operator = operatorFor(target, io);
+      const print = (json: unknown, human: string) => io.out(globals.json ? `${JSON.stringify(json)}\n` : `${human}\n`);
+      try {
+        await run({ target, operator, io, print }, options);
+      } finally {
+        operator.close();
+      }
+    };
   }
-}
+  const sub = (parent: Command, name: string, description: string) => configure(parent.command(name).description(description));
 
-interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-}
+  configure(program)
+    .description('Operator CLI of keyward: organizations, members and API keys, straight on the table (API.md §4)')
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('--stack <name>', 'work on this deployed CloudFormation stack, with the settings its outputs give (env KEYWARD_STACK)')
+    .option('--json', 'print one JSON document on stdout')
+    .showSuggestionAfterError()
+    .addHelpText(
+      'after',
+      '\nWithout --stack, the CLI works on the running local stack (npm start), found in ./.keyward or KEYWARD_STATE_DIR.\n' +
+        'Exit codes: 0 success, 1 failure, 2 bad usage or invalid input.',
+    );
 
-const OPTIONS = {
-  name: { type: 'string' },
-  id: { type: 'string' },
-  admin: { type: 'string', multiple: true },
-  org: { type: 'string' },
-  email: { type: 'string' },
-  role: { type: 'string' },
-  table: { type: 'string' },
-  'kms-key': { type: 'string' },
-  json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
+  const org = sub(program, 'org', 'organizations and their members');
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+  sub(org, 'create', 'create an organization, its admins and its first API key (printed once)')
+    .requiredOption('--name <name>', 'display name (1-100 characters)')
+    .option('--id <slug>', 'organization id (default: derived from the name)')
+    .requiredOption('--admin <email>', 'an admin; repeat for more', collect)
+    .action(
+      action<{ name: string; id?: string; admin: string[] }>(async ({ target, operator, print }, { name, id, admin }) => {
+        const actor = await operatorActor(target);
+        const result = await operator.organizations.create({ name, admins: admin, actor, ...(id === undefined ? {} : { id }) });
+        const intro = `Created organization ${result.organization.id} ("${result.organization.name}") with admin(s) ${admin.join(', ')}.`;
+        print(result, newKeyText(`${intro}\nFirst API key ${result.api_key.id}:`, result.api_key));
+      }),
+    );
 
-function need(value: string | undefined, flag: string): string {
-  if (value === undefined || value.trim() === '') throw new UsageError(`missing --${flag}`, { [flag]: ['is required'] });
-  return value;
-}
-
-type Target = { mode: 'aws'; table: string } | { mode: 'local'; runtime: RuntimeInfo; stateDir: string };
-
-function resolveTarget(values: Values, io: Io): Target {
-  const table = values.table ?? io.env.KEYWARD_TABLE;
-  if (table) return { mode: 'aws', table };
-  const stateDir = resolveStateDir(io.cwd, io.env);
-  const runtime = readRuntimeInfo(stateDir);
-  if (runtime) return { mode: 'local', runtime, stateDir };
-  throw new Error(
-    `no running local stack found in ${stateDir}: start one with \`npm start\` (or set KEYWARD_STATE_DIR), ` +
-      'or pass --table <name> to use a table in AWS',
+  sub(org, 'list', 'list the organizations, with their numbers of admins, members and keys (reads the whole table)').action(
+    action(async ({ operator, print }) => {
+      const organizations = await operator.organizationSummaries();
+      const human =
+        organizations.length === 0
+          ? 'No organizations.'
+          : table(
+              ['ID', 'Name', 'Admins', 'Members', 'API keys'],
+              organizations.map((o) => [o.id, o.name, String(o.admins), String(o.members), String(o.api_keys)]),
+            );
+      print({ organizations }, human);
+    }),
   );
+
+  sub(org, 'show', 'show an organization: its members and its API keys (masked)')
+    .requiredOption('--org <id>', 'organization id')
+    .action(
+      action<{ org: string }>(async ({ operator, print }, { org: organizationId }) => {
+        const organization = await organizationOf(operator, organizationId);
+        const [members, keys] = await Promise.all([operator.store.listMembers(organizationId), allKeys(operator, organizationId)]);
+        const memberLines = members.map((member) => ({ email: member.email, role: member.role }));
+        print(
+          { organization: { id: organization.id, name: organization.name }, members: memberLines, api_keys: keys },
+          [
+            `Organization ${organization.id} ("${organization.name}")`,
+            '',
+            table(
+              ['Member', 'Role'],
+              memberLines.map((member) => [member.email, member.role]),
+            ),
+            '',
+            keyTable(keys),
+          ].join('\n'),
+        );
+      }),
+    );
+
+  sub(org, 'add-member', 'add a member, or change the role of one')
+    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--email <email>', "the member's email")
+    .addOption(new Option('--role <role>', 'role').choices(['admin', 'member']).default('member'))
+    .action(
+      action<{ org: string; email: string; role: Role }>(async ({ operator, print }, { org: organizationId, email, role }) => {
+        const member = await operator.organizations.addMember(organizationId, email, role);
+        print(
+          { member: { organization_id: member.organizationId, email: member.email, role: member.role } },
+          `${member.email} is now ${member.role === 'admin' ? 'an admin' : 'a member'} of ${member.organizationId}.`,
+        );
+      }),
+    );
+
+  sub(org, 'remove-member', 'remove a member (never the last admin)')
+    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--email <email>', "the member's email")
+    .action(
+      action<{ org: string; email: string }>(async ({ operator, print }, { org: organizationId, email }) => {
+        const removed = await operator.organizations.removeMember(organizationId, email);
+        print({ removed }, removed ? `Removed ${email} from ${organizationId}.` : `${email} was not a member of ${organizationId}.`);
+      }),
+    );
+
+  const keys = sub(program, 'keys', "an organization's API keys (changes are audited with actor operator)");
+
+  sub(keys, 'list', "list an organization's API keys, masked, as the management API lists them")
+    .requiredOption('--org <id>', 'organization id')
+    .action(
+      action<{ org: string }>(async ({ operator, print }, { org: organizationId }) => {
+        await organizationOf(operator, organizationId);
+        const list = await allKeys(operator, organizationId);
+        print({ api_keys: list }, keyTable(list));
+      }),
+    );
+
+  sub(keys, 'rotate', 'emergency rotation: a new key now (printed once); the old one stops now or after a grace period')
+    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--key <id>', 'API key id')
+    .addOption(new Option('--expires-in <period>', 'when the old key stops working').choices(EXPIRES_IN).default('now'))
+    .action(
+      action<{ org: string; key: string; expiresIn: ExpiresIn }>(async ({ target, operator, print }, options) => {
+        const actor = await operatorActor(target);
+        const rotation = await operator.keys.rotate(options.org, actor, options.key, { expires_in: options.expiresIn });
+        const result = { api_key: withoutVersion(rotation.api_key), rotated_api_key: rotation.rotated_api_key };
+        const until = rotation.rotated_api_key.expires_at;
+        const old = options.expiresIn === 'now' ? 'stopped working now' : `works until ${until}`;
+        print(
+          result,
+          newKeyText(`Rotated ${options.key} of ${options.org}: the old key ${old}. New API key ${result.api_key.id}:`, result.api_key),
+        );
+      }),
+    );
+
+  sub(keys, 'delete', 'delete an API key (never the last one without an expiry)')
+    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--key <id>', 'API key id')
+    .action(
+      action<{ org: string; key: string }>(async ({ target, operator, print }, options) => {
+        const actor = await operatorActor(target);
+        const deleted = withoutVersion(await operator.keys.delete(options.org, actor, options.key));
+        print({ api_key: deleted }, `Deleted API key ${deleted.id} (${deleted.masked_value}) of ${options.org}.`);
+      }),
+    );
+
+  const notifications = sub(program, 'notifications', 'admin emails');
+
+  sub(
+    notifications,
+    'redrive',
+    "re-deliver the admin emails that ended in the notifier's failure queue (AWS) or dead-letter file (local); never twice",
+  ).action(
+    action(async ({ target, operator, io: out, print }) => {
+      const redriveEvent = operator.eventRedrive(mailerFor(target));
+      const result =
+        target.mode === 'local'
+          ? await redriveDeadLetterFile(target.stateDir, redriveEvent)
+          : await redriveFailureQueue({
+              queue: failureQueueFor(target.stack),
+              undelivered: operator.undelivered,
+              redriveEvent,
+              warn: (message) => out.err(`keyward: ${message}\n`),
+            });
+      print(result, `Redriven: ${result.redriven}, failed: ${result.failed}.`);
+      if (result.failed > 0) throw new RedriveIncomplete(result.failed);
+    }),
+  );
+
+  sub(program, 'migrate', 'bring data written by an earlier version up to date (idempotent; AWS: needs dynamodb:Scan)').action(
+    action(async ({ operator, print }) => {
+      const result = await operator.migrate();
+      const { written, removed } = result.memberships;
+      print(result, `Memberships: ${written} written, ${removed} removed (the rest were up to date).`);
+    }),
+  );
+
+  sub(program, 'token', 'mint a dev admin JWT (local stack only)')
+    .requiredOption('--email <email>', "the admin's email")
+    .action(
+      action<{ email: string }>(async ({ target, print }, { email }) => {
+        if (target.mode !== 'local') throw new UsageError('token works with the local stack only (it mints dev JWTs); drop --stack');
+        const issuer = await createDevIssuer({
+          stateDir: target.stateDir,
+          issuer: target.runtime.issuer,
+          audience: target.runtime.audience,
+        });
+        const token = await issuer.mint({ email });
+        print({ token }, token);
+      }),
+    );
+
+  return program;
 }
 
-function operatorFor(target: Target, secrets: 'needed' | 'unused', values: Values, io: Io): Operator {
-  const keys = keyConfig(io.env);
-  if (target.mode === 'local') {
-    return createOperator({
-      tableName: target.runtime.table_name,
-      dynamodb: localClientConfig(target.runtime.dynamodb_endpoint, target.runtime.dynamodb_access_key_id),
-      secrets: secrets === 'needed' ? new LocalSecretBox(readMasterKey(target.stateDir)) : NO_SECRET_BOX,
-      ...keys,
-    });
-  }
-  let box = NO_SECRET_BOX;
-  if (secrets === 'needed') {
-    const kmsKey = values['kms-key'] ?? io.env.KEYWARD_KMS_KEY;
-    if (!kmsKey)
-      throw new UsageError('missing --kms-key (or KEYWARD_KMS_KEY): the KMS key that encrypts tokens', {
-        'kms-key': ['is required with --table'],
-      });
-    box = new KmsSecretBox(new KMSClient({}), kmsKey);
-  }
-  return createOperator({ tableName: target.table, secrets: box, ...keys });
-}
-
-async function withOperator<T>(operator: Operator, use: (operator: Operator) => Promise<T>): Promise<T> {
-  try {
-    return await use(operator);
-  } finally {
-    operator.close();
+/** Some emails are still undelivered (the result was printed): exit 1, so scripts notice. */
+class RedriveIncomplete extends Error {
+  constructor(failed: number) {
+    super(`${failed} email(s) not delivered; they stay for the next redrive`);
   }
 }
 
-function role(value: string | undefined): Role {
-  if (value === undefined) return 'member';
-  if (value !== 'admin' && value !== 'member')
-    throw new UsageError('--role must be admin or member', { role: ['must be admin or member'] });
-  return value;
-}
-
-async function run(positionals: string[], values: Values, io: Io): Promise<void> {
-  const [command, sub, ...rest] = positionals;
-  const print = (json: unknown, human: string): void => io.out(values.json ? `${JSON.stringify(json)}\n` : `${human}\n`);
-
-  if (command === 'org' && rest.length === 0) {
-    if (sub === 'create') {
-      const name = need(values.name, 'name');
-      const admins = values.admin ?? [];
-      if (admins.length === 0) throw new UsageError('at least one --admin <email> is required', { admin: ['is required'] });
-      const target = resolveTarget(values, io);
-      const result = await withOperator(operatorFor(target, 'needed', values, io), (operator) =>
-        operator.organizations.create({ name, admins, ...(values.id ? { id: values.id } : {}) }),
-      );
-      print(
-        result,
-        [
-          `Created organization ${result.organization.id} ("${result.organization.name}") with admin(s) ${admins.join(', ')}.`,
-          `First API key ${result.api_key.id}:`,
-          '',
-          `  ${result.api_key.value}`,
-          '',
-          'Store it now: it will not be shown again here (an admin can reveal it through the management API).',
-        ].join('\n'),
-      );
-      return;
-    }
-    if (sub === 'add-member') {
-      const org = need(values.org, 'org');
-      const email = need(values.email, 'email');
-      const memberRole = role(values.role);
-      const target = resolveTarget(values, io);
-      const member = await withOperator(operatorFor(target, 'unused', values, io), (operator) =>
-        operator.organizations.addMember(org, email, memberRole),
-      );
-      print(
-        { member: { organization_id: member.organizationId, email: member.email, role: member.role } },
-        `${member.email} is now ${member.role === 'admin' ? 'an admin' : 'a member'} of ${member.organizationId}.`,
-      );
-      return;
-    }
-    if (sub === 'remove-member') {
-      const org = need(values.org, 'org');
-      const email = need(values.email, 'email');
-      const target = resolveTarget(values, io);
-      const removed = await withOperator(operatorFor(target, 'unused', values, io), (operator) =>
-        operator.organizations.removeMember(org, email),
-      );
-      print({ removed }, removed ? `Removed ${email} from ${org}.` : `${email} was not a member of ${org}.`);
-      return;
-    }
-  }
-
-  if (command === 'migrate' && sub === undefined) {
-    const target = resolveTarget(values, io);
-    const result = await withOperator(operatorFor(target, 'unused', values, io), (operator) => operator.migrate());
-    const { written, removed } = result.memberships;
-    print(result, `Memberships: ${written} written, ${removed} removed (the rest were up to date).`);
-    return;
-  }
-
-  if (command === 'token' && sub === undefined) {
-    const email = need(values.email, 'email');
-    if (values.table ?? io.env.KEYWARD_TABLE)
-      throw new UsageError('token works with the local stack only (it mints dev JWTs); drop --table');
-    const target = resolveTarget(values, io);
-    if (target.mode !== 'local') throw new UsageError('token works with the local stack only');
-    const issuer = await createDevIssuer({ stateDir: target.stateDir, issuer: target.runtime.issuer, audience: target.runtime.audience });
-    const token = await issuer.mint({ email });
-    print({ token }, token);
-    return;
-  }
-
-  throw new UsageError(`unknown command: ${positionals.join(' ') || '(none)'}\n\n${USAGE}`);
-}
-
-/** Runs the CLI; returns the exit code (0 ok, 1 error, 2 usage or validation error). */
+/** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 usage or validation error). */
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
-  let parsed: { values: Values; positionals: string[] };
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    io.err(`keyward: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help || parsed.positionals.length === 0) {
-    (parsed.values.help ? io.out : io.err)(USAGE);
-    return parsed.values.help ? 0 : 2;
-  }
-  try {
-    await run(parsed.positionals, parsed.values, io);
+    await buildProgram(io).parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ValidationFailed) {
-      const details = error instanceof ValidationFailed ? error.details : error.details;
-      io.err(`keyward: ${error instanceof ValidationFailed ? 'invalid input' : error.message}\n`);
-      for (const [field, reasons] of Object.entries(details ?? {})) io.err(`  ${field}: ${reasons.join('; ')}\n`);
-      return 2;
-    }
-    if (error instanceof DomainError) {
-      io.err(`keyward: ${error.code}${error.message ? `: ${error.message}` : ''}\n`);
-      return 1;
-    }
-    io.err(`keyward: ${error instanceof Error ? error.message : String(error)}\n`);
+    return report(error, io);
+  }
+}
+
+function report(error: unknown, io: Io): number {
+  if (error instanceof CommanderError) {
+    // commander has printed the problem and the usage; help and version asked for are a success.
+    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2;
+  }
+  if (error instanceof UsageError || error instanceof ValidationFailed) {
+    io.err(`keyward: ${error instanceof ValidationFailed ? 'invalid input' : error.message}\n`);
+    for (const [field, reasons] of Object.entries(error.details ?? {})) io.err(`  ${field}: ${reasons.join('; ')}\n`);
+    return 2;
+  }
+  if (error instanceof DomainError) {
+    io.err(`keyward: ${error.code}${error.message ? `: ${error.message}` : ''}\n`);
     return 1;
   }
+  io.err(`keyward: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 1;
 }
 
 function defaultIo(): Io {

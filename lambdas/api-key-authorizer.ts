@@ -8,6 +8,8 @@ import { type Clock, systemClock } from './domain/clock';
 import type { HotKeyStore } from './domain/ports';
 import { buildRouteTable, findRoute, type RouteDefinition } from './domain/routes';
 import { bearerCredential, headerValue, policy, unauthorized } from './http/authorizer';
+import { type DecisionMetrics, decisionMetrics } from './observability/decision-metrics';
+import { createMetrics } from './observability/metrics';
 import { hotKeyCacheConfig, keyConfig, routesConfig, tableConfig } from './runtime/config';
 import { logger } from './runtime/logger';
 
@@ -26,6 +28,8 @@ export interface ApiKeyAuthorizerDeps {
   clock: Clock;
   keyPrefix: string;
   routes: readonly RouteDefinition[];
+  /** Counts each decision (allow, deny by code, unauthorized by reason). @default none */
+  metrics?: DecisionMetrics;
 }
 
 export type ApiKeyAuthorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
@@ -74,7 +78,10 @@ export function createApiKeyAuthorizer(deps: ApiKeyAuthorizerDeps): ApiKeyAuthor
 
   return async (event) => {
     const screened = screenToken(tokenFrom(event.headers), deps.keyPrefix);
-    if (screened.kind === 'unauthorized') return answer(screened, event);
+    if (screened.kind === 'unauthorized') {
+      deps.metrics?.record(screened);
+      return answer(screened, event);
+    }
 
     let key: HotKey | undefined;
     try {
@@ -88,6 +95,7 @@ export function createApiKeyAuthorizer(deps: ApiKeyAuthorizerDeps): ApiKeyAuthor
     const now = deps.clock.now();
     const decision = decide(key, findRoute(table, event.httpMethod, event.resource), now);
     if (countsAsUse(decision)) await recordUsage(decision.key, now);
+    deps.metrics?.record(decision);
     return answer(decision, event);
   };
 }
@@ -103,4 +111,5 @@ export const handler: ApiKeyAuthorizer = createApiKeyAuthorizer({
   clock: systemClock,
   keyPrefix: keyConfig().keyPrefix,
   routes: routesConfig(),
+  metrics: decisionMetrics(createMetrics()),
 });

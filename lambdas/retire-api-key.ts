@@ -1,6 +1,6 @@
 import { monotonicFactory } from 'ulid';
 import { retirementPayloadSchema } from './adapters/eventbridge-retirement-scheduler';
-import type { StoredApiKey } from './domain/api-key';
+import { isPendingRotation, type StoredApiKey } from './domain/api-key';
 import { type AuditEvent, keyEvent } from './domain/audit-event';
 import { type Clock, systemClock } from './domain/clock';
 import type { KeyStore } from './domain/ports';
@@ -9,10 +9,11 @@ import { logger } from './runtime/logger';
 import { functionTable } from './runtime/wiring';
 
 /**
- * The retire function (API.md §3 Rotation, DESIGN.md "Scheduled retirement"): invoked by the
- * one-shot EventBridge schedule (or the local retirement loop) at the old key's `expires_at`.
- * The authorizer already refuses the key from that instant; this removes it and writes
- * `api_key.retired` (the outbox of the "retired" email) in the same transaction.
+ * The retire function (API.md §3 Rotation, §8, DESIGN.md "Scheduled retirement"): invoked by the
+ * one-shot EventBridge schedule (or the local retirement loop) at a key's `expires_at`. The
+ * authorizer already refuses the key from that instant; this removes it and writes, in the same
+ * transaction, `api_key.retired` for the old key of a rotation or `api_key.expired` for a key that
+ * reached its own expiry (the outbox of their emails).
  */
 
 export type RetireOutcome = 'retired' | 'key_gone' | 'rotation_changed';
@@ -25,11 +26,14 @@ export interface RetireHandlerDeps {
   newId?: () => string;
 }
 
-/** The `api_key.retired` audit event: the key is gone afterwards, so it says when it was last used. */
+/**
+ * The `api_key.retired` (rotated out) or `api_key.expired` (its own expiry) audit event: the key
+ * is gone afterwards, so it says when it was last used.
+ */
 export function retiredEvent(key: StoredApiKey, id: string, occurredAt: Date): AuditEvent {
   return keyEvent({
     id,
-    type: 'api_key.retired',
+    type: isPendingRotation(key) ? 'api_key.retired' : 'api_key.expired',
     key,
     actor: { type: 'system' },
     at: occurredAt,
@@ -70,7 +74,7 @@ export function createRetireHandler(deps: RetireHandlerDeps): RetireHandler {
         return 'rotation_changed';
       }
       await deps.store.retireKey(key, retiredEvent(key, newId(), now));
-      logger.info('api key retired', context);
+      logger.info(isPendingRotation(key) ? 'api key retired' : 'api key expired', context);
       return 'retired';
     });
   };

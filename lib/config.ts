@@ -24,6 +24,32 @@ export interface KeywardConfig extends StageProps {
   readonly consoleUrls: readonly string[];
   /** The Cognito hosted UI's domain prefix (`<prefix>.auth.<region>.amazoncognito.com`), or undefined for the default. */
   readonly cognitoDomainPrefix?: string;
+  /** An address subscribed to the alarm topic, or undefined (subscribe whatever you page with yourself). */
+  readonly alarmEmail?: string;
+  /** Stage-level throttling of the example protected (consumer) API. */
+  readonly consumerApiThrottle: Throttle;
+  /** Stage-level throttling of the management API. */
+  readonly managementApiThrottle: Throttle;
+  /**
+   * The protected API's authorizer identity source is `x-api-key`: API Gateway answers a request
+   * without it 401 itself, without invoking the authorizer, and the `Authorization: Bearer`
+   * fallback is off. False: every request invokes the authorizer (the fallback works).
+   */
+  readonly apiKeyHeaderOnly: boolean;
+  /** Concurrency reserved for (and capping) the api-key authorizer; undefined = none. */
+  readonly authorizerReservedConcurrency?: number;
+  /** A fixed table name, or undefined to let CloudFormation generate one. */
+  readonly tableName?: string;
+  /** The SES identity of `sesSender` exists already (verified outside this stack): use it, do not create it. */
+  readonly sesIdentityExists: boolean;
+  /** An IAM principal (the operator's role or user) that may `kms:Encrypt` with the token key, for the CLI. */
+  readonly operatorPrincipalArn?: string;
+}
+
+/** API Gateway stage throttling: steady requests per second and the bucket of requests above it. */
+export interface Throttle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
 }
 
 export interface SesSender {
@@ -55,6 +81,16 @@ export const CONTEXT_KEYS = [
   'authorizerKeyCacheMs',
   'consoleUrls',
   'cognitoDomainPrefix',
+  'alarmEmail',
+  'consumerApiRateLimit',
+  'consumerApiBurstLimit',
+  'managementApiRateLimit',
+  'managementApiBurstLimit',
+  'apiKeyHeaderOnly',
+  'authorizerReservedConcurrency',
+  'tableName',
+  'sesIdentityExists',
+  'operatorPrincipalArn',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -62,6 +98,22 @@ export const DEFAULT_STAGE = 'dev';
 export const MAX_AUTHORIZER_CACHE_TTL_SECONDS = 3600;
 /** Kept under the 60 s `last_used_at` window, and short because it is the revocation lag. */
 export const MAX_AUTHORIZER_KEY_CACHE_MS = 60_000;
+/**
+ * Consumer traffic is the product: a limit high enough for a real platform's API, yet well under
+ * the account's regional 10,000 req/s (5,000 burst) that every API of the account shares.
+ */
+export const DEFAULT_CONSUMER_API_THROTTLE: Throttle = { rateLimit: 1000, burstLimit: 2000 };
+/** A handful of admins and consoles; anything faster is a script gone wrong or an attack. */
+export const DEFAULT_MANAGEMENT_API_THROTTLE: Throttle = { rateLimit: 25, burstLimit: 50 };
+/**
+ * 100 concurrent authorizations are ~10,000 req/s at ~10 ms each, above the default consumer
+ * limit, and leave 900 of the default 1,000 to the management functions, the notifier and the rest.
+ */
+export const DEFAULT_AUTHORIZER_RESERVED_CONCURRENCY = 100;
+/** DynamoDB's rule for table names. */
+const TABLE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/;
+const IAM_PRINCIPAL_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
+
 /** Local part used with a domain identity. */
 export const DOMAIN_SENDER_LOCAL_PART = 'no-reply';
 
@@ -75,10 +127,10 @@ export class ConfigError extends Error {
   }
 }
 
-/** Context values arrive as strings from `-c`, or as JSON values from `cdk.json`. */
+/** Context values arrive as strings from `-c`, or as JSON values (strings, numbers, booleans) from `cdk.json`. */
 function text(key: ContextKey, value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' && typeof value !== 'number') throw new ConfigError(key, 'must be a string');
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw new ConfigError(key, 'must be a string');
   const trimmed = String(value).trim();
   return trimmed === '' ? undefined : trimmed;
 }
@@ -168,6 +220,47 @@ function parseDomainPrefix(raw: string | undefined): string | undefined {
   return raw;
 }
 
+function parseNumber(key: ContextKey, raw: string | undefined, fallback: number, rule: { integer: boolean; min: number }): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  const shaped = rule.integer ? /^\d+$/.test(raw) : /^\d+(\.\d+)?$/.test(raw);
+  if (!shaped || value < rule.min) {
+    throw new ConfigError(key, `"${raw}" must be ${rule.integer ? 'a whole number' : 'a number'} of at least ${rule.min}`);
+  }
+  return value;
+}
+
+function parseThrottle(
+  rateKey: ContextKey,
+  burstKey: ContextKey,
+  raw: (key: ContextKey) => string | undefined,
+  fallback: Throttle,
+): Throttle {
+  return {
+    // API Gateway takes a fractional rate; the burst is a whole number of requests.
+    rateLimit: parseNumber(rateKey, raw(rateKey), fallback.rateLimit, { integer: false, min: 0.001 }),
+    burstLimit: parseNumber(burstKey, raw(burstKey), fallback.burstLimit, { integer: true, min: 1 }),
+  };
+}
+
+function parseBoolean(key: ContextKey, raw: string | undefined): boolean {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ConfigError(key, `"${raw}" must be true or false`);
+}
+
+function parseTableName(raw: string | undefined): string | undefined {
+  if (raw !== undefined && !TABLE_NAME_PATTERN.test(raw)) throw new ConfigError('tableName', `"${raw}" must be 3-255 of a-z A-Z 0-9 _ . -`);
+  return raw;
+}
+
+function parseOperatorPrincipal(raw: string | undefined): string | undefined {
+  if (raw !== undefined && !IAM_PRINCIPAL_ARN_PATTERN.test(raw)) {
+    throw new ConfigError('operatorPrincipalArn', `"${raw}" must be an IAM role or user ARN (arn:aws:iam::<account>:role/<name>)`);
+  }
+  return raw;
+}
+
 /**
  * Parses and validates the context. `get` is `(key) => node.tryGetContext(key)`, so tests can
  * pass a plain object lookup.
@@ -191,6 +284,23 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
   }
 
   const sesSender = parseSesSender(value('sesSender'));
+  const alarmEmail = value('alarmEmail');
+  if (alarmEmail !== undefined && !EMAIL_PATTERN.test(alarmEmail))
+    throw new ConfigError('alarmEmail', `"${alarmEmail}" is not an email address`);
+  const sesIdentityExists = parseBoolean('sesIdentityExists', value('sesIdentityExists'));
+  if (sesIdentityExists && !sesSender) throw new ConfigError('sesIdentityExists', 'is only used with sesSender');
+  // 0 means no reservation: a reserved concurrency of 0 would stop the authorizer altogether.
+  const reserved = parseNumber(
+    'authorizerReservedConcurrency',
+    value('authorizerReservedConcurrency'),
+    DEFAULT_AUTHORIZER_RESERVED_CONCURRENCY,
+    {
+      integer: true,
+      min: 0,
+    },
+  );
+  const tableName = parseTableName(value('tableName'));
+  const operatorPrincipalArn = parseOperatorPrincipal(value('operatorPrincipalArn'));
   const adminIssuer = parseIssuer(value('adminIssuer'), value('adminAudience'), value('adminJwksUrl'));
 
   return {
@@ -201,7 +311,15 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     authorizerKeyCacheMs: parseKeyCacheMs(value('authorizerKeyCacheMs')),
     consoleUrls: parseConsoleUrls(value('consoleUrls')),
     ...(value('cognitoDomainPrefix') === undefined ? {} : { cognitoDomainPrefix: parseDomainPrefix(value('cognitoDomainPrefix')) }),
+    consumerApiThrottle: parseThrottle('consumerApiRateLimit', 'consumerApiBurstLimit', value, DEFAULT_CONSUMER_API_THROTTLE),
+    managementApiThrottle: parseThrottle('managementApiRateLimit', 'managementApiBurstLimit', value, DEFAULT_MANAGEMENT_API_THROTTLE),
+    apiKeyHeaderOnly: parseBoolean('apiKeyHeaderOnly', value('apiKeyHeaderOnly')),
+    sesIdentityExists,
+    ...(reserved > 0 ? { authorizerReservedConcurrency: reserved } : {}),
+    ...(tableName ? { tableName } : {}),
+    ...(operatorPrincipalArn ? { operatorPrincipalArn } : {}),
     ...(sesSender ? { sesSender } : {}),
     ...(adminIssuer ? { adminIssuer } : {}),
+    ...(alarmEmail ? { alarmEmail } : {}),
   };
 }

@@ -1,13 +1,16 @@
 import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { STACK_OUTPUT } from '../lambdas/runtime/stack-outputs';
 import type { KeywardConfig } from './config';
 import { AdminConsole } from './constructs/admin-console';
 import { AdminIdentity } from './constructs/admin-identity';
 import { ExampleApi } from './constructs/example-api';
 import { ApiGatewayLogging } from './constructs/keyward-rest-api';
 import { KeywardTable } from './constructs/keyward-table';
+import { LifecycleEvents } from './constructs/lifecycle-events';
 import { ManagementApi } from './constructs/management-api';
 import { Notifications } from './constructs/notifications';
+import { Observability } from './constructs/observability';
 import { Retirement } from './constructs/retirement';
 import { TokenKey } from './constructs/token-key';
 import { stageOf } from './stage';
@@ -28,8 +31,10 @@ export class KeywardStack extends Stack {
   readonly adminIdentity: AdminIdentity;
   readonly retirement: Retirement;
   readonly notifications: Notifications;
+  readonly lifecycleEvents: LifecycleEvents;
   readonly managementApi: ManagementApi;
   readonly exampleApi: ExampleApi;
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: KeywardStackProps) {
     super(scope, id, props);
@@ -40,9 +45,9 @@ export class KeywardStack extends Stack {
 
     const keyEnvironment = { KEY_PREFIX: config.keyPrefix, RESOURCE_CATALOG: config.resourceCatalog.join(',') };
 
-    this.table = new KeywardTable(this, 'Data', common);
+    this.table = new KeywardTable(this, 'Data', { ...common, tableName: config.tableName });
     const table = this.table.table;
-    this.tokenKey = new TokenKey(this, 'TokenKey', common);
+    this.tokenKey = new TokenKey(this, 'TokenKey', { ...common, operatorPrincipalArn: config.operatorPrincipalArn });
     this.adminConsole = new AdminConsole(this, 'AdminConsole', common);
     this.adminIdentity = new AdminIdentity(this, 'AdminIdentity', {
       ...common,
@@ -51,7 +56,13 @@ export class KeywardStack extends Stack {
       ...(config.cognitoDomainPrefix ? { domainPrefix: config.cognitoDomainPrefix } : {}),
     });
     this.retirement = new Retirement(this, 'Retirement', { ...common, table, keyEnvironment });
-    this.notifications = new Notifications(this, 'Notifications', { ...common, table, sender: config.sesSender });
+    this.notifications = new Notifications(this, 'Notifications', {
+      ...common,
+      table,
+      sender: config.sesSender,
+      senderIdentityExists: config.sesIdentityExists,
+    });
+    this.lifecycleEvents = new LifecycleEvents(this, 'LifecycleEvents', { ...common, table });
 
     const logging = new ApiGatewayLogging(this, 'ApiGatewayLogging');
     this.managementApi = new ManagementApi(this, 'Management', {
@@ -63,6 +74,7 @@ export class KeywardStack extends Stack {
       keyEnvironment,
       logging,
       consoleOrigin: this.adminConsole.origin,
+      throttle: config.managementApiThrottle,
     });
     this.adminConsole.publish({
       apiBaseUrl: this.managementApi.restApi.url,
@@ -81,8 +93,29 @@ export class KeywardStack extends Stack {
         keyPrefix: config.keyPrefix,
         resultsCacheTtl: Duration.seconds(config.authorizerCacheTtlSeconds),
         keyCacheTtl: Duration.millis(config.authorizerKeyCacheMs),
+        apiKeyHeaderOnly: config.apiKeyHeaderOnly,
+        reservedConcurrency: config.authorizerReservedConcurrency,
       },
+      throttle: config.consumerApiThrottle,
       logging,
+    });
+
+    this.observability = new Observability(this, 'Observability', {
+      ...common,
+      table,
+      apiKeyAuthorizer: this.exampleApi.authorizer.handler,
+      protectedApi: this.exampleApi.restApi,
+      apis: [
+        { name: 'management', restApi: this.managementApi.restApi },
+        { name: 'example', restApi: this.exampleApi.restApi },
+      ],
+      notifier: this.notifications.notifier,
+      notifierFailureQueue: this.notifications.failureQueue,
+      retirementDeadLetterQueue: this.retirement.deadLetterQueue,
+      eventPublisherFailureQueue: this.lifecycleEvents.failureQueue,
+      retirementScheduleGroup: this.retirement.scheduleGroup,
+      sesConfigurationSetName: this.notifications.configurationSet?.configurationSetName,
+      alarmEmail: config.alarmEmail,
     });
 
     new CfnOutput(this, 'ManagementApiUrl', {
@@ -97,10 +130,10 @@ export class KeywardStack extends Stack {
       value: this.adminConsole.url,
       description: 'The admin console (sign in as an organization admin)',
     });
-    new CfnOutput(this, 'TableName', { value: table.tableName, description: 'DynamoDB table (for the keyward CLI: KEYWARD_TABLE_NAME)' });
-    new CfnOutput(this, 'TokenKeyArn', {
+    new CfnOutput(this, STACK_OUTPUT.tableName, { value: table.tableName, description: 'DynamoDB table (read by `keyward --stack`)' });
+    new CfnOutput(this, STACK_OUTPUT.tokenKeyArn, {
       value: this.tokenKey.key.keyArn,
-      description: 'KMS key that encrypts tokens (for the keyward CLI: --kms-key)',
+      description: 'KMS key that encrypts tokens (read by `keyward --stack`)',
     });
     new CfnOutput(this, 'AdminIssuer', { value: this.adminIdentity.issuer, description: 'OIDC issuer the management API accepts' });
     new CfnOutput(this, 'AdminAudience', {
@@ -110,13 +143,51 @@ export class KeywardStack extends Stack {
     if (this.adminIdentity.userPool) {
       new CfnOutput(this, 'UserPoolId', { value: this.adminIdentity.userPool.userPoolId, description: 'Cognito user pool of the admins' });
     }
-    new CfnOutput(this, 'NotifierFailureQueueUrl', {
+    new CfnOutput(this, STACK_OUTPUT.notifierFailureQueueUrl, {
       value: this.notifications.failureQueue.queueUrl,
       description: 'Stream batches the notifier gave up on',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.observability.topic.topicArn,
+      description: 'SNS topic of every alarm (subscribe your pager; alarmEmail subscribes an address)',
+    });
+    new CfnOutput(this, 'DashboardName', {
+      value: this.observability.dashboard.dashboardName,
+      description: 'CloudWatch dashboard of the stage',
+    });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.lifecycleEvents.bus.eventBusName,
+      description: 'EventBridge bus of the lifecycle events (source keyward): attach your rules here',
+    });
+    new CfnOutput(this, 'EventBusArn', { value: this.lifecycleEvents.bus.eventBusArn, description: 'ARN of the lifecycle event bus' });
+    new CfnOutput(this, 'EventPublisherFailureQueueUrl', {
+      value: this.lifecycleEvents.failureQueue.queueUrl,
+      description: 'Stream batches the event publisher gave up on',
     });
     new CfnOutput(this, 'RetirementDlqUrl', {
       value: this.retirement.deadLetterQueue.queueUrl,
       description: 'Retirement invocations the scheduler gave up on',
     });
+    this.cliOutputs(config);
+  }
+
+  /**
+   * What `keyward --stack` reads besides the table and the token key (API.md §4): the token format
+   * and catalog the functions and the authorizer use, where the CLI sends a redriven email from,
+   * and the scheduler settings of an emergency rotation with a grace period.
+   */
+  private cliOutputs(config: KeywardConfig): void {
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output(STACK_OUTPUT.keyPrefix, config.keyPrefix, 'Token prefix of the keys the authorizer accepts');
+    output(STACK_OUTPUT.resourceCatalog, JSON.stringify(config.resourceCatalog), 'Permission resources (JSON array)');
+    if (config.sesSender) output(STACK_OUTPUT.senderAddress, config.sesSender.fromAddress, 'From address of the admin emails');
+    output(
+      STACK_OUTPUT.scheduleGroupName,
+      this.retirement.scheduleGroup.scheduleGroupName,
+      'EventBridge Scheduler group of retirement jobs',
+    );
+    output(STACK_OUTPUT.retireFunctionArn, this.retirement.retireFunction.functionArn, 'Function the retirement jobs invoke');
+    output(STACK_OUTPUT.schedulerRoleArn, this.retirement.schedulerRole.roleArn, 'Role the retirement jobs run as');
+    output(STACK_OUTPUT.schedulerDlqArn, this.retirement.deadLetterQueue.queueArn, 'Dead-letter queue of the retirement jobs');
   }
 }

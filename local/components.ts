@@ -14,11 +14,11 @@ import { ensureTable } from './table';
  * stack.ts starts them in order.
  */
 
-/** The sender of the admin emails in the local runtime (the SES emulator accepts any). */
-const LOCAL_SENDER = 'keyward@keyward.local';
+/** The sender of the admin emails in the local runtime (the SES emulator accepts any); redrive sends as it too. */
+export const LOCAL_SENDER = 'keyward@keyward.local';
 
-/** Pending retirement jobs: written by the rotate handler, run by the timer loop. */
-const scheduleDir = (stateDir: string): string => join(stateDir, 'schedules');
+/** Pending retirement jobs: written by the rotate handler (and the CLI's rotate), run by the timer loop. */
+export const scheduleDir = (stateDir: string): string => join(stateDir, 'schedules');
 
 /**
  * Owner-only state (API.md §6): the directory and what earlier versions left in it are made
@@ -76,13 +76,17 @@ export function setHandlerEnvironment(options: {
     ADMIN_JWT_ISSUER: options.issuer.issuer,
     ADMIN_JWT_AUDIENCE: options.issuer.audience,
     ADMIN_JWKS_URL: `${options.issuer.issuer}${JWKS_PATH}`,
-    // Where scheduled retirements are recorded; the timer loop that runs them reads the same dir.
+    // Where lifecycle jobs are recorded; the timer loop that runs them reads the same dir.
     LOCAL_SCHEDULE_DIR: scheduleDir(options.stateDir),
+    // Test-only: KEYWARD_REMINDER_DAY_MS shortens a reminder "day" so marks fall seconds ahead (README).
+    ...(process.env.KEYWARD_REMINDER_DAY_MS ? { LOCAL_REMINDER_DAY_MS: process.env.KEYWARD_REMINDER_DAY_MS } : {}),
     SES_ENDPOINT: options.sesEndpoint,
     SES_FROM_ADDRESS: LOCAL_SENDER,
     AWS_REGION: LOCAL_AWS.region,
     AWS_ACCESS_KEY_ID: options.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+    // No CloudWatch reads this process's stdout: EMF lines would only bury the gateway's log.
+    POWERTOOLS_METRICS_DISABLED: 'true',
   });
 }
 
@@ -91,24 +95,73 @@ export function setHandlerEnvironment(options: {
  * the real handlers, imported only now because they read their configuration when loaded.
  */
 
+/**
+ * `KEYWARD_STILL_IN_USE_WINDOW_SECONDS`: shortens the "still in use" window (one hour, API.md §8)
+ * so an end-to-end test can use a key inside it without waiting an hour. Local runtime only: the
+ * deployed notifier has no such setting.
+ */
+export function stillInUseWindowMs(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env.KEYWARD_STILL_IN_USE_WINDOW_SECONDS?.trim();
+  if (!raw) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 3600) {
+    throw new Error(`KEYWARD_STILL_IN_USE_WINDOW_SECONDS must be a whole number of seconds 1-3600, got "${raw}"`);
+  }
+  return Number(raw) * 1000;
+}
+
 export async function startNotifier(options: {
   stateDir: string;
   dynamodbEndpoint: string;
   accessKeyId: string;
   log: (line: string) => void;
 }): Promise<Stoppable> {
-  const { handler } = await import('../lambdas/notify-admins');
+  const { createNotifierHandler } = await import('../lambdas/notify-admins');
   return startStreamPoller({
     endpoint: options.dynamodbEndpoint,
     accessKeyId: options.accessKeyId,
     tableName: LOCAL_TABLE_NAME,
-    handler,
+    handler: createNotifierHandler({ stillInUseWindowMs: stillInUseWindowMs() }),
     stateDir: options.stateDir,
     log: options.log,
   });
 }
 
 export async function startRetirements(options: { stateDir: string; log: (line: string) => void }): Promise<Stoppable> {
-  const { handler } = await import('../lambdas/retire-api-key');
-  return startRetirementLoop({ dir: scheduleDir(options.stateDir), handler, log: options.log });
+  const [{ handler }, { handler: remindHandler }] = await Promise.all([
+    import('../lambdas/retire-api-key'),
+    import('../lambdas/remind-api-key-expiry'),
+  ]);
+  return startRetirementLoop({ dir: scheduleDir(options.stateDir), handler, remindHandler, log: options.log });
+}
+
+/** Lifecycle events of the local runtime (API.md §8): EventBridge's envelope, one line per event. */
+export const EVENTS_FILE = 'events.jsonl';
+
+/**
+ * The stand-in for the event publisher's event-source mapping and bus: a second stream poller,
+ * with its own checkpoints and dead-letter file as the mapping has its own position and failure
+ * queue, runs the same publisher into `.keyward/events.jsonl` instead of EventBridge.
+ */
+export async function startEventPublisher(options: {
+  stateDir: string;
+  dynamodbEndpoint: string;
+  accessKeyId: string;
+  log: (line: string) => void;
+}): Promise<Stoppable> {
+  const [{ createEventPublisher }, { JsonlEventBus }, { matchesAuditEventFilter }] = await Promise.all([
+    import('../lambdas/events/publisher'),
+    import('../lambdas/adapters/jsonl-event-bus'),
+    import('../lambdas/events/stream-filter'),
+  ]);
+  return startStreamPoller({
+    endpoint: options.dynamodbEndpoint,
+    accessKeyId: options.accessKeyId,
+    tableName: LOCAL_TABLE_NAME,
+    handler: createEventPublisher({ bus: new JsonlEventBus(join(options.stateDir, EVENTS_FILE)) }),
+    filter: matchesAuditEventFilter,
+    stateDir: options.stateDir,
+    checkpointFile: 'events-stream-checkpoints.json',
+    deadLetterFile: 'events-dead-letter.jsonl',
+    log: options.log,
+  });
 }

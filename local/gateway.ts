@@ -91,6 +91,18 @@ export interface GatewayOptions {
    * before routing; each answers a request it owns and returns true. `path` is still percent-encoded.
    */
   sites?: readonly LocalSite[];
+  /**
+   * API Gateway's stage throttling, one bucket per API (management, protected): a request over it
+   * gets 429 `throttled` before any authorizer runs.
+   * @default none: the local runtime serves one developer
+   */
+  throttle?: { rateLimit: number; burstLimit: number };
+  /**
+   * The protected API's authorizer has `x-api-key` as its identity source (the `apiKeyHeaderOnly`
+   * context): a request without the header gets 401 without invoking the authorizer.
+   * @default false: every request invokes it (the Bearer fallback works)
+   */
+  apiKeyHeaderOnly?: boolean;
 }
 
 export type LocalSite = (request: IncomingMessage, response: ServerResponse, path: string) => Promise<boolean>;
@@ -162,6 +174,33 @@ export function isValidPercentEncoding(path: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * API Gateway's throttling algorithm: a bucket of `burstLimit` requests, refilled at `rateLimit`
+ * per second; a request finding it empty is throttled.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly rateLimit: number,
+    private readonly burstLimit: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.tokens = burstLimit;
+    this.last = now();
+  }
+
+  take(): boolean {
+    const now = this.now();
+    this.tokens = Math.min(this.burstLimit, this.tokens + ((now - this.last) / 1000) * this.rateLimit);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 }
 
@@ -298,6 +337,13 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   const timeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
+  const { throttle } = options;
+  const buckets = throttle
+    ? {
+        management: new TokenBucket(throttle.rateLimit, throttle.burstLimit),
+        example: new TokenBucket(throttle.rateLimit, throttle.burstLimit),
+      }
+    : undefined;
   const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
   /** A request's outcome for the log: its status, or why nobody was answered. */
@@ -349,9 +395,14 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
 
     const resource = resolveResource(path);
     const route = resource?.routes.find((candidate) => candidate.method === method);
+    const api = route?.api ?? (path.startsWith(MANAGEMENT_PREFIX) || resource?.routes[0]?.api === 'management' ? 'management' : 'example');
+    // Stage throttling comes first: a throttled request reaches no authorizer, routed or not.
+    if (buckets && !buckets[api].take()) return gatewayResponse(response, GATEWAY_RESPONSES.throttled);
     if (!resource || !route) {
-      const management = path.startsWith(MANAGEMENT_PREFIX) || resource?.routes[0]?.api === 'management';
-      return gatewayResponse(response, management ? GATEWAY_RESPONSES.managementRouteNotFound : GATEWAY_RESPONSES.protectedRouteNotFound);
+      return gatewayResponse(
+        response,
+        api === 'management' ? GATEWAY_RESPONSES.managementRouteNotFound : GATEWAY_RESPONSES.protectedRouteNotFound,
+      );
     }
 
     let body: Buffer;
@@ -380,6 +431,10 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
       domainName: request.headers.host ?? '127.0.0.1',
       protocol: `HTTP/${request.httpVersion}`,
     };
+    // An identity source that is missing or empty: API Gateway's own 401, the authorizer never runs.
+    if (options.apiKeyHeaderOnly && route.authorizer === 'api-key-authorizer' && !request.headers['x-api-key']) {
+      return gatewayResponse(response, GATEWAY_RESPONSES.unauthorized);
+    }
     const authorized = route.authorizer === undefined ? null : await authorize(route.authorizer, input, response);
     if (typeof authorized === 'number') return authorized;
 

@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { retirementPayloadSchema } from '../lambdas/adapters/eventbridge-retirement-scheduler';
+import { reminderPayloadSchema, retirementPayloadSchema } from '../lambdas/adapters/eventbridge-retirement-scheduler';
 import { JOB_FILE_SUFFIX } from '../lambdas/adapters/local-retirement-scheduler';
 import { type Clock, systemClock } from '../lambdas/domain/clock';
 import { type PollLoop, startPollLoop } from './poll-loop';
@@ -10,6 +10,8 @@ export interface RetirementLoopOptions {
   dir: string;
   /** The retire function's handler, called with exactly the payload EventBridge Scheduler sends. */
   handler: (payload: unknown) => Promise<unknown>;
+  /** The remind function's handler, for reminder jobs (due at their `remind_at`). */
+  remindHandler?: (payload: unknown) => Promise<unknown>;
   clock?: Clock;
   /** One line per event, like the rest of the local runtime. */
   log: (line: string) => void;
@@ -24,8 +26,10 @@ const REJECTED_DIR = 'rejected';
 /**
  * The local runtime's stand-in for EventBridge Scheduler firing: scans the job directory at start
  * (so a job that fell due while the runtime was down fires at once) and then every `intervalMs`,
- * runs each due job through the retire handler, and deletes the job file only after the handler
- * succeeded. A job file that cannot be parsed is moved to `rejected/` (the local dead-letter queue).
+ * runs each due job through its handler (a reminder, with `mark_days`, at its `remind_at`, through
+ * the remind handler; a retirement at its `expires_at`, through the retire handler), and deletes
+ * the job file only after the handler succeeded. A job file that cannot be parsed is moved to
+ * `rejected/` (the local dead-letter queue).
  */
 export function startRetirementLoop(options: RetirementLoopOptions): { stop(): Promise<void> } {
   const clock = options.clock ?? systemClock;
@@ -46,17 +50,17 @@ export function startRetirementLoop(options: RetirementLoopOptions): { stop(): P
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
       payload = undefined;
     }
-    const parsed = retirementPayloadSchema.safeParse(payload);
-    if (!parsed.success) {
+    const job = readJob(payload);
+    if (!job) {
       await mkdir(join(options.dir, REJECTED_DIR), { recursive: true });
       await rename(path, join(options.dir, REJECTED_DIR, file));
       options.log(`retirement job ${file} rejected (unreadable payload), moved to ${REJECTED_DIR}/`);
       return;
     }
-    if (Date.parse(parsed.data.expires_at) > now) return;
+    if (Date.parse(job.dueAt) > now) return;
 
     try {
-      const outcome = await options.handler(parsed.data);
+      const outcome = await job.run();
       await rm(path, { force: true });
       failures.delete(file);
       options.log(`retirement job ${file}: ${String(outcome)}`);
@@ -68,6 +72,17 @@ export function startRetirementLoop(options: RetirementLoopOptions): { stop(): P
         `retirement job ${file} failed (attempt ${attempts}), retrying in ${backoff} ms: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
+  }
+
+  /** The job in a file's payload: when it is due and what runs it; undefined when it is no job this loop can run. */
+  function readJob(payload: unknown): { dueAt: string; run: () => Promise<unknown> } | undefined {
+    const reminder = reminderPayloadSchema.safeParse(payload);
+    if (reminder.success) {
+      const remind = options.remindHandler;
+      return remind && { dueAt: reminder.data.remind_at, run: () => remind(reminder.data) };
+    }
+    const retirement = retirementPayloadSchema.safeParse(payload);
+    return retirement.success ? { dueAt: retirement.data.expires_at, run: () => options.handler(retirement.data) } : undefined;
   }
 
   async function scan(loop: PollLoop): Promise<void> {

@@ -3,6 +3,7 @@ import {
   createLocalTable,
   prepareStateDirectory,
   setHandlerEnvironment,
+  startEventPublisher,
   startLocalDynamoDb,
   startNotifier,
   startRetirements,
@@ -90,6 +91,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     setHandlerEnvironment({ stateDir, dynamodbEndpoint: dynamo.endpoint, accessKeyId, masterKey, issuer, sesEndpoint: ses.endpoint });
     // The background loops run before the first request and the seed's first key.
     stops.push('stream poller (notifier)', await startNotifier({ stateDir, dynamodbEndpoint: dynamo.endpoint, accessKeyId, log }));
+    stops.push(
+      'stream poller (event publisher)',
+      await startEventPublisher({ stateDir, dynamodbEndpoint: dynamo.endpoint, accessKeyId, log }),
+    );
     stops.push('retirement timer loop', await startRetirements({ stateDir, log }));
     let ready = false;
     const gatewayUrl = `http://127.0.0.1:${port}`;

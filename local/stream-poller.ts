@@ -15,7 +15,7 @@ import {
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { matchesMailFilter } from '../lambdas/notifications/stream-filter';
+import { matchesNotifierFilter } from '../lambdas/notifications/stream-filter';
 import { LOCAL_AWS, localClientConfig } from './dynamodb-local';
 import { startPollLoop } from './poll-loop';
 
@@ -25,10 +25,16 @@ export interface StreamPollerOptions {
   /** The key id that opens the local stack's database; the throwaway instances' by default. */
   accessKeyId?: string;
   tableName: string;
-  /** The notifier Lambda's handler; it gets the same event shape the event-source mapping sends. */
+  /** The consumer Lambda's handler; it gets the same event shape the event-source mapping sends. */
   handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined>;
+  /** The event-source mapping's filter criteria, as a predicate. @default the notifier's (matchesNotifierFilter) */
+  filter?: (record: DynamoDBRecord) => boolean;
   /** Holds the per-shard checkpoints and the dead-letter file. */
   stateDir: string;
+  /** One per consumer, as each event-source mapping keeps its own position. @default CHECKPOINT_FILE (the notifier's) */
+  checkpointFile?: string;
+  /** @default DEAD_LETTER_FILE (the notifier's) */
+  deadLetterFile?: string;
   log: (line: string) => void;
   /** @default 250 */
   intervalMs?: number;
@@ -93,7 +99,7 @@ export function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoD
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * The local stand-in for the notifier's event-source mapping: polls DynamoDB Local's stream,
+ * The local stand-in for one event-source mapping (the notifier's, the event publisher's): polls DynamoDB Local's stream,
  * applies the same filter as the CDK filter criteria, and invokes the handler with Lambda's event
  * shape. Like Lambda with ReportBatchItemFailures, it retries from the first reported failure
  * (with backoff, a bounded number of times, then the record goes to a dead-letter file) and only
@@ -105,10 +111,12 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
   const intervalMs = options.intervalMs ?? 250;
   const maxAttempts = options.maxAttempts ?? 5;
   const retryBaseMs = options.retryBaseMs ?? 250;
+  const filter = options.filter ?? matchesNotifierFilter;
+  const deadLetterFile = options.deadLetterFile ?? DEAD_LETTER_FILE;
   const clientConfig = localClientConfig(options.endpoint, options.accessKeyId);
   const dynamodb = new DynamoDBClient(clientConfig);
   const streams = new DynamoDBStreamsClient(clientConfig);
-  const checkpointPath = join(options.stateDir, CHECKPOINT_FILE);
+  const checkpointPath = join(options.stateDir, options.checkpointFile ?? CHECKPOINT_FILE);
   const iterators = new Map<string, string>();
   const finished = new Set<string>();
   let checkpoints: Checkpoints | undefined;
@@ -168,15 +176,15 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
 
   async function deadLetter(record: DynamoDBRecord | StreamRecord, why: string): Promise<void> {
     await mkdir(options.stateDir, { recursive: true });
-    await appendFile(join(options.stateDir, DEAD_LETTER_FILE), `${JSON.stringify({ at: new Date().toISOString(), record })}\n`);
-    options.log(`stream poller: record ${record.dynamodb?.SequenceNumber} ${why}; written to ${DEAD_LETTER_FILE}`);
+    await appendFile(join(options.stateDir, deadLetterFile), `${JSON.stringify({ at: new Date().toISOString(), record })}\n`);
+    options.log(`stream poller: record ${record.dynamodb?.SequenceNumber} ${why}; written to ${deadLetterFile}`);
   }
 
   /**
-   * The records the notifier gets, in Lambda's shape. A record that cannot be converted goes to
+   * The records the consumer gets, in Lambda's shape. A record that cannot be converted goes to
    * the dead-letter file at once: retrying it would hold up every record behind it for good.
    */
-  async function mailRecords(records: StreamRecord[], streamArn: string): Promise<DynamoDBRecord[]> {
+  async function matchingRecords(records: StreamRecord[], streamArn: string): Promise<DynamoDBRecord[]> {
     const matching: DynamoDBRecord[] = [];
     for (const record of records) {
       let converted: DynamoDBRecord;
@@ -186,7 +194,7 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
         await deadLetter(record, `could not be read (${error instanceof Error ? error.message : String(error)})`);
         continue;
       }
-      if (matchesMailFilter(converted)) matching.push(converted);
+      if (filter(converted)) matching.push(converted);
     }
     return matching;
   }
@@ -242,7 +250,7 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
     }
     const records = result.Records ?? [];
     if (records.length > 0) {
-      const matching = await mailRecords(records, streamArn);
+      const matching = await matchingRecords(records, streamArn);
       if (matching.length > 0 && !(await deliver(matching))) return;
       const last = records.at(-1)?.dynamodb?.SequenceNumber;
       if (last) await saveCheckpoint(shardId, last);

@@ -107,6 +107,13 @@ export class FakeKeyward {
     this.organizations.get(organizationId)!.events.unshift({ id: nextId('event'), ...event });
   }
 
+  /** Organization settings (API.md §8), defaults until changed. */
+  readonly settings = new Map<string, { max_key_lifetime_days: number | null; expiry_reminder_days: number[] }>();
+
+  settingsOf(organizationId: string) {
+    return this.settings.get(organizationId) ?? { max_key_lifetime_days: null, expiry_reminder_days: [7, 1] };
+  }
+
   failNext(method: string, path: RegExp, respond: () => Response): void {
     this.failures.push({ method, path, respond });
   }
@@ -205,17 +212,48 @@ export class FakeKeyward {
         return HttpResponse.json({ email, organizations });
       }),
       http.get(
+        `${API}/v1/organizations/:organization_id/settings`,
+        admin(({ organization }) => HttpResponse.json({ settings: this.settingsOf(organization.id) })),
+      ),
+      http.patch(
+        `${API}/v1/organizations/:organization_id/settings`,
+        admin(async ({ request, organization }) => {
+          const body = (await request.json()) as { max_key_lifetime_days?: number | null; expiry_reminder_days?: number[] };
+          const max = body.max_key_lifetime_days;
+          if (max !== undefined && max !== null && (max < 1 || max > 730)) {
+            return error(422, 'Unprocessable Entity', 'validation_errors', {
+              max_key_lifetime_days: ['must be a whole number of days from 1 to 730, or null'],
+            });
+          }
+          const current = this.settingsOf(organization.id);
+          const next = {
+            max_key_lifetime_days: max === undefined ? current.max_key_lifetime_days : max,
+            expiry_reminder_days: [...(body.expiry_reminder_days ?? current.expiry_reminder_days)].sort((a, b) => b - a),
+          };
+          this.settings.set(organization.id, next);
+          return HttpResponse.json({ settings: next });
+        }),
+      ),
+      http.get(
         keys,
         admin(({ organization }) => HttpResponse.json({ api_keys: organization.keys.map(publicKey), meta: { next_cursor: null } })),
       ),
       http.post(
         keys,
         admin(async ({ request, organization, email }) => {
-          const body = (await request.json()) as { name?: string | null; permissions?: Permissions };
+          const body = (await request.json()) as {
+            name?: string | null;
+            permissions?: Permissions;
+            expires_in?: string;
+            expires_at?: string;
+          };
           const details = this.invalid(body);
           if (details) return error(422, 'Unprocessable Entity', 'validation_errors', details);
           if (organization.keys.length >= 100) return error(422, 'Unprocessable Entity', 'api_key_limit_reached');
           const key = this.key(organization.id, { name: body.name?.trim() || null, permissions: body.permissions ?? fullPermissions() });
+          const hours: Record<string, number> = { '1h': 1, '24h': 24, '48h': 48, '7d': 168, '30d': 720, '90d': 2160, '365d': 8760 };
+          if (body.expires_in) key.expires_at = new Date(Date.now() + hours[body.expires_in]! * 3_600_000).toISOString();
+          if (body.expires_at) key.expires_at = body.expires_at;
           this.audit(organization, 'api_key.created', key, email);
           return withKey(key, { api_key: { ...publicKey(key), value: key.value } }, 201);
         }),
@@ -232,11 +270,12 @@ export class FakeKeyward {
         admin(async ({ request, organization, params, email }) => {
           const { key, response } = keyed(request, organization, params.api_key_id!);
           if (!key) return response;
-          const body = (await request.json()) as { name?: string | null; permissions?: Permissions };
+          const body = (await request.json()) as { name?: string | null; permissions?: Permissions; expires_at?: string | null };
           const details = this.invalid(body);
           if (details) return error(422, 'Unprocessable Entity', 'validation_errors', details);
           if (body.name !== undefined) key.name = body.name?.trim() || null;
           if (body.permissions !== undefined) key.permissions = body.permissions;
+          if (body.expires_at !== undefined) key.expires_at = body.expires_at;
           key.version++;
           this.audit(organization, 'api_key.updated', key, email);
           return withKey(key, { api_key: publicKey(key) });

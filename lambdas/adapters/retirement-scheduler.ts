@@ -9,7 +9,7 @@ let client: SchedulerClient | undefined;
 
 /**
  * The scheduler the environment asks for: EventBridge Scheduler when SCHEDULE_GROUP_NAME (with its
- * three companions) is set, the local job directory when LOCAL_SCHEDULE_DIR is set, else none.
+ * four companions) is set, the local job directory when LOCAL_SCHEDULE_DIR is set, else none.
  * Throws, naming the variables, when the AWS set is incomplete.
  */
 export function createRetirementScheduler(env: NodeJS.ProcessEnv = process.env): RetirementScheduler | undefined {
@@ -21,11 +21,12 @@ export function createRetirementScheduler(env: NodeJS.ProcessEnv = process.env):
         client,
         groupName: config.groupName,
         retireFunctionArn: config.retireFunctionArn,
+        remindFunctionArn: config.remindFunctionArn,
         roleArn: config.roleArn,
         deadLetterArn: config.deadLetterArn,
       });
     case 'local':
-      return new LocalRetirementScheduler(config.dir);
+      return new LocalRetirementScheduler(config.dir, { dayMs: config.reminderDayMs });
     case 'none':
       return undefined;
   }

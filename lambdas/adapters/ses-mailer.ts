@@ -1,17 +1,30 @@
 import { SESClient, SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-ses';
-import type { Mailer, OutgoingEmail } from '../domain/ports';
+import { EmailRejected, type Mailer, type OutgoingEmail } from '../domain/ports';
 
 const CHARSET = 'UTF-8';
 
-/** Admin emails through SES (API.md §5): every admin in BCC, text and HTML bodies. */
+/**
+ * SES errors that no retry cures: the message was refused (in the sandbox, any recipient that is
+ * not a verified identity; also a sender identity that is not verified), or the MAIL FROM domain
+ * is not verified. Throttling, a paused account or a 5xx pass, and stay retryable.
+ */
+const PERMANENT_REJECTIONS: ReadonlySet<string> = new Set(['MessageRejected', 'MailFromDomainNotVerifiedException']);
+
+/**
+ * Admin emails through SES (API.md §5): every admin in BCC, text and HTML bodies, through the
+ * stage's configuration set when there is one (its reputation metrics feed the bounce and
+ * complaint alarms).
+ */
 export class SesMailer implements Mailer {
   constructor(
     private readonly client: SESClient,
     private readonly from: string,
+    private readonly configurationSet?: string,
   ) {}
 
   sendEmailInput(email: OutgoingEmail): SendEmailCommandInput {
     return {
+      ...(this.configurationSet === undefined ? {} : { ConfigurationSetName: this.configurationSet }),
       Source: this.from,
       Destination: { BccAddresses: email.bcc },
       Message: {
@@ -25,7 +38,13 @@ export class SesMailer implements Mailer {
   }
 
   async send(email: OutgoingEmail): Promise<void> {
-    await this.client.send(new SendEmailCommand(this.sendEmailInput(email)));
+    try {
+      await this.client.send(new SendEmailCommand(this.sendEmailInput(email)));
+    } catch (error) {
+      if (error instanceof Error && PERMANENT_REJECTIONS.has(error.name))
+        throw new EmailRejected(error.name, error.message, { cause: error });
+      throw error;
+    }
   }
 }
 

@@ -20,23 +20,75 @@ export interface StoredApiKey {
   maskedValue: string;
   permissions: Permissions;
   createdAt: string;
-  /** Set only while a scheduled rotation is pending. */
+  /** When the key stops working: a pending scheduled rotation, or the key's own expiry (API.md §8). */
   expiresAt: string | null;
+  /**
+   * Why the key has an `expiresAt` (null without one; absent on keys written before expiring keys,
+   * whose only expiry was a rotation's). See ExpirySource.
+   */
+  expirySource?: ExpirySource | null;
+  /**
+   * The `expiry_reminder_days` marks whose reminder jobs were created for the current `expiresAt`
+   * (their names derive from these and `retirementJobId`), so whatever ends the expiry removes them.
+   */
+  reminderMarks?: readonly number[];
   lastUsedAt: string | null;
   tokenHash: string;
   /** The token encrypted by a SecretBox, bound to {organization_id, api_key_id}. */
   encryptedToken: string;
   /**
-   * The id of the retirement job of the pending expiry, so deleting the key can remove the job.
-   * Null without a pending expiry, and for rotations scheduled before jobs had ids.
+   * The id of the lifecycle jobs (retirement, reminders) of the pending expiry, so whatever ends or
+   * moves the expiry can remove them. Null without a pending expiry, and for rotations scheduled
+   * before jobs had ids.
    */
   retirementJobId: string | null;
+}
+
+/**
+ * Where a key's `expires_at` comes from:
+ *   - `rotation`: the old key of a scheduled rotation (retired with `api_key.retired`);
+ *   - `request`: asked for on create or PATCH (expires with `api_key.expired`);
+ *   - `policy`: the organization's `max_key_lifetime_days` gave it to a new key. It expires like
+ *     `request`, but for the last-key rule it counts as non-expiring (API.md §8): the policy means
+ *     every key must be renewed in time, not that the organization may lose its last key.
+ */
+export type ExpirySource = 'rotation' | 'request' | 'policy';
+
+/** A key's expiry and the jobs that carry it out (null expiresAt: none). */
+export interface Expiry {
+  expiresAt: string | null;
+  expirySource: ExpirySource | null;
+  /** Id of the retirement and reminder jobs of this expiry. */
+  retirementJobId: string | null;
+  reminderMarks: readonly number[];
 }
 
 /** The fields a PATCH may change; an omitted field stays as it is. */
 export interface KeyChanges {
   name?: string | null;
   permissions?: Permissions;
+  /** Sets, moves or clears the key's own expiry (never a pending rotation's). */
+  expiry?: Expiry;
+}
+
+/** The source of a key's pending expiry, reading a key from before sources were stored as a rotation's. */
+export function expirySourceOf(key: Pick<StoredApiKey, 'expiresAt' | 'expirySource'>): ExpirySource | null {
+  if (key.expiresAt === null) return null;
+  return key.expirySource ?? 'rotation';
+}
+
+/** The old key of a scheduled rotation: it may be neither rotated again nor given another expiry. */
+export function isPendingRotation(key: Pick<StoredApiKey, 'expiresAt' | 'expirySource'>): boolean {
+  return expirySourceOf(key) === 'rotation';
+}
+
+/**
+ * Whether the last-key rule counts the key as non-expiring (`active_key_count`): no expiry, or
+ * only the one the lifetime policy gave it (API.md §8).
+ */
+export function countsAsNonExpiring(key: Pick<StoredApiKey, 'expiresAt' | 'expirySource'>): boolean {
+  const source = expirySourceOf(key);
+  return source === null || source === 'policy';
 }
 
 /** What the authorizer reads in one GetItem: the hot item keyed by the token's hash. */
@@ -117,13 +169,14 @@ export function parseInstant(text: string): number | undefined {
 }
 
 /**
- * The rules a rotation must pass before anything is scheduled (API.md §3 Rotation, Limits): the
+ * The rules a rotation must pass before anything is scheduled (API.md §3 Rotation, Limits; a key
+ * with its own expiry may be rotated, only a pending rotation may not): the
  * store's transaction checks them again, this check only keeps a refused request from creating
  * a retirement job at all. `keyCount` is read only for a scheduled rotation, which keeps the old
  * key until it is retired and so needs room for one more.
  */
 export function checkRotation(old: StoredApiKey, keyCount: number | null): void {
-  if (old.expiresAt !== null) throw new RotationAlreadyScheduled();
+  if (isPendingRotation(old)) throw new RotationAlreadyScheduled();
   if (keyCount !== null && keyCount >= MAX_KEYS_PER_ORGANIZATION) throw new ApiKeyLimitReached();
 }
 

@@ -7,13 +7,30 @@ export const AUDIT_EVENT_TYPES = [
   'api_key.rotated',
   'api_key.retired',
   'api_key.deleted',
+  'api_key.still_in_use',
+  'api_key.expired',
+  'api_key.expiry_reminder_sent',
+  'organization.settings_updated',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 /** The event types that send an email to the organization's admins. */
-export const MAILED_EVENT_TYPES: readonly AuditEventType[] = ['api_key.created', 'api_key.rotated', 'api_key.retired', 'api_key.deleted'];
+export const MAILED_EVENT_TYPES: readonly AuditEventType[] = [
+  'api_key.created',
+  'api_key.rotated',
+  'api_key.retired',
+  'api_key.deleted',
+  'api_key.still_in_use',
+  'api_key.expired',
+  'api_key.expiry_reminder_sent',
+];
 
-export type Actor = { type: 'user'; email: string } | { type: 'system' };
+/**
+ * Who made a change: an admin through the management API, keyward itself (a scheduled retirement,
+ * the local seed), or a platform engineer through the `keyward` CLI (API.md §3: `principal` is
+ * their AWS identity ARN, or `local` with the OS user in `user` in local mode).
+ */
+export type Actor = { type: 'user'; email: string } | { type: 'system' } | { type: 'operator'; principal: string; user?: string };
 
 export interface AuditEvent {
   id: string;
@@ -21,10 +38,12 @@ export interface AuditEvent {
   type: AuditEventType;
   occurredAt: string;
   actor: Actor;
-  apiKeyId: string;
+  /** Null for an event about the organization rather than one key (`organization.settings_updated`). */
+  apiKeyId: string | null;
   /**
    * Always carries the key's `name` and `masked_value` (the email needs them after the key is
-   * gone), plus per type: rotated → `new_api_key_id`, `expires_at`; retired → `last_used_at`.
+   * gone), plus per type: rotated → `new_api_key_id`, `expires_at`; retired → `last_used_at`;
+   * still_in_use → `last_used_at`, `expires_at`.
    */
   details: Record<string, unknown>;
 }
@@ -57,7 +76,7 @@ export interface AuditEventView {
   type: AuditEventType;
   occurred_at: string;
   actor: Actor;
-  api_key_id: string;
+  api_key_id: string | null;
   details: Record<string, unknown>;
 }
 

@@ -54,6 +54,12 @@ export class RotationAlreadyScheduled extends DomainError {
   readonly code = 'rotation_already_scheduled';
 }
 
+/** A new or changed key would live longer than the organization's `max_key_lifetime_days` (API.md §8). */
+export class KeyLifetimeExceedsPolicy extends DomainError {
+  readonly status = 422;
+  readonly code = 'key_lifetime_exceeds_policy';
+}
+
 export class ApiKeyLimitReached extends DomainError {
   readonly status = 422;
   readonly code = 'api_key_limit_reached';

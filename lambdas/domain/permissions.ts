@@ -49,7 +49,7 @@ export const MODES = ['read', 'write'] as const;
 export type Mode = (typeof MODES)[number];
 export type Permissions = Record<string, Mode[]>;
 
-const RESOURCE_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+export const RESOURCE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 
 /** Parses a catalog from configuration (comma-separated names); throws on a bad name. */
 export function parseResourceCatalog(raw: string | undefined): readonly string[] {
@@ -58,7 +58,7 @@ export function parseResourceCatalog(raw: string | undefined): readonly string[]
     .split(',')
     .map((name) => name.trim())
     .filter(Boolean);
-  const bad = names.filter((name) => !RESOURCE_NAME.test(name));
+  const bad = names.filter((name) => !RESOURCE_NAME_PATTERN.test(name));
   if (bad.length > 0 || names.length === 0) {
     throw new Error(`resource catalog has invalid names: ${bad.join(', ') || '(empty)'}`);
   }

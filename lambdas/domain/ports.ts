@@ -1,5 +1,6 @@
 import type { HotKey, KeyChanges, StoredApiKey } from './api-key';
 import type { AuditEvent } from './audit-event';
+import type { OrganizationSettings } from './expiry';
 
 /**
  * The ports runtime code depends on (DESIGN.md "Ports and adapters"). Adapters live in
@@ -94,7 +95,11 @@ export interface KeyStore {
    * it on both items, and throws StaleState (writing nothing) when the key changed or vanished.
    */
 
-  /** Sets only the named fields (both items for permissions). Returns the key as it is now. */
+  /**
+   * Sets only the named fields (both items for permissions and expiry). An expiry that makes the
+   * key count as expiring is conditioned on another non-expiring key remaining (throws
+   * LastNonExpiringApiKey); one that ends resets the reminders sent. Returns the key as it is now.
+   */
   updateKey(input: { key: StoredApiKey; changes: KeyChanges; event: AuditEvent }): Promise<StoredApiKey>;
   /**
    * Instant (`expiresAt` null): removes `old` (both items) and adds `next`.
@@ -106,12 +111,34 @@ export interface KeyStore {
     next: StoredApiKey;
     expiresAt: string | null;
     retirementJobId: string | null;
+    /** The reminder marks scheduled for the old key's pending expiry. */
+    reminderMarks?: readonly number[];
     event: AuditEvent;
   }): Promise<void>;
   /** Throws LastNonExpiringApiKey. */
   deleteKey(key: StoredApiKey, event: AuditEvent): Promise<void>;
-  /** Removes a key pending expiry `key.expiresAt`, with its `api_key.retired` event. */
+  /** Removes a key pending expiry `key.expiresAt`, with its `api_key.retired` or `api_key.expired` event. */
   retireKey(key: StoredApiKey, event: AuditEvent): Promise<void>;
+
+  /**
+   * Marks the key as warned "still in use" for `expiresAt` and writes the warning's event, in one
+   * transaction, only while the key exists with exactly that pending expiry and has not been
+   * warned for it. Returns whether it wrote (false: already warned, expiry moved, key gone).
+   */
+  recordStillInUse(input: { organizationId: string; apiKeyId: string; expiresAt: string; event: AuditEvent }): Promise<boolean>;
+
+  /**
+   * Sets or clears the key's own expiry (`changes.expiry` of updateKey does it with the other
+   * fields); here only the reminder's exactly-once record: marks `markDays` as reminded for the
+   * key's current `expiresAt` and writes its event, in one transaction conditioned on the key still
+   * expiring at `expiresAt` and the mark not yet reminded. Returns false (writing nothing) otherwise.
+   */
+  recordReminder(input: { key: StoredApiKey; expiresAt: string; markDays: number; event: AuditEvent }): Promise<boolean>;
+
+  /** The organization's key policy (defaults where unset); undefined when it does not exist. */
+  getSettings(organizationId: string): Promise<OrganizationSettings | undefined>;
+  /** Replaces the policy and writes its event, in one transaction. Throws OrganizationNotFound. */
+  putSettings(organizationId: string, settings: OrganizationSettings, event: AuditEvent): Promise<void>;
 
   appendAuditEvent(event: AuditEvent): Promise<void>;
   /** Newest first. */
@@ -148,11 +175,26 @@ export interface RetirementJob {
   id?: string;
 }
 
-/** One-shot jobs that retire an old key at its scheduled expiry. Idempotent per job. */
+/** The reminder `markDays` days before a key's `expiresAt` (API.md §8 Reminders). */
+export interface ReminderJob extends RetirementJob {
+  /** The id of the expiry's jobs (the key's `retirementJobId`). */
+  id: string;
+  markDays: number;
+}
+
+/**
+ * The key lifecycle's one-shot jobs (DESIGN.md "Lifecycle jobs"): retirement at a key's expiry,
+ * and the reminders before it. Idempotent per job; each job's handler re-reads the key and does
+ * nothing when the key no longer matches the job.
+ */
 export interface RetirementScheduler {
   scheduleRetirement(job: RetirementJob): Promise<void>;
   /** Removes the job; a job that is already gone (it ran, or was never created) is no error. */
   cancelRetirement(job: RetirementJob): Promise<void>;
+  /** Creates the reminder's job, unless its time is no longer ahead (then nothing, and false). */
+  scheduleReminder(job: ReminderJob): Promise<boolean>;
+  /** Removes the reminder's job; one that is gone or was never created is no error. */
+  cancelReminder(job: ReminderJob): Promise<void>;
 }
 
 export interface OutgoingEmail {
@@ -164,5 +206,22 @@ export interface OutgoingEmail {
 }
 
 export interface Mailer {
+  /** Throws `EmailRejected` when the email can never be sent as it is; anything else thrown may pass on a retry. */
   send(email: OutgoingEmail): Promise<void>;
+}
+
+/**
+ * The mail service refused the email for good, e.g. SES in its sandbox for a recipient that is
+ * not verified: sending it again changes nothing until an operator acts. `code` is the service's
+ * error name (e.g. `MessageRejected`).
+ */
+export class EmailRejected extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'EmailRejected';
+  }
 }

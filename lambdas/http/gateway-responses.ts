@@ -26,13 +26,83 @@ export const GATEWAY_RESPONSES = {
   integrationFailure: { status: 502, body: '{"status":502,"error":"Bad Gateway","code":"internal_error"}' },
   /** The integration did not answer in time (INTEGRATION_TIMEOUT). */
   integrationTimeout: { status: 504, body: '{"status":504,"error":"Gateway Timeout","code":"timeout"}' },
+  /** Over the stage's rate or burst limit (THROTTLED) or a usage plan's quota (QUOTA_EXCEEDED). */
+  throttled: { status: 429, body: '{"status":429,"error":"Too Many Requests","code":"throttled"}' },
 } as const;
+
+export type GatewayAnswer = { readonly status: number; readonly body: string };
+
+/** Which of keyward's two kinds of API a gateway response is for: they differ only for an undefined route. */
+export type GatewayApiKind = 'management' | 'protected';
+
+/**
+ * Every response type API Gateway (REST) can answer with itself, and the contract's answer for it
+ * on each kind of API (API.md §1): the CDK sets all of them on both APIs, so no client ever meets
+ * API Gateway's `{"message":…}`. Types the APIs cannot produce today (API keys of usage plans,
+ * SigV4, WAF) are set too, so turning such a feature on cannot bring the old shape back.
+ * DEFAULT_4XX / DEFAULT_5XX catch any type added to API Gateway later; they need a fixed status
+ * because a gateway response body cannot read the status it is sent with.
+ */
+export function gatewayResponsesFor(api: GatewayApiKind): Readonly<Record<GatewayResponseType, GatewayAnswer>> {
+  const routeNotFound = api === 'management' ? GATEWAY_RESPONSES.managementRouteNotFound : GATEWAY_RESPONSES.protectedRouteNotFound;
+  return {
+    DEFAULT_4XX: defaultGatewayResponse(400),
+    // A Lambda proxy integration that fails or answers garbage is API Gateway's 502.
+    DEFAULT_5XX: GATEWAY_RESPONSES.integrationFailure,
+    UNAUTHORIZED: GATEWAY_RESPONSES.unauthorized,
+    ACCESS_DENIED: GATEWAY_RESPONSES.accessDenied,
+    AUTHORIZER_FAILURE: GATEWAY_RESPONSES.authorizerFailure,
+    AUTHORIZER_CONFIGURATION_ERROR: GATEWAY_RESPONSES.authorizerFailure,
+    // An undefined method or path (API Gateway asks for SigV4 credentials), or a resource gone after authorization.
+    MISSING_AUTHENTICATION_TOKEN: routeNotFound,
+    RESOURCE_NOT_FOUND: routeNotFound,
+    THROTTLED: GATEWAY_RESPONSES.throttled,
+    QUOTA_EXCEEDED: GATEWAY_RESPONSES.throttled,
+    REQUEST_TOO_LARGE: GATEWAY_RESPONSES.requestTooLarge,
+    INTEGRATION_TIMEOUT: GATEWAY_RESPONSES.integrationTimeout,
+    INTEGRATION_FAILURE: GATEWAY_RESPONSES.integrationFailure,
+    API_CONFIGURATION_ERROR: defaultGatewayResponse(500),
+    BAD_REQUEST_BODY: defaultGatewayResponse(400),
+    BAD_REQUEST_PARAMETERS: defaultGatewayResponse(400),
+    UNSUPPORTED_MEDIA_TYPE: defaultGatewayResponse(415),
+    EXPIRED_TOKEN: defaultGatewayResponse(403),
+    INVALID_SIGNATURE: defaultGatewayResponse(403),
+    INVALID_API_KEY: defaultGatewayResponse(403),
+    WAF_FILTERED: defaultGatewayResponse(403),
+  };
+}
+
+/** API Gateway's gateway response types (REST APIs), as its API spells them. */
+export const GATEWAY_RESPONSE_TYPES = [
+  'DEFAULT_4XX',
+  'DEFAULT_5XX',
+  'UNAUTHORIZED',
+  'ACCESS_DENIED',
+  'AUTHORIZER_FAILURE',
+  'AUTHORIZER_CONFIGURATION_ERROR',
+  'MISSING_AUTHENTICATION_TOKEN',
+  'RESOURCE_NOT_FOUND',
+  'THROTTLED',
+  'QUOTA_EXCEEDED',
+  'REQUEST_TOO_LARGE',
+  'INTEGRATION_TIMEOUT',
+  'INTEGRATION_FAILURE',
+  'API_CONFIGURATION_ERROR',
+  'BAD_REQUEST_BODY',
+  'BAD_REQUEST_PARAMETERS',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'EXPIRED_TOKEN',
+  'INVALID_SIGNATURE',
+  'INVALID_API_KEY',
+  'WAF_FILTERED',
+] as const;
+export type GatewayResponseType = (typeof GATEWAY_RESPONSE_TYPES)[number];
 
 /**
  * DEFAULT_4XX / DEFAULT_5XX: any other error API Gateway produces itself keeps its status and
  * gets the contract's shape (API.md §1), e.g. a malformed request line or oversized headers.
  */
-export function defaultGatewayResponse(status: number): { status: number; body: string } {
+export function defaultGatewayResponse(status: number): GatewayAnswer {
   const body = { status, error: STATUS_CODES[status] ?? 'Error', code: status >= 500 ? 'internal_error' : 'bad_request' };
   return { status, body: JSON.stringify(body) };
 }

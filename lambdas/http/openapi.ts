@@ -77,6 +77,8 @@ function errorStatuses(operation: EntryOperation): ErrorStatus[] {
     'ifMatch' in operation && 412,
     413,
     takesInput && 422,
+    // Stage throttling applies to every method, public ones included.
+    429,
     500,
     502,
     504,

@@ -5,6 +5,7 @@ import {
   ApiKeyLimitReached,
   ApiKeyNotFound,
   InvalidJson,
+  KeyLifetimeExceedsPolicy,
   LastNonExpiringApiKey,
   OrganizationNotFound,
   PayloadTooLarge,
@@ -38,7 +39,9 @@ const apiKeyFields = z.object({
   masked_value: z.string().meta({ description: 'The prefix, eight bullets and the last 4 characters', examples: ['kw_••••••••9fQz'] }),
   permissions,
   created_at: instant('When the key was created'),
-  expires_at: instant('When the key stops working: set only while a scheduled rotation is pending').nullable(),
+  expires_at: instant(
+    "When the key stops working: a pending scheduled rotation, or the key's own expiry (asked for, or the lifetime policy's); null: never",
+  ).nullable(),
   last_used_at: instant('The last authenticated request on a tracked route, at most 60 s behind').nullable(),
 });
 
@@ -66,6 +69,7 @@ const actorSchema = z.object({
   }),
   email: z.string().optional().meta({ description: "The admin's email (`user`)" }),
   principal: z.string().optional().meta({ description: 'The AWS identity ARN, or `local` in local mode (`operator`)' }),
+  user: z.string().optional().meta({ description: 'The OS user who ran the CLI (`operator`, local mode)' }),
 });
 
 /** What an audit event says beyond its type; never a token (API.md §3 Audit events). */
@@ -75,17 +79,28 @@ const detailsSchema = z
     masked_value: z.string().optional().meta({ description: "Every event: the key's masked token" }),
     permissions: permissions.optional().meta({ description: "`api_key.created`: the new key's permissions" }),
     changes: z
-      .object({ name: z.string().nullable().optional(), permissions: permissions.optional() })
+      .object({
+        name: z.string().nullable().optional(),
+        permissions: permissions.optional(),
+        expires_at: instant('The new expiry; null: cleared').nullable().optional(),
+      })
       .optional()
       .meta({ description: '`api_key.updated`: the fields that changed, with their new values' }),
     new_api_key_id: z.string().optional().meta({ description: "`api_key.rotated`: the new key's id" }),
     new_masked_value: z.string().optional().meta({ description: "`api_key.rotated`: the new key's masked token" }),
     expires_at: instant(
-      '`api_key.rotated`: when the old key stops working (the event time for an instant rotation); `api_key.retired`: when it stopped',
+      '`api_key.rotated`: when the old key stops working (the event time for an instant rotation); `api_key.retired`, `api_key.expired`: when it stopped; `api_key.created`: when the new key expires; `api_key.expiry_reminder_sent`: when the key expires',
     )
       .nullable()
       .optional(),
-    last_used_at: instant('`api_key.retired`: when the key was last used (null: never)').nullable().optional(),
+    last_used_at: instant('`api_key.retired`, `api_key.expired`: when the key was last used (null: never)').nullable().optional(),
+    mark_days: z.int().optional().meta({ description: '`api_key.expiry_reminder_sent`: the reminder mark, in days before `expires_at`' }),
+    max_key_lifetime_days: z.int().nullable().optional().meta({ description: '`organization.settings_updated`: the new maximum lifetime' }),
+    expiry_reminder_days: z.array(z.int()).optional().meta({ description: '`organization.settings_updated`: the new reminder marks' }),
+    previous: z
+      .object({ max_key_lifetime_days: z.int().nullable(), expiry_reminder_days: z.array(z.int()) })
+      .optional()
+      .meta({ description: '`organization.settings_updated`: the settings before the change' }),
   })
   .meta({ description: 'Which key, and what changed; the fields present depend on `type`' });
 
@@ -95,12 +110,27 @@ export const auditEventSchema = z
     type: z.enum(AUDIT_EVENT_TYPES),
     occurred_at: instant('When it happened'),
     actor: actorSchema,
-    api_key_id: z.string(),
+    api_key_id: z.string().nullable().meta({ description: 'The key the event is about; null for an event about the organization' }),
     details: detailsSchema,
   })
   .meta({ id: 'AuditEvent' });
 
 export const auditEventPageSchema = z.object({ audit_events: z.array(auditEventSchema), meta: pageMeta });
+
+/** `GET`/`PATCH …/settings`: the organization's key policy (API.md §8). */
+export const organizationSettingsResponseSchema = z.object({
+  settings: z
+    .object({
+      max_key_lifetime_days: z
+        .int()
+        .nullable()
+        .meta({ description: 'New keys without an expiry get `created_at` + this many days, and none may live longer; null: no limit' }),
+      expiry_reminder_days: z
+        .array(z.int())
+        .meta({ description: 'Days before a key expires at which the admins are reminded, largest first', examples: [[7, 1]] }),
+    })
+    .meta({ id: 'OrganizationSettings' }),
+});
 
 export const meSchema = z
   .object({
@@ -167,9 +197,16 @@ export const ERROR_RESPONSES = {
       new LastNonExpiringApiKey().code,
       new RotationAlreadyScheduled().code,
       new ApiKeyLimitReached().code,
+      new KeyLifetimeExceedsPolicy().code,
     ],
     description:
-      '`validation_errors`: the body, query or `If-Match` is invalid, with the reasons per field in `error_details`. A business rule: `last_non_expiring_api_key`, `rotation_already_scheduled`, `api_key_limit_reached`.',
+      '`validation_errors`: the body, query or `If-Match` is invalid, with the reasons per field in `error_details`. A business rule: `last_non_expiring_api_key`, `rotation_already_scheduled`, `api_key_limit_reached`, `key_lifetime_exceeds_policy`.',
+  },
+  429: {
+    id: 'TooManyRequests',
+    codes: [gatewayCode(GATEWAY_RESPONSES.throttled)],
+    description:
+      "`throttled`: over the stage's rate or burst limit (the `managementApiRateLimit` and `managementApiBurstLimit` of the deployment); retry later.",
   },
   500: {
     id: 'InternalError',

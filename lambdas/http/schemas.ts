@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EXPIRES_IN, MAX_NAME_LENGTH, type RotationRequest } from '../domain/api-key';
+import { KEY_EXPIRES_IN, MAX_KEY_LIFETIME_DAYS, MAX_REMINDER_DAYS, MAX_REMINDER_MARKS, sortReminderDays } from '../domain/expiry';
 import { permissionsSchema } from '../domain/permissions';
 import { containsTokenShape } from '../domain/token';
 
@@ -23,36 +24,98 @@ export const nameSchema = z
   .transform((name) => (name === '' ? null : name))
   .nullable();
 
-const fieldsSchemas = new Map<string, ReturnType<typeof buildApiKeyFieldsSchema>>();
-
-function buildApiKeyFieldsSchema(catalog: readonly string[]) {
-  return z
-    .strictObject({
-      name: nameSchema.optional(),
-      permissions: permissionsSchema(catalog).optional(),
-    })
-    .meta({ id: 'ApiKeyFields' });
-}
-
-/**
- * Body of create (`POST …/api_keys`) and update (`PATCH …/api_keys/{id}`): both fields optional.
- * On create an omitted field takes its default; on update it stays unchanged. One schema per
- * catalog, so the OpenAPI document names it once (`ApiKeyFields`, where the console reads the
- * catalog from).
- */
-export function apiKeyFieldsSchema(catalog: readonly string[]) {
-  const key = catalog.join(',');
-  let schema = fieldsSchemas.get(key);
-  if (!schema) {
-    schema = buildApiKeyFieldsSchema(catalog);
-    fieldsSchemas.set(key, schema);
-  }
-  return schema;
-}
-
 const expiresAtSchema = z.iso
   .datetime({ offset: true, error: 'must be an ISO-8601 date-time with a timezone, e.g. 2026-11-27T04:00:00Z' })
   .refine((value) => !Number.isNaN(Date.parse(value)), 'is not a valid date');
+
+/** One schema per catalog and kind, so the OpenAPI document names each once. */
+const bodySchemas = new Map<string, z.ZodType>();
+
+function perCatalog<S extends z.ZodType>(kind: string, catalog: readonly string[], build: () => S): S {
+  const key = `${kind}:${catalog.join(',')}`;
+  let schema = bodySchemas.get(key);
+  if (!schema) {
+    schema = build();
+    bodySchemas.set(key, schema);
+  }
+  return schema as S;
+}
+
+/** `expires_in` and `expires_at` say the same thing two ways: a body gives one at most. */
+function oneExpiry(body: { expires_in?: unknown; expires_at?: unknown }, ctx: z.RefinementCtx): void {
+  if (body.expires_in !== undefined && body.expires_at !== undefined) {
+    const message = 'give either expires_in or expires_at, not both';
+    ctx.addIssue({ code: 'custom', path: ['expires_in'], message });
+    ctx.addIssue({ code: 'custom', path: ['expires_at'], message });
+  }
+}
+
+const fields = (catalog: readonly string[]) => ({
+  name: nameSchema.optional(),
+  permissions: permissionsSchema(catalog).optional(),
+});
+
+/**
+ * Body of update (`PATCH …/api_keys/{id}`): every field optional, an omitted one stays unchanged;
+ * `expires_at` sets or moves the key's own expiry, `null` clears it (API.md §8). Named
+ * `ApiKeyFields` in the OpenAPI document, where the console reads the catalog from.
+ */
+export function apiKeyFieldsSchema(catalog: readonly string[]) {
+  return perCatalog('fields', catalog, () =>
+    z
+      .strictObject({
+        ...fields(catalog),
+        expires_at: expiresAtSchema
+          .nullable()
+          .optional()
+          .meta({ description: 'When the key stops working (in the future); null: never. Not for a key with a pending rotation.' }),
+      })
+      .meta({ id: 'ApiKeyFields' }),
+  );
+}
+
+/**
+ * Body of create (`POST …/api_keys`): an omitted field takes its default, and at most one of
+ * `expires_in` / `expires_at` makes the key expire (API.md §8).
+ */
+export function newApiKeySchema(catalog: readonly string[]) {
+  return perCatalog('new', catalog, () =>
+    z
+      .strictObject({
+        ...fields(catalog),
+        expires_in: z.enum(KEY_EXPIRES_IN, { error: `must be one of ${KEY_EXPIRES_IN.join(', ')}` }).optional(),
+        expires_at: expiresAtSchema.optional().meta({ description: 'When the key stops working; must be in the future' }),
+      })
+      .superRefine(oneExpiry)
+      .meta({ id: 'NewApiKey' }),
+  );
+}
+
+const LIFETIME_REASON = `must be a whole number of days from 1 to ${MAX_KEY_LIFETIME_DAYS}, or null`;
+const REMINDER_REASON = `must be whole days from 1 to ${MAX_REMINDER_DAYS}`;
+
+/** Body of `PATCH /v1/organizations/{organization_id}/settings`: the fields given replace the current ones. */
+export const organizationSettingsPatchSchema = z
+  .strictObject({
+    max_key_lifetime_days: z
+      .int({ error: LIFETIME_REASON })
+      .min(1, LIFETIME_REASON)
+      .max(MAX_KEY_LIFETIME_DAYS, LIFETIME_REASON)
+      .nullable()
+      .optional()
+      .meta({ description: 'New keys expire at most this many days after their creation; null: no limit' }),
+    expiry_reminder_days: z
+      .array(z.int({ error: REMINDER_REASON }).min(1, REMINDER_REASON).max(MAX_REMINDER_DAYS, REMINDER_REASON), {
+        error: 'must be a list of whole days',
+      })
+      .max(MAX_REMINDER_MARKS, `must hold at most ${MAX_REMINDER_MARKS} marks`)
+      .refine((days) => new Set(days).size === days.length, 'must not repeat a mark')
+      .transform(sortReminderDays)
+      .optional()
+      .meta({ description: 'How many days before a key expires the admins are reminded; [] for never' }),
+  })
+  .meta({ id: 'OrganizationSettingsChanges' });
+export type OrganizationSettingsPatch = z.infer<typeof organizationSettingsPatchSchema>;
 
 /**
  * Body of `POST …/api_keys/{id}/rotate`: exactly one of `expires_in` or `expires_at`. An empty
@@ -64,13 +127,7 @@ export const rotateApiKeySchema = z
     expires_in: z.enum(EXPIRES_IN, { error: `must be one of ${EXPIRES_IN.join(', ')}` }).optional(),
     expires_at: expiresAtSchema.optional(),
   })
-  .superRefine((body, ctx) => {
-    if (body.expires_in !== undefined && body.expires_at !== undefined) {
-      const message = 'give either expires_in or expires_at, not both';
-      ctx.addIssue({ code: 'custom', path: ['expires_in'], message });
-      ctx.addIssue({ code: 'custom', path: ['expires_at'], message });
-    }
-  })
+  .superRefine(oneExpiry)
   .transform(
     (body): RotationRequest => (body.expires_at !== undefined ? { expires_at: body.expires_at } : { expires_in: body.expires_in ?? 'now' }),
   )

@@ -6,6 +6,11 @@
  * left behind by a process that died mid-send lapses after its lease, so the event is retried
  * rather than lost. The only window for a duplicate is a crash between SES accepting the message
  * and the claim being marked sent, which no sender can close without SES taking an idempotency key.
+ *
+ * An email the mail service refused for good (`EmailRejected`, e.g. the SES sandbox) is recorded
+ * as `failed` rather than released, so the record is not retried for nothing and the ledger says
+ * why the admins got no email. A later delivery of the same event (a stream redelivery, an
+ * operator's redrive once the cause is fixed) may claim a failed event again.
  */
 export type ClaimResult =
   | { status: 'claimed'; token: string }
@@ -19,4 +24,6 @@ export interface DeliveryLedger {
   markSent(eventId: string, now: Date): Promise<void>;
   /** Gives the claim up after a failed send so the retry can take it at once. */
   release(eventId: string, token: string): Promise<void>;
+  /** Records that the email was refused for good (`reason`: the mail service's error code); only the claim's holder can. */
+  markFailed(eventId: string, token: string, now: Date, reason: string): Promise<void>;
 }

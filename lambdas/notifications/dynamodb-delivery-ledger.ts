@@ -34,9 +34,9 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
             lease_expires_at: now.getTime() + CLAIM_LEASE_MS,
             [TTL_ATTRIBUTE]: Math.ceil((now.getTime() + SENT_RETENTION_MS) / 1000),
           },
-          ConditionExpression: `attribute_not_exists(${PARTITION_KEY}) OR (#status = :pending AND lease_expires_at < :now)`,
+          ConditionExpression: `attribute_not_exists(${PARTITION_KEY}) OR (#status = :pending AND lease_expires_at < :now) OR #status = :failed`,
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':pending': 'pending', ':now': now.getTime() },
+          ExpressionAttributeValues: { ':pending': 'pending', ':now': now.getTime(), ':failed': 'failed' },
         }),
       );
       return { status: 'claimed', token };
@@ -58,6 +58,30 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
         ExpressionAttributeValues: { ':sent': 'sent', ':at': now.toISOString() },
       }),
     );
+  }
+
+  async markFailed(eventId: string, token: string, now: Date, reason: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: deliveryKey(eventId),
+          UpdateExpression: 'SET #status = :failed, failed_at = :at, failure = :reason REMOVE lease_expires_at, claim_token',
+          // Not over a delivery that another holder finished meanwhile (its claim token is gone).
+          ConditionExpression: 'claim_token = :token AND #status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':failed': 'failed',
+            ':at': now.toISOString(),
+            ':reason': reason,
+            ':token': token,
+            ':pending': 'pending',
+          },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async release(eventId: string, token: string): Promise<void> {

@@ -1,12 +1,15 @@
 import type { AuditEvent } from '../domain/audit-event';
 import type { Organization } from '../domain/ports';
 
-/** API.md §5, verbatim. */
+/** API.md §5 and §8, verbatim. */
 export const SUBJECTS = {
   'api_key.created': 'A new API key has been created',
   'api_key.rotated': 'Your API key has been rolled',
   'api_key.retired': 'An API key has been retired',
   'api_key.deleted': 'An API key has been deleted',
+  'api_key.still_in_use': 'An API key about to expire is still in use',
+  'api_key.expired': 'An API key has expired',
+  'api_key.expiry_reminder_sent': 'An API key expires soon',
 } as const;
 
 export type MailedEventType = keyof typeof SUBJECTS;
@@ -42,7 +45,11 @@ function stringDetail(event: AuditEvent, name: string): string | null {
 
 function actorLabel(event: AuditEvent): string {
   if (event.actor.type === 'user') return event.actor.email;
-  return event.type === 'api_key.retired' ? 'keyward (scheduled)' : 'keyward (system)';
+  // The operator's AWS identity stays in the audit log: admins of an organization need not see the platform's account.
+  if (event.actor.type === 'operator') return 'a keyward operator (platform team)';
+  return event.type === 'api_key.retired' || event.type === 'api_key.expired' || event.type === 'api_key.expiry_reminder_sent'
+    ? 'keyward (scheduled)'
+    : 'keyward (system)';
 }
 
 /** One fact per line: a label and its value, rendered the same way in text and HTML. */
@@ -64,8 +71,27 @@ function lines(
     ['At', `${event.occurredAt} (UTC)`],
   ];
   switch (event.type) {
-    case 'api_key.created':
+    case 'api_key.created': {
+      const expiresAt = stringDetail(event, 'expires_at');
+      if (expiresAt) facts.push(['Expires at', `${expiresAt} (UTC)`]);
       return { intro: `A new API key was created in ${organization.name}.`, facts };
+    }
+    case 'api_key.expired': {
+      const lastUsed = stringDetail(event, 'last_used_at');
+      facts.push(['Expired at', `${stringDetail(event, 'expires_at') ?? 'unknown'} (UTC)`]);
+      facts.push(['Last used', lastUsed ? `${lastUsed} (UTC)` : 'never']);
+      return { intro: `An API key of ${organization.name} reached its expiry date and was removed. It no longer works.`, facts };
+    }
+    case 'api_key.expiry_reminder_sent': {
+      const expiresAt = stringDetail(event, 'expires_at') ?? 'unknown';
+      const lastUsed = stringDetail(event, 'last_used_at');
+      facts.push(['Expires at', `${expiresAt} (UTC)`]);
+      facts.push(['Last used', lastUsed ? `${lastUsed} (UTC)` : 'never']);
+      return {
+        intro: `An API key of ${organization.name} stops working at ${expiresAt} (UTC). Rotate it, or move your integrations to another key, before then.`,
+        facts,
+      };
+    }
     case 'api_key.deleted':
       return { intro: `An API key of ${organization.name} was deleted. It no longer works.`, facts };
     case 'api_key.retired': {
@@ -73,6 +99,15 @@ function lines(
       facts.push(['Last used', lastUsed ? `${lastUsed} (UTC)` : 'never']);
       return {
         intro: `An API key of ${organization.name} reached the end of its rotation grace period and was retired. It no longer works.`,
+        facts,
+      };
+    }
+    case 'api_key.still_in_use': {
+      const lastUsed = stringDetail(event, 'last_used_at') ?? 'unknown';
+      const expiresAt = stringDetail(event, 'expires_at') ?? 'unknown';
+      facts.push(['Last used', `${lastUsed} (UTC)`], ['Stops working at', `${expiresAt} (UTC)`]);
+      return {
+        intro: `An API key of ${organization.name} that stops working at ${expiresAt} (UTC) was still used at ${lastUsed} (UTC). Move whatever still uses it to its replacement before then, or it will fail.`,
         facts,
       };
     }

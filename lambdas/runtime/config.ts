@@ -100,7 +100,7 @@ export const adminAuthConfig = (env = process.env) =>
   );
 
 /**
- * Where retirement jobs go: EventBridge Scheduler in AWS (the four variables come together, from
+ * Where lifecycle jobs go: EventBridge Scheduler in AWS (the five variables come together, from
  * the stack), a directory of durable job files in the local runtime, or nowhere (instant rotation
  * only, e.g. a function that never rotates).
  */
@@ -111,16 +111,19 @@ export const schedulerConfig = (env = process.env) => {
       .object({
         SCHEDULE_GROUP_NAME: optional(),
         RETIRE_FUNCTION_ARN: optional(),
+        REMIND_FUNCTION_ARN: optional(),
         SCHEDULER_ROLE_ARN: optional(),
         SCHEDULER_DLQ_ARN: optional(),
         LOCAL_SCHEDULE_DIR: optional(),
+        // Local runtime only, for its tests: a reminder "day" in ms, so a mark can fall seconds ahead.
+        LOCAL_REMINDER_DAY_MS: z.coerce.number().int().min(1).optional(),
       })
       .refine(
         (value) =>
-          [value.RETIRE_FUNCTION_ARN, value.SCHEDULER_ROLE_ARN, value.SCHEDULER_DLQ_ARN].every(
+          [value.RETIRE_FUNCTION_ARN, value.REMIND_FUNCTION_ARN, value.SCHEDULER_ROLE_ARN, value.SCHEDULER_DLQ_ARN].every(
             (arn) => (arn !== undefined) === (value.SCHEDULE_GROUP_NAME !== undefined),
           ),
-        'SCHEDULE_GROUP_NAME, RETIRE_FUNCTION_ARN, SCHEDULER_ROLE_ARN and SCHEDULER_DLQ_ARN must be set together',
+        'SCHEDULE_GROUP_NAME, RETIRE_FUNCTION_ARN, REMIND_FUNCTION_ARN, SCHEDULER_ROLE_ARN and SCHEDULER_DLQ_ARN must be set together',
       ),
     env,
   );
@@ -129,14 +132,27 @@ export const schedulerConfig = (env = process.env) => {
       kind: 'eventbridge',
       groupName: parsed.SCHEDULE_GROUP_NAME,
       retireFunctionArn: parsed.RETIRE_FUNCTION_ARN!,
+      remindFunctionArn: parsed.REMIND_FUNCTION_ARN!,
       roleArn: parsed.SCHEDULER_ROLE_ARN!,
       deadLetterArn: parsed.SCHEDULER_DLQ_ARN!,
     } as const;
   }
-  if (parsed.LOCAL_SCHEDULE_DIR) return { kind: 'local', dir: parsed.LOCAL_SCHEDULE_DIR } as const;
+  if (parsed.LOCAL_SCHEDULE_DIR)
+    return { kind: 'local', dir: parsed.LOCAL_SCHEDULE_DIR, reminderDayMs: parsed.LOCAL_REMINDER_DAY_MS } as const;
   return { kind: 'none' } as const;
 };
 
-/** Admin emails: SES in AWS; `SES_ENDPOINT` is set only by the local runtime (the SES emulator). */
+/**
+ * Admin emails: SES in AWS; `SES_ENDPOINT` is set only by the local runtime (the SES emulator).
+ * `SES_CONFIGURATION_SET` (set by the stack) is the configuration set every email is sent with,
+ * whose reputation metrics the bounce and complaint alarms watch.
+ */
 export const mailConfig = (env = process.env) =>
-  read('mail', z.object({ SES_FROM_ADDRESS: z.string().email(), SES_ENDPOINT: z.string().url().optional() }), env);
+  read(
+    'mail',
+    z.object({ SES_FROM_ADDRESS: z.string().email(), SES_ENDPOINT: z.string().url().optional(), SES_CONFIGURATION_SET: optional() }),
+    env,
+  );
+
+/** Lifecycle events (API.md §8): the stack's EventBridge bus the publisher puts every audit event on. */
+export const eventsConfig = (env = process.env) => read('events', z.object({ EVENT_BUS_NAME: z.string().trim().min(1) }), env);

@@ -5,10 +5,11 @@ import {
   auditEventPageSchema,
   meSchema,
   openApiDocumentSchema,
+  organizationSettingsResponseSchema,
   revealedApiKeyResponseSchema,
   rotationResponseSchema,
 } from '../http/response-schemas';
-import { apiKeyFieldsSchema, pageQuerySchema, rotateApiKeySchema } from '../http/schemas';
+import { apiKeyFieldsSchema, newApiKeySchema, organizationSettingsPatchSchema, pageQuerySchema, rotateApiKeySchema } from '../http/schemas';
 
 /**
  * The operation manifest (DESIGN.md "Operation manifest", STYLE.md rule 13): every operation of
@@ -59,12 +60,13 @@ export interface Operation {
   readonly table: readonly TableAction[];
   /** Encrypts (create, rotate) or decrypts (reveal) tokens with the token key. */
   readonly kms?: 'encrypt' | 'decrypt';
-  /** `manage`: creates and deletes retirement schedules (rotate); `remove`: deletes them only (delete). */
+  /** `manage`: creates and deletes lifecycle schedules (create, update, rotate); `remove`: deletes them only (delete). */
   readonly schedules?: 'manage' | 'remove';
 }
 
 const KEYS = '/v1/organizations/{organization_id}/api_keys';
 const KEY = `${KEYS}/{api_key_id}` as const;
+const SETTINGS = '/v1/organizations/{organization_id}/settings';
 
 /** Keyed by entry: `lambdas/<entry>.ts` handles the row, and its function is `keyward-<stage>-<entry>`. */
 export const OPERATIONS = {
@@ -81,16 +83,18 @@ export const OPERATIONS = {
   'create-api-key': {
     method: 'POST',
     path: KEYS,
-    summary: 'Creates an API key (emails the admins)',
+    summary: 'Creates an API key, optionally expiring (emails the admins)',
     auth: 'organization-admin',
-    body: apiKeyFieldsSchema,
+    body: newApiKeySchema,
     status: 201,
     response: revealedApiKeyResponseSchema,
     etag: true,
     noStore: true,
-    // GetItem: a refused create reads the organization to tell the key limit from an unknown organization.
+    // GetItem: the organization's key policy, and telling the key limit from an unknown organization.
     table: ['UpdateItem', 'PutItem', 'GetItem'],
     kms: 'encrypt',
+    // An expiring key's retirement and reminder jobs.
+    schedules: 'manage',
   },
   'get-api-key': {
     method: 'GET',
@@ -118,7 +122,7 @@ export const OPERATIONS = {
   'update-api-key': {
     method: 'PATCH',
     path: KEY,
-    summary: 'Renames an API key or changes its permissions (only the fields given)',
+    summary: 'Renames an API key, changes its permissions, or sets, moves or clears its expiry (only the fields given)',
     auth: 'organization-admin',
     body: apiKeyFieldsSchema,
     status: 200,
@@ -126,6 +130,8 @@ export const OPERATIONS = {
     etag: true,
     ifMatch: true,
     table: ['GetItem', 'UpdateItem', 'PutItem'],
+    // A new expiry's jobs, and removing the previous one's.
+    schedules: 'manage',
   },
   'rotate-api-key': {
     method: 'POST',
@@ -164,6 +170,26 @@ export const OPERATIONS = {
     status: 200,
     response: auditEventPageSchema,
     table: ['Query'],
+  },
+  'get-organization-settings': {
+    method: 'GET',
+    path: SETTINGS,
+    summary: "An organization's key policy: maximum key lifetime and expiry reminder marks",
+    auth: 'organization-admin',
+    status: 200,
+    response: organizationSettingsResponseSchema,
+    table: ['GetItem'],
+  },
+  'update-organization-settings': {
+    method: 'PATCH',
+    path: SETTINGS,
+    summary: "Changes an organization's key policy (only the fields given; existing keys keep their expiry; audited)",
+    auth: 'organization-admin',
+    body: () => organizationSettingsPatchSchema,
+    status: 200,
+    response: organizationSettingsResponseSchema,
+    // UpdateItem + PutItem: the organization item and the `organization.settings_updated` event, in one transaction.
+    table: ['GetItem', 'UpdateItem', 'PutItem'],
   },
   'get-me': {
     method: 'GET',

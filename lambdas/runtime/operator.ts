@@ -1,10 +1,18 @@
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbKeyStore } from '../adapters/dynamodb/key-store';
 import { backfillMemberships, type MembershipBackfill } from '../adapters/dynamodb/membership-backfill';
+import { listOrganizationSummaries, type OrganizationSummary } from '../adapters/dynamodb/organization-summaries';
+import type { ItemKey } from '../adapters/dynamodb/table-layout';
 import { systemClock } from '../domain/clock';
 import { DEFAULT_RESOURCE_CATALOG } from '../domain/permissions';
-import type { KeyStore, SecretBox } from '../domain/ports';
+import type { KeyStore, Mailer, RetirementScheduler, SecretBox } from '../domain/ports';
 import { DEFAULT_KEY_PREFIX } from '../domain/token';
+import { DynamoDbDeliveryLedger } from '../notifications/dynamodb-delivery-ledger';
+import { DynamoDbUndeliveredLog } from '../notifications/dynamodb-undelivered-log';
+import { createDelivery } from '../notifications/notifier';
+import { createEventRedrive } from '../notifications/redrive';
+import type { UndeliveredLog } from '../notifications/undelivered-log';
 import { documentClient } from './clients';
 import { createServices, type Services } from './services';
 
@@ -20,6 +28,12 @@ export interface Operator extends Services {
    * API serves (`keyward migrate`, and every `npm start`). Today: the membership items of `GET /v1/me`.
    */
   migrate(): Promise<{ memberships: MembershipBackfill }>;
+  /** Every organization with its counts (`keyward org list`; reads the whole table). */
+  organizationSummaries(): Promise<OrganizationSummary[]>;
+  /** Where the notifier noted the records it failed on. */
+  undelivered: UndeliveredLog;
+  /** Re-reads one audit event from the table and mails it through `mailer`, at most once (the delivery ledger). */
+  eventRedrive(mailer: Mailer): (key: ItemKey) => Promise<boolean>;
   close(): void;
 }
 
@@ -30,6 +44,8 @@ export function createOperator(options: {
   dynamodb?: DynamoDBClientConfig;
   keyPrefix?: string;
   catalog?: readonly string[];
+  /** Needed by scheduled rotations (`keys rotate --expires-in 1h`…) and to remove a deleted key's job. */
+  scheduler?: RetirementScheduler;
 }): Operator {
   const db = documentClient(options.dynamodb);
   const store = new DynamoDbKeyStore(db, options.tableName);
@@ -37,6 +53,7 @@ export function createOperator(options: {
     store,
     secrets: options.secrets,
     clock: systemClock,
+    scheduler: options.scheduler,
     keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
     catalog: options.catalog ?? DEFAULT_RESOURCE_CATALOG,
   });
@@ -44,6 +61,13 @@ export function createOperator(options: {
     store,
     ...services,
     migrate: async () => ({ memberships: await backfillMemberships(db, options.tableName) }),
+    organizationSummaries: () => listOrganizationSummaries(db, options.tableName, systemClock.now()),
+    undelivered: new DynamoDbUndeliveredLog(db, options.tableName),
+    eventRedrive: (mailer) =>
+      createEventRedrive({
+        readItem: async (key) => (await db.send(new GetCommand({ TableName: options.tableName, Key: key, ConsistentRead: true }))).Item,
+        deliver: createDelivery({ store, mailer, ledger: new DynamoDbDeliveryLedger(db, options.tableName), clock: systemClock }),
+      }),
     close: () => db.destroy(),
   };
 }

@@ -1,10 +1,12 @@
 import { ApiKeyService, type ApiKeyServiceDeps } from '../service/api-key-service';
 import { OrganizationService } from '../service/organization-service';
+import { SettingsService } from '../service/settings-service';
 
 /** The use cases, as every caller gets them: Lambda functions, the operator CLI, the local seed, tests. */
 export interface Services {
   keys: ApiKeyService;
   organizations: OrganizationService;
+  settings: SettingsService;
 }
 
 /**
@@ -14,5 +16,9 @@ export interface Services {
  */
 export function createServices(deps: ApiKeyServiceDeps): Services {
   const keys = new ApiKeyService(deps);
-  return { keys, organizations: new OrganizationService(deps.store, keys, deps.clock, deps.catalog) };
+  return {
+    keys,
+    organizations: new OrganizationService(deps.store, keys, deps.clock, deps.catalog),
+    settings: new SettingsService(deps.store, deps.clock, deps.newId),
+  };
 }

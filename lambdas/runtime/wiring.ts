@@ -89,8 +89,10 @@ export function restrictSecretBox(box: SecretBox, use: NonNullable<Capabilities[
 export function restrictScheduler(scheduler: RetirementScheduler, use: NonNullable<Capabilities['schedules']>): RetirementScheduler {
   if (use === 'manage') return scheduler;
   return {
-    scheduleRetirement: () => Promise.reject(new Error('this function may only remove retirement jobs')),
+    scheduleRetirement: () => Promise.reject(new Error('this function may only remove lifecycle jobs')),
     cancelRetirement: (job) => scheduler.cancelRetirement(job),
+    scheduleReminder: () => Promise.reject(new Error('this function may only remove lifecycle jobs')),
+    cancelReminder: (job) => scheduler.cancelReminder(job),
   };
 }
 

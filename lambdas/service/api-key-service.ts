@@ -5,6 +5,9 @@ import {
   checkRotation,
   checkVersion,
   type ExpectedVersions,
+  type Expiry,
+  type ExpirySource,
+  expirySourceOf,
   FIRST_VERSION,
   type KeyChanges,
   type RotationRequest,
@@ -16,27 +19,29 @@ import {
 import { type Actor, type AuditEvent, type AuditEventType, type AuditEventView, keyEvent, toAuditEventView } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
 import { ApiKeyNotFound, DomainError } from '../domain/errors';
-import { defaultPermissions, type Permissions } from '../domain/permissions';
 import {
-  type KeyStore,
-  type Page,
-  type PageRequest,
-  type RetirementJob,
-  type RetirementScheduler,
-  type SecretBox,
-  StaleState,
-} from '../domain/ports';
+  DEFAULT_SETTINGS,
+  type KeyExpiryRequest,
+  newKeyExpiry,
+  type OrganizationSettings,
+  patchedExpiry,
+  requestedExpiry,
+} from '../domain/expiry';
+import { defaultPermissions, type Permissions } from '../domain/permissions';
+import { type KeyStore, type Page, type PageRequest, type RetirementScheduler, type SecretBox, StaleState } from '../domain/ports';
 import { retryOnConflict } from '../domain/retry-on-conflict';
 import { generateToken, hashToken, maskToken } from '../domain/token';
 import { logger } from '../runtime/logger';
+import { type ExpiryJobSet, ExpiryJobs } from './expiry-jobs';
 
 export interface ApiKeyServiceDeps {
   store: KeyStore;
   secrets: SecretBox;
   clock: Clock;
   /**
-   * Required for scheduled rotations; without it only instant rotation is possible. Deleting a
-   * key with a pending expiry also removes its job through it, when there is one.
+   * Required for scheduled rotations and expiring keys; without it only instant rotation is
+   * possible, and a key the lifetime policy makes expire gets no jobs (the authorizer still refuses
+   * it at its expiry). Whatever ends an expiry removes its jobs through it, when there is one.
    */
   scheduler?: RetirementScheduler;
   keyPrefix: string;
@@ -50,6 +55,14 @@ export interface KeyInput {
   permissions?: Permissions;
 }
 
+/** A create: the fields, and at most one of `expires_in` / `expires_at` (API.md §8). */
+export interface NewKeyInput extends KeyInput, KeyExpiryRequest {}
+
+/** A PATCH: the fields to change; `expires_at` null clears the key's own expiry. */
+export interface KeyUpdateInput extends KeyInput {
+  expires_at?: string | null;
+}
+
 /**
  * The management use cases (API.md §3). Handlers parse and authorize, then call one method here;
  * the invariants themselves are enforced by the store's conditional transactions. Every change
@@ -59,10 +72,12 @@ export interface KeyInput {
  */
 export class ApiKeyService {
   private readonly newId: () => string;
+  private readonly jobs: ExpiryJobs;
 
   constructor(private readonly deps: ApiKeyServiceDeps) {
     const ulid = monotonicFactory();
     this.newId = deps.newId ?? (() => ulid(deps.clock.now().getTime()));
+    this.jobs = new ExpiryJobs(deps.scheduler);
   }
 
   async list(organizationId: string, page: PageRequest): Promise<Page<ApiKeyView>> {
@@ -74,13 +89,66 @@ export class ApiKeyService {
     return versioned(await this.load(organizationId, apiKeyId));
   }
 
-  async create(organizationId: string, actor: Actor, input: KeyInput): Promise<Versioned<ApiKeyWithValue>> {
-    const { key, value } = await this.mint(organizationId, {
+  /**
+   * A key that expires when asked to, or when the organization's lifetime policy says; its jobs
+   * (retirement, reminders) are created once the rules pass and removed when the key is refused.
+   */
+  async create(organizationId: string, actor: Actor, input: NewKeyInput): Promise<Versioned<ApiKeyWithValue>> {
+    const now = this.deps.clock.now();
+    const settings = await this.settingsOf(organizationId);
+    const expiry = newKeyExpiry(requestedExpiry(input, now), now, settings);
+    const minted = await this.mint(organizationId, {
       name: input.name ?? null,
       permissions: input.permissions ?? defaultPermissions(this.deps.catalog),
     });
-    await this.deps.store.createKey(key, this.event('api_key.created', key, actor, { permissions: key.permissions }));
-    return versioned(key, value);
+    const key = expiry ? await this.withExpiryJobs(minted.key, expiry, settings) : minted.key;
+    const event = this.event('api_key.created', key, actor, {
+      permissions: key.permissions,
+      ...(key.expiresAt ? { expires_at: key.expiresAt } : {}),
+    });
+    await this.undoJobsUnlessCommitted([key], 'create refused', () => this.deps.store.createKey(key, event));
+    return versioned(key, minted.value);
+  }
+
+  /** The organization's key policy; defaults for an organization that does not exist (its change is refused later). */
+  private async settingsOf(organizationId: string): Promise<OrganizationSettings> {
+    return (await this.deps.store.getSettings(organizationId)) ?? DEFAULT_SETTINGS;
+  }
+
+  /** `key` with `expiry` and the jobs that carry it out (none for a policy expiry without a scheduler). */
+  private async withExpiryJobs(
+    key: StoredApiKey,
+    expiry: { expiresAt: string; expirySource: ExpirySource },
+    settings: OrganizationSettings,
+  ): Promise<StoredApiKey> {
+    if (!this.jobs.available && expiry.expirySource === 'policy') {
+      logger.warn('no scheduler: a key expiring by policy gets no lifecycle jobs', {
+        organization_id: key.organizationId,
+        api_key_id: key.id,
+      });
+      return { ...key, ...expiry, retirementJobId: null, reminderMarks: [] };
+    }
+    const id = this.newId();
+    const reminderMarks = await this.jobs.schedule(
+      { organizationId: key.organizationId, apiKeyId: key.id, expiresAt: expiry.expiresAt, id },
+      settings.expiryReminderDays,
+    );
+    return { ...key, ...expiry, retirementJobId: id, reminderMarks };
+  }
+
+  /**
+   * Runs a change whose keys' jobs were just created; when the store refuses it (nothing was
+   * written), removes them. A failure the store did not explain (a timeout, an outage) may hide a
+   * committed change, which must keep its jobs; a job of a change that never committed does
+   * nothing when it runs.
+   */
+  private async undoJobsUnlessCommitted<T>(created: ExpiryJobSet[], reason: string, change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } catch (error) {
+      if (isRefusal(error)) await Promise.all(created.map((jobs) => this.jobs.cancel(jobs, reason)));
+      throw error;
+    }
   }
 
   async reveal(organizationId: string, actor: Actor, apiKeyId: string): Promise<Versioned<ApiKeyWithValue>> {
@@ -90,12 +158,15 @@ export class ApiKeyService {
     return versioned(key, value);
   }
 
-  /** Changes only the fields of `input` that differ from the key as it is; unchanged, no event. */
+  /**
+   * Changes only the fields of `input` that differ from the key as it is; unchanged, no event. A
+   * new expiry gets its jobs before the transaction; the previous expiry's jobs go once it commits.
+   */
   async update(
     organizationId: string,
     actor: Actor,
     apiKeyId: string,
-    input: KeyInput,
+    input: KeyUpdateInput,
     expected?: ExpectedVersions,
   ): Promise<Versioned<ApiKeyView>> {
     return retryOnConflict(async () => {
@@ -106,17 +177,36 @@ export class ApiKeyService {
       if (input.permissions !== undefined && !samePermissions(input.permissions, current.permissions)) {
         changes.permissions = input.permissions;
       }
-      if (Object.keys(changes).length === 0) return versioned(current);
-      const event = this.event('api_key.updated', { ...current, ...changes }, actor, { changes });
-      return versioned(await this.deps.store.updateKey({ key: current, changes, event }));
+      const settings = input.expires_at === undefined ? DEFAULT_SETTINGS : await this.settingsOf(organizationId);
+      const patched =
+        input.expires_at === undefined ? undefined : patchedExpiry(current, input.expires_at, this.deps.clock.now(), settings);
+      if (Object.keys(changes).length === 0 && patched === undefined) return versioned(current);
+      let created: StoredApiKey | undefined;
+      if (patched?.expiresAt) {
+        created = await this.withExpiryJobs(current, { expiresAt: patched.expiresAt, expirySource: 'request' }, settings);
+        changes.expiry = expiryOf(created);
+      } else if (patched) {
+        changes.expiry = { expiresAt: null, expirySource: null, retirementJobId: null, reminderMarks: [] };
+      }
+      const { expiry, ...named } = changes;
+      const event = this.event('api_key.updated', { ...current, ...named }, actor, {
+        changes: { ...named, ...(expiry ? { expires_at: expiry.expiresAt } : {}) },
+      });
+      const updated = await this.undoJobsUnlessCommitted(created ? [created] : [], 'update refused', () =>
+        this.deps.store.updateKey({ key: current, changes, event }),
+      );
+      if (expiry) await this.jobs.cancel(current, 'expiry changed');
+      return versioned(updated);
     });
   }
 
   /**
    * The new key copies name and permissions from the old key as read by the attempt that commits
-   * (the transaction is conditioned on that read's version). A scheduled rotation creates its
-   * retirement job only once the rules pass, before the transaction (so no committed rotation is
-   * ever without its job), and removes it again when the transaction does not commit.
+   * (the transaction is conditioned on that read's version), and gets the lifetime policy's expiry
+   * if there is one. A scheduled rotation stops the old key at the requested time, or at its own
+   * expiry if that comes first. Each attempt creates the jobs of what it writes once the rules
+   * pass, before its transaction (so no committed rotation is ever without its jobs), and removes
+   * them again when the store refuses it; the old key's previous jobs go once it commits.
    */
   async rotate(
     organizationId: string,
@@ -126,54 +216,58 @@ export class ApiKeyService {
     expected?: ExpectedVersions,
   ): Promise<{ api_key: Versioned<ApiKeyWithValue>; rotated_api_key: ApiKeyView }> {
     const now = this.deps.clock.now();
-    const expiry = rotationExpiry(request, now);
-    const expiresAt = expiry?.toISOString() ?? null;
-    const { scheduler } = this.deps;
-    if (expiresAt !== null && !scheduler) {
+    const rotationAt = rotationExpiry(request, now);
+    if (rotationAt !== null && !this.jobs.available) {
       throw new Error('scheduled rotation needs a RetirementScheduler');
     }
     // One token per request (one encryption, once the rules pass); each attempt gives the new key
     // the fields it just read.
     let minted: { key: StoredApiKey; value: string } | undefined;
-    const plannedJob: RetirementJob | null = expiresAt === null ? null : { organizationId, apiKeyId, expiresAt, id: this.newId() };
-    let job: RetirementJob | null = null;
-    let maybeCommitted = false;
-    try {
-      return await retryOnConflict(async () => {
-        const [old, keyCount] = await Promise.all([
-          this.load(organizationId, apiKeyId),
-          plannedJob ? this.deps.store.keyCount(organizationId) : Promise.resolve(null),
-        ]);
-        checkVersion(old, expected);
-        checkRotation(old, keyCount ?? null);
-        minted ??= await this.mint(organizationId, { name: old.name, permissions: old.permissions });
-        const next: StoredApiKey = { ...minted.key, name: old.name, permissions: old.permissions };
-        const event = this.event('api_key.rotated', old, actor, {
-          new_api_key_id: next.id,
-          new_masked_value: next.maskedValue,
-          expires_at: expiresAt ?? now.toISOString(),
-        });
-        if (plannedJob && !job) {
-          job = plannedJob;
-          await scheduler!.scheduleRetirement(job);
+    return retryOnConflict(async () => {
+      const [old, keyCount, settings] = await Promise.all([
+        this.load(organizationId, apiKeyId),
+        rotationAt ? this.deps.store.keyCount(organizationId) : Promise.resolve(null),
+        this.settingsOf(organizationId),
+      ]);
+      checkVersion(old, expected);
+      checkRotation(old, keyCount ?? null);
+      const expiresAt = rotationAt === null ? null : earlier(rotationAt.toISOString(), old.expiresAt);
+      minted ??= await this.mint(organizationId, { name: old.name, permissions: old.permissions });
+      const policy = newKeyExpiry(null, new Date(minted.key.createdAt), settings);
+      const fresh: StoredApiKey = { ...minted.key, name: old.name, permissions: old.permissions };
+      const next = policy ? await this.withExpiryJobs(fresh, policy, settings) : fresh;
+      const created: ExpiryJobSet[] = [next];
+      let pendingOld: StoredApiKey | undefined;
+      try {
+        if (expiresAt !== null) {
+          pendingOld = await this.withExpiryJobs({ ...old, expirySource: 'rotation' }, { expiresAt, expirySource: 'rotation' }, settings);
+          created.push(pendingOld);
         }
-        try {
-          await this.deps.store.rotateKey({ old, next, expiresAt, retirementJobId: job?.id ?? null, event });
-        } catch (error) {
-          maybeCommitted = !isRefusal(error);
-          throw error;
-        }
-        return {
-          api_key: versioned(next, minted.value),
-          rotated_api_key: toApiKeyView({ ...old, expiresAt: expiresAt ?? now.toISOString() }),
-        };
+      } catch (error) {
+        await Promise.all(created.map((jobs) => this.jobs.cancel(jobs, 'rotation not scheduled')));
+        throw error;
+      }
+      const event = this.event('api_key.rotated', old, actor, {
+        new_api_key_id: next.id,
+        new_masked_value: next.maskedValue,
+        expires_at: expiresAt ?? now.toISOString(),
       });
-    } catch (error) {
-      // A failure the store did not explain (a timeout, an outage) may hide a committed rotation,
-      // which must keep its job; a job of a rotation that never committed does nothing when it runs.
-      if (job && !maybeCommitted) await this.cancelJob(job, 'rotation refused');
-      throw error;
-    }
+      await this.undoJobsUnlessCommitted(created, 'rotation refused', () =>
+        this.deps.store.rotateKey({
+          old,
+          next,
+          expiresAt,
+          retirementJobId: pendingOld?.retirementJobId ?? null,
+          reminderMarks: pendingOld?.reminderMarks ?? [],
+          event,
+        }),
+      );
+      await this.jobs.cancel(old, 'key rotated');
+      return {
+        api_key: versioned(next, minted.value),
+        rotated_api_key: toApiKeyView({ ...old, expiresAt: expiresAt ?? now.toISOString() }),
+      };
+    });
   }
 
   async delete(organizationId: string, actor: Actor, apiKeyId: string, expected?: ExpectedVersions): Promise<Versioned<ApiKeyView>> {
@@ -183,12 +277,7 @@ export class ApiKeyService {
       await this.deps.store.deleteKey(current, this.event('api_key.deleted', current, actor));
       return current;
     });
-    if (key.expiresAt !== null && this.deps.scheduler) {
-      await this.cancelJob(
-        { organizationId, apiKeyId, expiresAt: key.expiresAt, ...(key.retirementJobId ? { id: key.retirementJobId } : {}) },
-        'key deleted',
-      );
-    }
+    await this.jobs.cancel(key, 'key deleted');
     return versioned(key);
   }
 
@@ -231,25 +320,6 @@ export class ApiKeyService {
     if (!key) throw new ApiKeyNotFound();
     return key;
   }
-
-  /**
-   * Removes a job that belongs to no pending rotation. Best effort: a job left behind is harmless
-   * (the retire function re-reads the key and does nothing), so a failure here is logged and never
-   * turns the caller's answer into an error.
-   */
-  private async cancelJob(job: RetirementJob, reason: string): Promise<void> {
-    try {
-      await this.deps.scheduler!.cancelRetirement(job);
-    } catch (error) {
-      logger.warn('retirement job not removed; it will find nothing to retire', {
-        reason,
-        organization_id: job.organizationId,
-        api_key_id: job.apiKeyId,
-        expires_at: job.expiresAt,
-        error: error instanceof Error ? error.message : String(error),
-      });
-    }
-  }
 }
 
 /** The key object of a stored key (with its token when given) and the version its ETag carries. */
@@ -257,6 +327,21 @@ function versioned(key: StoredApiKey): Versioned<ApiKeyView>;
 function versioned(key: StoredApiKey, value: string): Versioned<ApiKeyWithValue>;
 function versioned(key: StoredApiKey, value?: string): Versioned<ApiKeyView> {
   return { ...toApiKeyView(key), ...(value === undefined ? {} : { value }), version: key.version };
+}
+
+/** The expiry fields of a key. */
+function expiryOf(key: StoredApiKey): Expiry {
+  return {
+    expiresAt: key.expiresAt,
+    expirySource: expirySourceOf(key),
+    retirementJobId: key.retirementJobId,
+    reminderMarks: key.reminderMarks ?? [],
+  };
+}
+
+/** The earlier of two instants (`b` may be absent). */
+function earlier(a: string, b: string | null): string {
+  return b !== null && Date.parse(b) < Date.parse(a) ? b : a;
 }
 
 /** The store refused the change: its transaction was cancelled, so nothing was written. */

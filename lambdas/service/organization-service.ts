@@ -1,5 +1,6 @@
 import type { ApiKeyWithValue } from '../domain/api-key';
 import { toApiKeyView } from '../domain/api-key';
+import type { Actor } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
 import { ValidationFailed } from '../domain/errors';
 import { ORGANIZATION_ID_PATTERN } from '../domain/organization';
@@ -42,8 +43,11 @@ export class OrganizationService {
     private readonly catalog: readonly string[],
   ) {}
 
-  /** Creates the organization, its admins and its first key (unnamed, default permissions). */
-  async create(input: { name: string; id?: string; admins: string[] }): Promise<{
+  /**
+   * Creates the organization, its admins and its first key (unnamed, default permissions); the
+   * key's `api_key.created` event names `actor` (the operator through the CLI, keyward's seed).
+   */
+  async create(input: { name: string; id?: string; admins: string[]; actor?: Actor }): Promise<{
     organization: Pick<Organization, 'id' | 'name'>;
     api_key: ApiKeyWithValue;
   }> {
@@ -62,7 +66,7 @@ export class OrganizationService {
     const organization: Organization = { id, name, createdAt: this.clock.now().toISOString() };
     const members: Member[] = admins.map((email) => ({ organizationId: id, email, role: 'admin' }));
     const { key, value } = await this.keys.mint(id, { name: null, permissions: defaultPermissions(this.catalog) });
-    const event = this.keys.event('api_key.created', key, { type: 'system' }, { permissions: key.permissions });
+    const event = this.keys.event('api_key.created', key, input.actor ?? { type: 'system' }, { permissions: key.permissions });
     await this.store.createOrganization({ organization, members, firstKey: key, event });
     return { organization: { id, name }, api_key: { ...toApiKeyView(key), value } };
   }

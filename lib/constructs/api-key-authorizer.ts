@@ -13,39 +13,21 @@ import {
   type RouteTable,
   serializeRoutes,
 } from '../../lambdas/domain/routes';
-import { GATEWAY_RESPONSES } from '../../lambdas/http/gateway-responses';
 import { hotKeyCacheConfig, keyConfig, routesConfig } from '../../lambdas/runtime/config';
 import { type StageProps, stageOf } from '../stage';
+import { addContractGatewayResponses } from './contract-gateway-responses';
 import { KeywardFunction } from './keyward-function';
-
-const JSON_HEADERS = { 'Content-Type': "'application/json'" };
-
-/** Sets a gateway response to its API.md JSON body (API Gateway's own bodies differ). */
-export function addJsonGatewayResponse(
-  api: apigw.RestApiBase,
-  id: string,
-  type: apigw.ResponseType,
-  answer: { status: number; body: string },
-  /** Extra headers, as API Gateway mapping values (`"'value'"`), e.g. CORS's. */
-  headers: Record<string, string> = {},
-): apigw.GatewayResponse {
-  return api.addGatewayResponse(id, {
-    type,
-    statusCode: String(answer.status),
-    responseHeaders: { ...JSON_HEADERS, ...headers },
-    templates: { 'application/json': answer.body },
-  });
-}
 
 export interface ApiKeyAuthorizerProps extends StageProps {
   /**
-   * The API to protect. It gets the gateway responses of API.md §1 (401, 403 with the code, 500
-   * when the authorizer fails), and an undefined method or path answers 403 `route_not_allowed`.
+   * The API to protect. It gets every gateway response type in the shape of API.md §1 (401, 403
+   * with the code, 429 throttled, 500 when the authorizer fails, …), and an undefined method or
+   * path answers 403 `route_not_allowed`. Add no gateway response of your own to it.
    */
   readonly restApi: apigw.RestApiBase;
   /**
-   * keyward's table (`KeywardTable`, or `Table.fromTableName(this, 'Keys', 'keyward-<stage>')` in
-   * another stack). The function may read any item and write nothing but `last_used_at`.
+   * keyward's table (`KeywardTable`, or `Table.fromTableName(this, 'Keys', <the stage's TableName output>)`
+   * in another stack). The function may read any item and write nothing but `last_used_at`.
    */
   readonly table: dynamodb.ITable;
   /**
@@ -70,6 +52,22 @@ export interface ApiKeyAuthorizerProps extends StageProps {
    * @default Duration.seconds(0): no cache, every request is decided by the function
    */
   readonly resultsCacheTtl?: Duration;
+  /**
+   * Whether the key must come in `x-api-key` (the authorizer's identity source). API Gateway then
+   * answers a request without that header 401 itself (the contract's body) without invoking the
+   * function: a keyless flood costs no Lambda invocation and no concurrency. The
+   * `Authorization: Bearer` fallback of API.md §1 is then off. A cached authorizer always works so.
+   * @default false: every request invokes the function, which reads `x-api-key` or the Bearer fallback
+   */
+  readonly apiKeyHeaderOnly?: boolean;
+  /**
+   * Concurrency reserved for the function, which is also its cap: a flood of requests on the
+   * protected API can take no more than this from the account's concurrency, so the management
+   * functions and the notifier keep theirs, and the authorizer always has this much. Requests over
+   * it are throttled by Lambda, and API Gateway answers them 500 `internal_error`.
+   * @default none: the function shares the account's unreserved concurrency
+   */
+  readonly reservedConcurrency?: number;
   /**
    * The function's in-memory cache of found keys (`AUTHORIZER_KEY_CACHE_MS`): each warm instance
    * reuses a key it read for this long, so revocation and permission changes lag by up to this
@@ -121,6 +119,7 @@ export class ApiKeyAuthorizer extends Construct {
       name: props.name,
       description: 'Decides consumer requests by their x-api-key',
       environment: this.functionEnvironment(props),
+      reservedConcurrentExecutions: props.reservedConcurrency,
     });
     // No source-mapped stacks at run time (README "Benchmarks"): they make each 401's error stack
     // 2.5× as costly to build, and buy nothing here, where a failure is a typed DynamoDB error
@@ -147,33 +146,23 @@ export class ApiKeyAuthorizer extends Construct {
       authorizerName: props.authorizerName,
       resultsCacheTtl: ttl,
       // Uncached, no identity source: the function itself reads `x-api-key` or the Bearer
-      // fallback, and answers 401 for a missing key. Cached, the cache key must hold everything
-      // the decision depends on: the key, the method and the route.
+      // fallback, and answers 401 for a missing key. Header only, API Gateway answers that 401.
+      // Cached, the cache key must hold everything the decision depends on: the key, the method
+      // and the route.
       identitySources: cached
         ? [
             apigw.IdentitySource.header('x-api-key'),
             apigw.IdentitySource.context('httpMethod'),
             apigw.IdentitySource.context('resourcePath'),
           ]
-        : [],
+        : props.apiKeyHeaderOnly
+          ? [apigw.IdentitySource.header('x-api-key')]
+          : [],
     });
 
-    addJsonGatewayResponse(this.restApi, 'Unauthorized', apigw.ResponseType.UNAUTHORIZED, GATEWAY_RESPONSES.unauthorized);
-    addJsonGatewayResponse(this.restApi, 'AccessDenied', apigw.ResponseType.ACCESS_DENIED, GATEWAY_RESPONSES.accessDenied);
-    addJsonGatewayResponse(this.restApi, 'AuthorizerFailure', apigw.ResponseType.AUTHORIZER_FAILURE, GATEWAY_RESPONSES.authorizerFailure);
-    addJsonGatewayResponse(
-      this.restApi,
-      'AuthorizerConfigurationError',
-      apigw.ResponseType.AUTHORIZER_CONFIGURATION_ERROR,
-      GATEWAY_RESPONSES.authorizerFailure,
-    );
-    // A method or path the API does not define is denied like a route outside the route table.
-    addJsonGatewayResponse(
-      this.restApi,
-      'RouteNotFound',
-      apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
-      GATEWAY_RESPONSES.protectedRouteNotFound,
-    );
+    // Every gateway response of the API in the contract's shape; an undefined method or path is
+    // denied like a route outside the route table (403 route_not_allowed).
+    addContractGatewayResponses(this.restApi, 'protected');
   }
 
   /**

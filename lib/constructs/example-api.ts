@@ -2,6 +2,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { EXAMPLE_ROUTES } from '../../lambdas/domain/routes';
+import type { Throttle } from '../config';
 import { type StageProps, stageOf } from '../stage';
 import { ApiKeyAuthorizer, type ApiKeyAuthorizerProps } from './api-key-authorizer';
 import { KeywardFunction } from './keyward-function';
@@ -10,8 +11,13 @@ import { type ApiGatewayLogging, KeywardRestApi } from './keyward-rest-api';
 export interface ExampleApiProps extends StageProps {
   /** keyward's table, which the authorizer reads keys from. */
   readonly table: dynamodb.ITable;
-  /** The authorizer's key prefix and caches (see `ApiKeyAuthorizerProps`); its routes are `EXAMPLE_ROUTES`. */
-  readonly authorizer: Pick<ApiKeyAuthorizerProps, 'keyPrefix' | 'resultsCacheTtl' | 'keyCacheTtl'>;
+  /** The authorizer's key prefix, caches, identity source and concurrency (see `ApiKeyAuthorizerProps`); its routes are `EXAMPLE_ROUTES`. */
+  readonly authorizer: Pick<
+    ApiKeyAuthorizerProps,
+    'keyPrefix' | 'resultsCacheTtl' | 'keyCacheTtl' | 'apiKeyHeaderOnly' | 'reservedConcurrency'
+  >;
+  /** Stage-level rate and burst limits of the API. */
+  readonly throttle: Throttle;
   /** The account's API Gateway logging role, which the API's stage waits for. */
   readonly logging: ApiGatewayLogging;
 }
@@ -34,6 +40,7 @@ export class ExampleApi extends Construct {
       restApiName: `keyward-${props.stage}-example`,
       description: 'keyward example protected API (echo backend behind the API-key authorizer)',
       logging: props.logging,
+      throttle: props.throttle,
     });
 
     this.echoFunction = new KeywardFunction(this, 'EchoFunction', {

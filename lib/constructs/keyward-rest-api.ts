@@ -3,7 +3,9 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { Throttle } from '../config';
 import { type StageProps, statefulRemovalPolicy } from '../stage';
+import { keywardAccessLogFormat } from './access-log-format';
 
 /** `stage` is also the API Gateway stage name (the first URL path segment). */
 export interface KeywardRestApiProps extends StageProps {
@@ -18,6 +20,11 @@ export interface KeywardRestApiProps extends StageProps {
    * @default none
    */
   readonly defaultCorsPreflightOptions?: apigw.CorsOptions;
+  /**
+   * Stage-level throttling of every method: requests over it get 429 `throttled` (API.md §1)
+   * before any authorizer or function runs, so a flood costs API Gateway alone.
+   */
+  readonly throttle: Throttle;
 }
 
 /**
@@ -45,6 +52,9 @@ export class ApiGatewayLogging extends Construct {
 
 /** A REST API with the house defaults: regional, access logs (JSON), execution logs on errors, X-Ray, metrics. */
 export class KeywardRestApi extends apigw.RestApi {
+  /** The stage's access log (`access-log-format.ts`), e.g. for metric filters. */
+  readonly accessLogs: logs.LogGroup;
+
   constructor(scope: Construct, id: string, props: KeywardRestApiProps) {
     const accessLogs = new logs.LogGroup(scope, `${id}AccessLogs`, {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -60,14 +70,17 @@ export class KeywardRestApi extends apigw.RestApi {
       deployOptions: {
         stageName: props.stage,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
-        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        accessLogFormat: keywardAccessLogFormat(),
         // ERROR, not INFO: INFO execution logs would record request headers, i.e. keys and JWTs.
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,
         tracingEnabled: true,
+        throttlingRateLimit: props.throttle.rateLimit,
+        throttlingBurstLimit: props.throttle.burstLimit,
       },
     });
+    this.accessLogs = accessLogs;
     this.deploymentStage.node.addDependency(props.logging.account);
 
     Validations.of(this).acknowledge(

@@ -3,12 +3,20 @@ import { Construct } from 'constructs';
 import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../lambdas/adapters/dynamodb/table-layout';
 import { type StageProps, statefulRemovalPolicy } from '../stage';
 
-/** The table is `keyward-<stage>`; outside dev stages it has deletion protection. */
-export type KeywardTableProps = StageProps;
+export interface KeywardTableProps extends StageProps {
+  /**
+   * A fixed physical name, for tooling that must know it in advance. Retained outside dev, a fixed
+   * name is taken for good once its stack is deleted: re-creating the stack then fails until the
+   * old table is deleted or imported.
+   * @default a name CloudFormation generates (`keyward-<stage>-DataTable…`; the `TableName` output)
+   */
+  readonly tableName?: string;
+}
 
 /**
  * The single table (DESIGN.md "One DynamoDB table"): on-demand, point-in-time recovery, deletion
  * protection outside dev, a NEW_IMAGE stream for the notification outbox, and a TTL attribute.
+ * Its name is generated unless one is asked for, so no table left behind can block a deploy.
  */
 export class KeywardTable extends Construct {
   readonly table: dynamodb.Table;
@@ -16,7 +24,7 @@ export class KeywardTable extends Construct {
   constructor(scope: Construct, id: string, props: KeywardTableProps) {
     super(scope, id);
     this.table = new dynamodb.Table(this, 'Table', {
-      tableName: `keyward-${props.stage}`,
+      tableName: props.tableName,
       // The layout the runtime reads and writes (lambdas/adapters/dynamodb/table-layout.ts).
       partitionKey: { name: PARTITION_KEY, type: dynamodb.AttributeType.STRING },
       sortKey: { name: SORT_KEY, type: dynamodb.AttributeType.STRING },

@@ -2,11 +2,11 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { GATEWAY_RESPONSES } from '../../lambdas/http/gateway-responses';
 import { OPERATION_LIST } from '../../lambdas/runtime/manifest';
+import type { Throttle } from '../config';
 import { type StageProps, stageOf } from '../stage';
 import type { AdminIdentity } from './admin-identity';
-import { addJsonGatewayResponse } from './api-key-authorizer';
+import { addContractGatewayResponses } from './contract-gateway-responses';
 import { KeywardFunction, TableAccess } from './keyward-function';
 import { type ApiGatewayLogging, KeywardRestApi } from './keyward-rest-api';
 import type { Retirement } from './retirement';
@@ -26,6 +26,8 @@ export interface ManagementApiProps extends StageProps {
    * @default none: no CORS (the console is served from the API's own origin, or not at all)
    */
   readonly consoleOrigin?: string;
+  /** Stage-level rate and burst limits of the API. */
+  readonly throttle: Throttle;
 }
 
 /**
@@ -59,27 +61,14 @@ export class ManagementApi extends Construct {
             },
           }
         : {}),
+      throttle: props.throttle,
     });
     // API Gateway's own answers must let the console read them too (a 401 sends it back to Sign in).
     const cors: Record<string, string> = props.consoleOrigin
       ? { 'Access-Control-Allow-Origin': `'${props.consoleOrigin}'`, Vary: "'Origin'" }
       : {};
-    addJsonGatewayResponse(this.restApi, 'Unauthorized', apigw.ResponseType.UNAUTHORIZED, GATEWAY_RESPONSES.unauthorized, cors);
-    // The admin authorizer fails (e.g. the JWKS or the table is unreachable): API.md's 500 shape.
-    addJsonGatewayResponse(
-      this.restApi,
-      'AuthorizerFailure',
-      apigw.ResponseType.AUTHORIZER_FAILURE,
-      GATEWAY_RESPONSES.authorizerFailure,
-      cors,
-    );
-    addJsonGatewayResponse(
-      this.restApi,
-      'RouteNotFound',
-      apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
-      GATEWAY_RESPONSES.managementRouteNotFound,
-      cors,
-    );
+    // Every gateway response in the contract's shape (an undefined method or path is 404 route_not_found), readable by the console.
+    addContractGatewayResponses(this.restApi, 'management', cors);
 
     this.adminAuthorizerFunction = new KeywardFunction(this, 'AdminAuthorizerFunction', {
       ...common,

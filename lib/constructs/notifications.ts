@@ -6,13 +6,14 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { SORT_KEY, SORT_KEY_PREFIX } from '../../lambdas/adapters/dynamodb/table-layout';
+import { LAST_USED_AT_ATTRIBUTE, SORT_KEY, SORT_KEY_PREFIX } from '../../lambdas/adapters/dynamodb/table-layout';
+import { MAILED_EVENT_TYPES } from '../../lambdas/domain/audit-event';
 import type { SesSender } from '../config';
 import { type StageProps, stageOf, statefulRemovalPolicy } from '../stage';
 import { KeywardFunction, TableAccess } from './keyward-function';
 
-/** The audit event types that are mailed to the admins (API.md §5). */
-export const MAILED_EVENT_TYPES = ['api_key.created', 'api_key.rotated', 'api_key.retired', 'api_key.deleted'] as const;
+/** The audit event types that are mailed to the admins (API.md §5, §8): declared once, in the domain. */
+export { MAILED_EVENT_TYPES } from '../../lambdas/domain/audit-event';
 
 export interface NotificationsProps extends StageProps {
   /** keyward's table, whose stream carries the audit events. */
@@ -20,23 +21,38 @@ export interface NotificationsProps extends StageProps {
   /**
    * The SES identity to create and send from. Without it the notifier is deployed with its
    * stream subscription disabled: audit events accumulate in the table (and in the stream for
-   * 24 hours) and no email is sent until a deployment with a sender enables it.
+   * 24 hours) and no email is sent until a deployment with a sender enables it; nor is any
+   * "still in use" warning given (it is this subscription's job).
    * @default none: no email is sent
    */
   readonly sender?: SesSender;
+  /**
+   * The sender's SES identity exists already (verified by hand, or kept from an earlier stack of
+   * the stage): send from it, do not create it (creating an identity that exists fails the deploy).
+   * @default false: the identity is created, and kept outside dev stages when the stack goes
+   */
+  readonly senderIdentityExists?: boolean;
   /** @default 5 */
   readonly retryAttempts?: number;
 }
 
 /**
  * The notifier (DESIGN.md "Notifications"): the table's stream, filtered to the audit events that
- * are mailed, drives one function that sends with SES. Failing batches are split to isolate a
+ * are mailed and to used key items with a pending expiry (the "still in use" check, which writes
+ * an audit event of its own), drives one function that sends with SES. One subscription for both
+ * jobs, because a DynamoDB stream shard serves at most two readers without throttling, and the
+ * event publisher is the other. Failing batches are split to isolate a
  * bad record (bisect), retried, and finally described in an SQS queue for replay.
  */
 export class Notifications extends Construct {
   readonly notifier: KeywardFunction;
   readonly failureQueue: sqs.Queue;
   readonly emailIdentity?: ses.EmailIdentity;
+  /**
+   * What every email is sent with (only with a sender): its reputation metrics (bounce and
+   * complaint rates) are published to CloudWatch per set, for the alarms.
+   */
+  readonly configurationSet?: ses.ConfigurationSet;
   readonly eventSource: sources.DynamoEventSource;
 
   constructor(scope: Construct, id: string, props: NotificationsProps) {
@@ -44,13 +60,13 @@ export class Notifications extends Construct {
     this.notifier = new KeywardFunction(this, 'NotifyAdmins', {
       ...stageOf(props),
       entry: 'notify-admins',
-      description: 'Emails the organization admins when a key is created, rotated, retired or deleted',
+      description:
+        'Emails the organization admins when a key is created, rotated, retired or deleted, or still used just before it expires',
       timeout: Duration.seconds(30),
     });
     this.notifier.bindTable(props.table, TableAccess.notifier);
 
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
-      queueName: `keyward-${props.stage}-notifier-failures`,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
@@ -62,15 +78,29 @@ export class Notifications extends Construct {
     });
 
     if (props.sender) {
-      this.emailIdentity = new ses.EmailIdentity(this, 'Sender', {
-        identity: props.sender.kind === 'email' ? ses.Identity.email(props.sender.identity) : ses.Identity.domain(props.sender.identity),
+      if (!props.senderIdentityExists) {
+        this.emailIdentity = new ses.EmailIdentity(this, 'Sender', {
+          identity: props.sender.kind === 'email' ? ses.Identity.email(props.sender.identity) : ses.Identity.domain(props.sender.identity),
+        });
+        // Verification and DKIM records are work to redo: only a dev stage drops the identity with the stack.
+        this.emailIdentity.applyRemovalPolicy(statefulRemovalPolicy(props));
+      }
+      this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
+        configurationSetName: `keyward-${props.stage}-notifications`,
+        reputationMetrics: true,
+        sendingEnabled: true,
       });
       const { region, account, partition } = Stack.of(this);
       this.notifier.addEnvironment('SES_FROM_ADDRESS', props.sender.fromAddress);
+      this.notifier.addEnvironment('SES_CONFIGURATION_SET', this.configurationSet.configurationSetName);
+      // SES authorizes a send against the identity and against the configuration set it names.
       this.notifier.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-          resources: [`arn:${partition}:ses:${region}:${account}:identity/${props.sender.identity}`],
+          resources: [
+            `arn:${partition}:ses:${region}:${account}:identity/${props.sender.identity}`,
+            `arn:${partition}:ses:${region}:${account}:configuration-set/${this.configurationSet.configurationSetName}`,
+          ],
         }),
       );
     }
@@ -92,6 +122,15 @@ export class Notifications extends Construct {
           dynamodb: {
             Keys: { [SORT_KEY]: { S: lambda.FilterRule.beginsWith(SORT_KEY_PREFIX.auditEvent) } },
             NewImage: { type: { S: lambda.FilterRule.or(...MAILED_EVENT_TYPES) } },
+          },
+        }),
+        // The "still in use" check (API.md §8): a used key item with a pending expiry. Derived from
+        // the authorizer's last_used_at write (at most once a minute per key), never from the request.
+        lambda.FilterCriteria.filter({
+          eventName: lambda.FilterRule.isEqual('MODIFY'),
+          dynamodb: {
+            Keys: { [SORT_KEY]: { S: lambda.FilterRule.beginsWith(SORT_KEY_PREFIX.apiKey) } },
+            NewImage: { expires_at: { S: lambda.FilterRule.exists() }, [LAST_USED_AT_ATTRIBUTE]: { S: lambda.FilterRule.exists() } },
           },
         }),
       ],

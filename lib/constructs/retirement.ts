@@ -15,13 +15,17 @@ export interface RetirementProps extends StageProps {
 }
 
 /**
- * Scheduled retirement (DESIGN.md): rotate creates a one-shot `at(expires_at)` schedule in this
- * group (and deletes it when the rotation does not commit; delete removes the schedule of a key
- * it deletes); EventBridge Scheduler invokes the retire function with the scheduler role, and what
- * it cannot deliver after its retries lands in the DLQ.
+ * Lifecycle jobs (DESIGN.md "Scheduled retirement", "Lifecycle jobs"): create, update and rotate
+ * make one-shot `at(...)` schedules in this group (a retirement at a key's `expires_at`, and a
+ * reminder at each mark before it) and delete them when their change does not commit or the
+ * expiry ends; delete removes the schedules of a key it deletes. EventBridge Scheduler invokes the
+ * retire or remind function with the scheduler role, and what it cannot deliver after its
+ * retries lands in the DLQ.
  */
 export class Retirement extends Construct {
   readonly retireFunction: KeywardFunction;
+  /** Sends the expiry reminders (writes `api_key.expiry_reminder_sent`, whose email the notifier sends). */
+  readonly remindFunction: KeywardFunction;
   readonly scheduleGroup: scheduler.ScheduleGroup;
   readonly schedulerRole: iam.Role;
   readonly deadLetterQueue: sqs.Queue;
@@ -38,6 +42,13 @@ export class Retirement extends Construct {
     });
     this.retireFunction.bindTable(props.table, TableAccess.readWrite);
 
+    this.remindFunction = new KeywardFunction(this, 'RemindFunction', {
+      ...stageOf(props),
+      entry: 'remind-api-key-expiry',
+      description: 'Reminds the admins before a key expires (invoked by EventBridge Scheduler)',
+    });
+    this.remindFunction.bindTable(props.table, TableAccess.readWrite);
+
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Group', {
       scheduleGroupName: `keyward-${props.stage}-retirements`,
       // Pending schedules are recreated by nothing: keep them unless the stage is throwaway.
@@ -45,7 +56,6 @@ export class Retirement extends Construct {
     });
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      queueName: `keyward-${props.stage}-retirement-dlq`,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
@@ -54,7 +64,7 @@ export class Retirement extends Construct {
 
     const { account, partition } = Stack.of(this);
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      description: `Lets EventBridge Scheduler invoke keyward-${props.stage}-retire-api-key`,
+      description: `Lets EventBridge Scheduler invoke keyward-${props.stage}-retire-api-key and -remind-api-key-expiry`,
       // Confused-deputy guard: only schedules of this account's retirement group may use the role.
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: {
@@ -63,9 +73,12 @@ export class Retirement extends Construct {
         },
       }),
     });
-    // The function ARN alone (not `:*`): schedules invoke $LATEST.
+    // The function ARNs alone (not `:*`): schedules invoke $LATEST.
     this.schedulerRole.addToPolicy(
-      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.retireFunction.functionArn] }),
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.retireFunction.functionArn, this.remindFunction.functionArn],
+      }),
     );
     this.deadLetterQueue.grantSendMessages(this.schedulerRole);
 
@@ -76,9 +89,9 @@ export class Retirement extends Construct {
   }
 
   /**
-   * For rotate: create schedules in the group and delete them again when the rotation does not
-   * commit (nothing else: no update, no other group), pass the scheduler role (and no other role),
-   * and the variables that name them.
+   * For create, update and rotate: create schedules in the group and delete them again when the
+   * change does not commit or the expiry ends (nothing else: no update, no other group), pass the
+   * scheduler role (and no other role), and the variables that name them.
    */
   grantScheduling(fn: KeywardFunction): void {
     this.grantScheduleActions(fn, ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule']);
@@ -95,6 +108,7 @@ export class Retirement extends Construct {
     // The adapter's configuration is validated as one set (lambdas/runtime/config.ts), whatever it is used for.
     fn.addEnvironment('SCHEDULE_GROUP_NAME', this.scheduleGroup.scheduleGroupName);
     fn.addEnvironment('RETIRE_FUNCTION_ARN', this.retireFunction.functionArn);
+    fn.addEnvironment('REMIND_FUNCTION_ARN', this.remindFunction.functionArn);
     fn.addEnvironment('SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn);
     fn.addEnvironment('SCHEDULER_DLQ_ARN', this.deadLetterQueue.queueArn);
     fn.addToRolePolicy(

@@ -1,10 +1,17 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ulid } from 'ulid';
+import { deliveryKey } from '../../lambdas/adapters/dynamodb/table-layout';
+import { keyEvent } from '../../lambdas/domain/audit-event';
 import { documentClient } from '../../lambdas/runtime/clients';
 import { localClientConfig } from '../../local/dynamodb-local';
-import { admin, consumer, mintJwt, newOrganization, stack } from './support';
+import { DEAD_LETTER_FILE } from '../../local/stream-poller';
+import { admin, consumer, mintJwt, newOrganization, stack, withOperator } from './support';
 
 const run = promisify(execFile);
 const CLI = join(__dirname, '..', '..', 'bin', 'keyward-cli.js');
@@ -13,6 +20,7 @@ const CLI = join(__dirname, '..', '..', 'bin', 'keyward-cli.js');
 async function keyward(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, KEYWARD_STATE_DIR: stack.stateDir };
   delete env.KEYWARD_TABLE;
+  delete env.KEYWARD_STACK;
   try {
     const { stdout, stderr } = await run(CLI, args, { env, cwd: stack.stateDir });
     return { code: 0, stdout, stderr };
@@ -118,10 +126,138 @@ describe('keyward CLI against the local stack', () => {
     expect((await admin('GET', '/v1/me', { jwt })).body.organizations).toEqual([{ id: org.id, name: 'migrated', role: 'admin' }]);
   });
 
-  it('refuses to work without a running stack or a table', async () => {
+  it('refuses to work without a running stack or --stack', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, KEYWARD_STATE_DIR: join(stack.stateDir, 'nowhere') };
     delete env.KEYWARD_TABLE;
+    delete env.KEYWARD_STACK;
     const reply = await run(CLI, ['token', '--email', 'a@acme.test'], { env }).catch((error: { code: number; stderr: string }) => error);
-    expect(reply).toMatchObject({ code: 1, stderr: expect.stringMatching(/npm start.*--table/s) });
+    expect(reply).toMatchObject({ code: 1, stderr: expect.stringMatching(/npm start.*--stack/s) });
+  });
+
+  it('prints its version, per-command help, and exits 2 with the usage on an unknown command or option', async () => {
+    const version = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).version as string;
+    expect(await keyward('--version')).toMatchObject({ code: 0, stdout: `${version}\n` });
+
+    const help = await keyward('keys', 'rotate', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: keyward keys rotate \[options\]/);
+    expect(help.stdout).toMatch(/--expires-in <period>.*"now", "1h",\s+"24h", "48h", "7d"/s);
+    expect(help.stdout).toMatch(/--stack <name>/);
+
+    for (const args of [
+      ['orgs', 'list'],
+      ['org', 'list', '--bogus'],
+      ['keys', 'rotate', '--org', 'x', '--key', 'y', '--expires-in', '2h'],
+      ['keys', 'list'],
+      [],
+    ]) {
+      const refused = await keyward(...args);
+      expect(refused).toMatchObject({ code: 2, stdout: '' });
+      expect(refused.stderr).toMatch(/Usage: keyward/);
+    }
+  });
+
+  it('lists organizations, shows one, and lists, rotates and deletes its keys, audited as the local operator', async () => {
+    const org = `ops-${Date.now().toString(36)}`;
+    const created = JSON.parse((await keyward('org', 'create', '--name', 'Ops', '--id', org, '--admin', 'lead@ops.test', '--json')).stdout);
+    expect((await keyward('org', 'add-member', '--org', org, '--email', 'dev@ops.test')).code).toBe(0);
+
+    const listed = JSON.parse((await keyward('org', 'list', '--json')).stdout);
+    expect(listed.organizations).toContainEqual({ id: org, name: 'Ops', admins: 1, members: 2, api_keys: 1 });
+    expect((await keyward('org', 'list')).stdout).toMatch(new RegExp(`^${org} +Ops +1 +2 +1$`, 'm'));
+
+    const shown = JSON.parse((await keyward('org', 'show', '--org', org, '--json')).stdout);
+    expect(shown).toEqual({
+      organization: { id: org, name: 'Ops' },
+      members: expect.arrayContaining([
+        { email: 'lead@ops.test', role: 'admin' },
+        { email: 'dev@ops.test', role: 'member' },
+      ]),
+      api_keys: [expect.objectContaining({ id: created.api_key.id, masked_value: created.api_key.masked_value })],
+    });
+    expect(shown.members).toHaveLength(2);
+    const missing = await keyward('org', 'show', '--org', 'no-such-org');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('organization_not_found');
+
+    const rotated = JSON.parse(
+      (await keyward('keys', 'rotate', '--org', org, '--key', created.api_key.id, '--expires-in', '1h', '--json')).stdout,
+    );
+    expect(rotated.api_key).toMatchObject({ value: expect.stringMatching(/^kw_/), expires_at: null, name: null });
+    expect(rotated.rotated_api_key).toMatchObject({ id: created.api_key.id, expires_at: expect.any(String) });
+    expect((await consumer('GET', '/v1/customers', rotated.api_key.value)).status).toBe(200);
+    expect((await consumer('GET', '/v1/customers', created.api_key.value)).status).toBe(200);
+
+    const keys = JSON.parse((await keyward('keys', 'list', '--org', org, '--json')).stdout);
+    expect(keys).toEqual({
+      api_keys: [
+        expect.objectContaining({ id: created.api_key.id, expires_at: rotated.rotated_api_key.expires_at }),
+        expect.objectContaining({ id: rotated.api_key.id, expires_at: null }),
+      ],
+    });
+    expect(JSON.stringify(keys)).not.toContain(rotated.api_key.value);
+    const table = (await keyward('keys', 'list', '--org', org)).stdout;
+    expect(table).toMatch(/^ID +Name +Key +Created +Expires +Last used$/m);
+    expect(table).toContain(rotated.rotated_api_key.expires_at);
+
+    const refused = await keyward('keys', 'delete', '--org', org, '--key', rotated.api_key.id, '--json');
+    expect(refused).toMatchObject({ code: 1, stdout: '' });
+    expect(refused.stderr).toContain('last_non_expiring_api_key');
+    const deleted = await keyward('keys', 'delete', '--org', org, '--key', created.api_key.id, '--json');
+    expect(deleted.code).toBe(0);
+    expect(JSON.parse(deleted.stdout).api_key).toMatchObject({ id: created.api_key.id });
+    expect((await consumer('GET', '/v1/customers', created.api_key.value)).status).toBe(401);
+
+    const jwt = await mintJwt({ email: 'lead@ops.test' });
+    const audit = await admin('GET', `/v1/organizations/${org}/audit_events`, { jwt });
+    const operator = { type: 'operator', principal: 'local', user: userInfo().username };
+    expect(audit.body.audit_events.map((event: { type: string; actor: unknown }) => [event.type, event.actor])).toEqual([
+      ['api_key.deleted', operator],
+      ['api_key.rotated', operator],
+      ['api_key.created', operator],
+    ]);
+  });
+
+  it('redrives an email the stream poller dead-lettered, once: re-reading the event from the table', async () => {
+    const org = await newOrganization('redrive');
+    const raw = documentClient(localClientConfig(stack.dynamodbEndpoint, stack.dynamodbAccessKeyId));
+    const eventId = ulid();
+    // Another delivery holds the event's claim for good: the notifier retries, then the poller dead-letters the record.
+    await raw.send(
+      new PutCommand({
+        TableName: stack.tableName,
+        Item: { ...deliveryKey(eventId), status: 'pending', claim_token: 'stuck', lease_expires_at: Date.now() + 3_600_000 },
+      }),
+    );
+    await withOperator((ops) =>
+      ops.store.appendAuditEvent(
+        keyEvent({
+          id: eventId,
+          type: 'api_key.deleted',
+          key: { id: org.keyId, organizationId: org.id, name: 'Billing', maskedValue: 'kw_••••••••abcd' },
+          actor: { type: 'system' },
+          at: new Date(),
+        }),
+      ),
+    );
+    const deadLetters = async () => (await readFile(join(stack.stateDir, DEAD_LETTER_FILE), 'utf8').catch(() => '')).includes(eventId);
+    for (let waited = 0; !(await deadLetters()) && waited < 40_000; waited += 250) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await deadLetters()).toBe(true);
+    await raw.send(new DeleteCommand({ TableName: stack.tableName, Key: deliveryKey(eventId) }));
+    raw.destroy();
+    const deletedMail = async () =>
+      ((await (await fetch(`${stack.sesUrl}/store`)).json()) as { emails: { subject: string; body: { text?: string } }[] }).emails.filter(
+        (email) => email.subject === 'An API key has been deleted' && email.body.text?.includes(org.id),
+      );
+    expect(await deletedMail()).toHaveLength(0);
+
+    const redriven = await keyward('notifications', 'redrive', '--json');
+    expect(redriven.code).toBe(0);
+    expect(JSON.parse(redriven.stdout)).toEqual({ redriven: 1, failed: 0 });
+    expect(await deletedMail()).toHaveLength(1);
+    expect(await deadLetters()).toBe(false);
+
+    expect(JSON.parse((await keyward('notifications', 'redrive', '--json')).stdout)).toEqual({ redriven: 0, failed: 0 });
+    expect(await deletedMail()).toHaveLength(1);
   });
 });

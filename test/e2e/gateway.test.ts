@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type Gateway, startGateway } from '../../local/gateway';
+import { type Gateway, type GatewayOptions, startGateway } from '../../local/gateway';
 import { freePort } from '../support/free-port';
 import { received } from './gateway-fixtures/authorizer';
 
@@ -200,5 +200,79 @@ describe('local gateway', () => {
     await call('/v1/customers?token=kw_query_secret', { headers: { 'x-api-key': 'kw_header_secret' } });
     expect(lines).toEqual([expect.stringMatching(/^GET \/v1\/customers 200 \d+\.\dms$/)]);
     expect(lines.join('\n')).not.toMatch(/secret/);
+  });
+});
+
+/**
+ * What the deployed stage's guards do, as the local gateway reproduces them: stage throttling
+ * (429 before any authorizer) and `apiKeyHeaderOnly` (API Gateway's own 401 for a keyless
+ * request). The flood figures of README "Unauthenticated floods" come from these counts.
+ */
+describe('local gateway guards', () => {
+  const KEYLESS_REQUESTS = 20;
+  const gateways: Gateway[] = [];
+
+  async function start(options: Pick<GatewayOptions, 'throttle' | 'apiKeyHeaderOnly'>): Promise<Gateway> {
+    const started = await startGateway({
+      port: await freePort(),
+      jwks: () => ({ keys: [] }),
+      isReady: () => true,
+      log: () => {},
+      lambdasDir: join(__dirname, 'gateway-fixtures'),
+      ...options,
+    });
+    gateways.push(started);
+    return started;
+  }
+
+  afterAll(() => Promise.all(gateways.map((gateway) => gateway.close())));
+
+  async function status(gateway: Gateway, path: string, headers: Record<string, string> = {}) {
+    const response = await fetch(`${gateway.url}${path}`, { headers });
+    return { status: response.status, type: response.headers.get('content-type'), body: await response.json() };
+  }
+
+  it('invokes the authorizer for every keyless request by default, so the Bearer fallback can be read', async () => {
+    const gateway = await start({});
+    received.length = 0;
+
+    for (let i = 0; i < KEYLESS_REQUESTS; i++) await status(gateway, '/v1/customers', { 'x-outcome': 'unauthorized' });
+
+    expect(received).toHaveLength(KEYLESS_REQUESTS);
+  });
+
+  it('answers keyless requests 401 itself with apiKeyHeaderOnly, invoking the authorizer for none of them', async () => {
+    const gateway = await start({ apiKeyHeaderOnly: true });
+    received.length = 0;
+
+    const replies = [];
+    for (let i = 0; i < KEYLESS_REQUESTS; i++) replies.push(await status(gateway, '/v1/customers', { authorization: 'Bearer kw_x' }));
+
+    expect(received).toHaveLength(0);
+    expect(new Set(replies.map((reply) => JSON.stringify(reply)))).toEqual(
+      new Set([JSON.stringify({ status: 401, type: 'application/json', body: { status: 401, error: 'Unauthorized' } })]),
+    );
+    // A request that carries x-api-key still reaches the authorizer; the management API is unaffected.
+    expect((await status(gateway, '/v1/customers', { 'x-api-key': 'kw_x' })).status).toBe(200);
+    expect(received).toHaveLength(1);
+  });
+
+  it('throttles each API over its burst with 429 throttled, before the authorizer runs', async () => {
+    // A refill of one request per 1,000 s: only the burst passes within the test.
+    const gateway = await start({ throttle: { rateLimit: 0.001, burstLimit: 2 } });
+    received.length = 0;
+
+    const protectedReplies = [];
+    for (let i = 0; i < 3; i++) protectedReplies.push(await status(gateway, '/v1/customers'));
+
+    expect(protectedReplies.map((reply) => reply.status)).toEqual([200, 200, 429]);
+    expect(protectedReplies[2]).toEqual({
+      status: 429,
+      type: 'application/json',
+      body: { status: 429, error: 'Too Many Requests', code: 'throttled' },
+    });
+    expect(received).toHaveLength(2);
+    // The management API has a bucket of its own.
+    expect((await status(gateway, '/openapi.json')).status).toBe(200);
   });
 });

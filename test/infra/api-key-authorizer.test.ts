@@ -5,12 +5,13 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EXAMPLE_ROUTES, parseRoutes, type RouteDefinition } from '../../lambdas/domain/routes';
 import { generateToken } from '../../lambdas/domain/token';
+import { GATEWAY_RESPONSE_TYPES } from '../../lambdas/http/gateway-responses';
 import { ApiKeyAuthorizer, type ApiKeyAuthorizerProps } from '../../lib/constructs/api-key-authorizer';
 import { stageProps } from '../../lib/stage';
 import { authorizerEvent, importWithEnv } from '../support/authorizer-events';
 import { dynamoJsonRequests, statementsAllowing } from '../support/dynamodb-requests';
 import { startDynamoDbStandIn, wireHotItem } from '../support/dynamodb-stand-in';
-import { actionsOf, environmentOf, functionId, mentions, resourcesOf, statementsOf } from './template-helpers';
+import { actionsOf, environmentOf, functionId, functionProps, mentions, resourcesOf, statementsOf } from './template-helpers';
 
 const FUNCTION_NAME = 'keyward-prod-orders-authorizer';
 const ORDERS: RouteDefinition[] = [
@@ -160,26 +161,28 @@ describe("ApiKeyAuthorizer on a platform's own RestApi", () => {
     expect(mentions(permission.SourceArn, apiId) && mentions(permission.SourceArn, authorizerId)).toBe(true);
   });
 
-  it("answers the platform API's 401, 403 (with the code), authorizer failures and undefined routes with the API.md bodies", () => {
+  it("answers every gateway response type of the platform API in the contract's shape: 401, 403 with the code, undefined routes denied", () => {
     const { template, apiId } = protectedPlatform();
 
-    const responses = Object.values(resourcesOf(template, 'AWS::ApiGateway::GatewayResponse')).map((response) => response.Properties);
-    expect(responses).toHaveLength(5);
+    const responses = Object.values(resourcesOf(template, 'AWS::ApiGateway::GatewayResponse')).map((response) => response.Properties!);
+    expect(responses.map((r) => r.ResponseType).sort()).toEqual([...GATEWAY_RESPONSE_TYPES].sort());
     for (const response of responses) {
       expect(response).toMatchObject({
         RestApiId: { Ref: apiId },
         ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/json'" },
       });
     }
-    expect(
-      responses.map((r) => [r!.ResponseType, r!.StatusCode, (r!.ResponseTemplates as Record<string, string>)['application/json']]),
-    ).toEqual([
-      ['UNAUTHORIZED', '401', '{"status":401,"error":"Unauthorized"}'],
-      ['ACCESS_DENIED', '403', '{"status":403,"error":"Forbidden","code":"$context.authorizer.code"}'],
-      ['AUTHORIZER_FAILURE', '500', '{"status":500,"error":"Internal Server Error","code":"internal_error"}'],
-      ['AUTHORIZER_CONFIGURATION_ERROR', '500', '{"status":500,"error":"Internal Server Error","code":"internal_error"}'],
-      ['MISSING_AUTHENTICATION_TOKEN', '403', '{"status":403,"error":"Forbidden","code":"route_not_allowed"}'],
-    ]);
+    const byType = Object.fromEntries(
+      responses.map((r) => [r.ResponseType, [r.StatusCode, (r.ResponseTemplates as Record<string, string>)['application/json']]]),
+    );
+    expect(byType).toMatchObject({
+      UNAUTHORIZED: ['401', '{"status":401,"error":"Unauthorized"}'],
+      ACCESS_DENIED: ['403', '{"status":403,"error":"Forbidden","code":"$context.authorizer.code"}'],
+      AUTHORIZER_FAILURE: ['500', '{"status":500,"error":"Internal Server Error","code":"internal_error"}'],
+      AUTHORIZER_CONFIGURATION_ERROR: ['500', '{"status":500,"error":"Internal Server Error","code":"internal_error"}'],
+      MISSING_AUTHENTICATION_TOKEN: ['403', '{"status":403,"error":"Forbidden","code":"route_not_allowed"}'],
+      THROTTLED: ['429', '{"status":429,"error":"Too Many Requests","code":"throttled"}'],
+    });
   });
 
   it('leaves no unacknowledged cdk-nag AwsSolutions finding of its own', () => {
@@ -230,6 +233,22 @@ describe("ApiKeyAuthorizer on a platform's own RestApi", () => {
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       AuthorizerResultTtlInSeconds: 300,
       IdentitySource: 'method.request.header.x-api-key,context.httpMethod,context.resourcePath',
+    });
+  });
+
+  it('leaves a keyless request to API Gateway when the key must come in x-api-key (no invocation, Bearer fallback off)', () => {
+    const { template } = protectedPlatform({ apiKeyHeaderOnly: true });
+
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      AuthorizerResultTtlInSeconds: 0,
+      IdentitySource: 'method.request.header.x-api-key',
+    });
+  });
+
+  it('reserves (and so caps) the concurrency of the function only when asked', () => {
+    expect(functionProps(protectedPlatform().template, FUNCTION_NAME)).not.toHaveProperty('ReservedConcurrentExecutions');
+    expect(functionProps(protectedPlatform({ reservedConcurrency: 100 }).template, FUNCTION_NAME)).toMatchObject({
+      ReservedConcurrentExecutions: 100,
     });
   });
 

@@ -1,11 +1,18 @@
 import { DEFAULT_RESOURCE_CATALOG } from '../../lambdas/domain/permissions';
-import { type ContextKey, DEFAULT_STAGE, parseConfig } from '../../lib/config';
+import {
+  type ContextKey,
+  DEFAULT_AUTHORIZER_RESERVED_CONCURRENCY,
+  DEFAULT_CONSUMER_API_THROTTLE,
+  DEFAULT_MANAGEMENT_API_THROTTLE,
+  DEFAULT_STAGE,
+  parseConfig,
+} from '../../lib/config';
 import { synthKeyward } from './synth';
 
 const parse = (context: Partial<Record<ContextKey, unknown>>) => parseConfig((key) => context[key]);
 
 describe('deployment configuration from context', () => {
-  it('defaults to the dev stage, prefix kw, the Lago catalog, no cache, Cognito and no sender', () => {
+  it('defaults to the dev stage, prefix kw, the Lago catalog, no cache, Cognito, no sender, the default limits and a generated table name', () => {
     expect(parse({})).toEqual({
       stage: DEFAULT_STAGE,
       isDevStage: true,
@@ -14,6 +21,11 @@ describe('deployment configuration from context', () => {
       authorizerCacheTtlSeconds: 0,
       authorizerKeyCacheMs: 0,
       consoleUrls: [],
+      consumerApiThrottle: DEFAULT_CONSUMER_API_THROTTLE,
+      managementApiThrottle: DEFAULT_MANAGEMENT_API_THROTTLE,
+      apiKeyHeaderOnly: false,
+      authorizerReservedConcurrency: DEFAULT_AUTHORIZER_RESERVED_CONCURRENCY,
+      sesIdentityExists: false,
     });
   });
 
@@ -31,6 +43,15 @@ describe('deployment configuration from context', () => {
         authorizerKeyCacheMs: '1000',
         consoleUrls: 'https://keys.example.com/console/, http://localhost:5173/console/',
         cognitoDomainPrefix: 'acme-keys',
+        consumerApiRateLimit: '500',
+        consumerApiBurstLimit: '800',
+        managementApiRateLimit: '2.5',
+        managementApiBurstLimit: '5',
+        apiKeyHeaderOnly: 'true',
+        authorizerReservedConcurrency: '0',
+        tableName: 'keyward-prod',
+        sesIdentityExists: 'true',
+        operatorPrincipalArn: 'arn:aws:iam::111122223333:role/keyward-operator',
       }),
     ).toEqual({
       stage: 'prod',
@@ -43,6 +64,22 @@ describe('deployment configuration from context', () => {
       authorizerKeyCacheMs: 1000,
       consoleUrls: ['https://keys.example.com/console/', 'http://localhost:5173/console/'],
       cognitoDomainPrefix: 'acme-keys',
+      consumerApiThrottle: { rateLimit: 500, burstLimit: 800 },
+      managementApiThrottle: { rateLimit: 2.5, burstLimit: 5 },
+      apiKeyHeaderOnly: true,
+      tableName: 'keyward-prod',
+      sesIdentityExists: true,
+      operatorPrincipalArn: 'arn:aws:iam::111122223333:role/keyward-operator',
+    });
+  });
+
+  it('accepts booleans and numbers from cdk.json', () => {
+    expect(
+      parse({ apiKeyHeaderOnly: true, sesSender: 'example.com', sesIdentityExists: false, authorizerReservedConcurrency: 20 }),
+    ).toMatchObject({
+      apiKeyHeaderOnly: true,
+      sesIdentityExists: false,
+      authorizerReservedConcurrency: 20,
     });
   });
 
@@ -53,6 +90,11 @@ describe('deployment configuration from context', () => {
       identity: 'keys@example.com',
       fromAddress: 'keys@example.com',
     });
+  });
+
+  it('accepts an alarm email address, and none by default', () => {
+    expect(parse({ alarmEmail: 'oncall@example.com' }).alarmEmail).toBe('oncall@example.com');
+    expect(parse({})).not.toHaveProperty('alarmEmail');
   });
 
   it('accepts the in-function key cache as a number from cdk.json, up to 60 s', () => {
@@ -99,6 +141,12 @@ describe('deployment configuration from context', () => {
     ['a JWKS URL without an issuer', { adminJwksUrl: 'https://login.example.com/keys' }, /"adminJwksUrl"/],
     ['a sender that is neither address nor domain', { sesSender: 'not a sender' }, /invalid context "sesSender"/],
     ['a non-string value', { stage: { name: 'prod' } }, /invalid context "stage": must be a string/],
+    ['an alarm email that is no address', { alarmEmail: 'oncall' }, /invalid context "alarmEmail": "oncall" is not an email address/],
+    ['a zero rate limit', { consumerApiRateLimit: '0' }, /invalid context "consumerApiRateLimit": "0" must be a number of at least 0.001/],
+    ['a fractional burst', { managementApiBurstLimit: '2.5' }, /invalid context "managementApiBurstLimit": "2.5" must be a whole number/],
+    ['a negative reserved concurrency', { authorizerReservedConcurrency: '-1' }, /"authorizerReservedConcurrency"/],
+    ['a flag that is not true or false', { apiKeyHeaderOnly: 'yes' }, /invalid context "apiKeyHeaderOnly": "yes" must be true or false/],
+    ['a table name with a slash', { tableName: 'keyward/prod' }, /invalid context "tableName"/],
   ])('rejects %s with a message naming the parameter', (_name, context, message) => {
     expect(() => parse(context)).toThrow(message);
   });

@@ -11,7 +11,9 @@ const ALL_ENTRIES = [
   'example-echo',
   ...OPERATION_LIST.map((operation) => operation.entry),
   'retire-api-key',
+  'remind-api-key-expiry',
   'notify-admins',
+  'publish-events',
 ];
 
 let dev: Template;
@@ -47,9 +49,8 @@ const usingAction = (template: Template, action: string, stage: string) =>
   ALL_ENTRIES.filter((entry) => actionsOf(template, fnName(entry, stage)).includes(action)).sort();
 
 describe('the table', () => {
-  it('is on-demand with pk/sk, PITR, a NEW_IMAGE stream, the ttl attribute and KMS encryption, named after the stage', () => {
+  it('is on-demand with pk/sk, PITR, a NEW_IMAGE stream, the ttl attribute and KMS encryption', () => {
     dev.hasResourceProperties('AWS::DynamoDB::Table', {
-      TableName: 'keyward-dev',
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
@@ -64,8 +65,17 @@ describe('the table', () => {
   });
 
   it('has deletion protection outside dev and none in dev (removal policies: removal-policies.test.ts)', () => {
-    prod.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'keyward-prod', DeletionProtectionEnabled: true });
-    dev.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'keyward-dev', DeletionProtectionEnabled: false });
+    prod.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
+    dev.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
+  });
+
+  it('has a generated name unless the tableName context pins one, which every function is told', () => {
+    dev.hasResourceProperties('AWS::DynamoDB::Table', { TableName: Match.absent() });
+    const tableId = Object.keys(resourcesOf(dev, 'AWS::DynamoDB::Table'))[0]!;
+    expect(environmentOf(dev, fnName('list-api-keys')).TABLE_NAME).toEqual({ Ref: tableId });
+
+    const pinned = synthKeyward({ stage: 'prod', tableName: 'keyward-prod' }).template;
+    pinned.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'keyward-prod' });
   });
 });
 
@@ -183,21 +193,30 @@ describe('least privilege per function', () => {
     expect(actionsOf(dev, fnName('rotate-api-key')).filter((a) => a.startsWith('kms:'))).toEqual(['kms:Encrypt']);
   });
 
-  it('lets only rotate create schedules and pass the scheduler role, and only rotate and delete remove them, in the retirement group', () => {
-    expect(usingAction(dev, 'scheduler:CreateSchedule', 'dev')).toEqual(['rotate-api-key']);
-    expect(usingAction(dev, 'scheduler:DeleteSchedule', 'dev')).toEqual(['delete-api-key', 'rotate-api-key']);
-    expect(usingAction(dev, 'iam:PassRole', 'dev')).toEqual(['rotate-api-key']);
+  it('lets only create, update and rotate create schedules and pass the scheduler role, and delete only remove them, in the lifecycle group', () => {
+    const managers = ['create-api-key', 'rotate-api-key', 'update-api-key'];
+    expect(usingAction(dev, 'scheduler:CreateSchedule', 'dev')).toEqual(managers);
+    expect(usingAction(dev, 'scheduler:DeleteSchedule', 'dev')).toEqual([
+      'create-api-key',
+      'delete-api-key',
+      'rotate-api-key',
+      'update-api-key',
+    ]);
+    expect(usingAction(dev, 'iam:PassRole', 'dev')).toEqual(managers);
     const schedulerActions = (entry: string) =>
       actionsOf(dev, fnName(entry)).filter((a) => a.startsWith('scheduler:') || a === 'iam:PassRole');
-    expect(schedulerActions('rotate-api-key')).toEqual(['iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:DeleteSchedule']);
+    for (const entry of managers) {
+      expect(schedulerActions(entry)).toEqual(['iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:DeleteSchedule']);
+    }
     expect(schedulerActions('delete-api-key')).toEqual(['scheduler:DeleteSchedule']);
-    for (const entry of ['rotate-api-key', 'delete-api-key']) {
+    for (const entry of [...managers, 'delete-api-key']) {
       const scheduling = statementsOf(dev, fnName(entry)).find((s) => JSON.stringify(s.Action).includes('scheduler:'))!;
       expect(JSON.stringify(scheduling.Resource)).toContain(':schedule/keyward-dev-retirements/*');
       expect(environmentOf(dev, fnName(entry))).toEqual(
         expect.objectContaining({
           SCHEDULE_GROUP_NAME: 'keyward-dev-retirements',
           RETIRE_FUNCTION_ARN: expect.anything(),
+          REMIND_FUNCTION_ARN: { 'Fn::GetAtt': [functionId(dev, fnName('remind-api-key-expiry')), 'Arn'] },
           SCHEDULER_ROLE_ARN: expect.anything(),
           SCHEDULER_DLQ_ARN: expect.anything(),
         }),
@@ -227,16 +246,19 @@ describe('least privilege per function', () => {
 });
 
 describe('the retirement schedule', () => {
-  it('has a stage schedule group and a scheduler role that may only invoke the retire function and fill the DLQ', () => {
+  it('has a stage schedule group and a scheduler role that may only invoke the retire and remind functions and fill the DLQ', () => {
     dev.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'keyward-dev-retirements' });
-    dev.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'keyward-dev-retirement-dlq', SqsManagedSseEnabled: true });
+    dev.hasResourceProperties('AWS::SQS::Queue', { QueueName: Match.absent(), SqsManagedSseEnabled: true });
     const [roleId, role] = Object.entries(resourcesOf(dev, 'AWS::IAM::Role')).find(([id]) => id.startsWith('RetirementSchedulerRole'))!;
     expect(JSON.stringify(role.Properties!.AssumeRolePolicyDocument)).toContain('scheduler.amazonaws.com');
     expect(JSON.stringify(role.Properties!.AssumeRolePolicyDocument)).toContain('aws:SourceAccount');
 
     const statements = statementsOfRole(dev, roleId);
     const invoke = statements.find((s) => s.Action === 'lambda:InvokeFunction')!;
-    expect(invoke.Resource).toEqual({ 'Fn::GetAtt': [functionId(dev, fnName('retire-api-key')), 'Arn'] });
+    expect(invoke.Resource).toEqual([
+      { 'Fn::GetAtt': [functionId(dev, fnName('retire-api-key')), 'Arn'] },
+      { 'Fn::GetAtt': [functionId(dev, fnName('remind-api-key-expiry')), 'Arn'] },
+    ]);
     const send = statements.find((s) => JSON.stringify(s.Action).includes('sqs:SendMessage'))!;
     expect(
       mentions(send.Resource, Object.keys(resourcesOf(dev, 'AWS::SQS::Queue')).find((id) => id.startsWith('RetirementDeadLetterQueue'))!),
@@ -244,9 +266,21 @@ describe('the retirement schedule', () => {
   });
 });
 
+describe('the remind function', () => {
+  it('reads and writes the table (the reminder marker and its event, in one transaction) and nothing else', () => {
+    const actions = actionsOf(dev, fnName('remind-api-key-expiry'));
+    expect(actions.some((a) => a.startsWith('kms:') || a.startsWith('scheduler:') || a.startsWith('ses:'))).toBe(false);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
+    expect(environmentOf(dev, fnName('remind-api-key-expiry'))).toEqual(expect.objectContaining({ TABLE_NAME: expect.anything() }));
+  });
+});
+
 describe('the notifier subscription', () => {
-  it('filters the stream to inserted, mailed audit events, bisects on error, retries, honours partial failures and sends failures to SQS', () => {
-    const [mapping] = Object.values(resourcesOf(prod, 'AWS::Lambda::EventSourceMapping'));
+  it('filters the stream to inserted, mailed audit events and used expiring keys, bisects on error, retries, honours partial failures and sends failures to SQS', () => {
+    const notifierId = functionId(prod, fnName('notify-admins', 'prod'));
+    const mapping = Object.values(resourcesOf(prod, 'AWS::Lambda::EventSourceMapping')).find((m) =>
+      mentions(m.Properties!.FunctionName, notifierId),
+    );
     const props = mapping!.Properties!;
     expect(props).toMatchObject({
       BisectBatchOnFunctionError: true,
@@ -263,13 +297,68 @@ describe('the notifier subscription', () => {
         eventName: ['INSERT'],
         dynamodb: { Keys: { sk: { S: [{ prefix: 'EVENT#' }] } }, NewImage: { type: { S: [...MAILED_EVENT_TYPES] } } },
       },
+      {
+        eventName: ['MODIFY'],
+        dynamodb: {
+          Keys: { sk: { S: [{ prefix: 'KEY#' }] } },
+          NewImage: { expires_at: { S: [{ exists: true }] }, last_used_at: { S: [{ exists: true }] } },
+        },
+      },
     ]);
   });
 
   it('is deployed disabled, with no SES rights and no identity, when no sender is configured', () => {
-    dev.hasResourceProperties('AWS::Lambda::EventSourceMapping', { Enabled: false });
+    dev.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: functionId(dev, fnName('notify-admins')) },
+      Enabled: false,
+    });
     dev.resourceCountIs('AWS::SES::EmailIdentity', 0);
     expect(usingAction(dev, 'ses:SendEmail', 'dev')).toEqual([]);
+  });
+});
+
+describe('the lifecycle events', () => {
+  const publisher = (template: Template, stage = 'dev') => functionId(template, fnName('publish-events', stage));
+
+  it('has a bus of the stage, named in the outputs', () => {
+    prod.hasResourceProperties('AWS::Events::EventBus', { Name: 'keyward-prod-events' });
+    const [busId] = Object.keys(resourcesOf(prod, 'AWS::Events::EventBus'));
+    expect(prod.toJSON().Outputs.EventBusName.Value).toEqual({ Ref: busId });
+    expect(prod.toJSON().Outputs.EventBusArn.Value).toEqual({ 'Fn::GetAtt': [busId, 'Arn'] });
+    expect(environmentOf(prod, fnName('publish-events', 'prod'))).toEqual(expect.objectContaining({ EVENT_BUS_NAME: { Ref: busId } }));
+  });
+
+  it('lets only the publisher put events, on that bus only, and gives it no table item', () => {
+    const [busId] = Object.keys(resourcesOf(dev, 'AWS::Events::EventBus'));
+    expect(usingAction(dev, 'events:PutEvents', 'dev')).toEqual(['publish-events']);
+    const put = statementsOf(dev, fnName('publish-events')).filter((s) => JSON.stringify(s.Action).includes('events:'));
+    expect(put).toEqual([
+      expect.objectContaining({ Action: 'events:PutEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [busId, 'Arn'] } }),
+    ]);
+    expect(actionsOf(dev, fnName('publish-events')).filter((a) => a.startsWith('dynamodb:') && !/Stream|Shard|Records/.test(a))).toEqual(
+      [],
+    );
+  });
+
+  it('subscribes the publisher to every new audit event, with partial-failure reports, retries and its own failure queue', () => {
+    const mapping = Object.values(resourcesOf(prod, 'AWS::Lambda::EventSourceMapping')).find((m) =>
+      mentions(m.Properties!.FunctionName, publisher(prod, 'prod')),
+    );
+    const props = mapping!.Properties!;
+    expect(props).toMatchObject({
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      StartingPosition: 'TRIM_HORIZON',
+    });
+    expect(props.Enabled ?? true).toBe(true);
+    const queueId = Object.keys(resourcesOf(prod, 'AWS::SQS::Queue')).find((id) => id.startsWith('LifecycleEventsFailureQueue'))!;
+    expect(props.DestinationConfig).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } });
+    const filters = (props.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+    expect(filters.map((filter) => JSON.parse(filter.Pattern))).toEqual([
+      { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: 'EVENT#' }] } } } },
+    ]);
+    expect(resourcesOf(prod, 'AWS::SQS::Queue')[queueId]!.Properties?.QueueName).toBeUndefined();
   });
 });
 

@@ -1,6 +1,7 @@
 import { OPERATION_LIST } from '../../lambdas/runtime/manifest';
+import type { ContextKey } from '../../lib/config';
 import { synthKeyward } from './synth';
-import { resourcesOf } from './template-helpers';
+import { resourcesOf, statementsOf } from './template-helpers';
 
 /** The resource types that hold state (data, keys, logs, messages, accounts, pending schedules). */
 const STATEFUL_TYPES = [
@@ -10,6 +11,7 @@ const STATEFUL_TYPES = [
   'AWS::SQS::Queue',
   'AWS::Cognito::UserPool',
   'AWS::Scheduler::ScheduleGroup',
+  'AWS::SES::EmailIdentity',
 ];
 
 const NAME_PROPERTY: Record<string, string> = {
@@ -18,6 +20,7 @@ const NAME_PROPERTY: Record<string, string> = {
   'AWS::SQS::Queue': 'QueueName',
   'AWS::Cognito::UserPool': 'UserPoolName',
   'AWS::Scheduler::ScheduleGroup': 'Name',
+  'AWS::SES::EmailIdentity': 'EmailIdentity',
 };
 
 const ENTRIES = [
@@ -26,13 +29,15 @@ const ENTRIES = [
   'example-echo',
   ...OPERATION_LIST.map((operation) => operation.entry),
   'retire-api-key',
+  'remind-api-key-expiry',
   'notify-admins',
+  'publish-events',
 ];
 
 /** Every stateful resource with its fixed name (or `(generated)`) and its two policies. */
-function statefulResources(stage: string): string[] {
-  // Cognito admins (no external issuer), so the user pool is in the template too.
-  const { template } = synthKeyward({ stage });
+function statefulResources(stage: string, context: Partial<Record<ContextKey, string>> = {}): string[] {
+  // Cognito admins (no external issuer), so the user pool is in the template too; a sender, so the SES identity is.
+  const { template } = synthKeyward({ stage, sesSender: 'example.com', ...context });
   return STATEFUL_TYPES.flatMap((type) =>
     Object.values(resourcesOf(template, type)).map((resource) => {
       const nameProperty = NAME_PROPERTY[type];
@@ -44,16 +49,21 @@ function statefulResources(stage: string): string[] {
 
 function expected(stage: string, policies: string): string[] {
   return [
-    `AWS::DynamoDB::Table keyward-${stage}: ${policies}`,
+    `AWS::DynamoDB::Table (generated): ${policies}`,
     `AWS::KMS::Key (generated): ${policies}`,
     ...ENTRIES.map((entry) => `AWS::Logs::LogGroup /aws/lambda/keyward-${stage}-${entry}: ${policies}`),
     // The access logs of the management and example APIs.
     `AWS::Logs::LogGroup (generated): ${policies}`,
     `AWS::Logs::LogGroup (generated): ${policies}`,
-    `AWS::SQS::Queue keyward-${stage}-notifier-failures: ${policies}`,
-    `AWS::SQS::Queue keyward-${stage}-retirement-dlq: ${policies}`,
+    // The notifier's failure queue, the event publisher's and the retirement DLQ.
+    `AWS::SQS::Queue (generated): ${policies}`,
+    `AWS::SQS::Queue (generated): ${policies}`,
+    `AWS::SQS::Queue (generated): ${policies}`,
+    // Cognito user pool names need not be unique: a kept pool never blocks a new one.
     `AWS::Cognito::UserPool keyward-${stage}-admins: ${policies}`,
     `AWS::Scheduler::ScheduleGroup keyward-${stage}-retirements: ${policies}`,
+    // An identity's name is the address or domain itself (see sesIdentityExists).
+    `AWS::SES::EmailIdentity example.com: ${policies}`,
   ].sort();
 }
 
@@ -66,6 +76,30 @@ describe('removal policies of the stateful resources', () => {
   it('retains them on every other stage, except when the deploy that created them rolls back', () => {
     expect(statefulResources('prod')).toEqual(expected('prod', 'RetainExceptOnCreate/Retain'));
     expect(statefulResources('staging')).toEqual(expected('staging', 'RetainExceptOnCreate/Retain'));
+  });
+
+  it('generates the name of every stateful resource that could be left behind, unless a context parameter pins it', () => {
+    // Names kept fixed on purpose: function log groups (found by function name; see README
+    // "Retrying a failed deploy"), the schedule group (the scheduler role's trust names it), the
+    // user pool (names need not be unique) and the SES identity (it is its name).
+    const fixed = statefulResources('prod').filter((line) => !line.includes('(generated)'));
+    expect(
+      fixed.filter(
+        (line) => !/^AWS::(Logs::LogGroup \/aws\/lambda\/|Scheduler::ScheduleGroup |Cognito::UserPool |SES::EmailIdentity )/.test(line),
+      ),
+    ).toEqual([]);
+
+    expect(statefulResources('prod', { tableName: 'keyward-prod' })).toContain(
+      'AWS::DynamoDB::Table keyward-prod: RetainExceptOnCreate/Retain',
+    );
+  });
+
+  it('creates no SES identity when sesIdentityExists says it is there already, and still lets the notifier send from it', () => {
+    const { template } = synthKeyward({ stage: 'prod', sesSender: 'example.com', sesIdentityExists: 'true' });
+
+    template.resourceCountIs('AWS::SES::EmailIdentity', 0);
+    expect(JSON.stringify(statementsOf(template, 'keyward-prod-notify-admins'))).toContain(':identity/example.com');
+    expect(() => synthKeyward({ sesIdentityExists: 'true' })).toThrow('invalid context "sesIdentityExists": is only used with sesSender');
   });
 
   it('keeps deletion protection on the table and the user pool outside dev stages only', () => {

@@ -1,4 +1,6 @@
-import type { RetirementJob, RetirementScheduler, SecretBox, SecretContext } from '../../lambdas/domain/ports';
+import type { Clock } from '../../lambdas/domain/clock';
+import { isReminderAhead } from '../../lambdas/domain/expiry';
+import type { ReminderJob, RetirementJob, RetirementScheduler, SecretBox, SecretContext } from '../../lambdas/domain/ports';
 
 /**
  * A reversible SecretBox for tests that are not about encryption: it binds the ciphertext to its
@@ -18,6 +20,21 @@ export const plainSecretBox: SecretBox = {
 /** A RetirementScheduler that keeps its pending jobs in memory: what is scheduled and not cancelled. */
 export class InMemoryScheduler implements RetirementScheduler {
   readonly pending: RetirementJob[] = [];
+  readonly reminders: ReminderJob[] = [];
+
+  /** Without a clock, every reminder counts as ahead. */
+  constructor(private readonly clock?: Clock) {}
+
+  async scheduleReminder(job: ReminderJob): Promise<boolean> {
+    if (this.clock && !isReminderAhead(job.expiresAt, job.markDays, this.clock.now())) return false;
+    this.reminders.push(job);
+    return true;
+  }
+
+  async cancelReminder(job: ReminderJob): Promise<void> {
+    const index = this.reminders.findIndex((pending) => JSON.stringify(pending) === JSON.stringify(job));
+    if (index >= 0) this.reminders.splice(index, 1);
+  }
 
   async scheduleRetirement(job: RetirementJob): Promise<void> {
     this.pending.push(job);

@@ -9,6 +9,8 @@ import { publishE2eStack } from './local-stack';
 
 const ROOT = join(__dirname, '..', '..');
 const STARTUP_TIMEOUT_MS = 120_000;
+/** The e2e stack's "still in use" window (one hour otherwise). */
+export const E2E_STILL_IN_USE_WINDOW_SECONDS = 30;
 
 export interface E2eProcess {
   child: ChildProcess;
@@ -35,6 +37,10 @@ export default async function setup(): Promise<void> {
       DYNAMODB_PORT: String(dynamodbPort),
       SES_PORT: String(sesPort),
       KEYWARD_STATE_DIR: stateDir,
+      // A still-in-use window a test can use a key inside without waiting an hour (lifecycle-events.test.ts).
+      KEYWARD_STILL_IN_USE_WINDOW_SECONDS: String(E2E_STILL_IN_USE_WINDOW_SECONDS),
+      // A reminder "day" of one second, so expiry reminders fall seconds ahead (test/e2e/expiring-keys.test.ts).
+      KEYWARD_REMINDER_DAY_MS: '1000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,4 +1,14 @@
-import { type ApiClient, type ApiKey, answer, type ExpiresIn, type Me, type Permissions, type RevealedApiKey } from './client';
+import {
+  type ApiClient,
+  type ApiKey,
+  answer,
+  type ExpiresIn,
+  type KeyExpiresIn,
+  type Me,
+  type OrganizationSettings,
+  type Permissions,
+  type RevealedApiKey,
+} from './client';
 
 /** Every management call the console makes (API.md §3), typed end to end by the generated client. */
 
@@ -44,12 +54,34 @@ export async function revealApiKey(api: ApiClient, organization_id: string, api_
 export interface KeyFields {
   name: string;
   permissions: Permissions;
+  /** Add only: when the new key expires (API.md §8); absent: never (or the organization's policy). */
+  expires_in?: KeyExpiresIn;
+  /** Edit only, and only when changed: the new expiry, or null to clear it. */
+  expires_at?: string | null;
+}
+
+export async function getSettings(api: ApiClient, organization_id: string): Promise<OrganizationSettings> {
+  return (await answer(api.GET('/v1/organizations/{organization_id}/settings', { params: { path: { organization_id } } }))).data.settings;
+}
+
+export async function updateSettings(
+  api: ApiClient,
+  organization_id: string,
+  settings: OrganizationSettings,
+): Promise<OrganizationSettings> {
+  const { data } = await answer(
+    api.PATCH('/v1/organizations/{organization_id}/settings', { params: { path: { organization_id } }, body: settings }),
+  );
+  return data.settings;
 }
 
 export async function createApiKey(api: ApiClient, organization_id: string, fields: KeyFields): Promise<RevealedApiKey> {
   // An empty name is sent as it is: the API stores it as no name (null), as on update.
   const { data } = await answer(
-    api.POST('/v1/organizations/{organization_id}/api_keys', { params: { path: { organization_id } }, body: fields }),
+    api.POST('/v1/organizations/{organization_id}/api_keys', {
+      params: { path: { organization_id } },
+      body: { name: fields.name, permissions: fields.permissions, ...(fields.expires_in ? { expires_in: fields.expires_in } : {}) },
+    }),
   );
   return data.api_key;
 }

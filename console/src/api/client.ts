@@ -11,6 +11,8 @@ export type AuditEvent = components['schemas']['AuditEvent'];
 export type Me = components['schemas']['Me'];
 export type Permissions = ApiKey['permissions'];
 export type ExpiresIn = NonNullable<components['schemas']['Rotation']['expires_in']>;
+export type KeyExpiresIn = NonNullable<components['schemas']['NewApiKey']['expires_in']>;
+export type OrganizationSettings = components['schemas']['OrganizationSettings'];
 
 export function createApiClient(baseUrl: string, token: () => string) {
   const client = createClient<paths>({ baseUrl });

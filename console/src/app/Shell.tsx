@@ -75,6 +75,7 @@ export function OrganizationLayout() {
         <nav aria-label="Organization">
           <NavLink to="api_keys">API keys</NavLink>
           <NavLink to="audit_log">Audit log</NavLink>
+          <NavLink to="settings">Settings</NavLink>
         </nav>
       </div>
       <Outlet />

@@ -3,6 +3,7 @@ import { ApiKeyFormPage } from '../pages/ApiKeyFormPage';
 import { ApiKeysPage } from '../pages/ApiKeysPage';
 import { AuditLogPage } from '../pages/AuditLogPage';
 import { OrganizationPicker } from '../pages/OrganizationPicker';
+import { SettingsPage } from '../pages/SettingsPage';
 import { NotFound, OrganizationLayout, Shell } from './Shell';
 
 /**
@@ -21,6 +22,7 @@ export function ConsoleRoutes() {
             <Route path="api_keys/new" element={<ApiKeyFormPage mode="add" />} />
             <Route path="api_keys/:apiKeyId/edit" element={<ApiKeyFormPage mode="edit" />} />
             <Route path="audit_log" element={<AuditLogPage />} />
+            <Route path="settings" element={<SettingsPage />} />
           </Route>
           <Route path="*" element={<NotFound />} />
         </Route>

@@ -4,7 +4,7 @@ import { Button, FieldError, Input, Label, TextField } from 'react-aria-componen
 import { Controller, useForm } from 'react-hook-form';
 import { useNavigate, useParams } from 'react-router';
 import { createApiKey, type KeyFields, updateApiKey } from '../api/calls';
-import { ApiError, type ApiKey, type Permissions } from '../api/client';
+import { ApiError, type ApiKey, type KeyExpiresIn, type Permissions } from '../api/client';
 import { errorMessage } from '../api/errors';
 import { useConsole } from '../app/context';
 import { queryKeys, useApiKey, useCatalog } from '../app/queries';
@@ -12,7 +12,7 @@ import { ErrorMessage, Loading } from '../ui/messages';
 import { useToast } from '../ui/toasts';
 import { type FormValues, type PermissionBoxes, PermissionsTable } from './PermissionsTable';
 
-/** The Add and Edit pages (API.md §7): a **Name** and the permissions table. */
+/** The Add and Edit pages (API.md §7, §8): a **Name**, the expiry (**Expiration** on Add, **Expires at** on Edit) and the permissions table. */
 export function ApiKeyFormPage({ mode }: { mode: 'add' | 'edit' }) {
   const { organizationId = '', apiKeyId = '' } = useParams();
   const catalog = useCatalog();
@@ -57,6 +57,25 @@ interface KeyFormProps {
   onReload?: () => void;
 }
 
+/** The expiries Add offers (API.md §8): none, or one of the API's `expires_in` values. */
+const EXPIRY_OPTIONS: readonly [KeyExpiresIn | '', string][] = [
+  ['', 'Never'],
+  ['1h', 'In 1 hour'],
+  ['24h', 'In 24 hours'],
+  ['48h', 'In 48 hours'],
+  ['7d', 'In 7 days'],
+  ['30d', 'In 30 days'],
+  ['90d', 'In 90 days'],
+  ['365d', 'In 365 days'],
+];
+
+/** An ISO instant as a `datetime-local` value, in the browser's time zone, to the minute. */
+function toLocalInput(iso: string): string {
+  const date = new Date(iso);
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
 function boxesFrom(catalog: readonly string[], permissions: Permissions | undefined): PermissionBoxes {
   // On Add every box starts checked: the API's default for a new key is every resource, read and write.
   return Object.fromEntries(
@@ -85,6 +104,12 @@ function KeyForm({ organizationId, catalog, existing, onReload }: KeyFormProps) 
   const formError = useId();
   const [failure, setFailure] = useState<unknown>(null);
   const [conflict, setConflict] = useState(false);
+  const expiryId = useId();
+  const expiryErrorId = useId();
+  const [expiresIn, setExpiresIn] = useState<KeyExpiresIn | ''>('');
+  const initialExpiry = existing?.key.expires_at ? toLocalInput(existing.key.expires_at) : '';
+  const [expiresAt, setExpiresAt] = useState(initialExpiry);
+  const [expiryError, setExpiryError] = useState<string | null>(null);
   const form = useForm<FormValues>({
     defaultValues: { name: existing?.key.name ?? '', permissions: boxesFrom(catalog, existing?.key.permissions) },
   });
@@ -113,8 +138,17 @@ function KeyForm({ organizationId, catalog, existing, onReload }: KeyFormProps) 
     clearErrors();
     setFailure(null);
     setConflict(false);
+    setExpiryError(null);
+    const expiry = existing
+      ? // Sent only when changed: a key with a pending rotation may still be renamed.
+        expiresAt === initialExpiry
+        ? {}
+        : { expires_at: expiresAt ? new Date(expiresAt).toISOString() : null }
+      : expiresIn
+        ? { expires_in: expiresIn }
+        : {};
     try {
-      toast(await save.mutateAsync({ name: values.name, permissions: permissionsFrom(values.permissions) }));
+      toast(await save.mutateAsync({ name: values.name, permissions: permissionsFrom(values.permissions), ...expiry }));
       await queryClient.invalidateQueries({ queryKey: queryKeys.keys(organizationId) });
       backToList();
     } catch (error) {
@@ -127,6 +161,7 @@ function KeyForm({ organizationId, catalog, existing, onReload }: KeyFormProps) 
         // The permissions are a record keyed by resource, so their own error lives under `root`.
         if (field === 'name') setError('name', { type: 'server', message: reasons.join('; ') });
         else if (field === 'permissions') setError('root.permissions', { type: 'server', message: reasons.join('; ') });
+        else if (field === 'expires_at' || field === 'expires_in') setExpiryError(reasons.join('; '));
         else unplaced = true;
       }
       if (unplaced || Object.keys(fieldReasons).length === 0) setFailure(error);
@@ -167,6 +202,47 @@ function KeyForm({ organizationId, catalog, existing, onReload }: KeyFormProps) 
           </TextField>
         )}
       />
+      <div className="field">
+        <label className="label" htmlFor={expiryId}>
+          {existing ? 'Expires at' : 'Expiration'}
+        </label>
+        {existing ? (
+          <div className="expiry-edit">
+            <input
+              id={expiryId}
+              className="input"
+              type="datetime-local"
+              value={expiresAt}
+              onChange={(event) => setExpiresAt(event.target.value)}
+              aria-invalid={expiryError ? true : undefined}
+              aria-describedby={expiryError ? expiryErrorId : undefined}
+            />
+            <Button className="button" onPress={() => setExpiresAt('')} isDisabled={expiresAt === ''}>
+              Clear expiry
+            </Button>
+          </div>
+        ) : (
+          <select
+            id={expiryId}
+            className="input"
+            value={expiresIn}
+            onChange={(event) => setExpiresIn(event.target.value as KeyExpiresIn | '')}
+            aria-invalid={expiryError ? true : undefined}
+            aria-describedby={expiryError ? expiryErrorId : undefined}
+          >
+            {EXPIRY_OPTIONS.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        )}
+        {expiryError && (
+          <p id={expiryErrorId} className="field-error">
+            {expiryError}
+          </p>
+        )}
+      </div>
       <PermissionsTable control={control} setValue={form.setValue} catalog={catalog} error={errors.root?.permissions?.message} />
       <div className="form-actions">
         <Button className="button" onPress={backToList}>

@@ -1,5 +1,6 @@
-import type { HotKey, KeyChanges, StoredApiKey } from '../../domain/api-key';
+import type { Expiry, ExpirySource, HotKey, KeyChanges, StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
+import { DEFAULT_SETTINGS, type OrganizationSettings } from '../../domain/expiry';
 import { normalizePermissions, type Permissions } from '../../domain/permissions';
 import type { Member, Membership, Organization, Role } from '../../domain/ports';
 import {
@@ -100,6 +101,15 @@ export function apiKeyItem(key: StoredApiKey): Item {
     encrypted_token: key.encryptedToken,
     [VERSION_ATTRIBUTE]: key.version,
     retirement_job_id: key.retirementJobId ?? undefined,
+    ...expiryExtras(key),
+  };
+}
+
+/** The key item's expiry bookkeeping beyond `expires_at` (table-layout.ts), absent when unset. */
+function expiryExtras(expiry: Pick<Expiry, 'expirySource' | 'reminderMarks'> | Partial<Expiry>): Item {
+  return {
+    expiry_source: expiry.expirySource ?? undefined,
+    reminder_marks: expiry.reminderMarks && expiry.reminderMarks.length > 0 ? [...expiry.reminderMarks] : undefined,
   };
 }
 
@@ -119,10 +129,17 @@ export function toStoredKey(item: Item): StoredApiKey {
     encryptedToken: String(item.encrypted_token),
     version: typeof version === 'number' ? version : UNVERSIONED,
     retirementJobId: optionalString(item.retirement_job_id),
+    expirySource: EXPIRY_SOURCES.includes(item.expiry_source as ExpirySource) ? (item.expiry_source as ExpirySource) : null,
+    reminderMarks: Array.isArray(item.reminder_marks) ? item.reminder_marks.filter((mark): mark is number => typeof mark === 'number') : [],
   };
 }
 
-/** The hot item of a new key: what the authorizer needs, and the version it reflects. */
+const EXPIRY_SOURCES: readonly ExpirySource[] = ['rotation', 'request', 'policy'];
+
+/**
+ * The hot item of a new key: what the authorizer needs (its expiry too, for a key created to
+ * expire: the authorizer refuses it from that instant, API.md §8), and the version it reflects.
+ */
 export function hotKeyItem(key: StoredApiKey): Item {
   return {
     ...hotKeyKey(key.tokenHash),
@@ -131,6 +148,7 @@ export function hotKeyItem(key: StoredApiKey): Item {
     api_key_id: key.id,
     permissions: key.permissions,
     [VERSION_ATTRIBUTE]: key.version,
+    ...(key.expiresAt === null ? {} : pendingExpiryAttributes(key.expiresAt, null).hotKey),
   };
 }
 
@@ -150,21 +168,81 @@ export function toHotKey(item: Item, tokenHash: string): HotKey {
   };
 }
 
-/** The attributes a change sets: only the named fields, on the key item, and permissions on the hot item too. */
-export function keyChangeAttributes(changes: KeyChanges): { apiKey: Item; hotKey: Item } {
-  const apiKey: Item = {};
-  if (changes.name !== undefined) apiKey.name = changes.name;
-  if (changes.permissions !== undefined) apiKey.permissions = changes.permissions;
-  return { apiKey, hotKey: changes.permissions === undefined ? {} : { permissions: changes.permissions } };
+/** What one item's update writes: attributes to set, and attributes to remove. */
+export interface ItemChange {
+  set: Item;
+  remove: string[];
+}
+
+/**
+ * The attributes a change sets (and removes): only the named fields, on the key item; permissions
+ * and the expiry on the hot item too. A new or cleared expiry forgets the reminders sent for the
+ * previous one, so the marks now ahead of the new one are reminded again (API.md §8).
+ */
+export function keyChangeAttributes(changes: KeyChanges): { apiKey: ItemChange; hotKey: ItemChange } {
+  const apiKey: ItemChange = { set: {}, remove: [] };
+  const hotKey: ItemChange = { set: {}, remove: [] };
+  if (changes.name !== undefined) apiKey.set.name = changes.name;
+  if (changes.permissions !== undefined) {
+    apiKey.set.permissions = changes.permissions;
+    hotKey.set.permissions = changes.permissions;
+  }
+  if (changes.expiry !== undefined) {
+    const { expiry } = changes;
+    apiKey.remove.push(REMINDERS_SENT_ATTRIBUTE);
+    if (expiry.expiresAt === null) {
+      apiKey.remove.push('expires_at', 'expiry_source', 'retirement_job_id', 'reminder_marks');
+      hotKey.remove.push('expires_at', TTL_ATTRIBUTE);
+    } else {
+      const pending = pendingExpiryAttributes(expiry.expiresAt, expiry.retirementJobId);
+      const extras = expiryExtras(expiry);
+      Object.assign(apiKey.set, pending.apiKey, extras);
+      Object.assign(hotKey.set, pending.hotKey);
+      apiKey.remove.push(
+        ...(['retirement_job_id', 'expiry_source', 'reminder_marks'] as const).filter((name) => apiKey.set[name] === undefined),
+      );
+    }
+  }
+  return { apiKey, hotKey };
+}
+
+/**
+ * The key item's record of the reminders sent for its current `expires_at`: a string set of marks
+ * (days). The reminder's transaction adds its mark on the condition that it is absent, which makes
+ * each reminder exactly-once; any change of `expires_at` removes the set.
+ */
+export const REMINDERS_SENT_ATTRIBUTE = 'reminders_sent';
+
+/** The organization item's key policy, defaults where an attribute is absent (API.md §8). */
+export function toSettings(item: Item): OrganizationSettings {
+  const max = item.max_key_lifetime_days;
+  const marks = item.expiry_reminder_days;
+  return {
+    maxKeyLifetimeDays: typeof max === 'number' ? max : null,
+    expiryReminderDays: Array.isArray(marks)
+      ? marks.filter((mark): mark is number => typeof mark === 'number').sort((a, b) => b - a)
+      : DEFAULT_SETTINGS.expiryReminderDays,
+  };
+}
+
+/** The organization item's attributes of `settings`: no maximum is the attribute's absence. */
+export function settingsAttributes(settings: OrganizationSettings): ItemChange {
+  return settings.maxKeyLifetimeDays === null
+    ? { set: { expiry_reminder_days: [...settings.expiryReminderDays] }, remove: ['max_key_lifetime_days'] }
+    : { set: { max_key_lifetime_days: settings.maxKeyLifetimeDays, expiry_reminder_days: [...settings.expiryReminderDays] }, remove: [] };
 }
 
 /**
  * The attributes a scheduled rotation sets on the old key: its expiry (and job) on the key item; its
  * expiry on the hot item, with a TTL a day later in case the retirement job never removes it.
  */
-export function pendingExpiryAttributes(expiresAt: string, retirementJobId: string | null): { apiKey: Item; hotKey: Item } {
+export function pendingExpiryAttributes(
+  expiresAt: string,
+  retirementJobId: string | null,
+  extras: Partial<Pick<Expiry, 'expirySource' | 'reminderMarks'>> = {},
+): { apiKey: Item; hotKey: Item } {
   return {
-    apiKey: { expires_at: expiresAt, retirement_job_id: retirementJobId ?? undefined },
+    apiKey: { expires_at: expiresAt, retirement_job_id: retirementJobId ?? undefined, ...expiryExtras(extras) },
     hotKey: { expires_at: expiresAt, [TTL_ATTRIBUTE]: Math.ceil(Date.parse(expiresAt) / 1000) + HOT_ITEM_TTL_GRACE_SECONDS },
   };
 }
@@ -178,7 +256,7 @@ export function auditEventItem(event: AuditEvent): Item {
     type: event.type,
     occurred_at: event.occurredAt,
     actor: event.actor,
-    api_key_id: event.apiKeyId,
+    api_key_id: event.apiKeyId ?? undefined,
     details: event.details,
   };
 }
@@ -190,7 +268,7 @@ export function toAuditEvent(item: Item): AuditEvent {
     type: item.type as AuditEvent['type'],
     occurredAt: String(item.occurred_at),
     actor: item.actor as AuditEvent['actor'],
-    apiKeyId: String(item.api_key_id),
+    apiKeyId: typeof item.api_key_id === 'string' ? item.api_key_id : null,
     details: (item.details ?? {}) as Record<string, unknown>,
   };
 }

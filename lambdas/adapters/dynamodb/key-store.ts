@@ -1,7 +1,8 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { type HotKey, type KeyChanges, MAX_KEYS_PER_ORGANIZATION, type StoredApiKey } from '../../domain/api-key';
+import { countsAsNonExpiring, type HotKey, type KeyChanges, MAX_KEYS_PER_ORGANIZATION, type StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import { ApiKeyLimitReached, LastAdmin, LastNonExpiringApiKey, OrganizationAlreadyExists, OrganizationNotFound } from '../../domain/errors';
+import type { OrganizationSettings } from '../../domain/expiry';
 import {
   type KeyStore,
   type Member,
@@ -24,10 +25,13 @@ import {
   membershipItem,
   organizationItem,
   pendingExpiryAttributes,
+  REMINDERS_SENT_ATTRIBUTE,
+  settingsAttributes,
   toAuditEvent,
   toMember,
   toMembership,
   toOrganization,
+  toSettings,
   toStoredKey,
 } from './items';
 import { queryAll, queryPage } from './pages';
@@ -41,6 +45,7 @@ import {
   organizationKey,
   organizationPartition,
   SORT_KEY_PREFIX,
+  STILL_IN_USE_WARNED_FOR_ATTRIBUTE,
   userPartition,
   VERSION_ATTRIBUTE,
 } from './table-layout';
@@ -183,7 +188,11 @@ export class DynamoDbKeyStore implements KeyStore {
   async createKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
     await transact(
       this.db,
-      [this.addKey(key.organizationId, { active: true }), ...this.putKey(key), this.putEvent(event)],
+      [
+        this.countKeys(key.organizationId, { keys: 1, active: Number(countsAsNonExpiring(key)) }),
+        ...this.putKey(key),
+        this.putEvent(event),
+      ],
       async (reasons) => {
         if (failedAt(reasons, 0)) {
           throw (await this.getOrganization(key.organizationId)) ? new ApiKeyLimitReached() : new OrganizationNotFound();
@@ -197,19 +206,38 @@ export class DynamoDbKeyStore implements KeyStore {
     const version = key.version + 1;
     // Only the named fields: a concurrent change of another field is never overwritten.
     const attributes = keyChangeAttributes(changes);
+    const next: StoredApiKey = {
+      ...key,
+      ...(changes.name !== undefined ? { name: changes.name } : {}),
+      ...(changes.permissions !== undefined ? { permissions: changes.permissions } : {}),
+      ...changes.expiry,
+      version,
+    };
+    const activeDelta = Number(countsAsNonExpiring(next)) - Number(countsAsNonExpiring(key));
     await transact(
       this.db,
       [
-        this.items.setFields(keyItemKey(key), { ...attributes.apiKey, [VERSION_ATTRIBUTE]: version }, atVersion(key.version)),
-        this.items.setFields(hotKeyKey(key.tokenHash), { ...attributes.hotKey, [VERSION_ATTRIBUTE]: version }, EXISTS),
+        this.items.setFields(
+          keyItemKey(key),
+          { ...attributes.apiKey.set, [VERSION_ATTRIBUTE]: version },
+          atVersion(key.version),
+          attributes.apiKey.remove,
+        ),
+        this.items.setFields(
+          hotKeyKey(key.tokenHash),
+          { ...attributes.hotKey.set, [VERSION_ATTRIBUTE]: version },
+          EXISTS,
+          attributes.hotKey.remove,
+        ),
         this.putEvent(event),
+        ...(activeDelta === 0 ? [] : [this.countKeys(key.organizationId, { keys: 0, active: activeDelta })]),
       ],
       (reasons) => {
         if (failedAt(reasons, 0) || failedAt(reasons, 1)) throw new StaleState();
+        if (failedAt(reasons, 3)) throw new LastNonExpiringApiKey();
       },
     );
-    const named = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-    return { ...key, ...named, version };
+    return next;
   }
 
   async rotateKey(input: {
@@ -217,20 +245,31 @@ export class DynamoDbKeyStore implements KeyStore {
     next: StoredApiKey;
     expiresAt: string | null;
     retirementJobId: string | null;
+    reminderMarks?: readonly number[];
     event: AuditEvent;
   }): Promise<void> {
     const { old, next, expiresAt, retirementJobId, event } = input;
     const version = old.version + 1;
+    // The old key stops counting as non-expiring (removed, or pending its rotation); the new one counts if it does.
+    const activeDelta = Number(countsAsNonExpiring(next)) - Number(countsAsNonExpiring(old));
     let retireOld: TransactItem[];
     if (expiresAt === null) {
-      retireOld = [this.items.delete(keyItemKey(old), atVersion(old.version)), this.items.delete(hotKeyKey(old.tokenHash), EXISTS)];
-    } else {
-      const pending = pendingExpiryAttributes(expiresAt, retirementJobId);
       retireOld = [
-        this.items.setFields(keyItemKey(old), { ...pending.apiKey, [VERSION_ATTRIBUTE]: version }, atVersion(old.version)),
+        this.items.delete(keyItemKey(old), atVersion(old.version)),
+        this.items.delete(hotKeyKey(old.tokenHash), EXISTS),
+        ...(activeDelta === 0 ? [] : [this.countKeys(old.organizationId, { keys: 0, active: activeDelta })]),
+      ];
+    } else {
+      const pending = pendingExpiryAttributes(expiresAt, retirementJobId, {
+        expirySource: 'rotation',
+        reminderMarks: input.reminderMarks ?? [],
+      });
+      const forget = [REMINDERS_SENT_ATTRIBUTE, ...(pending.apiKey.reminder_marks === undefined ? ['reminder_marks'] : [])];
+      retireOld = [
+        this.items.setFields(keyItemKey(old), { ...pending.apiKey, [VERSION_ATTRIBUTE]: version }, atVersion(old.version), forget),
         this.items.setFields(hotKeyKey(old.tokenHash), { ...pending.hotKey, [VERSION_ATTRIBUTE]: version }, EXISTS),
         // The old key stays until retired, so the organization briefly holds one more key.
-        this.addKey(old.organizationId, { active: false }),
+        this.countKeys(old.organizationId, { keys: 1, active: activeDelta }),
       ];
     }
     await transact(this.db, [...retireOld, ...this.putKey(next), this.putEvent(event)], (reasons) => {
@@ -240,21 +279,23 @@ export class DynamoDbKeyStore implements KeyStore {
   }
 
   async deleteKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
-    await this.removeKey(key, event);
+    await this.removeKey(key, event, { keepOneNonExpiring: true });
   }
 
   async retireKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
     if (key.expiresAt === null) throw new Error(`key ${key.id} has no pending expiry to retire it at`);
-    await this.removeKey(key, event);
+    // A key the policy made expire still counts as non-expiring, and goes even if it is the last:
+    // it has already stopped working, and the reminders warned before.
+    await this.removeKey(key, event, { keepOneNonExpiring: false });
   }
 
   /**
-   * Removes both items of a key that is exactly as it was read, with its event. Removing a
+   * Removes both items of a key that is exactly as it was read, with its event. Deleting a
    * non-expiring key is conditioned on another one remaining; an expiring key (pending rotation,
-   * or being retired) leaves the count of non-expiring keys unchanged.
+   * or its own expiry) leaves the count of non-expiring keys unchanged.
    */
-  private async removeKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
-    const nonExpiring = key.expiresAt === null;
+  private async removeKey(key: StoredApiKey, event: AuditEvent, { keepOneNonExpiring }: { keepOneNonExpiring: boolean }): Promise<void> {
+    const nonExpiring = countsAsNonExpiring(key);
     await transact(
       this.db,
       [
@@ -262,19 +303,80 @@ export class DynamoDbKeyStore implements KeyStore {
         this.items.delete(hotKeyKey(key.tokenHash)),
         this.items.update(
           organizationKey(key.organizationId),
-          nonExpiring
+          nonExpiring && keepOneNonExpiring
             ? {
                 expression: 'ADD key_count :minus, active_key_count :minus',
                 condition: 'active_key_count > :one',
                 values: { ':minus': -1, ':one': 1 },
               }
-            : { expression: 'ADD key_count :minus', values: { ':minus': -1 } },
+            : {
+                expression: nonExpiring ? 'ADD key_count :minus, active_key_count :minus' : 'ADD key_count :minus',
+                values: { ':minus': -1 },
+              },
         ),
         this.putEvent(event),
       ],
       (reasons) => {
         if (failedAt(reasons, 0)) throw new StaleState();
         if (failedAt(reasons, 2)) throw new LastNonExpiringApiKey();
+      },
+    );
+  }
+
+  async recordStillInUse(input: { organizationId: string; apiKeyId: string; expiresAt: string; event: AuditEvent }): Promise<boolean> {
+    const mark = this.items.update(apiKeyKey(input.organizationId, input.apiKeyId), {
+      expression: `SET ${STILL_IN_USE_WARNED_FOR_ATTRIBUTE} = :expires_at`,
+      condition: `${EXISTS.expression} AND expires_at = :expires_at AND (attribute_not_exists(${STILL_IN_USE_WARNED_FOR_ATTRIBUTE}) OR ${STILL_IN_USE_WARNED_FOR_ATTRIBUTE} <> :expires_at)`,
+      values: { ':expires_at': input.expiresAt },
+    });
+    try {
+      await transact(this.db, [mark, this.putEvent(input.event)], (reasons) => {
+        if (failedAt(reasons, 0)) throw new NotMarked();
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof NotMarked) return false;
+      throw error;
+    }
+  }
+
+  async recordReminder(input: { key: StoredApiKey; expiresAt: string; markDays: number; event: AuditEvent }): Promise<boolean> {
+    const { key, expiresAt, markDays, event } = input;
+    const mark = String(markDays);
+    try {
+      await transact(
+        this.db,
+        [
+          this.items.update(keyItemKey(key), {
+            expression: `ADD ${REMINDERS_SENT_ATTRIBUTE} :marks`,
+            condition: `expires_at = :expires_at AND (attribute_not_exists(${REMINDERS_SENT_ATTRIBUTE}) OR NOT contains(${REMINDERS_SENT_ATTRIBUTE}, :mark))`,
+            values: { ':marks': new Set([mark]), ':expires_at': expiresAt, ':mark': mark },
+          }),
+          this.putEvent(event),
+        ],
+        (reasons) => {
+          if (failedAt(reasons, 0)) throw new ReminderNotDue();
+        },
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ReminderNotDue) return false;
+      throw error;
+    }
+  }
+
+  async getSettings(organizationId: string): Promise<OrganizationSettings | undefined> {
+    const item = await this.get(organizationKey(organizationId));
+    return item && toSettings(item);
+  }
+
+  async putSettings(organizationId: string, settings: OrganizationSettings, event: AuditEvent): Promise<void> {
+    const change = settingsAttributes(settings);
+    await transact(
+      this.db,
+      [this.items.setFields(organizationKey(organizationId), change.set, EXISTS, change.remove), this.putEvent(event)],
+      (reasons) => {
+        if (failedAt(reasons, 0)) throw new OrganizationNotFound();
       },
     );
   }
@@ -294,14 +396,21 @@ export class DynamoDbKeyStore implements KeyStore {
   }
 
   /**
-   * Counts one more key on the organization, within the limit (API.md §3 Limits); `active`: one
-   * without a pending expiry, which the "never zero" invariant counts too.
+   * Moves the organization's counters: `keys` more keys (within the limit, API.md §3 Limits), and
+   * `active` more non-expiring ones (taking away the last non-expiring key is refused).
    */
-  private addKey(organizationId: string, { active }: { active: boolean }): TransactItem {
+  private countKeys(organizationId: string, { keys, active }: { keys: number; active: number }): TransactItem {
+    if (keys > 0) {
+      return this.items.update(organizationKey(organizationId), {
+        expression: active === 0 ? 'ADD key_count :keys' : 'ADD key_count :keys, active_key_count :active',
+        condition: `${EXISTS.expression} AND key_count < :max`,
+        values: { ':keys': keys, ':max': MAX_KEYS_PER_ORGANIZATION, ...(active === 0 ? {} : { ':active': active }) },
+      });
+    }
     return this.items.update(organizationKey(organizationId), {
-      expression: active ? 'ADD key_count :one, active_key_count :one' : 'ADD key_count :one',
-      condition: `${EXISTS.expression} AND key_count < :max`,
-      values: { ':one': 1, ':max': MAX_KEYS_PER_ORGANIZATION },
+      expression: 'ADD active_key_count :active',
+      condition: active < 0 ? 'active_key_count > :one' : EXISTS.expression,
+      values: active < 0 ? { ':active': active, ':one': 1 } : { ':active': active },
     });
   }
 
@@ -315,4 +424,10 @@ export class DynamoDbKeyStore implements KeyStore {
   }
 }
 
+/** The reminder's key no longer expires at the job's instant, or the mark was already reminded. */
+class ReminderNotDue extends Error {}
+
 const keyItemKey = (key: Pick<StoredApiKey, 'organizationId' | 'id'>): ItemKey => apiKeyKey(key.organizationId, key.id);
+
+/** The "still in use" mark's condition failed: warned already, expiry moved, or key gone. */
+class NotMarked extends Error {}

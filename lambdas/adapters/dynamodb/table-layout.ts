@@ -15,6 +15,9 @@
  *                                         caller's organizations are one strongly consistent Query;
  *                                         written in the member item's transaction, never a condition
  *   DELIVERY#<event>    DELIVERY          the notifier's claim on one event's email
+ *   UNDELIVERED#<stream ARN>  <seq no.>   a mailed event the notifier failed on (its audit event's
+ *                                         pk/sk), found by `keyward notifications redrive` from the
+ *                                         failure queue's stream pointers once the stream has dropped it
  *
  * `active_key_count` counts keys without a pending expiry: the "never zero" invariant is a
  * condition on it, so two concurrent deletes cannot both pass. Every change to a key is conditioned
@@ -33,6 +36,12 @@ export const TTL_ATTRIBUTE = 'ttl';
 export const VERSION_ATTRIBUTE = 'version';
 /** The one attribute the authorizer writes (on the key item and the hot item). */
 export const LAST_USED_AT_ATTRIBUTE = 'last_used_at';
+
+/**
+ * On a key item: the `expires_at` the "still in use" warning was given for (API.md §8). Once per
+ * key and expiry: a moved expiry re-arms the warning without anyone clearing this. Changes no version.
+ */
+export const STILL_IN_USE_WARNED_FOR_ATTRIBUTE = 'still_in_use_warned_for';
 
 /** Everything the authorizer's usage write names, key attributes included: its IAM grant allows exactly these. */
 export const USAGE_WRITE_ATTRIBUTES = [PARTITION_KEY, SORT_KEY, LAST_USED_AT_ATTRIBUTE] as const;
@@ -92,3 +101,15 @@ export const auditEventKey = (organizationId: string, eventId: string): ItemKey 
 });
 
 export const deliveryKey = (eventId: string): ItemKey => ({ pk: `DELIVERY#${eventId}`, sk: 'DELIVERY' });
+
+/** Stream sequence numbers are decimal strings of up to 40 digits: padded, they sort as numbers. */
+const SEQUENCE_NUMBER_DIGITS = 40;
+
+export const undeliveredPartition = (streamArn: string): string => `UNDELIVERED#${streamArn}`;
+
+export const undeliveredSortKey = (sequenceNumber: string): string => sequenceNumber.padStart(SEQUENCE_NUMBER_DIGITS, '0');
+
+export const undeliveredKey = (streamArn: string, sequenceNumber: string): ItemKey => ({
+  pk: undeliveredPartition(streamArn),
+  sk: undeliveredSortKey(sequenceNumber),
+});

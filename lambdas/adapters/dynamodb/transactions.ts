@@ -78,8 +78,8 @@ export class TransactItems {
     return updateItem(this.tableName, key, update);
   }
 
-  /** An update that SETs exactly `fields` (undefined ones skipped) on one item, under `condition`. */
-  setFields(key: ItemKey, fields: Item, condition: Condition): TransactItem {
+  /** An update that SETs exactly `fields` (undefined ones skipped), and REMOVEs `remove`, on one item, under `condition`. */
+  setFields(key: ItemKey, fields: Item, condition: Condition, remove: readonly string[] = []): TransactItem {
     const names: Record<string, string> = { ...condition.names };
     const values: Record<string, unknown> = { ...condition.values };
     const assignments = Object.entries(fields)
@@ -89,11 +89,19 @@ export class TransactItems {
         values[`:set${index}`] = value;
         return `#set${index} = :set${index}`;
       });
+    const removals = remove.map((field, index) => {
+      names[`#remove${index}`] = field;
+      return `#remove${index}`;
+    });
+    const clauses = [
+      ...(assignments.length > 0 ? [`SET ${assignments.join(', ')}`] : []),
+      ...(removals.length > 0 ? [`REMOVE ${removals.join(', ')}`] : []),
+    ];
     return {
       Update: {
         TableName: this.tableName,
         Key: key,
-        UpdateExpression: `SET ${assignments.join(', ')}`,
+        UpdateExpression: clauses.join(' '),
         ConditionExpression: condition.expression,
         ExpressionAttributeNames: names,
         ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),

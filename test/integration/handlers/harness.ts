@@ -74,7 +74,12 @@ class AccessDenied extends Error {
 }
 
 const KMS_USES = { encrypt: 'encrypt', decrypt: 'decrypt' } as const;
-const SCHEDULER_USES = { scheduleRetirement: 'schedule', cancelRetirement: 'cancel' } as const;
+const SCHEDULER_USES = {
+  scheduleRetirement: 'schedule',
+  cancelRetirement: 'cancel',
+  scheduleReminder: 'schedule',
+  cancelReminder: 'cancel',
+} as const;
 /** Which schedule uses each `schedules` grant allows (EventBridge Scheduler Create/DeleteSchedule). */
 const SCHEDULES_ALLOWED: Record<NonNullable<Operation['schedules']>, readonly string[]> = {
   manage: ['schedule', 'cancel'],

@@ -28,7 +28,7 @@ function ok<T>(status: number, response: Response<T>): Response<T> {
 }
 
 /** Keys made on the way, so the scenarios that follow have something to act on. */
-const made: { key?: string; rotating?: string } = {};
+const made: { key?: string; rotating?: string; expiring?: string } = {};
 
 /** Each operation's success paths and the refusals that need a grant of their own. */
 const SCENARIOS: Record<Entry, readonly (() => Promise<unknown>)[]> = {
@@ -44,6 +44,14 @@ const SCENARIOS: Record<Entry, readonly (() => Promise<unknown>)[]> = {
     async () => {
       const rotating = ok(201, await harness.call<{ api_key: { id: string } }>('create-api-key', { organizationId: org.id, body: {} }));
       made.rotating = rotating.body.api_key.id;
+    },
+    // An expiring key: its retirement and reminder jobs.
+    async () => {
+      const expiring = ok(
+        201,
+        await harness.call<{ api_key: { id: string } }>('create-api-key', { organizationId: org.id, body: { expires_in: '30d' } }),
+      );
+      made.expiring = expiring.body.api_key.id;
     },
     // A refused create reads the organization to tell the key limit from an unknown organization.
     async () => {
@@ -74,6 +82,16 @@ const SCENARIOS: Record<Entry, readonly (() => Promise<unknown>)[]> = {
   'reveal-api-key': [async () => ok(200, await harness.call('reveal-api-key', { organizationId: org.id, apiKeyId: made.key! }))],
   'update-api-key': [
     async () => ok(200, await harness.call('update-api-key', { organizationId: org.id, apiKeyId: made.key!, body: { name: 'b' } })),
+    // Moving an expiry creates the new jobs and removes the old ones.
+    async () =>
+      ok(
+        200,
+        await harness.call('update-api-key', {
+          organizationId: org.id,
+          apiKeyId: made.expiring!,
+          body: { expires_at: new Date(Date.now() + 10 * 86_400_000).toISOString() },
+        }),
+      ),
   ],
   'rotate-api-key': [
     async () => {
@@ -96,6 +114,11 @@ const SCENARIOS: Record<Entry, readonly (() => Promise<unknown>)[]> = {
     async () => ok(200, await harness.call('delete-api-key', { organizationId: org.id, apiKeyId: made.key! })),
   ],
   'list-audit-events': [async () => ok(200, await harness.call('list-audit-events', { organizationId: org.id }))],
+  'get-organization-settings': [async () => ok(200, await harness.call('get-organization-settings', { organizationId: org.id }))],
+  'update-organization-settings': [
+    async () =>
+      ok(200, await harness.call('update-organization-settings', { organizationId: org.id, body: { expiry_reminder_days: [3, 1] } })),
+  ],
   'get-me': [async () => ok(200, await harness.call('get-me', { as: org.admin }))],
   'get-openapi': [async () => ok(200, await harness.call('get-openapi', {}))],
 };
@@ -158,19 +181,15 @@ describe('the guard', () => {
     expect(await reveals()).toBe(before);
   });
 
-  it('refuses scheduling where the running row does not grant it (a scheduled rotation with the grants of create)', async () => {
+  it('refuses scheduling where the running row does not grant it (setting an expiry with the grants of delete: remove only)', async () => {
     const key = await newKey();
     const response = await harness.call(
-      'rotate-api-key',
-      { organizationId: org.id, apiKeyId: key, body: { expires_in: '1h' } },
-      { grants: 'create-api-key' },
+      'update-api-key',
+      { organizationId: org.id, apiKeyId: key, body: { expires_at: new Date(Date.now() + 86_400_000).toISOString() } },
+      { grants: 'delete-api-key' },
     );
     expect(response.statusCode).toBe(500);
-    // The refused rotation then removes the job it may have created, which is refused as well.
-    expect(harness.denials).toEqual([
-      'create-api-key may not schedule (schedules in its manifest row)',
-      'create-api-key may not cancel (schedules in its manifest row)',
-    ]);
+    expect(harness.denials).toEqual(['delete-api-key may not schedule (schedules in its manifest row)']);
     expect((await harness.keys.get(org.id, key)).expires_at).toBeNull();
   });
 });

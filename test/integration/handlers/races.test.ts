@@ -46,10 +46,11 @@ async function createKey(organizationId: string, body: Record<string, unknown> =
 }
 
 /** The retirement jobs the local scheduler holds for an organization: `<key id> <expires_at>`. */
-function jobsOf(organizationId: string): string[] {
+/** The organization's job files: retirements only (one per pending rotation), or every lifecycle job (reminders too). */
+function jobsOf(organizationId: string, kinds: 'retirements' | 'all' = 'retirements'): string[] {
   const dir = process.env.LOCAL_SCHEDULE_DIR!;
   return readdirSync(dir)
-    .filter((file) => file.endsWith('.json') && !file.startsWith('.'))
+    .filter((file) => file.endsWith('.json') && !file.startsWith('.') && (kinds === 'all' || file.startsWith('retire-')))
     .map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as { organization_id: string; api_key_id: string; expires_at: string })
     .filter((job) => job.organization_id === organizationId)
     .map((job) => `${job.api_key_id} ${job.expires_at}`)
@@ -221,7 +222,7 @@ describe('rejected scheduled rotations', () => {
         const deleted = await harness.call('delete-api-key', { organizationId: org.id, apiKeyId: key.id });
         if (deleted.statusCode !== 200) failures.push(`round ${round}: delete answered ${deleted.statusCode}`);
       }
-      const left = jobsOf(org.id);
+      const left = jobsOf(org.id, 'all');
       if (left.length > 0) failures.push(`round ${round}: ${left.length} job(s) left after deleting the rotating keys`);
     }
     expect({ rounds: ROUNDS, failed: failures.length, failures }).toEqual({ rounds: ROUNDS, failed: 0, failures: [] });

@@ -1,25 +1,29 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { MessageRejected, SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
+import { deliveryKey } from '../../../lambdas/adapters/dynamodb/table-layout';
 import { createSesClient, SesMailer } from '../../../lambdas/adapters/ses-mailer';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import type { Mailer, OutgoingEmail } from '../../../lambdas/domain/ports';
 import { CLAIM_LEASE_MS, DynamoDbDeliveryLedger } from '../../../lambdas/notifications/dynamodb-delivery-ledger';
+import { DynamoDbUndeliveredLog } from '../../../lambdas/notifications/dynamodb-undelivered-log';
 import { createNotifier } from '../../../lambdas/notifications/notifier';
 import { matchesMailFilter } from '../../../lambdas/notifications/stream-filter';
+import { createOperator } from '../../../lambdas/runtime/operator';
 import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import type { OrganizationService } from '../../../lambdas/service/organization-service';
-import { LOCAL_AWS } from '../../../local/dynamodb-local';
 import { startSesEmulator } from '../../../local/ses-emulator';
-import { DEAD_LETTER_FILE, startStreamPoller, toLambdaRecord } from '../../../local/stream-poller';
+import { DEAD_LETTER_FILE, startStreamPoller } from '../../../local/stream-poller';
 import { createTestTable } from '../../support/dynamodb';
+import { plainSecretBox } from '../../support/fakes';
 import { freePort } from '../../support/free-port';
 import { testServices } from '../../support/services';
+import { allStreamRecords } from '../../support/stream-records';
 
 const ADMINS = ['alice@acme.test', 'bob@acme.test'];
 const ACTOR = { type: 'user', email: ADMINS[0]! } as const;
@@ -45,7 +49,6 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
   let store: DynamoDbKeyStore;
   let keys: ApiKeyService;
   let organizations: OrganizationService;
-  let streams: DynamoDBStreamsClient;
   const clock = new ManualClock('2036-11-26T04:00:00.000Z');
   let orgCounter = 0;
 
@@ -54,11 +57,9 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
     documentClient = DynamoDBDocumentClient.from(table.client, { marshallOptions: { removeUndefinedValues: true } });
     store = new DynamoDbKeyStore(documentClient, table.tableName);
     ({ keys, organizations } = testServices(store, clock));
-    streams = new DynamoDBStreamsClient({ ...LOCAL_AWS, endpoint: process.env.DYNAMODB_ENDPOINT });
   });
 
   afterAll(async () => {
-    streams.destroy();
     await table.drop();
   });
 
@@ -71,27 +72,44 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
 
   /** Everything the stream holds for `organizationId` that the event-source mapping would deliver. */
   async function mailRecords(organizationId: string): Promise<DynamoDBRecord[]> {
-    const described = await table.client.send(new DescribeTableCommand({ TableName: table.tableName }));
-    const streamArn = described.Table!.LatestStreamArn!;
-    const stream = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
-    const records: DynamoDBRecord[] = [];
-    for (const shard of stream.StreamDescription?.Shards ?? []) {
-      let iterator = (
-        await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))
-      ).ShardIterator;
-      while (iterator) {
-        const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
-        records.push(...(page.Records ?? []).map((record) => toLambdaRecord(record, streamArn)));
-        if ((page.Records ?? []).length === 0) break;
-        iterator = page.NextShardIterator;
-      }
-    }
+    const records = await allStreamRecords(table.client, table.tableName);
     return records.filter((record) => matchesMailFilter(record) && record.dynamodb?.NewImage?.organization_id?.S === organizationId);
   }
 
   function notifier(mailer: Mailer, at: ManualClock = clock) {
     return createNotifier({ store, mailer, ledger: new DynamoDbDeliveryLedger(documentClient, table.tableName), clock: at });
   }
+
+  it('notes a failed record by its real stream position, so redrive finds, re-reads and mails its event once', async () => {
+    const org = await organization();
+    await keys.create(org, ACTOR, { name: 'Noted' });
+    const [record] = await mailRecords(org);
+    const undelivered = new DynamoDbUndeliveredLog(documentClient, table.tableName);
+    const mailer = new RecordingMailer();
+    mailer.failures = 1;
+    const notify = createNotifier({
+      store,
+      mailer,
+      ledger: new DynamoDbDeliveryLedger(documentClient, table.tableName),
+      undelivered,
+      clock,
+    });
+
+    expect((await notify({ Records: [record!] })).batchItemFailures).toHaveLength(1);
+
+    // What the failure queue's pointer gives: the stream and the batch's sequence range.
+    const sequenceNumber = record!.dynamodb!.SequenceNumber!;
+    const noted = await undelivered.find(record!.eventSourceARN!, sequenceNumber, sequenceNumber);
+    expect(noted.map((entry) => entry.event)).toEqual([{ pk: record!.dynamodb!.Keys!.pk!.S, sk: record!.dynamodb!.Keys!.sk!.S }]);
+    expect(await undelivered.find(record!.eventSourceARN!, `${sequenceNumber}1`, `${sequenceNumber}9`)).toEqual([]);
+
+    const operator = createOperator({ tableName: table.tableName, dynamodb: table.clientConfig, secrets: plainSecretBox });
+    const redriveEvent = operator.eventRedrive(mailer);
+    expect(await redriveEvent(noted[0]!.event)).toBe(true);
+    expect(await redriveEvent(noted[0]!.event)).toBe(true);
+    operator.close();
+    expect(mailer.sent.map((email) => email.subject)).toEqual(['A new API key has been created']);
+  });
 
   it('delivers a committed change exactly once, even when the notifier runs twice after a crash', async () => {
     const org = await organization();
@@ -167,6 +185,62 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
     expect(mailer.sent[1]!.text).toContain(rotation.api_key.masked_value);
     expect(mailer.sent[2]!.text).toContain('Last used: never');
     expect(mailer.sent[2]!.text).toContain('By: keyward (scheduled)');
+  });
+
+  describe('an email SES rejects for good (the sandbox; SES mocked, as its emulator accepts every address)', () => {
+    const sandboxRejection = () =>
+      new MessageRejected({
+        message: 'Email address is not verified. The following identities failed the check in region EU-WEST-1: alice@acme.test',
+        $metadata: { httpStatusCode: 400 },
+      });
+    const ledgerItem = async (eventId: string) =>
+      (await documentClient.send(new GetCommand({ TableName: table.tableName, Key: deliveryKey(eventId), ConsistentRead: true }))).Item;
+
+    it('is recorded as failed in the ledger and not retried; a redelivery once fixed sends it, and only once', async () => {
+      const sesClient = new SESClient({ region: 'eu-west-1' });
+      const ses = mockClient(sesClient);
+      const mailer = new SesMailer(sesClient, 'keyward@keyward.test', 'keyward-test-notifications');
+      const org = await organization();
+      const records = await mailRecords(org);
+      const eventId = records[0]!.dynamodb!.NewImage!.id!.S!;
+
+      ses.on(SendEmailCommand).rejects(sandboxRejection());
+      const rejected = await notifier(mailer)({ Records: records });
+
+      expect(rejected.batchItemFailures).toEqual([]);
+      expect(await ledgerItem(eventId)).toMatchObject({
+        status: 'failed',
+        failure: 'MessageRejected',
+        failed_at: clock.now().toISOString(),
+      });
+      expect(await ledgerItem(eventId)).not.toHaveProperty('claim_token');
+      expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.ConfigurationSetName).toBe('keyward-test-notifications');
+
+      ses.on(SendEmailCommand).resolves({ MessageId: 'm' });
+      const redriven = await notifier(mailer)({ Records: records });
+      const again = await notifier(mailer)({ Records: records });
+
+      expect(redriven.batchItemFailures).toEqual([]);
+      expect(again.batchItemFailures).toEqual([]);
+      expect(ses.commandCalls(SendEmailCommand)).toHaveLength(2);
+      expect(await ledgerItem(eventId)).toMatchObject({ status: 'sent' });
+      ses.restore();
+    });
+
+    it('records no failure over a delivery another holder finished meanwhile', async () => {
+      const ledger = new DynamoDbDeliveryLedger(documentClient, table.tableName);
+      const eventId = `evt-${++orgCounter}`;
+      const stale = await ledger.claim(eventId, clock.now());
+      if (stale.status !== 'claimed') throw new Error('expected a claim');
+      const later = new Date(clock.now().getTime() + CLAIM_LEASE_MS + 1);
+      const fresh = await ledger.claim(eventId, later);
+      expect(fresh.status).toBe('claimed');
+      await ledger.markSent(eventId, later);
+
+      await ledger.markFailed(eventId, stale.token, later, 'MessageRejected');
+
+      expect(await ledgerItem(eventId)).toMatchObject({ status: 'sent' });
+    });
   });
 
   describe('local stream poller', () => {

@@ -8,9 +8,15 @@ import {
   ValidationException,
 } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
-import { atExpression, EventBridgeRetirementScheduler, scheduleName } from '../../../lambdas/adapters/eventbridge-retirement-scheduler';
+import {
+  atExpression,
+  EventBridgeRetirementScheduler,
+  reminderScheduleName,
+  scheduleName,
+} from '../../../lambdas/adapters/eventbridge-retirement-scheduler';
 import { LocalRetirementScheduler } from '../../../lambdas/adapters/local-retirement-scheduler';
 import { createRetirementScheduler } from '../../../lambdas/adapters/retirement-scheduler';
+import { ManualClock } from '../../../lambdas/domain/clock';
 
 const scheduler = mockClient(SchedulerClient);
 
@@ -19,6 +25,7 @@ const OPTIONS = {
   client: new SchedulerClient({ region: 'eu-west-1' }),
   groupName: 'keyward-prod',
   retireFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:keyward-prod-retire',
+  remindFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:keyward-prod-remind',
   roleArn: 'arn:aws:iam::123456789012:role/keyward-prod-scheduler',
   deadLetterArn: 'arn:aws:sqs:eu-west-1:123456789012:keyward-prod-retire-dlq',
 };
@@ -132,15 +139,69 @@ describe('atExpression', () => {
   });
 });
 
+describe('EventBridgeRetirementScheduler reminders', () => {
+  beforeEach(() => scheduler.reset());
+  const clock = new ManualClock('2026-11-20T04:00:00.000Z');
+  const REMINDER = { ...JOB, id: '01KAXQ3N8Y4B5C6D7E8F9G0H1K', markDays: 1 };
+
+  it('creates a one-shot schedule that invokes the remind function a mark before the expiry', async () => {
+    scheduler.on(CreateScheduleCommand).resolves({});
+    await expect(new EventBridgeRetirementScheduler({ ...OPTIONS, clock }).scheduleReminder(REMINDER)).resolves.toBe(true);
+    const input = scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({
+      Name: reminderScheduleName(REMINDER),
+      GroupName: 'keyward-prod',
+      ScheduleExpression: 'at(2026-11-26T04:00:01)',
+      ActionAfterCompletion: 'DELETE',
+      Target: { Arn: OPTIONS.remindFunctionArn, RoleArn: OPTIONS.roleArn, DeadLetterConfig: { Arn: OPTIONS.deadLetterArn } },
+    });
+    expect(JSON.parse(input.Target!.Input!)).toEqual({
+      organization_id: 'acme',
+      api_key_id: JOB.apiKeyId,
+      expires_at: JOB.expiresAt,
+      mark_days: 1,
+      remind_at: '2026-11-26T04:00:00.250Z',
+    });
+  });
+
+  it('creates nothing for a mark that is already behind', async () => {
+    const late = new ManualClock('2026-11-26T05:00:00.000Z');
+    await expect(new EventBridgeRetirementScheduler({ ...OPTIONS, clock: late }).scheduleReminder(REMINDER)).resolves.toBe(false);
+    expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(0);
+  });
+
+  it('names each mark of each expiry apart, within the 64 characters a schedule name allows', () => {
+    const names = new Set([
+      reminderScheduleName(REMINDER),
+      reminderScheduleName({ ...REMINDER, markDays: 7 }),
+      reminderScheduleName({ ...REMINDER, id: 'another' }),
+      reminderScheduleName({ ...REMINDER, expiresAt: '2026-11-28T04:00:00.000Z' }),
+      scheduleName(REMINDER),
+    ]);
+    expect(names.size).toBe(5);
+    for (const name of names) expect(name).toMatch(/^[0-9A-Za-z_.-]{1,64}$/);
+  });
+
+  it('deletes the reminder schedule by its name, and a missing one is no error', async () => {
+    scheduler.on(DeleteScheduleCommand).rejects(new ResourceNotFoundException({ message: 'gone', Message: 'gone', $metadata: {} }));
+    await expect(new EventBridgeRetirementScheduler(OPTIONS).cancelReminder(REMINDER)).resolves.toBeUndefined();
+    expect(scheduler.commandCalls(DeleteScheduleCommand)[0]!.args[0].input).toEqual({
+      Name: reminderScheduleName(REMINDER),
+      GroupName: 'keyward-prod',
+    });
+  });
+});
+
 describe('createRetirementScheduler', () => {
   const AWS_ENV = {
     SCHEDULE_GROUP_NAME: OPTIONS.groupName,
     RETIRE_FUNCTION_ARN: OPTIONS.retireFunctionArn,
+    REMIND_FUNCTION_ARN: OPTIONS.remindFunctionArn,
     SCHEDULER_ROLE_ARN: OPTIONS.roleArn,
     SCHEDULER_DLQ_ARN: OPTIONS.deadLetterArn,
   };
 
-  it('builds the EventBridge adapter from the four AWS variables', () => {
+  it('builds the EventBridge adapter from the five AWS variables', () => {
     expect(createRetirementScheduler(AWS_ENV)).toBeInstanceOf(EventBridgeRetirementScheduler);
   });
 

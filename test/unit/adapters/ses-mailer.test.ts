@@ -1,6 +1,14 @@
-import { MessageRejected, SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
+import {
+  AccountSendingPausedException,
+  MailFromDomainNotVerifiedException,
+  MessageRejected,
+  SESClient,
+  SESServiceException,
+  SendEmailCommand,
+} from '@aws-sdk/client-ses';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SesMailer } from '../../../lambdas/adapters/ses-mailer';
+import { EmailRejected } from '../../../lambdas/domain/ports';
 
 const ses = mockClient(SESClient);
 
@@ -31,11 +39,38 @@ describe('SesMailer', () => {
     });
   });
 
-  it('propagates a rejected send, so the caller can retry it', async () => {
-    ses.on(SendEmailCommand).rejects(new MessageRejected({ message: 'Email address is not verified', $metadata: {} }));
+  it('sends with the configuration set when it has one', async () => {
+    ses.on(SendEmailCommand).resolves({ MessageId: 'm-1' });
 
-    await expect(new SesMailer(new SESClient({ region: 'eu-west-1' }), 'keyward@acme.test').send(EMAIL)).rejects.toThrow(
-      'Email address is not verified',
-    );
+    await new SesMailer(new SESClient({ region: 'eu-west-1' }), 'keyward@acme.test', 'keyward-prod-notifications').send(EMAIL);
+
+    expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.ConfigurationSetName).toBe('keyward-prod-notifications');
+  });
+
+  it.each([
+    ['MessageRejected', () => new MessageRejected({ message: 'Email address is not verified', $metadata: {} })],
+    ['MailFromDomainNotVerifiedException', () => new MailFromDomainNotVerifiedException({ message: 'not verified', $metadata: {} })],
+  ])('turns %s into EmailRejected: no retry can send it', async (code, error) => {
+    ses.on(SendEmailCommand).rejects(error());
+
+    const sent = new SesMailer(new SESClient({ region: 'eu-west-1' }), 'keyward@acme.test').send(EMAIL);
+
+    await expect(sent).rejects.toBeInstanceOf(EmailRejected);
+    await expect(sent).rejects.toMatchObject({ code });
+  });
+
+  it.each([
+    [
+      'throttling',
+      () => new SESServiceException({ name: 'Throttling', $fault: 'client', message: 'Maximum sending rate exceeded.', $metadata: {} }),
+    ],
+    ['a paused account', () => new AccountSendingPausedException({ message: 'Email sending is disabled', $metadata: {} })],
+  ])('propagates %s as it is, so the caller retries it', async (_name, error) => {
+    ses.on(SendEmailCommand).rejects(error());
+
+    const sent = new SesMailer(new SESClient({ region: 'eu-west-1' }), 'keyward@acme.test').send(EMAIL);
+
+    await expect(sent).rejects.not.toBeInstanceOf(EmailRejected);
+    await expect(sent).rejects.toThrow(error().message);
   });
 });

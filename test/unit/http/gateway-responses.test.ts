@@ -1,5 +1,11 @@
 import { STATUS_CODES } from 'node:http';
-import { defaultGatewayResponse, GATEWAY_RESPONSES, renderGatewayResponse } from '../../../lambdas/http/gateway-responses';
+import {
+  defaultGatewayResponse,
+  GATEWAY_RESPONSE_TYPES,
+  GATEWAY_RESPONSES,
+  gatewayResponsesFor,
+  renderGatewayResponse,
+} from '../../../lambdas/http/gateway-responses';
 
 describe('gateway responses', () => {
   it('are the exact API.md bodies', () => {
@@ -35,6 +41,35 @@ describe('gateway responses', () => {
       status: 503,
       error: 'Service Unavailable',
       code: 'internal_error',
+    });
+  });
+
+  it.each(['management', 'protected'] as const)(
+    'cover every API Gateway response type on the %s API, each in the contract shape',
+    (kind) => {
+      const answers = gatewayResponsesFor(kind);
+
+      expect(Object.keys(answers).sort()).toEqual([...GATEWAY_RESPONSE_TYPES].sort());
+      for (const answer of Object.values(answers)) {
+        const body = renderGatewayResponse(answer.body, { code: 'read_action_not_allowed_for_plan' }) as Record<string, unknown>;
+        expect(body).toMatchObject({ status: answer.status, error: STATUS_CODES[answer.status] });
+        if (answer.status !== 401) expect(body.code).toEqual(expect.any(String));
+      }
+    },
+  );
+
+  it('give throttling, quota and the undefined route the codes API.md names, per API', () => {
+    const management = gatewayResponsesFor('management');
+    const consumer = gatewayResponsesFor('protected');
+
+    expect(renderGatewayResponse(consumer.THROTTLED.body)).toEqual({ status: 429, error: 'Too Many Requests', code: 'throttled' });
+    expect(consumer.QUOTA_EXCEEDED).toEqual(consumer.THROTTLED);
+    expect(renderGatewayResponse(consumer.MISSING_AUTHENTICATION_TOKEN.body)).toMatchObject({ status: 403, code: 'route_not_allowed' });
+    expect(renderGatewayResponse(management.MISSING_AUTHENTICATION_TOKEN.body)).toMatchObject({ status: 404, code: 'route_not_found' });
+    expect(renderGatewayResponse(management.UNSUPPORTED_MEDIA_TYPE.body)).toEqual({
+      status: 415,
+      error: 'Unsupported Media Type',
+      code: 'bad_request',
     });
   });
 });

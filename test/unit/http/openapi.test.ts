@@ -113,12 +113,12 @@ describe('OpenAPI document', () => {
     expect(operationOf('get-api-key').parameters!.filter((p) => p.in === 'query')).toEqual([]);
   });
 
-  it('describes audit events: the type as an enum, the actor user|system|operator with email and principal, the details', () => {
+  it('describes audit events: the type as an enum, the actor user|system|operator with email, principal and user, the details', () => {
     const event = document.components.schemas.AuditEvent!;
     expect(event.properties!.type!.enum).toEqual([...AUDIT_EVENT_TYPES]);
     const actor = event.properties!.actor!;
     expect(actor.properties!.type!.enum).toEqual(['user', 'system', 'operator']);
-    expect(Object.keys(actor.properties!)).toEqual(['type', 'email', 'principal']);
+    expect(Object.keys(actor.properties!)).toEqual(['type', 'email', 'principal', 'user']);
     const details = event.properties!.details!;
     expect(Object.keys(details.properties!)).toEqual(
       expect.arrayContaining(['name', 'masked_value', 'permissions', 'changes', 'new_api_key_id', 'expires_at', 'last_used_at']),

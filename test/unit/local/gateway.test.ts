@@ -1,4 +1,4 @@
-import { isValidPercentEncoding, parseTarget, proxyResponse } from '../../../local/gateway';
+import { isValidPercentEncoding, parseTarget, proxyResponse, TokenBucket } from '../../../local/gateway';
 
 describe('the local gateway, reading a request target', () => {
   it.each([
@@ -56,5 +56,18 @@ describe('the local gateway, reading a Lambda proxy result', () => {
     ['a header name with a space', { statusCode: 200, headers: { 'x a': 'b' } }],
   ])('refuses %s', (_label, result) => {
     expect(proxyResponse(result)).toBeUndefined();
+  });
+});
+
+describe("the local gateway's throttle, API Gateway's token bucket", () => {
+  it('lets a burst through, refuses the next request, and refills at the rate', () => {
+    let now = 0;
+    const bucket = new TokenBucket(10, 3, () => now);
+
+    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
+    now = 100; // one request's worth at 10 per second
+    expect([bucket.take(), bucket.take()]).toEqual([true, false]);
+    now = 60_000; // never more than the burst, however long it rested
+    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
   });
 });

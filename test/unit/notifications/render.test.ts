@@ -36,6 +36,26 @@ describe('renderEmail', () => {
     expect(text).toContain('API key: Unnamed key (kw_••••••••9fQz)');
   });
 
+  it('says when a key about to expire was last used, and when it stops working', () => {
+    const { subject, text, html } = renderEmail(
+      event('api_key.still_in_use', {
+        actor: { type: 'system' },
+        details: {
+          name: 'Billing sync',
+          masked_value: 'kw_••••••••9fQz',
+          last_used_at: '2026-11-26T04:41:07.000Z',
+          expires_at: '2026-11-26T05:00:00.000Z',
+        },
+      }),
+      ORG,
+    );
+    expect(subject).toBe('An API key about to expire is still in use');
+    expect(text).toContain('Last used: 2026-11-26T04:41:07.000Z (UTC)');
+    expect(text).toContain('Stops working at: 2026-11-26T05:00:00.000Z (UTC)');
+    expect(text).toContain('By: keyward (system)');
+    expect(html).toContain('2026-11-26T04:41:07.000Z');
+  });
+
   it('names the system as the actor of a retirement', () => {
     const { text } = renderEmail(event('api_key.retired', { actor: { type: 'system' } }), ORG);
     expect(text).toContain('By: keyward (scheduled)');

@@ -1,5 +1,11 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { MAIL_STREAM_FILTER, matchesMailFilter } from '../../../lambdas/notifications/stream-filter';
+import {
+  KEY_USAGE_STREAM_FILTER,
+  MAIL_STREAM_FILTER,
+  matchesKeyUsageFilter,
+  matchesMailFilter,
+  matchesNotifierFilter,
+} from '../../../lambdas/notifications/stream-filter';
 
 function record(eventName: DynamoDBRecord['eventName'], image: Record<string, string>): DynamoDBRecord {
   return {
@@ -9,9 +15,12 @@ function record(eventName: DynamoDBRecord['eventName'], image: Record<string, st
 }
 
 describe('mail stream filter', () => {
-  it.each(['api_key.created', 'api_key.rotated', 'api_key.retired', 'api_key.deleted'])('lets a new %s event through', (type) => {
-    expect(matchesMailFilter(record('INSERT', { entity: 'audit_event', type }))).toBe(true);
-  });
+  it.each(['api_key.created', 'api_key.rotated', 'api_key.retired', 'api_key.deleted', 'api_key.still_in_use'])(
+    'lets a new %s event through',
+    (type) => {
+      expect(matchesMailFilter(record('INSERT', { entity: 'audit_event', type }))).toBe(true);
+    },
+  );
 
   it.each(['api_key.updated', 'api_key.revealed'])('drops %s, which sends no email', (type) => {
     expect(matchesMailFilter(record('INSERT', { entity: 'audit_event', type }))).toBe(false);
@@ -29,8 +38,46 @@ describe('mail stream filter', () => {
       dynamodb: {
         NewImage: {
           entity: { S: ['audit_event'] },
-          type: { S: ['api_key.created', 'api_key.rotated', 'api_key.retired', 'api_key.deleted'] },
+          type: {
+            S: [
+              'api_key.created',
+              'api_key.rotated',
+              'api_key.retired',
+              'api_key.deleted',
+              'api_key.expired',
+              'api_key.expiry_reminder_sent',
+              'api_key.still_in_use',
+            ],
+          },
         },
+      },
+    });
+  });
+});
+
+describe('key usage stream filter (the "still in use" check)', () => {
+  const used = { entity: 'api_key', expires_at: '2036-11-26T05:00:00.000Z', last_used_at: '2036-11-26T04:30:00.000Z' };
+
+  it('lets a changed key item with a pending expiry and a last use through, to the notifier too', () => {
+    expect(matchesKeyUsageFilter(record('MODIFY', used))).toBe(true);
+    expect(matchesNotifierFilter(record('MODIFY', used))).toBe(true);
+  });
+
+  it('drops keys without an expiry or never used, new key items, hot items and audit events', () => {
+    const { expires_at: _expiry, ...noExpiry } = used;
+    const { last_used_at: _use, ...neverUsed } = used;
+    expect(matchesKeyUsageFilter(record('MODIFY', noExpiry))).toBe(false);
+    expect(matchesKeyUsageFilter(record('MODIFY', neverUsed))).toBe(false);
+    expect(matchesKeyUsageFilter(record('INSERT', used))).toBe(false);
+    expect(matchesKeyUsageFilter(record('MODIFY', { ...used, entity: 'api_key_hash' }))).toBe(false);
+    expect(matchesNotifierFilter(record('MODIFY', { entity: 'audit_event', type: 'api_key.created' }))).toBe(false);
+  });
+
+  it('states the same rule as the pattern given to the event-source mapping', () => {
+    expect(KEY_USAGE_STREAM_FILTER).toEqual({
+      eventName: ['MODIFY'],
+      dynamodb: {
+        NewImage: { entity: { S: ['api_key'] }, expires_at: { S: [{ exists: true }] }, last_used_at: { S: [{ exists: true }] } },
       },
     });
   });

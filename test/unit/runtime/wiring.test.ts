@@ -24,7 +24,7 @@ describe('what a function gets, as its manifest row allows (the local stack has 
     await restrictScheduler(jobs, 'manage').scheduleRetirement(JOB);
     expect(jobs.pending).toEqual([JOB]);
     const remover = restrictScheduler(jobs, 'remove');
-    await expect(remover.scheduleRetirement({ ...JOB, id: 'job-2' })).rejects.toThrow('may only remove retirement jobs');
+    await expect(remover.scheduleRetirement({ ...JOB, id: 'job-2' })).rejects.toThrow('may only remove lifecycle jobs');
     await remover.cancelRetirement(JOB);
     expect(jobs.pending).toEqual([]);
   });

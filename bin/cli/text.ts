@@ -1,0 +1,45 @@
+import type { ApiKeyView, ApiKeyWithValue } from '../../lambdas/domain/api-key';
+
+/** Columns padded to their widest cell: readable in a terminal, and `--json` is there for scripts. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** Keys as the management API lists them; "Expires" is when a rotated-out or expiring key stops working. */
+export function keyTable(keys: ApiKeyView[]): string {
+  if (keys.length === 0) return 'No API keys.';
+  return table(
+    ['ID', 'Name', 'Key', 'Created', 'Expires', 'Last used'],
+    keys.map((key) => [
+      key.id,
+      key.name ?? '(unnamed)',
+      key.masked_value,
+      key.created_at,
+      key.expires_at ?? '-',
+      key.last_used_at ?? 'never',
+    ]),
+  );
+}
+
+/** A new token, shown once. */
+export function newKeyText(intro: string, key: ApiKeyWithValue): string {
+  return [
+    intro,
+    '',
+    `  ${key.value}`,
+    '',
+    'Store it now: it will not be shown again here (an admin can reveal it through the management API).',
+  ].join('\n');
+}
+
+/** A key object as the management API returns it: the version travels in its ETag, not in the body. */
+export function withoutVersion<T extends { version?: unknown }>(key: T): Omit<T, 'version'> {
+  const { version: _version, ...rest } = key;
+  return rest;
+}

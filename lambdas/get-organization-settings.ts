@@ -1,0 +1,6 @@
+import { operation } from './runtime/operation';
+
+/** `GET /v1/organizations/{organization_id}/settings`: the key policy, defaults where unset (API.md §8). */
+export const handler = operation('get-organization-settings', async ({ params, services }) => ({
+  body: { settings: await services.settings.get(params.organization_id) },
+}));

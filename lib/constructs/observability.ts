@@ -1,0 +1,413 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import {
+  AUTHORIZER_METRICS,
+  DENY_CODE_DIMENSION,
+  FUNCTION_DIMENSION,
+  METRICS_NAMESPACE,
+  NOTIFIER_METRICS,
+  SERVICE_NAME,
+  UNAUTHORIZED_REASON_DIMENSION,
+} from '../../lambdas/observability/metric-names';
+import type { StageProps } from '../stage';
+import { type ACCESS_LOG_FIELDS, AUTHORIZER_FAILURE_TYPES } from './access-log-format';
+import type { KeywardRestApi } from './keyward-rest-api';
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/** The table operations keyward's functions and CLI perform (throttles and system errors are published per operation). */
+const TABLE_OPERATIONS = [
+  dynamodb.Operation.GET_ITEM,
+  dynamodb.Operation.QUERY,
+  dynamodb.Operation.SCAN,
+  dynamodb.Operation.PUT_ITEM,
+  dynamodb.Operation.UPDATE_ITEM,
+  dynamodb.Operation.DELETE_ITEM,
+  dynamodb.Operation.TRANSACT_WRITE_ITEMS,
+] as const;
+
+/**
+ * The thresholds, in one place for the alarms and README "Operate" (which says why each is what it is).
+ */
+export const ALARM_THRESHOLDS = {
+  /** Authorizer invocations that ended in a 500 for the client, per 5 minutes. */
+  authorizerErrors: 5,
+  /** Authorizer p99 duration (ms), 3 consecutive 5-minute periods. */
+  authorizerP99Ms: 500,
+  /** Throttled table requests per 5 minutes, 2 consecutive periods. */
+  tableThrottles: 10,
+  /** DynamoDB system errors (HTTP 500) per 5 minutes. */
+  tableSystemErrors: 5,
+  /** The notifier's stream lag (ms): the oldest record's age, 2 consecutive 5-minute periods. */
+  notifierIteratorAgeMs: 15 * 60 * 1000,
+  /** Messages in the notifier failure queue or the retirement DLQ. */
+  queueDepth: 1,
+  /** Retirement invocations that failed or were dropped, per 5 minutes. */
+  schedulerFailures: 1,
+  /** 5xx share of an API's requests (%), 2 consecutive 5-minute periods … */
+  api5xxPercent: 5,
+  /** … counted only when the period has at least this many requests. */
+  api5xxMinRequests: 20,
+  /** SES bounce rate (fraction): SES reviews an account at 5 %. */
+  sesBounceRate: 0.025,
+  /** SES complaint rate (fraction): SES reviews an account at 0.1 %. */
+  sesComplaintRate: 0.0005,
+  /** Emails SES refused for good (e.g. the sandbox), per 5 minutes. */
+  emailsRejected: 1,
+} as const;
+
+export interface ObservedApi {
+  /** Short name in alarm names and widget titles, e.g. `management`. */
+  readonly name: string;
+  readonly restApi: KeywardRestApi;
+}
+
+export interface ObservabilityProps extends StageProps {
+  /** keyward's table. */
+  readonly table: dynamodb.ITable;
+  /** The api-key authorizer function (its decisions, errors and duration). */
+  readonly apiKeyAuthorizer: lambda.IFunction;
+  /** The API the api-key authorizer protects: its authorizer-failure responses count as authorizer errors. */
+  readonly protectedApi: KeywardRestApi;
+  /** Every API whose 5xx rate is alarmed. */
+  readonly apis: readonly ObservedApi[];
+  readonly notifier: lambda.IFunction;
+  readonly notifierFailureQueue: sqs.IQueue;
+  readonly retirementDeadLetterQueue: sqs.IQueue;
+  /** The event publisher's failure destination: lifecycle events not published. */
+  readonly eventPublisherFailureQueue: sqs.IQueue;
+  readonly retirementScheduleGroup: scheduler.IScheduleGroup;
+  /**
+   * The configuration set the notifier sends with, whose reputation metrics are alarmed.
+   * @default none: no SES alarms (no email is sent)
+   */
+  readonly sesConfigurationSetName?: string;
+  /**
+   * An address subscribed to the alarm topic (SNS mails it a confirmation link first).
+   * @default none: subscribe your pager or chat to the topic yourself
+   */
+  readonly alarmEmail?: string;
+}
+
+/**
+ * What an on-call engineer needs (README "Operate"): CloudWatch alarms on the signals that mean a
+ * client or an admin is affected, all notifying one SNS topic (alarm and recovery), and one
+ * dashboard `keyward-<stage>` with the same signals plus the authorizer's decisions.
+ */
+export class Observability extends Construct {
+  readonly topic: sns.Topic;
+  readonly dashboard: cloudwatch.Dashboard;
+  /** The alarms by short name (`authorizer-errors`, `management-5xx-rate`, …). */
+  readonly alarms: ReadonlyMap<string, cloudwatch.Alarm>;
+  private readonly alarmList = new Map<string, cloudwatch.Alarm>();
+  private readonly prefix: string;
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    this.alarms = this.alarmList;
+    const prefix = `keyward-${props.stage}`;
+    this.prefix = prefix;
+
+    this.topic = new sns.Topic(this, 'AlarmTopic', {
+      topicName: `${prefix}-alarms`,
+      displayName: `keyward ${props.stage} alarms`,
+      enforceSSL: true,
+    });
+    Validations.of(this.topic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'Alarm notifications carry alarm names and metric values, no data. With the AWS-managed SNS key CloudWatch could not publish; a customer key would cost a key per stage for nothing to protect.',
+    });
+    if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+
+    const authorizer = props.apiKeyAuthorizer;
+    const decision = (name: string) => customMetric(name, authorizer);
+
+    // Clients see 500 when the function fails (Errors) and also when API Gateway cannot use it
+    // (throttled, timed out, bad answer), which only the access log shows. MAX, not a sum: one
+    // failed invocation usually shows in both.
+    const authorizerFailures = authorizerFailureMetric(this, props.protectedApi);
+    const authorizerErrors = new cloudwatch.MathExpression({
+      label: 'authorizer errors (500 to the client)',
+      expression: 'MAX([FILL(errors, 0), FILL(failures, 0)])',
+      usingMetrics: { errors: authorizer.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }), failures: authorizerFailures },
+      period: FIVE_MINUTES,
+    });
+    this.alarm('authorizer-errors', authorizerErrors, {
+      threshold: ALARM_THRESHOLDS.authorizerErrors,
+      evaluationPeriods: 1,
+      description: 'The api-key authorizer failed requests (clients got 500): Lambda errors or API Gateway authorizer failures.',
+    });
+
+    const authorizerP99 = authorizer.metricDuration({ statistic: 'p99', period: FIVE_MINUTES });
+    this.alarm('authorizer-p99-duration', authorizerP99, {
+      threshold: ALARM_THRESHOLDS.authorizerP99Ms,
+      evaluationPeriods: 3,
+      description: 'The api-key authorizer p99 duration is high: every consumer request waits for it.',
+    });
+
+    const throttles = sumOfOperations('ThrottledRequests', props.table, TABLE_OPERATIONS, 'throttled requests');
+    this.alarm('table-throttles', throttles, {
+      threshold: ALARM_THRESHOLDS.tableThrottles,
+      evaluationPeriods: 2,
+      description: 'DynamoDB throttles requests to the keyward table (a hot key, or an account limit).',
+    });
+    const systemErrors = sumOfOperations(
+      'SystemErrors',
+      props.table,
+      [...TABLE_OPERATIONS, dynamodb.Operation.GET_RECORDS],
+      'system errors',
+    );
+    this.alarm('table-system-errors', systemErrors, {
+      threshold: ALARM_THRESHOLDS.tableSystemErrors,
+      evaluationPeriods: 1,
+      description: 'DynamoDB answers keyward table requests with internal errors.',
+    });
+
+    const iteratorAge = props.notifier.metric('IteratorAge', { statistic: 'Maximum', period: FIVE_MINUTES });
+    this.alarm('notifier-stream-lag', iteratorAge, {
+      threshold: ALARM_THRESHOLDS.notifierIteratorAgeMs,
+      evaluationPeriods: 2,
+      description: 'Admin emails are late: the notifier is behind on the table stream (records expire after 24 h).',
+    });
+
+    const failureQueueDepth = props.notifierFailureQueue.metricApproximateNumberOfMessagesVisible({
+      statistic: 'Maximum',
+      period: FIVE_MINUTES,
+    });
+    this.alarm('notifier-failure-queue', failureQueueDepth, {
+      threshold: ALARM_THRESHOLDS.queueDepth,
+      evaluationPeriods: 1,
+      description: 'The notifier gave up on stream records: admin emails were not sent.',
+    });
+    const dlqDepth = props.retirementDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      statistic: 'Maximum',
+      period: FIVE_MINUTES,
+    });
+    this.alarm('retirement-dlq', dlqDepth, {
+      threshold: ALARM_THRESHOLDS.queueDepth,
+      evaluationPeriods: 1,
+      description: 'The scheduler gave up on retiring rotated keys.',
+    });
+    const publisherFailures = props.eventPublisherFailureQueue.metricApproximateNumberOfMessagesVisible({
+      statistic: 'Maximum',
+      period: FIVE_MINUTES,
+    });
+    this.alarm('event-publisher-failure-queue', publisherFailures, {
+      threshold: ALARM_THRESHOLDS.queueDepth,
+      evaluationPeriods: 1,
+      description: 'The event publisher gave up on stream records: lifecycle events were not put on the bus.',
+    });
+
+    const group = props.retirementScheduleGroup;
+    const schedulerFailures = new cloudwatch.MathExpression({
+      label: 'retirement target errors + dropped',
+      expression: 'FILL(targetErrors, 0) + FILL(dropped, 0)',
+      usingMetrics: {
+        targetErrors: group.metricTargetErrors({ statistic: 'Sum', period: FIVE_MINUTES }),
+        dropped: group.metricDropped({ statistic: 'Sum', period: FIVE_MINUTES }),
+      },
+      period: FIVE_MINUTES,
+    });
+    this.alarm('scheduler-failures', schedulerFailures, {
+      threshold: ALARM_THRESHOLDS.schedulerFailures,
+      evaluationPeriods: 1,
+      description: 'EventBridge Scheduler could not invoke the retire function (target errors) or dropped a retirement.',
+    });
+
+    const apiRates = props.apis.map((api) => {
+      const rate = new cloudwatch.MathExpression({
+        label: `${api.name} 5xx %`,
+        // Below the floor the rate says nothing (1 error in 3 requests is 33 %): 0, not an alarm.
+        expression: `IF(FILL(requests, 0) >= ${ALARM_THRESHOLDS.api5xxMinRequests}, 100 * FILL(errors, 0) / requests, 0)`,
+        usingMetrics: {
+          errors: api.restApi.deploymentStage.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES }),
+          requests: api.restApi.deploymentStage.metricCount({ statistic: 'Sum', period: FIVE_MINUTES }),
+        },
+        period: FIVE_MINUTES,
+      });
+      this.alarm(`${api.name}-5xx-rate`, rate, {
+        threshold: ALARM_THRESHOLDS.api5xxPercent,
+        evaluationPeriods: 2,
+        description: `The ${api.name} API answers too many 5xx (at least ${ALARM_THRESHOLDS.api5xxMinRequests} requests per 5 minutes).`,
+      });
+      return { api, rate };
+    });
+
+    const emailsRejected = customMetric(NOTIFIER_METRICS.emailsRejected, props.notifier);
+    this.alarm('emails-rejected', emailsRejected, {
+      threshold: ALARM_THRESHOLDS.emailsRejected,
+      evaluationPeriods: 1,
+      description: 'SES refused admin emails for good (in the sandbox: unverified recipients); they are not retried.',
+    });
+
+    const sesWidgets: cloudwatch.IWidget[] = [];
+    if (props.sesConfigurationSetName) {
+      const reputation = (metricName: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/SES',
+          metricName,
+          dimensionsMap: { 'ses:configuration-set': props.sesConfigurationSetName! },
+          statistic: 'Maximum',
+          period: Duration.hours(1),
+        });
+      this.alarm('ses-bounce-rate', reputation('Reputation.BounceRate'), {
+        threshold: ALARM_THRESHOLDS.sesBounceRate,
+        evaluationPeriods: 1,
+        description: 'Admin emails bounce: SES reviews the account at 5 %.',
+      });
+      this.alarm('ses-complaint-rate', reputation('Reputation.ComplaintRate'), {
+        threshold: ALARM_THRESHOLDS.sesComplaintRate,
+        evaluationPeriods: 1,
+        description: 'Admins mark keyward emails as spam: SES reviews the account at 0.1 %.',
+      });
+      sesWidgets.push(this.alarmWidget('ses-bounce-rate'), this.alarmWidget('ses-complaint-rate'));
+    }
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: prefix, defaultInterval: Duration.hours(3) });
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarmList.values()], width: 24, height: 3 }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Authorizer decisions',
+        left: [
+          decision(AUTHORIZER_METRICS.allowed).with({ label: 'authorized' }),
+          decision(AUTHORIZER_METRICS.denied).with({ label: 'denied (403)' }),
+          decision(AUTHORIZER_METRICS.unauthorized).with({ label: 'unauthorized (401)' }),
+        ],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Denied by code',
+        left: [breakdown(AUTHORIZER_METRICS.denied, DENY_CODE_DIMENSION, authorizer)],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Unauthorized by reason',
+        left: [breakdown(AUTHORIZER_METRICS.unauthorized, UNAUTHORIZED_REASON_DIMENSION, authorizer)],
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      this.alarmWidget('authorizer-errors'),
+      this.alarmWidget('authorizer-p99-duration'),
+      ...apiRates.map(({ api }) => this.alarmWidget(`${api.name}-5xx-rate`)),
+    );
+    this.dashboard.addWidgets(
+      this.alarmWidget('table-throttles'),
+      this.alarmWidget('table-system-errors'),
+      this.alarmWidget('scheduler-failures'),
+      this.alarmWidget('retirement-dlq'),
+      this.alarmWidget('event-publisher-failure-queue'),
+    );
+    this.dashboard.addWidgets(
+      this.alarmWidget('notifier-stream-lag'),
+      this.alarmWidget('notifier-failure-queue'),
+      this.alarmWidget('emails-rejected'),
+      ...sesWidgets,
+    );
+  }
+
+  private alarm(name: string, metric: cloudwatch.IMetric, options: { threshold: number; evaluationPeriods: number; description: string }) {
+    const alarm = new cloudwatch.Alarm(this, name, {
+      alarmName: `${this.prefix}-${name}`,
+      alarmDescription: `${options.description} What to do: README "Operate".`,
+      metric,
+      threshold: options.threshold,
+      evaluationPeriods: options.evaluationPeriods,
+      datapointsToAlarm: options.evaluationPeriods,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // No data is no traffic (no request, no email, no retirement, an empty queue that went
+      // quiet): healthy, never an alarm. The queues report while they hold a message.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new actions.SnsAction(this.topic));
+    alarm.addOkAction(new actions.SnsAction(this.topic));
+    this.alarmList.set(name, alarm);
+    return alarm;
+  }
+
+  private alarmWidget(name: string): cloudwatch.AlarmWidget {
+    const alarm = this.alarmList.get(name);
+    if (!alarm) throw new Error(`no alarm ${name}`);
+    return new cloudwatch.AlarmWidget({ title: name, alarm, width: 6 });
+  }
+}
+
+/** A metric keyward publishes itself (EMF, metric-names.ts), as the function `fn` publishes it. */
+function customMetric(metricName: string, fn: lambda.IFunction): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: SERVICE_NAME, [FUNCTION_DIMENSION]: fn.functionName },
+    statistic: 'Sum',
+    period: FIVE_MINUTES,
+  });
+}
+
+/** One line per value of `dimension` (a code, a reason): a SEARCH, as the values are not listed anywhere. */
+function breakdown(metricName: string, dimension: string, fn: lambda.IFunction): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    expression: `SEARCH('{${METRICS_NAMESPACE},service,${FUNCTION_DIMENSION},${dimension}} MetricName="${metricName}" ${FUNCTION_DIMENSION}="${fn.functionName}"', 'Sum', 300)`,
+    label: '',
+    period: FIVE_MINUTES,
+  });
+}
+
+/** `metricName` summed over `operations` of the table (DynamoDB publishes it per operation). */
+function sumOfOperations(
+  metricName: string,
+  table: dynamodb.ITable,
+  operations: readonly dynamodb.Operation[],
+  label: string,
+): cloudwatch.MathExpression {
+  const usingMetrics = Object.fromEntries(
+    operations.map((operation) => [
+      operation.charAt(0).toLowerCase() + operation.slice(1),
+      new cloudwatch.Metric({
+        namespace: 'AWS/DynamoDB',
+        metricName,
+        dimensionsMap: { TableName: table.tableName, Operation: operation },
+        statistic: 'Sum',
+        period: FIVE_MINUTES,
+      }),
+    ]),
+  );
+  return new cloudwatch.MathExpression({
+    label,
+    // SUM over the list, not `a + b`: an operation without data at a time must not blank the rest.
+    expression: `SUM([${Object.keys(usingMetrics).join(', ')}])`,
+    usingMetrics,
+    period: FIVE_MINUTES,
+  });
+}
+
+/**
+ * Counts API Gateway's authorizer-failure responses (AUTHORIZER_FAILURE, AUTHORIZER_CONFIGURATION_ERROR)
+ * in the protected API's access log, per API id.
+ */
+function authorizerFailureMetric(scope: Construct, api: KeywardRestApi): cloudwatch.Metric {
+  const field = (name: keyof typeof ACCESS_LOG_FIELDS) => `$.${name}`;
+  const filter = new logs.MetricFilter(scope, 'AuthorizerFailureResponses', {
+    logGroup: api.accessLogs,
+    filterPattern: logs.FilterPattern.any(
+      ...AUTHORIZER_FAILURE_TYPES.map((type) => logs.FilterPattern.stringValue(field('error_type'), '=', type)),
+    ),
+    metricNamespace: METRICS_NAMESPACE,
+    metricName: 'AuthorizerFailureResponses',
+    metricValue: '1',
+    dimensions: { ApiId: field('api_id') },
+    unit: cloudwatch.Unit.COUNT,
+  });
+  return filter.metric({ dimensionsMap: { ApiId: api.restApiId }, statistic: 'Sum', period: FIVE_MINUTES });
+}

@@ -1,0 +1,367 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import {
+  AUTHORIZER_METRICS,
+  DENY_CODE_DIMENSION,
+  FUNCTION_DIMENSION,
+  METRICS_NAMESPACE,
+  NOTIFIER_METRICS,
+  SERVICE_NAME,
+  UNAUTHORIZED_REASON_DIMENSION,
+} from '../../lambdas/observability/metric-names';
+import { ACCESS_LOG_FIELDS } from '../../lib/constructs/access-log-format';
+import { synthKeyward } from './synth';
+import { environmentOf, functionId, mentions, resourcesOf, statementsOf } from './template-helpers';
+
+let dev: Template;
+let prod: Template;
+
+beforeAll(() => {
+  dev = synthKeyward().template;
+  prod = synthKeyward({ stage: 'prod', sesSender: 'keys@example.com', alarmEmail: 'oncall@example.com' }).template;
+});
+
+type Props = Record<string, unknown>;
+interface MetricQuery {
+  Id: string;
+  Expression?: string;
+  ReturnData?: boolean;
+  MetricStat?: {
+    Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: unknown }[] };
+    Stat: string;
+    Period: number;
+  };
+}
+
+function alarm(template: Template, name: string): Props {
+  const found = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).find((r) => r.Properties!.AlarmName === name);
+  if (!found) throw new Error(`no alarm ${name}`);
+  return found.Properties!;
+}
+
+const topicId = (template: Template) =>
+  Object.keys(resourcesOf(template, 'AWS::SNS::Topic')).find((id) => id.startsWith('ObservabilityAlarmTopic'))!;
+const logicalIdOf = (template: Template, type: string, prefix: string) =>
+  Object.keys(resourcesOf(template, type)).find((id) => id.startsWith(prefix))!;
+const dimensions = (query: MetricQuery) => Object.fromEntries(query.MetricStat!.Metric.Dimensions.map((d) => [d.Name, d.Value]));
+const queries = (props: Props) => props.Metrics as MetricQuery[];
+
+/** Comparison, evaluation, missing data and both actions, the same for every alarm. */
+function expectPaging(template: Template, props: Props, threshold: number, periods: number): void {
+  expect(props).toMatchObject({
+    Threshold: threshold,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    EvaluationPeriods: periods,
+    DatapointsToAlarm: periods,
+    TreatMissingData: 'notBreaching',
+    AlarmActions: [{ Ref: topicId(template) }],
+    OKActions: [{ Ref: topicId(template) }],
+  });
+}
+
+describe('alarms (prod with a sender)', () => {
+  const authorizerFn = () => ({ Ref: functionId(prod, 'keyward-prod-api-key-authorizer') });
+  const notifierFn = () => ({ Ref: functionId(prod, 'keyward-prod-notify-admins') });
+
+  it('authorizer errors: the max of Lambda Errors and API Gateway authorizer-failure responses, ≥ 5 in 5 minutes', () => {
+    const props = alarm(prod, 'keyward-prod-authorizer-errors');
+    expectPaging(prod, props, 5, 1);
+    const [expression, errors, failures] = queries(props);
+    expect(expression).toMatchObject({ Expression: 'MAX([FILL(errors, 0), FILL(failures, 0)])', ReturnData: true });
+    expect(errors!.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/Lambda', MetricName: 'Errors' }, Stat: 'Sum', Period: 300 });
+    expect(dimensions(errors!)).toEqual({ FunctionName: authorizerFn() });
+    expect(failures!.MetricStat).toMatchObject({
+      Metric: { Namespace: METRICS_NAMESPACE, MetricName: 'AuthorizerFailureResponses' },
+      Stat: 'Sum',
+    });
+    expect(dimensions(failures!)).toEqual({ ApiId: { Ref: logicalIdOf(prod, 'AWS::ApiGateway::RestApi', 'ExampleApi') } });
+  });
+
+  it('counts authorizer-failure responses from the protected API’s access log by API id', () => {
+    const [filter] = Object.values(resourcesOf(prod, 'AWS::Logs::MetricFilter'));
+    expect(filter!.Properties).toEqual({
+      LogGroupName: { Ref: logicalIdOf(prod, 'AWS::Logs::LogGroup', 'ExampleApiAccessLogs') },
+      FilterPattern: '{ ($.error_type = "AUTHORIZER_FAILURE") || ($.error_type = "AUTHORIZER_CONFIGURATION_ERROR") }',
+      MetricTransformations: [
+        {
+          MetricNamespace: METRICS_NAMESPACE,
+          MetricName: 'AuthorizerFailureResponses',
+          MetricValue: '1',
+          Dimensions: [{ Key: 'ApiId', Value: '$.api_id' }],
+          Unit: 'Count',
+        },
+      ],
+    });
+  });
+
+  it('authorizer p99 duration ≥ 500 ms for 15 minutes', () => {
+    const props = alarm(prod, 'keyward-prod-authorizer-p99-duration');
+    expectPaging(prod, props, 500, 3);
+    expect(props).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Duration', ExtendedStatistic: 'p99', Period: 300 });
+    expect(props.Dimensions).toEqual([{ Name: 'FunctionName', Value: authorizerFn() }]);
+  });
+
+  it.each([
+    ['table-throttles', 'ThrottledRequests', 10, 2, []],
+    ['table-system-errors', 'SystemErrors', 5, 1, ['GetRecords']],
+  ])('%s: %s summed over every operation keyward performs on the table', (name, metricName, threshold, periods, extra) => {
+    const props = alarm(prod, `keyward-prod-${name}`);
+    expectPaging(prod, props, threshold, periods);
+    const [expression, ...metrics] = queries(props);
+    expect(expression!.Expression).toBe(`SUM([${metrics.map((m) => m.Id).join(', ')}])`);
+    expect(metrics.map((m) => dimensions(m).Operation)).toEqual([
+      'GetItem',
+      'Query',
+      'Scan',
+      'PutItem',
+      'UpdateItem',
+      'DeleteItem',
+      'TransactWriteItems',
+      ...extra,
+    ]);
+    for (const metric of metrics) {
+      expect(metric.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/DynamoDB', MetricName: metricName }, Stat: 'Sum', Period: 300 });
+      expect(dimensions(metric).TableName).toEqual({ Ref: logicalIdOf(prod, 'AWS::DynamoDB::Table', 'Data') });
+    }
+  });
+
+  it('notifier stream lag: IteratorAge maximum ≥ 15 minutes for 10 minutes', () => {
+    const props = alarm(prod, 'keyward-prod-notifier-stream-lag');
+    expectPaging(prod, props, 900_000, 2);
+    expect(props).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'IteratorAge', Statistic: 'Maximum', Period: 300 });
+    expect(props.Dimensions).toEqual([{ Name: 'FunctionName', Value: notifierFn() }]);
+  });
+
+  it.each([
+    ['notifier-failure-queue', 'NotificationsFailureQueue'],
+    ['retirement-dlq', 'RetirementDeadLetterQueue'],
+    ['event-publisher-failure-queue', 'LifecycleEventsFailureQueue'],
+  ])('%s: any visible message', (name, queuePrefix) => {
+    const props = alarm(prod, `keyward-prod-${name}`);
+    expectPaging(prod, props, 1, 1);
+    expect(props).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum' });
+    expect(props.Dimensions).toEqual([
+      { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalIdOf(prod, 'AWS::SQS::Queue', queuePrefix), 'QueueName'] } },
+    ]);
+  });
+
+  it('scheduler failures: target errors plus dropped invocations of the retirement group, any', () => {
+    const props = alarm(prod, 'keyward-prod-scheduler-failures');
+    expectPaging(prod, props, 1, 1);
+    const [expression, ...metrics] = queries(props);
+    expect(expression!.Expression).toBe('FILL(targetErrors, 0) + FILL(dropped, 0)');
+    expect(metrics.map((m) => [m.Id, m.MetricStat!.Metric.Namespace, m.MetricStat!.Metric.MetricName, m.MetricStat!.Stat])).toEqual([
+      ['targetErrors', 'AWS/Scheduler', 'TargetErrorCount', 'Sum'],
+      ['dropped', 'AWS/Scheduler', 'InvocationDroppedCount', 'Sum'],
+    ]);
+    for (const metric of metrics) expect(dimensions(metric)).toEqual({ ScheduleGroup: 'keyward-prod-retirements' });
+  });
+
+  it.each(['management', 'example'])('%s API 5xx rate ≥ 5 %% for 10 minutes, only above 20 requests per 5 minutes', (api) => {
+    const props = alarm(prod, `keyward-prod-${api}-5xx-rate`);
+    expectPaging(prod, props, 5, 2);
+    const [expression, errors, requests] = queries(props);
+    expect(expression!.Expression).toBe('IF(FILL(requests, 0) >= 20, 100 * FILL(errors, 0) / requests, 0)');
+    expect(errors!.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/ApiGateway', MetricName: '5XXError' }, Stat: 'Sum' });
+    expect(requests!.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/ApiGateway', MetricName: 'Count' }, Stat: 'Sum' });
+    const stage = {
+      Ref: logicalIdOf(prod, 'AWS::ApiGateway::Stage', `${api.charAt(0).toUpperCase()}${api.slice(1)}ApiDeploymentStageprod`),
+    };
+    for (const metric of [errors!, requests!]) expect(dimensions(metric)).toEqual({ ApiName: `keyward-prod-${api}`, Stage: stage });
+  });
+
+  it('emails rejected: any EmailsRejected the notifier publishes', () => {
+    const props = alarm(prod, 'keyward-prod-emails-rejected');
+    expectPaging(prod, props, 1, 1);
+    expect(props).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: NOTIFIER_METRICS.emailsRejected,
+      Statistic: 'Sum',
+      Period: 300,
+    });
+    expect(props.Dimensions).toEqual(
+      expect.arrayContaining([
+        { Name: 'service', Value: SERVICE_NAME },
+        { Name: FUNCTION_DIMENSION, Value: notifierFn() },
+      ]),
+    );
+  });
+
+  it.each([
+    ['ses-bounce-rate', 'Reputation.BounceRate', 0.025],
+    ['ses-complaint-rate', 'Reputation.ComplaintRate', 0.0005],
+  ])('%s: the configuration set’s %s ≥ %s', (name, metricName, threshold) => {
+    const props = alarm(prod, `keyward-prod-${name}`);
+    expectPaging(prod, props, threshold, 1);
+    expect(props).toMatchObject({ Namespace: 'AWS/SES', MetricName: metricName, Statistic: 'Maximum', Period: 3600 });
+    expect(props.Dimensions).toEqual([
+      { Name: 'ses:configuration-set', Value: { Ref: logicalIdOf(prod, 'AWS::SES::ConfigurationSet', 'Notifications') } },
+    ]);
+  });
+
+  it('has exactly these alarms, and no SES ones without a sender', () => {
+    const names = (template: Template) =>
+      Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'))
+        .map((r) => r.Properties!.AlarmName as string)
+        .sort();
+    const common = [
+      'authorizer-errors',
+      'authorizer-p99-duration',
+      'emails-rejected',
+      'event-publisher-failure-queue',
+      'example-5xx-rate',
+      'management-5xx-rate',
+      'notifier-failure-queue',
+      'notifier-stream-lag',
+      'retirement-dlq',
+      'scheduler-failures',
+      'table-system-errors',
+      'table-throttles',
+    ];
+    expect(names(prod)).toEqual([...common, 'ses-bounce-rate', 'ses-complaint-rate'].map((n) => `keyward-prod-${n}`).sort());
+    expect(names(dev)).toEqual(common.map((n) => `keyward-dev-${n}`).sort());
+  });
+});
+
+describe('the alarm topic', () => {
+  it('is named after the stage and refuses plain HTTP publishers', () => {
+    prod.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'keyward-prod-alarms' });
+    const policy = Object.values(resourcesOf(prod, 'AWS::SNS::TopicPolicy'))[0]!.Properties!;
+    expect(JSON.stringify(policy.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+  });
+
+  it('subscribes alarmEmail when it is set, and nothing otherwise', () => {
+    prod.resourceCountIs('AWS::SNS::Subscription', 1);
+    prod.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+      TopicArn: { Ref: topicId(prod) },
+    });
+    dev.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
+describe('the dashboard', () => {
+  interface Widget {
+    type: string;
+    properties: { title: string; alarms?: string[]; annotations?: { alarms: string[] }; metrics?: unknown[][] };
+  }
+
+  /** The dashboard's name and widgets, each CloudFormation reference written as `<LogicalId>`. */
+  function dashboard(template: Template): { name: unknown; widgets: Widget[] } {
+    const [resource] = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
+    const parts = (resource!.Properties!.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    const text = parts
+      .map((part) => {
+        if (typeof part === 'string') return part;
+        const ref = part as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+        return `<${ref.Ref ?? ref['Fn::GetAtt']![0]}>`;
+      })
+      .join('');
+    return { name: resource!.Properties!.DashboardName, widgets: (JSON.parse(text) as { widgets: Widget[] }).widgets };
+  }
+  const alarmIds = () => Object.keys(resourcesOf(prod, 'AWS::CloudWatch::Alarm'));
+  const widget = (title: string) => dashboard(prod).widgets.find((w) => w.properties.title === title)!;
+
+  it('is keyward-<stage>, with the status of every alarm and one graph per alarm', () => {
+    const { name, widgets } = dashboard(prod);
+    expect(name).toBe('keyward-prod');
+    expect(widgets[0]).toMatchObject({ type: 'alarm', properties: { title: 'Alarms' } });
+    expect(widgets[0]!.properties.alarms!.sort()).toEqual(
+      alarmIds()
+        .map((id) => `<${id}>`)
+        .sort(),
+    );
+    const graphed = widgets.flatMap((w) => w.properties.annotations?.alarms ?? []);
+    expect(graphed.sort()).toEqual(
+      alarmIds()
+        .map((id) => `<${id}>`)
+        .sort(),
+    );
+  });
+
+  it('shows authorized, denied and unauthorized counts of the authorizer', () => {
+    const fn = `<${functionId(prod, 'keyward-prod-api-key-authorizer')}>`;
+    expect(widget('Authorizer decisions').properties.metrics).toEqual(
+      Object.values(AUTHORIZER_METRICS).map((metric) => [
+        METRICS_NAMESPACE,
+        metric,
+        FUNCTION_DIMENSION,
+        fn,
+        'service',
+        SERVICE_NAME,
+        expect.objectContaining({ stat: 'Sum' }),
+      ]),
+    );
+  });
+
+  it.each([
+    ['Denied by code', 'Denied', DENY_CODE_DIMENSION],
+    ['Unauthorized by reason', 'Unauthorized', UNAUTHORIZED_REASON_DIMENSION],
+  ])('shows %s, one line per value found', (title, metric, dimension) => {
+    const fn = `<${functionId(prod, 'keyward-prod-api-key-authorizer')}>`;
+    expect(widget(title).properties.metrics).toEqual([
+      [
+        {
+          expression: `SEARCH('{${METRICS_NAMESPACE},service,${FUNCTION_DIMENSION},${dimension}} MetricName="${metric}" ${FUNCTION_DIMENSION}="${fn}"', 'Sum', 300)`,
+        },
+      ],
+    ]);
+  });
+});
+
+describe('the SES configuration set', () => {
+  it('publishes reputation metrics, and the notifier sends with it and may use it', () => {
+    prod.hasResourceProperties('AWS::SES::ConfigurationSet', {
+      Name: 'keyward-prod-notifications',
+      ReputationOptions: { ReputationMetricsEnabled: true },
+      SendingOptions: { SendingEnabled: true },
+    });
+    expect(environmentOf(prod, 'keyward-prod-notify-admins')).toMatchObject({
+      SES_FROM_ADDRESS: 'keys@example.com',
+      SES_CONFIGURATION_SET: { Ref: logicalIdOf(prod, 'AWS::SES::ConfigurationSet', 'Notifications') },
+    });
+    const send = statementsOf(prod, 'keyward-prod-notify-admins').find((s) => JSON.stringify(s.Action).includes('ses:SendEmail'))!;
+    expect(send.Action).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
+    const resources = JSON.stringify(send.Resource);
+    expect(resources).toContain(':identity/keys@example.com');
+    expect(resources).toContain(':configuration-set/');
+    expect(mentions(send.Resource, logicalIdOf(prod, 'AWS::SES::ConfigurationSet', 'Notifications'))).toBe(true);
+  });
+
+  it('does not exist without a sender', () => {
+    dev.resourceCountIs('AWS::SES::ConfigurationSet', 0);
+    expect(environmentOf(dev, 'keyward-dev-notify-admins')).not.toHaveProperty('SES_CONFIGURATION_SET');
+  });
+});
+
+describe('access logs', () => {
+  const formats = (template: Template) =>
+    Object.values(resourcesOf(template, 'AWS::ApiGateway::Stage')).map(
+      (stage) => JSON.parse((stage.Properties!.AccessLogSetting as { Format: string }).Format) as Record<string, string>,
+    );
+
+  it('are JSON on both APIs, attributing each request to a key and organization, with the authorizer’s status and latency', () => {
+    expect(formats(prod)).toHaveLength(2);
+    for (const format of formats(prod)) {
+      expect(format).toEqual(ACCESS_LOG_FIELDS);
+      expect(format).toMatchObject({
+        api_key_id: '$context.authorizer.api_key_id',
+        organization_id: '$context.authorizer.organization_id',
+        authorizer_status: '$context.authorizer.status',
+        authorizer_latency_ms: '$context.authorizer.latency',
+        request_id: '$context.requestId',
+        status: '$context.status',
+        error_type: '$context.error.responseType',
+        api_id: '$context.apiId',
+      });
+    }
+  });
+
+  it('never log a header, the query string or a body (the token travels in headers)', () => {
+    for (const format of formats(prod)) {
+      for (const value of Object.values(format)) {
+        expect(value).not.toMatch(/header|querystring|params|body|x-api-key|authorization/i);
+      }
+    }
+  });
+});

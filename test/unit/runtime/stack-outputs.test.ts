@@ -1,0 +1,43 @@
+import { parseStackOutputs, STACK_OUTPUT } from '../../../lambdas/runtime/stack-outputs';
+
+const OUTPUTS: Record<string, string> = {
+  [STACK_OUTPUT.tableName]: 'keyward-prod',
+  [STACK_OUTPUT.tokenKeyArn]: 'arn:aws:kms:eu-west-1:111122223333:key/abc',
+  [STACK_OUTPUT.keyPrefix]: 'acme',
+  [STACK_OUTPUT.resourceCatalog]: '["customer","invoice"]',
+  [STACK_OUTPUT.notifierFailureQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/111122223333/keyward-prod-notifier-failures',
+  [STACK_OUTPUT.scheduleGroupName]: 'keyward-prod',
+  [STACK_OUTPUT.retireFunctionArn]: 'arn:aws:lambda:eu-west-1:111122223333:function:retire',
+  [STACK_OUTPUT.schedulerRoleArn]: 'arn:aws:iam::111122223333:role/scheduler',
+  [STACK_OUTPUT.schedulerDlqArn]: 'arn:aws:sqs:eu-west-1:111122223333:dlq',
+};
+
+describe('stack outputs read by keyward --stack', () => {
+  it('gives the table, key, prefix, catalog, queue and scheduler settings of the stack', () => {
+    expect(parseStackOutputs('kw-prod', OUTPUTS)).toEqual({
+      stackName: 'kw-prod',
+      tableName: 'keyward-prod',
+      tokenKeyArn: OUTPUTS.TokenKeyArn,
+      keyPrefix: 'acme',
+      catalog: ['customer', 'invoice'],
+      failureQueueUrl: OUTPUTS.NotifierFailureQueueUrl,
+      schedulerEnvironment: {
+        SCHEDULE_GROUP_NAME: 'keyward-prod',
+        RETIRE_FUNCTION_ARN: OUTPUTS.RetireFunctionArn,
+        SCHEDULER_ROLE_ARN: OUTPUTS.SchedulerRoleArn,
+        SCHEDULER_DLQ_ARN: OUTPUTS.SchedulerDlqArn,
+      },
+    });
+    expect(parseStackOutputs('kw-prod', { ...OUTPUTS, SenderAddress: 'keyward@acme.test' }).senderAddress).toBe('keyward@acme.test');
+  });
+
+  it('refuses a stack deployed without the outputs, naming them', () => {
+    const { KeyPrefix: _prefix, ResourceCatalog: _catalog, ...older } = OUTPUTS;
+    expect(() => parseStackOutputs('kw-old', older)).toThrow(/stack kw-old lacks .*KeyPrefix.*ResourceCatalog.*deploy it/);
+  });
+
+  it('refuses a bad prefix or catalog rather than minting keys the authorizer would reject', () => {
+    expect(() => parseStackOutputs('kw', { ...OUTPUTS, KeyPrefix: 'Not-A-Prefix' })).toThrow(/KeyPrefix/);
+    expect(() => parseStackOutputs('kw', { ...OUTPUTS, ResourceCatalog: 'customer,invoice' })).toThrow(/ResourceCatalog/);
+  });
+});

@@ -1,4 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { GATEWAY_RESPONSE_TYPES } from '../../lambdas/http/gateway-responses';
 import { synthKeyward } from './synth';
 
 /** The admin console on AWS (API.md §7): S3 + CloudFront with OAC, security headers, Cognito code + PKCE, CORS. */
@@ -122,10 +123,14 @@ describe('CORS on the management API', () => {
     expect(functions.length).toBeGreaterThan(5);
     for (const fn of functions)
       expect(text(fn)).toMatch(/"CONSOLE_ORIGIN":\{"Fn::Join":\["",\["https:\/\/",\{"Fn::GetAtt":\["AdminConsoleDistribution/);
-    // The gateway's own answers (401, route not found, authorizer failure) carry it too.
+    // Every answer of the management API's gateway itself (401, throttled, route not found, authorizer failure…) carries it too.
     const responses = Object.values(dev.findResources('AWS::ApiGateway::GatewayResponse')).filter((response) =>
       text(response).includes('Access-Control-Allow-Origin'),
     );
-    expect(responses).toHaveLength(3);
+    expect(responses).toHaveLength(GATEWAY_RESPONSE_TYPES.length);
+    for (const response of responses)
+      expect(text(response)).toMatch(
+        /Access-Control-Allow-Origin":\{"Fn::Join":\["",\["'https:\/\/",\{"Fn::GetAtt":\["AdminConsoleDistribution/,
+      );
   });
 });

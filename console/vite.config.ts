@@ -14,6 +14,8 @@ export default defineConfig({
     // One chunk on purpose: every page is needed within a click of the first, and React alone is
     // most of it. The figure is reported (README, Console) rather than warned about on every build.
     chunkSizeWarningLimit: 1024,
+    // Files, never data: URLs, so the favicon is a real asset (and the browser never asks the gateway for /favicon.ico).
+    assetsInlineLimit: 0,
   },
   test: {
     environment: 'jsdom',

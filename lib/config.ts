@@ -20,6 +20,10 @@ export interface KeywardConfig extends StageProps {
   readonly authorizerCacheTtlSeconds: number;
   /** API-key authorizer in-function cache of found keys, in ms; 0 = off (revocation is then immediate). */
   readonly authorizerKeyCacheMs: number;
+  /** More URLs the console is served at (a custom domain, a dev server): extra OIDC callback and logout URLs. */
+  readonly consoleUrls: readonly string[];
+  /** The Cognito hosted UI's domain prefix (`<prefix>.auth.<region>.amazoncognito.com`), or undefined for the default. */
+  readonly cognitoDomainPrefix?: string;
   /** An address subscribed to the alarm topic, or undefined (subscribe whatever you page with yourself). */
   readonly alarmEmail?: string;
   /** Stage-level throttling of the example protected (consumer) API. */
@@ -75,6 +79,8 @@ export const CONTEXT_KEYS = [
   'resourceCatalog',
   'authorizerCacheTtlSeconds',
   'authorizerKeyCacheMs',
+  'consoleUrls',
+  'cognitoDomainPrefix',
   'alarmEmail',
   'consumerApiRateLimit',
   'consumerApiBurstLimit',
@@ -187,6 +193,33 @@ function parseKeyCacheMs(raw: string | undefined): number {
   return ms;
 }
 
+function parseConsoleUrls(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  return raw.split(',').map((entry) => {
+    const value = entry.trim();
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigError('consoleUrls', `"${value}" is not a URL`);
+    }
+    // Cognito accepts plain HTTP only for localhost (a console run by `npm run dev -w console`).
+    const local = url.protocol === 'http:' && ['localhost', '127.0.0.1'].includes(url.hostname);
+    if (url.protocol !== 'https:' && !local) throw new ConfigError('consoleUrls', `"${value}" must be https:// (or http://localhost)`);
+    if (url.search || url.hash) throw new ConfigError('consoleUrls', `"${value}" must have no query or fragment`);
+    return url.href;
+  });
+}
+
+/** Cognito's rule for a hosted UI prefix; `aws`, `amazon` and `cognito` are reserved. */
+function parseDomainPrefix(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(raw) || /aws|amazon|cognito/.test(raw)) {
+    throw new ConfigError('cognitoDomainPrefix', `"${raw}" must be 1-63 of a-z0-9 and inner hyphens, without aws, amazon or cognito`);
+  }
+  return raw;
+}
+
 function parseNumber(key: ContextKey, raw: string | undefined, fallback: number, rule: { integer: boolean; min: number }): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
@@ -276,6 +309,8 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     resourceCatalog,
     authorizerCacheTtlSeconds: parseCacheTtl(value('authorizerCacheTtlSeconds')),
     authorizerKeyCacheMs: parseKeyCacheMs(value('authorizerKeyCacheMs')),
+    consoleUrls: parseConsoleUrls(value('consoleUrls')),
+    ...(value('cognitoDomainPrefix') === undefined ? {} : { cognitoDomainPrefix: parseDomainPrefix(value('cognitoDomainPrefix')) }),
     consumerApiThrottle: parseThrottle('consumerApiRateLimit', 'consumerApiBurstLimit', value, DEFAULT_CONSUMER_API_THROTTLE),
     managementApiThrottle: parseThrottle('managementApiRateLimit', 'managementApiBurstLimit', value, DEFAULT_MANAGEMENT_API_THROTTLE),
     apiKeyHeaderOnly: parseBoolean('apiKeyHeaderOnly', value('apiKeyHeaderOnly')),

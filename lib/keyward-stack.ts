@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { STACK_OUTPUT } from '../lambdas/runtime/stack-outputs';
 import type { KeywardConfig } from './config';
+import { AdminConsole } from './constructs/admin-console';
 import { AdminIdentity } from './constructs/admin-identity';
 import { ExampleApi } from './constructs/example-api';
 import { ApiGatewayLogging } from './constructs/keyward-rest-api';
@@ -26,6 +27,7 @@ export interface KeywardStackProps extends StackProps {
 export class KeywardStack extends Stack {
   readonly table: KeywardTable;
   readonly tokenKey: TokenKey;
+  readonly adminConsole: AdminConsole;
   readonly adminIdentity: AdminIdentity;
   readonly retirement: Retirement;
   readonly notifications: Notifications;
@@ -46,7 +48,13 @@ export class KeywardStack extends Stack {
     this.table = new KeywardTable(this, 'Data', { ...common, tableName: config.tableName });
     const table = this.table.table;
     this.tokenKey = new TokenKey(this, 'TokenKey', { ...common, operatorPrincipalArn: config.operatorPrincipalArn });
-    this.adminIdentity = new AdminIdentity(this, 'AdminIdentity', { ...common, external: config.adminIssuer });
+    this.adminConsole = new AdminConsole(this, 'AdminConsole', common);
+    this.adminIdentity = new AdminIdentity(this, 'AdminIdentity', {
+      ...common,
+      external: config.adminIssuer,
+      consoleUrls: [this.adminConsole.url, ...config.consoleUrls],
+      ...(config.cognitoDomainPrefix ? { domainPrefix: config.cognitoDomainPrefix } : {}),
+    });
     this.retirement = new Retirement(this, 'Retirement', { ...common, table, keyEnvironment });
     this.notifications = new Notifications(this, 'Notifications', {
       ...common,
@@ -65,7 +73,18 @@ export class KeywardStack extends Stack {
       adminIdentity: this.adminIdentity,
       keyEnvironment,
       logging,
+      consoleOrigin: this.adminConsole.origin,
       throttle: config.managementApiThrottle,
+    });
+    this.adminConsole.publish({
+      apiBaseUrl: this.managementApi.restApi.url,
+      authority: this.adminIdentity.issuer,
+      clientId: this.adminIdentity.audience,
+      connectOrigins: [
+        `https://${this.managementApi.restApi.restApiId}.execute-api.${this.region}.${this.urlSuffix}`,
+        this.adminIdentity.issuerOrigin,
+        ...(this.adminIdentity.hostedUiUrl ? [this.adminIdentity.hostedUiUrl] : []),
+      ],
     });
     this.exampleApi = new ExampleApi(this, 'Example', {
       ...common,
@@ -106,6 +125,10 @@ export class KeywardStack extends Stack {
     new CfnOutput(this, 'ExampleApiUrl', {
       value: this.exampleApi.restApi.url,
       description: 'Example protected API base URL (append v1/customers, ...)',
+    });
+    new CfnOutput(this, 'ConsoleUrl', {
+      value: this.adminConsole.url,
+      description: 'The admin console (sign in as an organization admin)',
     });
     new CfnOutput(this, STACK_OUTPUT.tableName, { value: table.tableName, description: 'DynamoDB table (read by `keyward --stack`)' });
     new CfnOutput(this, STACK_OUTPUT.tokenKeyArn, {

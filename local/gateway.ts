@@ -87,6 +87,11 @@ export interface GatewayOptions {
   /** @default INTEGRATION_TIMEOUT_MS */
   integrationTimeoutMs?: number;
   /**
+   * Local-only pages outside both APIs (the console, the dev issuer's sign-in), tried in order
+   * before routing; each answers a request it owns and returns true. `path` is still percent-encoded.
+   */
+  sites?: readonly LocalSite[];
+  /**
    * API Gateway's stage throttling, one bucket per API (management, protected): a request over it
    * gets 429 `throttled` before any authorizer runs.
    * @default none: the local runtime serves one developer
@@ -99,6 +104,8 @@ export interface GatewayOptions {
    */
   apiKeyHeaderOnly?: boolean;
 }
+
+export type LocalSite = (request: IncomingMessage, response: ServerResponse, path: string) => Promise<boolean>;
 
 export interface Gateway {
   url: string;
@@ -381,6 +388,9 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     if (method === 'GET' && path === '/local-issuer/.well-known/jwks.json') {
       return send(response, 200, await options.jwks(), { 'cache-control': 'max-age=60' });
+    }
+    for (const site of options.sites ?? []) {
+      if (await site(request, response, path)) return response.statusCode;
     }
 
     const resource = resolveResource(path);

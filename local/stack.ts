@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import {
   createLocalTable,
   prepareStateDirectory,
@@ -7,7 +8,9 @@ import {
   startNotifier,
   startRetirements,
 } from './components';
-import { createDevIssuer, type DevIssuer, LOCAL_AUDIENCE, localIssuerUrl } from './dev-issuer';
+import { CONSOLE_PATH, createConsoleSite } from './console-site';
+import { createDevIssuer, type DevIssuer, LOCAL_AUDIENCE, LOCAL_ISSUER_PATH, localIssuerUrl } from './dev-issuer';
+import { createDevIssuerOidc } from './dev-issuer-oidc';
 import { LOCAL_AWS } from './dynamodb-local';
 import { startGateway } from './gateway';
 import { DEMO_ORGANIZATION, type DemoSeed, seedDemo } from './seed';
@@ -42,11 +45,19 @@ export interface LocalStackOptions {
   sesPort?: number;
   /** Wipe the state directory first. */
   fresh?: boolean;
+  /**
+   * The console's build (console/scripts/build.ts), run while the stack starts: the stack is
+   * ready once it has ended. A failed build leaves the stack running and the console explaining why.
+   * @default none: `console/dist` is served as it is
+   */
+  consoleBuild?: Promise<unknown>;
   log?: (line: string) => void;
 }
 
 export interface LocalStack {
   gatewayUrl: string;
+  /** The admin console, `<gateway>/console/`. */
+  consoleUrl: string;
   runtime: RuntimeInfo;
   stateDir: string;
   /** A dev admin JWT for `admin@demo.test`, minted at this start. */
@@ -86,7 +97,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     stops.push('retirement timer loop', await startRetirements({ stateDir, log }));
     let ready = false;
-    const gateway = await startGateway({ port, jwks: () => issuer.jwks(), isReady: () => ready, log });
+    const gatewayUrl = `http://127.0.0.1:${port}`;
+    const consoleUrl = `${gatewayUrl}${CONSOLE_PATH}`;
+    let consoleProblem: string | undefined = 'The console is still being built.';
+    const consoleBuilt = (options.consoleBuild ?? Promise.resolve()).then(
+      () => (consoleProblem = undefined),
+      (error: unknown) => {
+        consoleProblem = `Its build failed (${error instanceof Error ? error.message : String(error)}).`;
+        log(`console: the build failed, ${consoleUrl} explains it: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    );
+    // The console signs in at the dev issuer as it does at Cognito (code + PKCE), and is sent back to itself.
+    const oidc = createDevIssuerOidc({ issuer, redirectUris: [consoleUrl] });
+    const consoleSite = createConsoleSite({
+      distDir: join(__dirname, '..', 'console', 'dist'),
+      config: { authority: issuer.issuer, client_id: issuer.audience, redirect_uri: consoleUrl, api_base_url: gatewayUrl },
+      unavailable: () => consoleProblem,
+    });
+    const gateway = await startGateway({
+      port,
+      jwks: () => issuer.jwks(),
+      isReady: () => ready,
+      log,
+      sites: [async (request, response, path) => path.startsWith(`${LOCAL_ISSUER_PATH}/`) && oidc(request, response), consoleSite],
+    });
     stops.push('gateway', { stop: () => gateway.close() });
     const seeded = await seedDemo({ endpoint: dynamo.endpoint, accessKeyId, masterKey });
 
@@ -103,12 +137,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     // Stopping starts by saying so: `GET /health` answers 503, and the CLI finds no stack.
     stops.push('readiness', { stop: () => void (ready = false) });
+    await consoleBuilt;
     writeRuntimeInfo(stateDir, runtime);
     stops.push('runtime.json', { stop: () => removeRuntimeInfo(stateDir) });
     ready = true;
 
     return {
       gatewayUrl: gateway.url,
+      consoleUrl,
       runtime,
       stateDir,
       issuer,

@@ -17,6 +17,7 @@ export function describeStack(stack: LocalStack): string {
   const lines = [
     '',
     `keyward local stack is ready: ${stack.gatewayUrl}`,
+    `  console: ${stack.consoleUrl} (sign in as ${DEMO_ORGANIZATION.admin})`,
     `  state:   ${stack.stateDir}`,
     `  DynamoDB Local: ${stack.runtime.dynamodb_endpoint} (table ${stack.runtime.table_name})`,
     `  SES inbox: ${stack.runtime.ses_url} (admin emails; GET ${stack.runtime.ses_url}/store lists them as JSON)`,
@@ -102,6 +103,7 @@ async function main(): Promise<void> {
   try {
     stack = await startLocalStack({
       fresh: values.fresh,
+      consoleBuild: buildConsole(),
       port: portFromEnv('PORT', 3000),
       dynamodbPort: portFromEnv('DYNAMODB_PORT', 8000),
       sesPort: portFromEnv('SES_PORT', DEFAULT_SES_PORT),
@@ -111,6 +113,15 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   console.log(describeStack(stack));
+}
+
+/**
+ * Builds the console when its sources changed since the last build (console/scripts/build.ts is an
+ * ES module, hence the dynamic import), so a newcomer's `npm start` needs no other command.
+ */
+async function buildConsole(): Promise<void> {
+  const { buildConsole: build } = await import('../console/scripts/build');
+  await build();
 }
 
 /** How long stopping may take before the process exits regardless. */

@@ -1,5 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ApiKeyNotFound, Unauthenticated } from '../domain/errors';
@@ -30,7 +31,17 @@ export interface ManagementHandlerOptions {
 }
 
 /**
- * The middy stack shared by every management handler, in order: error mapping (registered first
+ * The admin console's origin (in AWS its CloudFront URL, set by the stack): the one origin whose
+ * pages may read the management API's answers, `ETag` included. Unset locally, where the console
+ * and the API share the gateway's origin and need no CORS.
+ */
+const consoleOrigin = process.env.CONSOLE_ORIGIN || undefined;
+
+/** CORS for the console: registered first, so it adds its headers to every answer, errors included. */
+const cors = consoleOrigin ? [httpCors({ origins: [consoleOrigin], exposeHeaders: 'ETag' })] : [];
+
+/**
+ * The middy stack shared by every management handler, in order: CORS for the console, error mapping (registered first
  * so its `onError` runs last and sees every failure), log context, header normalization, the admin
  * identity (so an unauthenticated caller learns nothing about the body), the body-size guard, and
  * JSON parsing when the operation takes a body.
@@ -38,6 +49,7 @@ export interface ManagementHandlerOptions {
 export function managementHandler(options: ManagementHandlerOptions, route: ManagementRoute): ManagementHandler {
   const { auth } = options;
   const stack = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ManagementContext>()
+    .use(cors)
     .use(httpErrors())
     // logEvent stays off whatever the environment says: the event carries the admin's JWT.
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))

@@ -11,6 +11,16 @@ export interface AdminIdentityProps extends StageProps {
    * @default none: a Cognito user pool (`keyward-<stage>-admins`) and app client are created
    */
   readonly external?: ExternalIssuer;
+  /**
+   * The admin console's URLs: its app client's OIDC callback and sign-out URLs (the first is the
+   * deployed console's own `…/console/`).
+   */
+  readonly consoleUrls: readonly string[];
+  /**
+   * The hosted UI's domain prefix (`<prefix>.auth.<region>.amazoncognito.com`), unique per region.
+   * @default `keyward-<stage>-<account id>`
+   */
+  readonly domainPrefix?: string;
 }
 
 /**
@@ -20,16 +30,21 @@ export interface AdminIdentityProps extends StageProps {
 export class AdminIdentity extends Construct {
   /** The `iss` the admin authorizer requires. */
   readonly issuer: string;
+  /** `https://host` of the issuer, where the console reads its discovery document and keys. */
+  readonly issuerOrigin: string;
   /** The `aud` the admin authorizer requires (the Cognito app client id). */
   readonly audience: string;
   readonly jwksUrl?: string;
   readonly userPool?: cognito.UserPool;
   readonly userPoolClient?: cognito.UserPoolClient;
+  /** The Cognito hosted UI (`https://<prefix>.auth.<region>.amazoncognito.com`), where the console signs admins in. */
+  readonly hostedUiUrl?: string;
 
   constructor(scope: Construct, id: string, props: AdminIdentityProps) {
     super(scope, id);
     if (props.external) {
       this.issuer = props.external.issuer;
+      this.issuerOrigin = new URL(props.external.issuer).origin;
       this.audience = props.external.audience;
       this.jwksUrl = props.external.jwksUrl;
       return;
@@ -56,8 +71,22 @@ export class AdminIdentity extends Construct {
       // SRP for apps; USER_PASSWORD_AUTH (over TLS) so an operator can fetch an ID token with the AWS CLI.
       authFlows: { userSrp: true, userPassword: true },
       preventUserExistenceErrors: true,
+      // The console: the hosted UI with the authorization code flow (the console always adds PKCE,
+      // S256), never the implicit flow, which would put tokens in URLs. A public client: no secret.
+      oAuth: {
+        flows: { authorizationCodeGrant: true, implicitCodeGrant: false, clientCredentials: false },
+        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
+        callbackUrls: [...props.consoleUrls],
+        logoutUrls: [...props.consoleUrls],
+      },
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
     });
-    this.issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
+    const domain = this.userPool.addDomain('HostedUi', {
+      cognitoDomain: { domainPrefix: props.domainPrefix ?? `keyward-${props.stage}-${Stack.of(this).account}` },
+    });
+    this.hostedUiUrl = domain.baseUrl();
+    this.issuerOrigin = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com`;
+    this.issuer = `${this.issuerOrigin}/${this.userPool.userPoolId}`;
     this.audience = this.userPoolClient.userPoolClientId;
 
     Validations.of(this.userPool).acknowledge(

@@ -22,11 +22,13 @@ export function addJsonGatewayResponse(
   id: string,
   type: GatewayResponseType,
   answer: GatewayAnswer,
+  /** Extra headers, as API Gateway mapping values (`"'value'"`), e.g. CORS's. */
+  headers: Record<string, string> = {},
 ): apigw.GatewayResponse {
   return api.addGatewayResponse(id, {
     type: apigw.ResponseType.of(type),
     statusCode: String(answer.status),
-    responseHeaders: JSON_HEADERS,
+    responseHeaders: { ...JSON_HEADERS, ...headers },
     templates: { 'application/json': answer.body },
   });
 }
@@ -37,9 +39,13 @@ export function addJsonGatewayResponse(
  * would fail the deploy. The responses are created one after the other: API Gateway's control
  * plane answers a burst of writes with 429 Too Many Requests, which fails a CloudFormation deploy.
  */
-export function addContractGatewayResponses(api: apigw.RestApiBase, kind: GatewayApiKind): apigw.GatewayResponse[] {
+export function addContractGatewayResponses(
+  api: apigw.RestApiBase,
+  kind: GatewayApiKind,
+  headers: Record<string, string> = {},
+): apigw.GatewayResponse[] {
   const answers = gatewayResponsesFor(kind);
-  const responses = GATEWAY_RESPONSE_TYPES.map((type) => addJsonGatewayResponse(api, constructId(type), type, answers[type]));
+  const responses = GATEWAY_RESPONSE_TYPES.map((type) => addJsonGatewayResponse(api, constructId(type), type, answers[type], headers));
   responses.forEach((response, index) => {
     if (index > 0) response.node.addDependency(responses[index - 1]!);
   });

@@ -16,6 +16,11 @@ export interface KeywardRestApiProps extends StageProps {
   /** The account's API Gateway logging role; stages are deployed after it is set. */
   readonly logging: ApiGatewayLogging;
   /**
+   * CORS preflight (`OPTIONS`) on every resource, answered by API Gateway itself.
+   * @default none
+   */
+  readonly defaultCorsPreflightOptions?: apigw.CorsOptions;
+  /**
    * Stage-level throttling of every method: requests over it get 429 `throttled` (API.md §1)
    * before any authorizer or function runs, so a flood costs API Gateway alone.
    */
@@ -59,6 +64,7 @@ export class KeywardRestApi extends apigw.RestApi {
     super(scope, id, {
       restApiName: props.restApiName,
       description: props.description,
+      ...(props.defaultCorsPreflightOptions ? { defaultCorsPreflightOptions: props.defaultCorsPreflightOptions } : {}),
       endpointTypes: [apigw.EndpointType.REGIONAL],
       cloudWatchRole: false,
       deployOptions: {

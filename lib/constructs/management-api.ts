@@ -20,6 +20,12 @@ export interface ManagementApiProps extends StageProps {
   /** `KEY_PREFIX` and `RESOURCE_CATALOG`, for the functions that build the key service. */
   readonly keyEnvironment: Record<string, string>;
   readonly logging: ApiGatewayLogging;
+  /**
+   * The admin console's origin (`https://<distribution>`): the one origin CORS lets call the API
+   * and read its answers (`ETag` included) and errors.
+   * @default none: no CORS (the console is served from the API's own origin, or not at all)
+   */
+  readonly consoleOrigin?: string;
   /** Stage-level rate and burst limits of the API. */
   readonly throttle: Throttle;
 }
@@ -45,10 +51,24 @@ export class ManagementApi extends Construct {
       restApiName: `keyward-${props.stage}-management`,
       description: 'keyward management API for organization admins',
       logging: props.logging,
+      ...(props.consoleOrigin
+        ? {
+            defaultCorsPreflightOptions: {
+              allowOrigins: [props.consoleOrigin],
+              allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
+              allowHeaders: ['Authorization', 'Content-Type', 'If-Match'],
+              maxAge: Duration.minutes(10),
+            },
+          }
+        : {}),
       throttle: props.throttle,
     });
-    // Every gateway response in the contract's shape; an undefined method or path is 404 route_not_found.
-    addContractGatewayResponses(this.restApi, 'management');
+    // API Gateway's own answers must let the console read them too (a 401 sends it back to Sign in).
+    const cors: Record<string, string> = props.consoleOrigin
+      ? { 'Access-Control-Allow-Origin': `'${props.consoleOrigin}'`, Vary: "'Origin'" }
+      : {};
+    // Every gateway response in the contract's shape (an undefined method or path is 404 route_not_found), readable by the console.
+    addContractGatewayResponses(this.restApi, 'management', cors);
 
     this.adminAuthorizerFunction = new KeywardFunction(this, 'AdminAuthorizerFunction', {
       ...common,
@@ -72,7 +92,7 @@ export class ManagementApi extends Construct {
         ...common,
         entry: operation.entry,
         description: operation.summary,
-        environment: props.keyEnvironment,
+        environment: { ...props.keyEnvironment, ...(props.consoleOrigin ? { CONSOLE_ORIGIN: props.consoleOrigin } : {}) },
       });
       if (operation.table.length > 0) fn.bindTable(props.table, operation.table);
       if ('kms' in operation && operation.kms === 'encrypt') props.tokenKey.grantEncrypt(fn);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -40,9 +40,13 @@ describe('npx cdk synth', () => {
     const template = JSON.parse(readFileSync(path.join(out, 'keyward-dev.template.json'), 'utf8')) as {
       Resources: Record<string, { Type: string }>;
     };
-    const functions = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
+    // CDK's own handlers for the console (BucketDeployment, bucket auto-delete) are not keyward's functions.
+    const functions = Object.entries(template.Resources).filter(
+      ([id, resource]) => resource.Type === 'AWS::Lambda::Function' && !/^Custom(CDKBucketDeployment|S3AutoDeleteObjects)/.test(id),
+    );
     const bundles = readdirSync(out).filter(
-      (name) => name.startsWith('asset.') && statSync(path.join(out, name, 'index.js'), { throwIfNoEntry: false }),
+      (name) =>
+        name.startsWith('asset.') && statSync(path.join(out, name)).isDirectory() && existsSync(path.join(out, name, 'index.js.map')),
     );
     expect(functions).toHaveLength(FUNCTIONS);
     expect(bundles).toHaveLength(FUNCTIONS);

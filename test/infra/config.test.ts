@@ -20,6 +20,7 @@ describe('deployment configuration from context', () => {
       resourceCatalog: DEFAULT_RESOURCE_CATALOG,
       authorizerCacheTtlSeconds: 0,
       authorizerKeyCacheMs: 0,
+      consoleUrls: [],
       consumerApiThrottle: DEFAULT_CONSUMER_API_THROTTLE,
       managementApiThrottle: DEFAULT_MANAGEMENT_API_THROTTLE,
       apiKeyHeaderOnly: false,
@@ -40,6 +41,8 @@ describe('deployment configuration from context', () => {
         resourceCatalog: 'customer, invoice,customer',
         authorizerCacheTtlSeconds: '60',
         authorizerKeyCacheMs: '1000',
+        consoleUrls: 'https://keys.example.com/console/, http://localhost:5173/console/',
+        cognitoDomainPrefix: 'acme-keys',
         consumerApiRateLimit: '500',
         consumerApiBurstLimit: '800',
         managementApiRateLimit: '2.5',
@@ -59,6 +62,8 @@ describe('deployment configuration from context', () => {
       resourceCatalog: ['customer', 'invoice'],
       authorizerCacheTtlSeconds: 60,
       authorizerKeyCacheMs: 1000,
+      consoleUrls: ['https://keys.example.com/console/', 'http://localhost:5173/console/'],
+      cognitoDomainPrefix: 'acme-keys',
       consumerApiThrottle: { rateLimit: 500, burstLimit: 800 },
       managementApiThrottle: { rateLimit: 2.5, burstLimit: 5 },
       apiKeyHeaderOnly: true,
@@ -99,6 +104,13 @@ describe('deployment configuration from context', () => {
 
   it.each<[string, Partial<Record<ContextKey, unknown>>, RegExp]>([
     ['an upper-case stage', { stage: 'Prod' }, /invalid context "stage": "Prod" must be 1-10 lower-case letters or digits/],
+    ['a console URL over plain HTTP', { consoleUrls: 'http://keys.example.com/' }, /invalid context "consoleUrls": .* must be https:\/\//],
+    [
+      'a console URL with a fragment',
+      { consoleUrls: 'https://keys.example.com/#/x' },
+      /invalid context "consoleUrls": .* no query or fragment/,
+    ],
+    ['a reserved hosted UI prefix', { cognitoDomainPrefix: 'my-cognito' }, /invalid context "cognitoDomainPrefix"/],
     ['a stage longer than 10', { stage: 'abcdefghijk' }, /"stage"/],
     ['a stage with a dash', { stage: 'my-stage' }, /"stage"/],
     [

@@ -26,7 +26,12 @@ describe.each([
     expect(responses.map((response) => response.ResponseType).sort()).toEqual([...GATEWAY_RESPONSE_TYPES].sort());
     for (const response of responses) {
       const status = Number(response.StatusCode);
-      expect(response.ResponseParameters).toEqual({ 'gatewayresponse.header.Content-Type': "'application/json'" });
+      // JSON; the management API's answers also let the console's origin read them (admin-console.test.ts).
+      expect(response.ResponseParameters).toMatchObject({ 'gatewayresponse.header.Content-Type': "'application/json'" });
+      const extra = Object.keys(response.ResponseParameters as object).filter((name) => name !== 'gatewayresponse.header.Content-Type');
+      expect(extra.sort()).toEqual(
+        prefix === 'Management' ? ['gatewayresponse.header.Access-Control-Allow-Origin', 'gatewayresponse.header.Vary'] : [],
+      );
       const body = renderGatewayResponse((response.ResponseTemplates as Record<string, string>)['application/json']!, {
         code: 'write_action_not_allowed_for_customer',
       }) as Record<string, unknown>;

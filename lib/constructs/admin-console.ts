@@ -1,0 +1,190 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import { Construct } from 'constructs';
+import { consolePagePolicy } from '../console-page-policy';
+import type { StageProps } from '../stage';
+
+/** Where the console lives under its distribution (Vite's `base`, as on the local gateway). */
+export const CONSOLE_PATH = '/console/';
+
+/** The built console of this checkout (`npm run console:build`). */
+export const DEFAULT_CONSOLE_DIST = join(__dirname, '..', '..', 'console', 'dist');
+
+export interface AdminConsoleProps extends StageProps {
+  /**
+   * The built console to deploy. It must exist at synth: `npm run console:build` (or `npm start`,
+   * `npm test`) writes it; synth fails with that advice otherwise.
+   * @default console/dist of this checkout
+   */
+  readonly distDir?: string;
+}
+
+/** What the deployed console is told in its `config.json` (console/src/config.ts). */
+export interface AdminConsoleSettings {
+  /** The management API's base URL. */
+  readonly apiBaseUrl: string;
+  /** The OIDC issuer admins sign in with (the user pool's issuer URL, or an external one). */
+  readonly authority: string;
+  /** The console's client id there. */
+  readonly clientId: string;
+  /**
+   * Origins the page may call besides its own (CSP `connect-src`): the API, the issuer's
+   * discovery, token and JWKS endpoints (Cognito: the `cognito-idp` origin and the hosted UI domain).
+   */
+  readonly connectOrigins: readonly string[];
+}
+
+/**
+ * The admin console on AWS (API.md §7): the static build in a private S3 bucket, served by
+ * CloudFront through origin access control under `/console/`, with security headers on every
+ * answer (CSP without inline scripts, HSTS, no framing, nosniff, no referrer), and `config.json`
+ * written next to the app with the stack's own API URL, issuer and client id.
+ *
+ * Built in two steps because the API's CORS and the user pool's callback URLs need the
+ * distribution's URL, and `config.json` needs theirs: construct first (bucket, distribution),
+ * then `publish` the build with the settings.
+ */
+export class AdminConsole extends Construct {
+  readonly bucket: s3.Bucket;
+  readonly distribution: cloudfront.Distribution;
+  /** `https://<distribution>/console/`: the `ConsoleUrl` output, the OIDC redirect URI. */
+  readonly url: string;
+  /** `https://<distribution>`: the one origin the management API's CORS allows. */
+  readonly origin: string;
+  private readonly distDir: string;
+  private connectOrigins: readonly string[] = [];
+
+  constructor(scope: Construct, id: string, props: AdminConsoleProps) {
+    super(scope, id);
+    this.distDir = props.distDir ?? DEFAULT_CONSOLE_DIST;
+
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // Only the build, which any checkout rebuilds: nothing to keep when the stack goes.
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+
+    const headers = new cloudfront.ResponseHeadersPolicy(this, 'Headers', {
+      responseHeadersPolicyName: `keyward-${props.stage}-console`,
+      comment: 'keyward admin console: CSP, HSTS, no framing, nosniff, no referrer',
+      securityHeadersBehavior: {
+        // Resolved at synth, once `publish` has named the API and issuer origins.
+        contentSecurityPolicy: {
+          contentSecurityPolicy: Lazy.string({ produce: () => consolePagePolicy(this.connectOrigins) }),
+          override: true,
+        },
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        contentTypeOptions: { override: true },
+        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
+      },
+    });
+
+    // `/console/` and the app's other paths are index.html (pages are hash routes; this covers a
+    // bookmarked path); `/` and `/console` lead to `/console/`.
+    const paths = new cloudfront.Function(this, 'Paths', {
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      comment: 'keyward console: index.html for the app paths',
+      code: cloudfront.FunctionCode.fromInline(`function handler(event) {
+  var uri = event.request.uri;
+  if (uri === '/' || uri === '/console') {
+    return { statusCode: 302, statusDescription: 'Found', headers: { location: { value: '${CONSOLE_PATH}' } } };
+  }
+  if (uri.startsWith('${CONSOLE_PATH}') && !/\\.[A-Za-z0-9]+$/.test(uri)) event.request.uri = '${CONSOLE_PATH}index.html';
+  return event.request;
+}`),
+    });
+
+    this.distribution = new cloudfront.Distribution(this, 'Distribution', {
+      comment: `keyward ${props.stage} admin console`,
+      defaultBehavior: {
+        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+        cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+        responseHeadersPolicy: headers,
+        functionAssociations: [{ function: paths, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
+      },
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
+    });
+    this.origin = `https://${this.distribution.distributionDomainName}`;
+    this.url = `${this.origin}${CONSOLE_PATH}`;
+
+    Validations.of(this.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'The bucket holds only the public build of the console, read by CloudFront alone; its reads are in CloudFront metrics.',
+    });
+    Validations.of(this.distribution).acknowledge(
+      { id: 'AwsSolutions-CFR1', reason: 'Admins sign in from anywhere; the console holds no data, the API decides access.' },
+      { id: 'AwsSolutions-CFR2', reason: 'WAF is an account-level choice (and cost) left to the operator, as for the APIs.' },
+      {
+        id: 'AwsSolutions-CFR3',
+        reason: 'Static files only; standard logs would need another bucket and record nothing the API logs lack.',
+      },
+      {
+        id: 'AwsSolutions-CFR4',
+        reason:
+          "The default *.cloudfront.net certificate allows TLSv1 at CloudFront's edge; a custom domain and certificate are the operator's.",
+      },
+    );
+  }
+
+  /** Deploys the build and its `config.json`, and sets the page's `connect-src` to the settings' origins. */
+  publish(settings: AdminConsoleSettings): s3deploy.BucketDeployment {
+    if (!existsSync(join(this.distDir, 'index.html'))) {
+      throw new Error(`the admin console is not built (${this.distDir} has no index.html): run \`npm run console:build\` first`);
+    }
+    this.connectOrigins = settings.connectOrigins;
+    const deployment = new s3deploy.BucketDeployment(this, 'Deployment', {
+      sources: [
+        s3deploy.Source.asset(this.distDir),
+        s3deploy.Source.jsonData('config.json', {
+          authority: settings.authority,
+          client_id: settings.clientId,
+          redirect_uri: this.url,
+          api_base_url: settings.apiBaseUrl,
+        }),
+      ],
+      destinationBucket: this.bucket,
+      destinationKeyPrefix: CONSOLE_PATH.slice(1),
+      // Revalidated on every load (ETag), so a new build or setting shows at once; hashed assets stay cheap.
+      cacheControl: [s3deploy.CacheControl.noCache()],
+      distribution: this.distribution,
+      distributionPaths: [`${CONSOLE_PATH}*`],
+      memoryLimit: 512,
+    });
+    Validations.of(Stack.of(this)).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: "CDK's BucketDeployment and auto-delete custom resources log with the AWS managed basic execution policy.",
+      },
+      { id: 'AwsSolutions-L1', reason: "CDK's BucketDeployment and auto-delete custom resources pick their own Lambda runtime." },
+      // CDK's BucketDeployment reads its asset from the bootstrap bucket, replaces the console's objects and invalidates the distribution.
+      ...[
+        'Action::s3:GetObject*',
+        'Action::s3:GetBucket*',
+        'Action::s3:List*',
+        'Action::s3:DeleteObject*',
+        'Action::s3:Abort*',
+        'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
+        `Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*`,
+        'Resource::*',
+      ].map((finding) => ({
+        id: `AwsSolutions-IAM5[${finding}]`,
+        reason:
+          "CDK's BucketDeployment copies its asset (bootstrap bucket) over the console bucket's objects and invalidates the distribution (CloudFront invalidations take no resource ARN).",
+      })),
+    );
+    return deployment;
+  }
+}

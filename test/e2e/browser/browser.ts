@@ -1,0 +1,76 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { stack } from '../support';
+
+/**
+ * The console in a real browser: Debian's Chromium (`apt-get install chromium`; .ci/run installs
+ * it) driven by playwright-core, whose own browser download cannot reach its host from here.
+ * One browser per test file, a fresh context (cookies, storage) per scenario.
+ */
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Where the README's screenshots go (git-ignored). */
+export const SCREENSHOTS = join(__dirname, '..', '..', '..', 'screenshots');
+export const CONSOLE_URL = `${stack.url}/console/`;
+
+/** Dates are asserted in this locale and zone, which the console formats in (the browser's). */
+export const LOCALE = 'en-US';
+export const TIME_ZONE = 'UTC';
+
+export function launchBrowser(): Promise<Browser> {
+  // Chromium's sandbox refuses to run as root (CI runs as root).
+  const sandbox = process.getuid?.() === 0 ? ['--no-sandbox'] : [];
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: sandbox });
+}
+
+export async function newContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext({ locale: LOCALE, timezoneId: TIME_ZONE, viewport: { width: 1280, height: 800 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.url });
+  context.setDefaultTimeout(15_000);
+  return context;
+}
+
+/** Signs in through the dev issuer's page, as a person does: **Sign in**, **Email**, **Sign in**. */
+export async function signIn(page: Page, email: string): Promise<void> {
+  await page.goto(CONSOLE_URL);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('textbox', { name: 'Email' }).fill(email);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+/** Fails on any axe-core violation rated serious or critical on the page as it is now. */
+export async function expectAccessible(page: Page, what: string): Promise<void> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const grave = violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+  const report = grave.map(
+    (violation) => `${violation.id} (${violation.impact}): ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+  );
+  expect({ page: what, violations: report }).toEqual({ page: what, violations: [] });
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** The row of the keys table whose cells contain `text` (a name, a masked value). */
+export function keyRow(page: Page, text: string): Locator {
+  return page.getByRole('row').filter({ hasText: text });
+}
+
+/** Waits until `check` holds (the page updates after the API answers); fails with `what` otherwise. */
+export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`still not true after ${timeoutMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The date and time as the console shows it: the browser's locale and zone, to the minute. */
+export function shownDateTime(iso: string): string {
+  return new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium', timeStyle: 'short', timeZone: TIME_ZONE }).format(new Date(iso));
+}

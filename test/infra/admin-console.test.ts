@@ -1,0 +1,136 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { GATEWAY_RESPONSE_TYPES } from '../../lambdas/http/gateway-responses';
+import { synthKeyward } from './synth';
+
+/** The admin console on AWS (API.md §7): S3 + CloudFront with OAC, security headers, Cognito code + PKCE, CORS. */
+
+let dev: Template;
+let external: Template;
+
+beforeAll(() => {
+  dev = synthKeyward({ consoleUrls: 'https://keys.example.com/console/', cognitoDomainPrefix: 'acme-keys' }).template;
+  external = synthKeyward({ stage: 'prod', adminIssuer: 'https://login.example.com', adminAudience: 'keyward-console' }).template;
+});
+
+const only = <T>(template: Template, type: string): T => {
+  const resources = Object.values(template.findResources(type));
+  expect(resources).toHaveLength(1);
+  return (resources[0] as { Properties: T }).Properties;
+};
+
+/** A CloudFormation value as text, with every reference kept visible. */
+const text = (value: unknown) => JSON.stringify(value);
+
+describe('the console bucket and distribution', () => {
+  it('keeps the bucket private and encrypted, and lets CloudFront read it only through origin access control', () => {
+    dev.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: Match.anyValue(),
+    });
+    const oac = only<{ OriginAccessControlConfig: Record<string, string> }>(dev, 'AWS::CloudFront::OriginAccessControl');
+    expect(oac.OriginAccessControlConfig).toMatchObject({
+      OriginAccessControlOriginType: 's3',
+      SigningBehavior: 'always',
+      SigningProtocol: 'sigv4',
+    });
+    const distribution = only<{
+      DistributionConfig: { Origins: { OriginAccessControlId?: unknown; S3OriginConfig?: { OriginAccessIdentity: string } }[] };
+    }>(dev, 'AWS::CloudFront::Distribution');
+    expect(distribution.DistributionConfig.Origins).toHaveLength(1);
+    expect(distribution.DistributionConfig.Origins[0]!.OriginAccessControlId).toBeDefined();
+    expect(distribution.DistributionConfig.Origins[0]!.S3OriginConfig?.OriginAccessIdentity ?? '').toBe('');
+    // The bucket policy grants reads to the CloudFront service for this distribution only.
+    const policy = text(only(dev, 'AWS::S3::BucketPolicy'));
+    expect(policy).toContain('cloudfront.amazonaws.com');
+    expect(policy).toContain('AWS:SourceArn');
+    dev.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https', AllowedMethods: ['GET', 'HEAD'] }),
+      }),
+    });
+  });
+
+  it('sends a CSP without inline scripts, HSTS, no framing, nosniff and no referrer on every answer', () => {
+    const { ResponseHeadersPolicyConfig: config } = only<{
+      ResponseHeadersPolicyConfig: { SecurityHeadersConfig: Record<string, Record<string, unknown>> };
+    }>(dev, 'AWS::CloudFront::ResponseHeadersPolicy');
+    const headers = config.SecurityHeadersConfig;
+    const csp = text(headers.ContentSecurityPolicy!.ContentSecurityPolicy);
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("default-src 'self'");
+    // connect-src: the management API and the Cognito issuer and hosted UI, nothing else.
+    expect(csp).toMatch(/connect-src 'self' https:\/\/.*execute-api/);
+    expect(csp).toContain('https://cognito-idp.');
+    expect(csp).toMatch(/ https:\/\/",\{"Ref":"AdminIdentityUserPoolHostedUi[^}]*\},"\.auth\./);
+    expect(headers.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: 31_536_000, IncludeSubdomains: true, Override: true });
+    expect(headers.FrameOptions).toMatchObject({ FrameOption: 'DENY', Override: true });
+    expect(headers.ContentTypeOptions).toMatchObject({ Override: true });
+    expect(headers.ReferrerPolicy).toMatchObject({ ReferrerPolicy: 'no-referrer', Override: true });
+    expect(text(only(external, 'AWS::CloudFront::ResponseHeadersPolicy'))).toContain('https://login.example.com');
+  });
+
+  it('deploys the build under console/ with a config.json naming the API, the issuer and the client id', () => {
+    const deployment = only<Record<string, unknown>>(dev, 'Custom::CDKBucketDeployment');
+    expect(deployment.DestinationBucketKeyPrefix).toBe('console/');
+    expect(deployment.DistributionPaths).toEqual(['/console/*']);
+    const markers = text(deployment.SourceMarkers);
+    // config.json's values: the API's URL, the user pool (issuer), its app client, the distribution (redirect URI).
+    for (const reference of ['ManagementApi', 'AdminIdentityUserPool', 'ManagementClient', 'AdminConsoleDistribution']) {
+      expect(markers).toContain(reference);
+    }
+  });
+
+  it('outputs ConsoleUrl, the distribution under /console/', () => {
+    const output = dev.findOutputs('ConsoleUrl');
+    expect(text(Object.values(output)[0])).toMatch(/"https:\/\/",.*DomainName.*"\/console\/"/);
+  });
+});
+
+describe('sign-in with the Cognito hosted UI', () => {
+  it('uses the authorization code flow only (no implicit flow, no secret), back to the console URLs', () => {
+    const client = only<Record<string, unknown>>(dev, 'AWS::Cognito::UserPoolClient');
+    expect(client.AllowedOAuthFlows).toEqual(['code']);
+    expect(client.AllowedOAuthFlowsUserPoolClient).toBe(true);
+    expect(client.AllowedOAuthScopes).toEqual(expect.arrayContaining(['openid', 'email']));
+    expect(client.GenerateSecret).toBe(false);
+    for (const urls of [client.CallbackURLs, client.LogoutURLs]) {
+      expect(urls).toHaveLength(2);
+      expect(text((urls as unknown[])[0])).toMatch(/DomainName.*\/console\//);
+      expect((urls as unknown[])[1]).toBe('https://keys.example.com/console/');
+    }
+    dev.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'acme-keys' });
+  });
+});
+
+describe('CORS on the management API', () => {
+  it("allows only the console's origin, If-Match in preflight, and exposes ETag from the functions", () => {
+    const preflights = Object.values(dev.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: 'OPTIONS' } }));
+    expect(preflights.length).toBeGreaterThan(0);
+    for (const method of preflights) {
+      const response = text((method as { Properties: { Integration: unknown } }).Properties.Integration);
+      expect(response).toMatch(/Access-Control-Allow-Origin.*'https:\/\/",.*DomainName/);
+      expect(response).toContain('If-Match');
+      expect(response).not.toContain("'*'");
+    }
+    const functions = Object.values(dev.findResources('AWS::Lambda::Function')).filter((fn) => text(fn).includes('CONSOLE_ORIGIN'));
+    expect(functions.length).toBeGreaterThan(5);
+    for (const fn of functions)
+      expect(text(fn)).toMatch(/"CONSOLE_ORIGIN":\{"Fn::Join":\["",\["https:\/\/",\{"Fn::GetAtt":\["AdminConsoleDistribution/);
+    // Every answer of the management API's gateway itself (401, throttled, route not found, authorizer failure…) carries it too.
+    const responses = Object.values(dev.findResources('AWS::ApiGateway::GatewayResponse')).filter((response) =>
+      text(response).includes('Access-Control-Allow-Origin'),
+    );
+    expect(responses).toHaveLength(GATEWAY_RESPONSE_TYPES.length);
+    for (const response of responses)
+      expect(text(response)).toMatch(
+        /Access-Control-Allow-Origin":\{"Fn::Join":\["",\["'https:\/\/",\{"Fn::GetAtt":\["AdminConsoleDistribution/,
+      );
+  });
+});

@@ -1,0 +1,52 @@
+import type { ManagementHandler } from '../../../lambdas/http/stack';
+import { logger } from '../../../lambdas/runtime/logger';
+import { lambdaContext, restProxyEvent } from '../../support/api-gateway-events';
+
+/** CORS for the admin console (AWS): only its origin may read answers, ETag included, errors too. */
+
+const CONSOLE = 'https://d111111abcdef8.cloudfront.net';
+
+function handlers(): { ok: ManagementHandler; failing: ManagementHandler } {
+  let loaded: { ok: ManagementHandler; failing: ManagementHandler } | undefined;
+  // The origin is read once, when the module loads (as at a cold start).
+  process.env.CONSOLE_ORIGIN = CONSOLE;
+  jest.isolateModules(() => {
+    const { managementHandler } = require('../../../lambdas/http/stack') as typeof import('../../../lambdas/http/stack');
+    const { ok } = require('../../../lambdas/http/responses') as typeof import('../../../lambdas/http/responses');
+    const { ApiKeyNotFound } = require('../../../lambdas/domain/errors') as typeof import('../../../lambdas/domain/errors');
+    loaded = {
+      ok: managementHandler({ auth: 'public' }, async () => ok({ ok: true }, { version: 3 })),
+      failing: managementHandler({ auth: 'public' }, async () => {
+        throw new ApiKeyNotFound();
+      }),
+    };
+  });
+  delete process.env.CONSOLE_ORIGIN;
+  return loaded!;
+}
+
+const call = (handler: ManagementHandler, origin: string) =>
+  handler(restProxyEvent({ method: 'GET', resource: '/openapi.json', headers: { Origin: origin } }), lambdaContext());
+
+beforeEach(() => {
+  jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+  jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+});
+afterEach(() => jest.restoreAllMocks());
+
+describe("CORS for the console's origin", () => {
+  it('lets the console read answers and their ETag, errors included', async () => {
+    const { ok, failing } = handlers();
+    const answer = await call(ok, CONSOLE);
+    expect(answer.headers).toMatchObject({ 'Access-Control-Allow-Origin': CONSOLE, 'Access-Control-Expose-Headers': 'ETag', etag: '"3"' });
+    const error = await call(failing, CONSOLE);
+    expect(error.statusCode).toBe(404);
+    expect(error.headers).toMatchObject({ 'Access-Control-Allow-Origin': CONSOLE });
+  });
+
+  it('allows no other origin', async () => {
+    const { ok } = handlers();
+    const answer = await call(ok, 'https://evil.example');
+    expect(answer.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
+  });
+});

@@ -1,12 +1,13 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SORT_KEY, SORT_KEY_PREFIX } from '../../lambdas/adapters/dynamodb/table-layout';
-import { type StageProps, stageOf, statefulRemovalPolicy } from '../stage';
+import { type StageProps, stageOf } from '../stage';
+import { streamFailureQueue } from './failure-queue';
 import { KeywardFunction } from './keyward-function';
 
 export interface LifecycleEventsProps extends StageProps {
@@ -46,16 +47,7 @@ export class LifecycleEvents extends Construct {
     // events:PutEvents on this bus's ARN only.
     this.bus.grantPutEventsTo(this.publisher);
 
-    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: statefulRemovalPolicy(props),
-    });
-    Validations.of(this.failureQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: "This queue is the on-failure destination of the event publisher's stream subscription.",
-    });
+    this.failureQueue = streamFailureQueue(this, props, 'event publisher');
 
     this.eventSource = new sources.DynamoEventSource(props.table, {
       // The outbox must not skip events written before the subscription existed.

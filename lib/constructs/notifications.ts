@@ -1,15 +1,16 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as ses from 'aws-cdk-lib/aws-ses';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LAST_USED_AT_ATTRIBUTE, SORT_KEY, SORT_KEY_PREFIX } from '../../lambdas/adapters/dynamodb/table-layout';
 import { MAILED_EVENT_TYPES } from '../../lambdas/domain/audit-event';
 import type { SesSender } from '../config';
 import { type StageProps, stageOf, statefulRemovalPolicy } from '../stage';
+import { streamFailureQueue } from './failure-queue';
 import { KeywardFunction, TableAccess } from './keyward-function';
 
 /** The audit event types that are mailed to the admins (API.md §5, §8): declared once, in the domain. */
@@ -66,16 +67,7 @@ export class Notifications extends Construct {
     });
     this.notifier.bindTable(props.table, TableAccess.notifier);
 
-    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: statefulRemovalPolicy(props),
-    });
-    Validations.of(this.failureQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: "This queue is the on-failure destination of the notifier's stream subscription.",
-    });
+    this.failureQueue = streamFailureQueue(this, props, 'notifier');
 
     if (props.sender) {
       if (!props.senderIdentityExists) {

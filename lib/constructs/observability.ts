@@ -180,33 +180,19 @@ export class Observability extends Construct {
       description: 'Admin emails are late: the notifier is behind on the table stream (records expire after 24 h).',
     });
 
-    const failureQueueDepth = props.notifierFailureQueue.metricApproximateNumberOfMessagesVisible({
-      statistic: 'Maximum',
-      period: FIVE_MINUTES,
-    });
-    this.alarm('notifier-failure-queue', failureQueueDepth, {
-      threshold: ALARM_THRESHOLDS.queueDepth,
-      evaluationPeriods: 1,
-      description: 'The notifier gave up on stream records: admin emails were not sent.',
-    });
-    const dlqDepth = props.retirementDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-      statistic: 'Maximum',
-      period: FIVE_MINUTES,
-    });
-    this.alarm('retirement-dlq', dlqDepth, {
-      threshold: ALARM_THRESHOLDS.queueDepth,
-      evaluationPeriods: 1,
-      description: 'The scheduler gave up on retiring rotated keys.',
-    });
-    const publisherFailures = props.eventPublisherFailureQueue.metricApproximateNumberOfMessagesVisible({
-      statistic: 'Maximum',
-      period: FIVE_MINUTES,
-    });
-    this.alarm('event-publisher-failure-queue', publisherFailures, {
-      threshold: ALARM_THRESHOLDS.queueDepth,
-      evaluationPeriods: 1,
-      description: 'The event publisher gave up on stream records: lifecycle events were not put on the bus.',
-    });
+    const queues: [string, sqs.IQueue, string][] = [
+      ['notifier-failure-queue', props.notifierFailureQueue, 'The notifier gave up on stream records: admin emails were not sent.'],
+      ['retirement-dlq', props.retirementDeadLetterQueue, 'The scheduler gave up on retiring rotated keys.'],
+      [
+        'event-publisher-failure-queue',
+        props.eventPublisherFailureQueue,
+        'The event publisher gave up on stream records: lifecycle events were not put on the bus.',
+      ],
+    ];
+    for (const [name, queue, description] of queues) {
+      const depth = queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: FIVE_MINUTES });
+      this.alarm(name, depth, { threshold: ALARM_THRESHOLDS.queueDepth, evaluationPeriods: 1, description });
+    }
 
     const group = props.retirementScheduleGroup;
     const schedulerFailures = new cloudwatch.MathExpression({

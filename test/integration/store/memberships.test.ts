@@ -3,6 +3,7 @@ import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
 import { backfillMemberships } from '../../../lambdas/adapters/dynamodb/membership-backfill';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import { LastAdmin, ValidationFailed } from '../../../lambdas/domain/errors';
+import { StaleState } from '../../../lambdas/domain/ports';
 import { documentClient } from '../../../lambdas/runtime/clients';
 import type { Services } from '../../../lambdas/runtime/services';
 import { createTestTable } from '../../support/dynamodb';
@@ -96,8 +97,15 @@ describe('membership items', () => {
       return orgs.addMember(id, email, i % 2 === 0 ? 'member' : 'admin');
     });
     const results = await Promise.allSettled(changes);
-    // Refusals happen (the last admin), and nothing else goes wrong.
-    expect(results.filter((result) => result.status === 'rejected' && !(result.reason instanceof LastAdmin))).toEqual([]);
+    // Refusals happen (the last admin), and under 24-way contention on one organization's admin count a change may
+    // also give up after its bounded retries (StaleState, having written nothing); nothing else goes wrong, and the
+    // two sides agree whatever won.
+    expect(
+      results.filter(
+        (result) => result.status === 'rejected' && !(result.reason instanceof LastAdmin || result.reason instanceof StaleState),
+      ),
+    ).toEqual([]);
+    expect(results.some((result) => result.status === 'fulfilled')).toBe(true);
     const sides = await bothSides(id, emails);
     expect(sides.memberships).toEqual(sides.members);
     expect(sides.members.filter(([, role]) => role === 'admin').length).toBeGreaterThanOrEqual(1);

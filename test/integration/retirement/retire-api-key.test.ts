@@ -3,15 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
+import { EventBridgeRetirementScheduler } from '../../../lambdas/adapters/eventbridge-retirement-scheduler';
 import { LocalRetirementScheduler } from '../../../lambdas/adapters/local-retirement-scheduler';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import type { KeyStore } from '../../../lambdas/domain/ports';
-import type * as RetireModule from '../../../lambdas/retire-api-key';
 import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
+import { createRetireHandler, type RetireHandler } from '../../../lambdas/service/job-handlers';
 import type { OrganizationService } from '../../../lambdas/service/organization-service';
 import { startRetirementLoop } from '../../../local/retirement-loop';
-import { importWithEnv } from '../../support/authorizer-events';
 import { createTestTable } from '../../support/dynamodb';
+import { SCHEDULER_OPTIONS } from '../../support/fakes';
 import { testServices } from '../../support/services';
 
 const ADMIN = { type: 'user', email: 'admin@acme.test' } as const;
@@ -23,8 +24,7 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
   let keys: ApiKeyService;
   let organizations: OrganizationService;
   let scheduleDir: string;
-  let retire: RetireModule.RetireHandler;
-  let createRetireHandler: typeof RetireModule.createRetireHandler;
+  let retire: RetireHandler;
   const clock = new ManualClock('2036-11-26T04:00:00.000Z');
   let orgCounter = 0;
 
@@ -36,8 +36,6 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
     );
     scheduleDir = mkdtempSync(join(tmpdir(), 'keyward-schedules-'));
     ({ keys, organizations } = testServices(store, clock, new LocalRetirementScheduler(scheduleDir)));
-    // The entry module reads its configuration at load, as a cold start does; the factory is what is tested.
-    ({ createRetireHandler } = await importWithEnv({ TABLE_NAME: table.tableName }, () => import('../../../lambdas/retire-api-key')));
     retire = createRetireHandler({ store, clock });
   });
 
@@ -147,14 +145,69 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
     expect(retired?.details).toMatchObject({ name: 'renamed while retiring' });
   });
 
-  it('refuses to run before the expiry, so the scheduler retries instead of cutting the grace period short', async () => {
+  it('refuses to run more than a minute before the expiry (no scheduler fires that early): the grace period is never cut short', async () => {
     const { id, old } = await rotatedOrganization();
+    clock.set(new Date(Date.parse(old.expires_at!) - 60_001));
 
-    await expect(retire(payload(id, old.id, old.expires_at!))).rejects.toThrow('before its expiry');
+    await expect(retire(payload(id, old.id, old.expires_at!))).rejects.toThrow('invoked 60001 ms before its expiry');
     expect(await store.getKey(id, old.id)).toBeDefined();
   });
 
-  it('throws on a malformed payload so it lands in the dead-letter queue', async () => {
+  it('retires a key its schedule invokes early, in the minute of its at() before expires_at, without a retry', async () => {
+    // EventBridge Scheduler fires a one-time schedule anywhere in the minute of its at() (60-second
+    // precision): at(04:25:19) for an expires_at of 04:25:18.402 may run at 04:25:00.
+    const id = `org-${++orgCounter}`;
+    const created = await organizations.create({ name: id, id, admins: [ADMIN.email] });
+    const rotated = await keys.rotate(id, ADMIN, created.api_key.id, { expires_at: '2036-11-26T04:25:18.402Z' });
+    const old = rotated.rotated_api_key;
+    const input = new EventBridgeRetirementScheduler(SCHEDULER_OPTIONS).createScheduleInput({
+      organizationId: id,
+      apiKeyId: old.id,
+      expiresAt: old.expires_at!,
+    });
+    expect(input.ScheduleExpression).toBe('at(2036-11-26T04:25:19)');
+    clock.set('2036-11-26T04:25:00.000Z');
+    const waits: number[] = [];
+    const keyAtEachWait: unknown[] = [];
+    const early = createRetireHandler({
+      store,
+      clock,
+      sleep: async (ms) => {
+        keyAtEachWait.push(await store.getKey(id, old.id));
+        waits.push(ms);
+        clock.advance(ms);
+      },
+    });
+
+    await expect(early(JSON.parse(input.Target!.Input!))).resolves.toBe('retired');
+
+    expect(waits).toEqual([18_402]);
+    expect(keyAtEachWait).toEqual([expect.objectContaining({ id: old.id, expiresAt: old.expires_at })]);
+    expect(await store.getKey(id, old.id)).toBeUndefined();
+    const retired = (await store.listAuditEvents(id, { limit: 10 })).items.find((event) => event.type === 'api_key.retired');
+    expect(retired?.occurredAt).toBe('2036-11-26T04:25:18.402Z');
+  });
+
+  it('waits until the clock has really reached the expiry, however its timer rounds', async () => {
+    const { id, old } = await rotatedOrganization();
+    clock.set(new Date(Date.parse(old.expires_at!) - 30_000));
+    const waits: number[] = [];
+    // A timer that comes back a millisecond short the first time, as timers may.
+    const short = createRetireHandler({
+      store,
+      clock,
+      sleep: async (ms) => {
+        clock.advance(waits.length === 0 ? ms - 1 : ms);
+        waits.push(ms);
+      },
+    });
+
+    await expect(short(payload(id, old.id, old.expires_at!))).resolves.toBe('retired');
+
+    expect(waits).toEqual([30_000, 1]);
+  });
+
+  it('throws on a malformed payload so it lands in the job failure queue', async () => {
     await expect(retire({ organization_id: 'acme' })).rejects.toThrow('invalid retirement payload');
   });
 

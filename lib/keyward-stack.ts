@@ -164,9 +164,13 @@ export class KeywardStack extends Stack {
       value: this.lifecycleEvents.failureQueue.queueUrl,
       description: 'Stream batches the event publisher gave up on',
     });
-    new CfnOutput(this, 'RetirementDlqUrl', {
+    new CfnOutput(this, STACK_OUTPUT.schedulerDlqUrl, {
       value: this.retirement.deadLetterQueue.queueUrl,
-      description: 'Retirement invocations the scheduler gave up on',
+      description: 'Retirement and reminder invocations the scheduler could not deliver (read by `keyward jobs redrive`)',
+    });
+    new CfnOutput(this, STACK_OUTPUT.jobFailureQueueUrl, {
+      value: this.retirement.jobFailureQueue.queueUrl,
+      description: 'Retirement and reminder jobs that failed after Lambda’s retries (read by `keyward jobs redrive`)',
     });
     this.cliOutputs(config);
   }

@@ -1,16 +1,19 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
-import { EventBridgeRetirementScheduler } from '../../../lambdas/adapters/eventbridge-retirement-scheduler';
+import { EventBridgeRetirementScheduler, type LifecycleJob } from '../../../lambdas/adapters/eventbridge-retirement-scheduler';
 import { LocalRetirementScheduler } from '../../../lambdas/adapters/local-retirement-scheduler';
 import { ManualClock } from '../../../lambdas/domain/clock';
+import { JOB_RETRY_ATTEMPTS } from '../../../lambdas/domain/expiry';
 import type { KeyStore } from '../../../lambdas/domain/ports';
 import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import { createRetireHandler, type RetireHandler } from '../../../lambdas/service/job-handlers';
+import { failureRecord } from '../../../lambdas/service/job-redrive';
 import type { OrganizationService } from '../../../lambdas/service/organization-service';
-import { startRetirementLoop } from '../../../local/retirement-loop';
+import { redriveJobsFile } from '../../../local/dead-letter-redrive';
+import { JOBS_DEAD_LETTER_FILE, startRetirementLoop } from '../../../local/retirement-loop';
 import { createTestTable } from '../../support/dynamodb';
 import { SCHEDULER_OPTIONS } from '../../support/fakes';
 import { testServices } from '../../support/services';
@@ -212,13 +215,28 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
   });
 
   describe('with the local retirement loop', () => {
+    let stateDir: string;
+    let deadLetterFile: string;
+    beforeEach(() => {
+      stateDir = mkdtempSync(join(tmpdir(), 'keyward-state-'));
+      deadLetterFile = join(stateDir, JOBS_DEAD_LETTER_FILE);
+    });
+    afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
+
     it('fires a job that fell due while the runtime was down as soon as it starts, then deletes the job', async () => {
       const { id, old } = await rotatedOrganization();
       expect(readdirSync(scheduleDir).filter((file) => file.endsWith('.json')).length).toBeGreaterThan(0);
       clock.advance(HOUR);
 
       const lines: string[] = [];
-      const loop = startRetirementLoop({ dir: scheduleDir, handler: retire, clock, log: (line) => lines.push(line), intervalMs: 20 });
+      const loop = startRetirementLoop({
+        dir: scheduleDir,
+        handler: retire,
+        clock,
+        log: (line) => lines.push(line),
+        intervalMs: 20,
+        deadLetterFile,
+      });
       try {
         await waitFor(async () => (await store.getKey(id, old.id)) === undefined);
         await waitFor(async () => readdirSync(scheduleDir).filter((file) => file.endsWith('.json')).length === 0);
@@ -229,7 +247,7 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
 
     it('keeps a job that is not yet due, and fires it once its time comes', async () => {
       const { id, old } = await rotatedOrganization();
-      const loop = startRetirementLoop({ dir: scheduleDir, handler: retire, clock, log: () => undefined, intervalMs: 20 });
+      const loop = startRetirementLoop({ dir: scheduleDir, handler: retire, clock, log: () => undefined, intervalMs: 20, deadLetterFile });
       try {
         await new Promise((resolve) => setTimeout(resolve, 100));
         expect(await store.getKey(id, old.id)).toBeDefined();
@@ -252,7 +270,7 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
         if (calls === 1) throw new Error('DynamoDB unavailable');
         return retire(event);
       };
-      const loop = startRetirementLoop({ dir, handler: flaky, clock, log: () => undefined, intervalMs: 10 });
+      const loop = startRetirementLoop({ dir, handler: flaky, clock, log: () => undefined, intervalMs: 10, deadLetterFile });
       try {
         await waitFor(async () => (await store.getKey(id, old.id)) === undefined);
         await waitFor(async () => readdirSync(dir).length === 0);
@@ -263,10 +281,73 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
       }
     });
 
+    it('parks a job that failed all three attempts as Lambda would (its invocation record), and the redrive then retires the key, once', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'keyward-schedules-'));
+      const { id, old } = await rotatedOrganization();
+      await new LocalRetirementScheduler(dir).scheduleRetirement({ organizationId: id, apiKeyId: old.id, expiresAt: old.expires_at! });
+      clock.advance(HOUR);
+      let attempts = 0;
+      const down = async () => {
+        attempts += 1;
+        throw new Error('DynamoDB unavailable');
+      };
+      const loop = startRetirementLoop({ dir, handler: down, clock, log: () => undefined, intervalMs: 5, deadLetterFile });
+      try {
+        await waitFor(async () => readFileSync(deadLetterFile, 'utf8').trim() !== '');
+        await waitFor(async () => readdirSync(dir).filter((file) => file.endsWith('.json')).length === 0);
+      } finally {
+        await loop.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+      expect(attempts).toBe(1 + JOB_RETRY_ATTEMPTS);
+      const [record] = readFileSync(deadLetterFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(record).toMatchObject({
+        requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+        requestPayload: payload(id, old.id, old.expires_at!),
+        responsePayload: { errorMessage: 'DynamoDB unavailable' },
+      });
+      expect(statSync(deadLetterFile).mode & 0o777).toBe(0o600);
+      expect(await store.getKey(id, old.id)).toBeDefined();
+
+      const run = (job: LifecycleJob) => retire(job.payload);
+      await expect(redriveJobsFile(stateDir, run, () => undefined)).resolves.toEqual({ redriven: 1, failed: 0 });
+
+      expect(await store.getKey(id, old.id)).toBeUndefined();
+      expect(readFileSync(deadLetterFile, 'utf8')).toBe('');
+      await expect(redriveJobsFile(stateDir, run, () => undefined)).resolves.toEqual({ redriven: 0, failed: 0 });
+      const retired = (await store.listAuditEvents(id, { limit: 10 })).items.filter((event) => event.type === 'api_key.retired');
+      expect(retired).toHaveLength(1);
+    });
+
+    it('keeps, for the next redrive, a parked job that fails again and a line that holds no job', async () => {
+      const { id, old } = await rotatedOrganization();
+      clock.advance(HOUR);
+      const parked = failureRecord(payload(id, old.id, old.expires_at!), { attempts: 3, error: 'throttled', at: clock.now() });
+      writeFileSync(deadLetterFile, `${JSON.stringify(parked)}\n{"requestPayload":{"organization_id":"acme"}}\n`);
+      const warnings: string[] = [];
+
+      const result = await redriveJobsFile(
+        stateDir,
+        async () => Promise.reject(new Error('still throttled')),
+        (m) => warnings.push(m),
+      );
+
+      expect(result).toEqual({ redriven: 0, failed: 2 });
+      expect(readFileSync(deadLetterFile, 'utf8').trim().split('\n')).toHaveLength(2);
+      expect(warnings).toEqual([
+        `retire job of ${id}/${old.id} failed again: still throttled`,
+        'a line of jobs-dead-letter.jsonl holds no retirement or reminder job; it stays in the file',
+      ]);
+      expect(await store.getKey(id, old.id)).toBeDefined();
+    });
+
     it('moves an unreadable job aside instead of retrying it forever', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'keyward-schedules-'));
       writeFileSync(join(dir, 'broken.json'), '{"organization_id":');
-      const loop = startRetirementLoop({ dir, handler: retire, clock, log: () => undefined, intervalMs: 10 });
+      const loop = startRetirementLoop({ dir, handler: retire, clock, log: () => undefined, intervalMs: 10, deadLetterFile });
       try {
         await waitFor(async () => readdirSync(join(dir, 'rejected')).includes('broken.json'));
       } finally {

@@ -5,6 +5,7 @@ import type { KeywardConfig } from './config';
 import { AdminConsole } from './constructs/admin-console';
 import { AdminIdentity } from './constructs/admin-identity';
 import { ExampleApi } from './constructs/example-api';
+import { KeywardFunction } from './constructs/keyward-function';
 import { ApiGatewayLogging } from './constructs/keyward-rest-api';
 import { KeywardTable } from './constructs/keyward-table';
 import { LifecycleEvents } from './constructs/lifecycle-events';
@@ -105,14 +106,15 @@ export class KeywardStack extends Stack {
       table,
       apiKeyAuthorizer: this.exampleApi.authorizer.handler,
       protectedApi: this.exampleApi.restApi,
-      apis: [
-        { name: 'management', restApi: this.managementApi.restApi },
-        { name: 'example', restApi: this.exampleApi.restApi },
-      ],
+      managementApi: this.managementApi.restApi,
+      // Every function built so far, so a new one is alarmed without a line here.
+      functions: this.node.findAll().filter((construct) => construct instanceof KeywardFunction),
       notifier: this.notifications.notifier,
       notifierFailureQueue: this.notifications.failureQueue,
-      retirementDeadLetterQueue: this.retirement.deadLetterQueue,
+      eventPublisher: this.lifecycleEvents.publisher,
       eventPublisherFailureQueue: this.lifecycleEvents.failureQueue,
+      retirementDeadLetterQueue: this.retirement.deadLetterQueue,
+      jobFailureQueue: this.retirement.jobFailureQueue,
       retirementScheduleGroup: this.retirement.scheduleGroup,
       sesConfigurationSetName: this.notifications.configurationSet?.configurationSetName,
       alarmEmail: config.alarmEmail,

@@ -223,6 +223,15 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
     });
     afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
 
+    /** A rotated key whose retirement job, alone in a directory of its own, is due. */
+    async function dueJobAlone() {
+      const dir = mkdtempSync(join(tmpdir(), 'keyward-schedules-'));
+      const { id, old } = await rotatedOrganization();
+      await new LocalRetirementScheduler(dir).scheduleRetirement({ organizationId: id, apiKeyId: old.id, expiresAt: old.expires_at! });
+      clock.advance(HOUR);
+      return { dir, id, old };
+    }
+
     it('fires a job that fell due while the runtime was down as soon as it starts, then deletes the job', async () => {
       const { id, old } = await rotatedOrganization();
       expect(readdirSync(scheduleDir).filter((file) => file.endsWith('.json')).length).toBeGreaterThan(0);
@@ -260,10 +269,7 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
     });
 
     it('retries a job whose handler failed, and keeps its file until it succeeds', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'keyward-schedules-'));
-      const { id, old } = await rotatedOrganization();
-      await new LocalRetirementScheduler(dir).scheduleRetirement({ organizationId: id, apiKeyId: old.id, expiresAt: old.expires_at! });
-      clock.advance(HOUR);
+      const { dir, id, old } = await dueJobAlone();
       let calls = 0;
       const flaky = async (event: unknown) => {
         calls += 1;
@@ -282,10 +288,7 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
     });
 
     it('parks a job that failed all three attempts as Lambda would (its invocation record), and the redrive then retires the key, once', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'keyward-schedules-'));
-      const { id, old } = await rotatedOrganization();
-      await new LocalRetirementScheduler(dir).scheduleRetirement({ organizationId: id, apiKeyId: old.id, expiresAt: old.expires_at! });
-      clock.advance(HOUR);
+      const { dir, id, old } = await dueJobAlone();
       let attempts = 0;
       const down = async () => {
         attempts += 1;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BUNDLE_TARGET, KEYWARD_RUNTIME } from '../../lib/constructs/keyward-function';
 
 /**
- * One Node version story (README "Node versions"): the code is developed, tested and type-checked
+ * One Node version story (docs/development.md, "Node versions and the AWS SDK"): the code is developed, tested and type-checked
  * on the `engines` floor, and deployed on a Lambda runtime at least as new, bundled for it.
  */
 const ROOT = join(__dirname, '..', '..');

@@ -47,7 +47,21 @@ export function repositoryWorld(): CommandWorld {
       existsSync(join(ROOT, path)) ||
       git('check-ignore', '--quiet', '--no-index', path) ||
       git('check-ignore', '--quiet', '--no-index', `${path}/`),
-    // Named in code, configuration or scripts, not only in the docs that mention it.
-    readsVariable: (name) => git('grep', '--quiet', '--word-regexp', '--fixed-strings', '-e', name, '--', '.', ':!docs', ':!README.md'),
+    // Named in code, configuration or scripts: not only in the docs, or in the docs checks' own examples.
+    readsVariable: (name) =>
+      git(
+        'grep',
+        '--quiet',
+        '--word-regexp',
+        '--fixed-strings',
+        '-e',
+        name,
+        '--',
+        '.',
+        ':!docs',
+        ':!README.md',
+        ':!test/unit/docs',
+        ':!test/support/docs',
+      ),
   };
 }

@@ -14,8 +14,8 @@ const LAMBDAS_DIR = path.join(REPO_ROOT, 'lambdas');
 
 /**
  * The runtime every function uses (DESIGN.md: nodejs22.x or newer; the newest keeps cdk-nag L1
- * quiet). The code is developed and tested on an older Node, the `engines` floor: README "Node
- * versions" says why the two differ and what keeps them compatible.
+ * quiet). The code is developed and tested on an older Node, the `engines` floor: docs/development.md,
+ * "Node versions and the AWS SDK", says why the two differ and what keeps them compatible.
  */
 export const KEYWARD_RUNTIME = lambda.Runtime.NODEJS_24_X;
 

@@ -112,7 +112,9 @@ const TYPES: Record<string, TypeModel> = {
   'AWS::CloudFront::Distribution': { attributes: { DomainName: (name) => `${name.toLowerCase()}.cloudfront.net` } },
   'AWS::CloudFront::OriginAccessControl': { attributes: {} },
   'AWS::CloudFront::ResponseHeadersPolicy': { attributes: {} },
-  'AWS::CloudFront::Function': { attributes: { FunctionARN: (name, env) => `arn:${env.partition}:cloudfront::${env.account}:function/${name}` } },
+  'AWS::CloudFront::Function': {
+    attributes: { FunctionARN: (name, env) => `arn:${env.partition}:cloudfront::${env.account}:function/${name}` },
+  },
   'AWS::Lambda::LayerVersion': { attributes: {} },
   'AWS::CloudWatch::Dashboard': { nameProperty: 'DashboardName', attributes: {} },
 };
@@ -174,9 +176,7 @@ export class ResolvedTemplate {
     const entries = Object.entries(value as Record<string, unknown>);
     const [[fn, argument] = []] = entries;
     if (entries.length === 1 && fn !== undefined && (fn === 'Ref' || fn.startsWith('Fn::'))) return this.intrinsic(fn, argument);
-    return Object.fromEntries(
-      entries.map(([key, item]) => [key, this.resolve(item)] as const).filter(([, item]) => item !== NO_VALUE),
-    );
+    return Object.fromEntries(entries.map(([key, item]) => [key, this.resolve(item)] as const).filter(([, item]) => item !== NO_VALUE));
   }
 
   /** A value that must resolve to a string. */

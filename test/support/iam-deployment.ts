@@ -111,8 +111,13 @@ export class Deployment {
     }));
     const attached = this.template
       .resourcesOf('AWS::IAM::Policy')
-      .filter(([, policy]) => asArray(policy.Properties!.Roles).some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleLogicalId })))
-      .map(([logicalId, policy]) => ({ name: logicalId, policy: this.template.resolve(policy.Properties!.PolicyDocument) as PolicyDocument }));
+      .filter(([, policy]) =>
+        asArray(policy.Properties!.Roles).some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleLogicalId })),
+      )
+      .map(([logicalId, policy]) => ({
+        name: logicalId,
+        policy: this.template.resolve(policy.Properties!.PolicyDocument) as PolicyDocument,
+      }));
     return [...inline, ...attached];
   }
 
@@ -130,13 +135,19 @@ export class Deployment {
     const byKey = this.template.resourcesOf('AWS::KMS::Key').find(([logicalId]) => this.template.getAtt(logicalId, 'Arn') === resource);
     if (byKey) return this.template.resolve(byKey[1].Properties!.KeyPolicy) as PolicyDocument;
     const queue = this.attachedPolicy('AWS::SQS::QueuePolicy', 'Queues', (ref) =>
-      this.template.resourcesOf('AWS::SQS::Queue').some(([id]) => this.template.ref(id) === ref && this.template.getAtt(id, 'Arn') === resource),
+      this.template
+        .resourcesOf('AWS::SQS::Queue')
+        .some(([id]) => this.template.ref(id) === ref && this.template.getAtt(id, 'Arn') === resource),
     );
     if (queue) return queue;
     const topic = this.attachedPolicy('AWS::SNS::TopicPolicy', 'Topics', (ref) => ref === resource);
     if (topic) return topic;
     const s3 = `arn:${this.template.env.partition}:s3:::`;
-    const bucket = this.attachedPolicy('AWS::S3::BucketPolicy', 'Bucket', (name) => resource === `${s3}${name}` || resource.startsWith(`${s3}${name}/`));
+    const bucket = this.attachedPolicy(
+      'AWS::S3::BucketPolicy',
+      'Bucket',
+      (name) => resource === `${s3}${name}` || resource.startsWith(`${s3}${name}/`),
+    );
     if (bucket) return bucket;
     return this.lambdaPermissions(resource);
   }

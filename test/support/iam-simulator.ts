@@ -89,7 +89,10 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   const ignored = analyses.flatMap((analysis) => analysis.ignoredContextKeys ?? []);
   if (ignored.length > 0) throw new Error(`cannot simulate ${what}: the simulator drops context keys ${ignored.join(', ')}`);
   const explanation = analyses
-    .map(({ analysis }) => `identity policies: ${analysis.identityAnalysis?.result ?? 'none'}; resource policy: ${analysis.resourceAnalysis?.result ?? 'none'}`)
+    .map(
+      ({ analysis }) =>
+        `identity policies: ${analysis.identityAnalysis?.result ?? 'none'}; resource policy: ${analysis.resourceAnalysis?.result ?? 'none'}`,
+    )
     .join(' | ');
   return { verdict: result.overallResult as Verdict, explanation };
 }

@@ -1,16 +1,16 @@
-import { KMSClient } from '@aws-sdk/client-kms';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
-import { SESClient, type SendEmailCommandInput } from '@aws-sdk/client-ses';
 import { EventBridgeClient, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
+import { KMSClient } from '@aws-sdk/client-kms';
+import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SESClient, type SendEmailCommandInput } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { KmsSecretBox } from '../../../lambdas/adapters/kms-secret-box';
 import { createRetirementScheduler } from '../../../lambdas/adapters/retirement-scheduler';
 import { OPERATION_LIST, type Operation } from '../../../lambdas/runtime/manifest';
 import { restrictScheduler, restrictSecretBox } from '../../../lambdas/runtime/wiring';
-import type { AwsCall, DeployedFunction, Deployment } from '../../support/iam-deployment';
 import { dynamoRequests } from '../../support/dynamodb-requests';
+import type { AwsCall, DeployedFunction, Deployment } from '../../support/iam-deployment';
 
 /**
  * Every AWS call a deployed function makes, derived rather than listed by hand:
@@ -53,7 +53,9 @@ export function stubSdkClients(): SdkStubs {
 export async function recordCommands(stubs: SdkStubs, work: () => Promise<unknown>): Promise<SentCommand[]> {
   for (const stub of Object.values(stubs)) stub.resetHistory();
   await work();
-  const histories: { args: unknown[] }[][] = [stubs.dynamo, stubs.kms, stubs.scheduler, stubs.ses, stubs.events].map((stub) => stub.calls());
+  const histories: { args: unknown[] }[][] = [stubs.dynamo, stubs.kms, stubs.scheduler, stubs.ses, stubs.events].map((stub) =>
+    stub.calls(),
+  );
   return histories.flat().map((call) => {
     const command = call.args[0] as { constructor: { name: string }; input: object };
     return { name: command.constructor.name, input: command.input };
@@ -130,9 +132,7 @@ export function callsOfCommand(d: Deployment, principal: string, command: SentCo
     default: {
       // DynamoDB: one request per item a transaction names, with the attributes it touches.
       const input = command.input as { TableName?: string; TransactItems?: Record<string, { TableName: string }>[] };
-      const tables = input.TransactItems
-        ? input.TransactItems.map((item) => Object.values(item)[0]!.TableName)
-        : [input.TableName!];
+      const tables = input.TransactItems ? input.TransactItems.map((item) => Object.values(item)[0]!.TableName) : [input.TableName!];
       return dynamoRequests([command]).map((request, index) => ({
         principal,
         action: request.action,
@@ -184,7 +184,12 @@ const SAMPLE_CONTEXT = { organization_id: 'acme', api_key_id: '01JDQ3V8Z6M1X0K9B
  * harness checks that the handler needs exactly those), and what the KMS and Scheduler adapters
  * send for the use the row declares, through the same restriction the runtime wraps them in.
  */
-export async function operationCalls(d: Deployment, fn: DeployedFunction, row: Operation, stubs: SdkStubs): Promise<{ calls: AwsCall[]; schedules: CreateScheduleCommandInput[] }> {
+export async function operationCalls(
+  d: Deployment,
+  fn: DeployedFunction,
+  row: Operation,
+  stubs: SdkStubs,
+): Promise<{ calls: AwsCall[]; schedules: CreateScheduleCommandInput[] }> {
   const table = `arn:aws:dynamodb:${d.region}:${d.account}:table/${fn.environment.TABLE_NAME}`;
   const calls: AwsCall[] = row.table.map((action) => ({ principal: fn.session, action: `dynamodb:${action}`, resource: table }));
   const commands: SentCommand[] = [];
@@ -219,7 +224,9 @@ export async function operationCalls(d: Deployment, fn: DeployedFunction, row: O
   }
   return {
     calls: [...calls, ...commands.flatMap((command) => callsOfCommand(d, fn.session, command))],
-    schedules: commands.filter((command) => command.name === 'CreateScheduleCommand').map((command) => command.input as CreateScheduleCommandInput),
+    schedules: commands
+      .filter((command) => command.name === 'CreateScheduleCommand')
+      .map((command) => command.input as CreateScheduleCommandInput),
   };
 }
 

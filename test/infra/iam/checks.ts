@@ -138,7 +138,9 @@ export function mustDenyCalls(stage: StageCalls): { why: string; call: AwsCall }
 
   // The authorizer writes last_used_at and nothing else: each other attribute of a key item, added to its usage write.
   const usageWrite = calls('api-key-authorizer').find((call) => call.action === 'dynamodb:UpdateItem')!;
-  const keyAttributes = Object.keys(apiKeyItem({ ...SAMPLE_KEY })).filter((name) => !(USAGE_WRITE_ATTRIBUTES as readonly string[]).includes(name));
+  const keyAttributes = Object.keys(apiKeyItem({ ...SAMPLE_KEY })).filter(
+    (name) => !(USAGE_WRITE_ATTRIBUTES as readonly string[]).includes(name),
+  );
   for (const attribute of keyAttributes) {
     denials.push({
       why: `the api-key authorizer writes ${attribute}`,
@@ -156,43 +158,70 @@ export function mustDenyCalls(stage: StageCalls): { why: string; call: AwsCall }
   for (const entry of ['create-api-key', 'rotate-api-key']) {
     denials.push({ why: `${entry} decrypts`, call: { ...decrypt, principal: first(entry, 'kms:Encrypt').principal } });
   }
-  for (const fn of keywardFunctions(d).filter((candidate) => !calls(candidate.name.slice(d.template.stackName.length + 1)).some((call) => call.action.startsWith('kms:')))) {
+  for (const fn of keywardFunctions(d).filter(
+    (candidate) => !calls(candidate.name.slice(d.template.stackName.length + 1)).some((call) => call.action.startsWith('kms:')),
+  )) {
     denials.push({ why: `${fn.name} encrypts`, call: { ...encrypt, principal: fn.session } });
     denials.push({ why: `${fn.name} decrypts`, call: { ...decrypt, principal: fn.session } });
   }
   // Every use carries exactly the token's encryption context.
   const context = encrypt.context!;
-  denials.push({ why: 'create encrypts without an encryption context', call: { ...encrypt, context: { 'kms:EncryptionContextKeys': [] } } });
+  denials.push({
+    why: 'create encrypts without an encryption context',
+    call: { ...encrypt, context: { 'kms:EncryptionContextKeys': [] } },
+  });
   denials.push({
     why: 'create encrypts with organization_id alone',
     call: {
       ...encrypt,
-      context: { 'kms:EncryptionContext:organization_id': context['kms:EncryptionContext:organization_id']!, 'kms:EncryptionContextKeys': ['organization_id'] },
+      context: {
+        'kms:EncryptionContext:organization_id': context['kms:EncryptionContext:organization_id']!,
+        'kms:EncryptionContextKeys': ['organization_id'],
+      },
     },
   });
   denials.push({
     why: 'reveal decrypts with an extra context key',
-    call: { ...decrypt, context: { ...decrypt.context, 'kms:EncryptionContext:purpose': 'x', 'kms:EncryptionContextKeys': ['organization_id', 'api_key_id', 'purpose'] } },
+    call: {
+      ...decrypt,
+      context: {
+        ...decrypt.context,
+        'kms:EncryptionContext:purpose': 'x',
+        'kms:EncryptionContextKeys': ['organization_id', 'api_key_id', 'purpose'],
+      },
+    },
   });
   // The account root, and a role of the account whose policy allows kms:*, may administer the key, never use it.
   const root = `arn:aws:iam::${d.account}:root`;
   const stranger = `arn:aws:sts::${d.account}:assumed-role/keyward-admin/alice`;
   for (const action of ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:GenerateDataKey', 'kms:CreateGrant']) {
     denials.push({ why: `the account root ${action}`, call: { ...encrypt, principal: root, action } });
-    denials.push({ why: `a kms:* role of the account ${action}`, call: { ...encrypt, principal: stranger, action, identityPolicies: [KMS_ADMIN_POLICY] } });
+    denials.push({
+      why: `a kms:* role of the account ${action}`,
+      call: { ...encrypt, principal: stranger, action, identityPolicies: [KMS_ADMIN_POLICY] },
+    });
   }
 
   // No function touches another table, or the same name in another account.
   for (const [name, { calls: own }] of stage.functions) {
-    for (const call of own.filter((candidate) => candidate.action.startsWith('dynamodb:') && candidate.resource.includes(':table/') && !candidate.resource.includes('/stream/'))) {
-      denials.push({ why: `${name} ${call.action} on another table`, call: { ...call, resource: call.resource.replace(/table\/.*/, 'table/another-table') } });
+    for (const call of own.filter(
+      (candidate) =>
+        candidate.action.startsWith('dynamodb:') && candidate.resource.includes(':table/') && !candidate.resource.includes('/stream/'),
+    )) {
+      denials.push({
+        why: `${name} ${call.action} on another table`,
+        call: { ...call, resource: call.resource.replace(/table\/.*/, 'table/another-table') },
+      });
     }
   }
 
   // Scheduler assumes the role only for this account's group of this stage.
   for (const run of stage.scheduleRuns.filter((call) => call.action === 'sts:AssumeRole')) {
     const group = run.context!['aws:SourceArn'] as string;
-    denials.push({ why: 'Scheduler for another group', call: { ...run, context: { ...run.context, 'aws:SourceArn': group.replace(/[^/]+$/, 'another-group') } } });
+    denials.push({
+      why: 'Scheduler for another group',
+      call: { ...run, context: { ...run.context, 'aws:SourceArn': group.replace(/[^/]+$/, 'another-group') } },
+    });
     denials.push({
       why: 'Scheduler for another account',
       call: { ...run, context: { 'aws:SourceArn': group.replace(d.account, '444455556666'), 'aws:SourceAccount': '444455556666' } },
@@ -201,10 +230,16 @@ export function mustDenyCalls(stage: StageCalls): { why: string; call: AwsCall }
   // The scheduler role is passed to Scheduler only; schedules go in the stage's group only.
   for (const [name, { calls: own }] of stage.functions) {
     for (const call of own.filter((candidate) => candidate.action === 'iam:PassRole')) {
-      denials.push({ why: `${name} passes the scheduler role to Lambda`, call: { ...call, context: { 'iam:PassedToService': 'lambda.amazonaws.com' } } });
+      denials.push({
+        why: `${name} passes the scheduler role to Lambda`,
+        call: { ...call, context: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
+      });
     }
     for (const call of own.filter((candidate) => candidate.action.startsWith('scheduler:'))) {
-      denials.push({ why: `${name} ${call.action} in another group`, call: { ...call, resource: call.resource.replace(/schedule\/[^/]+\//, 'schedule/another-group/') } });
+      denials.push({
+        why: `${name} ${call.action} in another group`,
+        call: { ...call, resource: call.resource.replace(/schedule\/[^/]+\//, 'schedule/another-group/') },
+      });
     }
   }
   // The notifier sends from the stage's sender only.

@@ -1,5 +1,5 @@
-import { SendEmailCommand } from '@aws-sdk/client-ses';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SendEmailCommand } from '@aws-sdk/client-ses';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
@@ -50,7 +50,8 @@ function answerTable(stubs: SdkStubs, key: StoredApiKey): void {
   stubs.dynamo.reset();
   stubs.dynamo.onAnyCommand().resolves({});
   stubs.dynamo.on(GetCommand).callsFake((input: { Key: { sk: string } }) => {
-    if (input.Key.sk === 'ORG') return { Item: organizationItem({ id: ORGANIZATION, name: 'Acme', createdAt: '2026-01-01T00:00:00.000Z' }, 1) };
+    if (input.Key.sk === 'ORG')
+      return { Item: organizationItem({ id: ORGANIZATION, name: 'Acme', createdAt: '2026-01-01T00:00:00.000Z' }, 1) };
     if (input.Key.sk.startsWith('KEY#')) return { Item: apiKeyItem(key) };
     return {};
   });
@@ -63,7 +64,13 @@ async function load<T>(fn: DeployedFunction, entry: () => Promise<T>, extra: Rec
   return entry();
 }
 
-function streamRecord(d: Deployment, fn: DeployedFunction, eventName: 'INSERT' | 'MODIFY', item: Record<string, unknown>, sequence: string): DynamoDBRecord {
+function streamRecord(
+  d: Deployment,
+  fn: DeployedFunction,
+  eventName: 'INSERT' | 'MODIFY',
+  item: Record<string, unknown>,
+  sequence: string,
+): DynamoDBRecord {
   return {
     eventName,
     eventSource: 'aws:dynamodb',

@@ -43,7 +43,9 @@ export function describeStage(stage: StageName): void {
 
     it('grants no function an action its code does not call', () => {
       const unused = Object.fromEntries(
-        [...calls.functions].map(([name, { fn, calls: own }]) => [name, unusedGrants(calls.deployment, fn, own)] as const).filter(([, actions]) => actions.length > 0),
+        [...calls.functions]
+          .map(([name, { fn, calls: own }]) => [name, unusedGrants(calls.deployment, fn, own)] as const)
+          .filter(([, actions]) => actions.length > 0),
       );
       expect(unused).toEqual({});
     });

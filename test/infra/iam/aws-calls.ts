@@ -255,3 +255,52 @@ export function scheduleRunCalls(d: Deployment, schedule: CreateScheduleCommandI
     ...(target.DeadLetterConfig?.Arn ? [{ principal: session, action: 'sqs:SendMessage', resource: target.DeadLetterConfig.Arn }] : []),
   ];
 }
+
+/**
+ * What API Gateway does with each method and authorizer backed by a function: invoke it as the
+ * service, presenting the method's execute-api ARN (stage, method, the path as requested: a path
+ * parameter is a value) or the authorizer's as `aws:SourceArn`. The function's resource policy
+ * (its AWS::Lambda::Permission resources) must allow it.
+ */
+export function gatewayInvokeCalls(d: Deployment): AwsCall[] {
+  const t = d.template;
+  const executeApi = (apiId: string, rest: string) => `arn:aws:execute-api:${d.region}:${d.account}:${apiId}/${rest}`;
+  const functionIn = (uri: unknown) => /functions\/(arn:[^/]+)\/invocations$/.exec(t.string(uri))?.[1];
+  const invoke = (resource: string, sourceArn: string): AwsCall => ({
+    principal: 'apigateway.amazonaws.com',
+    action: 'lambda:InvokeFunction',
+    resource,
+    context: { 'aws:SourceArn': sourceArn },
+  });
+  const pathOf = (resourceId: unknown): string => {
+    const ref = (resourceId as { Ref?: string }).Ref;
+    if (ref === undefined) return ''; // the API's root resource (Fn::GetAtt RootResourceId)
+    const { ParentId: parent, PathPart: part } = t.resource(ref).Properties as { ParentId: unknown; PathPart: string };
+    return `${pathOf(parent)}/${part.replace(/^\{.+\}$/, 'sample')}`;
+  };
+  const stageOf = (apiId: string) => {
+    const stage = t.resourcesOf('AWS::ApiGateway::Stage').find(([, s]) => t.string(s.Properties!.RestApiId) === apiId);
+    if (!stage) throw new Error(`no stage for the API ${apiId}`);
+    return t.string(stage[1].Properties!.StageName);
+  };
+  const methods = t.resourcesOf('AWS::ApiGateway::Method').flatMap(([, method]) => {
+    const p = method.Properties as {
+      HttpMethod: string;
+      ResourceId: unknown;
+      RestApiId: unknown;
+      Integration?: { Type?: string; Uri?: unknown };
+    };
+    if (p.Integration?.Type !== 'AWS_PROXY') return [];
+    const target = functionIn(p.Integration.Uri);
+    if (!target) return [];
+    const apiId = t.string(p.RestApiId);
+    return [invoke(target, executeApi(apiId, `${stageOf(apiId)}/${p.HttpMethod}${pathOf(p.ResourceId)}`))];
+  });
+  const authorizers = t.resourcesOf('AWS::ApiGateway::Authorizer').map(([id, authorizer]) => {
+    const p = authorizer.Properties as { AuthorizerUri: unknown; RestApiId: unknown };
+    const target = functionIn(p.AuthorizerUri);
+    if (!target) throw new Error(`the authorizer ${id} is not a Lambda function`);
+    return invoke(target, executeApi(t.string(p.RestApiId), `authorizers/${t.ref(id)}`));
+  });
+  return [...methods, ...authorizers];
+}

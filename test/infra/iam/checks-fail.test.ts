@@ -1,6 +1,6 @@
 import type { TemplateJson, TemplateResource } from '../../support/cloudformation';
 import type { AwsCall } from '../../support/iam-deployment';
-import { type SdkStubs, stubSdkClients } from './aws-calls';
+import { gatewayInvokeCalls, type SdkStubs, stubSdkClients } from './aws-calls';
 import { allowedCalls, deriveStageCalls, mustDenyCalls, refusedCalls, type StageCalls, trustCalls, unusedGrants } from './checks';
 import { deploymentOf, synthStageTemplate } from './stages';
 
@@ -76,7 +76,7 @@ describe('the IAM checks, on a template with a defect', () => {
     expect(await refusedCalls(formerTrust.deployment, trustCalls(formerTrust))).toHaveLength(1);
   });
 
-  it('refuse a call whose grant is missing: a table action, the key policy statement (which alone decides for KMS), the trust of Lambda', async () => {
+  it('refuse a call whose grant is missing: a table action, the key policy statement (which alone decides for KMS), the trust of Lambda, an invoke permission', async () => {
     const noPut = withDefect((resources) => {
       for (const statement of roleStatements(resources, 'ManagementRevealApiKeyRole')) {
         statement.Action = [statement.Action].flat().filter((action) => action !== 'dynamodb:PutItem');
@@ -109,6 +109,19 @@ describe('the IAM checks, on a template with a defect', () => {
       };
     });
     expect(() => trustCalls(noLambdaTrust)).toThrow('trusts edgelambda.amazonaws.com');
+
+    const permissionOnAnotherStage = withDefect((resources) => {
+      for (const resource of Object.values(resources)) {
+        if (resource.Type === 'AWS::Lambda::Permission' && JSON.stringify(resource.Properties).includes('ManagementListApiKeys')) {
+          resource.Properties!.SourceArn = JSON.parse(
+            JSON.stringify(resource.Properties!.SourceArn).replace(/\{"Ref":"ManagementApiDeploymentStage[^"]*"\}/, '"beta"'),
+          );
+        }
+      }
+    });
+    expect(await refusedCalls(permissionOnAnotherStage.deployment, gatewayInvokeCalls(permissionOnAnotherStage.deployment))).toEqual([
+      expect.stringContaining('/prod/GET/v1/organizations/sample/api_keys'),
+    ]);
   });
 
   it("flag the former SES grant: a sandbox recipient's identity refused, any From address of the identity allowed", async () => {

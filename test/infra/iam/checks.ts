@@ -51,7 +51,7 @@ export interface Finding {
   readonly explanation: string;
 }
 
-const describe = (call: AwsCall) =>
+const describeCall = (call: AwsCall) =>
   `${call.principal.split('/').slice(-1)[0] ?? call.principal} ${call.action} ${call.resource}${call.context ? ` ${JSON.stringify(call.context)}` : ''}`;
 
 /** The calls IAM would not allow (AWS would answer AccessDenied). */
@@ -59,7 +59,7 @@ export async function refusedCalls(d: Deployment, calls: readonly AwsCall[]): Pr
   const refused: string[] = [];
   for (const call of calls) {
     const { verdict, explanation } = await d.simulate(call);
-    if (verdict !== 'Allowed') refused.push(`${describe(call)} → ${verdict} (${explanation})`);
+    if (verdict !== 'Allowed') refused.push(`${describeCall(call)} → ${verdict} (${explanation})`);
   }
   return refused;
 }
@@ -68,7 +68,7 @@ export async function refusedCalls(d: Deployment, calls: readonly AwsCall[]): Pr
 export async function allowedCalls(d: Deployment, calls: readonly { why: string; call: AwsCall }[]): Promise<string[]> {
   const allowed: string[] = [];
   for (const { why, call } of calls) {
-    if ((await d.simulate(call)).verdict === 'Allowed') allowed.push(`${why}: ${describe(call)}`);
+    if ((await d.simulate(call)).verdict === 'Allowed') allowed.push(`${why}: ${describeCall(call)}`);
   }
   return allowed;
 }

@@ -1,4 +1,4 @@
-import { type SdkStubs, stubSdkClients } from './aws-calls';
+import { gatewayInvokeCalls, type SdkStubs, stubSdkClients } from './aws-calls';
 import { allowedCalls, deriveStageCalls, mustDenyCalls, refusedCalls, type StageCalls, trustCalls, unusedGrants } from './checks';
 import { deploymentOf, type StageName, synthStageTemplate } from './stages';
 
@@ -39,6 +39,12 @@ export function describeStage(stage: StageName): void {
 
     it('lets each service assume the roles that trust it, with the source it presents', async () => {
       expect(await refusedCalls(calls.deployment, trustCalls(calls))).toEqual([]);
+    });
+
+    it("lets API Gateway invoke each method's function and each authorizer, presenting their execute-api ARNs", async () => {
+      const invocations = gatewayInvokeCalls(calls.deployment);
+      expect(invocations.length).toBeGreaterThan(15);
+      expect(await refusedCalls(calls.deployment, invocations)).toEqual([]);
     });
 
     it('grants no function an action its code does not call', () => {

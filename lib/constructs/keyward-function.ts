@@ -143,7 +143,10 @@ export class KeywardFunction extends nodejs.NodejsFunction {
 export const TableAccess = {
   /** Membership lookup. */
   adminAuthorizer: ['GetItem'],
-  readWrite: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
+  /** Reads the key; deletes its two items, updates the organization's counters, writes the audit event. */
+  retire: ['GetItem', 'DeleteItem', 'UpdateItem', 'PutItem'],
+  /** Reads the key; records the reminder on it and writes the audit event. */
+  remind: ['GetItem', 'UpdateItem', 'PutItem'],
   /** Reads the organization and its admins, keeps idempotency records. */
   notifier: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'],
 } as const satisfies Record<string, readonly TableAction[]>;

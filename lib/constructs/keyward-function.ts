@@ -145,5 +145,5 @@ export const TableAccess = {
   adminAuthorizer: ['GetItem'],
   readWrite: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
   /** Reads the organization and its admins, keeps idempotency records. */
-  notifier: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'],
+  notifier: ['GetItem', 'Query', 'PutItem', 'UpdateItem'],
 } as const satisfies Record<string, readonly TableAction[]>;

@@ -236,7 +236,6 @@ describe('least privilege per function', () => {
 
   it('lets the notifier use the table for idempotency records and reading admins', () => {
     expect(actionsOf(dev, fnName('notify-admins')).filter((a) => a.startsWith('dynamodb:') && !/Stream|Shard|Records/.test(a))).toEqual([
-      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',

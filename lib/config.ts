@@ -1,3 +1,4 @@
+import { type AdminClaimRules, CLAIM_NAME_PATTERN, DEFAULT_ADMIN_CLAIMS, NO_EMAIL_VERIFIED_CLAIM } from '../lambdas/domain/admin-claims';
 import { parseResourceCatalog } from '../lambdas/domain/permissions';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from '../lambdas/domain/token';
 import { STAGE_PATTERN, type StageProps, stageProps } from './stage';
@@ -44,6 +45,13 @@ export interface KeywardConfig extends StageProps {
   readonly sesIdentityExists: boolean;
   /** An IAM principal (the operator's role or user) that may `kms:Encrypt` with the token key, for the CLI. */
   readonly operatorPrincipalArn?: string;
+  /**
+   * The Cognito user pool mails its invitations (temporary passwords) and password-reset codes
+   * through SES from `sesSender`, rather than from Cognito's default sender (50 emails a day).
+   * Cognito refuses an identity that is not verified yet, so it defaults to `sesIdentityExists`
+   * (with the Cognito pool).
+   */
+  readonly adminInvitesFromSender: boolean;
 }
 
 /** API Gateway stage throttling: steady requests per second and the bucket of requests above it. */
@@ -66,6 +74,8 @@ export interface ExternalIssuer {
   readonly audience: string;
   /** @default `<issuer>/.well-known/jwks.json` (resolved by the admin authorizer) */
   readonly jwksUrl?: string;
+  /** Which of its ID token's claims carry the admin's email and vouch for it (`adminEmailClaim`, `adminEmailVerifiedClaim`). */
+  readonly claims: AdminClaimRules;
 }
 
 /** The context keys this app reads, in one place for the docs and the error messages. */
@@ -75,6 +85,9 @@ export const CONTEXT_KEYS = [
   'adminIssuer',
   'adminAudience',
   'adminJwksUrl',
+  'adminEmailClaim',
+  'adminEmailVerifiedClaim',
+  'adminInvitesFromSender',
   'keyPrefix',
   'resourceCatalog',
   'authorizerCacheTtlSeconds',
@@ -156,17 +169,40 @@ function parseSesSender(raw: string | undefined): SesSender | undefined {
   throw new ConfigError('sesSender', `"${raw}" is neither an email address nor a domain`);
 }
 
-function parseIssuer(issuer: string | undefined, audience: string | undefined, jwksUrl: string | undefined): ExternalIssuer | undefined {
+function parseClaimName(key: ContextKey, raw: string): string {
+  if (!CLAIM_NAME_PATTERN.test(raw)) throw new ConfigError(key, `"${raw}" is not a claim name (1-128 of A-Z a-z 0-9 _ . : / -)`);
+  return raw;
+}
+
+function parseIssuer(value: (key: ContextKey) => string | undefined): ExternalIssuer | undefined {
+  const issuer = value('adminIssuer');
+  const audience = value('adminAudience');
+  const issuerOnly = ['adminJwksUrl', 'adminEmailClaim', 'adminEmailVerifiedClaim'] as const;
   if (issuer === undefined && audience === undefined) {
-    if (jwksUrl !== undefined) throw new ConfigError('adminJwksUrl', 'is only used with adminIssuer and adminAudience');
+    for (const key of issuerOnly) {
+      // Cognito's claims are fixed (email, email_verified): the rules belong to an external issuer.
+      if (value(key) !== undefined) throw new ConfigError(key, 'is only used with adminIssuer and adminAudience');
+    }
     return undefined;
   }
   if (issuer === undefined) throw new ConfigError('adminIssuer', 'is required when adminAudience is set');
   if (audience === undefined) throw new ConfigError('adminAudience', 'is required when adminIssuer is set');
+  const jwksUrl = value('adminJwksUrl');
+  const emailClaim = value('adminEmailClaim');
+  const verifiedClaim = value('adminEmailVerifiedClaim');
   return {
     issuer: httpsUrl('adminIssuer', issuer),
     audience,
     ...(jwksUrl === undefined ? {} : { jwksUrl: httpsUrl('adminJwksUrl', jwksUrl) }),
+    claims: {
+      email: emailClaim === undefined ? DEFAULT_ADMIN_CLAIMS.email : parseClaimName('adminEmailClaim', emailClaim),
+      emailVerified:
+        verifiedClaim === undefined
+          ? DEFAULT_ADMIN_CLAIMS.emailVerified
+          : verifiedClaim === NO_EMAIL_VERIFIED_CLAIM
+            ? null
+            : parseClaimName('adminEmailVerifiedClaim', verifiedClaim),
+    },
   };
 }
 
@@ -301,7 +337,19 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
   );
   const tableName = parseTableName(value('tableName'));
   const operatorPrincipalArn = parseOperatorPrincipal(value('operatorPrincipalArn'));
-  const adminIssuer = parseIssuer(value('adminIssuer'), value('adminAudience'), value('adminJwksUrl'));
+  const adminIssuer = parseIssuer(value);
+  // By default only when the identity was verified outside this stack: Cognito refuses one that is not verified yet.
+  const adminInvitesFromSender =
+    value('adminInvitesFromSender') === undefined
+      ? sesIdentityExists && !adminIssuer
+      : parseBoolean('adminInvitesFromSender', value('adminInvitesFromSender'));
+  if (adminInvitesFromSender && !sesSender) throw new ConfigError('adminInvitesFromSender', 'is only used with sesSender');
+  if (adminInvitesFromSender && adminIssuer) {
+    throw new ConfigError(
+      'adminInvitesFromSender',
+      'is only used with the Cognito user pool (an external issuer sends its own invitations)',
+    );
+  }
 
   return {
     ...stageProps(stage),
@@ -315,6 +363,7 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     managementApiThrottle: parseThrottle('managementApiRateLimit', 'managementApiBurstLimit', value, DEFAULT_MANAGEMENT_API_THROTTLE),
     apiKeyHeaderOnly: parseBoolean('apiKeyHeaderOnly', value('apiKeyHeaderOnly')),
     sesIdentityExists,
+    adminInvitesFromSender,
     ...(reserved > 0 ? { authorizerReservedConcurrency: reserved } : {}),
     ...(tableName ? { tableName } : {}),
     ...(operatorPrincipalArn ? { operatorPrincipalArn } : {}),

@@ -415,22 +415,39 @@ describe('the management API', () => {
     });
   });
 
-  it('trusts a Cognito user pool and app client when no external issuer is configured', () => {
+  it('trusts a Cognito user pool and the ID tokens of both its app clients (console and scripts) when no external issuer is configured', () => {
     dev.hasResourceProperties('AWS::Cognito::UserPool', {
       UserPoolName: 'keyward-dev-admins',
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
     });
-    dev.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+    const clients = Object.keys(resourcesOf(dev, 'AWS::Cognito::UserPoolClient'));
+    expect(clients).toHaveLength(2);
     const env = environmentOf(dev, fnName('admin-authorizer'));
     expect(JSON.stringify(env.ADMIN_JWT_ISSUER)).toContain('https://cognito-idp.');
-    expect(mentions(env.ADMIN_JWT_AUDIENCE, Object.keys(resourcesOf(dev, 'AWS::Cognito::UserPoolClient'))[0]!)).toBe(true);
+    for (const client of clients) expect(mentions(env.ADMIN_JWT_AUDIENCE, client)).toBe(true);
+    // Cognito's claims are the authorizer's defaults.
+    expect(env).not.toHaveProperty('ADMIN_EMAIL_CLAIM');
+    expect(env).not.toHaveProperty('ADMIN_EMAIL_VERIFIED_CLAIM');
   });
 
-  it('trusts the external issuer and creates no user pool when one is configured', () => {
+  it('trusts the external issuer, with its claim rules, and creates no user pool when one is configured', () => {
     prod.resourceCountIs('AWS::Cognito::UserPool', 0);
     expect(environmentOf(prod, fnName('admin-authorizer', 'prod'))).toMatchObject({
       ADMIN_JWT_ISSUER: 'https://login.example.com',
       ADMIN_JWT_AUDIENCE: 'keyward-console',
+      ADMIN_EMAIL_CLAIM: 'email',
+      ADMIN_EMAIL_VERIFIED_CLAIM: 'email_verified',
+    });
+    const entra = synthKeyward({
+      stage: 'prod',
+      adminIssuer: 'https://login.microsoftonline.com/72f988bf/v2.0',
+      adminAudience: 'keyward',
+      adminEmailClaim: 'preferred_username',
+      adminEmailVerifiedClaim: 'none',
+    }).template;
+    expect(environmentOf(entra, fnName('admin-authorizer', 'prod'))).toMatchObject({
+      ADMIN_EMAIL_CLAIM: 'preferred_username',
+      ADMIN_EMAIL_VERIFIED_CLAIM: 'none',
     });
   });
 });

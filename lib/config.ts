@@ -67,6 +67,11 @@ export interface SesSender {
   readonly identity: string;
   /** The `From` address the notifier uses. */
   readonly fromAddress: string;
+  /**
+   * A subdomain of a domain identity that bounces return to (the envelope's MAIL FROM), so SPF
+   * aligns with the `From` domain for DMARC; its MX and SPF records are the operator's to publish.
+   */
+  readonly mailFromDomain?: string;
 }
 
 export interface ExternalIssuer {
@@ -103,6 +108,7 @@ export const CONTEXT_KEYS = [
   'authorizerReservedConcurrency',
   'tableName',
   'sesIdentityExists',
+  'sesMailFromDomain',
   'operatorPrincipalArn',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -167,6 +173,16 @@ function parseSesSender(raw: string | undefined): SesSender | undefined {
     return { kind: 'domain', identity: domain, fromAddress: `${DOMAIN_SENDER_LOCAL_PART}@${domain}` };
   }
   throw new ConfigError('sesSender', `"${raw}" is neither an email address nor a domain`);
+}
+
+function withMailFromDomain(sender: SesSender | undefined, raw: string | undefined): SesSender | undefined {
+  if (raw === undefined) return sender;
+  if (sender?.kind !== 'domain') throw new ConfigError('sesMailFromDomain', 'is only used with a domain sesSender');
+  const domain = raw.toLowerCase();
+  if (!DOMAIN_PATTERN.test(domain) || !domain.endsWith(`.${sender.identity}`)) {
+    throw new ConfigError('sesMailFromDomain', `"${raw}" must be a subdomain of ${sender.identity} (e.g. mail.${sender.identity})`);
+  }
+  return { ...sender, mailFromDomain: domain };
 }
 
 function parseClaimName(key: ContextKey, raw: string): string {
@@ -319,12 +335,15 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     throw new ConfigError('resourceCatalog', (error as Error).message);
   }
 
-  const sesSender = parseSesSender(value('sesSender'));
+  const sesSender = withMailFromDomain(parseSesSender(value('sesSender')), value('sesMailFromDomain'));
   const alarmEmail = value('alarmEmail');
   if (alarmEmail !== undefined && !EMAIL_PATTERN.test(alarmEmail))
     throw new ConfigError('alarmEmail', `"${alarmEmail}" is not an email address`);
   const sesIdentityExists = parseBoolean('sesIdentityExists', value('sesIdentityExists'));
   if (sesIdentityExists && !sesSender) throw new ConfigError('sesIdentityExists', 'is only used with sesSender');
+  if (sesIdentityExists && sesSender?.mailFromDomain) {
+    throw new ConfigError('sesMailFromDomain', 'is set on an identity this stack creates; set it on the existing identity in SES instead');
+  }
   // 0 means no reservation: a reserved concurrency of 0 would stop the authorizer altogether.
   const reserved = parseNumber(
     'authorizerReservedConcurrency',

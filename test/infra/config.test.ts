@@ -91,6 +91,15 @@ describe('deployment configuration from context', () => {
     });
   });
 
+  it('reads a custom MAIL FROM domain of a domain sender', () => {
+    expect(parse({ sesSender: 'example.com', sesMailFromDomain: 'Mail.Example.com' }).sesSender).toEqual({
+      kind: 'domain',
+      identity: 'example.com',
+      fromAddress: 'no-reply@example.com',
+      mailFromDomain: 'mail.example.com',
+    });
+  });
+
   it('sends invitations from the sender by default only when its identity exists already (Cognito refuses one not verified)', () => {
     expect(parse({ sesSender: 'example.com' }).adminInvitesFromSender).toBe(false);
     expect(parse({ sesSender: 'example.com', sesIdentityExists: 'true' }).adminInvitesFromSender).toBe(true);
@@ -181,6 +190,22 @@ describe('deployment configuration from context', () => {
       'an email claim with a space',
       { adminIssuer: 'https://login.example.com', adminAudience: 'x', adminEmailClaim: 'e mail' },
       /invalid context "adminEmailClaim": "e mail" is not a claim name/,
+    ],
+    [
+      'a MAIL FROM domain for an address sender',
+      { sesSender: 'keys@example.com', sesMailFromDomain: 'mail.example.com' },
+      /"sesMailFromDomain": is only used with a domain sesSender/,
+    ],
+    [
+      'a MAIL FROM domain outside the sender domain',
+      { sesSender: 'example.com', sesMailFromDomain: 'mail.example.org' },
+      /"sesMailFromDomain": "mail.example.org" must be a subdomain of example.com/,
+    ],
+    ['the sender domain itself as MAIL FROM domain', { sesSender: 'example.com', sesMailFromDomain: 'example.com' }, /"sesMailFromDomain"/],
+    [
+      'a MAIL FROM domain for an identity that exists already',
+      { sesSender: 'example.com', sesIdentityExists: 'true', sesMailFromDomain: 'mail.example.com' },
+      /"sesMailFromDomain": is set on an identity this stack creates; set it on the existing identity/,
     ],
     [
       'invitations from the sender without a sender',

@@ -314,6 +314,16 @@ describe('the notifier subscription', () => {
     dev.resourceCountIs('AWS::SES::EmailIdentity', 0);
     expect(usingAction(dev, 'ses:SendEmail', 'dev')).toEqual([]);
   });
+
+  it('gives a domain identity the custom MAIL FROM domain when one is configured, falling back to SES its own until its MX is published', () => {
+    const template = synthKeyward({ stage: 'prod', sesSender: 'example.com', sesMailFromDomain: 'mail.example.com' }).template;
+    template.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: 'example.com',
+      MailFromAttributes: { MailFromDomain: 'mail.example.com', BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' },
+    });
+    const plain = synthKeyward({ stage: 'prod', sesSender: 'example.com' }).template;
+    plain.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'example.com', MailFromAttributes: Match.absent() });
+  });
 });
 
 describe('the lifecycle events', () => {

@@ -92,8 +92,8 @@ export class AdminIdentity extends Construct {
         requireSymbols: true,
         tempPasswordValidity: Duration.days(TEMPORARY_PASSWORD_DAYS),
       },
-      // A dev stage may sign in with a password alone (its admins can still add an authenticator
-      // app from the CLI); everywhere else the hosted UI enrols one at the first sign-in.
+      // A dev stage may sign in with a password alone; everywhere else the hosted UI has an admin
+      // set up an authenticator app at sign-in, and asks for its code from then on.
       mfa: requireMfa ? cognito.Mfa.REQUIRED : cognito.Mfa.OPTIONAL,
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
@@ -172,9 +172,9 @@ export class AdminIdentity extends Construct {
  * and the distribution's CSP names the hosted UI of this very pool, so a reference would be a cycle.
  */
 function invitationBody(consoleUrls: readonly string[], requireMfa: boolean): string {
-  const console = consoleUrls.find((url) => !Token.isUnresolved(url));
+  const address = consoleUrls.find((url) => !Token.isUnresolved(url));
   return [
-    console ? `You are invited to the keyward admin console: ${console}` : 'You are invited to the keyward admin console.',
+    address ? `You are invited to the keyward admin console: ${address}` : 'You are invited to the keyward admin console.',
     `Sign in with your email address {username} and the temporary password {####} (it works for ${TEMPORARY_PASSWORD_DAYS} days), ` +
       `then choose your own password${requireMfa ? ' and set up an authenticator app' : ''}.`,
   ].join('<br><br>');

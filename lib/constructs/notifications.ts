@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -73,6 +73,13 @@ export class Notifications extends Construct {
       if (!props.senderIdentityExists) {
         this.emailIdentity = new ses.EmailIdentity(this, 'Sender', {
           identity: props.sender.kind === 'email' ? ses.Identity.email(props.sender.identity) : ses.Identity.domain(props.sender.identity),
+          // Until its MX record is published SES falls back to its own MAIL FROM (amazonses.com) rather than refusing to send.
+          ...(props.sender.mailFromDomain
+            ? {
+                mailFromDomain: props.sender.mailFromDomain,
+                mailFromBehaviorOnMxFailure: ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE,
+              }
+            : {}),
         });
         // Verification and DKIM records are work to redo: only a dev stage drops the identity with the stack.
         this.emailIdentity.applyRemovalPolicy(statefulRemovalPolicy(props));
@@ -85,16 +92,23 @@ export class Notifications extends Construct {
       const { region, account, partition } = Stack.of(this);
       this.notifier.addEnvironment('SES_FROM_ADDRESS', props.sender.fromAddress);
       this.notifier.addEnvironment('SES_CONFIGURATION_SET', this.configurationSet.configurationSetName);
-      // SES authorizes a send against the identity and against the configuration set it names.
+      // SES authorizes a send against the sender's identity, the configuration set it names and,
+      // while the account is in the sandbox, each recipient's identity too: any identity of the
+      // account, but only with the stage's From address (SendEmail is all the mailer calls).
       this.notifier.addToRolePolicy(
         new iam.PolicyStatement({
-          actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+          actions: ['ses:SendEmail'],
           resources: [
-            `arn:${partition}:ses:${region}:${account}:identity/${props.sender.identity}`,
+            `arn:${partition}:ses:${region}:${account}:identity/*`,
             `arn:${partition}:ses:${region}:${account}:configuration-set/${this.configurationSet.configurationSetName}`,
           ],
+          conditions: { StringEquals: { 'ses:FromAddress': props.sender.fromAddress } },
         }),
       );
+      Validations.of(this.notifier.role ?? this.notifier).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
+        reason: "In the SES sandbox every recipient's identity is authorized too; ses:FromAddress keeps the sender to the stage's.",
+      });
     }
 
     this.eventSource = new sources.DynamoEventSource(props.table, {

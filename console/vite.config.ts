@@ -17,6 +17,8 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     emptyOutDir: true,
+    // dist/.vite/manifest.json: the chunk graph the first-load budget is computed from (scripts/bundle-size.ts).
+    manifest: true,
     // Files, never data: URLs, so the favicon is a real asset (and the browser never asks the gateway for /favicon.ico).
     assetsInlineLimit: 0,
   },

@@ -14,8 +14,8 @@ const LAMBDAS_DIR = path.join(REPO_ROOT, 'lambdas');
 
 /**
  * The runtime every function uses (DESIGN.md: nodejs22.x or newer; the newest keeps cdk-nag L1
- * quiet). The code is developed and tested on an older Node, the `engines` floor: README "Node
- * versions" says why the two differ and what keeps them compatible.
+ * quiet). The code is developed and tested on an older Node, the `engines` floor: docs/development.md,
+ * "Node versions and the AWS SDK", says why the two differ and what keeps them compatible.
  */
 export const KEYWARD_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
@@ -143,7 +143,10 @@ export class KeywardFunction extends nodejs.NodejsFunction {
 export const TableAccess = {
   /** Membership lookup. */
   adminAuthorizer: ['GetItem'],
-  readWrite: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
+  /** Reads the key; deletes its two items, updates the organization's counters, writes the audit event. */
+  retire: ['GetItem', 'DeleteItem', 'UpdateItem', 'PutItem'],
+  /** Reads the key; records the reminder on it and writes the audit event. */
+  remind: ['GetItem', 'UpdateItem', 'PutItem'],
   /** Reads the organization and its admins, keeps idempotency records. */
   notifier: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'],
 } as const satisfies Record<string, readonly TableAction[]>;

@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { DynamoDbKeyStore } from './adapters/dynamodb/key-store';
+import { type AdminClaimRules, adminEmailOf, DEFAULT_ADMIN_CLAIMS } from './domain/admin-claims';
 import { type Clock, systemClock } from './domain/clock';
 import { ORGANIZATION_ID_PATTERN } from './domain/organization';
 import type { KeyStore, Role } from './domain/ports';
@@ -30,9 +31,29 @@ export interface JwtVerifierOptions {
   /** The issuer's public keys: `createRemoteJWKSet` in the handler, any JWKS in tests. */
   keys: JWTVerifyGetKey;
   issuer: string;
-  audience: string;
+  /** The client ids whose ID tokens are accepted (the console's; with Cognito, also the scripts' client). */
+  audience: string | readonly string[];
+  /** Which claims carry the admin's email and vouch for it. @default DEFAULT_ADMIN_CLAIMS */
+  claims?: AdminClaimRules;
   /** @default systemClock */
   clock?: Clock;
+}
+
+/**
+ * A signed, current token from the trusted issuer that lacks what the deployment's claim rules
+ * require: usually a configuration to fix (an issuer that names the email differently, or vouches
+ * for it with another claim), so it is logged with the claim names the token does carry.
+ */
+export class AdminClaimRefused extends Error {
+  constructor(
+    readonly claim: string,
+    readonly problem: string,
+    /** The names (never the values) of the token's claims. */
+    readonly claimsPresent: readonly string[],
+  ) {
+    super(`token claim "${claim}" is ${problem}`);
+    this.name = 'AdminClaimRefused';
+  }
 }
 
 /** Cognito signs with RS256; the local dev issuer with ES256. Nothing else (and never `none`) is accepted. */
@@ -43,7 +64,8 @@ export const CLOCK_TOLERANCE_SECONDS = 60;
 
 /**
  * Signature, `iss`, `aud`, `exp` and `nbf` via jose; an `iat` that is not in the future; an ID
- * token, not an access token; then a verified `email`, which Cognito puts in the ID token.
+ * token, not an access token; then a verified email, by the deployment's claim rules (Cognito's
+ * `email` and `email_verified` by default; see domain/admin-claims.ts for other issuers).
  *
  * `token_use` is Cognito's: `id` on ID tokens, `access` on access tokens (which also carry no
  * `aud`, so they fail the audience check first; this rule does not depend on that). Cognito sets
@@ -52,11 +74,13 @@ export const CLOCK_TOLERANCE_SECONDS = 60;
  */
 export function createJwtVerifier(options: JwtVerifierOptions): VerifyAdminToken {
   const clock = options.clock ?? systemClock;
+  const claims = options.claims ?? DEFAULT_ADMIN_CLAIMS;
+  const audience = typeof options.audience === 'string' ? options.audience : [...options.audience];
   return async (jwt) => {
     const now = clock.now();
     const { payload } = await jwtVerify(jwt, options.keys, {
       issuer: options.issuer,
-      audience: options.audience,
+      audience,
       algorithms: ALGORITHMS,
       requiredClaims: ['exp', 'iat'],
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
@@ -65,9 +89,9 @@ export function createJwtVerifier(options: JwtVerifierOptions): VerifyAdminToken
     // jose checks `iat` only together with a maximum token age, which `exp` already bounds.
     if (payload.iat! > now.getTime() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new Error('token is issued in the future');
     if (payload.token_use !== undefined && payload.token_use !== 'id') throw new Error('token is not an ID token');
-    if (typeof payload.email !== 'string' || payload.email === '') throw new Error('token carries no email');
-    if (payload.email_verified !== true) throw new Error('token email is not verified');
-    return { email: payload.email };
+    const found = adminEmailOf(payload, claims);
+    if (found.kind === 'refused') throw new AdminClaimRefused(found.claim, found.problem, Object.keys(payload).sort());
+    return { email: found.email };
   };
 }
 
@@ -86,7 +110,16 @@ export function createAdminAuthorizer(deps: AdminAuthorizerDeps): AdminAuthorize
     try {
       identity = await deps.verify(jwt);
     } catch (error) {
-      logger.info('admin token rejected', { reason: error instanceof Error ? error.message : String(error) });
+      if (error instanceof AdminClaimRefused) {
+        logger.warn('admin token refused: a required claim is missing or not as configured', {
+          claim: error.claim,
+          problem: error.problem,
+          claims_present: error.claimsPresent,
+          hint: 'an external issuer names its claims with adminEmailClaim and adminEmailVerifiedClaim (README, "Admin sign-in")',
+        });
+      } else {
+        logger.info('admin token rejected', { reason: error instanceof Error ? error.message : String(error) });
+      }
       throw unauthorized();
     }
 
@@ -116,5 +149,5 @@ const jwks = createRemoteJWKSet(new URL(auth.ADMIN_JWKS_URL ?? `${auth.ADMIN_JWT
 
 export const handler: AdminAuthorizer = createAdminAuthorizer({
   store: new DynamoDbKeyStore(documentClient, table.TABLE_NAME),
-  verify: createJwtVerifier({ keys: jwks, issuer: auth.ADMIN_JWT_ISSUER, audience: auth.ADMIN_JWT_AUDIENCE }),
+  verify: createJwtVerifier({ keys: jwks, issuer: auth.ADMIN_JWT_ISSUER, audience: auth.ADMIN_JWT_AUDIENCE, claims: auth.claims }),
 });

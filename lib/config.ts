@@ -1,3 +1,4 @@
+import { type AdminClaimRules, CLAIM_NAME_PATTERN, DEFAULT_ADMIN_CLAIMS, NO_EMAIL_VERIFIED_CLAIM } from '../lambdas/domain/admin-claims';
 import { parseResourceCatalog } from '../lambdas/domain/permissions';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from '../lambdas/domain/token';
 import { STAGE_PATTERN, type StageProps, stageProps } from './stage';
@@ -44,6 +45,13 @@ export interface KeywardConfig extends StageProps {
   readonly sesIdentityExists: boolean;
   /** An IAM principal (the operator's role or user) that may `kms:Encrypt` with the token key, for the CLI. */
   readonly operatorPrincipalArn?: string;
+  /**
+   * The Cognito user pool mails its invitations (temporary passwords) and password-reset codes
+   * through SES from `sesSender`, rather than from Cognito's default sender (50 emails a day).
+   * Cognito refuses an identity that is not verified yet, so it defaults to `sesIdentityExists`
+   * (with the Cognito pool).
+   */
+  readonly adminInvitesFromSender: boolean;
 }
 
 /** API Gateway stage throttling: steady requests per second and the bucket of requests above it. */
@@ -59,6 +67,11 @@ export interface SesSender {
   readonly identity: string;
   /** The `From` address the notifier uses. */
   readonly fromAddress: string;
+  /**
+   * A subdomain of a domain identity that bounces return to (the envelope's MAIL FROM), so SPF
+   * aligns with the `From` domain for DMARC; its MX and SPF records are the operator's to publish.
+   */
+  readonly mailFromDomain?: string;
 }
 
 export interface ExternalIssuer {
@@ -66,6 +79,8 @@ export interface ExternalIssuer {
   readonly audience: string;
   /** @default `<issuer>/.well-known/jwks.json` (resolved by the admin authorizer) */
   readonly jwksUrl?: string;
+  /** Which of its ID token's claims carry the admin's email and vouch for it (`adminEmailClaim`, `adminEmailVerifiedClaim`). */
+  readonly claims: AdminClaimRules;
 }
 
 /** The context keys this app reads, in one place for the docs and the error messages. */
@@ -75,6 +90,9 @@ export const CONTEXT_KEYS = [
   'adminIssuer',
   'adminAudience',
   'adminJwksUrl',
+  'adminEmailClaim',
+  'adminEmailVerifiedClaim',
+  'adminInvitesFromSender',
   'keyPrefix',
   'resourceCatalog',
   'authorizerCacheTtlSeconds',
@@ -90,6 +108,7 @@ export const CONTEXT_KEYS = [
   'authorizerReservedConcurrency',
   'tableName',
   'sesIdentityExists',
+  'sesMailFromDomain',
   'operatorPrincipalArn',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -156,17 +175,50 @@ function parseSesSender(raw: string | undefined): SesSender | undefined {
   throw new ConfigError('sesSender', `"${raw}" is neither an email address nor a domain`);
 }
 
-function parseIssuer(issuer: string | undefined, audience: string | undefined, jwksUrl: string | undefined): ExternalIssuer | undefined {
+function withMailFromDomain(sender: SesSender | undefined, raw: string | undefined): SesSender | undefined {
+  if (raw === undefined) return sender;
+  if (sender?.kind !== 'domain') throw new ConfigError('sesMailFromDomain', 'is only used with a domain sesSender');
+  const domain = raw.toLowerCase();
+  if (!DOMAIN_PATTERN.test(domain) || !domain.endsWith(`.${sender.identity}`)) {
+    throw new ConfigError('sesMailFromDomain', `"${raw}" must be a subdomain of ${sender.identity} (e.g. mail.${sender.identity})`);
+  }
+  return { ...sender, mailFromDomain: domain };
+}
+
+function parseClaimName(key: ContextKey, raw: string): string {
+  if (!CLAIM_NAME_PATTERN.test(raw)) throw new ConfigError(key, `"${raw}" is not a claim name (1-128 of A-Z a-z 0-9 _ . : / -)`);
+  return raw;
+}
+
+function parseIssuer(value: (key: ContextKey) => string | undefined): ExternalIssuer | undefined {
+  const issuer = value('adminIssuer');
+  const audience = value('adminAudience');
+  const issuerOnly = ['adminJwksUrl', 'adminEmailClaim', 'adminEmailVerifiedClaim'] as const;
   if (issuer === undefined && audience === undefined) {
-    if (jwksUrl !== undefined) throw new ConfigError('adminJwksUrl', 'is only used with adminIssuer and adminAudience');
+    for (const key of issuerOnly) {
+      // Cognito's claims are fixed (email, email_verified): the rules belong to an external issuer.
+      if (value(key) !== undefined) throw new ConfigError(key, 'is only used with adminIssuer and adminAudience');
+    }
     return undefined;
   }
   if (issuer === undefined) throw new ConfigError('adminIssuer', 'is required when adminAudience is set');
   if (audience === undefined) throw new ConfigError('adminAudience', 'is required when adminIssuer is set');
+  const jwksUrl = value('adminJwksUrl');
+  const emailClaim = value('adminEmailClaim');
+  const verifiedClaim = value('adminEmailVerifiedClaim');
   return {
     issuer: httpsUrl('adminIssuer', issuer),
     audience,
     ...(jwksUrl === undefined ? {} : { jwksUrl: httpsUrl('adminJwksUrl', jwksUrl) }),
+    claims: {
+      email: emailClaim === undefined ? DEFAULT_ADMIN_CLAIMS.email : parseClaimName('adminEmailClaim', emailClaim),
+      emailVerified:
+        verifiedClaim === undefined
+          ? DEFAULT_ADMIN_CLAIMS.emailVerified
+          : verifiedClaim === NO_EMAIL_VERIFIED_CLAIM
+            ? null
+            : parseClaimName('adminEmailVerifiedClaim', verifiedClaim),
+    },
   };
 }
 
@@ -283,12 +335,15 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     throw new ConfigError('resourceCatalog', (error as Error).message);
   }
 
-  const sesSender = parseSesSender(value('sesSender'));
+  const sesSender = withMailFromDomain(parseSesSender(value('sesSender')), value('sesMailFromDomain'));
   const alarmEmail = value('alarmEmail');
   if (alarmEmail !== undefined && !EMAIL_PATTERN.test(alarmEmail))
     throw new ConfigError('alarmEmail', `"${alarmEmail}" is not an email address`);
   const sesIdentityExists = parseBoolean('sesIdentityExists', value('sesIdentityExists'));
   if (sesIdentityExists && !sesSender) throw new ConfigError('sesIdentityExists', 'is only used with sesSender');
+  if (sesIdentityExists && sesSender?.mailFromDomain) {
+    throw new ConfigError('sesMailFromDomain', 'is set on an identity this stack creates; set it on the existing identity in SES instead');
+  }
   // 0 means no reservation: a reserved concurrency of 0 would stop the authorizer altogether.
   const reserved = parseNumber(
     'authorizerReservedConcurrency',
@@ -301,7 +356,19 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
   );
   const tableName = parseTableName(value('tableName'));
   const operatorPrincipalArn = parseOperatorPrincipal(value('operatorPrincipalArn'));
-  const adminIssuer = parseIssuer(value('adminIssuer'), value('adminAudience'), value('adminJwksUrl'));
+  const adminIssuer = parseIssuer(value);
+  // By default only when the identity was verified outside this stack: Cognito refuses one that is not verified yet.
+  const adminInvitesFromSender =
+    value('adminInvitesFromSender') === undefined
+      ? sesIdentityExists && !adminIssuer
+      : parseBoolean('adminInvitesFromSender', value('adminInvitesFromSender'));
+  if (adminInvitesFromSender && !sesSender) throw new ConfigError('adminInvitesFromSender', 'is only used with sesSender');
+  if (adminInvitesFromSender && adminIssuer) {
+    throw new ConfigError(
+      'adminInvitesFromSender',
+      'is only used with the Cognito user pool (an external issuer sends its own invitations)',
+    );
+  }
 
   return {
     ...stageProps(stage),
@@ -315,6 +382,7 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     managementApiThrottle: parseThrottle('managementApiRateLimit', 'managementApiBurstLimit', value, DEFAULT_MANAGEMENT_API_THROTTLE),
     apiKeyHeaderOnly: parseBoolean('apiKeyHeaderOnly', value('apiKeyHeaderOnly')),
     sesIdentityExists,
+    adminInvitesFromSender,
     ...(reserved > 0 ? { authorizerReservedConcurrency: reserved } : {}),
     ...(tableName ? { tableName } : {}),
     ...(operatorPrincipalArn ? { operatorPrincipalArn } : {}),

@@ -54,6 +54,7 @@ export class KeywardStack extends Stack {
       external: config.adminIssuer,
       consoleUrls: [this.adminConsole.url, ...config.consoleUrls],
       ...(config.cognitoDomainPrefix ? { domainPrefix: config.cognitoDomainPrefix } : {}),
+      ...(config.adminInvitesFromSender ? { invitationSender: config.sesSender } : {}),
     });
     this.retirement = new Retirement(this, 'Retirement', { ...common, table, keyEnvironment });
     this.notifications = new Notifications(this, 'Notifications', {
@@ -142,6 +143,12 @@ export class KeywardStack extends Stack {
     });
     if (this.adminIdentity.userPool) {
       new CfnOutput(this, 'UserPoolId', { value: this.adminIdentity.userPool.userPoolId, description: 'Cognito user pool of the admins' });
+    }
+    if (this.adminIdentity.scriptsClient) {
+      new CfnOutput(this, 'AdminScriptsClientId', {
+        value: this.adminIdentity.scriptsClient.userPoolClientId,
+        description: 'Cognito app client for scripts: SRP sign-in only (its ID tokens are accepted too)',
+      });
     }
     new CfnOutput(this, STACK_OUTPUT.notifierFailureQueueUrl, {
       value: this.notifications.failureQueue.queueUrl,

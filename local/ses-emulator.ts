@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import startSesServer from 'aws-ses-v2-local';
+import { SES_MAX_RECIPIENTS } from '../lambdas/adapters/ses-mailer';
 
 export const DEFAULT_SES_PORT = 8005;
 const HOST = '127.0.0.1';
@@ -95,6 +96,12 @@ function members(form: URLSearchParams, prefix: string): string[] {
   return out;
 }
 
+/** An SES v1 (query protocol) error answer, as the SDK parses it into the named exception. */
+function sesError(response: ServerResponse, code: string, message: string): void {
+  response.writeHead(400, { 'content-type': 'text/xml' });
+  response.end(`<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error></ErrorResponse>`);
+}
+
 /**
  * The SES v1 `SendEmail` request (what `@aws-sdk/client-ses` sends) as the emulator's SES v2
  * request. aws-ses-v2-local's own v1 handler keeps only the first address of each recipient list,
@@ -122,7 +129,8 @@ function v1SendEmailAsV2(form: URLSearchParams): unknown {
  * Starts `aws-ses-v2-local` (in this process, on loopback only) behind a small front server on
  * `port`: it accepts SES SendEmail calls, keeps the mail in memory, and serves a web inbox at `/`
  * and the mail as JSON at `GET /store`. The front server forwards everything as is, except the
- * v1 SendEmail it re-encodes (see `v1SendEmailAsV2`).
+ * v1 SendEmail it re-encodes (see `v1SendEmailAsV2`) or refuses as SES would (more than
+ * `SES_MAX_RECIPIENTS` recipients: `InvalidParameterValue`).
  */
 export async function startSesEmulator(options: { port?: number } = {}): Promise<SesEmulator> {
   const port = options.port ?? DEFAULT_SES_PORT;
@@ -137,6 +145,12 @@ export async function startSesEmulator(options: { port?: number } = {}): Promise
     const raw = await readBody(request);
     const form = request.method === 'POST' && request.url === '/' ? new URLSearchParams(raw.toString('utf8')) : undefined;
     if (form?.get('Action') === 'SendEmail') {
+      // SES refuses more recipients than this in one message (To, Cc and Bcc together); the emulator takes any number.
+      const recipients = ['To', 'Cc', 'Bcc'].flatMap((kind) => members(form, `Destination.${kind}Addresses`)).length;
+      if (recipients > SES_MAX_RECIPIENTS) {
+        sesError(response, 'InvalidParameterValue', `Recipient count exceeds ${SES_MAX_RECIPIENTS}.`);
+        return;
+      }
       const sent = await fetch(`${innerUrl}/v2/email/outbound-emails`, {
         method: 'POST',
         signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
@@ -146,10 +160,7 @@ export async function startSesEmulator(options: { port?: number } = {}): Promise
       });
       const result = (await sent.json()) as { MessageId?: string; message?: string };
       if (!sent.ok || !result.MessageId) {
-        response.writeHead(400, { 'content-type': 'text/xml' });
-        response.end(
-          `<ErrorResponse><Error><Type>Sender</Type><Code>MessageRejected</Code><Message>${result.message ?? 'rejected'}</Message></Error></ErrorResponse>`,
-        );
+        sesError(response, 'MessageRejected', result.message ?? 'rejected');
         return;
       }
       response.writeHead(200, { 'content-type': 'text/xml' });

@@ -11,11 +11,20 @@ const CHARSET = 'UTF-8';
 const PERMANENT_REJECTIONS: ReadonlySet<string> = new Set(['MessageRejected', 'MailFromDomainNotVerifiedException']);
 
 /**
+ * SES takes at most 50 recipients per message, To, Cc and Bcc together (SendEmail API reference:
+ * "divide your recipient list into groups of 50 or fewer"); more is refused with
+ * `InvalidParameterValue`, which no retry cures.
+ */
+export const SES_MAX_RECIPIENTS = 50;
+
+/**
  * Admin emails through SES (API.md §5): every admin in BCC, text and HTML bodies, through the
  * stage's configuration set when there is one (its reputation metrics feed the bounce and
  * complaint alarms).
  */
 export class SesMailer implements Mailer {
+  readonly maxRecipients = SES_MAX_RECIPIENTS;
+
   constructor(
     private readonly client: SESClient,
     private readonly from: string,
@@ -38,6 +47,9 @@ export class SesMailer implements Mailer {
   }
 
   async send(email: OutgoingEmail): Promise<void> {
+    if (email.bcc.length > this.maxRecipients) {
+      throw new RangeError(`an email may have at most ${this.maxRecipients} recipients, got ${email.bcc.length}`);
+    }
     try {
       await this.client.send(new SendEmailCommand(this.sendEmailInput(email)));
     } catch (error) {

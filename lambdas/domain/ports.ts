@@ -198,7 +198,7 @@ export interface RetirementScheduler {
 }
 
 export interface OutgoingEmail {
-  /** Every recipient goes in BCC so admins do not see each other's addresses. */
+  /** Every recipient goes in BCC so admins do not see each other's addresses; at most the mailer's `maxRecipients`. */
   bcc: string[];
   subject: string;
   text: string;
@@ -206,6 +206,8 @@ export interface OutgoingEmail {
 }
 
 export interface Mailer {
+  /** How many recipients one message may have: the caller sends a longer list as several messages. */
+  readonly maxRecipients: number;
   /** Throws `EmailRejected` when the email can never be sent as it is; anything else thrown may pass on a retry. */
   send(email: OutgoingEmail): Promise<void>;
 }

@@ -4,8 +4,10 @@
  *
  * A claim is taken before sending and becomes `sent` after; a failed send releases it, and a claim
  * left behind by a process that died mid-send lapses after its lease, so the event is retried
- * rather than lost. The only window for a duplicate is a crash between SES accepting the message
- * and the claim being marked sent, which no sender can close without SES taking an idempotency key.
+ * rather than lost. An email to more admins than one message takes goes out as several messages:
+ * the ledger keeps the recipients each sent message reached, so a retry of the event mails only
+ * the others. The only window for a duplicate is a crash between SES accepting a message and its
+ * recipients being recorded, which no sender can close without SES taking an idempotency key.
  *
  * An email the mail service refused for good (`EmailRejected`, e.g. the SES sandbox) is recorded
  * as `failed` rather than released, so the record is not retried for nothing and the ledger says
@@ -13,7 +15,8 @@
  * operator's redrive once the cause is fixed) may claim a failed event again.
  */
 export type ClaimResult =
-  | { status: 'claimed'; token: string }
+  /** `reached`: the recipients an earlier attempt at this event already mailed (lower-case addresses). */
+  | { status: 'claimed'; token: string; reached: ReadonlySet<string> }
   /** Already delivered: nothing to do. */
   | { status: 'sent' }
   /** Another delivery of the same event holds a live claim: retry later. */
@@ -21,6 +24,8 @@ export type ClaimResult =
 
 export interface DeliveryLedger {
   claim(eventId: string, now: Date): Promise<ClaimResult>;
+  /** Records that a message reached these recipients, so no later attempt at the event mails them again. */
+  recordReached(eventId: string, recipients: readonly string[]): Promise<void>;
   markSent(eventId: string, now: Date): Promise<void>;
   /** Gives the claim up after a failed send so the retry can take it at once. */
   release(eventId: string, token: string): Promise<void>;

@@ -72,15 +72,27 @@ export function parseAuditEventItem(image: Record<string, unknown>): MailedAudit
   };
 }
 
+/** `items` in runs of at most `size`, in order. */
+function runsOf<T>(items: readonly T[], size: number): T[][] {
+  const runs: T[][] = [];
+  for (let start = 0; start < items.length; start += size) runs.push(items.slice(start, start + size));
+  return runs;
+}
+
 /**
  * Mails one audit event to its organization's admins, at most once (the delivery ledger): the
  * notifier calls it per stream record, `keyward notifications redrive` per event read back from
  * the table.
  *
+ * More admins than one message takes (SES: 50) get the same email as several messages, each
+ * recorded in the ledger once it is sent: a retry after a failure part-way mails only the admins
+ * no message has reached yet, so nobody gets it twice and nobody is skipped.
+ *
  * An email the mail service refuses for good (`EmailRejected`: in the SES sandbox, an admin whose
- * address is not verified) is not retried: the ledger records the event as failed, it is logged
- * at ERROR and counted (`EmailsRejected`, which has an alarm), and the stream moves on, rather
- * than holding the shard through every retry and then landing in the failure queue.
+ * address is not verified) is not retried: the other messages still go, the ledger records the
+ * event as failed, it is logged at ERROR and counted (`EmailsRejected`, which has an alarm), and
+ * the stream moves on, rather than holding the shard through every retry and then landing in the
+ * failure queue. A redrive once the cause is fixed mails the admins of the refused messages only.
  */
 export function createDelivery(deps: DeliveryDeps): (event: MailedAuditEvent) => Promise<void> {
   return async (event) => {
@@ -93,32 +105,47 @@ export function createDelivery(deps: DeliveryDeps): (event: MailedAuditEvent) =>
     }
     if (claim.status === 'in_progress') throw new Error(`delivery of event ${event.id} is in progress elsewhere`);
 
+    const rejections: EmailRejected[] = [];
     try {
       const [organization, members] = await Promise.all([
         deps.store.getOrganization(event.organizationId),
         deps.store.listMembers(event.organizationId),
       ]);
-      const admins = members.filter((member) => member.role === 'admin').map((member) => member.email);
-      if (admins.length === 0) {
-        logger.warn('no admin to notify', context);
-      } else {
-        const email = renderEmail(event, organization ?? { id: event.organizationId, name: event.organizationId });
-        await deps.mailer.send({ bcc: admins, ...email });
-        logger.info('admin email sent', { ...context, recipients: admins.length });
+      const admins = [...new Set(members.filter((member) => member.role === 'admin').map((member) => member.email))].sort();
+      const unreached = admins.filter((admin) => !claim.reached.has(admin));
+      if (admins.length === 0) logger.warn('no admin to notify', context);
+      const email = renderEmail(event, organization ?? { id: event.organizationId, name: event.organizationId });
+      const sent = { messages: 0, recipients: 0 };
+      for (const recipients of runsOf(unreached, deps.mailer.maxRecipients)) {
+        try {
+          await deps.mailer.send({ bcc: recipients, ...email });
+        } catch (error) {
+          if (!(error instanceof EmailRejected)) throw error;
+          rejections.push(error);
+          continue;
+        }
+        await deps.ledger.recordReached(event.id, recipients);
+        sent.messages += 1;
+        sent.recipients += recipients.length;
+      }
+      if (sent.messages > 0) {
+        logger.info('admin email sent', { ...context, ...sent, ...(claim.reached.size > 0 ? { reached_before: claim.reached.size } : {}) });
       }
     } catch (error) {
-      if (error instanceof EmailRejected) {
-        await deps.ledger.markFailed(event.id, claim.token, deps.clock.now(), error.code);
-        logger.error('admin email rejected by the mail service; not retried', {
-          ...context,
-          error_code: error.code,
-          error: error.message,
-        });
-        deps.metrics?.emailRejected();
-        return;
-      }
       await deps.ledger.release(event.id, claim.token);
       throw error;
+    }
+    if (rejections.length > 0) {
+      const [first] = rejections;
+      await deps.ledger.markFailed(event.id, claim.token, deps.clock.now(), first!.code);
+      logger.error('admin email rejected by the mail service; not retried', {
+        ...context,
+        error_code: first!.code,
+        error: first!.message,
+        rejected_messages: rejections.length,
+      });
+      deps.metrics?.emailRejected();
+      return;
     }
     await deps.ledger.markSent(event.id, deps.clock.now());
   };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type AdminClaimRules, CLAIM_NAME_PATTERN, DEFAULT_ADMIN_CLAIMS, NO_EMAIL_VERIFIED_CLAIM } from '../domain/admin-claims';
 import { parseResourceCatalog } from '../domain/permissions';
 import { EXAMPLE_ROUTES, parseRoutes, type RouteDefinition } from '../domain/routes';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from '../domain/token';
@@ -86,18 +87,36 @@ export const secretsConfig = (env = process.env) =>
     env,
   );
 
-/** The admin authorizer's OIDC issuer (Cognito in AWS, the dev issuer locally). */
-export const adminAuthConfig = (env = process.env) =>
-  read(
+const claimName = (fallback: string) => z.string().trim().regex(CLAIM_NAME_PATTERN).default(fallback);
+
+/**
+ * The admin authorizer's OIDC issuer (Cognito in AWS, the dev issuer locally): `ADMIN_JWT_AUDIENCE`
+ * is a comma-separated list of client ids, and the claim rules default to Cognito's
+ * (`ADMIN_EMAIL_VERIFIED_CLAIM=none`: the issuer vouches for every address it issues).
+ */
+export const adminAuthConfig = (env = process.env) => {
+  const parsed = read(
     'admin auth',
     z.object({
       ADMIN_JWT_ISSUER: z.string().url(),
-      ADMIN_JWT_AUDIENCE: z.string().min(1),
+      ADMIN_JWT_AUDIENCE: z
+        .string()
+        .transform((value) => value.split(',').map((entry) => entry.trim()))
+        .pipe(z.array(z.string().min(1)).min(1)),
       /** Defaults to `<issuer>/.well-known/jwks.json` (Cognito's layout). */
       ADMIN_JWKS_URL: z.string().url().optional(),
+      ADMIN_EMAIL_CLAIM: claimName(DEFAULT_ADMIN_CLAIMS.email),
+      ADMIN_EMAIL_VERIFIED_CLAIM: claimName(DEFAULT_ADMIN_CLAIMS.emailVerified!),
     }),
     env,
   );
+  const verified = parsed.ADMIN_EMAIL_VERIFIED_CLAIM;
+  const claims: AdminClaimRules = {
+    email: parsed.ADMIN_EMAIL_CLAIM,
+    emailVerified: verified === NO_EMAIL_VERIFIED_CLAIM ? null : verified,
+  };
+  return { ...parsed, claims };
+};
 
 /**
  * Where lifecycle jobs go: EventBridge Scheduler in AWS (the five variables come together, from

@@ -148,5 +148,5 @@ export const TableAccess = {
   /** Reads the key; records the reminder on it and writes the audit event. */
   remind: ['GetItem', 'UpdateItem', 'PutItem'],
   /** Reads the organization and its admins, keeps idempotency records. */
-  notifier: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'],
+  notifier: ['GetItem', 'Query', 'PutItem', 'UpdateItem'],
 } as const satisfies Record<string, readonly TableAction[]>;

@@ -73,6 +73,13 @@ export class Notifications extends Construct {
       if (!props.senderIdentityExists) {
         this.emailIdentity = new ses.EmailIdentity(this, 'Sender', {
           identity: props.sender.kind === 'email' ? ses.Identity.email(props.sender.identity) : ses.Identity.domain(props.sender.identity),
+          // Until its MX record is published SES falls back to its own MAIL FROM (amazonses.com) rather than refusing to send.
+          ...(props.sender.mailFromDomain
+            ? {
+                mailFromDomain: props.sender.mailFromDomain,
+                mailFromBehaviorOnMxFailure: ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE,
+              }
+            : {}),
         });
         // Verification and DKIM records are work to redo: only a dev stage drops the identity with the stack.
         this.emailIdentity.applyRemovalPolicy(statefulRemovalPolicy(props));

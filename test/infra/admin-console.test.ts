@@ -140,8 +140,13 @@ describe('the console bucket and distribution', () => {
 });
 
 describe('sign-in with the Cognito hosted UI', () => {
-  it('uses the authorization code flow only (no implicit flow, no secret), back to the console URLs', () => {
-    const client = only<Record<string, unknown>>(dev, 'AWS::Cognito::UserPoolClient');
+  it('uses the authorization code flow only (no implicit flow, no secret, no password flow of the API), back to the console URLs', () => {
+    const client = Object.values(
+      dev.findResources('AWS::Cognito::UserPoolClient', { Properties: { ClientName: 'keyward-dev-management' } }),
+    )
+      .map((resource) => (resource as { Properties: Record<string, unknown> }).Properties)
+      .at(0)!;
+    expect(client.ExplicitAuthFlows).toEqual(['ALLOW_REFRESH_TOKEN_AUTH']);
     expect(client.AllowedOAuthFlows).toEqual(['code']);
     expect(client.AllowedOAuthFlowsUserPoolClient).toBe(true);
     expect(client.AllowedOAuthScopes).toEqual(expect.arrayContaining(['openid', 'email']));
@@ -151,7 +156,8 @@ describe('sign-in with the Cognito hosted UI', () => {
       expect(text((urls as unknown[])[0])).toMatch(/DomainName.*\/console\//);
       expect((urls as unknown[])[1]).toBe('https://keys.example.com/console/');
     }
-    dev.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'acme-keys' });
+    // The classic hosted UI, which signs in on its own pages whatever the client's API flows.
+    dev.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'acme-keys', ManagedLoginVersion: 1 });
   });
 });
 

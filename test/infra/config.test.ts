@@ -26,6 +26,7 @@ describe('deployment configuration from context', () => {
       apiKeyHeaderOnly: false,
       authorizerReservedConcurrency: DEFAULT_AUTHORIZER_RESERVED_CONCURRENCY,
       sesIdentityExists: false,
+      adminInvitesFromSender: false,
     });
   });
 
@@ -37,6 +38,8 @@ describe('deployment configuration from context', () => {
         adminIssuer: 'https://login.example.com/',
         adminAudience: 'console',
         adminJwksUrl: 'https://login.example.com/keys',
+        adminEmailClaim: 'preferred_username',
+        adminEmailVerifiedClaim: 'none',
         keyPrefix: 'acme',
         resourceCatalog: 'customer, invoice,customer',
         authorizerCacheTtlSeconds: '60',
@@ -57,7 +60,12 @@ describe('deployment configuration from context', () => {
       stage: 'prod',
       isDevStage: false,
       sesSender: { kind: 'domain', identity: 'mail.example.com', fromAddress: 'no-reply@mail.example.com' },
-      adminIssuer: { issuer: 'https://login.example.com', audience: 'console', jwksUrl: 'https://login.example.com/keys' },
+      adminIssuer: {
+        issuer: 'https://login.example.com',
+        audience: 'console',
+        jwksUrl: 'https://login.example.com/keys',
+        claims: { email: 'preferred_username', emailVerified: null },
+      },
       keyPrefix: 'acme',
       resourceCatalog: ['customer', 'invoice'],
       authorizerCacheTtlSeconds: 60,
@@ -69,8 +77,41 @@ describe('deployment configuration from context', () => {
       apiKeyHeaderOnly: true,
       tableName: 'keyward-prod',
       sesIdentityExists: true,
+      adminInvitesFromSender: false,
       operatorPrincipalArn: 'arn:aws:iam::111122223333:role/keyward-operator',
     });
+  });
+
+  it("reads an external issuer's claims as Cognito's unless named, and another verification claim", () => {
+    const issuer = { adminIssuer: 'https://login.microsoftonline.com/72f988bf/v2.0', adminAudience: 'keyward' };
+    expect(parse(issuer).adminIssuer?.claims).toEqual({ email: 'email', emailVerified: 'email_verified' });
+    expect(parse({ ...issuer, adminEmailVerifiedClaim: 'xms_edov' }).adminIssuer?.claims).toEqual({
+      email: 'email',
+      emailVerified: 'xms_edov',
+    });
+  });
+
+  it('reads a custom MAIL FROM domain of a domain sender', () => {
+    expect(parse({ sesSender: 'example.com', sesMailFromDomain: 'Mail.Example.com' }).sesSender).toEqual({
+      kind: 'domain',
+      identity: 'example.com',
+      fromAddress: 'no-reply@example.com',
+      mailFromDomain: 'mail.example.com',
+    });
+  });
+
+  it('sends invitations from the sender by default only when its identity exists already (Cognito refuses one not verified)', () => {
+    expect(parse({ sesSender: 'example.com' }).adminInvitesFromSender).toBe(false);
+    expect(parse({ sesSender: 'example.com', sesIdentityExists: 'true' }).adminInvitesFromSender).toBe(true);
+    expect(parse({ sesSender: 'example.com', adminInvitesFromSender: 'true' }).adminInvitesFromSender).toBe(true);
+    expect(parse({ sesSender: 'example.com', sesIdentityExists: 'true', adminInvitesFromSender: 'false' }).adminInvitesFromSender).toBe(
+      false,
+    );
+    // An external issuer sends its own invitations.
+    expect(
+      parse({ sesSender: 'example.com', sesIdentityExists: 'true', adminIssuer: 'https://login.example.com', adminAudience: 'x' })
+        .adminInvitesFromSender,
+    ).toBe(false);
   });
 
   it('accepts booleans and numbers from cdk.json', () => {
@@ -139,6 +180,43 @@ describe('deployment configuration from context', () => {
     ['an audience without an issuer', { adminAudience: 'console' }, /"adminIssuer": is required when adminAudience is set/],
     ['a plain-http issuer', { adminIssuer: 'http://login.example.com', adminAudience: 'x' }, /"adminIssuer": must be an https:\/\/ URL/],
     ['a JWKS URL without an issuer', { adminJwksUrl: 'https://login.example.com/keys' }, /"adminJwksUrl"/],
+    [
+      'an email claim without an external issuer (Cognito has fixed claims)',
+      { adminEmailClaim: 'upn' },
+      /invalid context "adminEmailClaim": is only used with adminIssuer and adminAudience/,
+    ],
+    ['a verification claim without an external issuer', { adminEmailVerifiedClaim: 'none' }, /"adminEmailVerifiedClaim"/],
+    [
+      'an email claim with a space',
+      { adminIssuer: 'https://login.example.com', adminAudience: 'x', adminEmailClaim: 'e mail' },
+      /invalid context "adminEmailClaim": "e mail" is not a claim name/,
+    ],
+    [
+      'a MAIL FROM domain for an address sender',
+      { sesSender: 'keys@example.com', sesMailFromDomain: 'mail.example.com' },
+      /"sesMailFromDomain": is only used with a domain sesSender/,
+    ],
+    [
+      'a MAIL FROM domain outside the sender domain',
+      { sesSender: 'example.com', sesMailFromDomain: 'mail.example.org' },
+      /"sesMailFromDomain": "mail.example.org" must be a subdomain of example.com/,
+    ],
+    ['the sender domain itself as MAIL FROM domain', { sesSender: 'example.com', sesMailFromDomain: 'example.com' }, /"sesMailFromDomain"/],
+    [
+      'a MAIL FROM domain for an identity that exists already',
+      { sesSender: 'example.com', sesIdentityExists: 'true', sesMailFromDomain: 'mail.example.com' },
+      /"sesMailFromDomain": is set on an identity this stack creates; set it on the existing identity/,
+    ],
+    [
+      'invitations from the sender without a sender',
+      { adminInvitesFromSender: 'true' },
+      /invalid context "adminInvitesFromSender": is only used with sesSender/,
+    ],
+    [
+      'invitations from the sender with an external issuer',
+      { sesSender: 'example.com', adminInvitesFromSender: 'true', adminIssuer: 'https://login.example.com', adminAudience: 'x' },
+      /invalid context "adminInvitesFromSender": is only used with the Cognito user pool/,
+    ],
     ['a sender that is neither address nor domain', { sesSender: 'not a sender' }, /invalid context "sesSender"/],
     ['a non-string value', { stage: { name: 'prod' } }, /invalid context "stage": must be a string/],
     ['an alarm email that is no address', { alarmEmail: 'oncall' }, /invalid context "alarmEmail": "oncall" is not an email address/],

@@ -239,7 +239,6 @@ describe('least privilege per function', () => {
 
   it('lets the notifier use the table for idempotency records and reading admins', () => {
     expect(actionsOf(dev, fnName('notify-admins')).filter((a) => a.startsWith('dynamodb:') && !/Stream|Shard|Records/.test(a))).toEqual([
-      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
@@ -317,6 +316,16 @@ describe('the notifier subscription', () => {
     });
     dev.resourceCountIs('AWS::SES::EmailIdentity', 0);
     expect(usingAction(dev, 'ses:SendEmail', 'dev')).toEqual([]);
+  });
+
+  it('gives a domain identity the custom MAIL FROM domain when one is configured, falling back to SES its own until its MX is published', () => {
+    const template = synthKeyward({ stage: 'prod', sesSender: 'example.com', sesMailFromDomain: 'mail.example.com' }).template;
+    template.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: 'example.com',
+      MailFromAttributes: { MailFromDomain: 'mail.example.com', BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' },
+    });
+    const plain = synthKeyward({ stage: 'prod', sesSender: 'example.com' }).template;
+    plain.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'example.com', MailFromAttributes: Match.absent() });
   });
 });
 
@@ -419,22 +428,39 @@ describe('the management API', () => {
     });
   });
 
-  it('trusts a Cognito user pool and app client when no external issuer is configured', () => {
+  it('trusts a Cognito user pool and the ID tokens of both its app clients (console and scripts) when no external issuer is configured', () => {
     dev.hasResourceProperties('AWS::Cognito::UserPool', {
       UserPoolName: 'keyward-dev-admins',
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
     });
-    dev.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+    const clients = Object.keys(resourcesOf(dev, 'AWS::Cognito::UserPoolClient'));
+    expect(clients).toHaveLength(2);
     const env = environmentOf(dev, fnName('admin-authorizer'));
     expect(JSON.stringify(env.ADMIN_JWT_ISSUER)).toContain('https://cognito-idp.');
-    expect(mentions(env.ADMIN_JWT_AUDIENCE, Object.keys(resourcesOf(dev, 'AWS::Cognito::UserPoolClient'))[0]!)).toBe(true);
+    for (const client of clients) expect(mentions(env.ADMIN_JWT_AUDIENCE, client)).toBe(true);
+    // Cognito's claims are the authorizer's defaults.
+    expect(env).not.toHaveProperty('ADMIN_EMAIL_CLAIM');
+    expect(env).not.toHaveProperty('ADMIN_EMAIL_VERIFIED_CLAIM');
   });
 
-  it('trusts the external issuer and creates no user pool when one is configured', () => {
+  it('trusts the external issuer, with its claim rules, and creates no user pool when one is configured', () => {
     prod.resourceCountIs('AWS::Cognito::UserPool', 0);
     expect(environmentOf(prod, fnName('admin-authorizer', 'prod'))).toMatchObject({
       ADMIN_JWT_ISSUER: 'https://login.example.com',
       ADMIN_JWT_AUDIENCE: 'keyward-console',
+      ADMIN_EMAIL_CLAIM: 'email',
+      ADMIN_EMAIL_VERIFIED_CLAIM: 'email_verified',
+    });
+    const entra = synthKeyward({
+      stage: 'prod',
+      adminIssuer: 'https://login.microsoftonline.com/72f988bf/v2.0',
+      adminAudience: 'keyward',
+      adminEmailClaim: 'preferred_username',
+      adminEmailVerifiedClaim: 'none',
+    }).template;
+    expect(environmentOf(entra, fnName('admin-authorizer', 'prod'))).toMatchObject({
+      ADMIN_EMAIL_CLAIM: 'preferred_username',
+      ADMIN_EMAIL_VERIFIED_CLAIM: 'none',
     });
   });
 });

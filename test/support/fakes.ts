@@ -1,6 +1,14 @@
 import type { Clock } from '../../lambdas/domain/clock';
 import { isReminderAhead } from '../../lambdas/domain/expiry';
-import type { ReminderJob, RetirementJob, RetirementScheduler, SecretBox, SecretContext } from '../../lambdas/domain/ports';
+import type {
+  Mailer,
+  OutgoingEmail,
+  ReminderJob,
+  RetirementJob,
+  RetirementScheduler,
+  SecretBox,
+  SecretContext,
+} from '../../lambdas/domain/ports';
 
 /**
  * A reversible SecretBox for tests that are not about encryption: it binds the ciphertext to its
@@ -16,6 +24,21 @@ export const plainSecretBox: SecretBox = {
     return sealed.plaintext;
   },
 };
+
+/** A Mailer that records what it was asked to send, with SES's recipient limit; `failures` makes the next sends throw. */
+export class RecordingMailer implements Mailer {
+  readonly maxRecipients = 50;
+  readonly sent: OutgoingEmail[] = [];
+  failures = 0;
+
+  async send(email: OutgoingEmail): Promise<void> {
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw new Error('SES unavailable');
+    }
+    this.sent.push(email);
+  }
+}
 
 /** A RetirementScheduler that keeps its pending jobs in memory: what is scheduled and not cancelled. */
 export class InMemoryScheduler implements RetirementScheduler {

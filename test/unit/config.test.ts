@@ -1,4 +1,4 @@
-import { hotKeyCacheConfig } from '../../lambdas/runtime/config';
+import { adminAuthConfig, hotKeyCacheConfig } from '../../lambdas/runtime/config';
 
 describe('hotKeyCacheConfig', () => {
   it('is off with 1000 entries by default, and for blank values', () => {
@@ -33,5 +33,33 @@ describe('hotKeyCacheConfig', () => {
     ['AUTHORIZER_KEY_CACHE_ENTRIES', 'lots', /AUTHORIZER_KEY_CACHE_ENTRIES/],
   ])('rejects %s=%s with a message naming the variable', (name, value, message) => {
     expect(() => hotKeyCacheConfig({ [name]: value })).toThrow(message);
+  });
+});
+
+describe('adminAuthConfig', () => {
+  const ISSUER = { ADMIN_JWT_ISSUER: 'https://login.example.com/tenant/v2.0' };
+
+  it("reads Cognito's claims by default, and the audiences as a comma-separated list", () => {
+    expect(adminAuthConfig({ ...ISSUER, ADMIN_JWT_AUDIENCE: 'console, scripts' })).toMatchObject({
+      ADMIN_JWT_AUDIENCE: ['console', 'scripts'],
+      claims: { email: 'email', emailVerified: 'email_verified' },
+    });
+  });
+
+  it('reads the claim rules of another issuer; none means no verification claim', () => {
+    const entra = { ...ISSUER, ADMIN_JWT_AUDIENCE: 'app', ADMIN_EMAIL_CLAIM: 'email', ADMIN_EMAIL_VERIFIED_CLAIM: 'xms_edov' };
+    expect(adminAuthConfig(entra).claims).toEqual({ email: 'email', emailVerified: 'xms_edov' });
+    expect(adminAuthConfig({ ...entra, ADMIN_EMAIL_CLAIM: 'preferred_username', ADMIN_EMAIL_VERIFIED_CLAIM: 'none' }).claims).toEqual({
+      email: 'preferred_username',
+      emailVerified: null,
+    });
+  });
+
+  it.each([
+    ['an empty audience', { ADMIN_JWT_AUDIENCE: 'console,' }, /invalid admin auth configuration: ADMIN_JWT_AUDIENCE/],
+    ['a claim name with a space', { ADMIN_JWT_AUDIENCE: 'app', ADMIN_EMAIL_CLAIM: 'e mail' }, /ADMIN_EMAIL_CLAIM/],
+    ['an empty verification claim', { ADMIN_JWT_AUDIENCE: 'app', ADMIN_EMAIL_VERIFIED_CLAIM: '' }, /ADMIN_EMAIL_VERIFIED_CLAIM/],
+  ])('fails the cold start on %s, naming the variable', (_name, env, message) => {
+    expect(() => adminAuthConfig({ ...ISSUER, ...env })).toThrow(message);
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MessageRejected, SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
+import { MessageRejected, SESClient, SESServiceException, SendEmailCommand } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -9,7 +9,7 @@ import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
 import { deliveryKey } from '../../../lambdas/adapters/dynamodb/table-layout';
 import { createSesClient, SesMailer } from '../../../lambdas/adapters/ses-mailer';
 import { ManualClock } from '../../../lambdas/domain/clock';
-import type { Mailer, OutgoingEmail } from '../../../lambdas/domain/ports';
+import type { Mailer } from '../../../lambdas/domain/ports';
 import { CLAIM_LEASE_MS, DynamoDbDeliveryLedger } from '../../../lambdas/notifications/dynamodb-delivery-ledger';
 import { DynamoDbUndeliveredLog } from '../../../lambdas/notifications/dynamodb-undelivered-log';
 import { createNotifier } from '../../../lambdas/notifications/notifier';
@@ -20,7 +20,7 @@ import type { OrganizationService } from '../../../lambdas/service/organization-
 import { startSesEmulator } from '../../../local/ses-emulator';
 import { DEAD_LETTER_FILE, startStreamPoller } from '../../../local/stream-poller';
 import { createTestTable } from '../../support/dynamodb';
-import { plainSecretBox } from '../../support/fakes';
+import { plainSecretBox, RecordingMailer } from '../../support/fakes';
 import { freePort } from '../../support/free-port';
 import { testServices } from '../../support/services';
 import { allStreamRecords } from '../../support/stream-records';
@@ -28,20 +28,6 @@ import { allStreamRecords } from '../../support/stream-records';
 const ADMINS = ['alice@acme.test', 'bob@acme.test'];
 const ACTOR = { type: 'user', email: ADMINS[0]! } as const;
 const TOKEN_SHAPE = /[a-z][a-z0-9]{0,15}_[0-9A-Za-z]{36}/;
-
-/** A Mailer that records what it was asked to send; `failures` makes the next sends throw. */
-class RecordingMailer implements Mailer {
-  readonly sent: OutgoingEmail[] = [];
-  failures = 0;
-
-  async send(email: OutgoingEmail): Promise<void> {
-    if (this.failures > 0) {
-      this.failures -= 1;
-      throw new Error('SES unavailable');
-    }
-    this.sent.push(email);
-  }
-}
 
 describe('admin emails through the outbox (DynamoDB Local stream)', () => {
   let table: Awaited<ReturnType<typeof createTestTable>>;
@@ -227,6 +213,25 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
       ses.restore();
     });
 
+    it('keeps the recipients reached through a released claim and a failure, for the next claim', async () => {
+      const ledger = new DynamoDbDeliveryLedger(documentClient, table.tableName);
+      const eventId = `evt-${++orgCounter}`;
+      const first = await ledger.claim(eventId, clock.now());
+      if (first.status !== 'claimed') throw new Error('expected a claim');
+      expect(first.reached).toEqual(new Set());
+      await ledger.recordReached(eventId, ['a@acme.test', 'b@acme.test']);
+      await ledger.release(eventId, first.token);
+
+      const second = await ledger.claim(eventId, clock.now());
+      if (second.status !== 'claimed') throw new Error('expected the released claim to be taken at once');
+      expect(second.reached).toEqual(new Set(['a@acme.test', 'b@acme.test']));
+      await ledger.recordReached(eventId, ['c@acme.test']);
+      await ledger.markFailed(eventId, second.token, clock.now(), 'MessageRejected');
+
+      const third = await ledger.claim(eventId, clock.now());
+      expect(third).toMatchObject({ status: 'claimed', reached: new Set(['a@acme.test', 'b@acme.test', 'c@acme.test']) });
+    });
+
     it('records no failure over a delivery another holder finished meanwhile', async () => {
       const ledger = new DynamoDbDeliveryLedger(documentClient, table.tableName);
       const eventId = `evt-${++orgCounter}`;
@@ -240,6 +245,109 @@ describe('admin emails through the outbox (DynamoDB Local stream)', () => {
       await ledger.markFailed(eventId, stale.token, later, 'MessageRejected');
 
       expect(await ledgerItem(eventId)).toMatchObject({ status: 'sent' });
+    });
+  });
+
+  describe('an organization with more admins than SES takes in one message (the SES emulator, which refuses over 50 like SES)', () => {
+    const ADMIN_COUNT = 120;
+    let ses: Awaited<ReturnType<typeof startSesEmulator>>;
+    let sesClient: SESClient;
+
+    beforeAll(async () => {
+      ses = await startSesEmulator({ port: await freePort() });
+    });
+    afterAll(async () => {
+      await ses.stop();
+    });
+    beforeEach(() => {
+      sesClient = createSesClient(ses.endpoint);
+    });
+    afterEach(() => sesClient.destroy());
+
+    /** `count` admins (a001@…, a002@…), one member, and the created event's stream record. */
+    async function crowdedOrganization(count: number): Promise<{ org: string; admins: string[]; record: DynamoDBRecord }> {
+      const org = `crowd-${++orgCounter}`;
+      const admins = Array.from({ length: count }, (_, i) => `a${String(i + 1).padStart(3, '0')}@${org}.test`);
+      await organizations.create({ name: `Crowd ${orgCounter}`, id: org, admins: admins.slice(0, 1) });
+      for (const admin of admins.slice(1)) await organizations.addMember(org, admin, 'admin');
+      await organizations.addMember(org, `member@${org}.test`, 'member');
+      const [record] = await mailRecords(org);
+      return { org, admins, record: record! };
+    }
+
+    type Stored = { emails: { subject: string; destination: { to: string[]; cc: string[]; bcc: string[] }; body: { text?: string } }[] };
+    async function inbox(org: string): Promise<Stored['emails']> {
+      const store = (await (await fetch(`${ses.endpoint}/store`)).json()) as Stored;
+      return store.emails.filter((email) => email.body.text?.includes(`(${org})`));
+    }
+
+    /** Fails the `nth` SendEmail (1-based) with `error` before it reaches the emulator: a fault it cannot produce. */
+    function failNthSend(n: number, error: () => Error): void {
+      let calls = 0;
+      sesClient.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'SendEmailCommand' && ++calls === n) throw error();
+          return next(args);
+        },
+        { step: 'initialize', name: 'failNthSend' },
+      );
+    }
+
+    it('sends messages of at most 50 BCC recipients that reach every admin exactly once', async () => {
+      const { org, admins, record } = await crowdedOrganization(ADMIN_COUNT);
+
+      const result = await notifier(new SesMailer(sesClient, 'keyward@keyward.test'))({ Records: [record] });
+
+      expect(result.batchItemFailures).toEqual([]);
+      const messages = await inbox(org);
+      expect(messages.map((email) => email.destination.bcc.length)).toEqual([50, 50, 20]);
+      for (const email of messages) expect(email.destination).toMatchObject({ to: [], cc: [] });
+      expect(messages.flatMap((email) => email.destination.bcc).sort()).toEqual(admins);
+    });
+
+    it('resends on a retry only the messages that did not go out', async () => {
+      const { org, admins, record } = await crowdedOrganization(ADMIN_COUNT);
+      failNthSend(
+        2,
+        () => new SESServiceException({ name: 'Throttling', $fault: 'client', message: 'Maximum sending rate exceeded.', $metadata: {} }),
+      );
+      const notify = notifier(new SesMailer(sesClient, 'keyward@keyward.test'));
+
+      const failed = await notify({ Records: [record] });
+      expect(failed.batchItemFailures).toHaveLength(1);
+      expect((await inbox(org)).map((email) => email.destination.bcc.length)).toEqual([50]);
+
+      const retried = await notify({ Records: [record] });
+      const again = await notify({ Records: [record] });
+
+      expect(retried.batchItemFailures).toEqual([]);
+      expect(again.batchItemFailures).toEqual([]);
+      const received = (await inbox(org)).flatMap((email) => email.destination.bcc);
+      expect(received.sort()).toEqual(admins);
+    });
+
+    it('still sends the other messages when SES rejects one for good, and a redrive sends only that one', async () => {
+      const { org, admins, record } = await crowdedOrganization(ADMIN_COUNT);
+      const eventId = record.dynamodb!.NewImage!.id!.S!;
+      failNthSend(2, () => new MessageRejected({ message: 'Email address is not verified.', $metadata: { httpStatusCode: 400 } }));
+      const notify = notifier(new SesMailer(sesClient, 'keyward@keyward.test'));
+
+      const rejected = await notify({ Records: [record] });
+
+      expect(rejected.batchItemFailures).toEqual([]);
+      expect((await inbox(org)).map((email) => email.destination.bcc.length)).toEqual([50, 20]);
+      expect(
+        (await documentClient.send(new GetCommand({ TableName: table.tableName, Key: deliveryKey(eventId), ConsistentRead: true }))).Item,
+      ).toMatchObject({ status: 'failed', failure: 'MessageRejected' });
+
+      const operator = createOperator({ tableName: table.tableName, dynamodb: table.clientConfig, secrets: plainSecretBox });
+      const redrive = operator.eventRedrive(new SesMailer(sesClient, 'keyward@keyward.test'));
+      expect(await redrive({ pk: record.dynamodb!.Keys!.pk!.S!, sk: record.dynamodb!.Keys!.sk!.S! })).toBe(true);
+      operator.close();
+
+      const messages = await inbox(org);
+      expect(messages.map((email) => email.destination.bcc.length)).toEqual([50, 20, 50]);
+      expect(messages.flatMap((email) => email.destination.bcc).sort()).toEqual(admins);
     });
   });
 

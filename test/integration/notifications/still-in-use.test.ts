@@ -3,7 +3,6 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
 import { apiKeyKey } from '../../../lambdas/adapters/dynamodb/table-layout';
 import { ManualClock } from '../../../lambdas/domain/clock';
-import type { Mailer, OutgoingEmail } from '../../../lambdas/domain/ports';
 import { hashToken } from '../../../lambdas/domain/token';
 import { DynamoDbDeliveryLedger } from '../../../lambdas/notifications/dynamodb-delivery-ledger';
 import { createNotifier } from '../../../lambdas/notifications/notifier';
@@ -12,18 +11,12 @@ import { matchesKeyUsageFilter, matchesNotifierFilter } from '../../../lambdas/n
 import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import type { OrganizationService } from '../../../lambdas/service/organization-service';
 import { createTestTable } from '../../support/dynamodb';
+import { RecordingMailer } from '../../support/fakes';
 import { testServices } from '../../support/services';
 import { allStreamRecords } from '../../support/stream-records';
 
 const ADMIN = 'alice@acme.test';
 const HOUR = 60 * 60 * 1000;
-
-class RecordingMailer implements Mailer {
-  readonly sent: OutgoingEmail[] = [];
-  async send(email: OutgoingEmail): Promise<void> {
-    this.sent.push(email);
-  }
-}
 
 describe('the "still in use" warning on DynamoDB Local (a rotated-out key used before its expires_at)', () => {
   let table: Awaited<ReturnType<typeof createTestTable>>;

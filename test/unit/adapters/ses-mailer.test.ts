@@ -73,4 +73,13 @@ describe('SesMailer', () => {
     await expect(sent).rejects.not.toBeInstanceOf(EmailRejected);
     await expect(sent).rejects.toThrow(error().message);
   });
+
+  it('refuses more recipients than SES takes in one message, without calling SES', async () => {
+    const bcc = Array.from({ length: 51 }, (_, i) => `admin${i}@acme.test`);
+
+    const sent = new SesMailer(new SESClient({ region: 'eu-west-1' }), 'keyward@acme.test').send({ ...EMAIL, bcc });
+
+    await expect(sent).rejects.toThrow('at most 50 recipients, got 51');
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
 });

@@ -1,6 +1,9 @@
+import { inspect } from 'node:util';
 import { type CryptoKey, createLocalJWKSet, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import type * as AdminModule from '../../../lambdas/admin-authorizer';
+import type { AdminClaimRules } from '../../../lambdas/domain/admin-claims';
 import type { Member } from '../../../lambdas/domain/ports';
+import { logger } from '../../../lambdas/runtime/logger';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
 
 const ISSUER = 'https://issuer.test/pool';
@@ -44,6 +47,7 @@ describe('admin authorizer', () => {
   let admin: typeof AdminModule;
   let authorize: AdminModule.AdminAuthorizer;
   let trusted: KeyPair;
+  let trustedPublicJwk: Record<string, unknown>;
   let stranger: KeyPair;
   const lookups: Array<[string, string]> = [];
   const members: Member[] = [
@@ -67,6 +71,7 @@ describe('admin authorizer', () => {
     );
     const trustedPair = await keyPair('trusted');
     trusted = trustedPair;
+    trustedPublicJwk = trustedPair.publicJwk;
     // Same kid as the trusted key, so only the signature can tell them apart.
     stranger = await keyPair('trusted');
     authorize = admin.createAdminAuthorizer({
@@ -111,6 +116,22 @@ describe('admin authorizer', () => {
     ])('tolerates %s', async (_, options) => {
       const result = await authorize(eventFor(await sign(trusted, claims('admin@acme.test'), options)));
       expect(result.context).toEqual({ email: 'admin@acme.test', role: 'admin' });
+    });
+
+    it('accepts a token for any of the configured audiences (the console and the scripts client)', async () => {
+      const verify = admin.createJwtVerifier({
+        keys: createLocalJWKSet({ keys: [trustedPublicJwk] }),
+        issuer: ISSUER,
+        audience: [AUDIENCE, 'keyward-scripts'],
+      });
+      const both = admin.createAdminAuthorizer({ store: { getMember: async () => undefined }, verify });
+      for (const audience of [AUDIENCE, 'keyward-scripts']) {
+        const result = await both(eventFor(await sign(trusted, claims('admin@acme.test'), { audience })));
+        expect(result.context).toEqual({ email: 'admin@acme.test', role: 'none' });
+      }
+      await expect(both(eventFor(await sign(trusted, claims('admin@acme.test'), { audience: 'another-client' })))).rejects.toThrow(
+        /^Unauthorized$/,
+      );
     });
 
     it('accepts an ID token from an OIDC issuer that does not use token_use', async () => {
@@ -184,6 +205,122 @@ describe('admin authorizer', () => {
         headers: { Authorization: `Basic ${await sign(trusted, claims('admin@acme.test'))}` },
       });
       await expect(authorize(event)).rejects.toThrow(/^Unauthorized$/);
+    });
+  });
+
+  /**
+   * ID tokens as three issuers shape them (the claims the authorizer reads; `iss`, `aud`, `exp`
+   * and `iat` are set by `sign`). Entra ID sends no `email_verified` for work accounts; its
+   * optional claims `email` and `xms_edov` (email domain owner verified) must be added to the app
+   * registration.
+   */
+  describe('claims of other issuers (adminEmailClaim, adminEmailVerifiedClaim)', () => {
+    const cognitoLike = {
+      sub: '7f1c…',
+      'cognito:username': '7f1c…',
+      email: 'alice@contoso.com',
+      email_verified: true,
+      token_use: 'id',
+      auth_time: 1,
+    };
+    const entraLike = {
+      ver: '2.0',
+      tid: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+      oid: '00000000-0000-0000-66f3-3332eca7ea81',
+      sub: 'AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ',
+      name: 'Alice',
+      preferred_username: 'alice@contoso.com',
+      email: 'alice@contoso.com',
+      xms_edov: true,
+    };
+    const googleLike = { azp: 'keyward', sub: '1100…', hd: 'contoso.com', email: 'alice@contoso.com', email_verified: true, name: 'Alice' };
+
+    let output: string;
+    const authorizerWith = (claims?: AdminClaimRules) =>
+      admin.createAdminAuthorizer({
+        store: {
+          getMember: async (organizationId, email) =>
+            email === 'alice@contoso.com' ? { organizationId, email, role: 'admin' } : undefined,
+        },
+        verify: admin.createJwtVerifier({
+          keys: createLocalJWKSet({ keys: [issuerKey.publicJwk] }),
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          ...(claims ? { claims } : {}),
+        }),
+      });
+    let issuerKey: Awaited<ReturnType<typeof keyPair>>;
+
+    beforeAll(async () => {
+      issuerKey = await keyPair('claims');
+    });
+
+    beforeEach(() => {
+      output = '';
+      for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+        jest.spyOn(logger, level).mockImplementation((...args: unknown[]) => {
+          output += `${level} ${inspect(args, { depth: 10, breakLength: Number.POSITIVE_INFINITY })}\n`;
+        });
+      }
+    });
+
+    afterEach(() => jest.restoreAllMocks());
+
+    it.each([
+      ['a Cognito-like token', cognitoLike],
+      ['a Google-like token', googleLike],
+    ])('accepts %s with the default rules (email, email_verified)', async (_name, claims) => {
+      const result = await authorizerWith()(eventFor(await sign(issuerKey, claims)));
+      expect(result.context).toEqual({ email: 'alice@contoso.com', role: 'admin' });
+    });
+
+    it('refuses an Entra-like token with the default rules, and logs which claim is missing and which claims the token has', async () => {
+      const jwt = await sign(issuerKey, entraLike);
+
+      await expect(authorizerWith()(eventFor(jwt))).rejects.toThrow(/^Unauthorized$/);
+
+      expect(output).toMatch(/^warn .*admin token refused: a required claim is missing or not as configured/m);
+      expect(output).toContain("claim: 'email_verified'");
+      expect(output).toContain("problem: 'missing'");
+      expect(output).toContain("'xms_edov'");
+      expect(output).toContain('adminEmailVerifiedClaim');
+      // Claim names only: never the token, nor a claim's value.
+      expect(output).not.toContain(jwt.split('.')[1]);
+      expect(output).not.toContain(jwt.split('.')[2]);
+      expect(output).not.toContain('alice@contoso.com');
+    });
+
+    it('accepts an Entra-like token when the email is vouched for by xms_edov', async () => {
+      const result = await authorizerWith({ email: 'email', emailVerified: 'xms_edov' })(eventFor(await sign(issuerKey, entraLike)));
+      expect(result.context).toEqual({ email: 'alice@contoso.com', role: 'admin' });
+    });
+
+    it('accepts the address in preferred_username when no verification claim is required', async () => {
+      const { email: _omitted, xms_edov: _alsoOmitted, ...bare } = entraLike;
+      const result = await authorizerWith({ email: 'preferred_username', emailVerified: null })(eventFor(await sign(issuerKey, bare)));
+      expect(result.context).toEqual({ email: 'alice@contoso.com', role: 'admin' });
+    });
+
+    it.each([
+      ['without the xms_edov optional claim', { ...entraLike, xms_edov: undefined }, 'xms_edov', 'missing'],
+      ['whose xms_edov is false', { ...entraLike, xms_edov: false }, 'xms_edov', 'not true'],
+      ['whose xms_edov is the string "true"', { ...entraLike, xms_edov: 'true' }, 'xms_edov', 'not true'],
+      ['without the email optional claim', { ...entraLike, email: undefined }, 'email', 'missing'],
+      ['whose email claim is not an address', { ...entraLike, email: 'Alice' }, 'email', 'not an email address'],
+    ])('refuses an Entra-like token %s under the xms_edov rules, naming the claim', async (_name, claims, claim, problem) => {
+      await expect(authorizerWith({ email: 'email', emailVerified: 'xms_edov' })(eventFor(await sign(issuerKey, claims)))).rejects.toThrow(
+        /^Unauthorized$/,
+      );
+      expect(output).toContain(`claim: '${claim}'`);
+      expect(output).toContain(`problem: '${problem}'`);
+    });
+
+    it('refuses a Cognito-like token whose email is not verified, under the default rules', async () => {
+      await expect(authorizerWith()(eventFor(await sign(issuerKey, { ...cognitoLike, email_verified: false })))).rejects.toThrow(
+        /^Unauthorized$/,
+      );
+      expect(output).toContain("claim: 'email_verified'");
+      expect(output).toContain("problem: 'not true'");
     });
   });
 });

@@ -1,3 +1,5 @@
+import { SendEmailCommand } from '@aws-sdk/client-ses';
+import { createSesClient } from '../../../lambdas/adapters/ses-mailer';
 import { type SesEmulator, startSesEmulator } from '../../../local/ses-emulator';
 import { freePort } from '../../support/free-port';
 
@@ -40,5 +42,29 @@ describe('the SES emulator', () => {
     expect((await fetch(`${ses.endpoint}/store?since=0`)).status).toBe(200);
     expect((await fetch(`${ses.endpoint}/store`)).status).toBe(200);
     expect((await fetch(`${ses.endpoint}/`)).status).toBe(200);
+  });
+
+  describe('the recipient limit SES enforces (50 per message, To, Cc and Bcc together)', () => {
+    const send = (to: number, bcc: number) => {
+      const client = createSesClient(ses.endpoint);
+      const addresses = (kind: string, count: number) => Array.from({ length: count }, (_, i) => `${kind}${i}@acme.test`);
+      return client
+        .send(
+          new SendEmailCommand({
+            Source: 'keyward@acme.test',
+            Destination: { ToAddresses: addresses('to', to), BccAddresses: addresses('bcc', bcc) },
+            Message: { Subject: { Data: 'limit' }, Body: { Text: { Data: 'limit' } } },
+          }),
+        )
+        .finally(() => client.destroy());
+    };
+
+    it('accepts a message of 50 recipients', async () => {
+      await expect(send(1, 49)).resolves.toMatchObject({ MessageId: expect.any(String) });
+    });
+
+    it('refuses 51 with InvalidParameterValue, as SES does', async () => {
+      await expect(send(1, 50)).rejects.toMatchObject({ name: 'InvalidParameterValue', message: 'Recipient count exceeds 50.' });
+    });
   });
 });

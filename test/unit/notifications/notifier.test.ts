@@ -20,7 +20,8 @@ const ses = mockClient(SESClient);
 
 /** The ledger's rules, in memory (the DynamoDB one is tested against DynamoDB Local). */
 class MemoryLedger implements DeliveryLedger {
-  readonly entries = new Map<string, { status: 'pending' | 'sent' | 'failed'; token?: string; reason?: string }>();
+  readonly entries = new Map<string, { status: 'pending' | 'released' | 'sent' | 'failed'; token?: string; reason?: string }>();
+  readonly reached = new Map<string, Set<string>>();
 
   async claim(eventId: string): Promise<ClaimResult> {
     const entry = this.entries.get(eventId);
@@ -28,7 +29,11 @@ class MemoryLedger implements DeliveryLedger {
     if (entry?.status === 'pending') return { status: 'in_progress' };
     const token = `t-${eventId}`;
     this.entries.set(eventId, { status: 'pending', token });
-    return { status: 'claimed', token };
+    return { status: 'claimed', token, reached: new Set(this.reached.get(eventId)) };
+  }
+
+  async recordReached(eventId: string, recipients: readonly string[]): Promise<void> {
+    this.reached.set(eventId, new Set([...(this.reached.get(eventId) ?? []), ...recipients]));
   }
 
   async markSent(eventId: string): Promise<void> {
@@ -36,7 +41,7 @@ class MemoryLedger implements DeliveryLedger {
   }
 
   async release(eventId: string, token: string): Promise<void> {
-    if (this.entries.get(eventId)?.token === token) this.entries.delete(eventId);
+    if (this.entries.get(eventId)?.token === token) this.entries.set(eventId, { status: 'released' });
   }
 
   async markFailed(eventId: string, token: string, _now: Date, reason: string): Promise<void> {
@@ -155,7 +160,7 @@ describe('notifier', () => {
     const first = await notify({ Records: records });
 
     expect(first.batchItemFailures).toEqual([{ itemIdentifier: '100' }]);
-    expect(ledger.entries.get('e1')).toBeUndefined();
+    expect(ledger.entries.get('e1')).toEqual({ status: 'released' });
     expect(ledger.entries.get('e2')).toBeUndefined();
 
     const retry = await notify({ Records: records });
@@ -287,7 +292,7 @@ describe('notifier', () => {
       const result = await notify({ Records: [record('e1', 'api_key.created', '100')] });
 
       expect(result.batchItemFailures).toEqual([{ itemIdentifier: '100' }]);
-      expect(ledger.entries.get('e1')).toBeUndefined();
+      expect(ledger.entries.get('e1')).toEqual({ status: 'released' });
       expect(rejections).toEqual([]);
     });
   });

@@ -14,8 +14,8 @@ const LAMBDAS_DIR = path.join(REPO_ROOT, 'lambdas');
 
 /**
  * The runtime every function uses (DESIGN.md: nodejs22.x or newer; the newest keeps cdk-nag L1
- * quiet). The code is developed and tested on an older Node, the `engines` floor: README "Node
- * versions" says why the two differ and what keeps them compatible.
+ * quiet). Its major is the Node everything else runs on: package.json pins it (README "Node
+ * versions"), and `test/infra/node-versions.test.ts` keeps the two together.
  */
 export const KEYWARD_RUNTIME = lambda.Runtime.NODEJS_24_X;
 

@@ -11,7 +11,7 @@ import { bearerCredential, headerValue, policy, unauthorized } from './http/auth
 import { type DecisionMetrics, decisionMetrics } from './observability/decision-metrics';
 import { createMetrics } from './observability/metrics';
 import { hotKeyCacheConfig, keyConfig, routesConfig, tableConfig } from './runtime/config';
-import { logger } from './runtime/logger';
+import { logger } from './observability/logger';
 
 /**
  * The consumer-side authorizer (API.md §1, DESIGN.md "Authorizer hot path"): an API Gateway REST

@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { PARTITION_KEY, SORT_KEY } from '../adapters/dynamodb/table-layout';
-import { logger } from '../runtime/logger';
+import { logger } from '../observability/logger';
 import { type EventBus, type EventDetail, type LifecycleEvent, MAX_EVENTS_PER_PUBLISH } from './event-bus';
 import { matchesAuditEventFilter } from './stream-filter';
 

@@ -4,7 +4,7 @@ import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ApiKeyNotFound, Unauthenticated } from '../domain/errors';
-import { logger } from '../runtime/logger';
+import { logger } from '../observability/logger';
 import type { AuthKind } from '../runtime/manifest';
 import { adminIdentity } from './admin';
 import { bodyGuard, jsonBody } from './body';

@@ -6,7 +6,7 @@ import type { AuditEvent } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
 import { EmailRejected, type KeyStore, type Mailer } from '../domain/ports';
 import type { NotifierMetrics } from '../observability/notifier-metrics';
-import { logger } from '../runtime/logger';
+import { logger } from '../observability/logger';
 import type { DeliveryLedger } from './delivery-ledger';
 import { isMailedEventType, type MailedEventType, renderEmail } from './render';
 import type { StillInUseWatcher } from './still-in-use-watcher';

@@ -8,7 +8,7 @@ import { keyEvent } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
 import type { KeyStore } from '../domain/ports';
 import { STILL_IN_USE_WINDOW_MS, stillInUse } from '../domain/still-in-use';
-import { logger } from '../runtime/logger';
+import { logger } from '../observability/logger';
 
 export interface StillInUseWatcherDeps {
   store: Pick<KeyStore, 'recordStillInUse'>;

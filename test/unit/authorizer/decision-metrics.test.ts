@@ -8,7 +8,7 @@ import {
   SERVICE_NAME,
   UNAUTHORIZED_REASON_DIMENSION,
 } from '../../../lambdas/observability/metric-names';
-import { logger } from '../../../lambdas/runtime/logger';
+import { logger } from '../../../lambdas/observability/logger';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
 import { type DynamoDbStandIn, startDynamoDbStandIn, wireHotItem } from '../../support/dynamodb-stand-in';
 import { captureEmf, dataPoints, type EmfLine } from '../../support/emf';

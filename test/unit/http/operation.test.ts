@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { operationHandler } from '../../../lambdas/http/operation';
-import { logger } from '../../../lambdas/runtime/logger';
+import { logger } from '../../../lambdas/observability/logger';
 import type { Operation } from '../../../lambdas/runtime/manifest';
 import { lambdaContext, parseResult, restProxyEvent } from '../../support/api-gateway-events';
 

@@ -1,5 +1,5 @@
 import type { ManagementHandler } from '../../../lambdas/http/stack';
-import { logger } from '../../../lambdas/runtime/logger';
+import { logger } from '../../../lambdas/observability/logger';
 import { lambdaContext, restProxyEvent } from '../../support/api-gateway-events';
 
 /** CORS for the admin console (AWS): only its origin may read answers, ETag included, errors too. */

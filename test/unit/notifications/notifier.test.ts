@@ -13,7 +13,7 @@ import type { UndeliveredLog, UndeliveredRecord } from '../../../lambdas/notific
 import { FUNCTION_DIMENSION, METRICS_NAMESPACE, NOTIFIER_METRICS, SERVICE_NAME } from '../../../lambdas/observability/metric-names';
 import { createMetrics } from '../../../lambdas/observability/metrics';
 import { notifierMetrics } from '../../../lambdas/observability/notifier-metrics';
-import { logger } from '../../../lambdas/runtime/logger';
+import { logger } from '../../../lambdas/observability/logger';
 import { captureEmf, dataPoints } from '../../support/emf';
 
 const ses = mockClient(SESClient);

@@ -7,8 +7,8 @@ import { type Clock, systemClock } from './domain/clock';
 import { ORGANIZATION_ID_PATTERN } from './domain/organization';
 import type { KeyStore, Role } from './domain/ports';
 import { bearerCredential, headerValue, policy, unauthorized } from './http/authorizer';
-import { adminAuthConfig, tableConfig } from './runtime/config';
 import { logger } from './observability/logger';
+import { adminAuthConfig, tableConfig } from './runtime/config';
 
 /**
  * The management API's authorizer (API.md §3): verifies the admin's OIDC ID token (Cognito in

@@ -1,5 +1,5 @@
 import { EXAMPLE_ROUTES, INVALID_PATH_ENCODING, matchPath } from '../lambdas/domain/routes';
-import { OPERATION_LIST } from '../lambdas/runtime/manifest';
+import { OPERATION_LIST } from '../lambdas/operations/manifest';
 
 /**
  * The local gateway's routing, as API Gateway routes: the request target's path, the resource it

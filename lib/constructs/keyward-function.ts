@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { TableAction } from '../../lambdas/runtime/manifest';
+import type { TableAction } from '../../lambdas/operations/manifest';
 import { type StageProps, statefulRemovalPolicy } from '../stage';
 
 const REPO_ROOT = path.join(__dirname, '..', '..');

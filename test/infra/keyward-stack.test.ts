@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { EXAMPLE_ROUTES } from '../../lambdas/domain/routes';
-import { OPERATION_LIST } from '../../lambdas/runtime/manifest';
+import { OPERATION_LIST } from '../../lambdas/operations/manifest';
 import { MAILED_EVENT_TYPES } from '../../lib/constructs/notifications';
 import { synthKeyward } from './synth';
 import { actionsOf, environmentOf, functionId, mentions, resourcesOf, statementsOf, statementsOfRole } from './template-helpers';

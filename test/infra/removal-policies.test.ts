@@ -1,4 +1,4 @@
-import { OPERATION_LIST } from '../../lambdas/runtime/manifest';
+import { OPERATION_LIST } from '../../lambdas/operations/manifest';
 import type { ContextKey } from '../../lib/config';
 import { synthKeyward } from './synth';
 import { resourcesOf, statementsOf } from './template-helpers';

@@ -1,5 +1,5 @@
-import type { ItemKey } from '../adapters/dynamodb/table-layout';
 import { logger } from '../observability/logger';
+import type { ItemKey } from '../table/layout';
 import { type MailedAuditEvent, parseAuditEventItem } from './notifier';
 import type { UndeliveredLog } from './undelivered-log';
 

@@ -2,10 +2,10 @@ import { countsAsNonExpiring, type KeyChanges, MAX_KEYS_PER_ORGANIZATION, type S
 import type { AuditEvent } from '../../domain/audit-event';
 import { ApiKeyLimitReached, LastNonExpiringApiKey, OrganizationNotFound } from '../../domain/errors';
 import { StaleState } from '../../domain/ports';
+import { apiKeyKey, hotKeyKey, type ItemKey, organizationKey, VERSION_ATTRIBUTE } from '../../table/layout';
 import { keyChangeAttributes, pendingExpiryAttributes, REMINDERS_SENT_ATTRIBUTE } from './items';
 import { getOrganization } from './organizations';
 import type { StoreTable } from './store-table';
-import { apiKeyKey, hotKeyKey, type ItemKey, organizationKey, VERSION_ATTRIBUTE } from './table-layout';
 import { atVersion, EXISTS, failedAt, type TransactItem } from './transactions';
 
 /**

@@ -1,8 +1,8 @@
 import type { StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
+import { apiKeyKey, STILL_IN_USE_WARNED_FOR_ATTRIBUTE } from '../../table/layout';
 import { REMINDERS_SENT_ATTRIBUTE } from './items';
 import type { StoreTable } from './store-table';
-import { apiKeyKey, STILL_IN_USE_WARNED_FOR_ATTRIBUTE } from './table-layout';
 import { EXISTS, failedAt } from './transactions';
 
 /**

@@ -4,6 +4,7 @@ import type { HotKey, KeyChanges, StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import type { OrganizationSettings } from '../../domain/expiry';
 import type { KeyStore, Member, Membership, Organization, Page, PageRequest } from '../../domain/ports';
+import { apiKeyKey, organizationKey, organizationPartition, SORT_KEY_PREFIX } from '../../table/layout';
 import { DynamoDbHotKeyStore } from './hot-keys';
 import { auditEventItem, keyCountOf, toAuditEvent, toStoredKey } from './items';
 import { createKey, removeKey, rotateKey, updateKey } from './key-changes';
@@ -19,11 +20,10 @@ import {
   putSettings,
 } from './organizations';
 import { StoreTable } from './store-table';
-import { apiKeyKey, organizationKey, organizationPartition, SORT_KEY_PREFIX } from './table-layout';
 import { ABSENT } from './transactions';
 
 /**
- * The KeyStore port on the single DynamoDB table (table-layout.ts says what each item holds). Each
+ * The KeyStore port on the single DynamoDB table (table/layout.ts says what each item holds). Each
  * use case is one read or one transaction whose conditions keep the invariants, kept by job:
  * organizations.ts (organizations, members, settings), key-changes.ts (a key's writes and the
  * organization's key counters), key-marks.ts (the once-only lifecycle marks); the authorizer's two

@@ -5,6 +5,15 @@ import type { OrganizationSettings } from '../../domain/expiry';
 import { type Member, type Membership, type Organization, StaleState } from '../../domain/ports';
 import { retryOnConflict } from '../../domain/retry-on-conflict';
 import {
+  MEMBERSHIP_PREFIX,
+  memberKey,
+  membershipKey,
+  organizationKey,
+  organizationPartition,
+  SORT_KEY_PREFIX,
+  userPartition,
+} from '../../table/layout';
+import {
   memberItem,
   membershipItem,
   organizationItem,
@@ -15,15 +24,6 @@ import {
   toSettings,
 } from './items';
 import type { StoreTable } from './store-table';
-import {
-  MEMBERSHIP_PREFIX,
-  memberKey,
-  membershipKey,
-  organizationKey,
-  organizationPartition,
-  SORT_KEY_PREFIX,
-  userPartition,
-} from './table-layout';
 import { ABSENT, type Condition, EXISTS, failedAt } from './transactions';
 
 /**

@@ -3,9 +3,9 @@ import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import type { Page, PageRequest } from '../../domain/ports';
+import type { ItemKey } from '../../table/layout';
 import { apiKeyItem, auditEventItem, hotKeyItem, type Item } from './items';
 import { queryAll, queryPage, type Range } from './pages';
-import type { ItemKey } from './table-layout';
 import { ABSENT, type TransactItem, TransactItems, transact } from './transactions';
 
 /**

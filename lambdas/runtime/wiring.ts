@@ -100,7 +100,7 @@ function schedulerFor(use: NonNullable<Capabilities['schedules']>): () => Promis
   const config = schedulerConfig();
   return onceAsync(async () => {
     if (config.kind === 'none') return undefined;
-    const { createRetirementScheduler } = await import('../adapters/retirement-scheduler');
+    const { createRetirementScheduler } = await import('./retirement-scheduler');
     const scheduler = createRetirementScheduler();
     return scheduler && restrictScheduler(scheduler, use);
   });

@@ -1,4 +1,5 @@
-import { type FailedBatch, type FailureQueue, redriveFailureQueue } from '../../../lambdas/notifications/redrive';
+import type { FailedBatch, FailureQueue } from '../../../lambdas/domain/ports';
+import { redriveFailureQueue } from '../../../lambdas/notifications/redrive';
 import type { UndeliveredLog, UndeliveredRecord } from '../../../lambdas/notifications/undelivered-log';
 import type { ItemKey } from '../../../lambdas/table/layout';
 

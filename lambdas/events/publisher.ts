@@ -1,9 +1,9 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { type EventBus, type EventDetail, type LifecycleEvent, MAX_EVENTS_PER_PUBLISH } from '../domain/event-bus';
 import { logger } from '../observability/logger';
 import { PARTITION_KEY, SORT_KEY } from '../table/layout';
-import { type EventBus, type EventDetail, type LifecycleEvent, MAX_EVENTS_PER_PUBLISH } from './event-bus';
 import { matchesAuditEventFilter } from './stream-filter';
 
 export interface EventPublisherOptions {

@@ -1,7 +1,7 @@
 import { countsAsNonExpiring, type KeyChanges, MAX_KEYS_PER_ORGANIZATION, type StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import { ApiKeyLimitReached, LastNonExpiringApiKey, OrganizationNotFound } from '../../domain/errors';
-import { StaleState } from '../../domain/ports';
+import { type KeyStore, StaleState } from '../../domain/ports';
 import { apiKeyKey, hotKeyKey, type ItemKey, organizationKey, VERSION_ATTRIBUTE } from '../../table/layout';
 import { keyChangeAttributes, pendingExpiryAttributes, REMINDERS_SENT_ATTRIBUTE } from './items';
 import { getOrganization } from './organizations';
@@ -72,17 +72,7 @@ export async function updateKey(
   return next;
 }
 
-export async function rotateKey(
-  table: StoreTable,
-  input: {
-    old: StoredApiKey;
-    next: StoredApiKey;
-    expiresAt: string | null;
-    retirementJobId: string | null;
-    reminderMarks?: readonly number[];
-    event: AuditEvent;
-  },
-): Promise<void> {
+export async function rotateKey(table: StoreTable, input: Parameters<KeyStore['rotateKey']>[0]): Promise<void> {
   const { old, next, expiresAt, retirementJobId, event } = input;
   const version = old.version + 1;
   // The old key stops counting as non-expiring (removed, or pending its rotation); the new one counts if it does.

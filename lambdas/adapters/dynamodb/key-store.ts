@@ -97,14 +97,7 @@ export class DynamoDbKeyStore implements KeyStore {
     return updateKey(this.table, input);
   }
 
-  rotateKey(input: {
-    old: StoredApiKey;
-    next: StoredApiKey;
-    expiresAt: string | null;
-    retirementJobId: string | null;
-    reminderMarks?: readonly number[];
-    event: AuditEvent;
-  }): Promise<void> {
+  rotateKey(input: Parameters<KeyStore['rotateKey']>[0]): Promise<void> {
     return rotateKey(this.table, input);
   }
 

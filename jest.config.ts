@@ -2,7 +2,7 @@
 import type { Config } from 'jest';
 
 // ts-jest transpiles only (the type check is `npm run typecheck`), to CommonJS; the few
-// ESM-only dependencies (middy, jose) are transpiled too.
+// ESM-only dependencies (middy, jose, github-slugger) are transpiled too.
 const transform: Config['transform'] = {
   '^.+\\.[tj]s$': [
     'ts-jest',
@@ -12,7 +12,7 @@ const transform: Config['transform'] = {
     },
   ],
 };
-const transformIgnorePatterns = ['/node_modules/(?!(@middy|jose)/)'];
+const transformIgnorePatterns = ['/node_modules/(?!(@middy|jose|github-slugger)/)'];
 
 const project = (name: string, extra: Partial<Config> = {}): Config => ({
   displayName: name,

@@ -5,7 +5,7 @@
  * vCPU), so the CPU part of a request scales with 1,769 / MB while the wait for DynamoDB does not;
  * and one vCPU of Lambda (arm64) is taken to be as fast as one core of this machine.
  *
- * On-demand prices of us-east-1 at the time of writing (README "Cost per million authorized requests").
+ * On-demand prices of us-east-1 at the time of writing (docs/operating.md, "Cost per million authorized requests").
  */
 export const PRICES = {
   apiGatewayPerMillion: 3.5,

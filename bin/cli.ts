@@ -53,7 +53,8 @@ async function organizationOf(operator: Operator, organizationId: string): Promi
   return organization;
 }
 
-function buildProgram(io: Io): Command {
+/** The CLI's commands and options; the docs check reads them from here, so what the docs quote is what runs. */
+export function buildProgram(io: Io): Command {
   const program = new Command('keyward');
 
   /** Every command reports through io and throws instead of exiting, so main() owns the exit code. */

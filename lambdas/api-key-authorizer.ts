@@ -101,7 +101,7 @@ export function createApiKeyAuthorizer(deps: ApiKeyAuthorizerDeps): ApiKeyAuthor
 }
 
 const table = tableConfig();
-// The thin adapter, not the SDK: this function's cold start is on every consumer's path (README "Benchmarks").
+// The thin adapter, not the SDK: this function's cold start is on every consumer's path (docs/benchmarks.md).
 const keyStore = new DynamoDbHttpKeyLookup(DynamoDbHttpClient.fromEnvironment(table.DYNAMODB_ENDPOINT), table.TABLE_NAME);
 const keyCache = hotKeyCacheConfig();
 

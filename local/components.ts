@@ -78,7 +78,7 @@ export function setHandlerEnvironment(options: {
     ADMIN_JWKS_URL: `${options.issuer.issuer}${JWKS_PATH}`,
     // Where lifecycle jobs are recorded; the timer loop that runs them reads the same dir.
     LOCAL_SCHEDULE_DIR: scheduleDir(options.stateDir),
-    // Test-only: KEYWARD_REMINDER_DAY_MS shortens a reminder "day" so marks fall seconds ahead (README).
+    // Test-only: KEYWARD_REMINDER_DAY_MS shortens a reminder "day" so marks fall seconds ahead (docs/running-locally.md).
     ...(process.env.KEYWARD_REMINDER_DAY_MS ? { LOCAL_REMINDER_DAY_MS: process.env.KEYWARD_REMINDER_DAY_MS } : {}),
     SES_ENDPOINT: options.sesEndpoint,
     SES_FROM_ADDRESS: LOCAL_SENDER,

@@ -38,7 +38,7 @@ const PATH_PARAMETERS: Readonly<Record<string, (event: APIGatewayProxyEvent) => 
 
 /**
  * The handler of one operation, built from its manifest row on the shared middy stack. Before the
- * handler runs, the request is checked in the order the README fixes: the caller (stack), the path
+ * handler runs, the request is checked in the order docs/api.md fixes: the caller (stack), the path
  * (404), `If-Match` (422 when malformed), the body, the query; the answer gets the row's status,
  * and its `ETag` and `Cache-Control: no-store` where the row says so.
  */

@@ -121,7 +121,7 @@ export class ApiKeyAuthorizer extends Construct {
       environment: this.functionEnvironment(props),
       reservedConcurrentExecutions: props.reservedConcurrency,
     });
-    // No source-mapped stacks at run time (README "Benchmarks"): they make each 401's error stack
+    // No source-mapped stacks at run time (docs/benchmarks.md): they make each 401's error stack
     // 2.5× as costly to build, and buy nothing here, where a failure is a typed DynamoDB error
     // whose code and message say what failed.
     (this.handler.node.defaultChild as lambda.CfnFunction).addPropertyDeletionOverride('Environment.Variables.NODE_OPTIONS');

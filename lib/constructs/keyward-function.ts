@@ -14,8 +14,8 @@ const LAMBDAS_DIR = path.join(REPO_ROOT, 'lambdas');
 
 /**
  * The runtime every function uses (DESIGN.md: nodejs22.x or newer; the newest keeps cdk-nag L1
- * quiet). Its major is the Node everything else runs on: package.json pins it (README "Node
- * versions"), and `test/infra/node-versions.test.ts` keeps the two together.
+ * quiet). Its major is the Node everything else runs on: package.json pins it (docs/development.md,
+ * "Node versions and the AWS SDK"), and `test/infra/node-versions.test.ts` keeps the two together.
  */
 export const KEYWARD_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
@@ -143,7 +143,10 @@ export class KeywardFunction extends nodejs.NodejsFunction {
 export const TableAccess = {
   /** Membership lookup. */
   adminAuthorizer: ['GetItem'],
-  readWrite: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
+  /** Reads the key; deletes its two items, updates the organization's counters, writes the audit event. */
+  retire: ['GetItem', 'DeleteItem', 'UpdateItem', 'PutItem'],
+  /** Reads the key; records the reminder on it and writes the audit event. */
+  remind: ['GetItem', 'UpdateItem', 'PutItem'],
   /** Reads the organization and its admins, keeps idempotency records. */
   notifier: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'],
 } as const satisfies Record<string, readonly TableAction[]>;

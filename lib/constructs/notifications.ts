@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -85,16 +85,23 @@ export class Notifications extends Construct {
       const { region, account, partition } = Stack.of(this);
       this.notifier.addEnvironment('SES_FROM_ADDRESS', props.sender.fromAddress);
       this.notifier.addEnvironment('SES_CONFIGURATION_SET', this.configurationSet.configurationSetName);
-      // SES authorizes a send against the identity and against the configuration set it names.
+      // SES authorizes a send against the sender's identity, the configuration set it names and,
+      // while the account is in the sandbox, each recipient's identity too: any identity of the
+      // account, but only with the stage's From address (SendEmail is all the mailer calls).
       this.notifier.addToRolePolicy(
         new iam.PolicyStatement({
-          actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+          actions: ['ses:SendEmail'],
           resources: [
-            `arn:${partition}:ses:${region}:${account}:identity/${props.sender.identity}`,
+            `arn:${partition}:ses:${region}:${account}:identity/*`,
             `arn:${partition}:ses:${region}:${account}:configuration-set/${this.configurationSet.configurationSetName}`,
           ],
+          conditions: { StringEquals: { 'ses:FromAddress': props.sender.fromAddress } },
         }),
       );
+      Validations.of(this.notifier.role ?? this.notifier).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
+        reason: "In the SES sandbox every recipient's identity is authorized too; ses:FromAddress keeps the sender to the stage's.",
+      });
     }
 
     this.eventSource = new sources.DynamoEventSource(props.table, {

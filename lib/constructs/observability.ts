@@ -36,7 +36,7 @@ const TABLE_OPERATIONS = [
 ] as const;
 
 /**
- * The thresholds, in one place for the alarms and README "Operate" (which says why each is what it is).
+ * The thresholds, in one place for the alarms and docs/operating.md (which says why each is what it is).
  */
 export const ALARM_THRESHOLDS = {
   /** Authorizer invocations that ended in a 500 for the client, per 5 minutes. */
@@ -99,7 +99,7 @@ export interface ObservabilityProps extends StageProps {
 }
 
 /**
- * What an on-call engineer needs (README "Operate"): CloudWatch alarms on the signals that mean a
+ * What an on-call engineer needs (docs/operating.md): CloudWatch alarms on the signals that mean a
  * client or an admin is affected, all notifying one SNS topic (alarm and recovery), and one
  * dashboard `keyward-<stage>` with the same signals plus the authorizer's decisions.
  */
@@ -307,7 +307,7 @@ export class Observability extends Construct {
   private alarm(name: string, metric: cloudwatch.IMetric, options: { threshold: number; evaluationPeriods: number; description: string }) {
     const alarm = new cloudwatch.Alarm(this, name, {
       alarmName: `${this.prefix}-${name}`,
-      alarmDescription: `${options.description} What to do: README "Operate".`,
+      alarmDescription: `${options.description} What to do: docs/operating.md, "Alarms".`,
       metric,
       threshold: options.threshold,
       evaluationPeriods: options.evaluationPeriods,

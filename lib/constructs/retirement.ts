@@ -40,14 +40,14 @@ export class Retirement extends Construct {
       description: 'Retires a rotated key at its expires_at (invoked by EventBridge Scheduler)',
       environment: props.keyEnvironment,
     });
-    this.retireFunction.bindTable(props.table, TableAccess.readWrite);
+    this.retireFunction.bindTable(props.table, TableAccess.retire);
 
     this.remindFunction = new KeywardFunction(this, 'RemindFunction', {
       ...stageOf(props),
       entry: 'remind-api-key-expiry',
       description: 'Reminds the admins before a key expires (invoked by EventBridge Scheduler)',
     });
-    this.remindFunction.bindTable(props.table, TableAccess.readWrite);
+    this.remindFunction.bindTable(props.table, TableAccess.remind);
 
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Group', {
       scheduleGroupName: `keyward-${props.stage}-retirements`,
@@ -62,14 +62,14 @@ export class Retirement extends Construct {
       removalPolicy,
     });
 
-    const { account, partition } = Stack.of(this);
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description: `Lets EventBridge Scheduler invoke keyward-${props.stage}-retire-api-key and -remind-api-key-expiry`,
-      // Confused-deputy guard: only schedules of this account's retirement group may use the role.
+      // Confused-deputy guard: only schedules of this account's lifecycle group may use the role.
+      // Scheduler assumes an execution role presenting the schedule GROUP's ARN as aws:SourceArn
+      // (since 2023-09-07; never a schedule's ARN), as CDK's own aws-scheduler-targets trusts it.
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: {
-          StringEquals: { 'aws:SourceAccount': account },
-          ArnLike: { 'aws:SourceArn': `arn:${partition}:scheduler:*:${account}:schedule/${this.scheduleGroup.scheduleGroupName}/*` },
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account, 'aws:SourceArn': this.scheduleGroup.scheduleGroupArn },
         },
       }),
     });
@@ -95,7 +95,14 @@ export class Retirement extends Construct {
    */
   grantScheduling(fn: KeywardFunction): void {
     this.grantScheduleActions(fn, ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule']);
-    this.schedulerRole.grantPassRole(fn.grantPrincipal);
+    // CreateSchedule hands the role to Scheduler: to Scheduler only, not to a function or a task.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
   }
 
   /** For delete: remove the schedule of a key deleted while its rotation was pending (delete only). */

@@ -206,7 +206,7 @@ describe('local gateway', () => {
 /**
  * What the deployed stage's guards do, as the local gateway reproduces them: stage throttling
  * (429 before any authorizer) and `apiKeyHeaderOnly` (API Gateway's own 401 for a keyless
- * request). The flood figures of README "Unauthenticated floods" come from these counts.
+ * request). The flood figures of docs/security.md, "Unauthenticated floods", come from these counts.
  */
 describe('local gateway guards', () => {
   const KEYLESS_REQUESTS = 20;

@@ -103,12 +103,15 @@ describe('least privilege per function', () => {
     const passRole = statementsOf(dev, fnName('rotate-api-key')).find((s) => s.Action === 'iam:PassRole')!;
     const schedulerRoleId = Object.keys(resourcesOf(dev, 'AWS::IAM::Role')).find((id) => id.startsWith('RetirementSchedulerRole'))!;
     expect(passRole.Resource).toEqual({ 'Fn::GetAtt': [schedulerRoleId, 'Arn'] });
+    expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
   });
 
-  it('lets only the notifier send email, from the configured identity', () => {
+  it('lets only the notifier send email, and only from the configured address', () => {
     expect(usingAction(prod, 'ses:SendEmail', 'prod')).toEqual(['notify-admins']);
     const send = statementsOf(prod, fnName('notify-admins', 'prod')).find((s) => JSON.stringify(s.Action).includes('ses:SendEmail'))!;
-    expect(JSON.stringify(send.Resource)).toContain(':identity/keys@example.com');
+    // Any identity (a sandbox recipient's is authorized too), from the stage's address only.
+    expect(JSON.stringify(send.Resource)).toContain(':identity/*');
+    expect(send.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'keys@example.com' } });
     expect(environmentOf(prod, fnName('notify-admins', 'prod'))).toMatchObject({ SES_FROM_ADDRESS: 'keys@example.com' });
   });
 

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLE_TARGET, KEYWARD_RUNTIME } from '../../lib/constructs/keyward-function';
+import { readDocs, tableUnder } from '../support/docs/markdown';
 
 /**
- * One Node (README "Node versions"): the Lambda runtime's. The project pins that Node as the `node`
+ * One Node (docs/development.md, "Node versions and the AWS SDK"): the Lambda runtime's. The project pins that Node as the `node`
  * devDependency, so npm scripts, npx, the tests and the CLI run on it from node_modules/.bin
  * whatever the machine's own Node is; engines, .nvmrc and the type check name the same major, and
  * the bundle targets it.
@@ -38,5 +39,14 @@ describe('Node versions', () => {
 
   it('runs the tests on the Node of the runtime', () => {
     expect(major(process.version)).toBe(runtime);
+  });
+
+  it('is the story docs/development.md tells: its table names the versions pinned here', () => {
+    const cells = tableUnder(readDocs(ROOT).get('docs/development.md')!, 'node-versions-and-the-aws-sdk').flat();
+    const nvmrc = readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim();
+    expect(cells.flatMap((cell) => cell.code)).toEqual(
+      expect.arrayContaining([pkg.devDependencies.node, pkg.engines.node, nvmrc, KEYWARD_RUNTIME.name, BUNDLE_TARGET]),
+    );
+    expect(cells.map((cell) => cell.text).join('\n')).toContain(`@types/node ${runtime}.x`);
   });
 });

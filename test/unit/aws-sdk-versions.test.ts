@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * AWS SDK packages on one version line (README "Node versions and the AWS SDK"). The SDK publishes
+ * AWS SDK packages on one version line (docs/development.md, "Node versions and the AWS SDK"). The SDK publishes
  * each client only when it changes, so the clients' own versions differ; what must agree is what
  * they share: exactly one copy of every `@aws-sdk/*` and `@smithy/*` package in the lock file (one
  * `@aws-sdk/core`, one `@smithy/core`), so no bundle carries two SDK cores and every client runs

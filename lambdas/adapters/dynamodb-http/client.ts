@@ -6,7 +6,7 @@ import { type CancellationReason, ConditionalCheckFailed, DynamoDbHttpError, Ret
 /**
  * A minimal DynamoDB client for the api-key authorizer's hot path: DynamoDB's JSON protocol over
  * Node's own HTTP client, requests signed (SigV4) by aws4. It exists for cold start: the SDK's
- * client is most of the authorizer's bundle and module load (README "Benchmarks"), for two
+ * client is most of the authorizer's bundle and module load (docs/benchmarks.md), for two
  * operations. Every other function keeps the SDK.
  *
  * What it keeps of the SDK: credentials and region from the Lambda environment; retries with

@@ -11,7 +11,7 @@ import { stack } from '../support';
  */
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Where the README's screenshots go (git-ignored). */
+/** Where the screenshots docs/console.md describes go (git-ignored). */
 export const SCREENSHOTS = join(__dirname, '..', '..', '..', 'screenshots');
 export const CONSOLE_URL = `${stack.url}/console/`;
 

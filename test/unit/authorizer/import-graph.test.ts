@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 
 /**
- * The api-key authorizer's cold start is on every consumer's path (README "Benchmarks"): its
+ * The api-key authorizer's cold start is on every consumer's path (docs/benchmarks.md): its
  * bundle must not pull an AWS SDK client back in, e.g. through an import of the SDK store.
  */
 describe('api-key authorizer import graph', () => {

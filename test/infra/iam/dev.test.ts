@@ -1,0 +1,3 @@
+import { describeStage } from './stage-suite';
+
+describeStage('dev');

@@ -3,7 +3,7 @@ import { reminderPayloadSchema } from './adapters/eventbridge-retirement-schedul
 import { keyEvent } from './domain/audit-event';
 import { type Clock, systemClock } from './domain/clock';
 import type { KeyStore } from './domain/ports';
-import { logger } from './runtime/logger';
+import { logger } from './observability/logger';
 import { functionTable } from './runtime/wiring';
 
 /**

@@ -5,7 +5,7 @@ import { type AuditEvent, keyEvent } from './domain/audit-event';
 import { type Clock, systemClock } from './domain/clock';
 import type { KeyStore } from './domain/ports';
 import { retryOnConflict } from './domain/retry-on-conflict';
-import { logger } from './runtime/logger';
+import { logger } from './observability/logger';
 import { functionTable } from './runtime/wiring';
 
 /**

@@ -1,7 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ItemKey } from '../lambdas/adapters/dynamodb/table-layout';
 import type { RedriveResult } from '../lambdas/notifications/redrive';
+import type { ItemKey } from '../lambdas/table/layout';
 import { PRIVATE_FILE_MODE } from './state';
 import { DEAD_LETTER_FILE } from './stream-poller';
 

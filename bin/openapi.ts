@@ -1,4 +1,4 @@
-import { openApiDocument } from '../lambdas/http/openapi';
+import { openApiDocument } from '../lambdas/operations/openapi';
 import { keyConfig } from '../lambdas/runtime/config';
 
 /** `npm run openapi`: prints the management API's OpenAPI document for this deployment's catalog. */

@@ -8,8 +8,8 @@ import { type Clock, systemClock } from './domain/clock';
 import { ORGANIZATION_ID_PATTERN } from './domain/organization';
 import type { KeyStore, Role } from './domain/ports';
 import { bearerCredential, headerValue, policy, unauthorized } from './http/authorizer';
+import { logger } from './observability/logger';
 import { adminAuthConfig, tableConfig } from './runtime/config';
-import { logger } from './runtime/logger';
 
 /**
  * The management API's authorizer (API.md §3): verifies the admin's OIDC ID token (Cognito in

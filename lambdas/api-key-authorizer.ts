@@ -9,9 +9,9 @@ import type { HotKeyStore } from './domain/ports';
 import { buildRouteTable, findRoute, type RouteDefinition } from './domain/routes';
 import { bearerCredential, headerValue, policy, unauthorized } from './http/authorizer';
 import { type DecisionMetrics, decisionMetrics } from './observability/decision-metrics';
+import { logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { hotKeyCacheConfig, keyConfig, routesConfig, tableConfig } from './runtime/config';
-import { logger } from './runtime/logger';
 
 /**
  * The consumer-side authorizer (API.md §1, DESIGN.md "Authorizer hot path"): an API Gateway REST

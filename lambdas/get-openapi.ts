@@ -1,4 +1,4 @@
-import { openApiDocument } from './http/openapi';
+import { openApiDocument } from './operations/openapi';
 import { keyConfig } from './runtime/config';
 import { operation } from './runtime/operation';
 

@@ -1,8 +1,8 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ItemKey } from '../lambdas/adapters/dynamodb/table-layout';
 import type { RedriveResult } from '../lambdas/notifications/redrive';
 import { type JobRunner, parkedJobOf, redriveJob } from '../lambdas/service/job-redrive';
+import type { ItemKey } from '../lambdas/table/layout';
 import { JOBS_DEAD_LETTER_FILE } from './retirement-loop';
 import { PRIVATE_FILE_MODE } from './state';
 import { DEAD_LETTER_FILE } from './stream-poller';

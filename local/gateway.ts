@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createServer,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-  type Server,
-  type ServerResponse,
-  STATUS_CODES,
-  validateHeaderName,
-  validateHeaderValue,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { EXAMPLE_ROUTES, INVALID_PATH_ENCODING, matchPath } from '../lambdas/domain/routes';
-import { defaultGatewayResponse, GATEWAY_RESPONSES, renderGatewayResponse } from '../lambdas/http/gateway-responses';
-import { OPERATION_LIST } from '../lambdas/runtime/manifest';
+import { defaultGatewayResponse, GATEWAY_RESPONSES } from '../lambdas/http/gateway-responses';
 import { authorizerEvent, LOCAL_API, lambdaContext, proxyEvent, type RequestInput, rawHeaderPairs } from './api-gateway-events';
+import { gatewayResponse, refusal, send } from './gateway-answers';
+import { handlerLoader, proxyResponse } from './gateway-integration';
+import { ClientGoneError, INTEGRATION_TIMEOUT_MS, PayloadTooLargeError, readBody, TIMED_OUT, TokenBucket, within } from './gateway-limits';
+import { type Decision, evaluatePolicy, type Json } from './gateway-policy';
+import { isValidPercentEncoding, parseTarget, routeRequest, type Target } from './gateway-routing';
 
 /**
  * A local stand-in for API Gateway (REST, v1) serving two APIs on one port, so the real handlers
@@ -30,49 +23,11 @@ import { authorizerEvent, LOCAL_API, lambdaContext, proxyEvent, type RequestInpu
  *
  * No request can stop it (API.md §6): whatever a request holds, and however its handlers fail,
  * the outcome is an answer to that request (or, when the client is gone, a closed socket).
+ *
+ * This file is the server and a request's way through it. Routing (gateway-routing.ts), its own
+ * answers (gateway-answers.ts), the authorizer's policy (gateway-policy.ts), API Gateway's limits
+ * (gateway-limits.ts) and the handlers' side (gateway-integration.ts) are modules of their own.
  */
-
-/** API Gateway's hard payload limit. */
-export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
-
-/** API Gateway's integration timeout: a handler that has not answered by then gets 504. */
-export const INTEGRATION_TIMEOUT_MS = 29_000;
-
-/**
- * Where the management API's organization paths start: an unknown path there is the management
- * API's (404 route_not_found); so is an unknown method on any management resource (`POST /v1/me`).
- * Every other unknown path belongs to the protected API (403 route_not_allowed).
- */
-const MANAGEMENT_PREFIX = '/v1/organizations';
-
-type Json = Record<string, unknown>;
-type AnyHandler = (event: unknown, context: Context) => Promise<unknown>;
-
-/** Which authorizer guards a route (none for a public one), and the entry file (`lambdas/<entry>.ts`) behind it. */
-interface GatewayRoute {
-  api: 'management' | 'example';
-  method: string;
-  template: string;
-  entry: string;
-  authorizer: string | undefined;
-}
-
-const ROUTES: readonly GatewayRoute[] = [
-  ...OPERATION_LIST.map((operation) => ({
-    api: 'management' as const,
-    method: operation.method,
-    template: operation.path,
-    entry: operation.entry,
-    authorizer: operation.auth === 'public' ? undefined : 'admin-authorizer',
-  })),
-  ...EXAMPLE_ROUTES.map((route) => ({
-    api: 'example' as const,
-    method: route.method,
-    template: route.path,
-    entry: 'example-echo',
-    authorizer: 'api-key-authorizer',
-  })),
-];
 
 export interface GatewayOptions {
   port: number;
@@ -114,227 +69,8 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-class PayloadTooLargeError extends Error {}
-/** The client closed the connection before its request was complete: nobody is left to answer. */
-class ClientGoneError extends Error {}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > MAX_PAYLOAD_BYTES) return reject(new PayloadTooLargeError());
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_PAYLOAD_BYTES) {
-        request.removeAllListeners('data');
-        request.resume();
-        reject(new PayloadTooLargeError());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', () => reject(new ClientGoneError()));
-    request.on('close', () => {
-      if (!request.complete) reject(new ClientGoneError());
-    });
-  });
-}
-
-/** The parts of a request target API Gateway routes on. */
-interface Target {
-  /** Still percent-encoded, dot segments resolved. */
-  path: string;
-  query: URLSearchParams;
-}
-
-/**
- * The request target, in origin form (`/path?query`) or absolute form (`http://host/path?query`,
- * RFC 9112 §3.2.2: the host is ignored, as API Gateway routes on the path). Anything else (`*`,
- * authority form, a URL that does not parse) is undefined. An origin-form target is never read
- * as a URL of its own, so `//host/path` stays a path.
- */
-export function parseTarget(raw: string): Target | undefined {
-  let url: URL;
-  try {
-    if (raw.startsWith('/')) url = new URL(`http://gateway${raw}`);
-    else if (/^https?:\/\//i.test(raw)) url = new URL(raw);
-    else return undefined;
-  } catch {
-    return undefined;
-  }
-  return { path: url.pathname, query: url.searchParams };
-}
-
-/** Whether every `%` in `path` starts a valid escape and the escapes decode as UTF-8. */
-export function isValidPercentEncoding(path: string): boolean {
-  try {
-    decodeURIComponent(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * API Gateway's throttling algorithm: a bucket of `burstLimit` requests, refilled at `rateLimit`
- * per second; a request finding it empty is throttled.
- */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-
-  constructor(
-    private readonly rateLimit: number,
-    private readonly burstLimit: number,
-    private readonly now: () => number = () => performance.now(),
-  ) {
-    this.tokens = burstLimit;
-    this.last = now();
-  }
-
-  take(): boolean {
-    const now = this.now();
-    this.tokens = Math.min(this.burstLimit, this.tokens + ((now - this.last) / 1000) * this.rateLimit);
-    this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-}
-
-const TIMED_OUT = Symbol('timed out');
-
-/** `work`, or TIMED_OUT once `ms` have passed (the work itself goes on: nothing can cancel a handler). */
-async function within<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** What API Gateway sends for a Lambda proxy result; undefined when the result is not a valid one. */
-export function proxyResponse(result: unknown): { status: number; headers: OutgoingHttpHeaders; body: Buffer } | undefined {
-  if (typeof result !== 'object' || result === null) return undefined;
-  const proxy = result as Partial<APIGatewayProxyResult>;
-  const { statusCode, body } = proxy;
-  if (typeof statusCode !== 'number' || !Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) return undefined;
-  if (body !== undefined && body !== null && typeof body !== 'string') return undefined;
-  const headers: Record<string, string | string[]> = {};
-  try {
-    for (const [name, values] of Object.entries(proxy.multiValueHeaders ?? {})) {
-      if (!Array.isArray(values)) return undefined;
-      headers[name.toLowerCase()] = values.map(String);
-    }
-    for (const [name, value] of Object.entries(proxy.headers ?? {})) headers[name.toLowerCase()] = String(value);
-    for (const [name, value] of Object.entries(headers)) {
-      validateHeaderName(name);
-      for (const one of [value].flat()) validateHeaderValue(name, one);
-    }
-  } catch {
-    return undefined;
-  }
-  const text = body ?? '';
-  return { status: statusCode, headers, body: proxy.isBase64Encoded ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8') };
-}
-
-/** API Gateway prefers the resource with the most literal segments (`/events/batch` over `/events/{id}`). */
-function resolveResource(path: string): { template: string; params: Record<string, string>; routes: GatewayRoute[] } | undefined {
-  let best: { template: string; params: Record<string, string>; routes: GatewayRoute[]; variables: number } | undefined;
-  for (const route of ROUTES) {
-    if (best?.template === route.template) {
-      best.routes.push(route);
-      continue;
-    }
-    const params = matchPath(route.template, path);
-    // Unreachable for a request: the handler answers a bad percent-encoding with 400 invalid_path
-    // before routing. Treated as no match so routing alone never throws.
-    if (params === undefined || params === INVALID_PATH_ENCODING) continue;
-    const variables = Object.keys(params).length;
-    if (!best || variables < best.variables) best = { template: route.template, params, routes: [route], variables };
-  }
-  return best;
-}
-
-function wildcardMatches(pattern: string, value: string): boolean {
-  const regex = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${regex}$`).test(value);
-}
-
-function asList(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-/**
- * Evaluates the authorizer's policy for `methodArn` as IAM does: an explicit Deny wins, otherwise
- * an Allow is needed. Returns undefined when the result is not a valid authorizer result.
- */
-function evaluatePolicy(result: unknown, methodArn: string): { allowed: boolean; context: Json; principalId: string } | undefined {
-  if (typeof result !== 'object' || result === null) return undefined;
-  const { principalId, policyDocument, context } = result as Partial<APIGatewayAuthorizerResult>;
-  if (typeof principalId !== 'string' || !policyDocument || !Array.isArray(policyDocument.Statement)) return undefined;
-  if (context !== undefined && context !== null) {
-    // API Gateway rejects context values that are not string, number or boolean.
-    const primitive = Object.values(context).every((value) => ['string', 'number', 'boolean'].includes(typeof value));
-    if (typeof context !== 'object' || !primitive) return undefined;
-  }
-  let allowed = false;
-  for (const statement of policyDocument.Statement) {
-    const raw = statement as { Effect?: string; Action?: string | string[]; Resource?: string | string[] };
-    const actions = asList(raw.Action);
-    const resources = asList(raw.Resource);
-    const invokes = actions.some((action) => wildcardMatches(action, 'execute-api:Invoke'));
-    const covers = resources.some((resource) => wildcardMatches(resource, methodArn));
-    if (!invokes || !covers) continue;
-    if (raw.Effect === 'Deny') return { allowed: false, context: context ?? {}, principalId };
-    if (raw.Effect === 'Allow') allowed = true;
-  }
-  return { allowed, context: context ?? {}, principalId };
-}
-
 export function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const lambdasDir = options.lambdasDir ?? join(__dirname, '..', 'lambdas');
-  const modules = new Map<string, Promise<AnyHandler>>();
-
-  /** Entry modules are loaded once, on first use, after the runtime has set their environment. */
-  function handlerFor(entry: string): Promise<AnyHandler> {
-    let loaded = modules.get(entry);
-    if (!loaded) {
-      loaded = import(join(lambdasDir, entry)).then((module: { handler?: AnyHandler; default?: { handler?: AnyHandler } }) => {
-        const handler = module.handler ?? module.default?.handler;
-        if (typeof handler !== 'function') throw new Error(`lambdas/${entry} does not export a handler`);
-        return handler;
-      });
-      modules.set(entry, loaded);
-      loaded.catch(() => modules.delete(entry));
-    }
-    return loaded;
-  }
-
-  function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): number {
-    response.writeHead(status, { 'content-type': 'application/json', ...headers });
-    response.end(JSON.stringify(body));
-    return status;
-  }
-
-  function gatewayResponse(
-    response: ServerResponse,
-    gatewayAnswer: { status: number; body: string },
-    context: Record<string, unknown> = {},
-    headers: Record<string, string> = {},
-  ): number {
-    return send(response, gatewayAnswer.status, renderGatewayResponse(gatewayAnswer.body, context), headers);
-  }
+  const handlerFor = handlerLoader(options.lambdasDir ?? join(__dirname, '..', 'lambdas'));
 
   const timeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
   const { throttle } = options;
@@ -359,7 +95,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     response: ServerResponse,
   ): Promise<{ principalId: string; context: Json } | number> {
     const authorization = authorizerEvent(input);
-    let decision: ReturnType<typeof evaluatePolicy>;
+    let decision: Decision | undefined;
     try {
       const handle = await handlerFor(authorizer);
       const result = await within(handle(authorization, lambdaContext(authorizer, { timeoutMs })), timeoutMs);
@@ -393,9 +129,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (await site(request, response, path)) return response.statusCode;
     }
 
-    const resource = resolveResource(path);
-    const route = resource?.routes.find((candidate) => candidate.method === method);
-    const api = route?.api ?? (path.startsWith(MANAGEMENT_PREFIX) || resource?.routes[0]?.api === 'management' ? 'management' : 'example');
+    const { resource, route, api } = routeRequest(method, path);
     // Stage throttling comes first: a throttled request reaches no authorizer, routed or not.
     if (buckets && !buckets[api].take()) return gatewayResponse(response, GATEWAY_RESPONSES.throttled);
     if (!resource || !route) {
@@ -502,12 +236,8 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
       socket.destroy();
       return;
     }
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const body = defaultGatewayResponse(status).body;
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-        `connection: close\r\n\r\n${body}`,
-    );
+    const { status, http } = refusal(error.code);
+    socket.end(http);
     options.log(`malformed request ${status} (${error.code ?? 'unknown'})`);
   }
 

@@ -57,9 +57,6 @@ function portFromEnv(name: string, fallback: number): number {
 }
 
 async function main(): Promise<void> {
-  // The SDK warns that its releases after January 2027 need Node 22; this runtime pins its SDK
-  // (package-lock.json) and Lambda runs nodejs24.x, so the warning would only bury the banner.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { values } = parseArgs({ options: { fresh: { type: 'boolean', default: false } } });
   const parent = process.ppid;
   let stack: LocalStack | undefined;

@@ -5,10 +5,10 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../lambdas/adapters/dynamodb/table-layout';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../lambdas/table/layout';
 
 /**
- * Creates the single table locally with the same key schema (table-layout.ts), stream and TTL
+ * Creates the single table locally with the same key schema (lambdas/table/layout.ts), stream and TTL
  * attribute as the CDK table (lib/), unless it exists. Returns the stream ARN.
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<string | undefined> {

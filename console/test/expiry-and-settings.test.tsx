@@ -24,7 +24,7 @@ describe('expiring keys in the console', () => {
 
     await screen.findByRole('table');
     expect(api.requestsTo('POST', /api_keys$/).map((request) => (request.body as { expires_in?: string }).expires_in)).toEqual(['1h']);
-    expect(await screen.findByRole('img', { name: 'Expiring key' }, { timeout: 5000 })).toBeInTheDocument();
+    expect(await screen.findByRole('img', { name: 'Expiring key' })).toBeInTheDocument();
   });
 
   it('clears an expiry on Edit, sending expires_at null', async () => {

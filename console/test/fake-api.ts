@@ -1,6 +1,6 @@
 import { HttpResponse, http, type JsonBodyType } from 'msw';
 import { DEFAULT_RESOURCE_CATALOG } from '../../lambdas/domain/permissions';
-import { openApiDocument } from '../../lambdas/http/openapi';
+import { openApiDocument } from '../../lambdas/operations/openapi';
 import type { ApiKey, AuditEvent, Permissions } from '../src/api/client';
 
 /**

@@ -1,5 +1,5 @@
 import '@testing-library/jest-dom/vitest';
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, vi } from 'vitest';
 
@@ -7,6 +7,11 @@ import { afterAll, afterEach, beforeAll, vi } from 'vitest';
 export const server = setupServer();
 
 const inBrowser = typeof window !== 'undefined';
+
+// The pages, dialogs and overlays the keys page does not show are imported lazily (src/app/routes.tsx):
+// Vitest transforms such a module graph on its first import, which on a busy machine takes longer
+// than Testing Library's default second of waiting for what it renders.
+configure({ asyncUtilTimeout: 5000 });
 
 if (inBrowser) {
   // jsdom has no canvas; axe-core probes one (for icon fonts) and only needs to learn that.

@@ -1,5 +1,5 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { EVENT_SOURCE, type EventBus, type LifecycleEvent, MAX_EVENTS_PER_PUBLISH } from '../events/event-bus';
+import { EVENT_SOURCE, type EventBus, type LifecycleEvent, MAX_EVENTS_PER_PUBLISH } from '../domain/event-bus';
 
 /**
  * The EventBus port on an EventBridge bus: one PutEvents call per publish (source `keyward`,

@@ -1,5 +1,5 @@
 import { appendFile, readFile } from 'node:fs/promises';
-import { EVENT_SOURCE, type EventBus, type LifecycleEvent } from '../events/event-bus';
+import { EVENT_SOURCE, type EventBus, type LifecycleEvent } from '../domain/event-bus';
 
 /** One line of `.keyward/events.jsonl`: EventBridge's envelope, with the audit event's id as its own. */
 export interface EventEnvelope {

@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import type { FailedBatch, FailureQueue } from '../notifications/redrive';
+import type { FailedBatch, FailureQueue } from '../domain/ports';
 
 /** How long a received message stays hidden while one redrive works through the queue. */
 const VISIBILITY_TIMEOUT_S = 300;

@@ -227,3 +227,25 @@ export class EmailRejected extends Error {
     this.name = 'EmailRejected';
   }
 }
+
+/**
+ * A message of the notifier's failure queue: the on-failure record the event-source mapping
+ * writes for a stream batch whose retries ran out (its `DDBStreamBatchInfo`), a pointer only.
+ */
+export interface FailedBatch {
+  /** Whatever the queue needs to settle the message. */
+  handle: string;
+  streamArn: string;
+  startSequenceNumber: string;
+  endSequenceNumber: string;
+  batchSize: number;
+}
+
+export interface FailureQueue {
+  /** Every message in the queue now, each hidden from other readers while this redrive works on it. */
+  receiveAll(): Promise<{ batches: FailedBatch[]; unreadable: string[] }>;
+  /** The message's events are all delivered: it is done. */
+  delete(handle: string): Promise<void>;
+  /** Not done: visible again at once, for the next redrive. */
+  release(handle: string): Promise<void>;
+}

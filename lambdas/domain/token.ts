@@ -1,5 +1,4 @@
 import { createHash, randomInt } from 'node:crypto';
-// Node 20.15+ and 22.2+; the Lambda runtime (nodejs24.x) has it.
 import { crc32 } from 'node:zlib';
 
 /**

@@ -1,9 +1,9 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { PARTITION_KEY, SORT_KEY } from '../adapters/dynamodb/table-layout';
-import { logger } from '../runtime/logger';
-import { type EventBus, type EventDetail, type LifecycleEvent, MAX_EVENTS_PER_PUBLISH } from './event-bus';
+import { type EventBus, type EventDetail, type LifecycleEvent, MAX_EVENTS_PER_PUBLISH } from '../domain/event-bus';
+import { logger } from '../observability/logger';
+import { PARTITION_KEY, SORT_KEY } from '../table/layout';
 import { matchesAuditEventFilter } from './stream-filter';
 
 export interface EventPublisherOptions {

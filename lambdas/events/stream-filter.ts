@@ -1,5 +1,5 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { ENTITY } from '../adapters/dynamodb/table-layout';
+import { ENTITY } from '../table/layout';
 
 /**
  * The event publisher's event-source mapping filter: every new audit event, whatever its type.

@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { DomainError, Unauthenticated, ValidationFailed } from '../domain/errors';
-import { logger } from '../runtime/logger';
+import { logger } from '../observability/logger';
 import { json } from './responses';
 
 /** The reason phrases the management API uses (API.md §3). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { deliveryKey, PARTITION_KEY, TTL_ATTRIBUTE } from '../adapters/dynamodb/table-layout';
+import { deliveryKey, PARTITION_KEY, TTL_ATTRIBUTE } from '../table/layout';
 import type { ClaimResult, DeliveryLedger } from './delivery-ledger';
 
 /** How long a claim protects an in-flight send; longer than the notifier's timeout. */

@@ -1,19 +1,12 @@
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  PARTITION_KEY,
-  SORT_KEY,
-  TTL_ATTRIBUTE,
-  undeliveredKey,
-  undeliveredPartition,
-  undeliveredSortKey,
-} from '../adapters/dynamodb/table-layout';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, undeliveredKey, undeliveredPartition, undeliveredSortKey } from '../table/layout';
 import type { UndeliveredLog, UndeliveredRecord } from './undelivered-log';
 
 /** As long as the failure queue keeps its messages (14 days), plus a day to redrive the last ones. */
 export const UNDELIVERED_RETENTION_MS = 15 * 24 * 60 * 60 * 1000;
 
 /**
- * The undelivered log as items of the keyward table (table-layout.ts). Like delivery records they
+ * The undelivered log as items of the keyward table (lambdas/table/layout.ts). Like delivery records they
  * carry no `entity`, so the notifier's stream filter ignores them.
  */
 export class DynamoDbUndeliveredLog implements UndeliveredLog {

@@ -1,5 +1,6 @@
-import type { ItemKey } from '../adapters/dynamodb/table-layout';
-import { logger } from '../runtime/logger';
+import type { FailureQueue } from '../domain/ports';
+import { logger } from '../observability/logger';
+import type { ItemKey } from '../table/layout';
 import { type MailedAuditEvent, parseAuditEventItem } from './notifier';
 import type { UndeliveredLog } from './undelivered-log';
 
@@ -29,28 +30,6 @@ export function createEventRedrive(deps: {
       return false;
     }
   };
-}
-
-/**
- * A message of the notifier's failure queue: the on-failure record the event-source mapping
- * writes for a stream batch whose retries ran out (its `DDBStreamBatchInfo`), a pointer only.
- */
-export interface FailedBatch {
-  /** Whatever the queue needs to settle the message. */
-  handle: string;
-  streamArn: string;
-  startSequenceNumber: string;
-  endSequenceNumber: string;
-  batchSize: number;
-}
-
-export interface FailureQueue {
-  /** Every message in the queue now, each hidden from other readers while this redrive works on it. */
-  receiveAll(): Promise<{ batches: FailedBatch[]; unreadable: string[] }>;
-  /** The message's events are all delivered: it is done. */
-  delete(handle: string): Promise<void>;
-  /** Not done: visible again at once, for the next redrive. */
-  release(handle: string): Promise<void>;
 }
 
 /**

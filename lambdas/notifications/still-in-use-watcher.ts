@@ -3,12 +3,12 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { monotonicFactory } from 'ulid';
 import { z } from 'zod';
-import { LAST_USED_AT_ATTRIBUTE, STILL_IN_USE_WARNED_FOR_ATTRIBUTE } from '../adapters/dynamodb/table-layout';
 import { keyEvent } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
 import type { KeyStore } from '../domain/ports';
 import { STILL_IN_USE_WINDOW_MS, stillInUse } from '../domain/still-in-use';
-import { logger } from '../runtime/logger';
+import { logger } from '../observability/logger';
+import { LAST_USED_AT_ATTRIBUTE, STILL_IN_USE_WARNED_FOR_ATTRIBUTE } from '../table/layout';
 
 export interface StillInUseWatcherDeps {
   store: Pick<KeyStore, 'recordStillInUse'>;

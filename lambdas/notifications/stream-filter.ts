@@ -1,6 +1,6 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { ENTITY, LAST_USED_AT_ATTRIBUTE } from '../adapters/dynamodb/table-layout';
 import { MAILED_EVENT_TYPES } from '../domain/audit-event';
+import { ENTITY, LAST_USED_AT_ATTRIBUTE } from '../table/layout';
 
 /**
  * The notifier's event-source mapping filters (Lambda event filtering syntax), one pattern per job.

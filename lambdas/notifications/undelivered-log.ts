@@ -1,4 +1,4 @@
-import type { ItemKey } from '../adapters/dynamodb/table-layout';
+import type { ItemKey } from '../table/layout';
 
 /**
  * Where the notifier notes each mailed stream record it failed on, with the key of its audit

@@ -1,7 +1,7 @@
-import { type OperationRequest, type OperationResult, operationHandler } from '../http/operation';
-import type { ManagementHandler } from '../http/stack';
+import { type Entry, OPERATIONS, type Operation } from '../operations/manifest';
+import { type OperationRequest, type OperationResult, operationHandler } from '../operations/operation';
+import type { ManagementHandler } from '../operations/stack';
 import { keyConfig } from './config';
-import { type Entry, OPERATIONS, type Operation } from './manifest';
 import type { Services } from './services';
 import { functionServices } from './wiring';
 

@@ -3,7 +3,6 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbKeyStore } from '../adapters/dynamodb/key-store';
 import { backfillMemberships, type MembershipBackfill } from '../adapters/dynamodb/membership-backfill';
 import { listOrganizationSummaries, type OrganizationSummary } from '../adapters/dynamodb/organization-summaries';
-import type { ItemKey } from '../adapters/dynamodb/table-layout';
 import { systemClock } from '../domain/clock';
 import { DEFAULT_RESOURCE_CATALOG } from '../domain/permissions';
 import type { KeyStore, Mailer, RetirementScheduler, SecretBox } from '../domain/ports';
@@ -15,6 +14,7 @@ import { createEventRedrive } from '../notifications/redrive';
 import type { UndeliveredLog } from '../notifications/undelivered-log';
 import { createRemindHandler, createRetireHandler } from '../service/job-handlers';
 import type { JobRunner } from '../service/job-redrive';
+import type { ItemKey } from '../table/layout';
 import { documentClient } from './clients';
 import { createServices, type Services } from './services';
 

@@ -4,9 +4,9 @@ import { LocalSecretBox } from '../adapters/local-secret-box';
 import { NO_SECRET_BOX } from '../adapters/no-secret-box';
 import { systemClock } from '../domain/clock';
 import type { KeyStore, RetirementScheduler, SecretBox } from '../domain/ports';
+import type { Operation } from '../operations/manifest';
 import { documentClient } from './clients';
 import { keyConfig, schedulerConfig, secretsConfig, tableConfig } from './config';
-import type { Operation } from './manifest';
 import { createServices, type Services } from './services';
 
 /**
@@ -100,7 +100,7 @@ function schedulerFor(use: NonNullable<Capabilities['schedules']>): () => Promis
   const config = schedulerConfig();
   return onceAsync(async () => {
     if (config.kind === 'none') return undefined;
-    const { createRetirementScheduler } = await import('../adapters/retirement-scheduler');
+    const { createRetirementScheduler } = await import('./retirement-scheduler');
     const scheduler = createRetirementScheduler();
     return scheduler && restrictScheduler(scheduler, use);
   });

@@ -31,7 +31,7 @@ import { defaultPermissions, type Permissions } from '../domain/permissions';
 import { type KeyStore, type Page, type PageRequest, type RetirementScheduler, type SecretBox, StaleState } from '../domain/ports';
 import { retryOnConflict } from '../domain/retry-on-conflict';
 import { generateToken, hashToken, maskToken } from '../domain/token';
-import { logger } from '../runtime/logger';
+import { logger } from '../observability/logger';
 import { type ExpiryJobSet, ExpiryJobs } from './expiry-jobs';
 
 export interface ApiKeyServiceDeps {

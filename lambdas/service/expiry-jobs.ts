@@ -1,6 +1,6 @@
 import type { StoredApiKey } from '../domain/api-key';
 import type { ReminderJob, RetirementJob, RetirementScheduler } from '../domain/ports';
-import { logger } from '../runtime/logger';
+import { logger } from '../observability/logger';
 
 /** The jobs of one expiry of one key: its retirement, and the reminder marks that were scheduled. */
 export type ExpiryJobSet = Pick<StoredApiKey, 'organizationId' | 'id' | 'expiresAt' | 'retirementJobId' | 'reminderMarks'>;

@@ -6,7 +6,7 @@ import type { Clock } from '../domain/clock';
 import { JOB_EARLY_INVOCATION_MS } from '../domain/expiry';
 import type { KeyStore } from '../domain/ports';
 import { retryOnConflict } from '../domain/retry-on-conflict';
-import { logger } from '../runtime/logger';
+import { logger } from '../observability/logger';
 
 /**
  * What the lifecycle jobs do when they run (DESIGN.md "Lifecycle jobs"): the retire and remind

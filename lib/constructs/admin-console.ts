@@ -12,6 +12,9 @@ import type { StageProps } from '../stage';
 /** Where the console lives under its distribution (Vite's `base`, as on the local gateway). */
 export const CONSOLE_PATH = '/console/';
 
+/** Where Vite puts the hashed chunks, stylesheets and images, under the build (Vite's `build.assetsDir`). */
+const ASSETS_DIR = 'assets';
+
 /** The built console of this checkout (`npm run console:build`). */
 export const DEFAULT_CONSOLE_DIST = join(__dirname, '..', '..', 'console', 'dist');
 
@@ -43,7 +46,8 @@ export interface AdminConsoleSettings {
  * The admin console on AWS (API.md §7): the static build in a private S3 bucket, served by
  * CloudFront through origin access control under `/console/`, with security headers on every
  * answer (CSP without inline scripts, HSTS, no framing, nosniff, no referrer), and `config.json`
- * written next to the app with the stack's own API URL, issuer and client id.
+ * written next to the app with the stack's own API URL, issuer and client id. The hashed chunks
+ * are cached for a year and outlive the build that made them; `index.html` is revalidated.
  *
  * Built in two steps because the API's CORS and the user pool's callback URLs need the
  * distribution's URL, and `config.json` needs theirs: construct first (bucket, distribution),
@@ -139,15 +143,34 @@ export class AdminConsole extends Construct {
     );
   }
 
-  /** Deploys the build and its `config.json`, and sets the page's `connect-src` to the settings' origins. */
+  /**
+   * Deploys the build and its `config.json`, and sets the page's `connect-src` to the settings' origins.
+   * Two deployments: the hashed assets first, immutable and never pruned, then the page and its settings.
+   */
   publish(settings: AdminConsoleSettings): s3deploy.BucketDeployment {
     if (!existsSync(join(this.distDir, 'index.html'))) {
       throw new Error(`the admin console is not built (${this.distDir} has no index.html): run \`npm run console:build\` first`);
     }
     this.connectOrigins = settings.connectOrigins;
+    // Hashed chunks never change under their name: cached for a year, and kept when a later build
+    // no longer has them, so a tab still running the previous build can fetch the pages it has not
+    // opened yet (a chunk gone from the bucket would be a 403 there).
+    const assets = new s3deploy.BucketDeployment(this, 'Assets', {
+      sources: [s3deploy.Source.asset(join(this.distDir, ASSETS_DIR))],
+      destinationBucket: this.bucket,
+      destinationKeyPrefix: `${CONSOLE_PATH.slice(1)}${ASSETS_DIR}/`,
+      cacheControl: [
+        s3deploy.CacheControl.setPublic(),
+        s3deploy.CacheControl.maxAge(Duration.days(365)),
+        s3deploy.CacheControl.immutable(),
+      ],
+      prune: false,
+      memoryLimit: 512,
+    });
     const deployment = new s3deploy.BucketDeployment(this, 'Deployment', {
       sources: [
-        s3deploy.Source.asset(this.distDir),
+        // Vite's manifest (.vite/) is the build's bookkeeping (console/scripts/bundle-size.ts), not the app's.
+        s3deploy.Source.asset(this.distDir, { exclude: [ASSETS_DIR, '.vite'] }),
         s3deploy.Source.jsonData('config.json', {
           authority: settings.authority,
           client_id: settings.clientId,
@@ -157,12 +180,16 @@ export class AdminConsole extends Construct {
       ],
       destinationBucket: this.bucket,
       destinationKeyPrefix: CONSOLE_PATH.slice(1),
-      // Revalidated on every load (ETag), so a new build or setting shows at once; hashed assets stay cheap.
+      // The assets are the other deployment's: excluded here, this one's pruning leaves them alone.
+      exclude: [`${ASSETS_DIR}/*`],
+      // index.html and config.json are revalidated on every load (ETag), so a new build or setting shows at once.
       cacheControl: [s3deploy.CacheControl.noCache()],
       distribution: this.distribution,
       distributionPaths: [`${CONSOLE_PATH}*`],
       memoryLimit: 512,
     });
+    // A new index.html never names a chunk that is not there yet.
+    deployment.node.addDependency(assets);
     Validations.of(Stack.of(this)).acknowledge(
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',

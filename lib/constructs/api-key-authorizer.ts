@@ -4,7 +4,6 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { USAGE_WRITE_ATTRIBUTES } from '../../lambdas/adapters/dynamodb/table-layout';
 import {
   buildRouteTable,
   EXAMPLE_ROUTES,
@@ -14,6 +13,7 @@ import {
   serializeRoutes,
 } from '../../lambdas/domain/routes';
 import { hotKeyCacheConfig, keyConfig, routesConfig } from '../../lambdas/runtime/config';
+import { USAGE_WRITE_ATTRIBUTES } from '../../lambdas/table/layout';
 import { type StageProps, stageOf } from '../stage';
 import { addContractGatewayResponses } from './contract-gateway-responses';
 import { KeywardFunction } from './keyward-function';

@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { TableAction } from '../../lambdas/runtime/manifest';
+import type { TableAction } from '../../lambdas/operations/manifest';
 import { type StageProps, statefulRemovalPolicy } from '../stage';
 
 const REPO_ROOT = path.join(__dirname, '..', '..');
@@ -14,8 +14,8 @@ const LAMBDAS_DIR = path.join(REPO_ROOT, 'lambdas');
 
 /**
  * The runtime every function uses (DESIGN.md: nodejs22.x or newer; the newest keeps cdk-nag L1
- * quiet). The code is developed and tested on an older Node, the `engines` floor: docs/development.md,
- * "Node versions and the AWS SDK", says why the two differ and what keeps them compatible.
+ * quiet). Its major is the Node everything else runs on: package.json pins it (docs/development.md,
+ * "Node versions and the AWS SDK"), and `test/infra/node-versions.test.ts` keeps the two together.
  */
 export const KEYWARD_RUNTIME = lambda.Runtime.NODEJS_24_X;
 

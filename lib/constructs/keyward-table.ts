@@ -1,6 +1,6 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../lambdas/adapters/dynamodb/table-layout';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../lambdas/table/layout';
 import { type StageProps, statefulRemovalPolicy } from '../stage';
 
 export interface KeywardTableProps extends StageProps {
@@ -25,7 +25,7 @@ export class KeywardTable extends Construct {
     super(scope, id);
     this.table = new dynamodb.Table(this, 'Table', {
       tableName: props.tableName,
-      // The layout the runtime reads and writes (lambdas/adapters/dynamodb/table-layout.ts).
+      // The layout the runtime reads and writes (lambdas/table/layout.ts).
       partitionKey: { name: PARTITION_KEY, type: dynamodb.AttributeType.STRING },
       sortKey: { name: SORT_KEY, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,

@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { SORT_KEY, SORT_KEY_PREFIX } from '../../lambdas/adapters/dynamodb/table-layout';
+import { SORT_KEY, SORT_KEY_PREFIX } from '../../lambdas/table/layout';
 import { type StageProps, stageOf } from '../stage';
 import { failureQueue } from './failure-queue';
 import { KeywardFunction } from './keyward-function';

@@ -2,7 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { OPERATION_LIST } from '../../lambdas/runtime/manifest';
+import { OPERATION_LIST } from '../../lambdas/operations/manifest';
 import type { Throttle } from '../config';
 import { type StageProps, stageOf } from '../stage';
 import type { AdminIdentity } from './admin-identity';
@@ -32,7 +32,7 @@ export interface ManagementApiProps extends StageProps {
 
 /**
  * The management API (API.md §3): one method and one function per row of the operation manifest
- * (lambdas/runtime/manifest.ts), behind the admin authorizer (JWT + organization membership)
+ * (lambdas/operations/manifest.ts), behind the admin authorizer (JWT + organization membership)
  * unless the row is public, and granted exactly the table actions, KMS use and scheduling its row
  * declares (DESIGN.md "Secrets", "Scheduled retirement").
  */

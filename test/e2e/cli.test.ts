@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
-import { deliveryKey } from '../../lambdas/adapters/dynamodb/table-layout';
 import { keyEvent } from '../../lambdas/domain/audit-event';
 import { documentClient } from '../../lambdas/runtime/clients';
 import { failureRecord } from '../../lambdas/service/job-redrive';
+import { deliveryKey } from '../../lambdas/table/layout';
 import { localClientConfig } from '../../local/dynamodb-local';
 import { JOBS_DEAD_LETTER_FILE } from '../../local/retirement-loop';
 import { DEAD_LETTER_FILE } from '../../local/stream-poller';
@@ -24,7 +24,8 @@ async function keyward(...args: string[]): Promise<{ code: number; stdout: strin
   delete env.KEYWARD_TABLE;
   delete env.KEYWARD_STACK;
   try {
-    const { stdout, stderr } = await run(CLI, args, { env, cwd: stack.stateDir });
+    // The bin's shebang would take the first node on PATH; the tests' own is the pinned Node 24.
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env, cwd: stack.stateDir });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { firstLoadFiles, readManifest } from '../../console/scripts/bundle-size';
 import { DEFAULT_RESOURCE_CATALOG } from '../../lambdas/domain/permissions';
 import {
   CONSOLE_URL,
@@ -425,5 +427,56 @@ describe('the audit log', () => {
     await created.getByRole('cell', { name: 'system', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Previous page' }).click();
     await page.getByText('api_key.updated').waitFor();
+  });
+});
+
+describe('the pages in chunks of their own', () => {
+  // The build the stack serves, and what its first load is (console/scripts/bundle-size.ts).
+  const manifest = readManifest(join(__dirname, '..', '..', 'console', 'dist'));
+  const chunkPath = (page: string) => `/console/${Object.values(manifest).find((chunk) => chunk.src === `src/pages/${page}.tsx`)!.file}`;
+
+  it('loads the keys page without the other pages, fetches one when opened, and a deep link to it survives a reload, under the CSP', async () => {
+    const org = await newOrganization('chunks');
+    await signIn(page, org.adminEmail);
+    const requested: string[] = [];
+    const problems: string[] = [];
+    page.on('request', (request) => requested.push(new URL(request.url()).pathname));
+    page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
+    page.on('pageerror', (error) => problems.push(error.message));
+
+    await page.reload();
+    await keyRow(page, masked(org.key)).waitFor();
+    await page.waitForLoadState('networkidle');
+    for (const file of firstLoadFiles(manifest)) expect(requested).toContain(file === 'index.html' ? '/console/' : `/console/${file}`);
+    for (const other of ['ApiKeyFormPage', 'AuditLogPage', 'SettingsPage', 'KeyDialogs']) expect(requested).not.toContain(chunkPath(other));
+
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('textbox', { name: 'Maximum key lifetime (days)' }).waitFor();
+    expect(requested).toContain(chunkPath('SettingsPage'));
+    await page.reload();
+    await page.getByRole('textbox', { name: 'Maximum key lifetime (days)' }).waitFor();
+    expect(page.url()).toBe(`${CONSOLE_URL}#/organizations/${org.id}/settings`);
+    // A script the CSP refused, or a chunk that failed, would be an error here.
+    expect(problems).toEqual([]);
+  });
+
+  it('leaves a message and a way back when a page cannot be fetched', async () => {
+    const org = await newOrganization('chunk-lost');
+    await signIn(page, org.adminEmail);
+    await keyRow(page, masked(org.key)).waitFor();
+    await page.route(`**${chunkPath('AuditLogPage')}`, (route) => route.abort('internetdisconnected'));
+
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(
+      /^Something went wrong in the console: .*Failed to fetch dynamically imported module.*\. Reload the page to try again\.$/,
+    );
+    await page.getByRole('link', { name: 'Go to your organizations' }).waitFor();
+    await expectAccessible(page, 'a page that could not be fetched');
+
+    await page.unroute(`**${chunkPath('AuditLogPage')}`);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
   });
 });

@@ -27,8 +27,9 @@ interface Proc {
   zombie: boolean;
 }
 
+/** Each process with its command line (not `comm`: Node 24 names its main thread, so its `comm` is MainThread). */
 function processes(): Proc[] {
-  return execFileSync('ps', ['-A', '-o', 'pid=,ppid=,stat=,comm='], { encoding: 'utf8' })
+  return execFileSync('ps', ['-A', '-o', 'pid=,ppid=,stat=,args='], { encoding: 'utf8' })
     .trim()
     .split('\n')
     .map((line) => {
@@ -155,7 +156,13 @@ describe('npm start', () => {
     try {
       started = await npmStart(stateDir, ['--fresh']);
       const commands = started.tree.map((proc) => proc.command);
-      expect(commands).toEqual(expect.arrayContaining([expect.stringMatching(/^npm start/), 'node', 'java']));
+      expect(commands).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^npm start/),
+          expect.stringMatching(/^(\S*\/)?node /),
+          expect.stringMatching(/^(\S*\/)?java /),
+        ]),
+      );
 
       process.kill(started.npm.pid!, 'SIGTERM');
 

@@ -1,3 +1,5 @@
+import { type Dirent, readdirSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { GATEWAY_RESPONSE_TYPES } from '../../lambdas/http/gateway-responses';
 import { synthKeyward } from './synth';
@@ -5,10 +7,13 @@ import { synthKeyward } from './synth';
 /** The admin console on AWS (API.md §7): S3 + CloudFront with OAC, security headers, Cognito code + PKCE, CORS. */
 
 let dev: Template;
+let devAssembly: string;
 let external: Template;
 
 beforeAll(() => {
-  dev = synthKeyward({ consoleUrls: 'https://keys.example.com/console/', cognitoDomainPrefix: 'acme-keys' }).template;
+  const synthesized = synthKeyward({ consoleUrls: 'https://keys.example.com/console/', cognitoDomainPrefix: 'acme-keys' });
+  dev = synthesized.template;
+  devAssembly = synthesized.app.synth().directory;
   external = synthKeyward({ stage: 'prod', adminIssuer: 'https://login.example.com', adminAudience: 'keyward-console' }).template;
 });
 
@@ -20,6 +25,28 @@ const only = <T>(template: Template, type: string): T => {
 
 /** A CloudFormation value as text, with every reference kept visible. */
 const text = (value: unknown) => JSON.stringify(value);
+
+interface BucketDeployment {
+  Properties: Record<string, unknown> & { SourceObjectKeys: string[] };
+  DependsOn?: string[];
+}
+
+/** The console's two bucket deployments: its hashed assets, and its page with config.json. */
+function deployments(template: Template): { assets: BucketDeployment; assetsId: string; page: BucketDeployment } {
+  const all = Object.entries(template.findResources('Custom::CDKBucketDeployment')) as [string, BucketDeployment][];
+  expect(all).toHaveLength(2);
+  const [assetsId, assets] = all.find(([, deployment]) => deployment.Properties.DestinationBucketKeyPrefix === 'console/assets/')!;
+  const [, page] = all.find(([, deployment]) => deployment.Properties.DestinationBucketKeyPrefix === 'console/')!;
+  return { assets, assetsId, page };
+}
+
+/** The files of a deployment's source, as CDK staged them in the cloud assembly (`<hash>.zip` is `asset.<hash>`). */
+function stagedFiles(assembly: string, objectKey: string): string[] {
+  const dir = join(assembly, `asset.${objectKey.replace(/\.zip$/, '')}`);
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/'));
+}
 
 describe('the console bucket and distribution', () => {
   it('keeps the bucket private and encrypted, and lets CloudFront read it only through origin access control', () => {
@@ -76,15 +103,34 @@ describe('the console bucket and distribution', () => {
     expect(text(only(external, 'AWS::CloudFront::ResponseHeadersPolicy'))).toContain('https://login.example.com');
   });
 
-  it('deploys the build under console/ with a config.json naming the API, the issuer and the client id', () => {
-    const deployment = only<Record<string, unknown>>(dev, 'Custom::CDKBucketDeployment');
-    expect(deployment.DestinationBucketKeyPrefix).toBe('console/');
-    expect(deployment.DistributionPaths).toEqual(['/console/*']);
-    const markers = text(deployment.SourceMarkers);
+  it('deploys the page and a config.json naming the API, the issuer and the client id, revalidated on every load', () => {
+    const { page } = deployments(dev);
+    expect(page.Properties.DestinationBucketKeyPrefix).toBe('console/');
+    expect(page.Properties.SystemMetadata).toEqual({ 'cache-control': 'no-cache' });
+    expect(page.Properties.DistributionPaths).toEqual(['/console/*']);
+    const markers = text(page.Properties.SourceMarkers);
     // config.json's values: the API's URL, the user pool (issuer), its app client, the distribution (redirect URI).
     for (const reference of ['ManagementApi', 'AdminIdentityUserPool', 'ManagementClient', 'AdminConsoleDistribution']) {
       expect(markers).toContain(reference);
     }
+    // The page's own files: index.html, never the hashed assets (the other deployment's) nor Vite's manifest.
+    const files = stagedFiles(devAssembly, page.Properties.SourceObjectKeys[0]!);
+    expect(files).toContain('index.html');
+    expect(files.filter((file) => file.startsWith('assets/') || file.startsWith('.vite/'))).toEqual([]);
+  });
+
+  it('deploys the hashed assets before the page, cached for a year and kept across builds for tabs still on an older one', () => {
+    const { assets, assetsId, page } = deployments(dev);
+    expect(assets.Properties.DestinationBucketKeyPrefix).toBe('console/assets/');
+    expect(assets.Properties.SystemMetadata).toEqual({ 'cache-control': 'public, max-age=31536000, immutable' });
+    expect(assets.Properties.Prune).toBe(false);
+    expect(stagedFiles(devAssembly, assets.Properties.SourceObjectKeys[0]!).filter((file) => file.endsWith('.js')).length).toBeGreaterThan(
+      1,
+    );
+    // The page's deployment prunes what its build no longer has, except the assets; and comes second.
+    expect(page.Properties.Prune).toBe(true);
+    expect(page.Properties.Exclude).toEqual(['assets/*']);
+    expect(page.DependsOn).toContain(assetsId);
   });
 
   it('outputs ConsoleUrl, the distribution under /console/', () => {

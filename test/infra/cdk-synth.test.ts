@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 
-import { OPERATION_LIST } from '../../lambdas/runtime/manifest';
+import { OPERATION_LIST } from '../../lambdas/operations/manifest';
 
 const run = promisify(execFile);
 /** One function per manifest operation, plus the two authorizers, the example echo, retire, remind, the notifier and the event publisher. */

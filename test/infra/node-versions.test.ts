@@ -4,8 +4,10 @@ import { BUNDLE_TARGET, KEYWARD_RUNTIME } from '../../lib/constructs/keyward-fun
 import { readDocs, tableUnder } from '../support/docs/markdown';
 
 /**
- * One Node version story (docs/development.md, "Node versions and the AWS SDK"): the code is developed, tested and type-checked
- * on the `engines` floor, and deployed on a Lambda runtime at least as new, bundled for it.
+ * One Node (docs/development.md, "Node versions and the AWS SDK"): the Lambda runtime's. The project pins that Node as the `node`
+ * devDependency, so npm scripts, npx, the tests and the CLI run on it from node_modules/.bin
+ * whatever the machine's own Node is; engines, .nvmrc and the type check name the same major, and
+ * the bundle targets it.
  */
 const ROOT = join(__dirname, '..', '..');
 const major = (version: string): number => Number(/(\d+)/.exec(version)?.[1]);
@@ -13,29 +15,38 @@ const major = (version: string): number => Number(/(\d+)/.exec(version)?.[1]);
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   engines: { node: string };
   devDependencies: Record<string, string>;
+  allowScripts: Record<string, boolean>;
 };
-const floor = major(pkg.engines.node);
+const runtime = major(KEYWARD_RUNTIME.name);
 
 describe('Node versions', () => {
-  it('develops on the engines floor: .nvmrc and @types/node name the same major', () => {
-    expect(pkg.engines.node).toMatch(/^>=\d+\.\d+$/);
-    expect(major(readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim())).toBe(floor);
-    // The type check then refuses a Node API newer than the floor, in runtime code too.
-    expect(major(pkg.devDependencies['@types/node']!)).toBe(floor);
+  it('pins the Node of the Lambda runtime exactly, and lets its install script fetch the binary', () => {
+    expect(pkg.devDependencies.node).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(major(pkg.devDependencies.node!)).toBe(runtime);
+    // The `node` package's preinstall installs the platform's binary; npm skips unapproved scripts.
+    expect(pkg.allowScripts.node).toBe(true);
   });
 
-  it('deploys on a Lambda runtime no older than the floor, bundled for that runtime', () => {
-    const runtime = major(KEYWARD_RUNTIME.name);
-    expect(runtime).toBeGreaterThanOrEqual(floor);
+  it('names the same major in engines, .nvmrc and @types/node (the type check refuses newer APIs)', () => {
+    expect(pkg.engines.node).toBe(`>=${runtime}`);
+    expect(major(readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim())).toBe(runtime);
+    expect(major(pkg.devDependencies['@types/node']!)).toBe(runtime);
+  });
+
+  it('bundles the functions for the Node of the runtime', () => {
     expect(BUNDLE_TARGET).toBe(`node${runtime}`);
+  });
+
+  it('runs the tests on the Node of the runtime', () => {
+    expect(major(process.version)).toBe(runtime);
   });
 
   it('is the story docs/development.md tells: its table names the versions pinned here', () => {
     const cells = tableUnder(readDocs(ROOT).get('docs/development.md')!, 'node-versions-and-the-aws-sdk').flat();
     const nvmrc = readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim();
     expect(cells.flatMap((cell) => cell.code)).toEqual(
-      expect.arrayContaining([pkg.engines.node, nvmrc, KEYWARD_RUNTIME.name, BUNDLE_TARGET]),
+      expect.arrayContaining([pkg.devDependencies.node, pkg.engines.node, nvmrc, KEYWARD_RUNTIME.name, BUNDLE_TARGET]),
     );
-    expect(cells.map((cell) => cell.text).join('\n')).toContain(`@types/node ${major(pkg.devDependencies['@types/node']!)}.x`);
+    expect(cells.map((cell) => cell.text).join('\n')).toContain(`@types/node ${runtime}.x`);
   });
 });

@@ -1,6 +1,5 @@
-import { OPERATION_LIST } from '../../lambdas/runtime/manifest';
 import type { ContextKey } from '../../lib/config';
-import { synthKeyward } from './synth';
+import { KEYWARD_ENTRIES, synthKeyward } from './synth';
 import { resourcesOf, statementsOf } from './template-helpers';
 
 /** The resource types that hold state (data, keys, logs, messages, accounts, pending schedules). */
@@ -23,17 +22,6 @@ const NAME_PROPERTY: Record<string, string> = {
   'AWS::SES::EmailIdentity': 'EmailIdentity',
 };
 
-const ENTRIES = [
-  'api-key-authorizer',
-  'admin-authorizer',
-  'example-echo',
-  ...OPERATION_LIST.map((operation) => operation.entry),
-  'retire-api-key',
-  'remind-api-key-expiry',
-  'notify-admins',
-  'publish-events',
-];
-
 /** Every stateful resource with its fixed name (or `(generated)`) and its two policies. */
 function statefulResources(stage: string, context: Partial<Record<ContextKey, string>> = {}): string[] {
   // Cognito admins (no external issuer), so the user pool is in the template too; a sender, so the SES identity is.
@@ -51,7 +39,7 @@ function expected(stage: string, policies: string): string[] {
   return [
     `AWS::DynamoDB::Table (generated): ${policies}`,
     `AWS::KMS::Key (generated): ${policies}`,
-    ...ENTRIES.map((entry) => `AWS::Logs::LogGroup /aws/lambda/keyward-${stage}-${entry}: ${policies}`),
+    ...KEYWARD_ENTRIES.map((entry) => `AWS::Logs::LogGroup /aws/lambda/keyward-${stage}-${entry}: ${policies}`),
     // The access logs of the management and example APIs.
     `AWS::Logs::LogGroup (generated): ${policies}`,
     `AWS::Logs::LogGroup (generated): ${policies}`,

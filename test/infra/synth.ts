@@ -1,5 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { OPERATION_LIST } from '../../lambdas/operations/manifest';
 import { type ContextKey, parseConfig } from '../../lib/config';
 import { KeywardStack } from '../../lib/keyward-stack';
 
@@ -14,3 +15,30 @@ export function synthKeyward(context: Partial<Record<ContextKey, string>> = {}):
   const stack = new KeywardStack(app, `keyward-${config.stage}`, { config });
   return { app, stack, template: Template.fromStack(stack) };
 }
+
+/** A prod stage with everything configured: a sender, an external issuer, a prefix, a catalog and both caches. */
+export const PROD_CONTEXT: Partial<Record<ContextKey, string>> = {
+  stage: 'prod',
+  sesSender: 'keys@example.com',
+  adminIssuer: 'https://login.example.com/',
+  adminAudience: 'keyward-console',
+  keyPrefix: 'acme',
+  resourceCatalog: 'customer,invoice',
+  authorizerCacheTtlSeconds: '300',
+  authorizerKeyCacheMs: '1000',
+};
+
+/** The entry (`lambdas/<entry>.ts`) of every function of the stack. */
+export const KEYWARD_ENTRIES = [
+  'api-key-authorizer',
+  'admin-authorizer',
+  'example-echo',
+  ...OPERATION_LIST.map((operation) => operation.entry),
+  'retire-api-key',
+  'remind-api-key-expiry',
+  'notify-admins',
+  'publish-events',
+];
+
+/** The name of the function of `entry` on `stage`. */
+export const fnName = (entry: string, stage = 'dev') => `keyward-${stage}-${entry}`;

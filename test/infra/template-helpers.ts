@@ -1,4 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
+import { fnName, KEYWARD_ENTRIES } from './synth';
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 export interface Statement {
@@ -50,3 +51,18 @@ export function actionsOf(template: Template, name: string): string[] {
 export function mentions(value: unknown, logicalId: string): boolean {
   return JSON.stringify(value).includes(`"${logicalId}"`);
 }
+
+/** The path of an API Gateway resource (`{Ref: id}`), from its PathPart up to the root. */
+export function resourcePath(template: Template, resource: unknown): string {
+  const id = (resource as { Ref?: string }).Ref;
+  if (id === undefined) return '';
+  const { ParentId, PathPart } = resourcesOf(template, 'AWS::ApiGateway::Resource')[id]!.Properties as {
+    ParentId: unknown;
+    PathPart: string;
+  };
+  return `${resourcePath(template, ParentId)}/${PathPart}`;
+}
+
+/** The entries of the functions whose role allows `action`, sorted. */
+export const usingAction = (template: Template, action: string, stage: string) =>
+  KEYWARD_ENTRIES.filter((entry) => actionsOf(template, fnName(entry, stage)).includes(action)).sort();

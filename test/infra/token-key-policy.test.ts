@@ -35,6 +35,13 @@ beforeAll(() => {
   dev = synthKeyward().template;
 });
 
+describe('the token key', () => {
+  it('has key rotation on and a stage alias', () => {
+    dev.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    dev.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/keyward-dev-tokens' });
+  });
+});
+
 describe('the token key policy', () => {
   it('lets the account administer the key but not use it, only reveal decrypt, only create and rotate encrypt', () => {
     expect(grantsOf(dev)).toEqual({

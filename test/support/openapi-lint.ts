@@ -4,7 +4,7 @@ import { createConfig, lintFromString } from '@redocly/openapi-core';
  * Lints the OpenAPI document read from stdin with Redocly (its `recommended` rules, which include
  * the OpenAPI 3.1 structural checks) and prints the problems as JSON. A separate process because
  * @redocly/openapi-core is ESM-only, which jest's CommonJS runtime cannot load; the unit test
- * (test/unit/http/openapi.test.ts) pipes the document in.
+ * (test/unit/operations/openapi.test.ts) pipes the document in.
  */
 async function main(): Promise<void> {
   const chunks: Buffer[] = [];

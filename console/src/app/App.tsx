@@ -1,14 +1,17 @@
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ErrorBoundary, type FallbackProps } from 'react-error-boundary';
 import { ApiError, createApiClient } from '../api/client';
 import { SESSION_EXPIRED } from '../api/errors';
 import type { Auth, Session } from '../auth';
 import type { ConsoleConfig } from '../config';
-import { newToastQueue, Toaster, ToastProvider } from '../ui/toasts';
+import { newToastQueue, ToastProvider } from '../ui/toasts';
 import { ConsoleContextProvider } from './context';
 import { ConsoleRoutes } from './routes';
 import { SignInPage } from './SignInPage';
+
+// The toasts' region draws nothing until a toast is queued: its chunk comes after the first page.
+const Toaster = lazy(() => import('../ui/Toaster').then((module) => ({ default: module.Toaster })));
 
 type State = { status: 'starting' } | { status: 'signed-out'; message?: string } | { status: 'signed-in'; session: Session };
 
@@ -100,7 +103,9 @@ function SignedIn({ config, session, onSignOut, onExpired }: SignedInProps) {
       <ConsoleContextProvider value={context}>
         <ToastProvider value={toasts}>
           <ConsoleRoutes />
-          <Toaster queue={toasts} />
+          <Suspense fallback={null}>
+            <Toaster queue={toasts} />
+          </Suspense>
         </ToastProvider>
       </ConsoleContextProvider>
     </QueryClientProvider>

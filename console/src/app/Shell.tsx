@@ -1,3 +1,4 @@
+import { Suspense } from 'react';
 import { Button } from 'react-aria-components';
 import { ErrorBoundary, type FallbackProps } from 'react-error-boundary';
 import { NavLink, Outlet, useLocation, useMatch, useNavigate, useParams } from 'react-router';
@@ -46,6 +47,7 @@ export function Shell() {
  */
 export function OrganizationLayout() {
   const { organizationId = '' } = useParams();
+  const { pathname } = useLocation();
   const me = useMe();
 
   if (me.isPending) return <Loading what="your organizations" />;
@@ -78,7 +80,14 @@ export function OrganizationLayout() {
           <NavLink to="settings">Settings</NavLink>
         </nav>
       </div>
-      <Outlet />
+      {/*
+        A page of its own chunk (routes.tsx) says so while it loads; a chunk that fails to load is
+        PageError's. One boundary per page: a Suspense that stays would keep the page being left
+        mounted (hidden) until the next one loads, and the keys page must forget its tokens at once.
+      */}
+      <Suspense key={pathname} fallback={<Loading what="the page" />}>
+        <Outlet />
+      </Suspense>
     </>
   );
 }

@@ -1,10 +1,14 @@
+import { lazy } from 'react';
 import { HashRouter, Navigate, Route, Routes } from 'react-router';
-import { ApiKeyFormPage } from '../pages/ApiKeyFormPage';
 import { ApiKeysPage } from '../pages/ApiKeysPage';
-import { AuditLogPage } from '../pages/AuditLogPage';
 import { OrganizationPicker } from '../pages/OrganizationPicker';
-import { SettingsPage } from '../pages/SettingsPage';
 import { NotFound, OrganizationLayout, Shell } from './Shell';
+
+// The keys page (and the picker before it) is what a sign-in lands on: it is in the entry chunk.
+// The other pages are chunks of their own, fetched the first time one is opened (README, Console).
+const ApiKeyFormPage = lazy(() => import('../pages/ApiKeyFormPage').then((page) => ({ default: page.ApiKeyFormPage })));
+const AuditLogPage = lazy(() => import('../pages/AuditLogPage').then((page) => ({ default: page.AuditLogPage })));
+const SettingsPage = lazy(() => import('../pages/SettingsPage').then((page) => ({ default: page.SettingsPage })));
 
 /**
  * The console's pages. Hash routes (`/console/#/organizations/demo/api_keys`): the server (the

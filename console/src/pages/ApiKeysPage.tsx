@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { Button } from 'react-aria-components';
 import { useNavigate, useParams } from 'react-router';
 import type { ApiKey, RevealedApiKey } from '../api/client';
@@ -7,8 +7,12 @@ import { useConsole } from '../app/context';
 import { queryKeys, useApiKeys } from '../app/queries';
 import { ErrorMessage, Loading } from '../ui/messages';
 import { useToast } from '../ui/toasts';
-import { DeleteDialog, RotateDialog } from './KeyDialogs';
 import { KeyRow } from './KeyRow';
+
+// The dialogs (react-aria's modal with its focus trap, the radio group) are a chunk of their own,
+// fetched when one first opens: the list does not show them.
+const RotateDialog = lazy(() => import('./KeyDialogs').then((dialogs) => ({ default: dialogs.RotateDialog })));
+const DeleteDialog = lazy(() => import('./KeyDialogs').then((dialogs) => ({ default: dialogs.DeleteDialog })));
 
 type OpenDialog = { kind: 'rotate' | 'delete'; key: ApiKey } | null;
 
@@ -105,12 +109,14 @@ export function ApiKeysPage() {
           </tbody>
         </table>
       )}
-      {dialog?.kind === 'rotate' && (
-        <RotateDialog organizationId={organizationId} apiKey={dialog.key} onClose={() => setDialog(null)} onRotated={onRotated} />
-      )}
-      {dialog?.kind === 'delete' && (
-        <DeleteDialog organizationId={organizationId} apiKey={dialog.key} onClose={() => setDialog(null)} onDeleted={onDeleted} />
-      )}
+      <Suspense fallback={<Loading what="the dialog" />}>
+        {dialog?.kind === 'rotate' && (
+          <RotateDialog organizationId={organizationId} apiKey={dialog.key} onClose={() => setDialog(null)} onRotated={onRotated} />
+        )}
+        {dialog?.kind === 'delete' && (
+          <DeleteDialog organizationId={organizationId} apiKey={dialog.key} onClose={() => setDialog(null)} onDeleted={onDeleted} />
+        )}
+      </Suspense>
     </>
   );
 }

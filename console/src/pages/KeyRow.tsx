@@ -1,8 +1,13 @@
 import { useMutation } from '@tanstack/react-query';
-import { useRef } from 'react';
+import { lazy, Suspense, useRef } from 'react';
+import { mergeProps } from 'react-aria/mergeProps';
 import { useFocusable } from 'react-aria/useFocusable';
-import { Button, Menu, MenuItem, MenuTrigger, Popover, Tooltip, TooltipTrigger } from 'react-aria-components';
+import { useMenuTrigger } from 'react-aria/useMenu';
+import { useTooltipTrigger } from 'react-aria/useTooltipTrigger';
+import { Button } from 'react-aria-components';
 import { useNavigate } from 'react-router';
+import { useMenuTriggerState } from 'react-stately/useMenuTriggerState';
+import { useTooltipTriggerState } from 'react-stately/useTooltipTriggerState';
 import { revealApiKey } from '../api/calls';
 import type { ApiKey } from '../api/client';
 import { useConsole } from '../app/context';
@@ -10,6 +15,10 @@ import { canDelete, canRotate } from '../keys';
 import { formatDateTime, keyName } from '../ui/format';
 import { CopyIcon, EyeIcon, EyeOffIcon, MoreIcon, WarningIcon } from '../ui/icons';
 import { useToast } from '../ui/toasts';
+import type { KeyAction } from './KeyMenu';
+
+const ExpiryTooltip = lazy(() => import('./ExpiryTooltip').then((module) => ({ default: module.ExpiryTooltip })));
+const KeyMenu = lazy(() => import('./KeyMenu').then((module) => ({ default: module.KeyMenu })));
 
 interface KeyRowProps {
   organizationId: string;
@@ -53,6 +62,17 @@ export function KeyRow({ organizationId, apiKey, keys, token, onShow, onHide, on
   };
 
   const revealLabel = token === undefined ? 'Reveal key' : 'Hide key';
+  // The menu is a chunk of its own (KeyMenu); its trigger is made here with the hooks react-aria's MenuTrigger uses.
+  const menu = useMenuTriggerState({});
+  const menuButton = useRef<HTMLButtonElement>(null);
+  const { menuTriggerProps, menuProps } = useMenuTrigger<object>({}, menu, menuButton);
+  const onAction = (action: KeyAction) => {
+    if (action === 'toggle') void toggle();
+    else if (action === 'copy') void copy();
+    else if (action === 'rotate') onRotate();
+    else if (action === 'edit') navigate(`${encodeURIComponent(apiKey.id)}/edit`);
+    else onDelete();
+  };
 
   return (
     <tr>
@@ -74,43 +94,20 @@ export function KeyRow({ organizationId, apiKey, keys, token, onShow, onHide, on
       <td>
         <div className="created">
           <span>{formatDateTime(apiKey.created_at)}</span>
-          <MenuTrigger>
-            <Button className="icon-button" aria-label="More options">
-              <MoreIcon />
-            </Button>
-            <Popover className="popover" placement="bottom end">
-              <Menu
-                className="menu"
-                onAction={(action) => {
-                  if (action === 'toggle') void toggle();
-                  else if (action === 'copy') void copy();
-                  else if (action === 'rotate') onRotate();
-                  else if (action === 'edit') navigate(`${encodeURIComponent(apiKey.id)}/edit`);
-                  else if (action === 'delete') onDelete();
-                }}
-              >
-                <MenuItem className="menu-item" id="toggle">
-                  {revealLabel}
-                </MenuItem>
-                <MenuItem className="menu-item" id="copy">
-                  Copy key
-                </MenuItem>
-                {canRotate(apiKey) && (
-                  <MenuItem className="menu-item" id="rotate">
-                    Rotate key
-                  </MenuItem>
-                )}
-                <MenuItem className="menu-item" id="edit">
-                  Edit key
-                </MenuItem>
-                {canDelete(apiKey, keys) && (
-                  <MenuItem className="menu-item menu-item-danger" id="delete">
-                    Delete key
-                  </MenuItem>
-                )}
-              </Menu>
-            </Popover>
-          </MenuTrigger>
+          <Button ref={menuButton} className="icon-button" aria-label="More options" {...menuTriggerProps}>
+            <MoreIcon />
+          </Button>
+          <Suspense fallback={null}>
+            <KeyMenu
+              state={menu}
+              triggerRef={menuButton}
+              menuProps={menuProps}
+              revealLabel={revealLabel}
+              canRotate={canRotate(apiKey)}
+              canDelete={canDelete(apiKey, keys)}
+              onAction={onAction}
+            />
+          </Suspense>
         </div>
       </td>
     </tr>
@@ -124,27 +121,30 @@ function KeyName({ apiKey }: { apiKey: ApiKey }) {
   return (
     <span className="key-name expiring">
       <WarningIcon label="Expiring key" />
-      <TooltipTrigger delay={300}>
-        <FocusableName>{name}</FocusableName>
-        <Tooltip className="tooltip" placement="top">
-          The key expires on {formatDateTime(apiKey.expires_at)}
-        </Tooltip>
-      </TooltipTrigger>
+      <ExpiringName name={name} expiresAt={apiKey.expires_at} />
     </span>
   );
 }
 
 /**
  * The tooltip's trigger: the name itself, made focusable so keyboard users get the tooltip too
- * (react-aria's `<Focusable>` expects a widget role, and a name is not a widget).
+ * (react-aria's `<Focusable>` expects a widget role, and a name is not a widget). The trigger is
+ * react-aria's hooks, as in its TooltipTrigger; the tooltip is in its own chunk (ExpiryTooltip).
  */
-function FocusableName({ children }: { children: string }) {
+function ExpiringName({ name, expiresAt }: { name: string; expiresAt: string }) {
   const ref = useRef<HTMLSpanElement>(null);
+  const tooltip = useTooltipTriggerState({ delay: 300 });
+  const { triggerProps, tooltipProps } = useTooltipTrigger({ delay: 300 }, tooltip, ref);
   const { focusableProps } = useFocusable({}, ref);
   return (
-    // useFocusable puts the name in the tab order (tabIndex 0) and wires the tooltip's handlers.
-    <span ref={ref} className="focusable-name" {...focusableProps}>
-      {children}
-    </span>
+    <>
+      {/* useFocusable puts the name in the tab order (tabIndex 0); the trigger's handlers show the tooltip. */}
+      <span ref={ref} className="focusable-name" {...mergeProps(focusableProps, triggerProps)}>
+        {name}
+      </span>
+      <Suspense fallback={null}>
+        <ExpiryTooltip state={tooltip} triggerRef={ref} tooltipProps={tooltipProps} expiresAt={expiresAt} />
+      </Suspense>
+    </>
   );
 }

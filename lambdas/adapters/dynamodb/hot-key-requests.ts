@@ -1,5 +1,5 @@
 import type { HotKey } from '../../domain/api-key';
-import { apiKeyKey, hotKeyKey, LAST_USED_AT_ATTRIBUTE, PARTITION_KEY } from './table-layout';
+import { apiKeyKey, hotKeyKey, LAST_USED_AT_ATTRIBUTE, PARTITION_KEY } from '../../table/layout';
 
 /**
  * The two requests of the authorizer's hot path (DESIGN.md "Authorizer hot path") in document form

@@ -14,7 +14,7 @@ import {
   organizationKey,
   TTL_ATTRIBUTE,
   VERSION_ATTRIBUTE,
-} from './table-layout';
+} from '../../table/layout';
 
 /**
  * Items ↔ domain objects: the one place that knows which attribute holds which field. Readers take
@@ -65,7 +65,7 @@ export function memberItem(member: Member): Item {
   };
 }
 
-/** A member item's inverse, keyed by email (table-layout.ts). */
+/** A member item's inverse, keyed by email (table/layout.ts). */
 export function membershipItem(member: Member, organizationName: string): Item {
   return {
     ...membershipKey(member.organizationId, member.email),
@@ -105,7 +105,7 @@ export function apiKeyItem(key: StoredApiKey): Item {
   };
 }
 
-/** The key item's expiry bookkeeping beyond `expires_at` (table-layout.ts), absent when unset. */
+/** The key item's expiry bookkeeping beyond `expires_at` (table/layout.ts), absent when unset. */
 function expiryExtras(expiry: Pick<Expiry, 'expirySource' | 'reminderMarks'> | Partial<Expiry>): Item {
   return {
     expiry_source: expiry.expirySource ?? undefined,

@@ -1,8 +1,8 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, ScanCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Member, Role } from '../../domain/ports';
+import { MEMBERSHIP_PREFIX, memberKey, membershipKey, organizationKey, SORT_KEY_PREFIX } from '../../table/layout';
 import { membershipItem } from './items';
-import { MEMBERSHIP_PREFIX, memberKey, membershipKey, organizationKey, SORT_KEY_PREFIX } from './table-layout';
 
 type Item = Record<string, unknown>;
 /** The organization item's sort key. */

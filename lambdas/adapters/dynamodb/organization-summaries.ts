@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ENTITY } from './table-layout';
+import { ENTITY } from '../../table/layout';
 
 /** One line of `keyward org list` (API.md §4). */
 export interface OrganizationSummary {

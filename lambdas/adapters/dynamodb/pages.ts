@@ -1,8 +1,8 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationFailed } from '../../domain/errors';
 import type { Page, PageRequest } from '../../domain/ports';
+import { PARTITION_KEY, SORT_KEY } from '../../table/layout';
 import type { Item } from './items';
-import { PARTITION_KEY, SORT_KEY } from './table-layout';
 
 /**
  * Reading one partition's items under a sort-key prefix: all of them, or one page with an opaque

@@ -2,8 +2,8 @@ import { type CancellationReason, TransactionCanceledException } from '@aws-sdk/
 import { type DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { StaleState } from '../../domain/ports';
 import { retryOnConflict } from '../../domain/retry-on-conflict';
+import { type ItemKey, PARTITION_KEY, VERSION_ATTRIBUTE } from '../../table/layout';
 import { type Item, UNVERSIONED } from './items';
-import { type ItemKey, PARTITION_KEY, VERSION_ATTRIBUTE } from './table-layout';
 
 /**
  * Building and running the store's transactions: conditions, the items of a TransactWriteItems,

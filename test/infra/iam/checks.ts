@@ -1,6 +1,6 @@
 import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
 import { apiKeyItem } from '../../../lambdas/adapters/dynamodb/items';
-import { USAGE_WRITE_ATTRIBUTES } from '../../../lambdas/adapters/dynamodb/table-layout';
+import { USAGE_WRITE_ATTRIBUTES } from '../../../lambdas/table/layout';
 import type { AwsCall, DeployedFunction, Deployment } from '../../support/iam-deployment';
 import type { PolicyDocument, Verdict } from '../../support/iam-simulator';
 import { callsOfCommand, operationCalls, operationOf, platformCalls, type SdkStubs, scheduleRunCalls } from './aws-calls';

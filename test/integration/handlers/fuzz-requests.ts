@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { EXPIRES_IN } from '../../../lambdas/domain/api-key';
 import { DEFAULT_RESOURCE_CATALOG, MODES } from '../../../lambdas/domain/permissions';
 import { checksumOf } from '../../../lambdas/domain/token';
-import type { EntryOperation } from '../../../lambdas/runtime/manifest';
+import type { EntryOperation } from '../../../lambdas/operations/manifest';
 import { type AdminAuthorizerContext, restProxyEvent } from '../../support/api-gateway-events';
 
 /**

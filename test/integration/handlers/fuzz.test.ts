@@ -5,7 +5,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk
 import fc from 'fast-check';
 import type * as AdminModule from '../../../lambdas/admin-authorizer';
 import { reasonPhrase } from '../../../lambdas/http/errors';
-import { type EntryOperation, OPERATION_LIST } from '../../../lambdas/runtime/manifest';
+import { type EntryOperation, OPERATION_LIST } from '../../../lambdas/operations/manifest';
 import { LOCAL_AWS } from '../../../local/dynamodb-local';
 import type { AdminAuthorizerContext } from '../../support/api-gateway-events';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';

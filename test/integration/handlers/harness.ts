@@ -11,15 +11,15 @@ import { LocalSecretBox } from '../../../lambdas/adapters/local-secret-box';
 import type { ApiKeyWithValue } from '../../../lambdas/domain/api-key';
 import { systemClock } from '../../../lambdas/domain/clock';
 import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
-import type { ManagementHandler } from '../../../lambdas/http/stack';
+import { type Entry, OPERATION_LIST, OPERATIONS, type Operation } from '../../../lambdas/operations/manifest';
+import type { ManagementHandler } from '../../../lambdas/operations/stack';
 import { documentClient } from '../../../lambdas/runtime/clients';
-import { type Entry, OPERATION_LIST, OPERATIONS, type Operation } from '../../../lambdas/runtime/manifest';
 import { createServices, type Services } from '../../../lambdas/runtime/services';
 import { type AdminAuthorizerContext, lambdaContext, parseResult, restProxyEvent } from '../../support/api-gateway-events';
 import { createTestTable } from '../../support/dynamodb';
 import { dynamoRequests } from '../../support/dynamodb-requests';
 
-export type { Entry } from '../../../lambdas/runtime/manifest';
+export type { Entry } from '../../../lambdas/operations/manifest';
 
 export const KEY_PREFIX = 'kwt';
 

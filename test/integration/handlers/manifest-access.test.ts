@@ -1,6 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type Entry, OPERATION_LIST, type Operation } from '../../../lambdas/operations/manifest';
 import { documentClient } from '../../../lambdas/runtime/clients';
-import { type Entry, OPERATION_LIST, type Operation } from '../../../lambdas/runtime/manifest';
 import { LOCAL_AWS } from '../../../local/dynamodb-local';
 import { HandlerHarness, type Response, type SeededOrganization } from './harness';
 

@@ -6,7 +6,6 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
-import { deliveryKey } from '../../../lambdas/adapters/dynamodb/table-layout';
 import { createSesClient, SesMailer } from '../../../lambdas/adapters/ses-mailer';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import type { Mailer } from '../../../lambdas/domain/ports';
@@ -17,6 +16,7 @@ import { matchesMailFilter } from '../../../lambdas/notifications/stream-filter'
 import { createOperator } from '../../../lambdas/runtime/operator';
 import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import type { OrganizationService } from '../../../lambdas/service/organization-service';
+import { deliveryKey } from '../../../lambdas/table/layout';
 import { startSesEmulator } from '../../../local/ses-emulator';
 import { DEAD_LETTER_FILE, startStreamPoller } from '../../../local/stream-poller';
 import { createTestTable } from '../../support/dynamodb';

@@ -1,7 +1,6 @@
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
-import { apiKeyKey } from '../../../lambdas/adapters/dynamodb/table-layout';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import { hashToken } from '../../../lambdas/domain/token';
 import { DynamoDbDeliveryLedger } from '../../../lambdas/notifications/dynamodb-delivery-ledger';
@@ -10,6 +9,7 @@ import { createStillInUseWatcher } from '../../../lambdas/notifications/still-in
 import { matchesKeyUsageFilter, matchesNotifierFilter } from '../../../lambdas/notifications/stream-filter';
 import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import type { OrganizationService } from '../../../lambdas/service/organization-service';
+import { apiKeyKey } from '../../../lambdas/table/layout';
 import { createTestTable } from '../../support/dynamodb';
 import { RecordingMailer } from '../../support/fakes';
 import { testServices } from '../../support/services';

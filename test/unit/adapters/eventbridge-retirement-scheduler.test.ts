@@ -15,8 +15,8 @@ import {
   scheduleName,
 } from '../../../lambdas/adapters/eventbridge-retirement-scheduler';
 import { LocalRetirementScheduler } from '../../../lambdas/adapters/local-retirement-scheduler';
-import { createRetirementScheduler } from '../../../lambdas/adapters/retirement-scheduler';
 import { ManualClock } from '../../../lambdas/domain/clock';
+import { createRetirementScheduler } from '../../../lambdas/runtime/retirement-scheduler';
 
 const scheduler = mockClient(SchedulerClient);
 

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsonlEventBus } from '../../../lambdas/adapters/jsonl-event-bus';
-import type { LifecycleEvent } from '../../../lambdas/events/event-bus';
+import type { LifecycleEvent } from '../../../lambdas/domain/event-bus';
 
 function event(id: string): LifecycleEvent {
   const detail = {

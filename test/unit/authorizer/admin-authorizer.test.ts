@@ -3,7 +3,7 @@ import { type CryptoKey, createLocalJWKSet, exportJWK, generateKeyPair, type JWT
 import type * as AdminModule from '../../../lambdas/admin-authorizer';
 import type { AdminClaimRules } from '../../../lambdas/domain/admin-claims';
 import type { Member } from '../../../lambdas/domain/ports';
-import { logger } from '../../../lambdas/runtime/logger';
+import { logger } from '../../../lambdas/observability/logger';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
 
 const ISSUER = 'https://issuer.test/pool';

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import type * as AuthorizerModule from '../../../lambdas/api-key-authorizer';
 import { generateToken, hashToken } from '../../../lambdas/domain/token';
-import { logger } from '../../../lambdas/runtime/logger';
+import { logger } from '../../../lambdas/observability/logger';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
 import { type DynamoDbStandIn, dynamoError, type Reply, startDynamoDbStandIn, wireHotItem } from '../../support/dynamodb-stand-in';
 

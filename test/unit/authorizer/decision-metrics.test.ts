@@ -1,5 +1,6 @@
 import type * as AuthorizerModule from '../../../lambdas/api-key-authorizer';
 import { generateToken } from '../../../lambdas/domain/token';
+import { logger } from '../../../lambdas/observability/logger';
 import {
   AUTHORIZER_METRICS,
   DENY_CODE_DIMENSION,
@@ -8,7 +9,6 @@ import {
   SERVICE_NAME,
   UNAUTHORIZED_REASON_DIMENSION,
 } from '../../../lambdas/observability/metric-names';
-import { logger } from '../../../lambdas/runtime/logger';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
 import { type DynamoDbStandIn, startDynamoDbStandIn, wireHotItem } from '../../support/dynamodb-stand-in';
 import { captureEmf, dataPoints, type EmfLine } from '../../support/emf';

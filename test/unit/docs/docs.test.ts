@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SUBJECTS } from '../../../lambdas/notifications/render';
-import { OPERATIONS } from '../../../lambdas/runtime/manifest';
+import { OPERATIONS } from '../../../lambdas/operations/manifest';
 import { CONTEXT_KEYS } from '../../../lib/config';
 import { commandProblems } from '../../support/docs/commands';
 import { brokenLinks } from '../../support/docs/links';

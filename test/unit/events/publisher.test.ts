@@ -1,6 +1,6 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
-import type { EventBus, LifecycleEvent } from '../../../lambdas/events/event-bus';
+import type { EventBus, LifecycleEvent } from '../../../lambdas/domain/event-bus';
 import { createEventPublisher } from '../../../lambdas/events/publisher';
 
 function record(sequenceNumber: string, image: Record<string, unknown>, eventName: DynamoDBRecord['eventName'] = 'INSERT'): DynamoDBRecord {

@@ -14,6 +14,9 @@ writeFileSync(join(dist, 'index.html'), '<!doctype html><title>console</title>')
 writeFileSync(join(dist, 'assets', 'index-abc.js'), 'console.log(1)');
 writeFileSync(join(dist, 'assets', 'index-abc.css'), 'body{}');
 writeFileSync(join(dist, '.secret'), 'dot file');
+// The build's manifest (console/scripts/bundle-size.ts reads it): bookkeeping, not part of the app.
+mkdirSync(join(dist, '.vite'));
+writeFileSync(join(dist, '.vite', 'manifest.json'), '{"in a dot file":true}');
 writeFileSync(join(root, 'outside.txt'), 'outside the console');
 
 const config = {
@@ -100,6 +103,7 @@ describe('the console on the local gateway', () => {
     '/console/%2e%2e/outside.txt',
     '/console/..%2foutside.txt',
     '/console/.secret',
+    '/console/.vite/manifest.json',
     '/console/assets/%00.js',
   ])('never serves a file outside the build, nor a dot file: %s', async (path) => {
     const answer = await get(path);

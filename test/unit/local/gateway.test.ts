@@ -1,4 +1,6 @@
-import { isValidPercentEncoding, parseTarget, proxyResponse, TokenBucket } from '../../../local/gateway';
+import { proxyResponse } from '../../../local/gateway-integration';
+import { TokenBucket } from '../../../local/gateway-limits';
+import { isValidPercentEncoding, parseTarget } from '../../../local/gateway-routing';
 
 describe('the local gateway, reading a request target', () => {
   it.each([

@@ -10,10 +10,10 @@ import type { Member, Organization } from '../../../lambdas/domain/ports';
 import type { ClaimResult, DeliveryLedger } from '../../../lambdas/notifications/delivery-ledger';
 import { createNotifier } from '../../../lambdas/notifications/notifier';
 import type { UndeliveredLog, UndeliveredRecord } from '../../../lambdas/notifications/undelivered-log';
+import { logger } from '../../../lambdas/observability/logger';
 import { FUNCTION_DIMENSION, METRICS_NAMESPACE, NOTIFIER_METRICS, SERVICE_NAME } from '../../../lambdas/observability/metric-names';
 import { createMetrics } from '../../../lambdas/observability/metrics';
 import { notifierMetrics } from '../../../lambdas/observability/notifier-metrics';
-import { logger } from '../../../lambdas/runtime/logger';
 import { captureEmf, dataPoints } from '../../support/emf';
 
 const ses = mockClient(SESClient);

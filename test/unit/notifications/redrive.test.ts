@@ -1,6 +1,7 @@
-import type { ItemKey } from '../../../lambdas/adapters/dynamodb/table-layout';
-import { type FailedBatch, type FailureQueue, redriveFailureQueue } from '../../../lambdas/notifications/redrive';
+import type { FailedBatch, FailureQueue } from '../../../lambdas/domain/ports';
+import { redriveFailureQueue } from '../../../lambdas/notifications/redrive';
 import type { UndeliveredLog, UndeliveredRecord } from '../../../lambdas/notifications/undelivered-log';
+import type { ItemKey } from '../../../lambdas/table/layout';
 
 const STREAM = 'arn:aws:dynamodb:eu-west-1:111122223333:table/t/stream/x';
 const event = (id: string): ItemKey => ({ pk: 'ORG#acme', sk: `EVENT#${id}` });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { operationHandler } from '../../../lambdas/http/operation';
-import { logger } from '../../../lambdas/runtime/logger';
-import type { Operation } from '../../../lambdas/runtime/manifest';
+import { logger } from '../../../lambdas/observability/logger';
+import type { Operation } from '../../../lambdas/operations/manifest';
+import { operationHandler } from '../../../lambdas/operations/operation';
 import { lambdaContext, parseResult, restProxyEvent } from '../../support/api-gateway-events';
 
 const KEY_PATH = '/v1/organizations/{organization_id}/api_keys/{api_key_id}';

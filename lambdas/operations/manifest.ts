@@ -18,7 +18,7 @@ import { apiKeyFieldsSchema, newApiKeySchema, organizationSettingsPatchSchema, p
  *     its IAM grants (lib/constructs/management-api.ts);
  *   - the runtime: what the handler's services get, how its request is parsed and its response
  *     sent (runtime/operation.ts);
- *   - the local gateway's routing (local/gateway.ts) and the OpenAPI document (http/openapi.ts);
+ *   - the local gateway's routing (local/gateway-routing.ts) and the OpenAPI document (operations/openapi.ts);
  *   - the tests' types, and the check that each handler needs exactly what its row grants.
  * Adding an endpoint is one row here and one handler file. Data and zod schemas only: lib/ imports
  * this at synth time, so nothing here may pull in an SDK client.

@@ -1,7 +1,8 @@
 /**
  * Lifecycle events for integrations (API.md §8 "Events for integrations"): every audit event,
- * exactly as stored, on an event bus. The port the publisher sends through: EventBridge in AWS
- * (adapters/eventbridge-event-bus.ts), a JSON Lines file locally (adapters/jsonl-event-bus.ts).
+ * exactly as stored, on an event bus. The port the publisher (events/publisher.ts) sends through:
+ * EventBridge in AWS (adapters/eventbridge-event-bus.ts), a JSON Lines file locally
+ * (adapters/jsonl-event-bus.ts).
  */
 
 /** EventBridge's `source` of every keyward event. */

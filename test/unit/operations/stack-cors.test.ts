@@ -1,5 +1,5 @@
-import type { ManagementHandler } from '../../../lambdas/http/stack';
-import { logger } from '../../../lambdas/runtime/logger';
+import { logger } from '../../../lambdas/observability/logger';
+import type { ManagementHandler } from '../../../lambdas/operations/stack';
 import { lambdaContext, restProxyEvent } from '../../support/api-gateway-events';
 
 /** CORS for the admin console (AWS): only its origin may read answers, ETag included, errors too. */
@@ -11,7 +11,7 @@ function handlers(): { ok: ManagementHandler; failing: ManagementHandler } {
   // The origin is read once, when the module loads (as at a cold start).
   process.env.CONSOLE_ORIGIN = CONSOLE;
   jest.isolateModules(() => {
-    const { managementHandler } = require('../../../lambdas/http/stack') as typeof import('../../../lambdas/http/stack');
+    const { managementHandler } = require('../../../lambdas/operations/stack') as typeof import('../../../lambdas/operations/stack');
     const { ok } = require('../../../lambdas/http/responses') as typeof import('../../../lambdas/http/responses');
     const { ApiKeyNotFound } = require('../../../lambdas/domain/errors') as typeof import('../../../lambdas/domain/errors');
     loaded = {

@@ -4,12 +4,12 @@ import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ApiKeyNotFound, Unauthenticated } from '../domain/errors';
-import { logger } from '../runtime/logger';
-import type { AuthKind } from '../runtime/manifest';
+import { bodyGuard, jsonBody } from '../http/body';
+import type { ManagementContext, UserActor } from '../http/context';
+import { httpErrors } from '../http/errors';
+import { logger } from '../observability/logger';
 import { adminIdentity } from './admin';
-import { bodyGuard, jsonBody } from './body';
-import type { ManagementContext, UserActor } from './context';
-import { httpErrors } from './errors';
+import type { AuthKind } from './manifest';
 
 /** What an operation receives once the stack has authenticated and parsed the request. */
 export interface ManagementRequest {

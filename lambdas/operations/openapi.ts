@@ -6,8 +6,8 @@ import {
   type ZodOpenApiPathsObject,
   type ZodOpenApiResponseObject,
 } from 'zod-openapi';
-import { type EntryOperation, OPERATION_LIST } from '../runtime/manifest';
-import { ERROR_RESPONSES, type ErrorStatus, errorSchema } from './response-schemas';
+import { ERROR_RESPONSES, type ErrorStatus, errorSchema } from '../http/response-schemas';
+import { type EntryOperation, OPERATION_LIST } from './manifest';
 
 /**
  * The management API's OpenAPI 3.1 document, derived from the operation manifest and the same zod

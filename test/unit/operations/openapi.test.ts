@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { AUDIT_EVENT_TYPES } from '../../../lambdas/domain/audit-event';
-import { openApiDocument } from '../../../lambdas/http/openapi';
-import { OPERATION_LIST } from '../../../lambdas/runtime/manifest';
+import { OPERATION_LIST } from '../../../lambdas/operations/manifest';
+import { openApiDocument } from '../../../lambdas/operations/openapi';
 
 type Schema = {
   $ref?: string;

@@ -1,8 +1,8 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { EventBridgeRetirementScheduler } from '../adapters/eventbridge-retirement-scheduler';
+import { LocalRetirementScheduler } from '../adapters/local-retirement-scheduler';
 import type { RetirementScheduler } from '../domain/ports';
-import { schedulerConfig } from '../runtime/config';
-import { EventBridgeRetirementScheduler } from './eventbridge-retirement-scheduler';
-import { LocalRetirementScheduler } from './local-retirement-scheduler';
+import { schedulerConfig } from './config';
 
 /** One client per execution environment, created only by a function that schedules (STYLE.md rule 4). */
 let client: SchedulerClient | undefined;

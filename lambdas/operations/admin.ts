@@ -1,8 +1,8 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { AdminRoleRequired, OrganizationNotFound, Unauthenticated } from '../domain/errors';
-import type { AuthKind } from '../runtime/manifest';
-import type { ManagementContext } from './context';
+import type { ManagementContext } from '../http/context';
+import type { AuthKind } from './manifest';
 
 /** The roles the admin authorizer answers with; anything else is never trusted. */
 const ROLES = new Set(['admin', 'member', 'none']);

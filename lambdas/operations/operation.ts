@@ -2,12 +2,12 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { z } from 'zod';
 import type { ExpectedVersions } from '../domain/api-key';
 import { OrganizationNotFound } from '../domain/errors';
-import type { Operation, PathParameters } from '../runtime/manifest';
-import type { UserActor } from './context';
-import { expectedVersions } from './etag';
-import { json } from './responses';
+import type { UserActor } from '../http/context';
+import { expectedVersions } from '../http/etag';
+import { json } from '../http/responses';
+import { parseWith } from '../http/validation';
+import type { Operation, PathParameters } from './manifest';
 import { apiKeyIdOf, type ManagementHandler, managementHandler } from './stack';
-import { parseWith } from './validation';
 
 /** What a handler receives: its request, checked and parsed as its manifest row says. */
 export interface OperationRequest<O extends Operation> {

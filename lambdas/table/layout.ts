@@ -3,7 +3,8 @@
  * delivery ledger build their item keys here; the CDK table (lib/constructs/keyward-table.ts) and
  * the local one (local/table.ts) take their key schema and TTL attribute from here; the
  * authorizer's IAM condition and the notifier's stream filter name attributes and prefixes from
- * here. Plain data, no AWS SDK, so that lib/ and local/ can import it.
+ * here, and so does the event publisher's. Plain data, no AWS SDK, and importing nothing: a leaf
+ * at the bottom of lambdas/ (STYLE.md rule 15) that lib/, local/ and every layer can import.
  *
  *   pk                  sk
  *   ORG#<org>           ORG               organization, with key_count, active_key_count, admin_count

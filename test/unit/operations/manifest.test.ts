@@ -1,13 +1,13 @@
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { OPERATION_LIST } from '../../../lambdas/runtime/manifest';
+import { OPERATION_LIST } from '../../../lambdas/operations/manifest';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 
 describe('the operation manifest', () => {
   it('can be imported by lib/ at synth time without loading any AWS SDK client (only zod and the schemas)', async () => {
     const result = await build({
-      entryPoints: [path.join(ROOT, 'lambdas/runtime/manifest.ts')],
+      entryPoints: [path.join(ROOT, 'lambdas/operations/manifest.ts')],
       bundle: true,
       write: false,
       metafile: true,

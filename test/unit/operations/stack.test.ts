@@ -14,8 +14,8 @@ import {
 } from '../../../lambdas/domain/errors';
 import { MAX_BODY_BYTES } from '../../../lambdas/http/body';
 import { ok } from '../../../lambdas/http/responses';
-import { apiKeyIdOf, type ManagementHandlerOptions, type ManagementRequest, managementHandler } from '../../../lambdas/http/stack';
-import { logger } from '../../../lambdas/runtime/logger';
+import { logger } from '../../../lambdas/observability/logger';
+import { apiKeyIdOf, type ManagementHandlerOptions, type ManagementRequest, managementHandler } from '../../../lambdas/operations/stack';
 import { type AdminAuthorizerContext, lambdaContext, parseResult, restProxyEvent } from '../../support/api-gateway-events';
 
 const RESOURCE = '/v1/organizations/{organization_id}/api_keys/{api_key_id}';

@@ -7,14 +7,26 @@ import { DomainError, OrganizationNotFound, ValidationFailed } from '../lambdas/
 import type { Organization, Role } from '../lambdas/domain/ports';
 import { redriveFailureQueue } from '../lambdas/notifications/redrive';
 import type { Operator } from '../lambdas/runtime/operator';
-import { redriveDeadLetterFile } from '../local/dead-letter-redrive';
+import { redriveJobs } from '../lambdas/service/job-redrive';
+import { redriveDeadLetterFile, redriveJobsFile } from '../local/dead-letter-redrive';
 import { createDevIssuer } from '../local/dev-issuer';
-import { failureQueueFor, type Io, mailerFor, operatorActor, operatorFor, resolveTarget, type Target, UsageError } from './cli/target';
+import {
+  failureQueueFor,
+  type Io,
+  jobRunnerFor,
+  mailerFor,
+  operatorActor,
+  operatorFor,
+  parkedJobsFor,
+  resolveTarget,
+  type Target,
+  UsageError,
+} from './cli/target';
 import { keyTable, newKeyText, table, withoutVersion } from './cli/text';
 
 /**
  * `keyward`, the operator CLI (API.md §4): organizations, their members and keys, and the
- * notifier's failure queue, straight on the table. `--stack <name>` (or KEYWARD_STACK) works on a
+ * redrive of what the notifier and the lifecycle jobs gave up on, straight on the table. `--stack <name>` (or KEYWARD_STACK) works on a
  * deployed stack with the settings its outputs give; otherwise on the running local stack
  * (`npm start`), found through `.keyward/runtime.json`. Exit codes: 0 success, 1 failure,
  * 2 bad usage or invalid input.
@@ -230,7 +242,26 @@ export function buildProgram(io: Io): Command {
               warn: (message) => out.err(`keyward: ${message}\n`),
             });
       print(result, `Redriven: ${result.redriven}, failed: ${result.failed}.`);
-      if (result.failed > 0) throw new RedriveIncomplete(result.failed);
+      if (result.failed > 0) throw new RedriveIncomplete(result.failed, 'email(s) not delivered');
+    }),
+  );
+
+  const jobs = sub(program, 'jobs', 'lifecycle jobs: scheduled retirements and expiry reminders');
+
+  sub(
+    jobs,
+    'redrive',
+    "run again the retirements and reminders that failed for good: the job failure queue and the scheduler's dead-letter queue (AWS) or the dead-letter file (local)",
+  ).action(
+    action(async ({ target, operator, io: out, print }) => {
+      const run = jobRunnerFor(target, operator);
+      const warn = (message: string) => out.err(`keyward: ${message}\n`);
+      const result =
+        target.mode === 'local'
+          ? await redriveJobsFile(target.stateDir, run, warn)
+          : await redriveJobs({ queues: parkedJobsFor(target.stack), run, warn });
+      print(result, `Redriven: ${result.redriven}, failed: ${result.failed}.`);
+      if (result.failed > 0) throw new RedriveIncomplete(result.failed, 'job(s) failed again');
     }),
   );
 
@@ -260,10 +291,10 @@ export function buildProgram(io: Io): Command {
   return program;
 }
 
-/** Some emails are still undelivered (the result was printed): exit 1, so scripts notice. */
+/** Some emails or jobs are still not done (the result was printed): exit 1, so scripts notice. */
 class RedriveIncomplete extends Error {
-  constructor(failed: number) {
-    super(`${failed} email(s) not delivered; they stay for the next redrive`);
+  constructor(failed: number, what: string) {
+    super(`${failed} ${what}; they stay for the next redrive`);
   }
 }
 

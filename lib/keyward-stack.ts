@@ -5,6 +5,7 @@ import type { KeywardConfig } from './config';
 import { AdminConsole } from './constructs/admin-console';
 import { AdminIdentity } from './constructs/admin-identity';
 import { ExampleApi } from './constructs/example-api';
+import { KeywardFunction } from './constructs/keyward-function';
 import { ApiGatewayLogging } from './constructs/keyward-rest-api';
 import { KeywardTable } from './constructs/keyward-table';
 import { LifecycleEvents } from './constructs/lifecycle-events';
@@ -106,14 +107,15 @@ export class KeywardStack extends Stack {
       table,
       apiKeyAuthorizer: this.exampleApi.authorizer.handler,
       protectedApi: this.exampleApi.restApi,
-      apis: [
-        { name: 'management', restApi: this.managementApi.restApi },
-        { name: 'example', restApi: this.exampleApi.restApi },
-      ],
+      managementApi: this.managementApi.restApi,
+      // Every function built so far, so a new one is alarmed without a line here.
+      functions: this.node.findAll().filter((construct) => construct instanceof KeywardFunction),
       notifier: this.notifications.notifier,
       notifierFailureQueue: this.notifications.failureQueue,
-      retirementDeadLetterQueue: this.retirement.deadLetterQueue,
+      eventPublisher: this.lifecycleEvents.publisher,
       eventPublisherFailureQueue: this.lifecycleEvents.failureQueue,
+      retirementDeadLetterQueue: this.retirement.deadLetterQueue,
+      jobFailureQueue: this.retirement.jobFailureQueue,
       retirementScheduleGroup: this.retirement.scheduleGroup,
       sesConfigurationSetName: this.notifications.configurationSet?.configurationSetName,
       alarmEmail: config.alarmEmail,
@@ -171,9 +173,13 @@ export class KeywardStack extends Stack {
       value: this.lifecycleEvents.failureQueue.queueUrl,
       description: 'Stream batches the event publisher gave up on',
     });
-    new CfnOutput(this, 'RetirementDlqUrl', {
+    new CfnOutput(this, STACK_OUTPUT.schedulerDlqUrl, {
       value: this.retirement.deadLetterQueue.queueUrl,
-      description: 'Retirement invocations the scheduler gave up on',
+      description: 'Retirement and reminder invocations the scheduler could not deliver (read by `keyward jobs redrive`)',
+    });
+    new CfnOutput(this, STACK_OUTPUT.jobFailureQueueUrl, {
+      value: this.retirement.jobFailureQueue.queueUrl,
+      description: 'Retirement and reminder jobs that failed after Lambda’s retries (read by `keyward jobs redrive`)',
     });
     this.cliOutputs(config);
   }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DevIssuer, JWKS_PATH } from './dev-issuer';
 import { type DynamoDbLocal, LOCAL_AWS, localClientConfig, migrateSharedDatabase, startDynamoDbLocal } from './dynamodb-local';
-import { startRetirementLoop } from './retirement-loop';
+import { JOBS_DEAD_LETTER_FILE, startRetirementLoop } from './retirement-loop';
 import { LOCAL_TABLE_NAME, loadOrCreateDynamoDbAccessKeyId, secureStateDir } from './state';
 import type { Stoppable } from './stop-stack';
 import { startStreamPoller } from './stream-poller';
@@ -131,7 +131,13 @@ export async function startRetirements(options: { stateDir: string; log: (line: 
     import('../lambdas/retire-api-key'),
     import('../lambdas/remind-api-key-expiry'),
   ]);
-  return startRetirementLoop({ dir: scheduleDir(options.stateDir), handler, remindHandler, log: options.log });
+  return startRetirementLoop({
+    dir: scheduleDir(options.stateDir),
+    handler,
+    remindHandler,
+    deadLetterFile: join(options.stateDir, JOBS_DEAD_LETTER_FILE),
+    log: options.log,
+  });
 }
 
 /** Lifecycle events of the local runtime (API.md §8): EventBridge's envelope, one line per event. */

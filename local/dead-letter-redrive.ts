@@ -1,29 +1,18 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RedriveResult } from '../lambdas/notifications/redrive';
+import { type JobRunner, parkedJobOf, redriveJob } from '../lambdas/service/job-redrive';
 import type { ItemKey } from '../lambdas/table/layout';
+import { JOBS_DEAD_LETTER_FILE } from './retirement-loop';
 import { PRIVATE_FILE_MODE } from './state';
 import { DEAD_LETTER_FILE } from './stream-poller';
 
-/** The audit event's key from a dead-letter line (a Lambda-shaped or raw stream record: both carry `Keys`). */
-function eventKey(line: string): ItemKey | undefined {
-  try {
-    const keys = (JSON.parse(line) as { record?: { dynamodb?: { Keys?: Record<string, { S?: string }> } } }).record?.dynamodb?.Keys;
-    const pk = keys?.pk?.S;
-    const sk = keys?.sk?.S;
-    return pk && sk ? { pk, sk } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * The local redrive: each record the stream poller gave up on (`notifier-dead-letter.jsonl`)
- * names its audit event's key; the event is re-read from the table and delivered. The lines of
- * delivered events leave the file; the others stay, and so do lines the poller appended meanwhile.
+ * The local redrives (`keyward notifications redrive`, `keyward jobs redrive` on the local stack):
+ * each line of a dead-letter file is handed to `redriveLine`; the lines it succeeded with leave the
+ * file, the others stay, and so do lines the runtime appended meanwhile.
  */
-export async function redriveDeadLetterFile(stateDir: string, redriveEvent: (key: ItemKey) => Promise<boolean>): Promise<RedriveResult> {
-  const file = join(stateDir, DEAD_LETTER_FILE);
+async function redriveLines(file: string, redriveLine: (line: string) => Promise<boolean>): Promise<RedriveResult> {
   const read = async (): Promise<string[]> => {
     try {
       return (await readFile(file, 'utf8')).split('\n').filter((line) => line.trim() !== '');
@@ -36,8 +25,7 @@ export async function redriveDeadLetterFile(stateDir: string, redriveEvent: (key
   const result: RedriveResult = { redriven: 0, failed: 0 };
   const kept: string[] = [];
   for (const line of lines) {
-    const key = eventKey(line);
-    if (key && (await redriveEvent(key))) {
+    if (await redriveLine(line)) {
       result.redriven += 1;
     } else {
       result.failed += 1;
@@ -52,4 +40,46 @@ export async function redriveDeadLetterFile(stateDir: string, redriveEvent: (key
     await rename(temp, file);
   }
   return result;
+}
+
+function json(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The audit event's key from a dead-letter line (a Lambda-shaped or raw stream record: both carry `Keys`). */
+function eventKey(line: string): ItemKey | undefined {
+  const keys = (json(line) as { record?: { dynamodb?: { Keys?: Record<string, { S?: string }> } } } | undefined)?.record?.dynamodb?.Keys;
+  const pk = keys?.pk?.S;
+  const sk = keys?.sk?.S;
+  return pk && sk ? { pk, sk } : undefined;
+}
+
+/**
+ * Each record the stream poller gave up on (`notifier-dead-letter.jsonl`) names its audit event's
+ * key; the event is re-read from the table and delivered.
+ */
+export function redriveDeadLetterFile(stateDir: string, redriveEvent: (key: ItemKey) => Promise<boolean>): Promise<RedriveResult> {
+  return redriveLines(join(stateDir, DEAD_LETTER_FILE), async (line) => {
+    const key = eventKey(line);
+    return key !== undefined && (await redriveEvent(key));
+  });
+}
+
+/**
+ * Each job the timer loop parked (`jobs-dead-letter.jsonl`, Lambda's invocation record) is run
+ * again with its original payload; a line that holds no job is reported and stays.
+ */
+export function redriveJobsFile(stateDir: string, run: JobRunner, warn: (message: string) => void): Promise<RedriveResult> {
+  return redriveLines(join(stateDir, JOBS_DEAD_LETTER_FILE), async (line) => {
+    const job = parkedJobOf(json(line));
+    if (!job) {
+      warn(`a line of ${JOBS_DEAD_LETTER_FILE} holds no retirement or reminder job; it stays in the file`);
+      return false;
+    }
+    return redriveJob(job, run, warn);
+  });
 }

@@ -1,9 +1,12 @@
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { reminderPayloadSchema, retirementPayloadSchema } from '../lambdas/adapters/eventbridge-retirement-scheduler';
+import { lifecycleJobOf } from '../lambdas/adapters/eventbridge-retirement-scheduler';
 import { JOB_FILE_SUFFIX } from '../lambdas/adapters/local-retirement-scheduler';
 import { type Clock, systemClock } from '../lambdas/domain/clock';
+import { JOB_RETRY_ATTEMPTS } from '../lambdas/domain/expiry';
+import { failureRecord } from '../lambdas/service/job-redrive';
 import { type PollLoop, startPollLoop } from './poll-loop';
+import { PRIVATE_FILE_MODE } from './state';
 
 export interface RetirementLoopOptions {
   /** LOCAL_SCHEDULE_DIR: where LocalRetirementScheduler writes the jobs. */
@@ -12,6 +15,11 @@ export interface RetirementLoopOptions {
   handler: (payload: unknown) => Promise<unknown>;
   /** The remind function's handler, for reminder jobs (due at their `remind_at`). */
   remindHandler?: (payload: unknown) => Promise<unknown>;
+  /**
+   * Where a job that failed every attempt is parked, one invocation record per line, as Lambda
+   * sends its on-failure destination (`keyward jobs redrive` runs them again).
+   */
+  deadLetterFile: string;
   clock?: Clock;
   /** One line per event, like the rest of the local runtime. */
   log: (line: string) => void;
@@ -22,14 +30,17 @@ export interface RetirementLoopOptions {
 /** Failed jobs are retried with exponential backoff, capped: the handler is idempotent. */
 const MAX_BACKOFF_MS = 60_000;
 const REJECTED_DIR = 'rejected';
+/** The state directory's file of parked jobs (the local job failure queue). */
+export const JOBS_DEAD_LETTER_FILE = 'jobs-dead-letter.jsonl';
 
 /**
  * The local runtime's stand-in for EventBridge Scheduler firing: scans the job directory at start
  * (so a job that fell due while the runtime was down fires at once) and then every `intervalMs`,
  * runs each due job through its handler (a reminder, with `mark_days`, at its `remind_at`, through
  * the remind handler; a retirement at its `expires_at`, through the retire handler), and deletes
- * the job file only after the handler succeeded. A job file that cannot be parsed is moved to
- * `rejected/` (the local dead-letter queue).
+ * the job file only after the handler succeeded. A failed job is retried as Lambda retries an
+ * asynchronous invocation (JOB_RETRY_ATTEMPTS more times, with backoff) and then parked in the
+ * dead-letter file, its job file removed. A job file that cannot be parsed is moved to `rejected/`.
  */
 export function startRetirementLoop(options: RetirementLoopOptions): { stop(): Promise<void> } {
   const clock = options.clock ?? systemClock;
@@ -66,23 +77,31 @@ export function startRetirementLoop(options: RetirementLoopOptions): { stop(): P
       options.log(`retirement job ${file}: ${String(outcome)}`);
     } catch (error) {
       const attempts = (failure?.attempts ?? 0) + 1;
+      const message = error instanceof Error ? error.message : String(error);
+      if (attempts > JOB_RETRY_ATTEMPTS) {
+        const record = failureRecord(payload, { attempts, error: message, at: new Date() });
+        await appendFile(options.deadLetterFile, `${JSON.stringify(record)}\n`, { mode: PRIVATE_FILE_MODE });
+        await rm(path, { force: true });
+        failures.delete(file);
+        options.log(
+          `retirement job ${file} failed ${attempts} times, parked in ${options.deadLetterFile} (keyward jobs redrive): ${message}`,
+        );
+        return;
+      }
       const backoff = Math.min(intervalMs * 2 ** attempts, MAX_BACKOFF_MS);
       failures.set(file, { attempts, retryAt: Date.now() + backoff });
-      options.log(
-        `retirement job ${file} failed (attempt ${attempts}), retrying in ${backoff} ms: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      options.log(`retirement job ${file} failed (attempt ${attempts}), retrying in ${backoff} ms: ${message}`);
     }
   }
 
   /** The job in a file's payload: when it is due and what runs it; undefined when it is no job this loop can run. */
   function readJob(payload: unknown): { dueAt: string; run: () => Promise<unknown> } | undefined {
-    const reminder = reminderPayloadSchema.safeParse(payload);
-    if (reminder.success) {
+    const job = lifecycleJobOf(payload);
+    if (job?.kind === 'remind') {
       const remind = options.remindHandler;
-      return remind && { dueAt: reminder.data.remind_at, run: () => remind(reminder.data) };
+      return remind && { dueAt: job.payload.remind_at, run: () => remind(job.payload) };
     }
-    const retirement = retirementPayloadSchema.safeParse(payload);
-    return retirement.success ? { dueAt: retirement.data.expires_at, run: () => options.handler(retirement.data) } : undefined;
+    return job && { dueAt: job.payload.expires_at, run: () => options.handler(job.payload) };
   }
 
   async function scan(loop: PollLoop): Promise<void> {

@@ -1,13 +1,15 @@
 import { userInfo } from 'node:os';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { KmsSecretBox } from '../../lambdas/adapters/kms-secret-box';
+import { lambdaJobRunner } from '../../lambdas/adapters/lambda-job-runner';
 import { LocalRetirementScheduler } from '../../lambdas/adapters/local-retirement-scheduler';
 import { LocalSecretBox } from '../../lambdas/adapters/local-secret-box';
 import { createSesClient, SesMailer } from '../../lambdas/adapters/ses-mailer';
-import { SqsFailureQueue } from '../../lambdas/adapters/sqs-failure-queue';
+import { SqsFailureQueue, SqsRedriveQueue } from '../../lambdas/adapters/sqs-failure-queue';
 import type { Actor } from '../../lambdas/domain/audit-event';
 import { parseResourceCatalog } from '../../lambdas/domain/permissions';
 import type { FailureQueue, Mailer } from '../../lambdas/domain/ports';
@@ -15,6 +17,7 @@ import { keyConfig } from '../../lambdas/runtime/config';
 import { createOperator, type Operator } from '../../lambdas/runtime/operator';
 import { createRetirementScheduler } from '../../lambdas/runtime/retirement-scheduler';
 import { parseStackOutputs, type StackSettings } from '../../lambdas/runtime/stack-outputs';
+import { type JobRunner, type ParkedJobs, parkedJobOf } from '../../lambdas/service/job-redrive';
 import { LOCAL_SENDER, scheduleDir } from '../../local/components';
 import { localClientConfig } from '../../local/dynamodb-local';
 import { type RuntimeInfo, readMasterKey, readRuntimeInfo, resolveStateDir } from '../../local/state';
@@ -140,4 +143,17 @@ export function mailerFor(target: Target): Mailer {
 
 export function failureQueueFor(stack: StackSettings): FailureQueue {
   return new SqsFailureQueue(new SQSClient({}), stack.failureQueueUrl);
+}
+
+/** Where a stack parks failed lifecycle jobs: the job failure queue, then the scheduler's dead-letter queue. */
+export function parkedJobsFor(stack: StackSettings): ParkedJobs[] {
+  const client = new SQSClient({});
+  return stack.jobQueueUrls.map((url) => new SqsRedriveQueue(client, url, parkedJobOf));
+}
+
+/** Runs a parked job again: the stack's own function (invoked), or the handler on the local stack's table. */
+export function jobRunnerFor(target: Target, operator: Operator): JobRunner {
+  if (target.mode === 'local') return operator.runJob;
+  const { RETIRE_FUNCTION_ARN: retire, REMIND_FUNCTION_ARN: remind } = target.stack.schedulerEnvironment;
+  return lambdaJobRunner(new LambdaClient({}), { retire, remind });
 }

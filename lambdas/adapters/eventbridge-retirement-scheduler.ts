@@ -44,6 +44,17 @@ export function reminderPayload(job: ReminderJob, dayMs = DAY_MS): ReminderPaylo
   return { ...retirementPayload(job), mark_days: job.markDays, remind_at: reminderTime(job.expiresAt, job.markDays, dayMs).toISOString() };
 }
 
+/** A lifecycle job as its function receives it: a retirement, or a reminder (which carries its mark). */
+export type LifecycleJob = { kind: 'retire'; payload: RetirementPayload } | { kind: 'remind'; payload: ReminderPayload };
+
+/** The job a payload is, or undefined when it is neither (the local loop and `keyward jobs redrive` tell them apart so). */
+export function lifecycleJobOf(payload: unknown): LifecycleJob | undefined {
+  const reminder = reminderPayloadSchema.safeParse(payload);
+  if (reminder.success) return { kind: 'remind', payload: reminder.data };
+  const retirement = retirementPayloadSchema.safeParse(payload);
+  return retirement.success ? { kind: 'retire', payload: retirement.data } : undefined;
+}
+
 export interface EventBridgeRetirementSchedulerOptions {
   client: SchedulerClient;
   /** The stack's schedule group, so the schedules are scoped (and cleaned up) with the stack. */

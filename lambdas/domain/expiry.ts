@@ -9,6 +9,20 @@ import { KeyLifetimeExceedsPolicy, RotationAlreadyScheduled, ValidationFailed } 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
 
+/**
+ * How early a lifecycle job may be invoked: EventBridge Scheduler runs a one-time schedule anywhere
+ * in the minute of its `at()` (60-second precision), so up to a minute before the instant it is
+ * for. A job invoked that early waits the rest out (the retire function's timeout covers it)
+ * instead of failing and spending a retry.
+ */
+export const JOB_EARLY_INVOCATION_MS = 60_000;
+
+/**
+ * How many times a failed lifecycle job is retried before it is parked for an operator (`keyward
+ * jobs redrive`): Lambda's asynchronous retries in AWS (at most 2), the timer loop's locally.
+ */
+export const JOB_RETRY_ATTEMPTS = 2;
+
 /** `expires_in` of a new key. */
 export const KEY_EXPIRES_IN = ['1h', '24h', '48h', '7d', '30d', '90d', '365d'] as const;
 export type KeyExpiresIn = (typeof KEY_EXPIRES_IN)[number];

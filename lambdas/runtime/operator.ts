@@ -12,6 +12,8 @@ import { DynamoDbUndeliveredLog } from '../notifications/dynamodb-undelivered-lo
 import { createDelivery } from '../notifications/notifier';
 import { createEventRedrive } from '../notifications/redrive';
 import type { UndeliveredLog } from '../notifications/undelivered-log';
+import { createRemindHandler, createRetireHandler } from '../service/job-handlers';
+import type { JobRunner } from '../service/job-redrive';
 import type { ItemKey } from '../table/layout';
 import { documentClient } from './clients';
 import { createServices, type Services } from './services';
@@ -34,6 +36,8 @@ export interface Operator extends Services {
   undelivered: UndeliveredLog;
   /** Re-reads one audit event from the table and mails it through `mailer`, at most once (the delivery ledger). */
   eventRedrive(mailer: Mailer): (key: ItemKey) => Promise<boolean>;
+  /** Runs a lifecycle job here with the retire or remind function's own handler (`keyward jobs redrive` on the local stack). */
+  runJob: JobRunner;
   close(): void;
 }
 
@@ -57,6 +61,8 @@ export function createOperator(options: {
     keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
     catalog: options.catalog ?? DEFAULT_RESOURCE_CATALOG,
   });
+  const retire = createRetireHandler({ store, clock: systemClock });
+  const remind = createRemindHandler({ store, clock: systemClock });
   return {
     store,
     ...services,
@@ -68,6 +74,7 @@ export function createOperator(options: {
         readItem: async (key) => (await db.send(new GetCommand({ TableName: options.tableName, Key: key, ConsistentRead: true }))).Item,
         deliver: createDelivery({ store, mailer, ledger: new DynamoDbDeliveryLedger(db, options.tableName), clock: systemClock }),
       }),
+    runJob: (job) => (job.kind === 'retire' ? retire(job.payload) : remind(job.payload)),
     close: () => db.destroy(),
   };
 }

@@ -21,6 +21,10 @@ export const STACK_OUTPUT = {
   remindFunctionArn: 'RemindFunctionArn',
   schedulerRoleArn: 'SchedulerRoleArn',
   schedulerDlqArn: 'SchedulerDlqArn',
+  /** Lifecycle jobs (retire, remind) that failed after Lambda's retries: their on-failure destination. */
+  jobFailureQueueUrl: 'JobFailureQueueUrl',
+  /** Lifecycle jobs EventBridge Scheduler could not deliver to their function. */
+  schedulerDlqUrl: 'RetirementDlqUrl',
 } as const;
 
 const catalogSchema = z
@@ -47,6 +51,8 @@ const outputsSchema = z.object({
   [STACK_OUTPUT.remindFunctionArn]: z.string().min(1),
   [STACK_OUTPUT.schedulerRoleArn]: z.string().min(1),
   [STACK_OUTPUT.schedulerDlqArn]: z.string().min(1),
+  [STACK_OUTPUT.jobFailureQueueUrl]: z.string().url(),
+  [STACK_OUTPUT.schedulerDlqUrl]: z.string().url(),
 });
 
 /** What the CLI needs from a deployed stack. */
@@ -59,6 +65,8 @@ export interface StackSettings {
   failureQueueUrl: string;
   /** Undefined when the stack sends no email. */
   senderAddress?: string;
+  /** Where failed lifecycle jobs are parked: the functions' on-failure destination, then the scheduler's DLQ. */
+  jobQueueUrls: readonly string[];
   /** The variables the Lambda functions get for EventBridge Scheduler (config.ts `schedulerConfig`). */
   schedulerEnvironment: Record<
     'SCHEDULE_GROUP_NAME' | 'RETIRE_FUNCTION_ARN' | 'REMIND_FUNCTION_ARN' | 'SCHEDULER_ROLE_ARN' | 'SCHEDULER_DLQ_ARN',
@@ -85,6 +93,7 @@ export function parseStackOutputs(stackName: string, outputs: Record<string, str
     catalog: o.ResourceCatalog,
     failureQueueUrl: o.NotifierFailureQueueUrl,
     ...(o.SenderAddress ? { senderAddress: o.SenderAddress } : {}),
+    jobQueueUrls: [o.JobFailureQueueUrl, o.RetirementDlqUrl],
     schedulerEnvironment: {
       SCHEDULE_GROUP_NAME: o.ScheduleGroupName,
       RETIRE_FUNCTION_ARN: o.RetireFunctionArn,

@@ -4,12 +4,13 @@ import type { Construct } from 'constructs';
 import { type StageProps, statefulRemovalPolicy } from '../stage';
 
 /**
- * The on-failure destination of a stream consumer (the notifier, the event publisher): encrypted,
- * TLS only, 14 days to act on an alarm, kept like every stateful resource outside dev stages, and
- * a generated name so a failed first deploy can be run again.
+ * A queue of work given up on (the on-failure destination of a stream consumer or of an
+ * asynchronously invoked function, the scheduler's dead-letter queue): encrypted, TLS only, 14 days
+ * to act on an alarm, kept like every stateful resource outside dev stages, and a generated name
+ * so a failed first deploy can be run again.
  */
-export function streamFailureQueue(scope: Construct, props: StageProps, consumer: string): sqs.Queue {
-  const queue = new sqs.Queue(scope, 'FailureQueue', {
+export function failureQueue(scope: Construct, props: StageProps, options: { id?: string; holds: string }): sqs.Queue {
+  const queue = new sqs.Queue(scope, options.id ?? 'FailureQueue', {
     encryption: sqs.QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
     retentionPeriod: Duration.days(14),
@@ -17,7 +18,7 @@ export function streamFailureQueue(scope: Construct, props: StageProps, consumer
   });
   Validations.of(queue).acknowledge({
     id: 'AwsSolutions-SQS3',
-    reason: `This queue is the on-failure destination of the ${consumer}'s stream subscription.`,
+    reason: `This queue is itself where failures land: ${options.holds}.`,
   });
   return queue;
 }

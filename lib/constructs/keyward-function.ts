@@ -61,6 +61,9 @@ export interface KeywardFunctionProps extends StageProps {
  * `bind…`/`grant…` call next to the variable that tells the code where the resource is.
  */
 export class KeywardFunction extends nodejs.NodejsFunction {
+  /** The physical name's suffix (`keyward-<stage>-<shortName>`), known at synth: alarms are named after it. */
+  readonly shortName: string;
+
   constructor(scope: Construct, id: string, props: KeywardFunctionProps) {
     const functionName = `keyward-${props.stage}-${props.name ?? props.entry}`;
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
@@ -116,6 +119,7 @@ export class KeywardFunction extends nodejs.NodejsFunction {
         esbuildArgs: { '--tree-shaking': 'true' },
       },
     });
+    this.shortName = props.name ?? props.entry;
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -7,7 +7,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SORT_KEY, SORT_KEY_PREFIX } from '../../lambdas/table/layout';
 import { type StageProps, stageOf } from '../stage';
-import { streamFailureQueue } from './failure-queue';
+import { failureQueue } from './failure-queue';
 import { KeywardFunction } from './keyward-function';
 
 export interface LifecycleEventsProps extends StageProps {
@@ -47,7 +47,7 @@ export class LifecycleEvents extends Construct {
     // events:PutEvents on this bus's ARN only.
     this.bus.grantPutEventsTo(this.publisher);
 
-    this.failureQueue = streamFailureQueue(this, props, 'event publisher');
+    this.failureQueue = failureQueue(this, props, { holds: "the event publisher's stream batches, after its retries" });
 
     this.eventSource = new sources.DynamoEventSource(props.table, {
       // The outbox must not skip events written before the subscription existed.

@@ -10,7 +10,7 @@ import { MAILED_EVENT_TYPES } from '../../lambdas/domain/audit-event';
 import { LAST_USED_AT_ATTRIBUTE, SORT_KEY, SORT_KEY_PREFIX } from '../../lambdas/table/layout';
 import type { SesSender } from '../config';
 import { type StageProps, stageOf, statefulRemovalPolicy } from '../stage';
-import { streamFailureQueue } from './failure-queue';
+import { failureQueue } from './failure-queue';
 import { KeywardFunction, TableAccess } from './keyward-function';
 
 /** The audit event types that are mailed to the admins (API.md §5, §8): declared once, in the domain. */
@@ -67,7 +67,7 @@ export class Notifications extends Construct {
     });
     this.notifier.bindTable(props.table, TableAccess.notifier);
 
-    this.failureQueue = streamFailureQueue(this, props, 'notifier');
+    this.failureQueue = failureQueue(this, props, { holds: "the notifier's stream batches, after its retries" });
 
     if (props.sender) {
       if (!props.senderIdentityExists) {

@@ -20,6 +20,7 @@ import {
 } from '../../lambdas/observability/metric-names';
 import type { StageProps } from '../stage';
 import { type ACCESS_LOG_FIELDS, AUTHORIZER_FAILURE_TYPES } from './access-log-format';
+import type { KeywardFunction } from './keyward-function';
 import type { KeywardRestApi } from './keyward-rest-api';
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -47,16 +48,24 @@ export const ALARM_THRESHOLDS = {
   tableThrottles: 10,
   /** DynamoDB system errors (HTTP 500) per 5 minutes. */
   tableSystemErrors: 5,
-  /** The notifier's stream lag (ms): the oldest record's age, 2 consecutive 5-minute periods. */
-  notifierIteratorAgeMs: 15 * 60 * 1000,
-  /** Messages in the notifier failure queue or the retirement DLQ. */
+  /** A stream consumer's lag (ms): the oldest record's age, 2 consecutive 5-minute periods. */
+  streamIteratorAgeMs: 15 * 60 * 1000,
+  /** Messages in a failure queue or the scheduler's DLQ. */
   queueDepth: 1,
-  /** Retirement invocations that failed or were dropped, per 5 minutes. */
+  /** Retirement and reminder invocations the scheduler could not make or dropped, per 5 minutes. */
   schedulerFailures: 1,
-  /** 5xx share of an API's requests (%), 2 consecutive 5-minute periods … */
+  /** A function's invocations that failed (Lambda `Errors`), per 5 minutes. */
+  functionErrors: 1,
+  /** 5xx answers of the management API, per 5 minutes: a count, as admins make few requests. */
+  management5xx: 1,
+  /** 5xx share of the protected API's requests (%), 2 consecutive 5-minute periods … */
   api5xxPercent: 5,
-  /** … counted only when the period has at least this many requests. */
-  api5xxMinRequests: 20,
+  /** 429 share of the protected API's requests (%), 2 consecutive 5-minute periods … */
+  api429Percent: 5,
+  /** … each counted only when the period has at least this many requests. */
+  apiRateMinRequests: 20,
+  /** The account's concurrent executions, as a share of its limit (%), 5 consecutive minutes. */
+  accountConcurrencyPercent: 80,
   /** SES bounce rate (fraction): SES reviews an account at 5 %. */
   sesBounceRate: 0.025,
   /** SES complaint rate (fraction): SES reviews an account at 0.1 %. */
@@ -65,27 +74,37 @@ export const ALARM_THRESHOLDS = {
   emailsRejected: 1,
 } as const;
 
-export interface ObservedApi {
-  /** Short name in alarm names and widget titles, e.g. `management`. */
-  readonly name: string;
-  readonly restApi: KeywardRestApi;
-}
-
 export interface ObservabilityProps extends StageProps {
   /** keyward's table. */
   readonly table: dynamodb.ITable;
   /** The api-key authorizer function (its decisions, errors and duration). */
   readonly apiKeyAuthorizer: lambda.IFunction;
-  /** The API the api-key authorizer protects: its authorizer-failure responses count as authorizer errors. */
+  /**
+   * The API the api-key authorizer protects (`example`): its authorizer-failure responses count as
+   * authorizer errors, and its 5xx and 429 shares are alarmed.
+   */
   readonly protectedApi: KeywardRestApi;
-  /** Every API whose 5xx rate is alarmed. */
-  readonly apis: readonly ObservedApi[];
+  /** The management API: any 5xx is alarmed (admins make few requests; a rate would hide a broken operation). */
+  readonly managementApi: KeywardRestApi;
+  /** Every function of the stack: each one's `Errors` is alarmed (the api-key authorizer's by `authorizer-errors`). */
+  readonly functions: readonly KeywardFunction[];
   readonly notifier: lambda.IFunction;
   readonly notifierFailureQueue: sqs.IQueue;
-  readonly retirementDeadLetterQueue: sqs.IQueue;
+  /** The event publisher: its stream lag is alarmed. */
+  readonly eventPublisher: lambda.IFunction;
   /** The event publisher's failure destination: lifecycle events not published. */
   readonly eventPublisherFailureQueue: sqs.IQueue;
+  /** What EventBridge Scheduler could not deliver to the retire and remind functions. */
+  readonly retirementDeadLetterQueue: sqs.IQueue;
+  /** The retire and remind functions' on-failure destination: jobs whose handler failed after Lambda's retries. */
+  readonly jobFailureQueue: sqs.IQueue;
   readonly retirementScheduleGroup: scheduler.IScheduleGroup;
+  /**
+   * The account's Lambda concurrency limit in this region (`aws lambda get-account-settings`,
+   * `AccountLimit.ConcurrentExecutions`): the account-concurrency alarm fires at 80 % of it.
+   * @default 1000, AWS's default quota
+   */
+  readonly accountConcurrencyLimit?: number;
   /**
    * The configuration set the notifier sends with, whose reputation metrics are alarmed.
    * @default none: no SES alarms (no email is sent)
@@ -106,7 +125,7 @@ export interface ObservabilityProps extends StageProps {
 export class Observability extends Construct {
   readonly topic: sns.Topic;
   readonly dashboard: cloudwatch.Dashboard;
-  /** The alarms by short name (`authorizer-errors`, `management-5xx-rate`, …). */
+  /** The alarms by short name (`authorizer-errors`, `management-5xx`, …). */
   readonly alarms: ReadonlyMap<string, cloudwatch.Alarm>;
   private readonly alarmList = new Map<string, cloudwatch.Alarm>();
   private readonly prefix: string;
@@ -173,16 +192,35 @@ export class Observability extends Construct {
       description: 'DynamoDB answers keyward table requests with internal errors.',
     });
 
-    const iteratorAge = props.notifier.metric('IteratorAge', { statistic: 'Maximum', period: FIVE_MINUTES });
-    this.alarm('notifier-stream-lag', iteratorAge, {
-      threshold: ALARM_THRESHOLDS.notifierIteratorAgeMs,
-      evaluationPeriods: 2,
-      description: 'Admin emails are late: the notifier is behind on the table stream (records expire after 24 h).',
-    });
+    const streamConsumers: [string, lambda.IFunction, string][] = [
+      [
+        'notifier-stream-lag',
+        props.notifier,
+        'Admin emails are late: the notifier is behind on the table stream (records expire after 24 h).',
+      ],
+      [
+        'event-publisher-stream-lag',
+        props.eventPublisher,
+        'Lifecycle events are late on the bus: the event publisher is behind on the table stream (records expire after 24 h).',
+      ],
+    ];
+    for (const [name, consumer, description] of streamConsumers) {
+      const iteratorAge = consumer.metric('IteratorAge', { statistic: 'Maximum', period: FIVE_MINUTES });
+      this.alarm(name, iteratorAge, { threshold: ALARM_THRESHOLDS.streamIteratorAgeMs, evaluationPeriods: 2, description });
+    }
 
     const queues: [string, sqs.IQueue, string][] = [
       ['notifier-failure-queue', props.notifierFailureQueue, 'The notifier gave up on stream records: admin emails were not sent.'],
-      ['retirement-dlq', props.retirementDeadLetterQueue, 'The scheduler gave up on retiring rotated keys.'],
+      [
+        'retirement-dlq',
+        props.retirementDeadLetterQueue,
+        'EventBridge Scheduler could not invoke the retire or remind function: retirements or reminders did not run.',
+      ],
+      [
+        'job-failure-queue',
+        props.jobFailureQueue,
+        'The retire or remind function failed a job after Lambda’s retries: a key was not retired, or a reminder not sent.',
+      ],
       [
         'event-publisher-failure-queue',
         props.eventPublisherFailureQueue,
@@ -207,26 +245,63 @@ export class Observability extends Construct {
     this.alarm('scheduler-failures', schedulerFailures, {
       threshold: ALARM_THRESHOLDS.schedulerFailures,
       evaluationPeriods: 1,
-      description: 'EventBridge Scheduler could not invoke the retire function (target errors) or dropped a retirement.',
+      description: 'EventBridge Scheduler could not invoke the retire or remind function (target errors) or dropped an invocation.',
     });
 
-    const apiRates = props.apis.map((api) => {
-      const rate = new cloudwatch.MathExpression({
-        label: `${api.name} 5xx %`,
-        // Below the floor the rate says nothing (1 error in 3 requests is 33 %): 0, not an alarm.
-        expression: `IF(FILL(requests, 0) >= ${ALARM_THRESHOLDS.api5xxMinRequests}, 100 * FILL(errors, 0) / requests, 0)`,
-        usingMetrics: {
-          errors: api.restApi.deploymentStage.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES }),
-          requests: api.restApi.deploymentStage.metricCount({ statistic: 'Sum', period: FIVE_MINUTES }),
-        },
-        period: FIVE_MINUTES,
+    // Every function's failed invocations, as a count: most run a few times an hour, where one
+    // failure is news. A handled error (a 500 answered by the management handlers) is not one of
+    // them: management-5xx counts those. The api-key authorizer's are in authorizer-errors.
+    const erring = props.functions.filter((fn) => fn !== props.apiKeyAuthorizer);
+    for (const fn of erring) {
+      this.alarm(`${fn.shortName}-errors`, fn.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }), {
+        threshold: ALARM_THRESHOLDS.functionErrors,
+        evaluationPeriods: 1,
+        description: `keyward-${props.stage}-${fn.shortName} failed invocations (an uncaught error, a timeout, a crash).`,
       });
-      this.alarm(`${api.name}-5xx-rate`, rate, {
+    }
+
+    const managementStage = props.managementApi.deploymentStage;
+    this.alarm('management-5xx', managementStage.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES }), {
+      threshold: ALARM_THRESHOLDS.management5xx,
+      evaluationPeriods: 1,
+      description: 'The management API answered 5xx: an admin could not do something (a broken operation, the admin authorizer).',
+    });
+
+    const protectedStage = props.protectedApi.deploymentStage;
+    const requests = protectedStage.metricCount({ statistic: 'Sum', period: FIVE_MINUTES });
+    this.alarm(
+      'example-5xx-rate',
+      shareOf('example 5xx %', protectedStage.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES }), requests),
+      {
         threshold: ALARM_THRESHOLDS.api5xxPercent,
         evaluationPeriods: 2,
-        description: `The ${api.name} API answers too many 5xx (at least ${ALARM_THRESHOLDS.api5xxMinRequests} requests per 5 minutes).`,
-      });
-      return { api, rate };
+        description: `The protected API answers too many 5xx (at least ${ALARM_THRESHOLDS.apiRateMinRequests} requests per 5 minutes).`,
+      },
+    );
+    this.alarm('example-429-rate', shareOf('example 429 %', throttledResponsesMetric(this, props.protectedApi), requests), {
+      threshold: ALARM_THRESHOLDS.api429Percent,
+      evaluationPeriods: 2,
+      description: `The protected API refuses too many requests with 429 (throttling or quotas; at least ${ALARM_THRESHOLDS.apiRateMinRequests} requests per 5 minutes).`,
+    });
+
+    const accountConcurrency = new cloudwatch.MathExpression({
+      label: 'account concurrent executions, % of the limit',
+      expression: `100 * concurrent / ${props.accountConcurrencyLimit ?? 1000}`,
+      // The account-wide metric: no dimension. Every workload of the account in the region shares the limit.
+      usingMetrics: {
+        concurrent: new cloudwatch.Metric({
+          namespace: 'AWS/Lambda',
+          metricName: 'ConcurrentExecutions',
+          statistic: 'Maximum',
+          period: Duration.minutes(1),
+        }),
+      },
+      period: Duration.minutes(1),
+    });
+    this.alarm('account-concurrency', accountConcurrency, {
+      threshold: ALARM_THRESHOLDS.accountConcurrencyPercent,
+      evaluationPeriods: 5,
+      description: "The account's Lambda concurrency nears its limit: beyond it every function, the authorizer first, is throttled.",
     });
 
     const emailsRejected = customMetric(NOTIFIER_METRICS.emailsRejected, props.notifier);
@@ -287,21 +362,29 @@ export class Observability extends Construct {
     this.dashboard.addWidgets(
       this.alarmWidget('authorizer-errors'),
       this.alarmWidget('authorizer-p99-duration'),
-      ...apiRates.map(({ api }) => this.alarmWidget(`${api.name}-5xx-rate`)),
+      this.alarmWidget('example-5xx-rate'),
+      this.alarmWidget('example-429-rate'),
     );
     this.dashboard.addWidgets(
+      this.alarmWidget('management-5xx'),
+      this.alarmWidget('account-concurrency'),
       this.alarmWidget('table-throttles'),
       this.alarmWidget('table-system-errors'),
+    );
+    this.dashboard.addWidgets(
       this.alarmWidget('scheduler-failures'),
       this.alarmWidget('retirement-dlq'),
+      this.alarmWidget('job-failure-queue'),
       this.alarmWidget('event-publisher-failure-queue'),
     );
     this.dashboard.addWidgets(
       this.alarmWidget('notifier-stream-lag'),
+      this.alarmWidget('event-publisher-stream-lag'),
       this.alarmWidget('notifier-failure-queue'),
       this.alarmWidget('emails-rejected'),
       ...sesWidgets,
     );
+    this.dashboard.addWidgets(...erring.map((fn) => this.alarmWidget(`${fn.shortName}-errors`)));
   }
 
   private alarm(name: string, metric: cloudwatch.IMetric, options: { threshold: number; evaluationPeriods: number; description: string }) {
@@ -328,6 +411,16 @@ export class Observability extends Construct {
     if (!alarm) throw new Error(`no alarm ${name}`);
     return new cloudwatch.AlarmWidget({ title: name, alarm, width: 6 });
   }
+}
+
+/** `part` as a percentage of `requests`; 0 below the floor, where a share says nothing (1 error in 3 requests is 33 %). */
+function shareOf(label: string, part: cloudwatch.IMetric, requests: cloudwatch.IMetric): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    label,
+    expression: `IF(FILL(requests, 0) >= ${ALARM_THRESHOLDS.apiRateMinRequests}, 100 * FILL(part, 0) / requests, 0)`,
+    usingMetrics: { part, requests },
+    period: FIVE_MINUTES,
+  });
 }
 
 /** A metric keyward publishes itself (EMF, metric-names.ts), as the function `fn` publishes it. */
@@ -378,22 +471,30 @@ function sumOfOperations(
   });
 }
 
-/**
- * Counts API Gateway's authorizer-failure responses (AUTHORIZER_FAILURE, AUTHORIZER_CONFIGURATION_ERROR)
- * in the protected API's access log, per API id.
- */
-function authorizerFailureMetric(scope: Construct, api: KeywardRestApi): cloudwatch.Metric {
-  const field = (name: keyof typeof ACCESS_LOG_FIELDS) => `$.${name}`;
-  const filter = new logs.MetricFilter(scope, 'AuthorizerFailureResponses', {
+/** Counts the access-log lines of `api` that match `pattern`, per API id (a metric filter). */
+function accessLogCount(scope: Construct, api: KeywardRestApi, metricName: string, pattern: logs.IFilterPattern): cloudwatch.Metric {
+  const filter = new logs.MetricFilter(scope, metricName, {
     logGroup: api.accessLogs,
-    filterPattern: logs.FilterPattern.any(
-      ...AUTHORIZER_FAILURE_TYPES.map((type) => logs.FilterPattern.stringValue(field('error_type'), '=', type)),
-    ),
+    filterPattern: pattern,
     metricNamespace: METRICS_NAMESPACE,
-    metricName: 'AuthorizerFailureResponses',
+    metricName,
     metricValue: '1',
-    dimensions: { ApiId: field('api_id') },
+    dimensions: { ApiId: accessLogField('api_id') },
     unit: cloudwatch.Unit.COUNT,
   });
   return filter.metric({ dimensionsMap: { ApiId: api.restApiId }, statistic: 'Sum', period: FIVE_MINUTES });
+}
+
+const accessLogField = (name: keyof typeof ACCESS_LOG_FIELDS) => `$.${name}`;
+
+/** API Gateway's authorizer-failure responses (AUTHORIZER_FAILURE, AUTHORIZER_CONFIGURATION_ERROR): the client got 500. */
+function authorizerFailureMetric(scope: Construct, api: KeywardRestApi): cloudwatch.Metric {
+  const types = AUTHORIZER_FAILURE_TYPES.map((type) => logs.FilterPattern.stringValue(accessLogField('error_type'), '=', type));
+  return accessLogCount(scope, api, 'AuthorizerFailureResponses', logs.FilterPattern.any(...types));
+}
+
+/** The 429 answers (stage throttling, usage-plan quotas): API Gateway has no metric of its own for them. */
+function throttledResponsesMetric(scope: Construct, api: KeywardRestApi): cloudwatch.Metric {
+  // Every access-log value is a quoted string (access-log-format.ts).
+  return accessLogCount(scope, api, 'ThrottledResponses', logs.FilterPattern.stringValue(accessLogField('status'), '=', '429'));
 }

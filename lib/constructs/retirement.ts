@@ -1,10 +1,13 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { JOB_EARLY_INVOCATION_MS, JOB_RETRY_ATTEMPTS } from '../../lambdas/domain/expiry';
 import { type StageProps, stageOf, statefulRemovalPolicy } from '../stage';
+import { failureQueue } from './failure-queue';
 import { KeywardFunction, TableAccess } from './keyward-function';
 
 export interface RetirementProps extends StageProps {
@@ -19,8 +22,10 @@ export interface RetirementProps extends StageProps {
  * make one-shot `at(...)` schedules in this group (a retirement at a key's `expires_at`, and a
  * reminder at each mark before it) and delete them when their change does not commit or the
  * expiry ends; delete removes the schedules of a key it deletes. EventBridge Scheduler invokes the
- * retire or remind function with the scheduler role, and what it cannot deliver after its
- * retries lands in the DLQ.
+ * retire or remind function with the scheduler role, asynchronously: an invocation it cannot
+ * deliver (the role, the function's existence) is retried by the scheduler and then lands in its
+ * dead-letter queue; a handler that fails is retried by Lambda and then lands in the job failure
+ * queue (the functions' on-failure destination). `keyward jobs redrive` runs both again.
  */
 export class Retirement extends Construct {
   readonly retireFunction: KeywardFunction;
@@ -28,7 +33,10 @@ export class Retirement extends Construct {
   readonly remindFunction: KeywardFunction;
   readonly scheduleGroup: scheduler.ScheduleGroup;
   readonly schedulerRole: iam.Role;
+  /** What EventBridge Scheduler could not deliver to the functions after its retries (the schedules' DLQ). */
   readonly deadLetterQueue: sqs.Queue;
+  /** What the retire and remind functions failed on after Lambda's retries (their on-failure destination). */
+  readonly jobFailureQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: RetirementProps) {
     super(scope, id);
@@ -39,6 +47,8 @@ export class Retirement extends Construct {
       entry: 'retire-api-key',
       description: 'Retires a rotated key at its expires_at (invoked by EventBridge Scheduler)',
       environment: props.keyEnvironment,
+      // A schedule may fire up to a minute before expires_at; the handler waits that out, then works.
+      timeout: Duration.millis(JOB_EARLY_INVOCATION_MS).plus(Duration.seconds(10)),
     });
     this.retireFunction.bindTable(props.table, TableAccess.retire);
 
@@ -55,12 +65,28 @@ export class Retirement extends Construct {
       removalPolicy,
     });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
+    this.deadLetterQueue = failureQueue(this, props, {
+      id: 'DeadLetterQueue',
+      holds: 'retirement and reminder invocations EventBridge Scheduler could not deliver',
     });
+
+    // Scheduler's invocation is asynchronous: it succeeds once Lambda has queued the event, so a
+    // handler's error never reaches the scheduler's retries or its DLQ. Lambda retries it (both
+    // handlers are idempotent, and what fails them is transient: throttling, a conflict) and then
+    // sends the invocation record, with the original payload, here. Events may wait the full 6 h
+    // (Lambda's maximum) while the function is throttled: the authorizer already refuses an
+    // expired key, so a late retirement only tidies up, and a late reminder is still worth sending.
+    this.jobFailureQueue = failureQueue(this, props, {
+      id: 'JobFailureQueue',
+      holds: 'retirement and reminder jobs whose handler failed after Lambda’s retries',
+    });
+    for (const fn of [this.retireFunction, this.remindFunction]) {
+      fn.configureAsyncInvoke({
+        onFailure: new destinations.SqsDestination(this.jobFailureQueue),
+        retryAttempts: JOB_RETRY_ATTEMPTS,
+        maxEventAge: Duration.hours(6),
+      });
+    }
 
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description: `Lets EventBridge Scheduler invoke keyward-${props.stage}-retire-api-key and -remind-api-key-expiry`,
@@ -81,11 +107,6 @@ export class Retirement extends Construct {
       }),
     );
     this.deadLetterQueue.grantSendMessages(this.schedulerRole);
-
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of the retirement schedules.',
-    });
   }
 
   /**

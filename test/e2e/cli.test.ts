@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +8,10 @@ import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { keyEvent } from '../../lambdas/domain/audit-event';
 import { documentClient } from '../../lambdas/runtime/clients';
+import { failureRecord } from '../../lambdas/service/job-redrive';
 import { deliveryKey } from '../../lambdas/table/layout';
 import { localClientConfig } from '../../local/dynamodb-local';
+import { JOBS_DEAD_LETTER_FILE } from '../../local/retirement-loop';
 import { DEAD_LETTER_FILE } from '../../local/stream-poller';
 import { admin, consumer, mintJwt, newOrganization, stack, withOperator } from './support';
 
@@ -260,5 +262,43 @@ describe('keyward CLI against the local stack', () => {
 
     expect(JSON.parse((await keyward('notifications', 'redrive', '--json')).stdout)).toEqual({ redriven: 0, failed: 0 });
     expect(await deletedMail()).toHaveLength(1);
+  });
+
+  it('runs again a retirement the timer loop parked: the key leaves the list, its email goes out, and a line that holds no job stays', async () => {
+    const org = await newOrganization('jobs');
+    const expiresAt = new Date(Date.now() + 4000).toISOString();
+    const created = await admin('POST', org.keysPath, { jwt: org.jwt, body: { name: 'short-lived', expires_at: expiresAt } });
+    expect(created.status).toBe(201);
+    const keyId = created.body.api_key.id as string;
+    // What the loop does after the job's third failed attempt: its job file goes, an invocation record is parked.
+    const schedules = join(stack.stateDir, 'schedules');
+    for (const file of readdirSync(schedules).filter((name) => name.startsWith(`retire-${keyId}`))) rmSync(join(schedules, file));
+    const retirement = { organization_id: org.id, api_key_id: keyId, expires_at: created.body.api_key.expires_at };
+    const parked = failureRecord(retirement, { attempts: 3, error: 'DynamoDB unavailable', at: new Date() });
+    const deadLetters = join(stack.stateDir, JOBS_DEAD_LETTER_FILE);
+    writeFileSync(deadLetters, `${JSON.stringify(parked)}\n{"requestPayload":"not a job"}\n`, { flag: 'a' });
+    await new Promise((resolve) => setTimeout(resolve, Date.parse(expiresAt) - Date.now() + 100));
+    const listed = async () =>
+      ((await admin('GET', org.keysPath, { jwt: org.jwt })).body.api_keys as { id: string }[]).map((key) => key.id);
+    expect(await listed()).toContain(keyId);
+
+    const redriven = await keyward('jobs', 'redrive', '--json');
+
+    expect(redriven.code).toBe(1);
+    expect(JSON.parse(redriven.stdout)).toEqual({ redriven: 1, failed: 1 });
+    expect(redriven.stderr).toContain('holds no retirement or reminder job');
+    expect(await listed()).not.toContain(keyId);
+    const expiredMail = async () =>
+      ((await (await fetch(`${stack.sesUrl}/store`)).json()) as { emails: { subject: string; body: { text?: string } }[] }).emails.filter(
+        (email) => email.subject === 'An API key has expired' && email.body.text?.includes(org.id),
+      );
+    for (let waited = 0; (await expiredMail()).length === 0 && waited < 20_000; waited += 250) await new Promise((r) => setTimeout(r, 250));
+    expect(await expiredMail()).toHaveLength(1);
+    expect(readFileSync(deadLetters, 'utf8')).not.toContain(keyId);
+
+    // Only the line that holds no job is left: it fails again, and the key is retired once.
+    expect(JSON.parse((await keyward('jobs', 'redrive', '--json')).stdout)).toEqual({ redriven: 0, failed: 1 });
+    rmSync(deadLetters);
+    expect(JSON.parse((await keyward('jobs', 'redrive', '--json')).stdout)).toEqual({ redriven: 0, failed: 0 });
   });
 });

@@ -21,6 +21,12 @@ beforeAll(() => {
 });
 
 type Props = Record<string, unknown>;
+
+/** keyward's own functions (`keyward-<stage>-…`; not CDK's custom-resource handlers), by name. */
+const keywardFunctions = (template: Template) =>
+  Object.values(resourcesOf(template, 'AWS::Lambda::Function'))
+    .map((fn) => fn.Properties!.FunctionName)
+    .filter((name): name is string => typeof name === 'string' && name.startsWith('keyward-'));
 interface MetricQuery {
   Id: string;
   Expression?: string;
@@ -76,8 +82,13 @@ describe('alarms (prod with a sender)', () => {
     expect(dimensions(failures!)).toEqual({ ApiId: { Ref: logicalIdOf(prod, 'AWS::ApiGateway::RestApi', 'ExampleApi') } });
   });
 
+  const metricFilter = (metricName: string) =>
+    Object.values(resourcesOf(prod, 'AWS::Logs::MetricFilter')).find(
+      (filter) => (filter.Properties!.MetricTransformations as { MetricName: string }[])[0]!.MetricName === metricName,
+    );
+
   it('counts authorizer-failure responses from the protected API’s access log by API id', () => {
-    const [filter] = Object.values(resourcesOf(prod, 'AWS::Logs::MetricFilter'));
+    const filter = metricFilter('AuthorizerFailureResponses');
     expect(filter!.Properties).toEqual({
       LogGroupName: { Ref: logicalIdOf(prod, 'AWS::Logs::LogGroup', 'ExampleApiAccessLogs') },
       FilterPattern: '{ ($.error_type = "AUTHORIZER_FAILURE") || ($.error_type = "AUTHORIZER_CONFIGURATION_ERROR") }',
@@ -124,16 +135,20 @@ describe('alarms (prod with a sender)', () => {
     }
   });
 
-  it('notifier stream lag: IteratorAge maximum ≥ 15 minutes for 10 minutes', () => {
-    const props = alarm(prod, 'keyward-prod-notifier-stream-lag');
+  it.each([
+    ['notifier-stream-lag', 'keyward-prod-notify-admins'],
+    ['event-publisher-stream-lag', 'keyward-prod-publish-events'],
+  ])('%s: IteratorAge maximum of %s ≥ 15 minutes for 10 minutes', (name, functionName) => {
+    const props = alarm(prod, `keyward-prod-${name}`);
     expectPaging(prod, props, 900_000, 2);
     expect(props).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'IteratorAge', Statistic: 'Maximum', Period: 300 });
-    expect(props.Dimensions).toEqual([{ Name: 'FunctionName', Value: notifierFn() }]);
+    expect(props.Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: functionId(prod, functionName) } }]);
   });
 
   it.each([
     ['notifier-failure-queue', 'NotificationsFailureQueue'],
     ['retirement-dlq', 'RetirementDeadLetterQueue'],
+    ['job-failure-queue', 'RetirementJobFailureQueue'],
     ['event-publisher-failure-queue', 'LifecycleEventsFailureQueue'],
   ])('%s: any visible message', (name, queuePrefix) => {
     const props = alarm(prod, `keyward-prod-${name}`);
@@ -156,17 +171,75 @@ describe('alarms (prod with a sender)', () => {
     for (const metric of metrics) expect(dimensions(metric)).toEqual({ ScheduleGroup: 'keyward-prod-retirements' });
   });
 
-  it.each(['management', 'example'])('%s API 5xx rate ≥ 5 %% for 10 minutes, only above 20 requests per 5 minutes', (api) => {
-    const props = alarm(prod, `keyward-prod-${api}-5xx-rate`);
-    expectPaging(prod, props, 5, 2);
-    const [expression, errors, requests] = queries(props);
-    expect(expression!.Expression).toBe('IF(FILL(requests, 0) >= 20, 100 * FILL(errors, 0) / requests, 0)');
-    expect(errors!.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/ApiGateway', MetricName: '5XXError' }, Stat: 'Sum' });
-    expect(requests!.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/ApiGateway', MetricName: 'Count' }, Stat: 'Sum' });
-    const stage = {
-      Ref: logicalIdOf(prod, 'AWS::ApiGateway::Stage', `${api.charAt(0).toUpperCase()}${api.slice(1)}ApiDeploymentStageprod`),
-    };
-    for (const metric of [errors!, requests!]) expect(dimensions(metric)).toEqual({ ApiName: `keyward-prod-${api}`, Stage: stage });
+  const stageOf = (api: string) => ({
+    Ref: logicalIdOf(prod, 'AWS::ApiGateway::Stage', `${api.charAt(0).toUpperCase()}${api.slice(1)}ApiDeploymentStageprod`),
+  });
+
+  it('management 5xx: any 5xx answer in 5 minutes, whatever the traffic (admins make few requests: a broken operation pages)', () => {
+    const props = alarm(prod, 'keyward-prod-management-5xx');
+    expectPaging(prod, props, 1, 1);
+    expect(props).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5XXError', Statistic: 'Sum', Period: 300 });
+    expect(props.Dimensions).toEqual(
+      expect.arrayContaining([
+        { Name: 'ApiName', Value: 'keyward-prod-management' },
+        { Name: 'Stage', Value: stageOf('management') },
+      ]),
+    );
+  });
+
+  it.each([
+    ['example-5xx-rate', 'AWS/ApiGateway', '5XXError'],
+    ['example-429-rate', METRICS_NAMESPACE, 'ThrottledResponses'],
+  ])(
+    '%s: its share of the protected API’s requests ≥ 5 %% for 10 minutes, only above 20 requests per 5 minutes',
+    (name, namespace, metricName) => {
+      const props = alarm(prod, `keyward-prod-${name}`);
+      expectPaging(prod, props, 5, 2);
+      const [expression, part, requests] = queries(props);
+      expect(expression!.Expression).toBe('IF(FILL(requests, 0) >= 20, 100 * FILL(part, 0) / requests, 0)');
+      expect(part!.MetricStat).toMatchObject({ Metric: { Namespace: namespace, MetricName: metricName }, Stat: 'Sum', Period: 300 });
+      expect(requests!.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/ApiGateway', MetricName: 'Count' }, Stat: 'Sum' });
+      expect(dimensions(requests!)).toEqual({ ApiName: 'keyward-prod-example', Stage: stageOf('example') });
+    },
+  );
+
+  it('counts 429 answers from the protected API’s access log by API id (API Gateway has no 429 metric)', () => {
+    expect(metricFilter('ThrottledResponses')!.Properties).toEqual({
+      LogGroupName: { Ref: logicalIdOf(prod, 'AWS::Logs::LogGroup', 'ExampleApiAccessLogs') },
+      FilterPattern: '{ $.status = "429" }',
+      MetricTransformations: [
+        {
+          MetricNamespace: METRICS_NAMESPACE,
+          MetricName: 'ThrottledResponses',
+          MetricValue: '1',
+          Dimensions: [{ Key: 'ApiId', Value: '$.api_id' }],
+          Unit: 'Count',
+        },
+      ],
+    });
+    const [, part] = queries(alarm(prod, 'keyward-prod-example-429-rate'));
+    expect(dimensions(part!)).toEqual({ ApiId: { Ref: logicalIdOf(prod, 'AWS::ApiGateway::RestApi', 'ExampleApi') } });
+  });
+
+  it('account concurrency: the account-wide ConcurrentExecutions (no dimension) ≥ 80 % of the limit for 5 minutes', () => {
+    const props = alarm(prod, 'keyward-prod-account-concurrency');
+    expectPaging(prod, props, 80, 5);
+    const [expression, concurrent] = queries(props);
+    expect(expression!.Expression).toBe('100 * concurrent / 1000');
+    expect(concurrent!.MetricStat).toEqual({
+      Metric: { Namespace: 'AWS/Lambda', MetricName: 'ConcurrentExecutions' },
+      Stat: 'Maximum',
+      Period: 60,
+    });
+  });
+
+  it('function errors: every function but the api-key authorizer (authorizer-errors) pages on any failed invocation in 5 minutes', () => {
+    for (const name of keywardFunctions(prod).filter((n) => n !== 'keyward-prod-api-key-authorizer')) {
+      const props = alarm(prod, `${name}-errors`);
+      expectPaging(prod, props, 1, 1);
+      expect(props).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Statistic: 'Sum', Period: 300 });
+      expect(props.Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: functionId(prod, name) } }]);
+    }
   });
 
   it('emails rejected: any EmailsRejected the notifier publishes', () => {
@@ -204,12 +277,16 @@ describe('alarms (prod with a sender)', () => {
         .map((r) => r.Properties!.AlarmName as string)
         .sort();
     const common = [
+      'account-concurrency',
       'authorizer-errors',
       'authorizer-p99-duration',
       'emails-rejected',
       'event-publisher-failure-queue',
+      'event-publisher-stream-lag',
+      'example-429-rate',
       'example-5xx-rate',
-      'management-5xx-rate',
+      'job-failure-queue',
+      'management-5xx',
       'notifier-failure-queue',
       'notifier-stream-lag',
       'retirement-dlq',
@@ -217,8 +294,22 @@ describe('alarms (prod with a sender)', () => {
       'table-system-errors',
       'table-throttles',
     ];
-    expect(names(prod)).toEqual([...common, 'ses-bounce-rate', 'ses-complaint-rate'].map((n) => `keyward-prod-${n}`).sort());
-    expect(names(dev)).toEqual(common.map((n) => `keyward-dev-${n}`).sort());
+    const functionErrors = (template: Template, stage: string) =>
+      keywardFunctions(template)
+        .filter((name) => name !== `keyward-${stage}-api-key-authorizer`)
+        .map((name) => `${name}-errors`);
+    expect(names(prod)).toEqual(
+      [...[...common, 'ses-bounce-rate', 'ses-complaint-rate'].map((n) => `keyward-prod-${n}`), ...functionErrors(prod, 'prod')].sort(),
+    );
+    expect(names(dev)).toEqual([...common.map((n) => `keyward-dev-${n}`), ...functionErrors(dev, 'dev')].sort());
+    // A broken create and the admin authorizer page at admin volumes, whatever the 5xx count says.
+    expect(functionErrors(prod, 'prod')).toEqual(
+      expect.arrayContaining([
+        'keyward-prod-create-api-key-errors',
+        'keyward-prod-admin-authorizer-errors',
+        'keyward-prod-retire-api-key-errors',
+      ]),
+    );
   });
 });
 

@@ -43,7 +43,8 @@ function expected(stage: string, policies: string): string[] {
     // The access logs of the management and example APIs.
     `AWS::Logs::LogGroup (generated): ${policies}`,
     `AWS::Logs::LogGroup (generated): ${policies}`,
-    // The notifier's failure queue, the event publisher's and the retirement DLQ.
+    // The notifier's failure queue, the event publisher's, the scheduler's DLQ and the job failure queue.
+    `AWS::SQS::Queue (generated): ${policies}`,
     `AWS::SQS::Queue (generated): ${policies}`,
     `AWS::SQS::Queue (generated): ${policies}`,
     `AWS::SQS::Queue (generated): ${policies}`,

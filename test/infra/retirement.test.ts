@@ -1,13 +1,27 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { fnName, synthKeyward } from './synth';
-import { actionsOf, environmentOf, functionId, mentions, resourcesOf, statementsOfRole } from './template-helpers';
+import { fnName, PROD_CONTEXT, synthKeyward } from './synth';
+import {
+  actionsOf,
+  environmentOf,
+  functionId,
+  functionProps,
+  mentions,
+  resourcesOf,
+  statementsOf,
+  statementsOfRole,
+} from './template-helpers';
 
-/** The lifecycle jobs (lib/constructs/retirement.ts): the schedule group, its role, and the remind function. */
+/**
+ * The lifecycle jobs (lib/constructs/retirement.ts): the schedule group, its role, the remind
+ * function, and where the jobs' asynchronous invocations land when they fail.
+ */
 
 let dev: Template;
+let prod: Template;
 
 beforeAll(() => {
   dev = synthKeyward().template;
+  prod = synthKeyward(PROD_CONTEXT).template;
 });
 
 describe('the retirement schedule', () => {
@@ -28,6 +42,67 @@ describe('the retirement schedule', () => {
     expect(
       mentions(send.Resource, Object.keys(resourcesOf(dev, 'AWS::SQS::Queue')).find((id) => id.startsWith('RetirementDeadLetterQueue'))!),
     ).toBe(true);
+  });
+});
+
+describe('asynchronously invoked functions', () => {
+  /**
+   * keyward's functions no caller waits for: neither API Gateway (a permission for
+   * apigateway.amazonaws.com) nor a stream's event-source mapping invokes them. CDK's own
+   * custom-resource handlers are left out: CloudFormation turns their failure into a failed deploy.
+   */
+  function asyncInvoked(template: Template): string[] {
+    const functions = resourcesOf(template, 'AWS::Lambda::Function');
+    const invokedSync = (id: string) =>
+      Object.values(resourcesOf(template, 'AWS::Lambda::Permission')).some(
+        (p) => p.Properties!.Principal === 'apigateway.amazonaws.com' && mentions(p.Properties!.FunctionName, id),
+      ) || Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping')).some((m) => mentions(m.Properties!.FunctionName, id));
+    return Object.entries(functions)
+      .filter(([id, fn]) => String(fn.Properties!.FunctionName).startsWith('keyward-') && !invokedSync(id))
+      .map(([, fn]) => fn.Properties!.FunctionName as string)
+      .sort();
+  }
+
+  it.each([
+    ['dev', () => dev],
+    ['prod', () => prod],
+  ])('%s: each one sends what fails after 2 retries (or 6 h) to an encrypted, TLS-only SQS queue it may write to', (stage, template) => {
+    const t = template();
+    expect(asyncInvoked(t)).toEqual([fnName('remind-api-key-expiry', stage), fnName('retire-api-key', stage)]);
+    const queueId = Object.keys(resourcesOf(t, 'AWS::SQS::Queue')).find((id) => id.startsWith('RetirementJobFailureQueue'))!;
+    for (const name of asyncInvoked(t)) {
+      const configs = Object.values(resourcesOf(t, 'AWS::Lambda::EventInvokeConfig')).filter((c) =>
+        mentions(c.Properties!.FunctionName, functionId(t, name)),
+      );
+      expect(configs.map((c) => c.Properties)).toEqual([
+        {
+          FunctionName: { Ref: functionId(t, name) },
+          Qualifier: '$LATEST',
+          MaximumRetryAttempts: 2,
+          MaximumEventAgeInSeconds: 6 * 3600,
+          DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+        },
+      ]);
+      const send = statementsOf(t, name).find((st) => JSON.stringify(st.Action).includes('sqs:SendMessage'))!;
+      expect(mentions(send.Resource, queueId)).toBe(true);
+    }
+    expect(resourcesOf(t, 'AWS::SQS::Queue')[queueId]!.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 86400,
+    });
+    const policy = Object.values(resourcesOf(t, 'AWS::SQS::QueuePolicy')).find((p) => mentions(p.Properties!.Queues, queueId))!;
+    expect(JSON.stringify(policy.Properties!.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+  });
+
+  it('gives the retire function the time to wait out a schedule firing a minute early, and then to work', () => {
+    expect(functionProps(dev, fnName('retire-api-key')).Timeout).toBe(70);
+  });
+
+  it('names both queues of failed jobs in the outputs `keyward jobs redrive` reads', () => {
+    const outputs = prod.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const queue = (prefix: string) => Object.keys(resourcesOf(prod, 'AWS::SQS::Queue')).find((id) => id.startsWith(prefix))!;
+    expect(outputs.JobFailureQueueUrl!.Value).toEqual({ Ref: queue('RetirementJobFailureQueue') });
+    expect(outputs.RetirementDlqUrl!.Value).toEqual({ Ref: queue('RetirementDeadLetterQueue') });
   });
 });
 

@@ -68,3 +68,16 @@ export class InMemoryScheduler implements RetirementScheduler {
     if (index >= 0) this.pending.splice(index, 1);
   }
 }
+
+/**
+ * A stack's EventBridge Scheduler settings, for tests that need what the adapter builds from a job
+ * (the schedule expression, the target's `Input`) and never send it.
+ */
+export const SCHEDULER_OPTIONS = {
+  client: undefined as never,
+  groupName: 'keyward-test-retirements',
+  retireFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:keyward-test-retire-api-key',
+  remindFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:keyward-test-remind-api-key-expiry',
+  roleArn: 'arn:aws:iam::111122223333:role/keyward-test-scheduler',
+  deadLetterArn: 'arn:aws:sqs:eu-west-1:111122223333:keyward-test-scheduler-dlq',
+};

@@ -24,6 +24,8 @@ export interface DeployedFunction {
   readonly tracing: boolean;
   /** Its event-source mappings: the stream Lambda reads with the function's role, and where failed batches go. */
   readonly eventSources: readonly { streamArn: string; enabled: boolean; onFailure?: string }[];
+  /** Where Lambda sends, with the function's role, an asynchronous invocation that failed all its attempts. */
+  readonly asyncOnFailure?: string;
 }
 
 const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
@@ -75,8 +77,19 @@ export class Deployment {
               ...(onFailure === undefined ? {} : { onFailure: this.template.string(onFailure) }),
             };
           }),
+        ...this.asyncOnFailureOf(name),
       };
     });
+  }
+
+  /** The on-failure destination of the function's asynchronous invocations (its `EventInvokeConfig`), if any. */
+  private asyncOnFailureOf(name: string): { asyncOnFailure?: string } {
+    const config = this.template
+      .resourcesOf('AWS::Lambda::EventInvokeConfig')
+      .find(([, resource]) => this.template.string(resource.Properties!.FunctionName) === name)?.[1];
+    const destination = (config?.Properties?.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure
+      ?.Destination;
+    return destination === undefined ? {} : { asyncOnFailure: this.template.string(destination) };
   }
 
   /** The function named `name`. */

@@ -147,7 +147,11 @@ function scheduleArn(d: Deployment, group: string, name: string): string {
   return `arn:aws:scheduler:${d.region}:${d.account}:schedule/${group}/${name}`;
 }
 
-/** What Lambda does with the function's role: write its logs, send its traces, read its streams, park failed batches. */
+/**
+ * What Lambda does with the function's role: write its logs, send its traces, read its streams,
+ * park failed batches, and send an asynchronous invocation that failed all its attempts to its
+ * on-failure destination.
+ */
 export function platformCalls(d: Deployment, fn: DeployedFunction): AwsCall[] {
   const principal = fn.session;
   const stream = `arn:aws:logs:${d.region}:${d.account}:log-group:${fn.logGroupName}:log-stream:2026/11/26/[$LATEST]0123456789abcdef`;
@@ -169,6 +173,7 @@ export function platformCalls(d: Deployment, fn: DeployedFunction): AwsCall[] {
       { principal, action: 'dynamodb:ListStreams', resource: '*' },
       ...(source.onFailure ? [{ principal, action: 'sqs:SendMessage', resource: source.onFailure }] : []),
     ]),
+    ...(fn.asyncOnFailure ? [{ principal, action: 'sqs:SendMessage', resource: fn.asyncOnFailure }] : []),
   ];
 }
 

@@ -74,7 +74,7 @@ export async function allowedCalls(d: Deployment, calls: readonly { why: string;
 }
 
 /**
- * Grants that no call uses, by action, for keyward's functions. CDK's `SqsDlq` grants the
+ * Grants that no call uses, by action, for keyward's functions. CDK's `SqsDlq` and `SqsDestination` grant the
  * on-failure queue `sqs:GetQueueAttributes` and `sqs:GetQueueUrl` with `sqs:SendMessage`; Lambda
  * needs only the last, and these two read nothing of the data.
  */

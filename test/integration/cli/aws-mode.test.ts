@@ -1,14 +1,17 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { InvokeCommand, type InvokeCommandInput, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { main } from '../../../bin/cli';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
+import { ManualClock } from '../../../lambdas/domain/clock';
 import { DynamoDbUndeliveredLog } from '../../../lambdas/notifications/dynamodb-undelivered-log';
 import { documentClient } from '../../../lambdas/runtime/clients';
 import { STACK_OUTPUT } from '../../../lambdas/runtime/stack-outputs';
+import { createRemindHandler, createRetireHandler } from '../../../lambdas/service/job-handlers';
 import { auditEventKey } from '../../../lambdas/table/layout';
 import { LOCAL_AWS } from '../../../local/dynamodb-local';
 import { type SesEmulator, startSesEmulator } from '../../../local/ses-emulator';
@@ -17,7 +20,7 @@ import { freePort } from '../../support/free-port';
 
 /**
  * `keyward --stack` (API.md §4) in process, against stand-ins of what has no local engine
- * (CloudFormation outputs, STS, SQS, KMS, EventBridge Scheduler: aws-sdk-client-mock) and the real
+ * (CloudFormation outputs, STS, SQS, KMS, EventBridge Scheduler, Lambda: aws-sdk-client-mock) and the real
  * engines for the rest: DynamoDB Local for the table and the SES emulator for the mail, reached
  * through the SDK's own `AWS_ENDPOINT_URL_<SERVICE>` settings, as an operator would.
  */
@@ -26,11 +29,16 @@ const sts = mockClient(STSClient);
 const sqs = mockClient(SQSClient);
 const kms = mockClient(KMSClient);
 const scheduler = mockClient(SchedulerClient);
+const lambda = mockClient(LambdaClient);
 
 const STACK = 'keyward-prod';
 const CALLER = 'arn:aws:sts::111122223333:assumed-role/platform-oncall/jane';
 const STREAM_ARN = 'arn:aws:dynamodb:eu-west-1:111122223333:table/keyward-prod/stream/2036-01-01T00:00:00.000';
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/keyward-prod-notifier-failures';
+const JOB_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/keyward-prod-job-failures';
+const SCHEDULER_DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/keyward-prod-retirement-dlq';
+const RETIRE_ARN = 'arn:aws:lambda:eu-west-1:111122223333:function:keyward-prod-retire-api-key';
+const REMIND_ARN = 'arn:aws:lambda:eu-west-1:111122223333:function:keyward-prod-remind-api-key-expiry';
 
 let table: Awaited<ReturnType<typeof createTestTable>>;
 let ses: SesEmulator;
@@ -67,10 +75,12 @@ function stackOutputs(overrides: Record<string, string> = {}) {
     [STACK_OUTPUT.notifierFailureQueueUrl]: QUEUE_URL,
     [STACK_OUTPUT.senderAddress]: 'keys@acme.test',
     [STACK_OUTPUT.scheduleGroupName]: 'keyward-prod-retirements',
-    [STACK_OUTPUT.retireFunctionArn]: 'arn:aws:lambda:eu-west-1:111122223333:function:keyward-prod-retire-api-key',
-    [STACK_OUTPUT.remindFunctionArn]: 'arn:aws:lambda:eu-west-1:111122223333:function:keyward-prod-remind-api-key-expiry',
+    [STACK_OUTPUT.retireFunctionArn]: RETIRE_ARN,
+    [STACK_OUTPUT.remindFunctionArn]: REMIND_ARN,
     [STACK_OUTPUT.schedulerRoleArn]: 'arn:aws:iam::111122223333:role/keyward-prod-scheduler',
     [STACK_OUTPUT.schedulerDlqArn]: 'arn:aws:sqs:eu-west-1:111122223333:keyward-prod-retirement-dlq',
+    [STACK_OUTPUT.jobFailureQueueUrl]: JOB_QUEUE_URL,
+    [STACK_OUTPUT.schedulerDlqUrl]: SCHEDULER_DLQ_URL,
     ...overrides,
   };
   return {
@@ -114,7 +124,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  for (const mock of [cloudFormation, sts, sqs, kms, scheduler]) mock.reset();
+  for (const mock of [cloudFormation, sts, sqs, kms, scheduler, lambda]) mock.reset();
   cloudFormation.on(DescribeStacksCommand, { StackName: STACK }).resolves(stackOutputs());
   sts.on(GetCallerIdentityCommand).resolves({ Arn: CALLER, Account: '111122223333', UserId: 'AROA:jane' });
   kms.on(EncryptCommand).callsFake((input: { Plaintext: Uint8Array }) => ({ CiphertextBlob: Buffer.from(input.Plaintext).reverse() }));
@@ -294,6 +304,135 @@ describe('keyward --stack', () => {
     expect(sqs.commandCalls(ChangeMessageVisibilityCommand)[0]!.args[0].input).toMatchObject({
       ReceiptHandle: 'handle-unseen',
       VisibilityTimeout: 0,
+    });
+  });
+
+  describe('jobs redrive', () => {
+    /** Stands in for the deployed retire and remind functions: their real handlers on the table, at the jobs' clock. */
+    function deployedFunctions(clock: ManualClock, fail?: string) {
+      const store = new DynamoDbKeyStore(documentClient(table.clientConfig), table.tableName);
+      const handlers: Record<string, (event: unknown) => Promise<unknown>> = {
+        [RETIRE_ARN]: createRetireHandler({ store, clock }),
+        [REMIND_ARN]: createRemindHandler({ store, clock }),
+      };
+      lambda.on(InvokeCommand).callsFake(async (input: InvokeCommandInput) => {
+        const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+        try {
+          if (fail) throw new Error(fail);
+          const outcome = await handlers[input.FunctionName!]!(JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array)));
+          return { StatusCode: 200, Payload: encode(outcome) };
+        } catch (error) {
+          return {
+            StatusCode: 200,
+            FunctionError: 'Unhandled',
+            Payload: encode({ errorType: 'Error', errorMessage: (error as Error).message }),
+          };
+        }
+      });
+    }
+
+    /** A key rotated by the operator with a grace period: its retirement job, and a reminder job of the same key. */
+    async function rotatedKey(organizationId: string) {
+      const created = await json([
+        'org',
+        'create',
+        '--name',
+        organizationId,
+        '--id',
+        organizationId,
+        '--admin',
+        `ops@${organizationId}.test`,
+      ]);
+      const rotated = await json(['keys', 'rotate', '--org', organizationId, '--key', created.api_key.id, '--expires-in', '1h']);
+      const expiresAt: string = rotated.rotated_api_key.expires_at;
+      const retirement = { organization_id: organizationId, api_key_id: created.api_key.id, expires_at: expiresAt };
+      const reminder = { ...retirement, mark_days: 1, remind_at: new Date(Date.parse(expiresAt) - 86_400_000).toISOString() };
+      return { keyId: created.api_key.id, expiresAt, retirement, reminder };
+    }
+
+    it("re-invokes each parked job's function with its original payload and deletes each message only once it succeeded", async () => {
+      const { keyId, expiresAt, retirement, reminder } = await rotatedKey('hooli-aws');
+      deployedFunctions(new ManualClock(expiresAt));
+      // Lambda's on-failure record wraps the event the schedule sent; Scheduler's DLQ holds that event itself.
+      const onFailure = {
+        version: '1.0',
+        timestamp: '2036-01-01T00:00:00.000Z',
+        requestContext: {
+          requestId: 'r-1',
+          functionArn: `${RETIRE_ARN}:$LATEST`,
+          condition: 'RetriesExhausted',
+          approximateInvokeCount: 3,
+        },
+        requestPayload: retirement,
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        responsePayload: { errorType: 'Error', errorMessage: 'Task timed out after 70.00 seconds' },
+      };
+      sqs
+        .on(ReceiveMessageCommand, { QueueUrl: JOB_QUEUE_URL })
+        .resolvesOnce({ Messages: [{ ReceiptHandle: 'job-1', Body: JSON.stringify(onFailure) }] })
+        .resolves({ Messages: [] });
+      sqs
+        .on(ReceiveMessageCommand, { QueueUrl: SCHEDULER_DLQ_URL })
+        .resolvesOnce({ Messages: [{ ReceiptHandle: 'dlq-1', Body: JSON.stringify(reminder) }] })
+        .resolves({ Messages: [] });
+
+      expect(await json(['jobs', 'redrive'])).toEqual({ redriven: 2, failed: 0 });
+
+      expect(
+        lambda
+          .commandCalls(InvokeCommand)
+          .map(({ args: [{ input }] }) => [
+            input.FunctionName,
+            input.InvocationType,
+            JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array)),
+          ]),
+      ).toEqual([
+        [RETIRE_ARN, 'RequestResponse', retirement],
+        [REMIND_ARN, 'RequestResponse', reminder],
+      ]);
+      expect((await auditEvents('hooli-aws')).map((event) => event.type)).toEqual([
+        'api_key.retired',
+        'api_key.rotated',
+        'api_key.created',
+      ]);
+      expect(await new DynamoDbKeyStore(documentClient(table.clientConfig), table.tableName).getKey('hooli-aws', keyId)).toBeUndefined();
+      expect(sqs.commandCalls(DeleteMessageCommand).map((call) => call.args[0].input)).toEqual([
+        { QueueUrl: JOB_QUEUE_URL, ReceiptHandle: 'job-1' },
+        { QueueUrl: SCHEDULER_DLQ_URL, ReceiptHandle: 'dlq-1' },
+      ]);
+      expect(sqs.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(0);
+    });
+
+    it('leaves a job that fails again, and a message that holds no job, in their queue, and exits 1', async () => {
+      const { keyId, expiresAt, retirement } = await rotatedKey('pied-piper-aws');
+      deployedFunctions(new ManualClock(expiresAt), 'ProvisionedThroughputExceededException');
+      sqs
+        .on(ReceiveMessageCommand, { QueueUrl: JOB_QUEUE_URL })
+        .resolvesOnce({
+          Messages: [
+            { ReceiptHandle: 'job-1', Body: JSON.stringify({ requestPayload: retirement }) },
+            { ReceiptHandle: 'job-2', Body: '{"requestPayload":{"organization_id":"pied-piper-aws"}}' },
+          ],
+        })
+        .resolves({ Messages: [] });
+      sqs.on(ReceiveMessageCommand, { QueueUrl: SCHEDULER_DLQ_URL }).resolves({ Messages: [] });
+
+      const reply = await keyward(['jobs', 'redrive', '--json']);
+
+      expect(reply.code).toBe(1);
+      expect(JSON.parse(reply.stdout)).toEqual({ redriven: 0, failed: 2 });
+      expect(reply.stderr).toContain(
+        `retire job of pied-piper-aws/${keyId} failed again: ${RETIRE_ARN} failed (Unhandled): ProvisionedThroughputExceededException`,
+      );
+      expect(reply.stderr).toContain('holds no retirement or reminder job');
+      expect(sqs.commandCalls(DeleteMessageCommand)).toHaveLength(0);
+      expect(
+        sqs
+          .commandCalls(ChangeMessageVisibilityCommand)
+          .map((call) => call.args[0].input.ReceiptHandle)
+          .sort(),
+      ).toEqual(['job-1', 'job-2']);
+      expect(await new DynamoDbKeyStore(documentClient(table.clientConfig), table.tableName).getKey('pied-piper-aws', keyId)).toBeDefined();
     });
   });
 

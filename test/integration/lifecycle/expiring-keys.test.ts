@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
+import { EventBridgeRetirementScheduler } from '../../../lambdas/adapters/eventbridge-retirement-scheduler';
 import { LocalRetirementScheduler } from '../../../lambdas/adapters/local-retirement-scheduler';
 import { ManualClock } from '../../../lambdas/domain/clock';
 import { DAY_MS } from '../../../lambdas/domain/expiry';
-import type * as RemindModule from '../../../lambdas/remind-api-key-expiry';
-import type * as RetireModule from '../../../lambdas/retire-api-key';
 import type { Services } from '../../../lambdas/runtime/services';
-import { importWithEnv } from '../../support/authorizer-events';
+import { createRemindHandler, createRetireHandler, type RemindHandler, type RetireHandler } from '../../../lambdas/service/job-handlers';
 import { createTestTable } from '../../support/dynamodb';
+import { SCHEDULER_OPTIONS } from '../../support/fakes';
 import { testServices } from '../../support/services';
 
 /**
@@ -27,8 +27,8 @@ let table: Awaited<ReturnType<typeof createTestTable>>;
 let store: DynamoDbKeyStore;
 let services: Services;
 let scheduleDir: string;
-let retire: RetireModule.RetireHandler;
-let remind: RemindModule.RemindHandler;
+let retire: RetireHandler;
+let remind: RemindHandler;
 const clock = new ManualClock(START);
 /** The jobs' clock: they run when their time has come, while the admins' clock may still be before it. */
 const jobClock = new ManualClock(START);
@@ -42,9 +42,6 @@ beforeAll(async () => {
   );
   scheduleDir = mkdtempSync(join(tmpdir(), 'keyward-lifecycle-'));
   services = testServices(store, clock, new LocalRetirementScheduler(scheduleDir, { clock }));
-  const env = { TABLE_NAME: table.tableName };
-  const { createRetireHandler } = await importWithEnv(env, () => import('../../../lambdas/retire-api-key'));
-  const { createRemindHandler } = await importWithEnv(env, () => import('../../../lambdas/remind-api-key-expiry'));
   retire = createRetireHandler({ store, clock: jobClock });
   remind = createRemindHandler({ store, clock: jobClock });
 });
@@ -256,6 +253,27 @@ describe('reminders', () => {
     expect(reminders).toHaveLength(1);
     expect(reminders[0]).toMatchObject({ apiKeyId: key.id, actor: { type: 'system' }, details: { mark_days: 7, expires_at: inDays(30) } });
     await expect(remind(job)).resolves.toBe('already_reminded');
+  });
+
+  it('reminds when its schedule fires early, in the minute of its at() before the mark, without waiting or failing', async () => {
+    const { id } = await organization();
+    const key = await services.keys.create(id, ADMIN, { expires_at: '2036-12-26T04:25:18.402Z' });
+    const input = new EventBridgeRetirementScheduler({ ...SCHEDULER_OPTIONS, clock }).createReminderInput({
+      organizationId: id,
+      apiKeyId: key.id,
+      expiresAt: key.expires_at!,
+      id: 'job',
+      markDays: 7,
+    });
+    expect(input.ScheduleExpression).toBe('at(2036-12-19T04:25:19)');
+    jobClock.set('2036-12-19T04:25:00.000Z');
+
+    await expect(remind(JSON.parse(input.Target!.Input!))).resolves.toBe('reminded');
+
+    const [reminder] = (await store.listAuditEvents(id, { limit: 100 })).items.filter(
+      (event) => event.type === 'api_key.expiry_reminder_sent',
+    );
+    expect(reminder).toMatchObject({ occurredAt: '2036-12-19T04:25:00.000Z', details: { mark_days: 7, expires_at: key.expires_at } });
   });
 
   it('re-arms the marks ahead when the expiry moves, and a reminder of the old expiry does nothing', async () => {

@@ -1,17 +1,21 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
+import { EventBridgeRetirementScheduler, type LifecycleJob } from '../../../lambdas/adapters/eventbridge-retirement-scheduler';
 import { LocalRetirementScheduler } from '../../../lambdas/adapters/local-retirement-scheduler';
 import { ManualClock } from '../../../lambdas/domain/clock';
+import { JOB_RETRY_ATTEMPTS } from '../../../lambdas/domain/expiry';
 import type { KeyStore } from '../../../lambdas/domain/ports';
-import type * as RetireModule from '../../../lambdas/retire-api-key';
 import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
+import { createRetireHandler, type RetireHandler } from '../../../lambdas/service/job-handlers';
+import { failureRecord } from '../../../lambdas/service/job-redrive';
 import type { OrganizationService } from '../../../lambdas/service/organization-service';
-import { startRetirementLoop } from '../../../local/retirement-loop';
-import { importWithEnv } from '../../support/authorizer-events';
+import { redriveJobsFile } from '../../../local/dead-letter-redrive';
+import { JOBS_DEAD_LETTER_FILE, startRetirementLoop } from '../../../local/retirement-loop';
 import { createTestTable } from '../../support/dynamodb';
+import { SCHEDULER_OPTIONS } from '../../support/fakes';
 import { testServices } from '../../support/services';
 
 const ADMIN = { type: 'user', email: 'admin@acme.test' } as const;
@@ -23,8 +27,7 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
   let keys: ApiKeyService;
   let organizations: OrganizationService;
   let scheduleDir: string;
-  let retire: RetireModule.RetireHandler;
-  let createRetireHandler: typeof RetireModule.createRetireHandler;
+  let retire: RetireHandler;
   const clock = new ManualClock('2036-11-26T04:00:00.000Z');
   let orgCounter = 0;
 
@@ -36,8 +39,6 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
     );
     scheduleDir = mkdtempSync(join(tmpdir(), 'keyward-schedules-'));
     ({ keys, organizations } = testServices(store, clock, new LocalRetirementScheduler(scheduleDir)));
-    // The entry module reads its configuration at load, as a cold start does; the factory is what is tested.
-    ({ createRetireHandler } = await importWithEnv({ TABLE_NAME: table.tableName }, () => import('../../../lambdas/retire-api-key')));
     retire = createRetireHandler({ store, clock });
   });
 
@@ -147,25 +148,104 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
     expect(retired?.details).toMatchObject({ name: 'renamed while retiring' });
   });
 
-  it('refuses to run before the expiry, so the scheduler retries instead of cutting the grace period short', async () => {
+  it('refuses to run more than a minute before the expiry (no scheduler fires that early): the grace period is never cut short', async () => {
     const { id, old } = await rotatedOrganization();
+    clock.set(new Date(Date.parse(old.expires_at!) - 60_001));
 
-    await expect(retire(payload(id, old.id, old.expires_at!))).rejects.toThrow('before its expiry');
+    await expect(retire(payload(id, old.id, old.expires_at!))).rejects.toThrow('invoked 60001 ms before its expiry');
     expect(await store.getKey(id, old.id)).toBeDefined();
   });
 
-  it('throws on a malformed payload so it lands in the dead-letter queue', async () => {
+  it('retires a key its schedule invokes early, in the minute of its at() before expires_at, without a retry', async () => {
+    // EventBridge Scheduler fires a one-time schedule anywhere in the minute of its at() (60-second
+    // precision): at(04:25:19) for an expires_at of 04:25:18.402 may run at 04:25:00.
+    const id = `org-${++orgCounter}`;
+    const created = await organizations.create({ name: id, id, admins: [ADMIN.email] });
+    const rotated = await keys.rotate(id, ADMIN, created.api_key.id, { expires_at: '2036-11-26T04:25:18.402Z' });
+    const old = rotated.rotated_api_key;
+    const input = new EventBridgeRetirementScheduler(SCHEDULER_OPTIONS).createScheduleInput({
+      organizationId: id,
+      apiKeyId: old.id,
+      expiresAt: old.expires_at!,
+    });
+    expect(input.ScheduleExpression).toBe('at(2036-11-26T04:25:19)');
+    clock.set('2036-11-26T04:25:00.000Z');
+    const waits: number[] = [];
+    const keyAtEachWait: unknown[] = [];
+    const early = createRetireHandler({
+      store,
+      clock,
+      sleep: async (ms) => {
+        keyAtEachWait.push(await store.getKey(id, old.id));
+        waits.push(ms);
+        clock.advance(ms);
+      },
+    });
+
+    await expect(early(JSON.parse(input.Target!.Input!))).resolves.toBe('retired');
+
+    expect(waits).toEqual([18_402]);
+    expect(keyAtEachWait).toEqual([expect.objectContaining({ id: old.id, expiresAt: old.expires_at })]);
+    expect(await store.getKey(id, old.id)).toBeUndefined();
+    const retired = (await store.listAuditEvents(id, { limit: 10 })).items.find((event) => event.type === 'api_key.retired');
+    expect(retired?.occurredAt).toBe('2036-11-26T04:25:18.402Z');
+  });
+
+  it('waits until the clock has really reached the expiry, however its timer rounds', async () => {
+    const { id, old } = await rotatedOrganization();
+    clock.set(new Date(Date.parse(old.expires_at!) - 30_000));
+    const waits: number[] = [];
+    // A timer that comes back a millisecond short the first time, as timers may.
+    const short = createRetireHandler({
+      store,
+      clock,
+      sleep: async (ms) => {
+        clock.advance(waits.length === 0 ? ms - 1 : ms);
+        waits.push(ms);
+      },
+    });
+
+    await expect(short(payload(id, old.id, old.expires_at!))).resolves.toBe('retired');
+
+    expect(waits).toEqual([30_000, 1]);
+  });
+
+  it('throws on a malformed payload so it lands in the job failure queue', async () => {
     await expect(retire({ organization_id: 'acme' })).rejects.toThrow('invalid retirement payload');
   });
 
   describe('with the local retirement loop', () => {
+    let stateDir: string;
+    let deadLetterFile: string;
+    beforeEach(() => {
+      stateDir = mkdtempSync(join(tmpdir(), 'keyward-state-'));
+      deadLetterFile = join(stateDir, JOBS_DEAD_LETTER_FILE);
+    });
+    afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
+
+    /** A rotated key whose retirement job, alone in a directory of its own, is due. */
+    async function dueJobAlone() {
+      const dir = mkdtempSync(join(tmpdir(), 'keyward-schedules-'));
+      const { id, old } = await rotatedOrganization();
+      await new LocalRetirementScheduler(dir).scheduleRetirement({ organizationId: id, apiKeyId: old.id, expiresAt: old.expires_at! });
+      clock.advance(HOUR);
+      return { dir, id, old };
+    }
+
     it('fires a job that fell due while the runtime was down as soon as it starts, then deletes the job', async () => {
       const { id, old } = await rotatedOrganization();
       expect(readdirSync(scheduleDir).filter((file) => file.endsWith('.json')).length).toBeGreaterThan(0);
       clock.advance(HOUR);
 
       const lines: string[] = [];
-      const loop = startRetirementLoop({ dir: scheduleDir, handler: retire, clock, log: (line) => lines.push(line), intervalMs: 20 });
+      const loop = startRetirementLoop({
+        dir: scheduleDir,
+        handler: retire,
+        clock,
+        log: (line) => lines.push(line),
+        intervalMs: 20,
+        deadLetterFile,
+      });
       try {
         await waitFor(async () => (await store.getKey(id, old.id)) === undefined);
         await waitFor(async () => readdirSync(scheduleDir).filter((file) => file.endsWith('.json')).length === 0);
@@ -176,7 +256,7 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
 
     it('keeps a job that is not yet due, and fires it once its time comes', async () => {
       const { id, old } = await rotatedOrganization();
-      const loop = startRetirementLoop({ dir: scheduleDir, handler: retire, clock, log: () => undefined, intervalMs: 20 });
+      const loop = startRetirementLoop({ dir: scheduleDir, handler: retire, clock, log: () => undefined, intervalMs: 20, deadLetterFile });
       try {
         await new Promise((resolve) => setTimeout(resolve, 100));
         expect(await store.getKey(id, old.id)).toBeDefined();
@@ -189,17 +269,14 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
     });
 
     it('retries a job whose handler failed, and keeps its file until it succeeds', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'keyward-schedules-'));
-      const { id, old } = await rotatedOrganization();
-      await new LocalRetirementScheduler(dir).scheduleRetirement({ organizationId: id, apiKeyId: old.id, expiresAt: old.expires_at! });
-      clock.advance(HOUR);
+      const { dir, id, old } = await dueJobAlone();
       let calls = 0;
       const flaky = async (event: unknown) => {
         calls += 1;
         if (calls === 1) throw new Error('DynamoDB unavailable');
         return retire(event);
       };
-      const loop = startRetirementLoop({ dir, handler: flaky, clock, log: () => undefined, intervalMs: 10 });
+      const loop = startRetirementLoop({ dir, handler: flaky, clock, log: () => undefined, intervalMs: 10, deadLetterFile });
       try {
         await waitFor(async () => (await store.getKey(id, old.id)) === undefined);
         await waitFor(async () => readdirSync(dir).length === 0);
@@ -210,10 +287,70 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
       }
     });
 
+    it('parks a job that failed all three attempts as Lambda would (its invocation record), and the redrive then retires the key, once', async () => {
+      const { dir, id, old } = await dueJobAlone();
+      let attempts = 0;
+      const down = async () => {
+        attempts += 1;
+        throw new Error('DynamoDB unavailable');
+      };
+      const loop = startRetirementLoop({ dir, handler: down, clock, log: () => undefined, intervalMs: 5, deadLetterFile });
+      try {
+        await waitFor(async () => readFileSync(deadLetterFile, 'utf8').trim() !== '');
+        await waitFor(async () => readdirSync(dir).filter((file) => file.endsWith('.json')).length === 0);
+      } finally {
+        await loop.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+      expect(attempts).toBe(1 + JOB_RETRY_ATTEMPTS);
+      const [record] = readFileSync(deadLetterFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(record).toMatchObject({
+        requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+        requestPayload: payload(id, old.id, old.expires_at!),
+        responsePayload: { errorMessage: 'DynamoDB unavailable' },
+      });
+      expect(statSync(deadLetterFile).mode & 0o777).toBe(0o600);
+      expect(await store.getKey(id, old.id)).toBeDefined();
+
+      const run = (job: LifecycleJob) => retire(job.payload);
+      await expect(redriveJobsFile(stateDir, run, () => undefined)).resolves.toEqual({ redriven: 1, failed: 0 });
+
+      expect(await store.getKey(id, old.id)).toBeUndefined();
+      expect(readFileSync(deadLetterFile, 'utf8')).toBe('');
+      await expect(redriveJobsFile(stateDir, run, () => undefined)).resolves.toEqual({ redriven: 0, failed: 0 });
+      const retired = (await store.listAuditEvents(id, { limit: 10 })).items.filter((event) => event.type === 'api_key.retired');
+      expect(retired).toHaveLength(1);
+    });
+
+    it('keeps, for the next redrive, a parked job that fails again and a line that holds no job', async () => {
+      const { id, old } = await rotatedOrganization();
+      clock.advance(HOUR);
+      const parked = failureRecord(payload(id, old.id, old.expires_at!), { attempts: 3, error: 'throttled', at: clock.now() });
+      writeFileSync(deadLetterFile, `${JSON.stringify(parked)}\n{"requestPayload":{"organization_id":"acme"}}\n`);
+      const warnings: string[] = [];
+
+      const result = await redriveJobsFile(
+        stateDir,
+        async () => Promise.reject(new Error('still throttled')),
+        (m) => warnings.push(m),
+      );
+
+      expect(result).toEqual({ redriven: 0, failed: 2 });
+      expect(readFileSync(deadLetterFile, 'utf8').trim().split('\n')).toHaveLength(2);
+      expect(warnings).toEqual([
+        `retire job of ${id}/${old.id} failed again: still throttled`,
+        'a line of jobs-dead-letter.jsonl holds no retirement or reminder job; it stays in the file',
+      ]);
+      expect(await store.getKey(id, old.id)).toBeDefined();
+    });
+
     it('moves an unreadable job aside instead of retrying it forever', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'keyward-schedules-'));
       writeFileSync(join(dir, 'broken.json'), '{"organization_id":');
-      const loop = startRetirementLoop({ dir, handler: retire, clock, log: () => undefined, intervalMs: 10 });
+      const loop = startRetirementLoop({ dir, handler: retire, clock, log: () => undefined, intervalMs: 10, deadLetterFile });
       try {
         await waitFor(async () => readdirSync(join(dir, 'rejected')).includes('broken.json'));
       } finally {

@@ -11,10 +11,12 @@ const OUTPUTS: Record<string, string> = {
   [STACK_OUTPUT.remindFunctionArn]: 'arn:aws:lambda:eu-west-1:111122223333:function:remind',
   [STACK_OUTPUT.schedulerRoleArn]: 'arn:aws:iam::111122223333:role/scheduler',
   [STACK_OUTPUT.schedulerDlqArn]: 'arn:aws:sqs:eu-west-1:111122223333:dlq',
+  [STACK_OUTPUT.jobFailureQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/111122223333/keyward-prod-job-failures',
+  [STACK_OUTPUT.schedulerDlqUrl]: 'https://sqs.eu-west-1.amazonaws.com/111122223333/dlq',
 };
 
 describe('stack outputs read by keyward --stack', () => {
-  it('gives the table, key, prefix, catalog, queue and scheduler settings of the stack', () => {
+  it('gives the table, key, prefix, catalog, queues and scheduler settings of the stack', () => {
     expect(parseStackOutputs('kw-prod', OUTPUTS)).toEqual({
       stackName: 'kw-prod',
       tableName: 'keyward-prod',
@@ -22,6 +24,8 @@ describe('stack outputs read by keyward --stack', () => {
       keyPrefix: 'acme',
       catalog: ['customer', 'invoice'],
       failureQueueUrl: OUTPUTS.NotifierFailureQueueUrl,
+      // The functions' on-failure destination first, then what the scheduler could not deliver.
+      jobQueueUrls: [OUTPUTS.JobFailureQueueUrl, OUTPUTS.RetirementDlqUrl],
       schedulerEnvironment: {
         SCHEDULE_GROUP_NAME: 'keyward-prod',
         RETIRE_FUNCTION_ARN: OUTPUTS.RetireFunctionArn,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AUDIT_EVENT_TYPES } from '../domain/audit-event';
+import { LEAKED_KEY_ACTIONS } from '../domain/leak';
 import {
   AdminRoleRequired,
   ApiKeyLimitReached,
@@ -86,7 +87,7 @@ const detailsSchema = z
       })
       .optional()
       .meta({ description: '`api_key.updated`: the fields that changed, with their new values' }),
-    new_api_key_id: z.string().optional().meta({ description: "`api_key.rotated`: the new key's id" }),
+    new_api_key_id: z.string().optional().meta({ description: "`api_key.rotated`, `api_key.leaked` (rotated): the new key's id" }),
     new_masked_value: z.string().optional().meta({ description: "`api_key.rotated`: the new key's masked token" }),
     expires_at: instant(
       '`api_key.rotated`: when the old key stops working (the event time for an instant rotation); `api_key.retired`, `api_key.expired`: when it stopped; `api_key.created`: when the new key expires; `api_key.expiry_reminder_sent`: when the key expires',
@@ -97,8 +98,12 @@ const detailsSchema = z
     mark_days: z.int().optional().meta({ description: '`api_key.expiry_reminder_sent`: the reminder mark, in days before `expires_at`' }),
     max_key_lifetime_days: z.int().nullable().optional().meta({ description: '`organization.settings_updated`: the new maximum lifetime' }),
     expiry_reminder_days: z.array(z.int()).optional().meta({ description: '`organization.settings_updated`: the new reminder marks' }),
+    leaked_key_action: z.enum(LEAKED_KEY_ACTIONS).optional().meta({ description: '`organization.settings_updated`: the new leaked-key action' }),
+    source: z.string().optional().meta({ description: '`api_key.leaked`: where the token was found (e.g. `commit`, `gist`)' }),
+    url: z.string().optional().meta({ description: '`api_key.leaked`: the public URL it was found at' }),
+    action: z.enum(LEAKED_KEY_ACTIONS).optional().meta({ description: '`api_key.leaked`: `rotate` (rotated now) or `notify` (left working)' }),
     previous: z
-      .object({ max_key_lifetime_days: z.int().nullable(), expiry_reminder_days: z.array(z.int()) })
+      .object({ max_key_lifetime_days: z.int().nullable(), expiry_reminder_days: z.array(z.int()), leaked_key_action: z.enum(LEAKED_KEY_ACTIONS).optional() })
       .optional()
       .meta({ description: '`organization.settings_updated`: the settings before the change' }),
   })
@@ -128,6 +133,9 @@ export const organizationSettingsResponseSchema = z.object({
       expiry_reminder_days: z
         .array(z.int())
         .meta({ description: 'Days before a key expires at which the admins are reminded, largest first', examples: [[7, 1]] }),
+      leaked_key_action: z
+        .enum(LEAKED_KEY_ACTIONS)
+        .meta({ description: 'What a secret-scanning report of one of its keys does: `rotate` it now (default), or only `notify` the admins' }),
     })
     .meta({ id: 'OrganizationSettings' }),
 });
@@ -240,3 +248,16 @@ export const errorSchema = z
       .meta({ description: '`validation_errors` only: the reasons, by field', examples: [{ name: ['must be at most 100 characters'] }] }),
   })
   .meta({ id: 'Error' });
+
+/** `POST /v1/secret_scanning/github`: one verdict per reported item, in order; names no organization or key (API.md §10). */
+export const secretScanningVerdictsSchema = z
+  .array(
+    z.object({
+      token_hash: z.string().meta({ description: 'SHA-256 hex of the reported token' }),
+      token_type: z.string().meta({ description: 'The `type` of the reported item' }),
+      label: z
+        .enum(['true_positive', 'false_positive'])
+        .meta({ description: '`true_positive`: a live key, or one an earlier report already rotated' }),
+    }),
+  )
+  .meta({ id: 'SecretScanningVerdicts' });

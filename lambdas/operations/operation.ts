@@ -53,7 +53,7 @@ export function operationHandler<O extends Operation>(
     if (!read) throw new Error(`no check for path parameter {${name}} of ${operation.method} ${operation.path}`);
     return [name!, read] as const;
   });
-  return managementHandler({ auth: operation.auth, jsonBody: bodySchema !== undefined }, async ({ event, actor, body }) => {
+  return managementHandler({ auth: operation.auth, jsonBody: bodySchema !== undefined, maxBodyBytes: operation.maxBodyBytes }, async ({ event, actor, body }) => {
     const params = Object.fromEntries(parameters.map(([name, read]) => [name, read(event)]));
     const expected = operation.ifMatch ? expectedVersions(event) : undefined;
     const request = {

@@ -3,22 +3,29 @@ import type { Actor, AuditEvent } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
 import { OrganizationNotFound } from '../domain/errors';
 import { type OrganizationSettings, sortReminderDays } from '../domain/expiry';
+import { DEFAULT_LEAKED_KEY_ACTION, type LeakedKeyAction } from '../domain/leak';
 import type { KeyStore } from '../domain/ports';
 
 /** The settings object of the API (API.md §8). */
 export interface OrganizationSettingsView {
   max_key_lifetime_days: number | null;
   expiry_reminder_days: number[];
+  leaked_key_action: LeakedKeyAction;
 }
 
 /** A PATCH of the settings: the fields given replace the current ones. */
 export interface SettingsChanges {
   max_key_lifetime_days?: number | null;
   expiry_reminder_days?: number[];
+  leaked_key_action?: LeakedKeyAction;
 }
 
 function toView(settings: OrganizationSettings): OrganizationSettingsView {
-  return { max_key_lifetime_days: settings.maxKeyLifetimeDays, expiry_reminder_days: [...settings.expiryReminderDays] };
+  return {
+    max_key_lifetime_days: settings.maxKeyLifetimeDays,
+    expiry_reminder_days: [...settings.expiryReminderDays],
+    leaked_key_action: settings.leakedKeyAction ?? DEFAULT_LEAKED_KEY_ACTION,
+  };
 }
 
 /**
@@ -48,6 +55,7 @@ export class SettingsService {
     const next: OrganizationSettings = {
       maxKeyLifetimeDays: changes.max_key_lifetime_days === undefined ? current.maxKeyLifetimeDays : changes.max_key_lifetime_days,
       expiryReminderDays: sortReminderDays(changes.expiry_reminder_days ?? current.expiryReminderDays),
+      leakedKeyAction: changes.leaked_key_action ?? current.leakedKeyAction ?? DEFAULT_LEAKED_KEY_ACTION,
     };
     const before = toView(current);
     const after = toView(next);

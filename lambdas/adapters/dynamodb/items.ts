@@ -1,6 +1,7 @@
 import type { Expiry, ExpirySource, HotKey, KeyChanges, StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import { DEFAULT_SETTINGS, type OrganizationSettings } from '../../domain/expiry';
+import { DEFAULT_LEAKED_KEY_ACTION } from '../../domain/leak';
 import { normalizePermissions, type Permissions } from '../../domain/permissions';
 import type { Member, Membership, Organization, Role } from '../../domain/ports';
 import {
@@ -222,14 +223,20 @@ export function toSettings(item: Item): OrganizationSettings {
     expiryReminderDays: Array.isArray(marks)
       ? marks.filter((mark): mark is number => typeof mark === 'number').sort((a, b) => b - a)
       : DEFAULT_SETTINGS.expiryReminderDays,
+    leakedKeyAction: item.leaked_key_action === 'notify' ? 'notify' : DEFAULT_LEAKED_KEY_ACTION,
   };
 }
 
 /** The organization item's attributes of `settings`: no maximum is the attribute's absence. */
 export function settingsAttributes(settings: OrganizationSettings): ItemChange {
-  return settings.maxKeyLifetimeDays === null
-    ? { set: { expiry_reminder_days: [...settings.expiryReminderDays] }, remove: ['max_key_lifetime_days'] }
-    : { set: { max_key_lifetime_days: settings.maxKeyLifetimeDays, expiry_reminder_days: [...settings.expiryReminderDays] }, remove: [] };
+  const change: ItemChange =
+    settings.maxKeyLifetimeDays === null
+      ? { set: { expiry_reminder_days: [...settings.expiryReminderDays] }, remove: ['max_key_lifetime_days'] }
+      : { set: { max_key_lifetime_days: settings.maxKeyLifetimeDays, expiry_reminder_days: [...settings.expiryReminderDays] }, remove: [] };
+  // The default is the attribute's absence, so organizations from before the setting need no migration.
+  if (settings.leakedKeyAction === 'notify') change.set.leaked_key_action = 'notify';
+  else change.remove = [...change.remove, 'leaked_key_action'];
+  return change;
 }
 
 /**

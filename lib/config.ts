@@ -1,4 +1,5 @@
 import { type AdminClaimRules, CLAIM_NAME_PATTERN, DEFAULT_ADMIN_CLAIMS, NO_EMAIL_VERIFIED_CLAIM } from '../lambdas/domain/admin-claims';
+import { GITHUB_SECRET_SCANNING_KEYS_URL } from '../lambdas/domain/leak';
 import { parseResourceCatalog } from '../lambdas/domain/permissions';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from '../lambdas/domain/token';
 import { STAGE_PATTERN, type StageProps, stageProps } from './stage';
@@ -52,6 +53,11 @@ export interface KeywardConfig extends StageProps {
    * (with the Cognito pool).
    */
   readonly adminInvitesFromSender: boolean;
+  /**
+   * The public keys secret-scanning reports are verified against (API.md §10), in GitHub's format.
+   * @default GitHub's, https://api.github.com/meta/public_keys/secret_scanning
+   */
+  readonly secretScanningKeysUrl: string;
 }
 
 /** API Gateway stage throttling: steady requests per second and the bucket of requests above it. */
@@ -110,6 +116,7 @@ export const CONTEXT_KEYS = [
   'sesIdentityExists',
   'sesMailFromDomain',
   'operatorPrincipalArn',
+  'secretScanningKeysUrl',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -381,6 +388,7 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     consumerApiThrottle: parseThrottle('consumerApiRateLimit', 'consumerApiBurstLimit', value, DEFAULT_CONSUMER_API_THROTTLE),
     managementApiThrottle: parseThrottle('managementApiRateLimit', 'managementApiBurstLimit', value, DEFAULT_MANAGEMENT_API_THROTTLE),
     apiKeyHeaderOnly: parseBoolean('apiKeyHeaderOnly', value('apiKeyHeaderOnly')),
+    secretScanningKeysUrl: httpsUrl('secretScanningKeysUrl', value('secretScanningKeysUrl') ?? GITHUB_SECRET_SCANNING_KEYS_URL),
     sesIdentityExists,
     adminInvitesFromSender,
     ...(reserved > 0 ? { authorizerReservedConcurrency: reserved } : {}),

@@ -77,6 +77,7 @@ export class KeywardStack extends Stack {
       logging,
       consoleOrigin: this.adminConsole.origin,
       throttle: config.managementApiThrottle,
+      secretScanningKeysUrl: config.secretScanningKeysUrl,
     });
     this.adminConsole.publish({
       apiBaseUrl: this.managementApi.restApi.url,

@@ -63,6 +63,11 @@ export interface Operation {
   readonly table: readonly TableAction[];
   /** Encrypts (create, rotate) or decrypts (reveal) tokens with the token key. */
   readonly kms?: 'encrypt' | 'decrypt';
+  /**
+   * The request is signed by a secret-scanning partner (API.md §10): the function is told where
+   * the signer's public keys are (`SECRET_SCANNING_KEYS_URL`) and checks the signature first.
+   */
+  readonly signed?: 'secret-scanning';
   /** The largest request body accepted, in bytes. @default 16 KiB (API.md §3 Limits) */
   readonly maxBodyBytes?: number;
   /** `manage`: creates and deletes lifecycle schedules (create, update, rotate); `remove`: deletes them only (delete). */
@@ -210,6 +215,7 @@ export const OPERATIONS = {
     path: '/v1/secret_scanning/github',
     summary: 'GitHub secret-scanning partner endpoint: rotates, or reports to the admins, keys found in public (signed by GitHub)',
     auth: 'public',
+    signed: 'secret-scanning',
     status: 200,
     response: secretScanningVerdictsSchema,
     maxBodyBytes: MAX_LEAK_REPORT_BYTES,

@@ -28,6 +28,8 @@ export interface ManagementApiProps extends StageProps {
   readonly consoleOrigin?: string;
   /** Stage-level rate and burst limits of the API. */
   readonly throttle: Throttle;
+  /** Where secret-scanning reports' signing keys are published (API.md §10), for the operations whose row is `signed`. */
+  readonly secretScanningKeysUrl: string;
 }
 
 /**
@@ -92,7 +94,11 @@ export class ManagementApi extends Construct {
         ...common,
         entry: operation.entry,
         description: operation.summary,
-        environment: { ...props.keyEnvironment, ...(props.consoleOrigin ? { CONSOLE_ORIGIN: props.consoleOrigin } : {}) },
+        environment: {
+          ...props.keyEnvironment,
+          ...(props.consoleOrigin ? { CONSOLE_ORIGIN: props.consoleOrigin } : {}),
+          ...('signed' in operation ? { SECRET_SCANNING_KEYS_URL: props.secretScanningKeysUrl } : {}),
+        },
       });
       if (operation.table.length > 0) fn.bindTable(props.table, operation.table);
       if ('kms' in operation && operation.kms === 'encrypt') props.tokenKey.grantEncrypt(fn);

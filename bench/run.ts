@@ -15,6 +15,7 @@
  *   7. End to end through the local gateway (autocannon, loopback) next to `/health` and a bare
  *      GetItem at equal concurrency.
  *   8. Cost per authorization at 128–1024 MB, and per million authorized requests.
+ *   9. A secret-scanning report of 1,000 tokens: look-alikes, unknown tokens, live keys rotated (bench/leaks.ts).
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -51,6 +52,7 @@ import {
   unauthorized as unauthorizedOf,
 } from './bundles';
 import { ASSUMED_GETITEM_MS, costTable, PRICES } from './cost';
+import { leakReportFigures } from './leaks';
 import { load } from './load';
 import { percentile } from './stats';
 
@@ -399,6 +401,10 @@ async function main(): Promise<void> {
     const at512 = costs.find((cost) => cost.memoryMb === 512)!;
     console.log(
       `\n  per million authorized requests at 512 MB (the default): API Gateway $${PRICES.apiGatewayPerMillion.toFixed(2)} + Lambda $${at512.lambdaPerMillion.toFixed(3)} + DynamoDB reads $${PRICES.readUnitsPerMillion.toFixed(3)} = $${at512.totalPerMillion.toFixed(2)}`,
+    );
+    printTable(
+      '9. Secret-scanning reports of 1,000 tokens (API.md §10), through the leak service on DynamoDB Local',
+      await leakReportFigures(db, client, 'keyward-bench-leaks'),
     );
     console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s)`);
   } finally {

@@ -78,8 +78,9 @@ export class LeakService {
 
   private async act(item: LeakReportItem, tokenHash: string): Promise<LeakLabel> {
     const { store, clock } = this.deps;
-    if (await store.findLeak(tokenHash)) return 'true_positive';
-    const hot = await store.findByHash(tokenHash);
+    // Both reads at once: most reported tokens are neither, and a report must fit the function's time limit.
+    const [leak, hot] = await Promise.all([store.findLeak(tokenHash), store.findByHash(tokenHash)]);
+    if (leak) return 'true_positive';
     if (!hot || isExpired(hot.expiresAt, clock.now())) return 'false_positive';
     const [key, settings] = await Promise.all([store.getKey(hot.organizationId, hot.apiKeyId), store.getSettings(hot.organizationId)]);
     if (!key || isExpired(key.expiresAt, clock.now())) return 'false_positive';

@@ -27,7 +27,12 @@ const TOKENS = 1000;
 const KEYS_PER_ORGANIZATION = 100;
 const SYSTEM = { type: 'system' } as const;
 
-const item = (token: string): LeakReportItem => ({ token, type: 'keyward_api_key', url: 'https://github.com/o/r/blob/1/.env', source: 'commit' });
+const item = (token: string): LeakReportItem => ({
+  token,
+  type: 'keyward_api_key',
+  url: 'https://github.com/o/r/blob/1/.env',
+  source: 'commit',
+});
 
 /** Rows of `[case, total, per token]` for 1,000-token reports against `tableName`. */
 export async function leakReportFigures(db: DynamoDBDocumentClient, client: DynamoDBClient, tableName: string): Promise<string[][]> {

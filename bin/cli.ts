@@ -293,7 +293,7 @@ export function buildProgram(io: Io): Command {
 
   sub(dev, 'report-leak', "sign and post a secret-scanning report of <token>, exactly as GitHub's partner program does (API.md §10)")
     .argument('<token>', 'the token found in public')
-    .option('--url <url>', 'where it was found (the report item\'s url)', 'https://github.com/example/app/blob/main/.env')
+    .option('--url <url>', "where it was found (the report item's url)", 'https://github.com/example/app/blob/main/.env')
     .action(async (token: string, options: { url: string }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const target = await resolveTarget({ stack: globals.stack }, io);

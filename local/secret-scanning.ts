@@ -48,9 +48,15 @@ export function loadOrCreateSigner(stateDir: string): ScanningSigner {
 }
 
 /** The public keys document, in GitHub's format. */
-export function keyDocument(signers: readonly ScanningSigner[]): { public_keys: { key_identifier: string; key: string; is_current: boolean }[] } {
+export function keyDocument(signers: readonly ScanningSigner[]): {
+  public_keys: { key_identifier: string; key: string; is_current: boolean }[];
+} {
   return {
-    public_keys: signers.map((signer, index) => ({ key_identifier: signer.keyIdentifier, key: signer.publicKeyPem, is_current: index === 0 })),
+    public_keys: signers.map((signer, index) => ({
+      key_identifier: signer.keyIdentifier,
+      key: signer.publicKeyPem,
+      is_current: index === 0,
+    })),
   };
 }
 

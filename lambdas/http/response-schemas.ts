@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { AUDIT_EVENT_TYPES } from '../domain/audit-event';
-import { LEAKED_KEY_ACTIONS } from '../domain/leak';
 import {
   AdminRoleRequired,
   ApiKeyLimitReached,
@@ -14,6 +13,7 @@ import {
   RotationAlreadyScheduled,
   ValidationFailed,
 } from '../domain/errors';
+import { LEAKED_KEY_ACTIONS } from '../domain/leak';
 import { MODES } from '../domain/permissions';
 import { defaultGatewayResponse, GATEWAY_RESPONSES } from './gateway-responses';
 
@@ -98,12 +98,22 @@ const detailsSchema = z
     mark_days: z.int().optional().meta({ description: '`api_key.expiry_reminder_sent`: the reminder mark, in days before `expires_at`' }),
     max_key_lifetime_days: z.int().nullable().optional().meta({ description: '`organization.settings_updated`: the new maximum lifetime' }),
     expiry_reminder_days: z.array(z.int()).optional().meta({ description: '`organization.settings_updated`: the new reminder marks' }),
-    leaked_key_action: z.enum(LEAKED_KEY_ACTIONS).optional().meta({ description: '`organization.settings_updated`: the new leaked-key action' }),
+    leaked_key_action: z
+      .enum(LEAKED_KEY_ACTIONS)
+      .optional()
+      .meta({ description: '`organization.settings_updated`: the new leaked-key action' }),
     source: z.string().optional().meta({ description: '`api_key.leaked`: where the token was found (e.g. `commit`, `gist`)' }),
     url: z.string().optional().meta({ description: '`api_key.leaked`: the public URL it was found at' }),
-    action: z.enum(LEAKED_KEY_ACTIONS).optional().meta({ description: '`api_key.leaked`: `rotate` (rotated now) or `notify` (left working)' }),
+    action: z
+      .enum(LEAKED_KEY_ACTIONS)
+      .optional()
+      .meta({ description: '`api_key.leaked`: `rotate` (rotated now) or `notify` (left working)' }),
     previous: z
-      .object({ max_key_lifetime_days: z.int().nullable(), expiry_reminder_days: z.array(z.int()), leaked_key_action: z.enum(LEAKED_KEY_ACTIONS).optional() })
+      .object({
+        max_key_lifetime_days: z.int().nullable(),
+        expiry_reminder_days: z.array(z.int()),
+        leaked_key_action: z.enum(LEAKED_KEY_ACTIONS).optional(),
+      })
       .optional()
       .meta({ description: '`organization.settings_updated`: the settings before the change' }),
   })
@@ -133,9 +143,9 @@ export const organizationSettingsResponseSchema = z.object({
       expiry_reminder_days: z
         .array(z.int())
         .meta({ description: 'Days before a key expires at which the admins are reminded, largest first', examples: [[7, 1]] }),
-      leaked_key_action: z
-        .enum(LEAKED_KEY_ACTIONS)
-        .meta({ description: 'What a secret-scanning report of one of its keys does: `rotate` it now (default), or only `notify` the admins' }),
+      leaked_key_action: z.enum(LEAKED_KEY_ACTIONS).meta({
+        description: 'What a secret-scanning report of one of its keys does: `rotate` it now (default), or only `notify` the admins',
+      }),
     })
     .meta({ id: 'OrganizationSettings' }),
 });

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { MAX_LEAK_REPORT_BYTES } from '../domain/leak';
 import {
   apiKeyPageSchema,
   apiKeyResponseSchema,
@@ -10,7 +11,6 @@ import {
   rotationResponseSchema,
   secretScanningVerdictsSchema,
 } from '../http/response-schemas';
-import { MAX_LEAK_REPORT_BYTES } from '../domain/leak';
 import { apiKeyFieldsSchema, newApiKeySchema, organizationSettingsPatchSchema, pageQuerySchema, rotateApiKeySchema } from '../http/schemas';
 
 /**

@@ -183,8 +183,4 @@ export const eventsConfig = (env = process.env) => read('events', z.object({ EVE
  * overrides that), and a deployment at another signer with the `secretScanningKeysUrl` context.
  */
 export const secretScanningConfig = (env = process.env) =>
-  read(
-    'secret scanning',
-    z.object({ SECRET_SCANNING_KEYS_URL: z.string().trim().url().default(GITHUB_SECRET_SCANNING_KEYS_URL) }),
-    env,
-  );
+  read('secret scanning', z.object({ SECRET_SCANNING_KEYS_URL: z.string().trim().url().default(GITHUB_SECRET_SCANNING_KEYS_URL) }), env);

@@ -2,7 +2,14 @@ import { isExpired, isPendingRotation, type StoredApiKey } from '../domain/api-k
 import type { Actor, AuditEvent } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
 import { ApiKeyNotFound, RotationAlreadyScheduled } from '../domain/errors';
-import { DEFAULT_LEAKED_KEY_ACTION, LeakAlreadyRecorded, type LeakLabel, type LeakRecord, type LeakReportItem, type LeakVerdict } from '../domain/leak';
+import {
+  DEFAULT_LEAKED_KEY_ACTION,
+  LeakAlreadyRecorded,
+  type LeakLabel,
+  type LeakRecord,
+  type LeakReportItem,
+  type LeakVerdict,
+} from '../domain/leak';
 import type { KeyStore } from '../domain/ports';
 import { hashToken, isWellFormedToken, maskTokenShapes } from '../domain/token';
 import { logger } from '../observability/logger';

@@ -67,7 +67,9 @@ describe('keyward dev report-leak against the local stack', () => {
     const url = 'https://github.com/acme/app/blob/abc123/.env';
     const reported = await reportLeak(org.key, '--url', url, '--json');
     expect(reported).toMatchObject({ code: 0 });
-    expect(JSON.parse(reported.stdout)).toEqual([{ token_hash: hashToken(org.key), token_type: 'keyward_api_key', label: 'true_positive' }]);
+    expect(JSON.parse(reported.stdout)).toEqual([
+      { token_hash: hashToken(org.key), token_type: 'keyward_api_key', label: 'true_positive' },
+    ]);
 
     expect((await consumer('GET', '/v1/customers', org.key)).status).toBe(401);
     const listed = await admin('GET', org.keysPath, { jwt: org.jwt });
@@ -81,7 +83,9 @@ describe('keyward dev report-leak against the local stack', () => {
     const leaked = (audit.body.audit_events as { type: string; details: Record<string, unknown> }[]).filter(
       (event) => event.type === 'api_key.leaked',
     );
-    expect(leaked).toEqual([expect.objectContaining({ details: expect.objectContaining({ url, action: 'rotate', new_api_key_id: replacement!.id }) })]);
+    expect(leaked).toEqual([
+      expect.objectContaining({ details: expect.objectContaining({ url, action: 'rotate', new_api_key_id: replacement!.id }) }),
+    ]);
 
     // Reported again (GitHub redelivers): a true positive, and nothing more happens.
     const again = await reportLeak(org.key);

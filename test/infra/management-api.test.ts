@@ -57,7 +57,9 @@ describe('the management API', () => {
     // Only the signed operation is told; the others never fetch anything.
     expect(environmentOf(dev, fnName('rotate-api-key'))).not.toHaveProperty('SECRET_SCANNING_KEYS_URL');
     const other = synthKeyward({ secretScanningKeysUrl: 'https://signer.example.test/keys' }).template;
-    expect(environmentOf(other, fnName('report-secret-scanning'))).toMatchObject({ SECRET_SCANNING_KEYS_URL: 'https://signer.example.test/keys' });
+    expect(environmentOf(other, fnName('report-secret-scanning'))).toMatchObject({
+      SECRET_SCANNING_KEYS_URL: 'https://signer.example.test/keys',
+    });
     // What it may do is exactly an instant rotation's: no decrypt, no Scan, no BatchWrite.
     expect(actionsOf(dev, fnName('report-secret-scanning')).filter((a) => a.startsWith('dynamodb:') || a.startsWith('kms:'))).toEqual(
       expect.not.arrayContaining(['kms:Decrypt', 'dynamodb:Scan', 'dynamodb:BatchWriteItem']),

@@ -15,9 +15,9 @@ import { type Entry, OPERATION_LIST, OPERATIONS, type Operation } from '../../..
 import type { ManagementHandler } from '../../../lambdas/operations/stack';
 import { documentClient } from '../../../lambdas/runtime/clients';
 import { createServices, type Services } from '../../../lambdas/runtime/services';
+import { generateSigner, type LeakReport, reportBody, type ScanningSigner, signatureHeaders } from '../../../local/secret-scanning';
 import { type AdminAuthorizerContext, lambdaContext, parseResult, restProxyEvent } from '../../support/api-gateway-events';
 import { createTestTable } from '../../support/dynamodb';
-import { generateSigner, type LeakReport, reportBody, type ScanningSigner, signatureHeaders } from '../../../local/secret-scanning';
 import { dynamoRequests } from '../../support/dynamodb-requests';
 import { KeyDocumentServer } from '../../support/secret-scanning';
 

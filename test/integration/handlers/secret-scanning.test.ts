@@ -217,7 +217,12 @@ describe('false positives', () => {
     const extra = await harness.keys.create(org.id, { type: 'system' }, { name: 'gone' });
     await harness.keys.delete(org.id, { type: 'system' }, extra.id);
 
-    const answer = await harness.reportLeaks([{ token: wrongChecksum }, { token: otherPrefix }, { token: unknown }, { token: extra.value }]);
+    const answer = await harness.reportLeaks([
+      { token: wrongChecksum },
+      { token: otherPrefix },
+      { token: unknown },
+      { token: extra.value },
+    ]);
     expect(answer.body.map((verdict) => verdict.label)).toEqual(Array(4).fill('false_positive'));
     expect(answer.body.map((verdict) => verdict.token_hash)).toEqual([wrongChecksum, otherPrefix, unknown, extra.value].map(hashToken));
     expect(await isLive(token)).toBe(true);
@@ -235,7 +240,12 @@ describe('false positives', () => {
         { pk: `KEYHASH#${hashToken(expiring.value)}`, sk: 'KEYHASH' },
       ]) {
         await raw.send(
-          new UpdateCommand({ TableName: harness.tableName, Key, UpdateExpression: 'SET expires_at = :at', ExpressionAttributeValues: { ':at': past } }),
+          new UpdateCommand({
+            TableName: harness.tableName,
+            Key,
+            UpdateExpression: 'SET expires_at = :at',
+            ExpressionAttributeValues: { ':at': past },
+          }),
         );
       }
     } finally {

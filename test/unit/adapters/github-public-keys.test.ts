@@ -70,9 +70,7 @@ describe('PublicKeyDirectory', () => {
     const { id, signature } = signed(BODY, github);
     server.fail = true;
     await expect(directory().verify(BODY, id, signature)).rejects.toBeInstanceOf(SignatureKeysUnavailable);
-    await expect(directory('http://127.0.0.1:1/unreachable').verify(BODY, id, signature)).rejects.toBeInstanceOf(
-      SignatureKeysUnavailable,
-    );
+    await expect(directory('http://127.0.0.1:1/unreachable').verify(BODY, id, signature)).rejects.toBeInstanceOf(SignatureKeysUnavailable);
   });
 
   it('caches the document, and refetches it for an unknown identifier at most once a minute', async () => {

@@ -80,7 +80,12 @@ describe('renderEmail', () => {
   });
 
   it('says where a leaked key was found and that it was rotated, or that it still works', () => {
-    const where = { name: 'Billing sync', masked_value: 'kw_••••••••9fQz', source: 'commit', url: 'https://github.com/acme/app/blob/1/.env' };
+    const where = {
+      name: 'Billing sync',
+      masked_value: 'kw_••••••••9fQz',
+      source: 'commit',
+      url: 'https://github.com/acme/app/blob/1/.env',
+    };
     const rotated = renderEmail(
       event('api_key.leaked', { actor: { type: 'system' }, details: { ...where, action: 'rotate', new_masked_value: 'kw_••••••••Ab12' } }),
       ORG,

@@ -1,8 +1,10 @@
+import type { z } from 'zod';
 import { PublicKeyDirectory } from './adapters/github-public-keys';
 import { systemClock } from './domain/clock';
 import { InvalidJson } from './domain/errors';
-import { secretScanningReportSchema } from './http/schemas';
+import type { secretScanningReportSchema } from './http/schemas';
 import { parseWith } from './http/validation';
+import { OPERATIONS } from './operations/manifest';
 import { secretScanningConfig } from './runtime/config';
 import { operation } from './runtime/operation';
 
@@ -23,5 +25,6 @@ export const handler = operation('report-secret-scanning', async ({ event, servi
   } catch {
     throw new InvalidJson();
   }
-  return { body: await services.leaks.report(parseWith(secretScanningReportSchema, report)) };
+  const items = parseWith(OPERATIONS['report-secret-scanning'].signed.body, report) as z.output<typeof secretScanningReportSchema>;
+  return { body: await services.leaks.report(items) };
 });

@@ -13,7 +13,7 @@ import {
   RotationAlreadyScheduled,
   ValidationFailed,
 } from '../domain/errors';
-import { LEAKED_KEY_ACTIONS } from '../domain/leak';
+import { InvalidSignature, LEAKED_KEY_ACTIONS, SignatureKeysUnavailable } from '../domain/leak';
 import { MODES } from '../domain/permissions';
 import { defaultGatewayResponse, GATEWAY_RESPONSES } from './gateway-responses';
 
@@ -183,9 +183,9 @@ export const ERROR_RESPONSES = {
   },
   401: {
     id: 'Unauthorized',
-    codes: [],
+    codes: [new InvalidSignature().code],
     description:
-      'No valid admin JWT (missing, malformed, expired, another issuer or audience, no verified email). The body is exactly `{"status":401,"error":"Unauthorized"}`.',
+      'No valid admin JWT (missing, malformed, expired, another issuer or audience, no verified email). The body is exactly `{"status":401,"error":"Unauthorized"}`. `POST /v1/secret_scanning/github` only: `invalid_signature`, the report is not signed by a published key.',
   },
   403: {
     id: 'Forbidden',
@@ -206,7 +206,8 @@ export const ERROR_RESPONSES = {
   413: {
     id: 'PayloadTooLarge',
     codes: [new PayloadTooLarge().code, gatewayCode(GATEWAY_RESPONSES.requestTooLarge)],
-    description: "`payload_too_large`: a body over 16 KiB. `request_too_large`: a body over the gateway's 10 MB.",
+    description:
+      "`payload_too_large`: a body over 16 KiB (1 MiB for a secret-scanning report). `request_too_large`: a body over the gateway's 10 MB.",
   },
   422: {
     id: 'UnprocessableEntity',
@@ -235,6 +236,12 @@ export const ERROR_RESPONSES = {
     id: 'BadGateway',
     codes: [gatewayCode(GATEWAY_RESPONSES.integrationFailure)],
     description: '`internal_error`: the function failed to answer.',
+  },
+  503: {
+    id: 'ServiceUnavailable',
+    codes: [new SignatureKeysUnavailable().code],
+    description:
+      "`signature_keys_unavailable`: the signer's public keys could not be fetched, so the report could not be checked; send it again later.",
   },
   504: {
     id: 'GatewayTimeout',

@@ -11,7 +11,14 @@ import {
   rotationResponseSchema,
   secretScanningVerdictsSchema,
 } from '../http/response-schemas';
-import { apiKeyFieldsSchema, newApiKeySchema, organizationSettingsPatchSchema, pageQuerySchema, rotateApiKeySchema } from '../http/schemas';
+import {
+  apiKeyFieldsSchema,
+  newApiKeySchema,
+  organizationSettingsPatchSchema,
+  pageQuerySchema,
+  rotateApiKeySchema,
+  secretScanningReportSchema,
+} from '../http/schemas';
 
 /**
  * The operation manifest (DESIGN.md "Operation manifest", STYLE.md rule 13): every operation of
@@ -65,9 +72,10 @@ export interface Operation {
   readonly kms?: 'encrypt' | 'decrypt';
   /**
    * The request is signed by a secret-scanning partner (API.md §10): the function is told where
-   * the signer's public keys are (`SECRET_SCANNING_KEYS_URL`) and checks the signature first.
+   * the signer's public keys are (`SECRET_SCANNING_KEYS_URL`), checks the signature over the raw
+   * body first, and only then parses it with `body`.
    */
-  readonly signed?: 'secret-scanning';
+  readonly signed?: { readonly by: 'secret-scanning'; readonly body: z.ZodType };
   /** The largest request body accepted, in bytes. @default 16 KiB (API.md §3 Limits) */
   readonly maxBodyBytes?: number;
   /** `manage`: creates and deletes lifecycle schedules (create, update, rotate); `remove`: deletes them only (delete). */
@@ -215,7 +223,7 @@ export const OPERATIONS = {
     path: '/v1/secret_scanning/github',
     summary: 'GitHub secret-scanning partner endpoint: rotates, or reports to the admins, keys found in public (signed by GitHub)',
     auth: 'public',
-    signed: 'secret-scanning',
+    signed: { by: 'secret-scanning', body: secretScanningReportSchema },
     status: 200,
     response: secretScanningVerdictsSchema,
     maxBodyBytes: MAX_LEAK_REPORT_BYTES,

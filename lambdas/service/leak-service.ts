@@ -10,7 +10,7 @@ import {
   type LeakReportItem,
   type LeakVerdict,
 } from '../domain/leak';
-import type { KeyStore } from '../domain/ports';
+import { type KeyStore, StaleState } from '../domain/ports';
 import { hashToken, isWellFormedToken, maskTokenShapes } from '../domain/token';
 import { logger } from '../observability/logger';
 import type { ApiKeyService } from './api-key-service';
@@ -77,7 +77,7 @@ export class LeakService {
       } catch (error) {
         if (error instanceof LeakAlreadyRecorded) return 'true_positive';
         // The key changed between the reads and the write (rotated, scheduled, deleted): judge it again as it is now.
-        const changed = error instanceof ApiKeyNotFound || error instanceof RotationAlreadyScheduled;
+        const changed = error instanceof ApiKeyNotFound || error instanceof RotationAlreadyScheduled || error instanceof StaleState;
         if (!changed || attempt >= ATTEMPTS) throw error;
       }
     }

@@ -46,13 +46,15 @@ describe('leaked keys in the console', () => {
     const url = 'https://github.com/acme/app/blob/abc123/.env';
     const answer = await postReport(
       `${stack.url}/v1/secret_scanning/github`,
-      [{ token: org.key, url }],
+      [{ token: org.key, url, source: 'commit' }],
       loadOrCreateSigner(stack.stateDir),
     );
     expect(answer.status).toBe(200);
     expect((await consumer('GET', '/v1/customers', org.key)).status).toBe(200);
 
     await page.getByRole('link', { name: 'Audit log' }).click();
+    // A fresh load, so the "Settings saved" toast is gone before the page is checked.
+    await page.reload();
     const row = page.getByRole('row').filter({ hasText: 'api_key.leaked' });
     await row.getByText(`found in public (commit) at ${url}: admins notified`).waitFor();
     await expectAccessible(page, 'Audit log with a leak');

@@ -26,18 +26,31 @@ export function unauthorized(): Error {
   return new Error('Unauthorized');
 }
 
+/**
+ * The execute-api ARN that covers every request to one route: the method ARN's API, stage and
+ * method, then the route's resource template with each path parameter (`{id}`, `{proxy+}`) a
+ * wildcard. `arn:…:abc123/prod/GET/v1/customers/42` on `/v1/customers/{id}` →
+ * `arn:…:abc123/prod/GET/v1/customers/*`. A policy on it holds for every request that shares an
+ * authorizer cache entry keyed by method and resource path, and its length does not grow with
+ * the request's path (AWS takes a policy Resource of at most 512 characters).
+ */
+export function routeArn(methodArn: string, resource: string): string {
+  const [api, stage, method] = methodArn.split('/', 3);
+  return `${api}/${stage}/${method}${resource.replace(/\{[^}]*\}/g, '*')}`;
+}
+
 /** The IAM policy that allows or denies invoking the method, with the context API Gateway passes on. */
 export function policy(
   effect: 'Allow' | 'Deny',
   principalId: string,
-  methodArn: string,
+  resource: string,
   context: Record<string, string>,
 ): APIGatewayAuthorizerResult {
   return {
     principalId,
     policyDocument: {
       Version: '2012-10-17',
-      Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: methodArn }],
+      Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resource }],
     },
     context,
   };

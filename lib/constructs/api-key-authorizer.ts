@@ -148,7 +148,9 @@ export class ApiKeyAuthorizer extends Construct {
       // Uncached, no identity source: the function itself reads `x-api-key` or the Bearer
       // fallback, and answers 401 for a missing key. Header only, API Gateway answers that 401.
       // Cached, the cache key must hold everything the decision depends on: the key, the method
-      // and the route.
+      // and the route (resource path, not the concrete path). The function's policy covers the
+      // whole route (`…/GET/v1/customers/*`), since the entry cached for one id is applied to
+      // every other id of that route.
       identitySources: cached
         ? [
             apigw.IdentitySource.header('x-api-key'),

@@ -63,13 +63,18 @@ function entriesOf(values: ValuePairs | undefined): Iterable<readonly [string, s
   return Symbol.iterator in values ? (values as Iterable<readonly [string, string]>) : Object.entries(values);
 }
 
-/** A single-value map (last value wins) and its multi-value twin, as API Gateway builds both. */
+/**
+ * A single-value map (last value wins) and its multi-value twin, as API Gateway builds both. Any
+ * name is a name: the maps have no prototype, so `__proto__`, `constructor` or `toString` is an
+ * entry like any other (issue 16 item 3), as in the JSON a Lambda function receives.
+ */
 export function valueMaps(values: ValuePairs | undefined): { single: Record<string, string>; multi: Record<string, string[]> } {
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  const single: Record<string, string> = Object.create(null);
+  const multi: Record<string, string[]> = Object.create(null);
   for (const [name, value] of entriesOf(values)) {
     single[name] = value;
-    (multi[name] ??= []).push(value);
+    if (Object.hasOwn(multi, name)) multi[name]!.push(value);
+    else multi[name] = [value];
   }
   return { single, multi };
 }

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { defaultGatewayResponse, GATEWAY_RESPONSES } from '../lambdas/http/gateway-responses';
 import { authorizerEvent, LOCAL_API, lambdaContext, proxyEvent, type RequestInput, rawHeaderPairs } from './api-gateway-events';
 import { gatewayResponse, refusal, send } from './gateway-answers';
-import { handlerLoader, proxyResponse } from './gateway-integration';
+import { handlerLoader, overTheWire, proxyResponse } from './gateway-integration';
 import { ClientGoneError, INTEGRATION_TIMEOUT_MS, PayloadTooLargeError, readBody, TIMED_OUT, TokenBucket, within } from './gateway-limits';
 import { type Decision, evaluatePolicy, type Json } from './gateway-policy';
 import { isValidPercentEncoding, parseTarget, routeRequest, type Target } from './gateway-routing';
@@ -98,9 +98,9 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     let decision: Decision | undefined;
     try {
       const handle = await handlerFor(authorizer);
-      const result = await within(handle(authorization, lambdaContext(authorizer, { timeoutMs })), timeoutMs);
+      const result = await within(handle(overTheWire(authorization), lambdaContext(authorizer, { timeoutMs })), timeoutMs);
       if (result === TIMED_OUT) throw new Error(`no answer within ${timeoutMs} ms`);
-      decision = evaluatePolicy(result, authorization.methodArn);
+      decision = evaluatePolicy(overTheWire(result), authorization.methodArn);
     } catch (error) {
       if (error instanceof Error && error.message === 'Unauthorized') {
         return gatewayResponse(response, GATEWAY_RESPONSES.unauthorized);
@@ -180,7 +180,8 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
         body: body.length > 0 ? body.toString('utf8') : null,
         authorizer: authorized,
       });
-      result = await within(handle(event, lambdaContext(route.entry, { requestId, timeoutMs })), timeoutMs);
+      result = await within(handle(overTheWire(event), lambdaContext(route.entry, { requestId, timeoutMs })), timeoutMs);
+      if (result !== TIMED_OUT) result = overTheWire(result);
     } catch (error) {
       // A Lambda error behind a proxy integration is API Gateway's 502.
       options.log(`handler ${route.entry} failed: ${describe(error)}`);

@@ -21,6 +21,14 @@ export function bearerCredential(authorization: string | undefined): string | un
   return authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
 }
 
+/**
+ * The api-key authorizer's identity sources when API Gateway's result cache is on, as API Gateway
+ * writes them: the cache key is their values, so it holds everything a decision depends on (the
+ * key, the method, the route as its resource path). The CDK construct configures them and the
+ * local gateway keys its emulated cache by them.
+ */
+export const CACHED_API_KEY_IDENTITY_SOURCES = ['method.request.header.x-api-key', 'context.httpMethod', 'context.resourcePath'] as const;
+
 /** API Gateway answers 401 (and never calls the backend) when a REQUEST authorizer throws exactly this. */
 export function unauthorized(): Error {
   return new Error('Unauthorized');

@@ -12,6 +12,7 @@ import {
   type RouteTable,
   serializeRoutes,
 } from '../../lambdas/domain/routes';
+import { CACHED_API_KEY_IDENTITY_SOURCES } from '../../lambdas/http/authorizer';
 import { hotKeyCacheConfig, keyConfig, routesConfig } from '../../lambdas/runtime/config';
 import { USAGE_WRITE_ATTRIBUTES } from '../../lambdas/table/layout';
 import { type StageProps, stageOf } from '../stage';
@@ -152,11 +153,7 @@ export class ApiKeyAuthorizer extends Construct {
       // whole route (`…/GET/v1/customers/*`), since the entry cached for one id is applied to
       // every other id of that route.
       identitySources: cached
-        ? [
-            apigw.IdentitySource.header('x-api-key'),
-            apigw.IdentitySource.context('httpMethod'),
-            apigw.IdentitySource.context('resourcePath'),
-          ]
+        ? [...CACHED_API_KEY_IDENTITY_SOURCES]
         : props.apiKeyHeaderOnly
           ? [apigw.IdentitySource.header('x-api-key')]
           : [],

@@ -158,7 +158,7 @@ export function requestContext(input: RequestInput): RequestContext {
  * the REQUEST authorizer gets `{}` and the function `null`, as in AWS's documented samples
  * (test/support/aws-sample-events.ts).
  */
-function requestParts(input: RequestInput, noPathParameters: {} | null) {
+function requestParts(input: RequestInput, noPathParameters: Record<string, string> | null) {
   const headers = valueMaps(input.headers);
   const query = valueMaps(input.query);
   const hasQuery = Object.keys(query.single).length > 0;

@@ -51,6 +51,12 @@ export interface LocalStackOptions {
    * @default none: `console/dist` is served as it is
    */
   consoleBuild?: Promise<unknown>;
+  /**
+   * API Gateway's result cache on the example protected API's authorizer, emulated by the gateway
+   * (`KEYWARD_AUTHORIZER_CACHE_TTL_SECONDS`, as the `authorizerCacheTtlSeconds` context).
+   * @default 0: off
+   */
+  authorizerCacheTtlSeconds?: number;
   log?: (line: string) => void;
 }
 
@@ -119,6 +125,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       jwks: () => issuer.jwks(),
       isReady: () => ready,
       log,
+      authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds,
       sites: [async (request, response, path) => path.startsWith(`${LOCAL_ISSUER_PATH}/`) && oidc(request, response), consoleSite],
     });
     stops.push('gateway', { stop: () => gateway.close() });

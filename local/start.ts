@@ -56,6 +56,15 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
+/** `KEYWARD_AUTHORIZER_CACHE_TTL_SECONDS`: 0-3600, as the `authorizerCacheTtlSeconds` context of a deployed stage. */
+function cacheTtlFromEnv(name: string): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return 0;
+  const seconds = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || seconds > 3600) throw new Error(`${name} must be a whole number of seconds 0-3600, got "${raw}"`);
+  return seconds;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { fresh: { type: 'boolean', default: false } } });
   const parent = process.ppid;
@@ -104,6 +113,7 @@ async function main(): Promise<void> {
       port: portFromEnv('PORT', 3000),
       dynamodbPort: portFromEnv('DYNAMODB_PORT', 8000),
       sesPort: portFromEnv('SES_PORT', DEFAULT_SES_PORT),
+      authorizerCacheTtlSeconds: cacheTtlFromEnv('KEYWARD_AUTHORIZER_CACHE_TTL_SECONDS'),
     });
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));

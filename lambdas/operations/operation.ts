@@ -4,6 +4,7 @@ import type { ExpectedVersions } from '../domain/api-key';
 import { OrganizationNotFound } from '../domain/errors';
 import type { UserActor } from '../http/context';
 import { expectedVersions } from '../http/etag';
+import { pathParameter } from '../http/path';
 import { json } from '../http/responses';
 import { parseWith } from '../http/validation';
 import type { Operation, PathParameters } from './manifest';
@@ -29,7 +30,7 @@ export type OperationResult<O extends Operation> = { body: z.input<O['response']
 /** How each path parameter is read: a value that cannot name anything is a 404 without a table read. */
 const PATH_PARAMETERS: Readonly<Record<string, (event: APIGatewayProxyEvent) => string>> = {
   organization_id: (event) => {
-    const id = event.pathParameters?.organization_id;
+    const id = pathParameter(event, 'organization_id');
     if (!id) throw new OrganizationNotFound();
     return id;
   },

@@ -184,6 +184,20 @@ export function parseInstant(text: string): number | undefined {
   return Date.parse(text);
 }
 
+/**
+ * How long a change may take to land in the table after it was judged. DynamoDB's conditions have
+ * no clock of their own: the store conditions a change on the key not having expired by the
+ * judging instant plus this margin, so a write that is slow to arrive can never land after the
+ * expiry and revive a key the authorizer already refuses (issue 16). A key within this margin of
+ * its expiry is treated as expired by PATCH and rotate.
+ */
+export const CHANGE_LANDING_MARGIN_MS = 1000;
+
+/** The instant a change judged at `now` must land by: the key must not have expired then. */
+export function landingDeadline(now: Date): Date {
+  return new Date(now.getTime() + CHANGE_LANDING_MARGIN_MS);
+}
+
 /** The refusal of any change to a key past its `expires_at` that is not yet retired (API.md §8: 422 before, 404 once retired). */
 export function keyHasExpired(): ValidationFailed {
   return new ValidationFailed({ expires_at: ['the key has already expired'] });
@@ -192,13 +206,13 @@ export function keyHasExpired(): ValidationFailed {
 /**
  * Whether `key` may still be changed (PATCH) or rotated at `now` (API.md §3, §8): the old key of a
  * pending rotation is frozen (422 `rotation_already_scheduled`: change its successor), and a key
- * past its `expires_at` is over, nothing revives it. The store's transaction conditions every write
- * on the same two facts (at the instant it writes), so a change read just before the expiry or the
- * rotation cannot commit after it.
+ * past its `expires_at` (or within CHANGE_LANDING_MARGIN_MS of it) is over, nothing revives it. The
+ * store's transaction conditions every write on the same two facts, so a change read just before
+ * the expiry or the rotation cannot commit after it.
  */
 export function checkChangeable(key: Pick<StoredApiKey, 'expiresAt' | 'expirySource'>, now: Date): void {
   if (isPendingRotation(key)) throw new RotationAlreadyScheduled();
-  if (isExpired(key.expiresAt, now)) throw keyHasExpired();
+  if (isExpired(key.expiresAt, landingDeadline(now))) throw keyHasExpired();
 }
 
 /**

@@ -93,9 +93,10 @@ export interface KeyStore {
   /*
    * Every change below is conditioned on `version` of the key as the caller read it, adds one to
    * it on both items, and throws StaleState (writing nothing) when the key changed or vanished.
-   * updateKey and rotateKey are also conditioned on the key being changeable at `now` (the
-   * caller's instant, an ISO string as toISOString writes it): not past its `expires_at`, and not
-   * the old key of a pending rotation (StaleState when it is: the caller's fresh read says which).
+   * updateKey and rotateKey are also conditioned on the key being changeable until `landsBy` (the
+   * caller's instant plus the time a write may take to land, an ISO string as toISOString writes
+   * it, see CHANGE_LANDING_MARGIN_MS): not expired by then, and not the old key of a pending
+   * rotation (StaleState when it is: the caller's fresh read says which).
    */
 
   /**
@@ -103,7 +104,7 @@ export interface KeyStore {
    * key count as expiring is conditioned on another non-expiring key remaining (throws
    * LastNonExpiringApiKey); one that ends resets the reminders sent. Returns the key as it is now.
    */
-  updateKey(input: { key: StoredApiKey; changes: KeyChanges; event: AuditEvent; now: string }): Promise<StoredApiKey>;
+  updateKey(input: { key: StoredApiKey; changes: KeyChanges; event: AuditEvent; landsBy: string }): Promise<StoredApiKey>;
   /**
    * Instant (`expiresAt` null): removes `old` (both items) and adds `next`.
    * Scheduled: sets `expiresAt` on `old` (both items) and its `retirementJobId`, and adds `next`.
@@ -117,7 +118,7 @@ export interface KeyStore {
     /** The reminder marks scheduled for the old key's pending expiry. */
     reminderMarks?: readonly number[];
     event: AuditEvent;
-    now: string;
+    landsBy: string;
   }): Promise<void>;
   /** Throws LastNonExpiringApiKey. */
   deleteKey(key: StoredApiKey, event: AuditEvent): Promise<void>;

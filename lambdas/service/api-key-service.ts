@@ -10,6 +10,7 @@ import {
   type ExpirySource,
   expirySourceOf,
   FIRST_VERSION,
+  landingDeadline,
   type KeyChanges,
   type RotationRequest,
   rotationExpiry,
@@ -199,7 +200,7 @@ export class ApiKeyService {
         changes: { ...named, ...(expiry ? { expires_at: expiry.expiresAt } : {}) },
       });
       const updated = await this.undoJobsUnlessCommitted(created ? [created] : [], 'update refused', () =>
-        this.deps.store.updateKey({ key: current, changes, event, now: this.deps.clock.now().toISOString() }),
+        this.deps.store.updateKey({ key: current, changes, event, landsBy: landingDeadline(this.deps.clock.now()).toISOString() }),
       );
       if (expiry) await this.jobs.cancel(current, 'expiry changed');
       return versioned(updated);
@@ -266,7 +267,7 @@ export class ApiKeyService {
           retirementJobId: pendingOld?.retirementJobId ?? null,
           reminderMarks: pendingOld?.reminderMarks ?? [],
           event,
-          now: this.deps.clock.now().toISOString(),
+          landsBy: landingDeadline(this.deps.clock.now()).toISOString(),
         }),
       );
       await this.jobs.cancel(old, 'key rotated');

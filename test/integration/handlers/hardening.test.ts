@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiKeyView, ApiKeyWithValue } from '../../../lambdas/domain/api-key';
 import type { Permissions } from '../../../lambdas/domain/permissions';
+import { StaleState } from '../../../lambdas/domain/ports';
 import { hashToken } from '../../../lambdas/domain/token';
 import { HandlerHarness } from './harness';
 
@@ -174,7 +175,7 @@ describe('item 2: a change that keeps losing to concurrent changes is 409 confli
       }
       const stored = await harness.store.getKey(org.id, key.id);
       const updates = (await harness.keys.listAuditEvents(org.id, { limit: 100 })).items.filter(
-        (event) => event.type === 'api_key.updated' && event.apiKeyId === key.id,
+        (event) => event.type === 'api_key.updated' && event.api_key_id === key.id,
       );
       if (stored?.version !== 1 + ok) failures.push(`round ${round}: ${ok} answered 200, version ${stored?.version}`);
       if (updates.length !== ok) failures.push(`round ${round}: ${ok} answered 200, ${updates.length} update events`);
@@ -254,6 +255,25 @@ describe('item 5: a key past its expires_at is over', () => {
     error_details: { expires_at: ['the key has already expired'] },
   };
 
+  it('the store refuses a change or rotation that would land after the key expired, whatever version it read', async () => {
+    const org = await newOrganization();
+    const key = await expiringSoon(org.id, 60 * 60 * 1000, { permissions: NARROW });
+    const read = (await harness.store.getKey(org.id, key.id))!;
+    const actor = { type: 'user' as const, email: `admin@${org.id}.test` };
+    const late = new Date(Date.parse(key.expires_at!) + 1).toISOString();
+    const clear = { expiry: { expiresAt: null, expirySource: null, retirementJobId: null, reminderMarks: [] } };
+    const event = harness.keys.event('api_key.updated', read, actor);
+    await expect(harness.store.updateKey({ key: read, changes: clear, event, landsBy: late })).rejects.toBeInstanceOf(StaleState);
+    const { key: next } = await harness.keys.mint(org.id, { name: null, permissions: WIDE });
+    const rotation = { old: read, next, expiresAt: null, retirementJobId: null, event: harness.keys.event('api_key.rotated', read, actor) };
+    await expect(harness.store.rotateKey({ ...rotation, landsBy: late })).rejects.toBeInstanceOf(StaleState);
+    expect(await harness.store.getKey(org.id, key.id)).toEqual(read);
+    expect(await harness.store.getKey(org.id, next.id)).toBeUndefined();
+    // The same change landing before the expiry goes through.
+    const early = new Date(Date.parse(key.expires_at!) - 1).toISOString();
+    await expect(harness.store.updateKey({ key: read, changes: clear, event, landsBy: early })).resolves.toMatchObject({ expiresAt: null });
+  });
+
   it('refuses every change of an expired key not yet retired (422), and changes nothing', async () => {
     const org = await newOrganization();
     const key = await expiringSoon(org.id, 200, { name: 'short-lived', permissions: NARROW });
@@ -332,8 +352,11 @@ describe('item 6: the old key of a pending rotation is frozen', () => {
     for (let trial = 0; trial < TRIALS; trial++) {
       const key = await createKey(org.id, { name: 'racing', permissions: WIDE });
       const target = { organizationId: org.id, apiKeyId: key.id };
+      // Staggered, so the PATCH lands before, during and after the rotation's commit.
       const [narrowed, rotated] = await Promise.all([
-        harness.call<{ api_key: ApiKeyView }>('update-api-key', { ...target, body: { permissions: NARROW } }),
+        sleep((trial % 6) * 4).then(() =>
+          harness.call<{ api_key: ApiKeyView }>('update-api-key', { ...target, body: { permissions: NARROW } }),
+        ),
         harness.call<RotateBody>('rotate-api-key', { ...target, body: { expires_in: '1h' } }),
       ]);
       if (rotated.statusCode !== 200) {

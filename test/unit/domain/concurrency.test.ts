@@ -59,20 +59,27 @@ describe('retryOnConflict', () => {
     expect({ result, calls }).toEqual({ result: 'done', calls: 3 });
   });
 
-  it('gives up after the last attempt with the conflict itself', async () => {
+  it('gives up after the last attempt with Conflict (409 conflict, nothing changed)', async () => {
     let calls = 0;
-    const conflict = new StaleState('still racing');
     await expect(
       retryOnConflict(
         async () => {
           calls += 1;
-          throw conflict;
+          throw new StaleState('still racing');
         },
         { attempts: 4 },
       ),
-    ).rejects.toBe(conflict);
+    ).rejects.toMatchObject({ status: 409, code: 'conflict' });
     expect(calls).toBe(4);
   });
+
+  it('gives up with the conflict itself when the caller says what a conflict is', async () => {
+    const conflict = new Error('busy');
+    await expect(retryOnConflict(async () => Promise.reject(conflict), { attempts: 2, isConflict: (error) => error === conflict })).rejects.toBe(
+      conflict,
+    );
+  });
+
 
   it('never retries a failure that is not a conflict', async () => {
     let calls = 0;

@@ -43,13 +43,10 @@ const apiKeyFields = z.object({
   expires_at: instant(
     "When the key stops working: a pending scheduled rotation, or the key's own expiry (asked for, or the lifetime policy's); null: never",
   ).nullable(),
-  expiry_source: z
-    .enum(['rotation', 'request', 'policy'])
-    .nullable()
-    .meta({
-      description:
-        "Where `expires_at` comes from: `rotation`, a pending rotation (this is the old key: it cannot be changed, change its successor); `request`, asked for when the key was created or changed; `policy`, the organization's maximum lifetime. Null without an `expires_at`.",
-    }),
+  expiry_source: z.enum(['rotation', 'request', 'policy']).nullable().meta({
+    description:
+      "Where `expires_at` comes from: `rotation`, a pending rotation (this is the old key: it cannot be changed, change its successor); `request`, asked for when the key was created or changed; `policy`, the organization's maximum lifetime. Null without an `expires_at`.",
+  }),
   last_used_at: instant('The last authenticated request on a tracked route, at most 60 s behind').nullable(),
 });
 

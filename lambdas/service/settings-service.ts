@@ -3,7 +3,12 @@ import { checkVersion, type ExpectedVersions } from '../domain/api-key';
 import type { Actor, AuditEvent } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
 import { OrganizationNotFound } from '../domain/errors';
-import { type OrganizationSettings, type SettingsChanges as StoredChanges, sortReminderDays, type VersionedSettings } from '../domain/expiry';
+import {
+  type OrganizationSettings,
+  type SettingsChanges as StoredChanges,
+  sortReminderDays,
+  type VersionedSettings,
+} from '../domain/expiry';
 import type { KeyStore } from '../domain/ports';
 import { retryOnConflict } from '../domain/retry-on-conflict';
 

@@ -106,7 +106,12 @@ export async function rotateKey(table: StoreTable, input: Parameters<KeyStore['r
     });
     const forget = [REMINDERS_SENT_ATTRIBUTE, ...(pending.apiKey.reminder_marks === undefined ? ['reminder_marks'] : [])];
     retireOld = [
-      table.items.setFields(keyItemKey(old), { ...pending.apiKey, [VERSION_ATTRIBUTE]: version }, changeableUntil(old.version, landsBy), forget),
+      table.items.setFields(
+        keyItemKey(old),
+        { ...pending.apiKey, [VERSION_ATTRIBUTE]: version },
+        changeableUntil(old.version, landsBy),
+        forget,
+      ),
       table.items.setFields(hotKeyKey(old.tokenHash), { ...pending.hotKey, [VERSION_ATTRIBUTE]: version }, EXISTS),
       // The old key stays until retired, so the organization briefly holds one more key.
       countKeys(table, old.organizationId, { keys: 1, active: activeDelta }),

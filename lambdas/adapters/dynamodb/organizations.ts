@@ -135,7 +135,12 @@ export async function updateSettings(
       : { expression: '#settingsVersion = :settingsVersion', names, values: { ':settingsVersion': version } };
   await table.transact(
     [
-      table.items.setFields(organizationKey(organizationId), { ...change.set, [SETTINGS_VERSION_ATTRIBUTE]: next }, atSettingsVersion, change.remove),
+      table.items.setFields(
+        organizationKey(organizationId),
+        { ...change.set, [SETTINGS_VERSION_ATTRIBUTE]: next },
+        atSettingsVersion,
+        change.remove,
+      ),
       table.putEvent(event),
     ],
     async (reasons) => {

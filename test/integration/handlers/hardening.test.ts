@@ -103,14 +103,8 @@ describe('item 1: organization settings have the same optimistic concurrency as 
       const previous = events.map((event) => JSON.stringify(event.details.previous)).sort();
       const expected = [
         // Whichever came second replaced what the first wrote.
-        [
-          JSON.stringify(start),
-          JSON.stringify({ max_key_lifetime_days: lifetime, expiry_reminder_days: [7, 1] }),
-        ].sort(),
-        [
-          JSON.stringify(start),
-          JSON.stringify({ max_key_lifetime_days: null, expiry_reminder_days: [3] }),
-        ].sort(),
+        [JSON.stringify(start), JSON.stringify({ max_key_lifetime_days: lifetime, expiry_reminder_days: [7, 1] })].sort(),
+        [JSON.stringify(start), JSON.stringify({ max_key_lifetime_days: null, expiry_reminder_days: [3] })].sort(),
       ];
       if (!expected.some((pair) => same(pair, previous))) failures.push(`trial ${trial}: audited previous ${previous.join(' | ')}`);
     }
@@ -279,11 +273,21 @@ describe('item 5: a key past its expires_at is over', () => {
     const key = await expiringSoon(org.id, 200, { name: 'short-lived', permissions: NARROW });
     await sleep(Date.parse(key.expires_at!) - Date.now() + 20);
     const target = { organizationId: org.id, apiKeyId: key.id };
-    for (const body of [{ expires_at: null }, { expires_at: new Date(Date.now() + DAY_MS).toISOString() }, { name: 'x' }, { permissions: WIDE }]) {
+    for (const body of [
+      { expires_at: null },
+      { expires_at: new Date(Date.now() + DAY_MS).toISOString() },
+      { name: 'x' },
+      { permissions: WIDE },
+    ]) {
       const reply = await harness.call('update-api-key', { ...target, body });
       expect({ body, reply: reply.body }).toEqual({ body, reply: expiredBody });
     }
-    expect(await harness.store.getKey(org.id, key.id)).toMatchObject({ name: 'short-lived', permissions: NARROW, expiresAt: key.expires_at, version: 1 });
+    expect(await harness.store.getKey(org.id, key.id)).toMatchObject({
+      name: 'short-lived',
+      permissions: NARROW,
+      expiresAt: key.expires_at,
+      version: 1,
+    });
   });
 
   it('refuses to rotate an expired key not yet retired: no successor, no job, the expiry path stays api_key.expired', async () => {
@@ -319,7 +323,9 @@ describe('item 5: a key past its expires_at is over', () => {
       if (rotated.statusCode !== 422) failures.push(`trial ${trial}: rotate answered ${rotated.statusCode}`);
       const stored = await harness.store.getKey(org.id, key.id);
       if (stored?.expiresAt !== key.expires_at || stored.expirySource !== 'request') {
-        failures.push(`trial ${trial}: the expired key became ${JSON.stringify({ expiresAt: stored?.expiresAt, source: stored?.expirySource })}`);
+        failures.push(
+          `trial ${trial}: the expired key became ${JSON.stringify({ expiresAt: stored?.expiresAt, source: stored?.expirySource })}`,
+        );
       }
     }
     expectNoFailures(TRIALS_NEAR_EXPIRY, failures);
@@ -332,7 +338,11 @@ describe('item 6: the old key of a pending rotation is frozen', () => {
   it('refuses any PATCH of it with 422 rotation_already_scheduled, changing nothing', async () => {
     const org = await newOrganization();
     const key = await createKey(org.id, { name: 'old', permissions: WIDE });
-    const rotated = await harness.call<RotateBody>('rotate-api-key', { organizationId: org.id, apiKeyId: key.id, body: { expires_in: '1h' } });
+    const rotated = await harness.call<RotateBody>('rotate-api-key', {
+      organizationId: org.id,
+      apiKeyId: key.id,
+      body: { expires_in: '1h' },
+    });
     expect(rotated.statusCode).toBe(200);
     const before = await harness.store.getKey(org.id, key.id);
     for (const body of [{ permissions: NARROW }, { name: 'renamed' }, { expires_at: null }]) {
@@ -365,7 +375,8 @@ describe('item 6: the old key of a pending rotation is frozen', () => {
       }
       const next = await harness.store.getKey(org.id, rotated.body.api_key.id);
       if (narrowed.statusCode === 200) {
-        if (!same(next?.permissions, NARROW)) failures.push(`trial ${trial}: PATCH 200 but the new key has ${JSON.stringify(next?.permissions)}`);
+        if (!same(next?.permissions, NARROW))
+          failures.push(`trial ${trial}: PATCH 200 but the new key has ${JSON.stringify(next?.permissions)}`);
       } else if (narrowed.statusCode === 422 && narrowed.body.code === 'rotation_already_scheduled') {
         refused += 1;
         const old = await harness.store.getKey(org.id, key.id);
@@ -412,7 +423,11 @@ describe('item 10: small contract mismatches', () => {
       if (Date.parse(key.expires_at!) - Date.parse(key.created_at) !== 30 * DAY_MS) {
         failures.push(`trial ${trial}: created ${key.created_at}, expires ${key.expires_at}`);
       }
-      const rotated = await harness.call<RotateBody>('rotate-api-key', { organizationId: org.id, apiKeyId: key.id, body: { expires_in: 'now' } });
+      const rotated = await harness.call<RotateBody>('rotate-api-key', {
+        organizationId: org.id,
+        apiKeyId: key.id,
+        body: { expires_in: 'now' },
+      });
       const next = rotated.body.api_key;
       if (Date.parse(next.expires_at!) - Date.parse(next.created_at) !== 30 * DAY_MS) {
         failures.push(`trial ${trial}: rotated, created ${next.created_at}, expires ${next.expires_at}`);

@@ -75,11 +75,10 @@ describe('retryOnConflict', () => {
 
   it('gives up with the conflict itself when the caller says what a conflict is', async () => {
     const conflict = new Error('busy');
-    await expect(retryOnConflict(async () => Promise.reject(conflict), { attempts: 2, isConflict: (error) => error === conflict })).rejects.toBe(
-      conflict,
-    );
+    await expect(
+      retryOnConflict(async () => Promise.reject(conflict), { attempts: 2, isConflict: (error) => error === conflict }),
+    ).rejects.toBe(conflict);
   });
-
 
   it('never retries a failure that is not a conflict', async () => {
     let calls = 0;

@@ -358,7 +358,6 @@ describe('item 6: the old key of a pending rotation is frozen', () => {
   it('PATCH {permissions} racing a scheduled rotation: a PATCH that answers 200 always narrowed the new key', async () => {
     const org = await newOrganization();
     const failures: string[] = [];
-    let refused = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
       const key = await createKey(org.id, { name: 'racing', permissions: WIDE });
       const target = { organizationId: org.id, apiKeyId: key.id };
@@ -377,14 +376,12 @@ describe('item 6: the old key of a pending rotation is frozen', () => {
       if (narrowed.statusCode === 200) {
         if (!same(next?.permissions, NARROW))
           failures.push(`trial ${trial}: PATCH 200 but the new key has ${JSON.stringify(next?.permissions)}`);
-      } else if (narrowed.statusCode === 422 && narrowed.body.code === 'rotation_already_scheduled') {
-        refused += 1;
+      } else if (narrowed.statusCode === 422 && (narrowed.body as { code?: string }).code === 'rotation_already_scheduled') {
         const old = await harness.store.getKey(org.id, key.id);
         if (!same(old?.permissions, WIDE)) failures.push(`trial ${trial}: refused, yet the old key changed`);
       } else failures.push(`trial ${trial}: PATCH answered ${narrowed.statusCode} ${JSON.stringify(narrowed.body)}`);
     }
     expectNoFailures(TRIALS, failures);
-    expect(refused).toBeGreaterThanOrEqual(0);
   });
 });
 

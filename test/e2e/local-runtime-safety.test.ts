@@ -5,14 +5,15 @@ import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DynamoDBClient, GetItemCommand, ListTablesCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { localClientConfig } from '../../local/dynamodb-local';
 import { stack } from './support';
 
 /**
- * API.md §6 "Safe on a shared network", against the running stack: DynamoDB Local (which can only
- * listen on every interface) shows nothing to a client without the state directory's secret; the
- * gateway and the SES emulator answer on loopback only; state is owner-only.
+ * API.md §6 "Safe on a shared network", against the running stack: DynamoDB Local answers on
+ * loopback only and refuses any client without the state directory's secret, storing nothing for
+ * it; the gateway and the SES emulator answer on loopback only; state is owner-only; only who can
+ * read the state directory can sign in.
  */
 
 /** A non-loopback IPv4 address of this machine, where someone on the network would connect. */
@@ -36,33 +37,83 @@ function reachable(host: string, port: number): Promise<boolean> {
 }
 
 const { port: dynamodbPort } = new URL(stack.dynamodbEndpoint);
-const hosts = ['127.0.0.1', ...(networkAddress ? [networkAddress] : [])];
 
 describe('DynamoDB Local of the local stack', () => {
-  it.each(hosts)('shows no table to a client on %s without the state directory key', async (host) => {
-    const key = { pk: { S: 'ORG#demo' }, sk: { S: 'ORG' } };
-    const insider = new DynamoDBClient(localClientConfig(`http://${host}:${dynamodbPort}`, stack.dynamodbAccessKeyId));
-    // Other credentials, and other regions: DynamoDB Local keeps a database per key id and region.
-    const outsiders = [
-      new DynamoDBClient(localClientConfig(`http://${host}:${dynamodbPort}`, 'local')),
-      new DynamoDBClient({
-        endpoint: `http://${host}:${dynamodbPort}`,
-        region: 'eu-west-1',
-        credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x' },
-      }),
-    ];
+  const endpoint = `http://127.0.0.1:${dynamodbPort}`;
+  const databases = () => readdirSync(join(stack.stateDir, 'dynamodb')).sort();
+
+  it('serves the table to the stack, with the state directory key', async () => {
+    const insider = new DynamoDBClient(localClientConfig(endpoint, stack.dynamodbAccessKeyId));
     try {
       expect((await insider.send(new ListTablesCommand({}))).TableNames).toContain(stack.tableName);
+      const key = { pk: { S: 'ORG#demo' }, sk: { S: 'ORG' } };
       expect((await insider.send(new GetItemCommand({ TableName: stack.tableName, Key: key }))).Item).toBeDefined();
-      for (const outsider of outsiders) {
-        expect((await outsider.send(new ListTablesCommand({}))).TableNames).toEqual([]);
-        await expect(outsider.send(new GetItemCommand({ TableName: stack.tableName, Key: key }))).rejects.toBeInstanceOf(
-          ResourceNotFoundException,
-        );
-      }
     } finally {
-      for (const client of [insider, ...outsiders]) client.destroy();
+      insider.destroy();
     }
+  });
+
+  it('refuses every request signed with another key id, and stores nothing for it: no database file (issue 16 item 8)', async () => {
+    const before = databases();
+    expect(before).toContain(`${stack.dynamodbAccessKeyId}_us-east-1.db`);
+    // Other credentials, and other regions: DynamoDB Local would keep a database (a file) per key id and region.
+    const outsiders = [
+      new DynamoDBClient({ ...localClientConfig(endpoint, 'local'), maxAttempts: 1 }),
+      new DynamoDBClient({
+        endpoint,
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x' },
+        maxAttempts: 1,
+      }),
+      // One character off the stack's own.
+      new DynamoDBClient({ ...localClientConfig(endpoint, `${stack.dynamodbAccessKeyId.slice(0, -1)}x`), maxAttempts: 1 }),
+    ];
+    const table = `intruder-${Date.now()}`;
+    try {
+      for (const outsider of outsiders) {
+        for (const command of [
+          new ListTablesCommand({}),
+          new CreateTableCommand({
+            TableName: table,
+            AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+            KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+            BillingMode: 'PAY_PER_REQUEST',
+          }),
+          new PutItemCommand({ TableName: table, Item: { pk: { S: 'x'.repeat(1000) } } }),
+          new GetItemCommand({ TableName: stack.tableName, Key: { pk: { S: 'ORG#demo' }, sk: { S: 'ORG' } } }),
+        ]) {
+          // biome-ignore lint/suspicious/noExplicitAny: one loop over commands of different outputs.
+          await expect(outsider.send(command as any)).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
+        }
+      }
+      // Unsigned, as curl would send it.
+      const unsigned = await fetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' },
+        body: '{}',
+      });
+      expect(unsigned.status).toBe(400);
+    } finally {
+      for (const client of outsiders) client.destroy();
+    }
+    expect(databases()).toEqual(before);
+  });
+
+  it('cannot be reached on a non-loopback address of this machine (issue 16 item 8)', async () => {
+    if (!networkAddress) {
+      console.warn('skipped: this machine has no non-loopback IPv4 address to try DynamoDB Local on');
+      return;
+    }
+    const before = databases();
+    expect(await reachable('127.0.0.1', Number(dynamodbPort))).toBe(true);
+    expect(await reachable(networkAddress, Number(dynamodbPort))).toBe(false);
+    const peer = new DynamoDBClient({ ...localClientConfig(`http://${networkAddress}:${dynamodbPort}`, 'peer'), maxAttempts: 1 });
+    try {
+      await expect(peer.send(new ListTablesCommand({}))).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      peer.destroy();
+    }
+    expect(databases()).toEqual(before);
   });
 
   it('lets no web page read its answers (CORS allows no origin, not even the gateway)', async () => {

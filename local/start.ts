@@ -17,7 +17,8 @@ export function describeStack(stack: LocalStack): string {
   const lines = [
     '',
     `keyward local stack is ready: ${stack.gatewayUrl}`,
-    `  console: ${stack.consoleUrl} (sign in as ${DEMO_ORGANIZATION.admin})`,
+    `  console: ${stack.consoleUrl} (sign in as ${DEMO_ORGANIZATION.admin} with the sign-in code below)`,
+    `  sign-in code: ${stack.signInCode}`,
     `  state:   ${stack.stateDir}`,
     `  DynamoDB Local: ${stack.runtime.dynamodb_endpoint} (table ${stack.runtime.table_name})`,
     `  SES inbox: ${stack.runtime.ses_url} (admin emails; GET ${stack.runtime.ses_url}/store lists them as JSON)`,

@@ -75,6 +75,13 @@ describe('sign-in and sign-out', () => {
     expect(page.url()).toContain('/local-issuer/authorize');
     await expectAccessible(page, "the dev issuer's sign-in page");
     await page.getByRole('textbox', { name: 'Email' }).fill(org.adminEmail);
+    // Without the state directory's sign-in code, the page asks again (API.md §6).
+    await page.getByRole('textbox', { name: 'Sign-in code' }).fill('AAAA-BBBB-CCCC-DDDD');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('That is not the sign-in code of this local stack').waitFor();
+    expect(await page.getByRole('textbox', { name: 'Sign-in code' }).getAttribute('aria-invalid')).toBe('true');
+    expect(page.url()).toContain('/local-issuer/authorize');
+    await page.getByRole('textbox', { name: 'Sign-in code' }).fill(stack.signInCode);
     await page.getByRole('button', { name: 'Sign in' }).click();
 
     // An admin of one organization goes straight to its keys.

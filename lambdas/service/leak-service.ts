@@ -1,4 +1,4 @@
-import { isExpired, isPendingRotation, type StoredApiKey } from '../domain/api-key';
+import { isExpired, isPendingRotation, landingDeadline, type StoredApiKey } from '../domain/api-key';
 import type { Actor, AuditEvent } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
 import { ApiKeyNotFound, RotationAlreadyScheduled } from '../domain/errors';
@@ -109,6 +109,10 @@ export class LeakService {
       await store.recordLeak(record(null), event(key, {}));
     } else if (isPendingRotation(key)) {
       // Its replacement exists already: the scheduled rotation ends now instead of at its time.
+      await this.deps.keys.supersedeRotation(key, event(key, {}), record(null));
+    } else if (key.expiresAt !== null && isExpired(key.expiresAt, landingDeadline(clock.now()))) {
+      // It expires before a rotation could land (rotations refuse it, API.md §8), and its owner
+      // planned no successor: it ends now, like a superseded rotation, without a replacement.
       await this.deps.keys.supersedeRotation(key, event(key, {}), record(null));
     } else {
       await this.deps.keys.rotate(key.organizationId, SYSTEM, key.id, { expires_in: 'now' }, undefined, (old, next) => ({

@@ -1,7 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { LocalSecretBox } from '../../../lambdas/adapters/local-secret-box';
 import type { AuditEventView } from '../../../lambdas/domain/audit-event';
+import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
 import { checksumOf, hashToken } from '../../../lambdas/domain/token';
 import { documentClient } from '../../../lambdas/runtime/clients';
+import { createServices } from '../../../lambdas/runtime/services';
 import { LOCAL_AWS } from '../../../local/dynamodb-local';
 import { generateSigner, reportBody, signatureHeaders } from '../../../local/secret-scanning';
 import { HandlerHarness, KEY_PREFIX, type SeededOrganization } from './harness';
@@ -185,6 +189,29 @@ describe('rotate (the default)', () => {
     expect(await isLive(expiring.value)).toBe(false);
     const replacement = (await harness.listKeys(org.id)).find((key) => key.name === 'temp');
     expect(replacement).toMatchObject({ expires_at: null });
+  });
+
+  it('ends a key expiring within the landing margin now, without a replacement (a rotation could not land in time)', async () => {
+    const org = await organization();
+    const expiring = await expiringKey(org.id, 'dying', '1h');
+    const stored = await harness.store.getKey(org.id, expiring.id);
+    // Judged half a second before its expiry: alive, but past what a rotation may change (CHANGE_LANDING_MARGIN_MS).
+    const clock = { now: () => new Date(Date.parse(stored!.expiresAt!) - 500) };
+    const { leaks } = createServices({
+      store: harness.store,
+      secrets: new LocalSecretBox(randomBytes(32).toString('base64')),
+      clock,
+      keyPrefix: KEY_PREFIX,
+      catalog: DEFAULT_RESOURCE_CATALOG,
+    });
+    const [verdict] = await leaks.report([{ token: expiring.value, type: 'keyward_api_key', ...WHERE }]);
+    expect(verdict!.label).toBe('true_positive');
+    expect(await isLive(expiring.value)).toBe(false);
+    expect((await harness.listKeys(org.id)).map((key) => key.id)).toEqual([org.firstKey.id]);
+    const [leaked, ...more] = await leakedEvents(org.id);
+    expect(more).toEqual([]);
+    expect(leaked).toMatchObject({ api_key_id: expiring.id, details: { action: 'rotate' } });
+    expect(leaked!.details).not.toHaveProperty('new_api_key_id');
   });
 });
 

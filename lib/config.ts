@@ -52,6 +52,13 @@ export interface KeywardConfig extends StageProps {
    * (with the Cognito pool).
    */
   readonly adminInvitesFromSender: boolean;
+  /**
+   * The stack sets API Gateway's account-wide CloudWatch role (`AWS::ApiGateway::Account`, one per
+   * account and region). Off by default: the setting belongs to the account, and two stacks that
+   * both set it overwrite each other. When off, the account must have it already
+   * (docs/deploying.md#api-gateway-logging-role).
+   */
+  readonly manageApiGatewayAccount: boolean;
 }
 
 /** API Gateway stage throttling: steady requests per second and the bucket of requests above it. */
@@ -110,6 +117,7 @@ export const CONTEXT_KEYS = [
   'sesIdentityExists',
   'sesMailFromDomain',
   'operatorPrincipalArn',
+  'manageApiGatewayAccount',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -370,8 +378,9 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     );
   }
 
+  const props = stageProps(stage);
   return {
-    ...stageProps(stage),
+    ...props,
     keyPrefix,
     resourceCatalog,
     authorizerCacheTtlSeconds: parseCacheTtl(value('authorizerCacheTtlSeconds')),
@@ -383,6 +392,7 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     apiKeyHeaderOnly: parseBoolean('apiKeyHeaderOnly', value('apiKeyHeaderOnly')),
     sesIdentityExists,
     adminInvitesFromSender,
+    manageApiGatewayAccount: parseBoolean('manageApiGatewayAccount', value('manageApiGatewayAccount')),
     ...(reserved > 0 ? { authorizerReservedConcurrency: reserved } : {}),
     ...(tableName ? { tableName } : {}),
     ...(operatorPrincipalArn ? { operatorPrincipalArn } : {}),

@@ -66,7 +66,7 @@ export class KeywardStack extends Stack {
     });
     this.lifecycleEvents = new LifecycleEvents(this, 'LifecycleEvents', { ...common, table });
 
-    const logging = new ApiGatewayLogging(this, 'ApiGatewayLogging');
+    const logging = new ApiGatewayLogging(this, 'ApiGatewayLogging', { manageAccount: config.manageApiGatewayAccount });
     this.managementApi = new ManagementApi(this, 'Management', {
       ...common,
       table,

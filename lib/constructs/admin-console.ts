@@ -225,13 +225,32 @@ export class AdminConsole extends Construct {
     });
     // A new index.html never names a chunk that is not there yet.
     deployment.node.addDependency(assets);
-    Validations.of(Stack.of(this)).acknowledge(
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: "CDK's BucketDeployment and auto-delete custom resources log with the AWS managed basic execution policy.",
-      },
-      { id: 'AwsSolutions-L1', reason: "CDK's BucketDeployment and auto-delete custom resources pick their own Lambda runtime." },
-      // CDK's BucketDeployment reads its asset from the bootstrap bucket, replaces the console's objects and invalidates the distribution.
+    this.acknowledgeCdkHandlers(deployment);
+    return deployment;
+  }
+
+  /**
+   * The findings of CDK's own handlers, acknowledged on those handlers alone (never the stack, where
+   * they would excuse any role or function added later): the BucketDeployment singleton (function
+   * and role) and the bucket's auto-delete provider. Both are stack-level singletons CDK places at
+   * the stack's root.
+   */
+  private acknowledgeCdkHandlers(deployment: s3deploy.BucketDeployment): void {
+    const stack = Stack.of(this);
+    const bucketDeploymentHandler = deployment.handlerRole.node.scope;
+    const autoDeleteProvider = stack.node.tryFindChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
+    if (!bucketDeploymentHandler || !autoDeleteProvider) throw new Error("CDK's console handlers are not where expected");
+    for (const handler of [bucketDeploymentHandler, autoDeleteProvider]) {
+      Validations.of(handler).acknowledge(
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          reason: "CDK's BucketDeployment and auto-delete custom resources log with the AWS managed basic execution policy.",
+        },
+        { id: 'AwsSolutions-L1', reason: "CDK's BucketDeployment and auto-delete custom resources pick their own Lambda runtime." },
+      );
+    }
+    // CDK's BucketDeployment reads its asset from the bootstrap bucket, replaces the console's objects and invalidates the distribution.
+    Validations.of(bucketDeploymentHandler).acknowledge(
       ...[
         'Action::s3:GetObject*',
         'Action::s3:GetBucket*',
@@ -239,7 +258,7 @@ export class AdminConsole extends Construct {
         'Action::s3:DeleteObject*',
         'Action::s3:Abort*',
         'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
-        `Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*`,
+        `Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*`,
         'Resource::*',
       ].map((finding) => ({
         id: `AwsSolutions-IAM5[${finding}]`,
@@ -247,7 +266,6 @@ export class AdminConsole extends Construct {
           "CDK's BucketDeployment copies its asset (bootstrap bucket) over the console bucket's objects and invalidates the distribution (CloudFront invalidations take no resource ARN).",
       })),
     );
-    return deployment;
   }
 
   /**

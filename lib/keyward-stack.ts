@@ -75,7 +75,8 @@ export class KeywardStack extends Stack {
       adminIdentity: this.adminIdentity,
       keyEnvironment,
       logging,
-      consoleOrigin: this.adminConsole.origin,
+      // The distribution's, then those of the stage's other console URLs (a custom domain, a dev server).
+      consoleOrigins: [this.adminConsole.origin, ...new Set(config.consoleUrls.map((url) => new URL(url).origin))],
       throttle: config.managementApiThrottle,
     });
     this.adminConsole.publish({

@@ -96,7 +96,7 @@ export class AdminConsole extends Construct {
   readonly distribution: cloudfront.Distribution;
   /** `https://<distribution>/console/`: the `ConsoleUrl` output, the OIDC redirect URI. */
   readonly url: string;
-  /** `https://<distribution>`: the one origin the management API's CORS allows. */
+  /** `https://<distribution>`: the first origin the management API's CORS allows (then the stage's `consoleUrls`). */
   readonly origin: string;
   private readonly consoleDir: string;
   private connectOrigins: readonly string[] = [];

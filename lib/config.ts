@@ -59,6 +59,12 @@ export interface KeywardConfig extends StageProps {
    * (docs/deploying.md#api-gateway-logging-role).
    */
   readonly manageApiGatewayAccount: boolean;
+  /**
+   * Deploy the example protected API (the echo backend behind the API-key authorizer, API.md §1),
+   * to exercise a stage end to end. Defaults to dev stages only: a production stage protects the
+   * platform's own API (docs/protect-your-api.md) and ships no echo of the authorizer's context.
+   */
+  readonly exampleApi: boolean;
 }
 
 /** API Gateway stage throttling: steady requests per second and the bucket of requests above it. */
@@ -118,6 +124,7 @@ export const CONTEXT_KEYS = [
   'sesMailFromDomain',
   'operatorPrincipalArn',
   'manageApiGatewayAccount',
+  'exampleApi',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -393,6 +400,7 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     sesIdentityExists,
     adminInvitesFromSender,
     manageApiGatewayAccount: parseBoolean('manageApiGatewayAccount', value('manageApiGatewayAccount')),
+    exampleApi: value('exampleApi') === undefined ? props.isDevStage : parseBoolean('exampleApi', value('exampleApi')),
     ...(reserved > 0 ? { authorizerReservedConcurrency: reserved } : {}),
     ...(tableName ? { tableName } : {}),
     ...(operatorPrincipalArn ? { operatorPrincipalArn } : {}),

@@ -52,6 +52,7 @@ export const stageFileSchema = z.strictObject({
   managementApiBurstLimit: z.number().int().positive().optional(),
   tableName: optionalText,
   manageApiGatewayAccount: z.boolean().optional(),
+  exampleApi: z.boolean().optional(),
 });
 export type StageFile = z.infer<typeof stageFileSchema>;
 
@@ -75,7 +76,12 @@ function comparable(value: unknown): string | undefined {
   if (Array.isArray(value)) return value.map((item) => String(item).trim()).join(',');
   if (typeof value === 'string') {
     const trimmed = value.trim();
-    return trimmed === '' ? undefined : trimmed.split(',').map((item) => item.trim()).join(',');
+    return trimmed === ''
+      ? undefined
+      : trimmed
+          .split(',')
+          .map((item) => item.trim())
+          .join(',');
   }
   return String(value);
 }

@@ -4,13 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import {
-  buildRouteTable,
-  EXAMPLE_ROUTES,
-  findRoute,
-  type RouteDefinition,
-  type RouteTable,
-} from '../../lambdas/domain/routes';
+import { buildRouteTable, EXAMPLE_ROUTES, findRoute, type RouteDefinition, type RouteTable } from '../../lambdas/domain/routes';
 import { encodeRouteTable, hotKeyCacheConfig, keyConfig, ROUTE_TABLE_MAX_CHARS, routesConfig } from '../../lambdas/runtime/config';
 import { USAGE_WRITE_ATTRIBUTES } from '../../lambdas/table/layout';
 import { type StageProps, stageOf } from '../stage';

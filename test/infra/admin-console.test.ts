@@ -182,7 +182,9 @@ describe('CORS on the management API', () => {
     const functions = Object.values(external.findResources('AWS::Lambda::Function')).filter((fn) => text(fn).includes('CONSOLE_ORIGIN'));
     expect(functions.length).toBeGreaterThan(5);
     for (const fn of functions)
-      expect(text(fn)).toMatch(/"CONSOLE_ORIGIN":\{"Fn::Join":\["",\["https:\/\/",\{"Fn::GetAtt":\["AdminConsoleDistribution[^"]*","DomainName"\]\}\]\]\}/);
+      expect(text(fn)).toMatch(
+        /"CONSOLE_ORIGIN":\{"Fn::Join":\["",\["https:\/\/",\{"Fn::GetAtt":\["AdminConsoleDistribution[^"]*","DomainName"\]\}\]\]\}/,
+      );
     // Every answer of the management API's gateway itself (401, throttled, route not found, authorizer failure…) carries it too.
     const responses = corsResponsesOf(external);
     expect(responses).toHaveLength(GATEWAY_RESPONSE_TYPES.length);
@@ -201,10 +203,14 @@ describe('CORS on the management API', () => {
     }
     const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((fn) => text(fn).includes('CONSOLE_ORIGIN'));
     expect(functions.length).toBeGreaterThan(5);
-    for (const fn of functions) expect(text(fn)).toMatch(/"CONSOLE_ORIGIN":\{"Fn::Join":\[",",\[\{"Fn::Join":\["",\["https:\/\/",\{"Fn::GetAtt":\["AdminConsoleDistribution[^"]*","DomainName"\]\}\]\]\},"https:\/\/keys\.example\.com,http:\/\/localhost:5173"\]\]\}/);
+    for (const fn of functions)
+      expect(text(fn)).toMatch(
+        /"CONSOLE_ORIGIN":\{"Fn::Join":\[",",\[\{"Fn::Join":\["",\["https:\/\/",\{"Fn::GetAtt":\["AdminConsoleDistribution[^"]*","DomainName"\]\}\]\]\},"https:\/\/keys\.example\.com,http:\/\/localhost:5173"\]\]\}/,
+      );
     // A gateway response cannot choose among origins: it answers the caller's (its bodies carry no data).
     const responses = corsResponsesOf(template);
     expect(responses).toHaveLength(GATEWAY_RESPONSE_TYPES.length);
-    for (const response of responses) expect(response).toContain('"gatewayresponse.header.Access-Control-Allow-Origin":"method.request.header.Origin"');
+    for (const response of responses)
+      expect(response).toContain('"gatewayresponse.header.Access-Control-Allow-Origin":"method.request.header.Origin"');
   });
 });

@@ -31,6 +31,7 @@ describe('cdk-nag AwsSolutions', () => {
         authorizerReservedConcurrency: '0',
       },
     ],
+    ['a production stage without the example API (its default)', { stage: 'prod', exampleApi: 'false' }],
     [
       'a production stage sending from an SES identity that exists already',
       { stage: 'prod', sesSender: 'keys@example.com', sesIdentityExists: 'true' },

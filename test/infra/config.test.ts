@@ -28,6 +28,7 @@ describe('deployment configuration from context', () => {
       sesIdentityExists: false,
       adminInvitesFromSender: false,
       manageApiGatewayAccount: false,
+      exampleApi: true,
     });
   });
 
@@ -80,6 +81,7 @@ describe('deployment configuration from context', () => {
       sesIdentityExists: true,
       adminInvitesFromSender: false,
       manageApiGatewayAccount: false,
+      exampleApi: false,
       operatorPrincipalArn: 'arn:aws:iam::111122223333:role/keyward-operator',
     });
   });

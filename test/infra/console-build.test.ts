@@ -37,7 +37,12 @@ function synth(consoleDir: string): { assets: string[]; page: string[] } {
   const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'keyward-console-out-')) });
   const stack = new Stack(app, 'Console');
   const adminConsole = new AdminConsole(stack, 'AdminConsole', { stage: 'dev', isDevStage: true, consoleDir });
-  adminConsole.publish({ apiBaseUrl: 'https://api.example.com/dev/', authority: 'https://login.example.com', clientId: 'c', connectOrigins: [] });
+  adminConsole.publish({
+    apiBaseUrl: 'https://api.example.com/dev/',
+    authority: 'https://login.example.com',
+    clientId: 'c',
+    connectOrigins: [],
+  });
   const assembly = app.synth().directory;
   const deployments = Object.values(Template.fromStack(stack).findResources('Custom::CDKBucketDeployment')) as {
     Properties: { DestinationBucketKeyPrefix: string; SourceObjectKeys: string[] };

@@ -25,13 +25,15 @@ function platformRoutes(count: number): RouteDefinition[] {
     ['PATCH', (r) => `/v1/${r}/{${r}_id}/metadata/{key}`, false],
   ];
   const routes = DEFAULT_RESOURCE_CATALOG.flatMap((resource) =>
-    shapes.map(([method, path, tracksUsage]): RouteDefinition => ({
-      method,
-      path: path(`${resource}s`),
-      resource,
-      mode: method === 'GET' || method === 'HEAD' ? 'read' : 'write',
-      tracksUsage,
-    })),
+    shapes.map(
+      ([method, path, tracksUsage]): RouteDefinition => ({
+        method,
+        path: path(`${resource}s`),
+        resource,
+        mode: method === 'GET' || method === 'HEAD' ? 'read' : 'write',
+        tracksUsage,
+      }),
+    ),
   );
   if (routes.length < count) throw new Error(`only ${routes.length} routes`);
   return routes.slice(0, count);

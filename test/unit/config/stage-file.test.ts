@@ -114,7 +114,7 @@ describe('stage files (config/stages/<stage>.json)', () => {
     expect(() => stageConfig(context({ stage: 'prod' }), files)).toThrow(/prod\.json is not a valid stage file/);
   });
 
-  it("hands the values to the context checks (lib/config.ts), so a bad prefix in the file fails as it would with -c", () => {
+  it('hands the values to the context checks (lib/config.ts), so a bad prefix in the file fails as it would with -c', () => {
     expect(() => stageConfig(context({ stage: 'prod' }), dir({ prod: { ...PROD, keyPrefix: 'Not-A-Prefix' } }))).toThrow(
       /keyPrefix.*must be 1-16 of a-z0-9/,
     );

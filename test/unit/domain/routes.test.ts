@@ -92,13 +92,16 @@ describe('route table (API.md §1)', () => {
 });
 
 describe('encodeRouteTable (ROUTE_TABLE, compressed above 1 KB)', () => {
-  const many = Array.from({ length: 120 }, (_, index): RouteDefinition => ({
-    method: index % 2 === 0 ? 'GET' : 'POST',
-    path: `/v1/things${index}/{id}`,
-    resource: `thing${index}`,
-    mode: index % 2 === 0 ? 'read' : 'write',
-    tracksUsage: index % 3 !== 0,
-  }));
+  const many = Array.from(
+    { length: 120 },
+    (_, index): RouteDefinition => ({
+      method: index % 2 === 0 ? 'GET' : 'POST',
+      path: `/v1/things${index}/{id}`,
+      resource: `thing${index}`,
+      mode: index % 2 === 0 ? 'read' : 'write',
+      tracksUsage: index % 3 !== 0,
+    }),
+  );
 
   it('round-trips a small table as plain JSON and a large one as br:<base64>', () => {
     expect(encodeRouteTable(EXAMPLE_ROUTES)).toBe(serializeRoutes(EXAMPLE_ROUTES));

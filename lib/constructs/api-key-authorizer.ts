@@ -4,16 +4,9 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import {
-  buildRouteTable,
-  EXAMPLE_ROUTES,
-  findRoute,
-  type RouteDefinition,
-  type RouteTable,
-  serializeRoutes,
-} from '../../lambdas/domain/routes';
+import { buildRouteTable, EXAMPLE_ROUTES, findRoute, type RouteDefinition, type RouteTable } from '../../lambdas/domain/routes';
 import { CACHED_API_KEY_IDENTITY_SOURCES } from '../../lambdas/http/authorizer';
-import { hotKeyCacheConfig, keyConfig, routesConfig } from '../../lambdas/runtime/config';
+import { encodeRouteTable, hotKeyCacheConfig, keyConfig, ROUTE_TABLE_MAX_CHARS, routesConfig } from '../../lambdas/runtime/config';
 import { USAGE_WRITE_ATTRIBUTES } from '../../lambdas/table/layout';
 import { type StageProps, stageOf } from '../stage';
 import { addContractGatewayResponses } from './contract-gateway-responses';
@@ -172,13 +165,18 @@ export class ApiKeyAuthorizer extends Construct {
     const keyCacheMs = (props.keyCacheTtl ?? Duration.millis(0)).toMilliseconds();
     const environment: Record<string, string> = {
       KEY_PREFIX: props.keyPrefix,
-      ROUTE_TABLE: serializeRoutes(this.routes),
+      ROUTE_TABLE: encodeRouteTable(this.routes),
       ...(keyCacheMs > 0 ? { AUTHORIZER_KEY_CACHE_MS: String(keyCacheMs) } : {}),
       ...(keyCacheMs > 0 && props.keyCacheMaxEntries !== undefined
         ? { AUTHORIZER_KEY_CACHE_ENTRIES: String(props.keyCacheMaxEntries) }
         : {}),
     };
     try {
+      if (environment.ROUTE_TABLE!.length > ROUTE_TABLE_MAX_CHARS) {
+        throw new Error(
+          `the route table of ${this.routes.length} routes takes ${environment.ROUTE_TABLE!.length} characters compressed, over the ${ROUTE_TABLE_MAX_CHARS} it may take of Lambda's 4 KB of variables: split the API, or share resources between routes`,
+        );
+      }
       keyConfig(environment);
       hotKeyCacheConfig(environment);
       // `ROUTE_TABLE` carries no mode: the function derives it from the method.

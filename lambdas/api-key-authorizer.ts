@@ -52,7 +52,8 @@ function answer(decision: Decision, event: APIGatewayRequestAuthorizerEvent): AP
           resource: event.resource,
         });
       }
-      return policy('Deny', decision.key.apiKeyId, event.methodArn, { code: decision.code });
+      // The organization too: the access log attributes the denial to it, and usage counts it (API.md §9).
+      return policy('Deny', decision.key.apiKeyId, event.methodArn, { code: decision.code, organization_id: decision.key.organizationId });
     case 'allow':
       return policy('Allow', decision.key.apiKeyId, event.methodArn, {
         organization_id: decision.key.organizationId,

@@ -167,11 +167,9 @@ const usageInstantSchema = z.iso
  * before `to`. The span limits are the usage service's (domain/usage.ts).
  */
 export const usageQuerySchema = z.object({
-  from: usageInstantSchema
-    .optional()
-    .meta({
-      description: 'Start of the range (inclusive, rounded down to its bucket); default: 24 hours (hour) or 30 days (day) before `to`',
-    }),
+  from: usageInstantSchema.optional().meta({
+    description: 'Start of the range (inclusive, rounded down to its bucket); default: 24 hours (hour) or 30 days (day) before `to`',
+  }),
   to: usageInstantSchema.optional().meta({ description: 'End of the range (exclusive); default: now' }),
   granularity: z
     .enum(['hour', 'day'], { error: 'must be hour or day' })

@@ -14,6 +14,7 @@ import { Notifications } from './constructs/notifications';
 import { Observability } from './constructs/observability';
 import { Retirement } from './constructs/retirement';
 import { TokenKey } from './constructs/token-key';
+import { UsageAggregation } from './constructs/usage-aggregation';
 import { stageOf } from './stage';
 
 export interface KeywardStackProps extends StackProps {
@@ -35,6 +36,7 @@ export class KeywardStack extends Stack {
   readonly lifecycleEvents: LifecycleEvents;
   readonly managementApi: ManagementApi;
   readonly exampleApi: ExampleApi;
+  readonly usage: UsageAggregation;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: KeywardStackProps) {
@@ -102,6 +104,8 @@ export class KeywardStack extends Stack {
       logging,
     });
 
+    this.usage = new UsageAggregation(this, 'Usage', { ...common, table, accessLogs: this.exampleApi.restApi.accessLogs });
+
     this.observability = new Observability(this, 'Observability', {
       ...common,
       table,
@@ -116,6 +120,7 @@ export class KeywardStack extends Stack {
       eventPublisherFailureQueue: this.lifecycleEvents.failureQueue,
       retirementDeadLetterQueue: this.retirement.deadLetterQueue,
       jobFailureQueue: this.retirement.jobFailureQueue,
+      usageFailureQueue: this.usage.failureQueue,
       retirementScheduleGroup: this.retirement.scheduleGroup,
       sesConfigurationSetName: this.notifications.configurationSet?.configurationSetName,
       alarmEmail: config.alarmEmail,
@@ -180,6 +185,10 @@ export class KeywardStack extends Stack {
     new CfnOutput(this, STACK_OUTPUT.jobFailureQueueUrl, {
       value: this.retirement.jobFailureQueue.queueUrl,
       description: 'Retirement and reminder jobs that failed after Lambda’s retries (read by `keyward jobs redrive`)',
+    });
+    new CfnOutput(this, 'UsageFailureQueueUrl', {
+      value: this.usage.failureQueue.queueUrl,
+      description: 'Access log batches the usage aggregator failed on after Lambda’s retries',
     });
     this.cliOutputs(config);
   }

@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { deliveredDir, pendingDir } from '../../local/usage-shipper';
 import { admin, consumer, newOrganization, stack, type TestOrganization } from './support';
 
@@ -48,6 +50,26 @@ async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolea
 }
 
 const batchesDelivered = () => (existsSync(deliveredDir(stack.stateDir)) ? readdirSync(deliveredDir(stack.stateDir)).sort() : []);
+
+/** The `keyward` bin against the local stack (as test/e2e/cli.test.ts runs it). */
+async function keyward(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, KEYWARD_STATE_DIR: stack.stateDir };
+  delete env.KEYWARD_STACK;
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [join(__dirname, '..', '..', 'bin', 'keyward-cli.js'), ...args],
+      {
+        env,
+        cwd: stack.stateDir,
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
 
 describe('usage over HTTP', () => {
   const ALLOWED = 7;
@@ -111,6 +133,21 @@ describe('usage over HTTP', () => {
     const granularity = await admin('GET', usagePath('granularity=minute'), { jwt: org.jwt });
     expect(granularity).toMatchObject({ status: 422, body: { error_details: { granularity: ['must be hour or day'] } } });
   });
+
+  it('`keyward usage` prints the same figures (--json: the API’s body), and refuses bad input with exit 2', async () => {
+    const api = await usage('granularity=day');
+    const json = await keyward('usage', '--org', org.id, '--granularity', 'day', '--json');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ usage: api });
+    const human = await keyward('usage', '--org', org.id, '--key', org.keyId);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^Start\s+Key\s+Allowed\s+Denied\s+Throttled\s+Denied by code/);
+    expect(human.stdout).toContain(org.keyId);
+    expect((await keyward('usage', '--org', org.id, '--granularity', 'week')).code).toBe(2);
+    const badFrom = await keyward('usage', '--org', org.id, '--from', 'yesterday');
+    expect(badFrom).toMatchObject({ code: 2, stderr: expect.stringContaining('from:') });
+    expect((await keyward('usage', '--org', 'no-such-org')).code).toBe(1);
+  }, 60_000);
 
   it('is for the organization’s admins only', async () => {
     const other = await newOrganization('usage-other');

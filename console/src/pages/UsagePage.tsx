@@ -150,7 +150,7 @@ function UsageChart({ hours, label }: { hours: readonly Hour[]; label: string })
       {
         width: width(),
         height: 280,
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
         axes: [{}, { label: 'Requests', size: 60 }],
         legend: { live: true },
         cursor: { drag: { x: false, y: false } },
@@ -179,5 +179,11 @@ function UsageChart({ hours, label }: { hours: readonly Hour[]; label: string })
     };
   }, [hours]);
 
-  return <div ref={container} className="usage-chart" role="img" aria-label={label} />;
+  // The picture is the wrapper's, named by its figures; what uPlot draws inside (a canvas, a legend
+  // table) is hidden from assistive technology, which reads the table below instead.
+  return (
+    <div className="usage-chart" role="img" aria-label={label}>
+      <div ref={container} aria-hidden="true" />
+    </div>
+  );
 }

@@ -2,9 +2,9 @@ import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CloudWatchLogsEvent } from 'aws-lambda';
 import { DynamoDbUsageCounters } from '../lambdas/adapters/dynamodb/usage-counters';
+import { logger } from '../lambdas/observability/logger';
 import { documentClient } from '../lambdas/runtime/clients';
 import { createUsageAggregator, encodeLogsEvent } from '../lambdas/usage/aggregator';
-import { logger } from '../lambdas/observability/logger';
 import { LOCAL_AWS } from '../local/dynamodb-local';
 import { ensureTable } from '../local/table';
 import { PRICES } from './cost';
@@ -133,7 +133,15 @@ export async function benchUsage(endpoint: string, tableName = 'keyward-bench-us
 /** The rows as the bench prints them (stdout tables only). */
 export function usageTableRows(rows: readonly UsageBenchRow[]): string[][] {
   return [
-    ['lines/batch', 'keys', 'counters + markers', 'invocation (DynamoDB Local)', 'lines/s per invocation', 'CPU (decode+tally)', '$ per M requests'],
+    [
+      'lines/batch',
+      'keys',
+      'counters + markers',
+      'invocation (DynamoDB Local)',
+      'lines/s per invocation',
+      'CPU (decode+tally)',
+      '$ per M requests',
+    ],
     ...rows.map((row) => [
       String(row.lines),
       String(row.keys),
@@ -160,8 +168,16 @@ if (require.main === module) {
     try {
       const rows = usageTableRows(await benchUsage(dynamo.endpoint));
       const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-      console.log('\nUsage aggregator: one invocation per CloudWatch Logs batch (median; a batch covers one hour, 5 % of its lines denied)');
-      for (const row of rows) console.log(`  ${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}`);
+      console.log(
+        '\nUsage aggregator: one invocation per CloudWatch Logs batch (median; a batch covers one hour, 5 % of its lines denied)',
+      );
+      for (const row of rows)
+        console.log(
+          `  ${row
+            .map((cell, column) => cell.padEnd(widths[column]!))
+            .join('  ')
+            .trimEnd()}`,
+        );
       console.log(`  ${USAGE_COST_NOTE}`);
     } finally {
       await dynamo.stop();

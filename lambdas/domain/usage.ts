@@ -112,7 +112,10 @@ export function tallyUsage(hits: Iterable<UsageHit>): UsageIncrement[] {
   }
   // Sorted by what the table sorts by (organization, granularity, start, key): a batch's chunks are the same on every delivery.
   const order = (sum: UsageIncrement) => `${sum.organizationId}\u0000${sum.granularity}\u0000${sum.start}\u0000${sum.apiKeyId}`;
-  return [...sums.values()].map((sum) => [order(sum), sum] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, sum]) => sum);
+  return [...sums.values()]
+    .map((sum) => [order(sum), sum] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, sum]) => sum);
 }
 
 /** A checked usage question: `[from, to)` on bucket boundaries, optionally one key. */

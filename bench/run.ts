@@ -15,6 +15,8 @@
  *   7. End to end through the local gateway (autocannon, loopback) next to `/health` and a bare
  *      GetItem at equal concurrency.
  *   8. Cost per authorization at 128–1024 MB, and per million authorized requests.
+ *   9. The usage aggregator: access log lines counted per second per invocation, and its cost per
+ *      million requests (bench/usage.ts; `tsx bench/usage.ts` runs it alone).
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -53,6 +55,7 @@ import {
 import { ASSUMED_GETITEM_MS, costTable, PRICES } from './cost';
 import { load } from './load';
 import { percentile } from './stats';
+import { benchUsage, USAGE_COST_NOTE, usageTableRows } from './usage';
 
 const ROOT = resolve(__dirname, '..');
 const TABLE = 'keyward-bench';
@@ -400,6 +403,11 @@ async function main(): Promise<void> {
     console.log(
       `\n  per million authorized requests at 512 MB (the default): API Gateway $${PRICES.apiGatewayPerMillion.toFixed(2)} + Lambda $${at512.lambdaPerMillion.toFixed(3)} + DynamoDB reads $${PRICES.readUnitsPerMillion.toFixed(3)} = $${at512.totalPerMillion.toFixed(2)}`,
     );
+    printTable(
+      '9. Usage aggregator: one invocation per CloudWatch Logs batch (median; a batch covers one hour, 5 % of its lines denied)',
+      usageTableRows(await benchUsage(dynamo.endpoint)),
+    );
+    console.log(`  ${USAGE_COST_NOTE}`);
     console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s)`);
   } finally {
     await gateway.close();

@@ -15,6 +15,7 @@ import { Notifications } from './constructs/notifications';
 import { Observability } from './constructs/observability';
 import { Retirement } from './constructs/retirement';
 import { TokenKey } from './constructs/token-key';
+import { UsageAggregation } from './constructs/usage-aggregation';
 import { stageOf } from './stage';
 
 export interface KeywardStackProps extends StackProps {
@@ -37,6 +38,8 @@ export class KeywardStack extends Stack {
   readonly managementApi: ManagementApi;
   /** The example protected API, on stages that deploy it (`exampleApi`). */
   readonly exampleApi?: ExampleApi;
+  /** Per-key usage counters; counts the example API's requests, and yours with `usage.countRequestsIn(yourApi.accessLogs)`. */
+  readonly usage: UsageAggregation;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: KeywardStackProps) {
@@ -93,6 +96,12 @@ export class KeywardStack extends Stack {
     });
     this.exampleApi = config.exampleApi ? this.buildExampleApi(config, table, logging) : undefined;
 
+    this.usage = new UsageAggregation(this, 'Usage', {
+      ...common,
+      table,
+      ...(this.exampleApi ? { accessLogs: this.exampleApi.restApi.accessLogs } : {}),
+    });
+
     this.observability = new Observability(this, 'Observability', {
       ...common,
       table,
@@ -106,6 +115,7 @@ export class KeywardStack extends Stack {
       eventPublisherFailureQueue: this.lifecycleEvents.failureQueue,
       retirementDeadLetterQueue: this.retirement.deadLetterQueue,
       jobFailureQueue: this.retirement.jobFailureQueue,
+      usageFailureQueue: this.usage.failureQueue,
       retirementScheduleGroup: this.retirement.scheduleGroup,
       sesConfigurationSetName: this.notifications.configurationSet?.configurationSetName,
       alarmEmail: config.alarmEmail,
@@ -172,6 +182,10 @@ export class KeywardStack extends Stack {
     new CfnOutput(this, STACK_OUTPUT.jobFailureQueueUrl, {
       value: this.retirement.jobFailureQueue.queueUrl,
       description: 'Retirement and reminder jobs that failed after Lambda’s retries (read by `keyward jobs redrive`)',
+    });
+    new CfnOutput(this, 'UsageFailureQueueUrl', {
+      value: this.usage.failureQueue.queueUrl,
+      description: 'Access log batches the usage aggregator failed on after Lambda’s retries',
     });
     this.cliOutputs(config);
   }

@@ -8,8 +8,16 @@ import {
   organizationSettingsResponseSchema,
   revealedApiKeyResponseSchema,
   rotationResponseSchema,
+  usageResponseSchema,
 } from '../http/response-schemas';
-import { apiKeyFieldsSchema, newApiKeySchema, organizationSettingsPatchSchema, pageQuerySchema, rotateApiKeySchema } from '../http/schemas';
+import {
+  apiKeyFieldsSchema,
+  newApiKeySchema,
+  organizationSettingsPatchSchema,
+  pageQuerySchema,
+  rotateApiKeySchema,
+  usageQuerySchema,
+} from '../http/schemas';
 
 /**
  * The operation manifest (DESIGN.md "Operation manifest", STYLE.md rule 13): every operation of
@@ -193,6 +201,17 @@ export const OPERATIONS = {
     ifMatch: true,
     // UpdateItem + PutItem: the organization item and the `organization.settings_updated` event, in one transaction.
     table: ['GetItem', 'UpdateItem', 'PutItem'],
+  },
+  'get-organization-usage': {
+    method: 'GET',
+    path: '/v1/organizations/{organization_id}/usage',
+    summary: "An organization's requests per key and hour or day: allowed, denied by code, throttled (from the access log)",
+    auth: 'organization-admin',
+    query: usageQuerySchema,
+    status: 200,
+    response: usageResponseSchema,
+    // The counters the usage aggregator keeps, in the organization's usage partition.
+    table: ['Query'],
   },
   'get-me': {
     method: 'GET',

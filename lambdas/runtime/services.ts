@@ -1,12 +1,14 @@
 import { ApiKeyService, type ApiKeyServiceDeps } from '../service/api-key-service';
 import { OrganizationService } from '../service/organization-service';
 import { SettingsService } from '../service/settings-service';
+import { UsageService } from '../service/usage-service';
 
 /** The use cases, as every caller gets them: Lambda functions, the operator CLI, the local seed, tests. */
 export interface Services {
   keys: ApiKeyService;
   organizations: OrganizationService;
   settings: SettingsService;
+  usage: UsageService;
 }
 
 /**
@@ -20,5 +22,6 @@ export function createServices(deps: ApiKeyServiceDeps): Services {
     keys,
     organizations: new OrganizationService(deps.store, keys, deps.clock, deps.catalog),
     settings: new SettingsService(deps.store, deps.clock, deps.newId),
+    usage: new UsageService(deps.store, deps.clock),
   };
 }

@@ -4,6 +4,7 @@ import type { HotKey, StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import type { SettingsChanges, VersionedSettings } from '../../domain/expiry';
 import type { KeyStore, Member, Membership, Organization, Page, PageRequest } from '../../domain/ports';
+import type { UsageBucket, UsageQuery } from '../../domain/usage';
 import { apiKeyKey, organizationKey, organizationPartition, SORT_KEY_PREFIX } from '../../table/layout';
 import { DynamoDbHotKeyStore } from './hot-keys';
 import { auditEventItem, keyCountOf, toAuditEvent, toStoredKey } from './items';
@@ -21,6 +22,7 @@ import {
 } from './organizations';
 import { StoreTable } from './store-table';
 import { ABSENT } from './transactions';
+import { DynamoDbUsageCounters } from './usage-counters';
 
 /**
  * The KeyStore port on the single DynamoDB table (table/layout.ts says what each item holds). Each
@@ -32,10 +34,12 @@ import { ABSENT } from './transactions';
 export class DynamoDbKeyStore implements KeyStore {
   private readonly table: StoreTable;
   private readonly hotKeys: DynamoDbHotKeyStore;
+  private readonly usage: DynamoDbUsageCounters;
 
   constructor(db: DynamoDBDocumentClient, tableName: string) {
     this.table = new StoreTable(db, tableName);
     this.hotKeys = new DynamoDbHotKeyStore(db, tableName);
+    this.usage = new DynamoDbUsageCounters(db, tableName);
   }
 
   getOrganization(organizationId: string): Promise<Organization | undefined> {
@@ -136,5 +140,9 @@ export class DynamoDbKeyStore implements KeyStore {
   listAuditEvents(organizationId: string, page: PageRequest): Promise<Page<AuditEvent>> {
     const range = { partition: organizationPartition(organizationId), prefix: SORT_KEY_PREFIX.auditEvent };
     return this.table.queryPage(range, { ...page, forward: false }, toAuditEvent);
+  }
+
+  listUsage(organizationId: string, query: UsageQuery): Promise<UsageBucket[]> {
+    return this.usage.list(organizationId, query);
   }
 }

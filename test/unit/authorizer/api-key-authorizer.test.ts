@@ -142,7 +142,7 @@ describe('api-key authorizer handler (DynamoDB faults from an HTTP stand-in)', (
     dynamo({ json: { Item: wireHotItem(token, { permissions: { invoice: ['read'] } }) } }, { reset: true });
     const result = await module.handler(event());
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
-    expect(result.context).toEqual({ code: 'read_action_not_allowed_for_customer' });
+    expect(result.context).toEqual({ code: 'read_action_not_allowed_for_customer', organization_id: 'acme' });
   });
 
   it('never writes the token to a log line', async () => {

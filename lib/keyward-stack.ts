@@ -100,6 +100,7 @@ export class KeywardStack extends Stack {
       },
       throttle: config.consumerApiThrottle,
       logging,
+      tracing: config.consumerApiTracing,
     });
 
     this.observability = new Observability(this, 'Observability', {

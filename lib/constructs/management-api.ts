@@ -51,6 +51,8 @@ export class ManagementApi extends Construct {
       restApiName: `keyward-${props.stage}-management`,
       description: 'keyward management API for organization admins',
       logging: props.logging,
+      // Admin traffic: a handful of requests, each worth a trace.
+      tracing: true,
       ...(props.consoleOrigin
         ? {
             defaultCorsPreflightOptions: {

@@ -1,8 +1,9 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { HotKey } from '../../domain/api-key';
 import type { HotKeyStore } from '../../domain/ports';
-import { hotKeyRead, usageWrite } from './hot-key-requests';
+import { hotKeyKey, LAST_USED_AT_ATTRIBUTE, PARTITION_KEY } from '../../table/layout';
+import { hotKeyRead, LAST_USE_PROJECTION, usageWrite } from './hot-key-requests';
 import { toHotKey } from './items';
 
 /**
@@ -25,12 +26,50 @@ export class DynamoDbHotKeyStore implements HotKeyStore {
 
   async recordUsage(key: HotKey, at: Date, staleBefore: Date): Promise<boolean> {
     try {
-      await this.db.send(new TransactWriteCommand(usageWrite(this.tableName, key, at, staleBefore)));
+      await this.db.send(new UpdateCommand(usageWrite(this.tableName, key, at, staleBefore)));
       return true;
     } catch (error) {
       // Another request recorded the use first, or the key vanished: nothing to write.
-      if (error instanceof TransactionCanceledException) return false;
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }
+
+  /**
+   * The `last_used_at` of each token hash's hot item (strongly consistent, as fresh as the
+   * authorizer's last write), absent for a hot item that is gone or was never used. The hot item
+   * is the one place the authorizer writes it; the management reads merge it into the key.
+   */
+  async lastUses(tokenHashes: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const byPartition = new Map(tokenHashes.map((hash) => [hotKeyKey(hash).pk, hash]));
+    const keys = [...new Set(tokenHashes)].map(hotKeyKey);
+    for (let from = 0; from < keys.length; from += BATCH_GET_MAX) {
+      let request: Record<string, unknown>[] | undefined = keys.slice(from, from + BATCH_GET_MAX);
+      while (request && request.length > 0) {
+        const result: BatchGetCommandOutput = await this.db.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: request, ConsistentRead: true, ProjectionExpression: LAST_USE_PROJECTION } },
+          }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) {
+          const hash = byPartition.get(String(item[PARTITION_KEY]));
+          const lastUsedAt = item[LAST_USED_AT_ATTRIBUTE];
+          if (hash !== undefined && typeof lastUsedAt === 'string') found.set(hash, lastUsedAt);
+        }
+        request = result.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return found;
+  }
+}
+
+/** BatchGetItem's limit of keys per request. */
+const BATCH_GET_MAX = 100;
+
+/** The later of two ISO instants (either may be null). */
+export function laterOf(a: string | null, b: string | null | undefined): string | null {
+  if (b === undefined || b === null) return a;
+  if (a === null) return b;
+  return Date.parse(b) > Date.parse(a) ? b : a;
 }

@@ -40,7 +40,7 @@ const KEY: StoredApiKey = {
   reminderMarks: [],
 };
 
-function recordingStore(result = true, key: StoredApiKey | undefined = KEY) {
+function recordingStore(result = true, key: StoredApiKey | null = KEY) {
   const calls: { organizationId: string; apiKeyId: string; expiresAt: string; event: AuditEvent }[] = [];
   const reads: string[] = [];
   const recordStillInUse = async (input: (typeof calls)[number]) => {
@@ -49,7 +49,7 @@ function recordingStore(result = true, key: StoredApiKey | undefined = KEY) {
   };
   const getKey = async (organizationId: string, apiKeyId: string) => {
     reads.push(`${organizationId}/${apiKeyId}`);
-    return key;
+    return key ?? undefined;
   };
   return { calls, reads, recordStillInUse, getKey };
 }
@@ -91,7 +91,7 @@ describe('the still-in-use watcher', () => {
     await watch(keyRecord({ last_used_at: '2036-11-26T03:59:59.999Z' }));
     await watch(keyRecord({ last_used_at: '2036-11-26T04:41:07.000Z', api_key_id: 42 }));
     expect(store.reads).toEqual([]);
-    const gone = recordingStore(true, undefined);
+    const gone = recordingStore(true, null);
     await createStillInUseWatcher({ store: gone, clock })(keyRecord({ last_used_at: '2036-11-26T04:41:07.000Z' }));
     expect(gone.reads).toEqual(['acme/key-1']);
     expect([...store.calls, ...gone.calls]).toEqual([]);

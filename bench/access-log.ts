@@ -44,7 +44,7 @@ export function accessLogLine(request: {
     '$context.error.responseType': '-',
     '$context.error.message': '-',
   };
-  const line = JSON.stringify(ACCESS_LOG_FIELDS).replace(/\$context\.[A-Za-z.]+/g, (variable) => {
+  const line = JSON.stringify(ACCESS_LOG_FIELDS).replace(/\$context\.[A-Za-z_.]+/g, (variable) => {
     const value = values[variable];
     if (value === undefined) throw new Error(`the bench has no sample value for ${variable} of the access log format`);
     return value;

@@ -386,7 +386,7 @@ async function main(): Promise<void> {
         'module load',
         ms(loads.authorizer),
         ms(loads.authorizerWithSourceMaps),
-        `+${percent(loads.authorizerWithSourceMaps / loads.authorizer - 1)}`,
+        `${loads.authorizerWithSourceMaps >= loads.authorizer ? '+' : '−'}${percent(Math.abs(loads.authorizerWithSourceMaps / loads.authorizer - 1))}`,
       ],
       [
         '401 (malformed key), stack included',

@@ -96,7 +96,9 @@ export function figureOf(stdout: string): number {
 
 /** One fresh Node process running `script`; the line it marks is the figure. Everything else (its warnings, its EMF lines) is dropped. */
 function runNode(nodeArgs: string[], script: string, env: NodeJS.ProcessEnv): number {
-  return figureOf(execFileSync(process.execPath, [...nodeArgs, '-e', script], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+  return figureOf(
+    execFileSync(process.execPath, [...nodeArgs, '-e', script], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
 }
 
 /** A figure taken in a fresh process: node arguments and the script that prints it. */
@@ -150,7 +152,12 @@ ${printFigure('Number(process.hrtime.bigint()-t)/1e3/2000')}})()`,
  * Lambda ships to CloudWatch Logs) per request over `requests` calls of `event`, in log events
  * (lines) and bytes. The first call is left out: it is the one that writes `last_used_at`.
  */
-export function outputPerRequest(file: string, event: unknown, requests: number, env: NodeJS.ProcessEnv): { events: number; bytes: number } {
+export function outputPerRequest(
+  file: string,
+  event: unknown,
+  requests: number,
+  env: NodeJS.ProcessEnv,
+): { events: number; bytes: number } {
   const script = `const m=require(${JSON.stringify(file)});const e=${JSON.stringify(event)};(async()=>{
 await m.handler(e).catch(()=>{});process.stdout.write('\\n${FIGURE}start\\n');
 for(let i=0;i<${requests};i++)await m.handler(e).catch(()=>{});

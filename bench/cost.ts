@@ -140,7 +140,12 @@ export function completeCost(path: PathConsumption, requestsPerMonth: number): C
     perMillion: (1e6 * logBytes(log) * PRICES.logsIngestionPerGb) / 1e9,
   });
   return [
-    { line: 'API Gateway REST request', quantity: '1', price: `$${PRICES.apiGatewayPerMillion}/M`, perMillion: PRICES.apiGatewayPerMillion },
+    {
+      line: 'API Gateway REST request',
+      quantity: '1',
+      price: `$${PRICES.apiGatewayPerMillion}/M`,
+      perMillion: PRICES.apiGatewayPerMillion,
+    },
     {
       line: 'Lambda request',
       quantity: '1 invocation (result cache off)',

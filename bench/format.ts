@@ -32,15 +32,17 @@ export function formatTable(title: string, rows: readonly (readonly string[])[])
   for (const row of rows) {
     if (row.length !== width) throw new Error(`table "${title}": a row of ${row.length} cells in a table of ${width} columns`);
     for (const cell of row) {
-      if (typeof cell !== 'string' || NOT_A_NUMBER.test(cell)) throw new Error(`table "${title}": the cell "${String(cell)}" is not a figure`);
+      if (typeof cell !== 'string' || NOT_A_NUMBER.test(cell))
+        throw new Error(`table "${title}": the cell "${String(cell)}" is not a figure`);
     }
   }
   const widths = (rows[0] ?? []).map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const lines = rows.map((row) =>
-    `  ${row
-      .map((cell, column) => cell.padEnd(widths[column]!))
-      .join('  ')
-      .trimEnd()}`,
+  const lines = rows.map(
+    (row) =>
+      `  ${row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd()}`,
   );
   return [`\n${title}`, ...lines].join('\n');
 }

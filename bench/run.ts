@@ -47,13 +47,13 @@ import type { HotKeyStore } from '../lambdas/domain/ports';
 import { EXAMPLE_ROUTES, serializeRoutes } from '../lambdas/domain/routes';
 import { hashToken } from '../lambdas/domain/token';
 import { createServices } from '../lambdas/runtime/services';
+import { FUNCTION_LOGGING } from '../lib/constructs/keyward-function';
 import { type ApiTarget, authorizerEvent } from '../local/api-gateway-events';
 import { LOCAL_AWS, startDynamoDbLocal } from '../local/dynamodb-local';
 import { startGateway } from '../local/gateway';
 import { ensureTable } from '../local/table';
 import { plainSecretBox } from '../test/support/fakes';
 import { freePort } from '../test/support/free-port';
-import { FUNCTION_LOGGING } from '../lib/constructs/keyward-function';
 import { accessLogLine } from './access-log';
 import {
   baselineEntries,
@@ -333,11 +333,7 @@ async function main(): Promise<void> {
     ]);
 
     printTable('3–5. Hot path rules', [
-      [
-        'malformed key rejection',
-        `${us(perRejectionUs)}/call`,
-        `${counts.reads} database reads in ${rejections} calls (target 0)`,
-      ],
+      ['malformed key rejection', `${us(perRejectionUs)}/call`, `${counts.reads} database reads in ${rejections} calls (target 0)`],
       [
         'last_used_at writes, 1 key, 20 req/s',
         `${writes.usageWrites} writes in ${simulatedMinutes} min`,
@@ -448,7 +444,10 @@ async function main(): Promise<void> {
     ]);
 
     /** What the authorizer's path consumes, counted against DynamoDB Local and the function's own output. */
-    async function pathConsumption(): Promise<{ common: Omit<PathConsumption, 'writesPerRequest'>; writesPerRequest: { spread: number; hot: number } }> {
+    async function pathConsumption(): Promise<{
+      common: Omit<PathConsumption, 'writesPerRequest'>;
+      writesPerRequest: { spread: number; hot: number };
+    }> {
       const probe = await small.lookup.findByHash(hashToken(token));
       if (!probe) throw new Error('the bench key vanished');
       const read = await db.send(new GetCommand({ ...hotKeyRead(TABLE, probe.tokenHash), ReturnConsumedCapacity: 'TOTAL' }));

@@ -1,6 +1,6 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { EXAMPLE_ROUTES } from '../../lambdas/domain/routes';
 import type { Throttle } from '../config';

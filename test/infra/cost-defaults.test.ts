@@ -25,7 +25,8 @@ const keywardFunctions = (template: Template) =>
     .filter((props) => typeof props.FunctionName === 'string' && (props.FunctionName as string).startsWith('keyward-'));
 const functionNamed = (template: Template, suffix: string) =>
   keywardFunctions(template).find((props) => (props.FunctionName as string).endsWith(`-${suffix}`))!;
-const stages = (template: Template) => Object.values(resourcesOf(template, 'AWS::ApiGateway::Stage')).map((stage) => stage.Properties as Props);
+const stages = (template: Template) =>
+  Object.values(resourcesOf(template, 'AWS::ApiGateway::Stage')).map((stage) => stage.Properties as Props);
 const stageOf = (template: Template, api: 'example' | 'management') =>
   stages(template).find((stage) => JSON.stringify(stage.RestApiId).includes(api === 'example' ? 'ExampleApi' : 'ManagementApi'))!;
 

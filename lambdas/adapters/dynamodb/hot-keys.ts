@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { HotKey } from '../../domain/api-key';
 import type { HotKeyStore } from '../../domain/ports';
-import { hotKeyKey, LAST_USED_AT_ATTRIBUTE, PARTITION_KEY } from '../../table/layout';
+import { hotKeyKey, LAST_USED_AT_ATTRIBUTE } from '../../table/layout';
 import { hotKeyRead, LAST_USE_PROJECTION, usageWrite } from './hot-key-requests';
 import { toHotKey } from './items';
 
@@ -41,31 +41,25 @@ export class DynamoDbHotKeyStore implements HotKeyStore {
    * is the one place the authorizer writes it; the management reads merge it into the key.
    */
   async lastUses(tokenHashes: readonly string[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
-    const byPartition = new Map(tokenHashes.map((hash) => [hotKeyKey(hash).pk, hash]));
-    const keys = [...new Set(tokenHashes)].map(hotKeyKey);
-    for (let from = 0; from < keys.length; from += BATCH_GET_MAX) {
-      let request: Record<string, unknown>[] | undefined = keys.slice(from, from + BATCH_GET_MAX);
-      while (request && request.length > 0) {
-        const result: BatchGetCommandOutput = await this.db.send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: request, ConsistentRead: true, ProjectionExpression: LAST_USE_PROJECTION } },
+    // One GetItem each, in parallel (a page holds at most 100 keys): the same read units as a
+    // BatchGetItem, and no grant beyond the GetItem every function that reads keys already holds.
+    const found = await Promise.all(
+      [...new Set(tokenHashes)].map(async (hash) => {
+        const { Item } = await this.db.send(
+          new GetCommand({
+            TableName: this.tableName,
+            Key: hotKeyKey(hash),
+            ConsistentRead: true,
+            ProjectionExpression: LAST_USE_PROJECTION,
           }),
         );
-        for (const item of result.Responses?.[this.tableName] ?? []) {
-          const hash = byPartition.get(String(item[PARTITION_KEY]));
-          const lastUsedAt = item[LAST_USED_AT_ATTRIBUTE];
-          if (hash !== undefined && typeof lastUsedAt === 'string') found.set(hash, lastUsedAt);
-        }
-        request = result.UnprocessedKeys?.[this.tableName]?.Keys;
-      }
-    }
-    return found;
+        const lastUsedAt = Item?.[LAST_USED_AT_ATTRIBUTE];
+        return typeof lastUsedAt === 'string' ? ([[hash, lastUsedAt]] as const) : [];
+      }),
+    );
+    return new Map(found.flat());
   }
 }
-
-/** BatchGetItem's limit of keys per request. */
-const BATCH_GET_MAX = 100;
 
 /** The later of two ISO instants (either may be null). */
 export function laterOf(a: string | null, b: string | null | undefined): string | null {

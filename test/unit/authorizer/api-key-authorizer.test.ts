@@ -126,10 +126,7 @@ describe('api-key authorizer handler (DynamoDB faults from an HTTP stand-in)', (
   });
 
   it('still allows, without a warning, when another request recorded the use first', async () => {
-    dynamo(
-      { json: { Item: wireHotItem(token) } },
-      dynamoError('ConditionalCheckFailedException', 'The conditional request failed'),
-    );
+    dynamo({ json: { Item: wireHotItem(token) } }, dynamoError('ConditionalCheckFailedException', 'The conditional request failed'));
     const result = await module.handler(event());
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
     expect(sent('UpdateItem')).toHaveLength(1);

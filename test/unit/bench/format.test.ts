@@ -24,7 +24,12 @@ describe('bench figures', () => {
   });
 
   it('refuses a table cell that reads NaN, Infinity or undefined, and accepts "not measured: why"', () => {
-    expect(() => formatTable('t', [['a', 'b'], ['NaN ms', '1']])).toThrow(/is not a figure/);
+    expect(() =>
+      formatTable('t', [
+        ['a', 'b'],
+        ['NaN ms', '1'],
+      ]),
+    ).toThrow(/is not a figure/);
     expect(() => formatTable('t', [['a'], [`${1 / 0} µs`]])).toThrow(/is not a figure/);
     expect(() => formatTable('t', [['a'], [String(undefined)]])).toThrow(/is not a figure/);
     expect(() => formatTable('t', [['a', 'b'], ['1']])).toThrow(/a row of 1 cells/);

@@ -180,7 +180,7 @@ async function main(): Promise<void> {
         admins: ['bench@example.test'],
       });
       for (let i = 1; i < keys; i++) await service.create(organization.id, { type: 'user', email: 'bench@example.test' }, {});
-      return { token: api_key.value, lookup: new DynamoDbHttpKeyLookup(thinClient, tableName) };
+      return { token: api_key.value, lookup: new DynamoDbHttpKeyLookup(thinClient, tableName), service, organizationId: organization.id };
     }
     const small = await benchTable(TABLE, SMALL_TABLE_KEYS);
     const large = await benchTable(LARGE_TABLE, 1);
@@ -416,6 +416,7 @@ async function main(): Promise<void> {
     );
 
     // 9. The complete bill.
+    let writeUnits = { defaultKey: 0, narrowKey: 0, resources: 0 };
     const consumption = await pathConsumption();
     const printBill = (title: string, lines: CostLine[]) =>
       printTable(title, [
@@ -431,6 +432,18 @@ async function main(): Promise<void> {
     printBill(
       `   the same, one hot key at ${REFERENCE_WORKLOAD.hotKeyRequestsPerSecond} req/s (${count(Math.round(hotMonthly / 1e6))}M a month; API Gateway's first-tier price kept)`,
       completeCost({ ...consumption.common, writesPerRequest: consumption.writesPerRequest.hot }, hotMonthly),
+    );
+    printTable(
+      '   the last_used_at write by key (ReturnConsumedCapacity: a write costs one unit per KB of the larger of the item before and after)',
+      [
+        ['key', 'write units a write', '$ per million at the reference workload'],
+        [
+          `default permissions (all ${writeUnits.resources} resources, read and write): priced above`,
+          `${writeUnits.defaultKey} WRU`,
+          usd(consumption.writesPerRequest.spread * writeUnits.defaultKey * 0.625, 4),
+        ],
+        ['one resource', `${writeUnits.narrowKey} WRU`, usd(consumption.writesPerRequest.spread * writeUnits.narrowKey * 0.625, 4)],
+      ],
     );
     const traced = sampledTracesPerMillion(REFERENCE_WORKLOAD.requestsPerMonth / SECONDS_PER_MONTH);
     printTable('   what the options add (consumerApiTracing, per-method metrics), per million at the reference workload', [
@@ -453,7 +466,17 @@ async function main(): Promise<void> {
       const read = await db.send(new GetCommand({ ...hotKeyRead(TABLE, probe.tokenHash), ReturnConsumedCapacity: 'TOTAL' }));
       const readUnits = read.ConsumedCapacity?.CapacityUnits;
       const writeUnitsPerWrite = await usageWriteUnits(probe);
-      if (readUnits === undefined || writeUnitsPerWrite === undefined) throw new Error('DynamoDB Local returned no ConsumedCapacity');
+      // A key of one resource: a hot item under 1 KB (the default key's holds the whole catalog, read and write).
+      const narrow = await small.service.create(
+        small.organizationId,
+        { type: 'user', email: 'bench@example.test' },
+        { permissions: { customer: ['read'] } },
+      );
+      const narrowKey = await small.lookup.findByHash(hashToken(narrow.value));
+      const narrowWriteUnits = narrowKey && (await usageWriteUnits(narrowKey));
+      if (readUnits === undefined || writeUnitsPerWrite === undefined || narrowWriteUnits === undefined)
+        throw new Error('DynamoDB Local returned no ConsumedCapacity');
+      writeUnits = { defaultKey: writeUnitsPerWrite, narrowKey: narrowWriteUnits, resources: DEFAULT_RESOURCE_CATALOG.length };
       const perKeyPerSecond = REFERENCE_WORKLOAD.requestsPerMonth / REFERENCE_WORKLOAD.keys / SECONDS_PER_MONTH;
       const spread = await usageWritesPerRequest(perKeyPerSecond, 20_000);
       const hot = await usageWritesPerRequest(REFERENCE_WORKLOAD.hotKeyRequestsPerSecond, 150_000);
@@ -474,7 +497,6 @@ async function main(): Promise<void> {
         `REPORT RequestId: ${requestId}\tDuration: 5.12 ms\tBilled Duration: 6 ms\tMemory Size: 512 MB\tMax Memory Used: 79 MB`,
       ];
       const platformOn = FUNCTION_LOGGING.systemLogLevelV2 !== 'WARN';
-      const decisionMetrics = 3 + (DEFAULT_RESOURCE_CATALOG.length * 2 + 1) + 4;
       return {
         common: {
           memoryMb: 512,
@@ -486,8 +508,10 @@ async function main(): Promise<void> {
             ? { events: platformLines.length, bytes: platformLines.reduce((sum, line) => sum + Buffer.byteLength(line), 0) }
             : { events: 0, bytes: 0 },
           accessLog: { events: 1, bytes: Buffer.byteLength(access) },
-          // The decision metrics (3 totals, a Denied per code, an Unauthorized per reason) and the two access-log metric filters.
-          customMetrics: decisionMetrics + 2,
+          // CloudWatch bills a custom metric for the hours it is published: the decision totals
+          // (Authorized, Denied, Unauthorized) and the two access-log metric filters all month; a
+          // Denied per code or Unauthorized per reason only in the months that code or reason occurs.
+          customMetrics: 3 + 2,
           tracesPerMillion: 0,
         },
         writesPerRequest: { spread, hot },

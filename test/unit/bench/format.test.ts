@@ -1,3 +1,4 @@
+import { figureOf } from '../../../bench/bundles';
 import { count, finite, formatTable, kb, ms, notMeasured, ratio, times, us, usd } from '../../../bench/format';
 
 describe('bench figures', () => {
@@ -38,5 +39,14 @@ describe('bench figures', () => {
       ['load', notMeasured('the logger alone answers no request')],
     ]);
     expect(table).toBe('\ntitle\n  figure  value\n  load    not measured: the logger alone answers no request');
+  });
+});
+
+describe("a fresh process's figure", () => {
+  it('is read from its marked line, whatever else the function printed (EMF lines), and never turns into NaN', () => {
+    const emf = JSON.stringify({ _aws: { Timestamp: 1, CloudWatchMetrics: [] }, Authorized: 1 });
+    expect(figureOf(`${emf}\n\nBENCH_FIGURE 27.25\n${emf}\n`)).toBe(27.25);
+    expect(() => figureOf(`27.25\n${emf}\n`)).toThrow(/printed no figure/);
+    expect(() => figureOf('BENCH_FIGURE NaN\n')).toThrow(/printed no figure/);
   });
 });

@@ -129,10 +129,10 @@ export class ApiKeyAuthorizer extends Construct {
     // whose code and message say what failed.
     (this.handler.node.defaultChild as lambda.CfnFunction).addPropertyDeletionOverride('Environment.Variables.NODE_OPTIONS');
     this.handler.bindTable(props.table, ['GetItem']);
-    // What the usage write may touch. The usage write (adapters/dynamodb/hot-key-requests.ts) is one TransactWriteItems
-    // of two UpdateItems (the hot item and the key item) that SET `last_used_at`, conditioned on
-    // `pk` and `last_used_at`. IAM authorizes each item as `dynamodb:UpdateItem` with every
-    // attribute it names in `dynamodb:Attributes`, the key attributes included. The infra test
+    // What the usage write may touch. The usage write (adapters/dynamodb/hot-key-requests.ts) is one
+    // UpdateItem of the hot item that SETs `last_used_at`, conditioned on `pk` and `last_used_at`.
+    // IAM authorizes it as `dynamodb:UpdateItem` with every attribute it names in
+    // `dynamodb:Attributes`, the key attributes included. The infra test
     // drives the real handler and checks every request it sends against the role.
     this.handler.addToRolePolicy(
       new iam.PolicyStatement({

@@ -37,6 +37,12 @@ export interface KeywardConfig extends StageProps {
    * fallback is off. False: every request invokes the authorizer (the fallback works).
    */
   readonly apiKeyHeaderOnly: boolean;
+  /**
+   * X-Ray on the consumer (protected) API's stage, and so in the authorizer: $5 per million traces
+   * recorded at API Gateway's default sampling (one request a second and 5 % of the rest). Off by
+   * default (docs/operating.md, "Cost per million authorized requests").
+   */
+  readonly consumerApiTracing: boolean;
   /** Concurrency reserved for (and capping) the api-key authorizer; undefined = none. */
   readonly authorizerReservedConcurrency?: number;
   /** A fixed table name, or undefined to let CloudFormation generate one. */
@@ -118,6 +124,7 @@ export const CONTEXT_KEYS = [
   'managementApiRateLimit',
   'managementApiBurstLimit',
   'apiKeyHeaderOnly',
+  'consumerApiTracing',
   'authorizerReservedConcurrency',
   'tableName',
   'sesIdentityExists',
@@ -397,6 +404,7 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     consumerApiThrottle: parseThrottle('consumerApiRateLimit', 'consumerApiBurstLimit', value, DEFAULT_CONSUMER_API_THROTTLE),
     managementApiThrottle: parseThrottle('managementApiRateLimit', 'managementApiBurstLimit', value, DEFAULT_MANAGEMENT_API_THROTTLE),
     apiKeyHeaderOnly: parseBoolean('apiKeyHeaderOnly', value('apiKeyHeaderOnly')),
+    consumerApiTracing: parseBoolean('consumerApiTracing', value('consumerApiTracing')),
     sesIdentityExists,
     adminInvitesFromSender,
     manageApiGatewayAccount: parseBoolean('manageApiGatewayAccount', value('manageApiGatewayAccount')),

@@ -204,6 +204,7 @@ export class KeywardStack extends Stack {
       },
       throttle: config.consumerApiThrottle,
       logging,
+      tracing: config.consumerApiTracing,
     });
   }
 

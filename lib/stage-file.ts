@@ -53,6 +53,7 @@ export const stageFileSchema = z.strictObject({
   tableName: optionalText,
   manageApiGatewayAccount: z.boolean().optional(),
   exampleApi: z.boolean().optional(),
+  consumerApiTracing: z.boolean().optional(),
 });
 export type StageFile = z.infer<typeof stageFileSchema>;
 

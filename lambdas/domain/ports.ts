@@ -81,7 +81,7 @@ export interface KeyStore {
   /** The authorizer's single strongly consistent read. */
   findByHash(tokenHash: string): Promise<HotKey | undefined>;
   /**
-   * Sets `last_used_at` on the key (hot item and key item) unless it was already set at or after
+   * Sets `last_used_at` on the key's hot item (where the management reads take it from) unless it was already set at or after
    * `staleBefore`. Returns whether it wrote. Never throws for a key that vanished meanwhile.
    */
   recordUsage(key: HotKey, at: Date, staleBefore: Date): Promise<boolean>;

@@ -86,7 +86,8 @@ export const OPERATIONS = {
     query: pageQuerySchema,
     status: 200,
     response: apiKeyPageSchema,
-    table: ['Query'],
+    // Query for the page; GetItem for each key's last_used_at, which lives on its hot item.
+    table: ['Query', 'GetItem'],
   },
   'create-api-key': {
     method: 'POST',

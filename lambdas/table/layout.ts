@@ -41,7 +41,7 @@ export const SORT_KEY = 'sk';
 export const TTL_ATTRIBUTE = 'ttl';
 /** A key's version (key item and hot item); absent on keys written before versions. */
 export const VERSION_ATTRIBUTE = 'version';
-/** The one attribute the authorizer writes (on the key item and the hot item). */
+/** The one attribute the authorizer writes, on the hot item only (the management reads take it from there). */
 export const LAST_USED_AT_ATTRIBUTE = 'last_used_at';
 
 /**

@@ -52,6 +52,8 @@ export class ManagementApi extends Construct {
       restApiName: `keyward-${props.stage}-management`,
       description: 'keyward management API for organization admins',
       logging: props.logging,
+      // Admin traffic: a handful of requests, each worth a trace.
+      tracing: true,
       ...(origins.length > 0
         ? {
             defaultCorsPreflightOptions: {

@@ -6,7 +6,7 @@ import type { SettingsChanges, VersionedSettings } from '../../domain/expiry';
 import type { KeyStore, Member, Membership, Organization, Page, PageRequest } from '../../domain/ports';
 import type { UsageBucket, UsageQuery } from '../../domain/usage';
 import { apiKeyKey, organizationKey, organizationPartition, SORT_KEY_PREFIX } from '../../table/layout';
-import { DynamoDbHotKeyStore } from './hot-keys';
+import { DynamoDbHotKeyStore, laterOf } from './hot-keys';
 import { auditEventItem, keyCountOf, toAuditEvent, toStoredKey } from './items';
 import { createKey, removeKey, rotateKey, updateKey } from './key-changes';
 import { recordReminder, recordStillInUse } from './key-marks';
@@ -70,14 +70,26 @@ export class DynamoDbKeyStore implements KeyStore {
     return changeMember(this.table, organizationId, email, undefined);
   }
 
-  listKeys(organizationId: string, page: PageRequest): Promise<Page<StoredApiKey>> {
+  async listKeys(organizationId: string, page: PageRequest): Promise<Page<StoredApiKey>> {
     const range = { partition: organizationPartition(organizationId), prefix: SORT_KEY_PREFIX.apiKey };
-    return this.table.queryPage(range, { ...page, forward: true }, toStoredKey);
+    const found = await this.table.queryPage(range, { ...page, forward: true }, toStoredKey);
+    return { ...found, items: await this.withLastUse(found.items) };
   }
 
   async getKey(organizationId: string, apiKeyId: string): Promise<StoredApiKey | undefined> {
     const item = await this.table.get(apiKeyKey(organizationId, apiKeyId));
-    return item && toStoredKey(item);
+    return item && (await this.withLastUse([toStoredKey(item)]))[0];
+  }
+
+  /**
+   * Keys with `last_used_at` from their hot items, where the authorizer writes it (one write unit
+   * a write, hot-key-requests.ts); the later of the two where the key item holds an older one
+   * (written before the authorizer wrote the hot item only).
+   */
+  private async withLastUse(keys: StoredApiKey[]): Promise<StoredApiKey[]> {
+    if (keys.length === 0) return keys;
+    const lastUses = await this.hotKeys.lastUses(keys.map((key) => key.tokenHash));
+    return keys.map((key) => ({ ...key, lastUsedAt: laterOf(key.lastUsedAt, lastUses.get(key.tokenHash)) }));
   }
 
   findByHash(tokenHash: string): Promise<HotKey | undefined> {

@@ -1,11 +1,13 @@
 /**
- * Section 9 of `npm run bench` (also `npx tsx bench/leaks.ts` alone): how long a secret-scanning
+ * Section 11 of `npm run bench` (also `npx tsx bench/leaks.ts` alone): how long a secret-scanning
  * report of 1,000 tokens takes (API.md §10: at most 1,000 per report, within the function's time
  * limit), on DynamoDB Local through the real leak service, for the three kinds of token a report
  * holds: look-alikes the checksum drops (no read), well-formed tokens of no key (two reads), and
  * live keys rotated at once (reads and one transaction each). Plus the signature check of a
- * 1,000-item body. Prints figures, asserts nothing.
+ * 1,000-item body. Prints figures, asserts nothing; tables only (./quiet, bench/format.ts).
  */
+import './quiet';
+
 import { sign, verify } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -15,13 +17,13 @@ import { systemClock } from '../lambdas/domain/clock';
 import type { LeakReportItem } from '../lambdas/domain/leak';
 import { DEFAULT_RESOURCE_CATALOG } from '../lambdas/domain/permissions';
 import { checksumOf } from '../lambdas/domain/token';
-import { logger } from '../lambdas/observability/logger';
 import { createServices } from '../lambdas/runtime/services';
 import { LOCAL_AWS, startDynamoDbLocal } from '../local/dynamodb-local';
 import { generateSigner, reportBody } from '../local/secret-scanning';
 import { ensureTable } from '../local/table';
 import { plainSecretBox } from '../test/support/fakes';
 import { freePort } from '../test/support/free-port';
+import { count, formatTable, kb, ms } from './format';
 
 const TOKENS = 1000;
 const KEYS_PER_ORGANIZATION = 100;
@@ -37,8 +39,6 @@ const item = (token: string): LeakReportItem => ({
 /** Rows of `[case, total, per token]` for 1,000-token reports against `tableName`. */
 export async function leakReportFigures(db: DynamoDBDocumentClient, client: DynamoDBClient, tableName: string): Promise<string[][]> {
   await ensureTable(client, tableName);
-  // One INFO line per rotated key would bury the figures.
-  logger.setLogLevel('WARN');
   const services = createServices({
     store: new DynamoDbKeyStore(db, tableName),
     secrets: plainSecretBox,
@@ -68,9 +68,9 @@ export async function leakReportFigures(db: DynamoDBDocumentClient, client: Dyna
   };
   const row = (name: string, figure: { total: number; positives: number }) => [
     name,
-    `${(figure.total / 1000).toFixed(2)} s`,
-    `${(figure.total / TOKENS).toFixed(2)} ms`,
-    String(figure.positives),
+    ms(figure.total),
+    ms(figure.total / TOKENS),
+    count(figure.positives),
   ];
 
   const signer = generateSigner();
@@ -82,7 +82,7 @@ export async function leakReportFigures(db: DynamoDBDocumentClient, client: Dyna
 
   return [
     ['1,000-token report', 'total', 'per token', 'true positives'],
-    [`signature check of the ${(body.length / 1024).toFixed(0)} KiB body`, `${verifyMs.toFixed(2)} ms`, '', ''],
+    [`signature check of the ${kb(body.length)} body`, ms(verifyMs), '', ''],
     row('look-alikes (checksum drops them, no read)', await time(lookAlikes)),
     row('well-formed, no such key (2 reads each)', await time(unknown)),
     row('live keys, rotated now', await time(live)),
@@ -97,8 +97,7 @@ if (require.main === module) {
     try {
       const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
       const rows = await leakReportFigures(db, client, 'keyward-bench-leaks');
-      console.log('\n9. Secret-scanning reports of 1,000 tokens (API.md §10), DynamoDB Local');
-      for (const cells of rows) console.log(`  ${cells.map((cell, i) => (i === 0 ? cell.padEnd(56) : cell.padStart(10))).join('  ')}`);
+      console.log(formatTable('11. Secret-scanning reports of 1,000 tokens (API.md §10), DynamoDB Local', rows));
     } finally {
       client.destroy();
       await dynamo.stop();

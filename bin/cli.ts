@@ -6,6 +6,8 @@ import { EXPIRES_IN, type ExpiresIn } from '../lambdas/domain/api-key';
 import { DomainError, OrganizationNotFound, ValidationFailed } from '../lambdas/domain/errors';
 import type { Organization, Role } from '../lambdas/domain/ports';
 import { escapeControlCharacters, inertJson, isEmailAddress } from '../lambdas/domain/text';
+import { usageQuerySchema } from '../lambdas/http/schemas';
+import { parseWith } from '../lambdas/http/validation';
 import { redriveFailureQueue } from '../lambdas/notifications/redrive';
 import type { Operator } from '../lambdas/runtime/operator';
 import { redriveJobs } from '../lambdas/service/job-redrive';
@@ -24,7 +26,7 @@ import {
   type Target,
   UsageError,
 } from './cli/target';
-import { keyTable, newKeyText, shown, table, withoutVersion } from './cli/text';
+import { keyTable, newKeyText, shown, table, usageTable, withoutVersion } from './cli/text';
 
 /**
  * `keyward`, the operator CLI (API.md §4): organizations, their members and keys, and the
@@ -227,6 +229,29 @@ export function buildProgram(io: Io): Command {
         const actor = await operatorActor(target);
         const deleted = withoutVersion(await operator.keys.delete(options.org, actor, options.key));
         print({ api_key: deleted }, `Deleted API key ${shown(deleted.id)} (${deleted.masked_value}) of ${shown(options.org)}.`);
+      }),
+    );
+
+  sub(program, 'usage', "an organization's requests per key and hour or day: allowed, denied by code, throttled (API.md §9)")
+    .requiredOption('--org <id>', 'organization id')
+    .option('--key <id>', "only this API key's requests")
+    .option('--from <ISO>', 'start of the range (default: 24 hours, or 30 days by day, before --to)')
+    .option('--to <ISO>', 'end of the range, exclusive (default: now)')
+    .addOption(new Option('--granularity <size>', 'bucket size').choices(['hour', 'day']).default('hour'))
+    .action(
+      action<{ org: string; key?: string; from?: string; to?: string; granularity: string }>(async ({ operator, print }, options) => {
+        // The API's own query schema: the same checks and messages as GET …/usage.
+        const query = parseWith(
+          usageQuerySchema,
+          Object.fromEntries(
+            Object.entries({ from: options.from, to: options.to, granularity: options.granularity, api_key_id: options.key }).filter(
+              ([, value]) => value !== undefined,
+            ),
+          ),
+        );
+        await organizationOf(operator, options.org);
+        const usage = await operator.usage.list(options.org, query);
+        print({ usage }, usageTable(usage));
       }),
     );
 

@@ -38,6 +38,12 @@ export interface KeywardConfig extends StageProps {
    * fallback is off. False: every request invokes the authorizer (the fallback works).
    */
   readonly apiKeyHeaderOnly: boolean;
+  /**
+   * X-Ray on the consumer (protected) API's stage, and so in the authorizer: $5 per million traces
+   * recorded at API Gateway's default sampling (one request a second and 5 % of the rest). Off by
+   * default (docs/operating.md, "Cost per million authorized requests").
+   */
+  readonly consumerApiTracing: boolean;
   /** Concurrency reserved for (and capping) the api-key authorizer; undefined = none. */
   readonly authorizerReservedConcurrency?: number;
   /** A fixed table name, or undefined to let CloudFormation generate one. */
@@ -58,6 +64,19 @@ export interface KeywardConfig extends StageProps {
    * @default GitHub's, https://api.github.com/meta/public_keys/secret_scanning
    */
   readonly secretScanningKeysUrl: string;
+  /**
+   * The stack sets API Gateway's account-wide CloudWatch role (`AWS::ApiGateway::Account`, one per
+   * account and region). Off by default: the setting belongs to the account, and two stacks that
+   * both set it overwrite each other. When off, the account must have it already
+   * (docs/deploying.md#api-gateway-logging-role).
+   */
+  readonly manageApiGatewayAccount: boolean;
+  /**
+   * Deploy the example protected API (the echo backend behind the API-key authorizer, API.md §1),
+   * to exercise a stage end to end. Defaults to dev stages only: a production stage protects the
+   * platform's own API (docs/protect-your-api.md) and ships no echo of the authorizer's context.
+   */
+  readonly exampleApi: boolean;
 }
 
 /** API Gateway stage throttling: steady requests per second and the bucket of requests above it. */
@@ -111,12 +130,15 @@ export const CONTEXT_KEYS = [
   'managementApiRateLimit',
   'managementApiBurstLimit',
   'apiKeyHeaderOnly',
+  'consumerApiTracing',
   'authorizerReservedConcurrency',
   'tableName',
   'sesIdentityExists',
   'sesMailFromDomain',
   'operatorPrincipalArn',
   'secretScanningKeysUrl',
+  'manageApiGatewayAccount',
+  'exampleApi',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -377,8 +399,9 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     );
   }
 
+  const props = stageProps(stage);
   return {
-    ...stageProps(stage),
+    ...props,
     keyPrefix,
     resourceCatalog,
     authorizerCacheTtlSeconds: parseCacheTtl(value('authorizerCacheTtlSeconds')),
@@ -389,8 +412,11 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     managementApiThrottle: parseThrottle('managementApiRateLimit', 'managementApiBurstLimit', value, DEFAULT_MANAGEMENT_API_THROTTLE),
     apiKeyHeaderOnly: parseBoolean('apiKeyHeaderOnly', value('apiKeyHeaderOnly')),
     secretScanningKeysUrl: httpsUrl('secretScanningKeysUrl', value('secretScanningKeysUrl') ?? GITHUB_SECRET_SCANNING_KEYS_URL),
+    consumerApiTracing: parseBoolean('consumerApiTracing', value('consumerApiTracing')),
     sesIdentityExists,
     adminInvitesFromSender,
+    manageApiGatewayAccount: parseBoolean('manageApiGatewayAccount', value('manageApiGatewayAccount')),
+    exampleApi: value('exampleApi') === undefined ? props.isDevStage : parseBoolean('exampleApi', value('exampleApi')),
     ...(reserved > 0 ? { authorizerReservedConcurrency: reserved } : {}),
     ...(tableName ? { tableName } : {}),
     ...(operatorPrincipalArn ? { operatorPrincipalArn } : {}),

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { STACK_OUTPUT } from '../lambdas/runtime/stack-outputs';
 import type { KeywardConfig } from './config';
@@ -14,6 +15,7 @@ import { Notifications } from './constructs/notifications';
 import { Observability } from './constructs/observability';
 import { Retirement } from './constructs/retirement';
 import { TokenKey } from './constructs/token-key';
+import { UsageAggregation } from './constructs/usage-aggregation';
 import { stageOf } from './stage';
 
 export interface KeywardStackProps extends StackProps {
@@ -34,7 +36,10 @@ export class KeywardStack extends Stack {
   readonly notifications: Notifications;
   readonly lifecycleEvents: LifecycleEvents;
   readonly managementApi: ManagementApi;
-  readonly exampleApi: ExampleApi;
+  /** The example protected API, on stages that deploy it (`exampleApi`). */
+  readonly exampleApi?: ExampleApi;
+  /** Per-key usage counters; counts the example API's requests, and yours with `usage.countRequestsIn(yourApi.accessLogs)`. */
+  readonly usage: UsageAggregation;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: KeywardStackProps) {
@@ -66,7 +71,7 @@ export class KeywardStack extends Stack {
     });
     this.lifecycleEvents = new LifecycleEvents(this, 'LifecycleEvents', { ...common, table });
 
-    const logging = new ApiGatewayLogging(this, 'ApiGatewayLogging');
+    const logging = new ApiGatewayLogging(this, 'ApiGatewayLogging', { manageAccount: config.manageApiGatewayAccount });
     this.managementApi = new ManagementApi(this, 'Management', {
       ...common,
       table,
@@ -75,7 +80,8 @@ export class KeywardStack extends Stack {
       adminIdentity: this.adminIdentity,
       keyEnvironment,
       logging,
-      consoleOrigin: this.adminConsole.origin,
+      // The distribution's, then those of the stage's other console URLs (a custom domain, a dev server).
+      consoleOrigins: [this.adminConsole.origin, ...new Set(config.consoleUrls.map((url) => new URL(url).origin))],
       throttle: config.managementApiThrottle,
       secretScanningKeysUrl: config.secretScanningKeysUrl,
     });
@@ -89,25 +95,18 @@ export class KeywardStack extends Stack {
         ...(this.adminIdentity.hostedUiUrl ? [this.adminIdentity.hostedUiUrl] : []),
       ],
     });
-    this.exampleApi = new ExampleApi(this, 'Example', {
+    this.exampleApi = config.exampleApi ? this.buildExampleApi(config, table, logging) : undefined;
+
+    this.usage = new UsageAggregation(this, 'Usage', {
       ...common,
       table,
-      authorizer: {
-        keyPrefix: config.keyPrefix,
-        resultsCacheTtl: Duration.seconds(config.authorizerCacheTtlSeconds),
-        keyCacheTtl: Duration.millis(config.authorizerKeyCacheMs),
-        apiKeyHeaderOnly: config.apiKeyHeaderOnly,
-        reservedConcurrency: config.authorizerReservedConcurrency,
-      },
-      throttle: config.consumerApiThrottle,
-      logging,
+      ...(this.exampleApi ? { accessLogs: this.exampleApi.restApi.accessLogs } : {}),
     });
 
     this.observability = new Observability(this, 'Observability', {
       ...common,
       table,
-      apiKeyAuthorizer: this.exampleApi.authorizer.handler,
-      protectedApi: this.exampleApi.restApi,
+      ...(this.exampleApi ? { protectedApi: { api: this.exampleApi.restApi, authorizer: this.exampleApi.authorizer.handler } } : {}),
       managementApi: this.managementApi.restApi,
       // Every function built so far, so a new one is alarmed without a line here.
       functions: this.node.findAll().filter((construct) => construct instanceof KeywardFunction),
@@ -117,6 +116,7 @@ export class KeywardStack extends Stack {
       eventPublisherFailureQueue: this.lifecycleEvents.failureQueue,
       retirementDeadLetterQueue: this.retirement.deadLetterQueue,
       jobFailureQueue: this.retirement.jobFailureQueue,
+      usageFailureQueue: this.usage.failureQueue,
       retirementScheduleGroup: this.retirement.scheduleGroup,
       sesConfigurationSetName: this.notifications.configurationSet?.configurationSetName,
       alarmEmail: config.alarmEmail,
@@ -126,10 +126,12 @@ export class KeywardStack extends Stack {
       value: this.managementApi.restApi.url,
       description: 'Management API base URL (append v1/organizations/...)',
     });
-    new CfnOutput(this, 'ExampleApiUrl', {
-      value: this.exampleApi.restApi.url,
-      description: 'Example protected API base URL (append v1/customers, ...)',
-    });
+    if (this.exampleApi) {
+      new CfnOutput(this, 'ExampleApiUrl', {
+        value: this.exampleApi.restApi.url,
+        description: 'Example protected API base URL (append v1/customers, ...)',
+      });
+    }
     new CfnOutput(this, 'ConsoleUrl', {
       value: this.adminConsole.url,
       description: 'The admin console (sign in as an organization admin)',
@@ -182,7 +184,29 @@ export class KeywardStack extends Stack {
       value: this.retirement.jobFailureQueue.queueUrl,
       description: 'Retirement and reminder jobs that failed after Lambda’s retries (read by `keyward jobs redrive`)',
     });
+    new CfnOutput(this, 'UsageFailureQueueUrl', {
+      value: this.usage.failureQueue.queueUrl,
+      description: 'Access log batches the usage aggregator failed on after Lambda’s retries',
+    });
     this.cliOutputs(config);
+  }
+
+  /** The example protected API: the echo backend on `EXAMPLE_ROUTES` behind the stage's API-key authorizer. */
+  private buildExampleApi(config: KeywardConfig, table: dynamodb.ITable, logging: ApiGatewayLogging): ExampleApi {
+    return new ExampleApi(this, 'Example', {
+      ...stageOf(config),
+      table,
+      authorizer: {
+        keyPrefix: config.keyPrefix,
+        resultsCacheTtl: Duration.seconds(config.authorizerCacheTtlSeconds),
+        keyCacheTtl: Duration.millis(config.authorizerKeyCacheMs),
+        apiKeyHeaderOnly: config.apiKeyHeaderOnly,
+        reservedConcurrency: config.authorizerReservedConcurrency,
+      },
+      throttle: config.consumerApiThrottle,
+      logging,
+      tracing: config.consumerApiTracing,
+    });
   }
 
   /**

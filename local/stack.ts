@@ -7,6 +7,7 @@ import {
   startLocalDynamoDb,
   startNotifier,
   startRetirements,
+  startUsage,
 } from './components';
 import { CONSOLE_PATH, createConsoleSite } from './console-site';
 import { createDevIssuer, type DevIssuer, LOCAL_AUDIENCE, LOCAL_ISSUER_PATH, localIssuerUrl } from './dev-issuer';
@@ -110,6 +111,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await startEventPublisher({ stateDir, dynamodbEndpoint: dynamo.endpoint, accessKeyId, log }),
     );
     stops.push('retirement timer loop', await startRetirements({ stateDir, log }));
+    const usage = stops.push('usage shipper', await startUsage({ stateDir, log }));
     let ready = false;
     const gatewayUrl = `http://127.0.0.1:${port}`;
     const consoleUrl = `${gatewayUrl}${CONSOLE_PATH}`;
@@ -135,6 +137,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       isReady: () => ready,
       log,
       authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds,
+      accessLog: (line) => usage.append(line),
       sites: [
         async (request, response, path) => path.startsWith(`${LOCAL_ISSUER_PATH}/`) && oidc(request, response),
         keyDocumentSite(signer),

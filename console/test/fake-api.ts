@@ -113,6 +113,12 @@ export class FakeKeyward {
     this.organizations.get(organizationId)!.events.unshift({ id: nextId('event'), ...event });
   }
 
+  /** Usage buckets per organization (API.md §9), as the aggregator would have counted them. */
+  readonly usage = new Map<
+    string,
+    { start: string; api_key_id: string; allowed: number; denied: Record<string, number>; throttled: number }[]
+  >();
+
   /** Organization settings (API.md §8), defaults until changed. */
   readonly settings = new Map<
     string,
@@ -220,6 +226,19 @@ export class FakeKeyward {
           .map(({ id, name, members }) => ({ id, name, role: members[email]! }));
         return HttpResponse.json({ email, organizations });
       }),
+      http.get(
+        `${API}/v1/organizations/:organization_id/usage`,
+        admin(({ request, organization }) => {
+          const query = new URL(request.url).searchParams;
+          const from = Date.parse(query.get('from') ?? '');
+          const to = Date.parse(query.get('to') ?? '');
+          const key = query.get('api_key_id');
+          const usage = (this.usage.get(organization.id) ?? []).filter(
+            (bucket) => Date.parse(bucket.start) >= from && Date.parse(bucket.start) < to && (key === null || bucket.api_key_id === key),
+          );
+          return HttpResponse.json({ usage });
+        }),
+      ),
       http.get(
         `${API}/v1/organizations/:organization_id/settings`,
         admin(({ organization }) => HttpResponse.json({ settings: this.settingsOf(organization.id) })),

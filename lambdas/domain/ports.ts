@@ -2,6 +2,7 @@ import type { HotKey, KeyChanges, StoredApiKey } from './api-key';
 import type { AuditEvent } from './audit-event';
 import type { SettingsChanges, VersionedSettings } from './expiry';
 import type { LeakRecord } from './leak';
+import type { UsageBucket, UsageIncrement, UsageQuery } from './usage';
 
 /**
  * The ports runtime code depends on (DESIGN.md "Ports and adapters"). Adapters live in
@@ -81,7 +82,7 @@ export interface KeyStore {
   /** The authorizer's single strongly consistent read. */
   findByHash(tokenHash: string): Promise<HotKey | undefined>;
   /**
-   * Sets `last_used_at` on the key (hot item and key item) unless it was already set at or after
+   * Sets `last_used_at` on the key's hot item (where the management reads take it from) unless it was already set at or after
    * `staleBefore`. Returns whether it wrote. Never throws for a key that vanished meanwhile.
    */
   recordUsage(key: HotKey, at: Date, staleBefore: Date): Promise<boolean>;
@@ -164,6 +165,21 @@ export interface KeyStore {
   appendAuditEvent(event: AuditEvent): Promise<void>;
   /** Newest first. */
   listAuditEvents(organizationId: string, page: PageRequest): Promise<Page<AuditEvent>>;
+
+  /** The usage counters of an organization's buckets starting in `[from, to)`, oldest first (API.md §9). */
+  listUsage(organizationId: string, query: UsageQuery): Promise<UsageBucket[]>;
+}
+
+/** What adding one log batch's sums did: transactions committed, and chunks already counted before (a redelivery). */
+export interface UsageBatchResult {
+  chunks: number;
+  duplicates: number;
+}
+
+/** The usage counters (API.md §9): the aggregator adds a batch's sums exactly once per batch id; the API reads them. */
+export interface UsageCounterStore {
+  add(batchId: string, increments: readonly UsageIncrement[]): Promise<UsageBatchResult>;
+  list(organizationId: string, query: UsageQuery): Promise<UsageBucket[]>;
 }
 
 /**

@@ -155,6 +155,23 @@ export const organizationSettingsResponseSchema = z.object({
     .meta({ id: 'OrganizationSettings' }),
 });
 
+/** `GET …/usage` (API.md §9): one entry per key and bucket with traffic, oldest first. */
+export const usageResponseSchema = z.object({
+  usage: z.array(
+    z
+      .object({
+        start: z.string().meta({ description: "The bucket's start (UTC hour or day), ISO-8601" }),
+        api_key_id: z.string(),
+        allowed: z.int().meta({ description: 'Requests the authorizer allowed (whatever the backend answered)' }),
+        denied: z.record(z.string(), z.int()).meta({
+          description: 'Requests the authorizer denied, by code (e.g. `write_action_not_allowed_for_customer`, `ip_not_allowed`)',
+        }),
+        throttled: z.int().meta({ description: "Requests answered 429 by the organization's plan (rate or quota)" }),
+      })
+      .meta({ id: 'UsageBucket' }),
+  ),
+});
+
 export const meSchema = z
   .object({
     email: z.string().meta({ description: "The caller's verified email, lower-cased" }),

@@ -185,3 +185,29 @@ export const secretScanningReportSchema = z
   .max(MAX_LEAK_REPORT_TOKENS, `must hold at most ${MAX_LEAK_REPORT_TOKENS} items`)
   .meta({ id: 'SecretScanningReport' });
 export type SecretScanningReport = z.infer<typeof secretScanningReportSchema>;
+
+const usageInstantSchema = z.iso
+  .datetime({ offset: true, error: 'must be an ISO-8601 date-time with a timezone, e.g. 2026-11-27T04:00:00Z' })
+  .refine((value) => !Number.isNaN(Date.parse(value)), 'is not a valid date');
+
+/**
+ * `GET …/usage` (API.md §9): `[from, to)`, buckets of `granularity` (default hour), one key's
+ * buckets with `api_key_id`. Without `to`, now; without `from`, 24 hours (hour) or 30 days (day)
+ * before `to`. The span limits are the usage service's (domain/usage.ts).
+ */
+export const usageQuerySchema = z.object({
+  from: usageInstantSchema.optional().meta({
+    description: 'Start of the range (inclusive, rounded down to its bucket); default: 24 hours (hour) or 30 days (day) before `to`',
+  }),
+  to: usageInstantSchema.optional().meta({ description: 'End of the range (exclusive); default: now' }),
+  granularity: z
+    .enum(['hour', 'day'], { error: 'must be hour or day' })
+    .default('hour')
+    .meta({ description: 'Bucket size: hour (at most 31 days per call) or day (at most 400 days)', override: { default: 'hour' } }),
+  api_key_id: z
+    .string()
+    .regex(/^[0-9A-Za-z]{1,64}$/, 'is not an API key id')
+    .optional()
+    .meta({ description: "Only this key's buckets" }),
+});
+export type UsageQueryParameters = z.infer<typeof usageQuerySchema>;

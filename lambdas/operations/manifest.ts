@@ -10,6 +10,7 @@ import {
   revealedApiKeyResponseSchema,
   rotationResponseSchema,
   secretScanningVerdictsSchema,
+  usageResponseSchema,
 } from '../http/response-schemas';
 import {
   apiKeyFieldsSchema,
@@ -18,6 +19,7 @@ import {
   pageQuerySchema,
   rotateApiKeySchema,
   secretScanningReportSchema,
+  usageQuerySchema,
 } from '../http/schemas';
 
 /**
@@ -96,7 +98,8 @@ export const OPERATIONS = {
     query: pageQuerySchema,
     status: 200,
     response: apiKeyPageSchema,
-    table: ['Query'],
+    // Query for the page; GetItem for each key's last_used_at, which lives on its hot item.
+    table: ['Query', 'GetItem'],
   },
   'create-api-key': {
     method: 'POST',
@@ -211,6 +214,17 @@ export const OPERATIONS = {
     ifMatch: true,
     // UpdateItem + PutItem: the organization item and the `organization.settings_updated` event, in one transaction.
     table: ['GetItem', 'UpdateItem', 'PutItem'],
+  },
+  'get-organization-usage': {
+    method: 'GET',
+    path: '/v1/organizations/{organization_id}/usage',
+    summary: "An organization's requests per key and hour or day: allowed, denied by code, throttled (from the access log)",
+    auth: 'organization-admin',
+    query: usageQuerySchema,
+    status: 200,
+    response: usageResponseSchema,
+    // The counters the usage aggregator keeps, in the organization's usage partition.
+    table: ['Query'],
   },
   'get-me': {
     method: 'GET',

@@ -34,14 +34,17 @@ export interface ManagementHandlerOptions {
 }
 
 /**
- * The admin console's origin (in AWS its CloudFront URL, set by the stack): the one origin whose
- * pages may read the management API's answers, `ETag` included. Unset locally, where the console
- * and the API share the gateway's origin and need no CORS.
+ * The admin console's origins, comma-separated (in AWS its CloudFront URL and those of the stage's
+ * `consoleUrls`, set by the stack): the origins whose pages may read the management API's answers,
+ * `ETag` included. Unset locally, where the console and the API share the gateway's origin and need no CORS.
  */
-const consoleOrigin = process.env.CONSOLE_ORIGIN || undefined;
+const consoleOrigins = (process.env.CONSOLE_ORIGIN ?? '')
+  .split(',')
+  .map((origin) => origin.trim())
+  .filter((origin) => origin !== '');
 
 /** CORS for the console: registered first, so it adds its headers to every answer, errors included. */
-const cors = consoleOrigin ? [httpCors({ origins: [consoleOrigin], exposeHeaders: 'ETag' })] : [];
+const cors = consoleOrigins.length > 0 ? [httpCors({ origins: consoleOrigins, exposeHeaders: 'ETag' })] : [];
 
 /**
  * The middy stack shared by every management handler, in order: CORS for the console, error mapping (registered first

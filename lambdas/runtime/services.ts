@@ -2,6 +2,7 @@ import { ApiKeyService, type ApiKeyServiceDeps } from '../service/api-key-servic
 import { LeakService } from '../service/leak-service';
 import { OrganizationService } from '../service/organization-service';
 import { SettingsService } from '../service/settings-service';
+import { UsageService } from '../service/usage-service';
 
 /** The use cases, as every caller gets them: Lambda functions, the operator CLI, the local seed, tests. */
 export interface Services {
@@ -9,6 +10,7 @@ export interface Services {
   organizations: OrganizationService;
   settings: SettingsService;
   leaks: LeakService;
+  usage: UsageService;
 }
 
 /**
@@ -23,5 +25,6 @@ export function createServices(deps: ApiKeyServiceDeps): Services {
     organizations: new OrganizationService(deps.store, keys, deps.clock, deps.catalog),
     settings: new SettingsService(deps.store, deps.clock, deps.newId),
     leaks: new LeakService({ store: deps.store, keys, clock: deps.clock, keyPrefix: deps.keyPrefix }),
+    usage: new UsageService(deps.store, deps.clock),
   };
 }

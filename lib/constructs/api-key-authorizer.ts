@@ -2,18 +2,11 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import {
-  buildRouteTable,
-  EXAMPLE_ROUTES,
-  findRoute,
-  type RouteDefinition,
-  type RouteTable,
-  serializeRoutes,
-} from '../../lambdas/domain/routes';
+import { buildRouteTable, EXAMPLE_ROUTES, findRoute, type RouteDefinition, type RouteTable } from '../../lambdas/domain/routes';
 import { CACHED_API_KEY_IDENTITY_SOURCES } from '../../lambdas/http/authorizer';
-import { hotKeyCacheConfig, keyConfig, routesConfig } from '../../lambdas/runtime/config';
+import { encodeRouteTable, hotKeyCacheConfig, keyConfig, ROUTE_TABLE_MAX_CHARS, routesConfig } from '../../lambdas/runtime/config';
 import { USAGE_WRITE_ATTRIBUTES } from '../../lambdas/table/layout';
 import { type StageProps, stageOf } from '../stage';
 import { addContractGatewayResponses } from './contract-gateway-responses';
@@ -121,16 +114,19 @@ export class ApiKeyAuthorizer extends Construct {
       description: 'Decides consumer requests by their x-api-key',
       environment: this.functionEnvironment(props),
       reservedConcurrentExecutions: props.reservedConcurrency,
+      // On every consumer request: traced only when the stage sampled the request (tracing on the
+      // consumer API, off by default), never by the function's own sampling.
+      tracing: lambda.Tracing.PASS_THROUGH,
     });
     // No source-mapped stacks at run time (docs/benchmarks.md): they make each 401's error stack
     // 2.5× as costly to build, and buy nothing here, where a failure is a typed DynamoDB error
     // whose code and message say what failed.
     (this.handler.node.defaultChild as lambda.CfnFunction).addPropertyDeletionOverride('Environment.Variables.NODE_OPTIONS');
     this.handler.bindTable(props.table, ['GetItem']);
-    // What the usage write may touch. The usage write (adapters/dynamodb/hot-key-requests.ts) is one TransactWriteItems
-    // of two UpdateItems (the hot item and the key item) that SET `last_used_at`, conditioned on
-    // `pk` and `last_used_at`. IAM authorizes each item as `dynamodb:UpdateItem` with every
-    // attribute it names in `dynamodb:Attributes`, the key attributes included. The infra test
+    // What the usage write may touch. The usage write (adapters/dynamodb/hot-key-requests.ts) is one
+    // UpdateItem of the hot item that SETs `last_used_at`, conditioned on `pk` and `last_used_at`.
+    // IAM authorizes it as `dynamodb:UpdateItem` with every attribute it names in
+    // `dynamodb:Attributes`, the key attributes included. The infra test
     // drives the real handler and checks every request it sends against the role.
     this.handler.addToRolePolicy(
       new iam.PolicyStatement({
@@ -172,13 +168,18 @@ export class ApiKeyAuthorizer extends Construct {
     const keyCacheMs = (props.keyCacheTtl ?? Duration.millis(0)).toMilliseconds();
     const environment: Record<string, string> = {
       KEY_PREFIX: props.keyPrefix,
-      ROUTE_TABLE: serializeRoutes(this.routes),
+      ROUTE_TABLE: encodeRouteTable(this.routes),
       ...(keyCacheMs > 0 ? { AUTHORIZER_KEY_CACHE_MS: String(keyCacheMs) } : {}),
       ...(keyCacheMs > 0 && props.keyCacheMaxEntries !== undefined
         ? { AUTHORIZER_KEY_CACHE_ENTRIES: String(props.keyCacheMaxEntries) }
         : {}),
     };
     try {
+      if (environment.ROUTE_TABLE!.length > ROUTE_TABLE_MAX_CHARS) {
+        throw new Error(
+          `the route table of ${this.routes.length} routes takes ${environment.ROUTE_TABLE!.length} characters compressed, over the ${ROUTE_TABLE_MAX_CHARS} it may take of Lambda's 4 KB of variables: split the API, or share resources between routes`,
+        );
+      }
       keyConfig(environment);
       hotKeyCacheConfig(environment);
       // `ROUTE_TABLE` carries no mode: the function derives it from the method.

@@ -25,18 +25,36 @@ export interface KeywardRestApiProps extends StageProps {
    * before any authorizer or function runs, so a flood costs API Gateway alone.
    */
   readonly throttle: Throttle;
+  /**
+   * X-Ray tracing of the stage: API Gateway samples by the account's rules (by default one request
+   * a second and 5 % of the rest, $5 per million traces) and passes the decision to the functions.
+   * @default false
+   */
+  readonly tracing?: boolean;
+  /**
+   * API Gateway's detailed CloudWatch metrics, per method: seven custom metrics for every method
+   * of the stage ($0.30 each a month). The stage's totals (Count, 4XXError, 5XXError, Latency,
+   * IntegrationLatency per API and stage) are free and always on; the alarms read those.
+   * @default false
+   */
+  readonly methodMetrics?: boolean;
 }
 
 /**
  * API Gateway's account setting for CloudWatch logging (a per-region singleton that access and
- * execution logs both need). The role is retained: another stack or stage in the same account
- * may rely on the setting after this one is gone.
+ * execution logs both need). Set only when the stage's `manageApiGatewayAccount` says so: the
+ * setting belongs to the account, and two stacks that both set it overwrite each other's role.
+ * Otherwise the account must have it already (docs/deploying.md#api-gateway-logging-role). The
+ * role is retained: another stack or stage in the same account may rely on the setting after this
+ * one is gone.
  */
 export class ApiGatewayLogging extends Construct {
-  readonly account: apigw.CfnAccount;
+  /** The account setting, when this stack manages it. */
+  readonly account?: apigw.CfnAccount;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: { readonly manageAccount: boolean }) {
     super(scope, id);
+    if (!props.manageAccount) return;
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
@@ -50,7 +68,7 @@ export class ApiGatewayLogging extends Construct {
   }
 }
 
-/** A REST API with the house defaults: regional, access logs (JSON), execution logs on errors, X-Ray, metrics. */
+/** A REST API with the house defaults: regional, access logs (JSON), execution logs on errors; X-Ray and per-method metrics when asked. */
 export class KeywardRestApi extends apigw.RestApi {
   /** The stage's access log (`access-log-format.ts`), e.g. for metric filters. */
   readonly accessLogs: logs.LogGroup;
@@ -74,14 +92,14 @@ export class KeywardRestApi extends apigw.RestApi {
         // ERROR, not INFO: INFO execution logs would record request headers, i.e. keys and JWTs.
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
-        metricsEnabled: true,
-        tracingEnabled: true,
+        metricsEnabled: props.methodMetrics ?? false,
+        tracingEnabled: props.tracing ?? false,
         throttlingRateLimit: props.throttle.rateLimit,
         throttlingBurstLimit: props.throttle.burstLimit,
       },
     });
     this.accessLogs = accessLogs;
-    this.deploymentStage.node.addDependency(props.logging.account);
+    if (props.logging.account) this.deploymentStage.node.addDependency(props.logging.account);
 
     Validations.of(this).acknowledge(
       {

@@ -13,6 +13,7 @@ export type Permissions = ApiKey['permissions'];
 export type ExpiresIn = NonNullable<components['schemas']['Rotation']['expires_in']>;
 export type KeyExpiresIn = NonNullable<components['schemas']['NewApiKey']['expires_in']>;
 export type OrganizationSettings = components['schemas']['OrganizationSettings'];
+export type UsageBucket = components['schemas']['UsageBucket'];
 
 export function createApiClient(baseUrl: string, token: () => string) {
   const client = createClient<paths>({ baseUrl });

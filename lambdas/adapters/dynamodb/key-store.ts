@@ -5,8 +5,9 @@ import type { AuditEvent } from '../../domain/audit-event';
 import type { SettingsChanges, VersionedSettings } from '../../domain/expiry';
 import type { LeakRecord } from '../../domain/leak';
 import type { KeyStore, Member, Membership, Organization, Page, PageRequest } from '../../domain/ports';
+import type { UsageBucket, UsageQuery } from '../../domain/usage';
 import { apiKeyKey, organizationKey, organizationPartition, SORT_KEY_PREFIX } from '../../table/layout';
-import { DynamoDbHotKeyStore } from './hot-keys';
+import { DynamoDbHotKeyStore, laterOf } from './hot-keys';
 import { auditEventItem, keyCountOf, toAuditEvent, toStoredKey } from './items';
 import { createKey, removeKey, rotateKey, updateKey } from './key-changes';
 import { recordReminder, recordStillInUse } from './key-marks';
@@ -23,6 +24,7 @@ import {
 } from './organizations';
 import { StoreTable } from './store-table';
 import { ABSENT } from './transactions';
+import { DynamoDbUsageCounters } from './usage-counters';
 
 /**
  * The KeyStore port on the single DynamoDB table (table/layout.ts says what each item holds). Each
@@ -34,10 +36,12 @@ import { ABSENT } from './transactions';
 export class DynamoDbKeyStore implements KeyStore {
   private readonly table: StoreTable;
   private readonly hotKeys: DynamoDbHotKeyStore;
+  private readonly usage: DynamoDbUsageCounters;
 
   constructor(db: DynamoDBDocumentClient, tableName: string) {
     this.table = new StoreTable(db, tableName);
     this.hotKeys = new DynamoDbHotKeyStore(db, tableName);
+    this.usage = new DynamoDbUsageCounters(db, tableName);
   }
 
   getOrganization(organizationId: string): Promise<Organization | undefined> {
@@ -68,14 +72,26 @@ export class DynamoDbKeyStore implements KeyStore {
     return changeMember(this.table, organizationId, email, undefined);
   }
 
-  listKeys(organizationId: string, page: PageRequest): Promise<Page<StoredApiKey>> {
+  async listKeys(organizationId: string, page: PageRequest): Promise<Page<StoredApiKey>> {
     const range = { partition: organizationPartition(organizationId), prefix: SORT_KEY_PREFIX.apiKey };
-    return this.table.queryPage(range, { ...page, forward: true }, toStoredKey);
+    const found = await this.table.queryPage(range, { ...page, forward: true }, toStoredKey);
+    return { ...found, items: await this.withLastUse(found.items) };
   }
 
   async getKey(organizationId: string, apiKeyId: string): Promise<StoredApiKey | undefined> {
     const item = await this.table.get(apiKeyKey(organizationId, apiKeyId));
-    return item && toStoredKey(item);
+    return item && (await this.withLastUse([toStoredKey(item)]))[0];
+  }
+
+  /**
+   * Keys with `last_used_at` from their hot items, where the authorizer writes it (one write unit
+   * a write, hot-key-requests.ts); the later of the two where the key item holds an older one
+   * (written before the authorizer wrote the hot item only).
+   */
+  private async withLastUse(keys: StoredApiKey[]): Promise<StoredApiKey[]> {
+    if (keys.length === 0) return keys;
+    const lastUses = await this.hotKeys.lastUses(keys.map((key) => key.tokenHash));
+    return keys.map((key) => ({ ...key, lastUsedAt: laterOf(key.lastUsedAt, lastUses.get(key.tokenHash)) }));
   }
 
   findByHash(tokenHash: string): Promise<HotKey | undefined> {
@@ -146,5 +162,9 @@ export class DynamoDbKeyStore implements KeyStore {
   listAuditEvents(organizationId: string, page: PageRequest): Promise<Page<AuditEvent>> {
     const range = { partition: organizationPartition(organizationId), prefix: SORT_KEY_PREFIX.auditEvent };
     return this.table.queryPage(range, { ...page, forward: false }, toAuditEvent);
+  }
+
+  listUsage(organizationId: string, query: UsageQuery): Promise<UsageBucket[]> {
+    return this.usage.list(organizationId, query);
   }
 }

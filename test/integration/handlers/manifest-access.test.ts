@@ -119,6 +119,9 @@ const SCENARIOS: Record<Entry, readonly (() => Promise<unknown>)[]> = {
     async () =>
       ok(200, await harness.call('update-organization-settings', { organizationId: org.id, body: { expiry_reminder_days: [3, 1] } })),
   ],
+  'get-organization-usage': [
+    async () => ok(200, await harness.call('get-organization-usage', { organizationId: org.id, query: { granularity: 'day' } })),
+  ],
   'get-me': [async () => ok(200, await harness.call('get-me', { as: org.admin }))],
   'report-secret-scanning': [
     // Under a lifetime policy, the replacement key gets its jobs; an expiring key's rotation moves the counters.

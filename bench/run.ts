@@ -21,6 +21,8 @@
  *      really writes and the access log's format, metrics and traces.
  *  10. The usage aggregator: access log lines counted per second per invocation, and its cost per
  *      million requests (bench/usage.ts; `tsx bench/usage.ts` runs it alone).
+ *  11. A secret-scanning report of 1,000 tokens: look-alikes, unknown tokens, live keys rotated
+ *      (bench/leaks.ts; `tsx bench/leaks.ts` runs it alone).
  *
  * Tables only on stdout: ./quiet (imported first) silences the Powertools output of the
  * functions that run in this process.
@@ -79,6 +81,7 @@ import {
   totalOf,
 } from './cost';
 import { count, formatTable, kb, ms, notMeasured, percent, ratio, times, us, usd } from './format';
+import { leakReportFigures } from './leaks';
 import { load } from './load';
 import { percentile } from './stats';
 import { benchUsage, USAGE_COST_NOTE, usageTableRows } from './usage';
@@ -464,6 +467,11 @@ async function main(): Promise<void> {
       usageTableRows(await benchUsage(dynamo.endpoint)),
     );
     console.log(`  ${USAGE_COST_NOTE}`);
+
+    printTable(
+      '11. Secret-scanning reports of 1,000 tokens (API.md §10), through the leak service on DynamoDB Local',
+      await leakReportFigures(db, client, 'keyward-bench-leaks'),
+    );
 
     /** What the authorizer's path consumes, counted against DynamoDB Local and the function's own output. */
     async function pathConsumption(): Promise<{

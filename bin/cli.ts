@@ -13,6 +13,7 @@ import type { Operator } from '../lambdas/runtime/operator';
 import { redriveJobs } from '../lambdas/service/job-redrive';
 import { redriveDeadLetterFile, redriveJobsFile } from '../local/dead-letter-redrive';
 import { createDevIssuer } from '../local/dev-issuer';
+import { loadOrCreateSigner, postReport } from '../local/secret-scanning';
 import {
   failureQueueFor,
   type Io,
@@ -319,6 +320,30 @@ export function buildProgram(io: Io): Command {
         print({ token }, token);
       }),
     );
+
+  const dev = sub(program, 'dev', 'local development helpers (local stack only)');
+
+  sub(dev, 'report-leak', "sign and post a secret-scanning report of <token>, exactly as GitHub's partner program does (API.md §10)")
+    .argument('<token>', 'the token found in public')
+    .option('--url <url>', "where it was found (the report item's url)", 'https://github.com/example/app/blob/main/.env')
+    .action(async (token: string, options: { url: string }, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const target = await resolveTarget({ stack: globals.stack }, io);
+      if (target.mode !== 'local') {
+        throw new UsageError('dev report-leak works with the local stack only (it signs with the stand-in GitHub key); drop --stack');
+      }
+      const endpoint = `${target.runtime.gateway_url}/v1/secret_scanning/github`;
+      const answer = await postReport(endpoint, [{ token, url: options.url, source: 'commit' }], loadOrCreateSigner(target.stateDir));
+      if (answer.status !== 200 || !Array.isArray(answer.body)) {
+        throw new Error(`the endpoint answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      }
+      const verdicts = answer.body as { token_hash: string; label: string }[];
+      io.out(
+        globals.json
+          ? `${JSON.stringify(verdicts)}\n`
+          : `${verdicts.map((verdict) => `${verdict.label} (token SHA-256 ${verdict.token_hash})`).join('\n')}\n`,
+      );
+    });
 
   return program;
 }

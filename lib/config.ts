@@ -1,4 +1,5 @@
 import { type AdminClaimRules, CLAIM_NAME_PATTERN, DEFAULT_ADMIN_CLAIMS, NO_EMAIL_VERIFIED_CLAIM } from '../lambdas/domain/admin-claims';
+import { GITHUB_SECRET_SCANNING_KEYS_URL } from '../lambdas/domain/leak';
 import { parseResourceCatalog } from '../lambdas/domain/permissions';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from '../lambdas/domain/token';
 import { STAGE_PATTERN, type StageProps, stageProps } from './stage';
@@ -58,6 +59,11 @@ export interface KeywardConfig extends StageProps {
    * (with the Cognito pool).
    */
   readonly adminInvitesFromSender: boolean;
+  /**
+   * The public keys secret-scanning reports are verified against (API.md §10), in GitHub's format.
+   * @default GitHub's, https://api.github.com/meta/public_keys/secret_scanning
+   */
+  readonly secretScanningKeysUrl: string;
   /**
    * The stack sets API Gateway's account-wide CloudWatch role (`AWS::ApiGateway::Account`, one per
    * account and region). Off by default: the setting belongs to the account, and two stacks that
@@ -130,6 +136,7 @@ export const CONTEXT_KEYS = [
   'sesIdentityExists',
   'sesMailFromDomain',
   'operatorPrincipalArn',
+  'secretScanningKeysUrl',
   'manageApiGatewayAccount',
   'exampleApi',
 ] as const;
@@ -404,6 +411,7 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     consumerApiThrottle: parseThrottle('consumerApiRateLimit', 'consumerApiBurstLimit', value, DEFAULT_CONSUMER_API_THROTTLE),
     managementApiThrottle: parseThrottle('managementApiRateLimit', 'managementApiBurstLimit', value, DEFAULT_MANAGEMENT_API_THROTTLE),
     apiKeyHeaderOnly: parseBoolean('apiKeyHeaderOnly', value('apiKeyHeaderOnly')),
+    secretScanningKeysUrl: httpsUrl('secretScanningKeysUrl', value('secretScanningKeysUrl') ?? GITHUB_SECRET_SCANNING_KEYS_URL),
     consumerApiTracing: parseBoolean('consumerApiTracing', value('consumerApiTracing')),
     sesIdentityExists,
     adminInvitesFromSender,

@@ -83,6 +83,7 @@ export class KeywardStack extends Stack {
       // The distribution's, then those of the stage's other console URLs (a custom domain, a dev server).
       consoleOrigins: [this.adminConsole.origin, ...new Set(config.consoleUrls.map((url) => new URL(url).origin))],
       throttle: config.managementApiThrottle,
+      secretScanningKeysUrl: config.secretScanningKeysUrl,
     });
     this.adminConsole.publish({
       apiBaseUrl: this.managementApi.restApi.url,

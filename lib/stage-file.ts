@@ -54,6 +54,8 @@ export const stageFileSchema = z.strictObject({
   manageApiGatewayAccount: z.boolean().optional(),
   exampleApi: z.boolean().optional(),
   consumerApiTracing: z.boolean().optional(),
+  /** Where GitHub's secret-scanning public keys are fetched (`lib/config.ts` requires https). */
+  secretScanningKeysUrl: text.optional(),
 });
 export type StageFile = z.infer<typeof stageFileSchema>;
 

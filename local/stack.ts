@@ -14,6 +14,7 @@ import { createDevIssuer, type DevIssuer, LOCAL_AUDIENCE, LOCAL_ISSUER_PATH, loc
 import { createDevIssuerOidc } from './dev-issuer-oidc';
 import { LOCAL_AWS } from './dynamodb-local';
 import { startGateway } from './gateway';
+import { keyDocumentSite, loadOrCreateSigner, SECRET_SCANNING_KEYS_PATH } from './secret-scanning';
 import { DEMO_ORGANIZATION, type DemoSeed, seedDemo } from './seed';
 import { DEFAULT_SES_PORT, startSesEmulator } from './ses-emulator';
 import {
@@ -98,7 +99,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const masterKey = loadOrCreateMasterKey(stateDir);
     const issuer = await createDevIssuer({ stateDir, issuer: localIssuerUrl(port), audience: LOCAL_AUDIENCE });
     const ses = stops.push('SES emulator', await startSesEmulator({ port: options.sesPort ?? DEFAULT_SES_PORT }));
+    const signer = loadOrCreateSigner(stateDir);
     setHandlerEnvironment({ stateDir, dynamodbEndpoint: dynamo.endpoint, accessKeyId, masterKey, issuer, sesEndpoint: ses.endpoint });
+    // Reports are checked against the stand-in's own key unless a test trusts another signer.
+    process.env.SECRET_SCANNING_KEYS_URL =
+      process.env.KEYWARD_SECRET_SCANNING_KEYS_URL?.trim() || `http://127.0.0.1:${port}${SECRET_SCANNING_KEYS_PATH}`;
     // The background loops run before the first request and the seed's first key.
     stops.push('stream poller (notifier)', await startNotifier({ stateDir, dynamodbEndpoint: dynamo.endpoint, accessKeyId, log }));
     stops.push(
@@ -133,7 +138,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log,
       authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds,
       accessLog: (line) => usage.append(line),
-      sites: [async (request, response, path) => path.startsWith(`${LOCAL_ISSUER_PATH}/`) && oidc(request, response), consoleSite],
+      sites: [
+        async (request, response, path) => path.startsWith(`${LOCAL_ISSUER_PATH}/`) && oidc(request, response),
+        keyDocumentSite(signer),
+        consoleSite,
+      ],
     });
     stops.push('gateway', { stop: () => gateway.close() });
     const seeded = await seedDemo({ endpoint: dynamo.endpoint, accessKeyId, masterKey });

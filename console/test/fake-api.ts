@@ -120,10 +120,13 @@ export class FakeKeyward {
   >();
 
   /** Organization settings (API.md §8), defaults until changed. */
-  readonly settings = new Map<string, { max_key_lifetime_days: number | null; expiry_reminder_days: number[] }>();
+  readonly settings = new Map<
+    string,
+    { max_key_lifetime_days: number | null; expiry_reminder_days: number[]; leaked_key_action: 'rotate' | 'notify' }
+  >();
 
   settingsOf(organizationId: string) {
-    return this.settings.get(organizationId) ?? { max_key_lifetime_days: null, expiry_reminder_days: [7, 1] };
+    return this.settings.get(organizationId) ?? { max_key_lifetime_days: null, expiry_reminder_days: [7, 1], leaked_key_action: 'rotate' };
   }
 
   failNext(method: string, path: RegExp, respond: () => Response): void {
@@ -243,7 +246,11 @@ export class FakeKeyward {
       http.patch(
         `${API}/v1/organizations/:organization_id/settings`,
         admin(async ({ request, organization }) => {
-          const body = (await request.json()) as { max_key_lifetime_days?: number | null; expiry_reminder_days?: number[] };
+          const body = (await request.json()) as {
+            max_key_lifetime_days?: number | null;
+            expiry_reminder_days?: number[];
+            leaked_key_action?: 'rotate' | 'notify';
+          };
           const max = body.max_key_lifetime_days;
           if (max !== undefined && max !== null && (max < 1 || max > 730)) {
             return error(422, 'Unprocessable Entity', 'validation_errors', {
@@ -254,6 +261,7 @@ export class FakeKeyward {
           const next = {
             max_key_lifetime_days: max === undefined ? current.max_key_lifetime_days : max,
             expiry_reminder_days: [...(body.expiry_reminder_days ?? current.expiry_reminder_days)].sort((a, b) => b - a),
+            leaked_key_action: body.leaked_key_action ?? current.leaked_key_action,
           };
           this.settings.set(organization.id, next);
           return HttpResponse.json({ settings: next });

@@ -1,6 +1,7 @@
 import type { HotKey, KeyChanges, StoredApiKey } from './api-key';
 import type { AuditEvent } from './audit-event';
 import type { SettingsChanges, VersionedSettings } from './expiry';
+import type { LeakRecord } from './leak';
 import type { UsageBucket, UsageIncrement, UsageQuery } from './usage';
 
 /**
@@ -120,11 +121,22 @@ export interface KeyStore {
     reminderMarks?: readonly number[];
     event: AuditEvent;
     landsBy: string;
+    /** A rotation because the key leaked: records it in the same transaction (throws LeakAlreadyRecorded). */
+    leak?: LeakRecord;
   }): Promise<void>;
   /** Throws LastNonExpiringApiKey. */
   deleteKey(key: StoredApiKey, event: AuditEvent): Promise<void>;
-  /** Removes a key pending expiry `key.expiresAt`, with its `api_key.retired` or `api_key.expired` event. */
-  retireKey(key: StoredApiKey, event: AuditEvent): Promise<void>;
+  /**
+   * Removes a key pending expiry `key.expiresAt`, with its `api_key.retired` or `api_key.expired`
+   * event; or, given `leak`, at once because it leaked, recording the leak in the same transaction
+   * (throws LeakAlreadyRecorded).
+   */
+  retireKey(key: StoredApiKey, event: AuditEvent, leak?: LeakRecord): Promise<void>;
+
+  /** The record of a token's leak (API.md §10), by the token's hash; strongly consistent. */
+  findLeak(tokenHash: string): Promise<LeakRecord | undefined>;
+  /** Records a leak that changes no key (`notify`) with its event, in one transaction. Throws LeakAlreadyRecorded. */
+  recordLeak(leak: LeakRecord, event: AuditEvent): Promise<void>;
 
   /**
    * Marks the key as warned "still in use" for `expiresAt` and writes the warning's event, in one
@@ -220,6 +232,14 @@ export interface RetirementScheduler {
   scheduleReminder(job: ReminderJob): Promise<boolean>;
   /** Removes the reminder's job; one that is gone or was never created is no error. */
   cancelReminder(job: ReminderJob): Promise<void>;
+}
+
+/**
+ * Checks a secret-scanning report's signature (API.md §10) against the signer's published keys.
+ * Throws InvalidSignature (missing, malformed, unknown key, wrong) or SignatureKeysUnavailable.
+ */
+export interface SignatureVerifier {
+  verify(body: Buffer, keyIdentifier: string | undefined, signature: string | undefined): Promise<void>;
 }
 
 export interface OutgoingEmail {

@@ -14,6 +14,7 @@ import {
   RotationAlreadyScheduled,
   ValidationFailed,
 } from '../domain/errors';
+import { InvalidSignature, LEAKED_KEY_ACTIONS, SignatureKeysUnavailable } from '../domain/leak';
 import { MODES } from '../domain/permissions';
 import { defaultGatewayResponse, GATEWAY_RESPONSES } from './gateway-responses';
 
@@ -91,7 +92,7 @@ const detailsSchema = z
       })
       .optional()
       .meta({ description: '`api_key.updated`: the fields that changed, with their new values' }),
-    new_api_key_id: z.string().optional().meta({ description: "`api_key.rotated`: the new key's id" }),
+    new_api_key_id: z.string().optional().meta({ description: "`api_key.rotated`, `api_key.leaked` (rotated): the new key's id" }),
     new_masked_value: z.string().optional().meta({ description: "`api_key.rotated`: the new key's masked token" }),
     expires_at: instant(
       '`api_key.rotated`: when the old key stops working (the event time for an instant rotation); `api_key.retired`, `api_key.expired`: when it stopped; `api_key.created`: when the new key expires; `api_key.expiry_reminder_sent`: when the key expires',
@@ -102,8 +103,22 @@ const detailsSchema = z
     mark_days: z.int().optional().meta({ description: '`api_key.expiry_reminder_sent`: the reminder mark, in days before `expires_at`' }),
     max_key_lifetime_days: z.int().nullable().optional().meta({ description: '`organization.settings_updated`: the new maximum lifetime' }),
     expiry_reminder_days: z.array(z.int()).optional().meta({ description: '`organization.settings_updated`: the new reminder marks' }),
+    leaked_key_action: z
+      .enum(LEAKED_KEY_ACTIONS)
+      .optional()
+      .meta({ description: '`organization.settings_updated`: the new leaked-key action' }),
+    source: z.string().optional().meta({ description: '`api_key.leaked`: where the token was found (e.g. `commit`, `gist`)' }),
+    url: z.string().optional().meta({ description: '`api_key.leaked`: the public URL it was found at' }),
+    action: z
+      .enum(LEAKED_KEY_ACTIONS)
+      .optional()
+      .meta({ description: '`api_key.leaked`: `rotate` (rotated now) or `notify` (left working)' }),
     previous: z
-      .object({ max_key_lifetime_days: z.int().nullable(), expiry_reminder_days: z.array(z.int()) })
+      .object({
+        max_key_lifetime_days: z.int().nullable(),
+        expiry_reminder_days: z.array(z.int()),
+        leaked_key_action: z.enum(LEAKED_KEY_ACTIONS).optional(),
+      })
       .optional()
       .meta({ description: '`organization.settings_updated`: the settings before the change' }),
   })
@@ -133,6 +148,9 @@ export const organizationSettingsResponseSchema = z.object({
       expiry_reminder_days: z
         .array(z.int())
         .meta({ description: 'Days before a key expires at which the admins are reminded, largest first', examples: [[7, 1]] }),
+      leaked_key_action: z.enum(LEAKED_KEY_ACTIONS).meta({
+        description: 'What a secret-scanning report of one of its keys does: `rotate` it now (default), or only `notify` the admins',
+      }),
     })
     .meta({ id: 'OrganizationSettings' }),
 });
@@ -187,9 +205,9 @@ export const ERROR_RESPONSES = {
   },
   401: {
     id: 'Unauthorized',
-    codes: [],
+    codes: [new InvalidSignature().code],
     description:
-      'No valid admin JWT (missing, malformed, expired, another issuer or audience, no verified email). The body is exactly `{"status":401,"error":"Unauthorized"}`.',
+      'No valid admin JWT (missing, malformed, expired, another issuer or audience, no verified email). The body is exactly `{"status":401,"error":"Unauthorized"}`. `POST /v1/secret_scanning/github` only: `invalid_signature`, the report is not signed by a published key.',
   },
   403: {
     id: 'Forbidden',
@@ -216,7 +234,8 @@ export const ERROR_RESPONSES = {
   413: {
     id: 'PayloadTooLarge',
     codes: [new PayloadTooLarge().code, gatewayCode(GATEWAY_RESPONSES.requestTooLarge)],
-    description: "`request_too_large`: a body over 16 KiB (the function's limit) or over the gateway's 10 MB.",
+    description:
+      "`request_too_large`: a body over 16 KiB (1 MiB for a secret-scanning report; the function's limit) or over the gateway's 10 MB.",
   },
   422: {
     id: 'UnprocessableEntity',
@@ -246,6 +265,12 @@ export const ERROR_RESPONSES = {
     codes: [gatewayCode(GATEWAY_RESPONSES.integrationFailure)],
     description: '`internal_error`: the function failed to answer.',
   },
+  503: {
+    id: 'ServiceUnavailable',
+    codes: [new SignatureKeysUnavailable().code],
+    description:
+      "`signature_keys_unavailable`: the signer's public keys could not be fetched, so the report could not be checked; send it again later.",
+  },
   504: {
     id: 'GatewayTimeout',
     codes: [gatewayCode(GATEWAY_RESPONSES.integrationTimeout)],
@@ -268,3 +293,16 @@ export const errorSchema = z
       .meta({ description: '`validation_errors` only: the reasons, by field', examples: [{ name: ['must be at most 100 characters'] }] }),
   })
   .meta({ id: 'Error' });
+
+/** `POST /v1/secret_scanning/github`: one verdict per reported item, in order; names no organization or key (API.md §10). */
+export const secretScanningVerdictsSchema = z
+  .array(
+    z.object({
+      token_hash: z.string().meta({ description: 'SHA-256 hex of the reported token' }),
+      token_type: z.string().meta({ description: 'The `type` of the reported item' }),
+      label: z
+        .enum(['true_positive', 'false_positive'])
+        .meta({ description: '`true_positive`: a live key, or one an earlier report already rotated' }),
+    }),
+  )
+  .meta({ id: 'SecretScanningVerdicts' });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EXPIRES_IN, MAX_NAME_LENGTH, type RotationRequest } from '../domain/api-key';
 import { KEY_EXPIRES_IN, MAX_KEY_LIFETIME_DAYS, MAX_REMINDER_DAYS, MAX_REMINDER_MARKS, sortReminderDays } from '../domain/expiry';
+import { LEAKED_KEY_ACTIONS, MAX_LEAK_REPORT_TOKENS } from '../domain/leak';
 import { permissionsSchema } from '../domain/permissions';
 import { CONTROL_CHARACTERS_REASON, containsControlCharacters } from '../domain/text';
 import { containsTokenShape } from '../domain/token';
@@ -117,6 +118,10 @@ export const organizationSettingsPatchSchema = z
       .transform(sortReminderDays)
       .optional()
       .meta({ description: 'How many days before a key expires the admins are reminded; [] for never' }),
+    leaked_key_action: z
+      .enum(LEAKED_KEY_ACTIONS, { error: `must be one of ${LEAKED_KEY_ACTIONS.join(', ')}` })
+      .optional()
+      .meta({ description: 'What a report of a key found in public does: `rotate` it now, or only `notify` the admins' }),
   })
   .meta({ id: 'OrganizationSettingsChanges' });
 export type OrganizationSettingsPatch = z.infer<typeof organizationSettingsPatchSchema>;
@@ -160,6 +165,26 @@ export const pageQuerySchema = z.object({
     .meta({ description: "The previous page's `meta.next_cursor`" }),
 });
 export type PageQuery = z.infer<typeof pageQuerySchema>;
+
+/** One text of a secret-scanning report: generous, but bounded so a report cannot make the audit log hold megabytes. */
+const reportText = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+
+/**
+ * Body of `POST /v1/secret_scanning/github` (API.md §10), read only once its signature is
+ * verified: GitHub's report, at most 1,000 items. Fields GitHub may add later are ignored.
+ */
+export const secretScanningReportSchema = z
+  .array(
+    z.object({
+      token: reportText(1024).meta({ description: 'The string found in public' }),
+      type: reportText(256).meta({ description: "The partner's token type the match was made for" }),
+      url: reportText(4096).meta({ description: 'Where it was found' }),
+      source: reportText(256).meta({ description: 'What kind of place: `commit`, `gist`, `issue_comment`, …' }),
+    }),
+  )
+  .max(MAX_LEAK_REPORT_TOKENS, `must hold at most ${MAX_LEAK_REPORT_TOKENS} items`)
+  .meta({ id: 'SecretScanningReport' });
+export type SecretScanningReport = z.infer<typeof secretScanningReportSchema>;
 
 const usageInstantSchema = z.iso
   .datetime({ offset: true, error: 'must be an ISO-8601 date-time with a timezone, e.g. 2026-11-27T04:00:00Z' })

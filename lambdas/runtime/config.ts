@@ -1,6 +1,7 @@
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { z } from 'zod';
 import { type AdminClaimRules, CLAIM_NAME_PATTERN, DEFAULT_ADMIN_CLAIMS, NO_EMAIL_VERIFIED_CLAIM } from '../domain/admin-claims';
+import { GITHUB_SECRET_SCANNING_KEYS_URL } from '../domain/leak';
 import { parseResourceCatalog } from '../domain/permissions';
 import { EXAMPLE_ROUTES, parseRoutes, type RouteDefinition, serializeRoutes } from '../domain/routes';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from '../domain/token';
@@ -209,3 +210,11 @@ export const mailConfig = (env = process.env) =>
 
 /** Lifecycle events (API.md §8): the stack's EventBridge bus the publisher puts every audit event on. */
 export const eventsConfig = (env = process.env) => read('events', z.object({ EVENT_BUS_NAME: z.string().trim().min(1) }), env);
+
+/**
+ * Secret-scanning reports (API.md §10): where the signer's public keys are published. GitHub's by
+ * default; the local stack points it at its own stand-in document (`KEYWARD_SECRET_SCANNING_KEYS_URL`
+ * overrides that), and a deployment at another signer with the `secretScanningKeysUrl` context.
+ */
+export const secretScanningConfig = (env = process.env) =>
+  read('secret scanning', z.object({ SECRET_SCANNING_KEYS_URL: z.string().trim().url().default(GITHUB_SECRET_SCANNING_KEYS_URL) }), env);

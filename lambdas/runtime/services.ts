@@ -1,4 +1,5 @@
 import { ApiKeyService, type ApiKeyServiceDeps } from '../service/api-key-service';
+import { LeakService } from '../service/leak-service';
 import { OrganizationService } from '../service/organization-service';
 import { SettingsService } from '../service/settings-service';
 import { UsageService } from '../service/usage-service';
@@ -8,6 +9,7 @@ export interface Services {
   keys: ApiKeyService;
   organizations: OrganizationService;
   settings: SettingsService;
+  leaks: LeakService;
   usage: UsageService;
 }
 
@@ -22,6 +24,7 @@ export function createServices(deps: ApiKeyServiceDeps): Services {
     keys,
     organizations: new OrganizationService(deps.store, keys, deps.clock, deps.catalog),
     settings: new SettingsService(deps.store, deps.clock, deps.newId),
+    leaks: new LeakService({ store: deps.store, keys, clock: deps.clock, keyPrefix: deps.keyPrefix }),
     usage: new UsageService(deps.store, deps.clock),
   };
 }

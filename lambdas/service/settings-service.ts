@@ -9,6 +9,7 @@ import {
   sortReminderDays,
   type VersionedSettings,
 } from '../domain/expiry';
+import { DEFAULT_LEAKED_KEY_ACTION, type LeakedKeyAction } from '../domain/leak';
 import type { KeyStore } from '../domain/ports';
 import { retryOnConflict } from '../domain/retry-on-conflict';
 
@@ -16,6 +17,7 @@ import { retryOnConflict } from '../domain/retry-on-conflict';
 export interface OrganizationSettingsView {
   max_key_lifetime_days: number | null;
   expiry_reminder_days: number[];
+  leaked_key_action: LeakedKeyAction;
 }
 
 /** The settings and the version their `ETag` carries. */
@@ -28,10 +30,15 @@ export interface VersionedSettingsView {
 export interface SettingsChanges {
   max_key_lifetime_days?: number | null;
   expiry_reminder_days?: number[];
+  leaked_key_action?: LeakedKeyAction;
 }
 
 function toView(settings: OrganizationSettings): OrganizationSettingsView {
-  return { max_key_lifetime_days: settings.maxKeyLifetimeDays, expiry_reminder_days: [...settings.expiryReminderDays] };
+  return {
+    max_key_lifetime_days: settings.maxKeyLifetimeDays,
+    expiry_reminder_days: [...settings.expiryReminderDays],
+    leaked_key_action: settings.leakedKeyAction ?? DEFAULT_LEAKED_KEY_ACTION,
+  };
 }
 
 /**
@@ -79,6 +86,9 @@ export class SettingsService {
       if (changes.expiry_reminder_days !== undefined) {
         const days = sortReminderDays(changes.expiry_reminder_days);
         if (JSON.stringify(days) !== JSON.stringify(current.expiryReminderDays)) named.expiryReminderDays = days;
+      }
+      if (changes.leaked_key_action !== undefined && changes.leaked_key_action !== (current.leakedKeyAction ?? DEFAULT_LEAKED_KEY_ACTION)) {
+        named.leakedKeyAction = changes.leaked_key_action;
       }
       const before = toView(current);
       if (Object.keys(named).length === 0) return { settings: before, version: current.version };

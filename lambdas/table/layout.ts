@@ -17,6 +17,8 @@
  *                                         caller's organizations are one strongly consistent Query;
  *                                         written in the member item's transaction, never a condition
  *   DELIVERY#<event>    DELIVERY          the notifier's claim on one event's email
+ *   LEAK#<sha256>       LEAK              a token found in public was acted on (API.md §10): which key,
+ *                                         what was done; outlives the key, never holds the token
  *   UNDELIVERED#<stream ARN>  <seq no.>   a mailed event the notifier failed on (its audit event's
  *                                         pk/sk), found by `keyward notifications redrive` from the
  *                                         failure queue's stream pointers once the stream has dropped it
@@ -108,6 +110,9 @@ export const auditEventKey = (organizationId: string, eventId: string): ItemKey 
   pk: organizationPartition(organizationId),
   sk: `${SORT_KEY_PREFIX.auditEvent}${eventId}`,
 });
+
+/** The once-only record of a leaked token's report, keyed like the token's hot item. */
+export const leakKey = (tokenHash: string): ItemKey => ({ pk: `LEAK#${tokenHash}`, sk: 'LEAK' });
 
 export const deliveryKey = (eventId: string): ItemKey => ({ pk: `DELIVERY#${eventId}`, sk: 'DELIVERY' });
 

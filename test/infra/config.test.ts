@@ -28,6 +28,7 @@ describe('deployment configuration from context', () => {
       authorizerReservedConcurrency: DEFAULT_AUTHORIZER_RESERVED_CONCURRENCY,
       sesIdentityExists: false,
       adminInvitesFromSender: false,
+      secretScanningKeysUrl: 'https://api.github.com/meta/public_keys/secret_scanning',
       manageApiGatewayAccount: false,
       exampleApi: true,
     });
@@ -59,6 +60,7 @@ describe('deployment configuration from context', () => {
         tableName: 'keyward-prod',
         sesIdentityExists: 'true',
         operatorPrincipalArn: 'arn:aws:iam::111122223333:role/keyward-operator',
+        secretScanningKeysUrl: 'https://signer.example.com/public_keys/',
       }),
     ).toEqual({
       stage: 'prod',
@@ -86,7 +88,12 @@ describe('deployment configuration from context', () => {
       manageApiGatewayAccount: false,
       exampleApi: false,
       operatorPrincipalArn: 'arn:aws:iam::111122223333:role/keyward-operator',
+      secretScanningKeysUrl: 'https://signer.example.com/public_keys',
     });
+  });
+
+  it('refuses a secret-scanning key document that is not https', () => {
+    expect(() => parse({ secretScanningKeysUrl: 'http://signer.example.com/keys' })).toThrow(/secretScanningKeysUrl.*https/);
   });
 
   it("reads an external issuer's claims as Cognito's unless named, and another verification claim", () => {

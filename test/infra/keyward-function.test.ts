@@ -56,8 +56,8 @@ describe('the functions', () => {
     expect(withCache(dev, 'dev')).toEqual([]);
   });
 
-  it('give KMS_KEY_ID to create, rotate and reveal only', () => {
+  it('give KMS_KEY_ID to create, rotate (by an admin or a leak report) and reveal only', () => {
     const withKey = KEYWARD_ENTRIES.filter((entry) => 'KMS_KEY_ID' in environmentOf(dev, fnName(entry))).sort();
-    expect(withKey).toEqual(['create-api-key', 'reveal-api-key', 'rotate-api-key']);
+    expect(withKey).toEqual(['create-api-key', 'report-secret-scanning', 'reveal-api-key', 'rotate-api-key']);
   });
 });

@@ -3,6 +3,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { HotKey, StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import type { SettingsChanges, VersionedSettings } from '../../domain/expiry';
+import type { LeakRecord } from '../../domain/leak';
 import type { KeyStore, Member, Membership, Organization, Page, PageRequest } from '../../domain/ports';
 import type { UsageBucket, UsageQuery } from '../../domain/usage';
 import { apiKeyKey, organizationKey, organizationPartition, SORT_KEY_PREFIX } from '../../table/layout';
@@ -10,6 +11,7 @@ import { DynamoDbHotKeyStore, laterOf } from './hot-keys';
 import { auditEventItem, keyCountOf, toAuditEvent, toStoredKey } from './items';
 import { createKey, removeKey, rotateKey, updateKey } from './key-changes';
 import { recordReminder, recordStillInUse } from './key-marks';
+import { findLeak, recordLeak } from './leaks';
 import {
   changeMember,
   createOrganization,
@@ -121,11 +123,19 @@ export class DynamoDbKeyStore implements KeyStore {
     return removeKey(this.table, key, event, { keepOneNonExpiring: true });
   }
 
-  async retireKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
+  async retireKey(key: StoredApiKey, event: AuditEvent, leak?: LeakRecord): Promise<void> {
     if (key.expiresAt === null) throw new Error(`key ${key.id} has no pending expiry to retire it at`);
     // A key the policy made expire still counts as non-expiring, and goes even if it is the last:
     // it has already stopped working, and the reminders warned before.
-    await removeKey(this.table, key, event, { keepOneNonExpiring: false });
+    await removeKey(this.table, key, event, { keepOneNonExpiring: false, leak });
+  }
+
+  findLeak(tokenHash: string): Promise<LeakRecord | undefined> {
+    return findLeak(this.table, tokenHash);
+  }
+
+  recordLeak(leak: LeakRecord, event: AuditEvent): Promise<void> {
+    return recordLeak(this.table, leak, event);
   }
 
   recordStillInUse(input: { organizationId: string; apiKeyId: string; expiresAt: string; event: AuditEvent }): Promise<boolean> {

@@ -188,13 +188,17 @@ describe('expiring keys', () => {
 describe('organization settings and the lifetime policy', () => {
   it('answers the defaults, audits a change, and gives new keys created_at + max', async () => {
     const { id, firstKey } = await organization();
-    expect((await services.settings.get(id)).settings).toEqual({ max_key_lifetime_days: null, expiry_reminder_days: [7, 1] });
+    expect((await services.settings.get(id)).settings).toEqual({
+      max_key_lifetime_days: null,
+      expiry_reminder_days: [7, 1],
+      leaked_key_action: 'rotate',
+    });
     // Audit events sort by their ULID: the change comes a moment after the organization's creation.
     clock.advance(1000);
 
     const updated = await services.settings.update(id, ADMIN, { max_key_lifetime_days: 90, expiry_reminder_days: [1, 14] });
 
-    expect(updated.settings).toEqual({ max_key_lifetime_days: 90, expiry_reminder_days: [14, 1] });
+    expect(updated.settings).toEqual({ max_key_lifetime_days: 90, expiry_reminder_days: [14, 1], leaked_key_action: 'rotate' });
     const [event] = (await store.listAuditEvents(id, { limit: 1 })).items;
     expect(event).toMatchObject({
       type: 'organization.settings_updated',

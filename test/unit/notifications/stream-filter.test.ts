@@ -47,6 +47,7 @@ describe('mail stream filter', () => {
               'api_key.still_in_use',
               'api_key.expired',
               'api_key.expiry_reminder_sent',
+              'api_key.leaked',
             ],
           },
         },

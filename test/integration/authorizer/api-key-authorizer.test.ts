@@ -224,7 +224,7 @@ describe('api-key authorizer (DynamoDB Local)', () => {
     it('denies, with its code, every id of the route it denied', async () => {
       const { value } = await newKey({ customer: ['read'] });
       const result = await authorize(customer('1', value, 'DELETE'));
-      expect(result.context).toEqual({ code: 'write_action_not_allowed_for_customer' });
+      expect(result.context).toEqual({ code: 'write_action_not_allowed_for_customer', organization_id: ORG });
       expect(result.policyDocument.Statement).toEqual([
         {
           Action: 'execute-api:Invoke',

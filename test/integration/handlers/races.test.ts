@@ -15,6 +15,10 @@ import { HandlerHarness } from './harness';
  * collects what went wrong per trial and asserts the list is empty, so a failure says how often.
  */
 const TRIALS = 40;
+// Each race is 40 trials of concurrent transactions on one DynamoDB Local: bounded work that takes
+// 20-40 s alone and several times that when the rest of the suite shares the machine's 2 cores.
+// The timeout only stops a hang; nothing here is timed.
+jest.setTimeout(300_000);
 const WIDE: Permissions = { customer: ['read', 'write'], invoice: ['read', 'write'] };
 const NARROW: Permissions = { customer: ['read'] };
 

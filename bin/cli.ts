@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { allowedIpsSchema } from '../lambdas/domain/allowed-ips';
 import type { ApiKeyView } from '../lambdas/domain/api-key';
 import { EXPIRES_IN, type ExpiresIn } from '../lambdas/domain/api-key';
 import { DomainError, OrganizationNotFound, ValidationFailed } from '../lambdas/domain/errors';
@@ -209,6 +210,25 @@ export function buildProgram(io: Io): Command {
           result,
           newKeyText(`Rotated ${options.key} of ${options.org}: the old key ${old}. New API key ${result.api_key.id}:`, result.api_key),
         );
+      }),
+    );
+
+  sub(keys, 'set-allowed-ips', 'restrict an API key to source addresses (CIDR blocks), or let it be used from any (--any)')
+    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--key <id>', 'API key id')
+    .option('--allowed-ip <cidr>', 'an IPv4/IPv6 address or CIDR block; repeat for more (at most 20)', collect)
+    .option('--any', 'remove the allowlist: any source address')
+    .action(
+      action<{ org: string; key: string; allowedIp?: string[]; any?: boolean }>(async ({ target, operator, print }, options) => {
+        if ((options.allowedIp === undefined) === (options.any !== true)) {
+          throw new UsageError('give either --allowed-ip <cidr> (repeatable) or --any');
+        }
+        const parsed = allowedIpsSchema.safeParse(options.any ? null : options.allowedIp);
+        if (!parsed.success) throw new ValidationFailed({ allowed_ips: parsed.error.issues.map((issue) => issue.message) });
+        const actor = await operatorActor(target);
+        const updated = withoutVersion(await operator.keys.update(options.org, actor, options.key, { allowed_ips: parsed.data }));
+        const where = updated.allowed_ips === null ? 'any source address' : updated.allowed_ips.join(', ');
+        print({ api_key: updated }, `API key ${updated.id} (${updated.masked_value}) of ${options.org} may now be used from ${where}.`);
       }),
     );
 

@@ -45,7 +45,7 @@ function answer(decision: Decision, event: APIGatewayRequestAuthorizerEvent): AP
     case 'unauthorized':
       throw unauthorized();
     case 'deny':
-      if (decision.route === undefined) {
+      if (decision.route === undefined && decision.code !== 'ip_not_allowed') {
         logger.warn('route not in the route table', {
           api_key_id: decision.key.apiKeyId,
           method: event.httpMethod,
@@ -93,7 +93,8 @@ export function createApiKeyAuthorizer(deps: ApiKeyAuthorizerDeps): ApiKeyAuthor
       throw error;
     }
     const now = deps.clock.now();
-    const decision = decide(key, findRoute(table, event.httpMethod, event.resource), now);
+    // The address API Gateway saw (the client's, not a forwarded header's): allowlists match on it.
+    const decision = decide(key, findRoute(table, event.httpMethod, event.resource), now, event.requestContext?.identity?.sourceIp);
     if (countsAsUse(decision)) await recordUsage(decision.key, now);
     deps.metrics?.record(decision);
     return answer(decision, event);

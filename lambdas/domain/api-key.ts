@@ -1,3 +1,4 @@
+import type { AllowedIps } from './allowed-ips';
 import { ApiKeyLimitReached, PreconditionFailed, RotationAlreadyScheduled, ValidationFailed } from './errors';
 import type { Permissions } from './permissions';
 
@@ -19,6 +20,8 @@ export interface StoredApiKey {
   name: string | null;
   maskedValue: string;
   permissions: Permissions;
+  /** The source addresses the key may be used from (API.md §9); null or absent: any. */
+  allowedIps?: AllowedIps;
   createdAt: string;
   /** When the key stops working: a pending scheduled rotation, or the key's own expiry (API.md §8). */
   expiresAt: string | null;
@@ -67,6 +70,8 @@ export interface Expiry {
 export interface KeyChanges {
   name?: string | null;
   permissions?: Permissions;
+  /** Replaces the allowlist; null: any source. */
+  allowedIps?: AllowedIps;
   /** Sets, moves or clears the key's own expiry (never a pending rotation's). */
   expiry?: Expiry;
 }
@@ -97,6 +102,11 @@ export interface HotKey {
   organizationId: string;
   apiKeyId: string;
   permissions: Permissions;
+  /**
+   * The allowlist as stored (null or absent: any source); `ipAllowed` reads it and fails closed on
+   * anything that is not a list of blocks.
+   */
+  allowedIps?: unknown;
   expiresAt: string | null;
   lastUsedAt: string | null;
 }
@@ -108,6 +118,7 @@ export interface ApiKeyView {
   name: string | null;
   masked_value: string;
   permissions: Permissions;
+  allowed_ips: AllowedIps;
   created_at: string;
   expires_at: string | null;
   last_used_at: string | null;
@@ -136,6 +147,7 @@ export function toApiKeyView(key: StoredApiKey): ApiKeyView {
     name: key.name,
     masked_value: key.maskedValue,
     permissions: key.permissions,
+    allowed_ips: key.allowedIps ?? null,
     created_at: key.createdAt,
     expires_at: key.expiresAt,
     last_used_at: key.lastUsedAt,

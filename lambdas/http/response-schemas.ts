@@ -38,6 +38,10 @@ const apiKeyFields = z.object({
   name: z.string().nullable(),
   masked_value: z.string().meta({ description: 'The prefix, eight bullets and the last 4 characters', examples: ['kw_••••••••9fQz'] }),
   permissions,
+  allowed_ips: z
+    .array(z.string())
+    .nullable()
+    .meta({ description: 'The source addresses (CIDR blocks) the key may be used from; null: any', examples: [['203.0.113.0/24']] }),
   created_at: instant('When the key was created'),
   expires_at: instant(
     "When the key stops working: a pending scheduled rotation, or the key's own expiry (asked for, or the lifetime policy's); null: never",
@@ -78,10 +82,12 @@ const detailsSchema = z
     name: z.string().nullable().optional().meta({ description: "Every event: the key's name when it happened" }),
     masked_value: z.string().optional().meta({ description: "Every event: the key's masked token" }),
     permissions: permissions.optional().meta({ description: "`api_key.created`: the new key's permissions" }),
+    allowed_ips: z.array(z.string()).optional().meta({ description: "`api_key.created`: the new key's allowlist, when it has one" }),
     changes: z
       .object({
         name: z.string().nullable().optional(),
         permissions: permissions.optional(),
+        allowed_ips: z.array(z.string()).nullable().optional(),
         expires_at: instant('The new expiry; null: cleared').nullable().optional(),
       })
       .optional()

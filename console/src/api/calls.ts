@@ -54,8 +54,8 @@ export async function revealApiKey(api: ApiClient, organization_id: string, api_
 export interface KeyFields {
   name: string;
   permissions: Permissions;
-  /** The CIDR blocks the key may be used from (API.md §9); null: any source. */
-  allowed_ips: string[] | null;
+  /** The CIDR blocks the key may be used from (API.md §9); null: any source; absent: unchanged (Edit) or none (Add). */
+  allowed_ips?: string[] | null;
   /** Add only: when the new key expires (API.md §8); absent: never (or the organization's policy). */
   expires_in?: KeyExpiresIn;
   /** Edit only, and only when changed: the new expiry, or null to clear it. */
@@ -85,7 +85,7 @@ export async function createApiKey(api: ApiClient, organization_id: string, fiel
       body: {
         name: fields.name,
         permissions: fields.permissions,
-        allowed_ips: fields.allowed_ips,
+        ...(fields.allowed_ips ? { allowed_ips: fields.allowed_ips } : {}),
         ...(fields.expires_in ? { expires_in: fields.expires_in } : {}),
       },
     }),

@@ -125,7 +125,8 @@ function KeyForm({ organizationId, catalog, existing, onReload }: KeyFormProps) 
   const allowedIpsId = useId();
   const allowedIpsHintId = useId();
   const allowedIpsErrorId = useId();
-  const [allowedIps, setAllowedIps] = useState((existing?.key.allowed_ips ?? []).join('\n'));
+  const initialAllowedIps = (existing?.key.allowed_ips ?? []).join('\n');
+  const [allowedIps, setAllowedIps] = useState(initialAllowedIps);
   const [allowedIpsError, setAllowedIpsError] = useState<string | null>(null);
   const form = useForm<FormValues>({
     defaultValues: { name: existing?.key.name ?? '', permissions: boxesFrom(catalog, existing?.key.permissions) },
@@ -170,7 +171,8 @@ function KeyForm({ organizationId, catalog, existing, onReload }: KeyFormProps) 
         await save.mutateAsync({
           name: values.name,
           permissions: permissionsFrom(values.permissions),
-          allowed_ips: allowedIpsFrom(allowedIps),
+          // Sent only when set (Add) or changed (Edit): a PATCH names only the fields it changes.
+          ...(allowedIps === initialAllowedIps ? {} : { allowed_ips: allowedIpsFrom(allowedIps) }),
           ...expiry,
         }),
       );

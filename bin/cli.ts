@@ -183,6 +183,21 @@ export function buildProgram(io: Io): Command {
       }),
     );
 
+  sub(org, 'set-plan', "move an organization to another plan (API.md §9): its keys share the plan's rate, burst and quota")
+    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--plan <name>', "a plan of the deployment's configuration")
+    .action(
+      action<{ org: string; plan: string }>(async ({ target, operator, print }, options) => {
+        const actor = await operatorActor(target);
+        const plan = await operator.settings.setPlan(options.org, actor, options.plan);
+        const quota = plan.limits.quota ? `, quota ${plan.limits.quota.limit} per ${plan.limits.quota.period}` : ', no quota';
+        print(
+          { organization: { id: options.org }, ...plan },
+          `${options.org} is on plan ${plan.plan}: ${plan.limits.rate} requests/s, burst ${plan.limits.burst}${quota}. Takes effect within 60 s.`,
+        );
+      }),
+    );
+
   const keys = sub(program, 'keys', "an organization's API keys (changes are audited with actor operator)");
 
   sub(keys, 'list', "list an organization's API keys, masked, as the management API lists them")

@@ -103,6 +103,7 @@ export function operatorFor(target: Target, io: Io): Operator {
       dynamodb: localClientConfig(target.runtime.dynamodb_endpoint, target.runtime.dynamodb_access_key_id),
       secrets: new LocalSecretBox(readMasterKey(target.stateDir)),
       scheduler: new LocalRetirementScheduler(scheduleDir(target.stateDir)),
+      ...(target.runtime.plans ? { plans: target.runtime.plans } : {}),
       ...keyConfig(io.env),
     });
   }

@@ -11,6 +11,7 @@ export const AUDIT_EVENT_TYPES = [
   'api_key.expired',
   'api_key.expiry_reminder_sent',
   'organization.settings_updated',
+  'organization.plan_changed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

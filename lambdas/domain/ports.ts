@@ -139,6 +139,14 @@ export interface KeyStore {
   getSettings(organizationId: string): Promise<OrganizationSettings | undefined>;
   /** Replaces the policy and writes its event, in one transaction. Throws OrganizationNotFound. */
   putSettings(organizationId: string, settings: OrganizationSettings, event: AuditEvent): Promise<void>;
+  /** The plan named on the organization item: null when none (the default plan), undefined when there is no organization (API.md §9). */
+  getPlan(organizationId: string): Promise<string | null | undefined>;
+  /** Puts the organization on `plan`, with its audit event; OrganizationNotFound when there is none. */
+  putPlan(organizationId: string, plan: string, event: AuditEvent): Promise<void>;
+  /** Requests counted against the organization's quota in the window starting at `windowStart` (the local gateway's counter). */
+  quotaUsed(organizationId: string, windowStart: Date): Promise<number>;
+  /** Counts one request in the window, unless `limit` are counted already; false when over. */
+  countQuota(organizationId: string, windowStart: Date, limit: number): Promise<boolean>;
 
   appendAuditEvent(event: AuditEvent): Promise<void>;
   /** Newest first. */

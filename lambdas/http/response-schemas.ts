@@ -103,6 +103,8 @@ const detailsSchema = z
     mark_days: z.int().optional().meta({ description: '`api_key.expiry_reminder_sent`: the reminder mark, in days before `expires_at`' }),
     max_key_lifetime_days: z.int().nullable().optional().meta({ description: '`organization.settings_updated`: the new maximum lifetime' }),
     expiry_reminder_days: z.array(z.int()).optional().meta({ description: '`organization.settings_updated`: the new reminder marks' }),
+    plan: z.string().optional().meta({ description: '`organization.plan_changed`: the new plan' }),
+    previous_plan: z.string().optional().meta({ description: '`organization.plan_changed`: the plan before the change' }),
     previous: z
       .object({ max_key_lifetime_days: z.int().nullable(), expiry_reminder_days: z.array(z.int()) })
       .optional()
@@ -134,6 +136,18 @@ export const organizationSettingsResponseSchema = z.object({
       expiry_reminder_days: z
         .array(z.int())
         .meta({ description: 'Days before a key expires at which the admins are reminded, largest first', examples: [[7, 1]] }),
+      plan: z.string().meta({ description: "The organization's plan (API.md §9); operators change it (`keyward org set-plan`)" }),
+      limits: z
+        .object({
+          rate: z.number().meta({ description: 'Requests per second, all keys of the organization together' }),
+          burst: z.int().meta({ description: 'Requests allowed at once above the rate' }),
+          quota: z
+            .object({ limit: z.int(), period: z.enum(['day', 'week', 'month']) })
+            .nullable()
+            .meta({ description: 'Requests per UTC day, ISO week or calendar month; null: no quota' }),
+        })
+        .meta({ description: "The plan's limits: over them the consumer API answers 429 `throttled` or `quota_exceeded`" }),
+      quota_used: z.int().nullable().meta({ description: 'Requests counted in the current quota window; null when the plan has no quota' }),
     })
     .meta({ id: 'OrganizationSettings' }),
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type AdminClaimRules, CLAIM_NAME_PATTERN, DEFAULT_ADMIN_CLAIMS, NO_EMAIL_VERIFIED_CLAIM } from '../domain/admin-claims';
 import { parseResourceCatalog } from '../domain/permissions';
+import { DEFAULT_PLANS, type PlansConfig, parsePlans } from '../domain/plans';
 import { EXAMPLE_ROUTES, parseRoutes, type RouteDefinition } from '../domain/routes';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from '../domain/token';
 
@@ -175,3 +176,9 @@ export const mailConfig = (env = process.env) =>
 
 /** Lifecycle events (API.md §8): the stack's EventBridge bus the publisher puts every audit event on. */
 export const eventsConfig = (env = process.env) => read('events', z.object({ EVENT_BUS_NAME: z.string().trim().min(1) }), env);
+
+/** The deployment's plans (API.md §9): `KEYWARD_PLANS` (the plans JSON) or DEFAULT_PLANS. */
+export const plansConfig = (env = process.env): PlansConfig => {
+  const raw = env.KEYWARD_PLANS?.trim();
+  return raw ? parsePlans(raw, 'KEYWARD_PLANS') : DEFAULT_PLANS;
+};

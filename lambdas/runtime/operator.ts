@@ -5,6 +5,7 @@ import { backfillMemberships, type MembershipBackfill } from '../adapters/dynamo
 import { listOrganizationSummaries, type OrganizationSummary } from '../adapters/dynamodb/organization-summaries';
 import { systemClock } from '../domain/clock';
 import { DEFAULT_RESOURCE_CATALOG } from '../domain/permissions';
+import type { PlansConfig } from '../domain/plans';
 import type { KeyStore, Mailer, RetirementScheduler, SecretBox } from '../domain/ports';
 import { DEFAULT_KEY_PREFIX } from '../domain/token';
 import { DynamoDbDeliveryLedger } from '../notifications/dynamodb-delivery-ledger';
@@ -50,6 +51,8 @@ export function createOperator(options: {
   catalog?: readonly string[];
   /** Needed by scheduled rotations (`keys rotate --expires-in 1h`…) and to remove a deleted key's job. */
   scheduler?: RetirementScheduler;
+  /** The deployment's plans, for `org set-plan`. @default DEFAULT_PLANS */
+  plans?: PlansConfig;
 }): Operator {
   const db = documentClient(options.dynamodb);
   const store = new DynamoDbKeyStore(db, options.tableName);
@@ -60,6 +63,7 @@ export function createOperator(options: {
     scheduler: options.scheduler,
     keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
     catalog: options.catalog ?? DEFAULT_RESOURCE_CATALOG,
+    ...(options.plans ? { plans: options.plans } : {}),
   });
   const retire = createRetireHandler({ store, clock: systemClock });
   const remind = createRemindHandler({ store, clock: systemClock });

@@ -1,3 +1,4 @@
+import { DEFAULT_PLANS, type PlansConfig } from '../domain/plans';
 import { ApiKeyService, type ApiKeyServiceDeps } from '../service/api-key-service';
 import { OrganizationService } from '../service/organization-service';
 import { SettingsService } from '../service/settings-service';
@@ -14,11 +15,11 @@ export interface Services {
  * composition: which adapters fill the ports is the caller's choice (wiring.ts for a Lambda
  * function, operator.ts for the CLI, fakes or DynamoDB Local in tests).
  */
-export function createServices(deps: ApiKeyServiceDeps): Services {
+export function createServices(deps: ApiKeyServiceDeps & { plans?: PlansConfig }): Services {
   const keys = new ApiKeyService(deps);
   return {
     keys,
     organizations: new OrganizationService(deps.store, keys, deps.clock, deps.catalog),
-    settings: new SettingsService(deps.store, deps.clock, deps.newId),
+    settings: new SettingsService(deps.store, deps.clock, deps.newId, deps.plans ?? DEFAULT_PLANS),
   };
 }

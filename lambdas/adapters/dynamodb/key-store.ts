@@ -14,11 +14,14 @@ import {
   createOrganization,
   getMember,
   getOrganization,
+  getPlan,
   getSettings,
   listMembers,
   listMemberships,
+  putPlan,
   putSettings,
 } from './organizations';
+import { countQuota, quotaUsed } from './quota-counters';
 import { StoreTable } from './store-table';
 import { ABSENT } from './transactions';
 
@@ -126,6 +129,22 @@ export class DynamoDbKeyStore implements KeyStore {
 
   putSettings(organizationId: string, settings: OrganizationSettings, event: AuditEvent): Promise<void> {
     return putSettings(this.table, organizationId, settings, event);
+  }
+
+  getPlan(organizationId: string): Promise<string | null | undefined> {
+    return getPlan(this.table, organizationId);
+  }
+
+  putPlan(organizationId: string, plan: string, event: AuditEvent): Promise<void> {
+    return putPlan(this.table, organizationId, plan, event);
+  }
+
+  quotaUsed(organizationId: string, windowStart: Date): Promise<number> {
+    return quotaUsed(this.table, organizationId, windowStart);
+  }
+
+  countQuota(organizationId: string, windowStart: Date, limit: number): Promise<boolean> {
+    return countQuota(this.table, organizationId, windowStart, limit);
   }
 
   async appendAuditEvent(event: AuditEvent): Promise<void> {

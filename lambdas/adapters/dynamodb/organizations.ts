@@ -111,6 +111,18 @@ export async function changeMember(table: StoreTable, organizationId: string, em
   });
 }
 
+export async function getPlan(table: StoreTable, organizationId: string): Promise<string | null | undefined> {
+  const item = await table.get(organizationKey(organizationId));
+  if (!item) return undefined;
+  return typeof item.plan === 'string' ? item.plan : null;
+}
+
+export async function putPlan(table: StoreTable, organizationId: string, plan: string, event: AuditEvent): Promise<void> {
+  await table.transact([table.items.setFields(organizationKey(organizationId), { plan }, EXISTS, []), table.putEvent(event)], (reasons) => {
+    if (failedAt(reasons, 0)) throw new OrganizationNotFound();
+  });
+}
+
 export async function getSettings(table: StoreTable, organizationId: string): Promise<OrganizationSettings | undefined> {
   const item = await table.get(organizationKey(organizationId));
   return item && toSettings(item);

@@ -6,6 +6,7 @@ import {
   type KeyExpiresIn,
   type Me,
   type OrganizationSettings,
+  type OrganizationSettingsChanges,
   type Permissions,
   type RevealedApiKey,
 } from './client';
@@ -69,7 +70,7 @@ export async function getSettings(api: ApiClient, organization_id: string): Prom
 export async function updateSettings(
   api: ApiClient,
   organization_id: string,
-  settings: OrganizationSettings,
+  settings: OrganizationSettingsChanges,
 ): Promise<OrganizationSettings> {
   const { data } = await answer(
     api.PATCH('/v1/organizations/{organization_id}/settings', { params: { path: { organization_id } }, body: settings }),

@@ -53,11 +53,15 @@ function answer(decision: Decision, event: APIGatewayRequestAuthorizerEvent): AP
         });
       }
       return policy('Deny', decision.key.apiKeyId, event.methodArn, { code: decision.code });
-    case 'allow':
-      return policy('Allow', decision.key.apiKeyId, event.methodArn, {
+    case 'allow': {
+      const allowed = policy('Allow', decision.key.apiKeyId, event.methodArn, {
         organization_id: decision.key.organizationId,
         api_key_id: decision.key.apiKeyId,
       });
+      // API Gateway meters the request against the usage plan holding this key (apiKeySource AUTHORIZER).
+      if (decision.key.usageIdentifier !== undefined) allowed.usageIdentifierKey = decision.key.usageIdentifier;
+      return allowed;
+    }
   }
 }
 

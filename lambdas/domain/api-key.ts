@@ -107,6 +107,12 @@ export interface HotKey {
    * anything that is not a list of blocks.
    */
   allowedIps?: unknown;
+  /**
+   * The organization's usage identifier (API.md §9): the value of the API Gateway API key, in the
+   * usage plan of the organization's plan, that the authorizer names as `usageIdentifierKey`.
+   * Copied onto the hot item; absent before the organization has one.
+   */
+  usageIdentifier?: string;
   expiresAt: string | null;
   lastUsedAt: string | null;
 }

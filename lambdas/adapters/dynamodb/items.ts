@@ -173,6 +173,7 @@ export function toHotKey(item: Item, tokenHash: string): HotKey {
     permissions: item.permissions as Permissions,
     // As stored: ipAllowed fails closed on a value that is not a list of blocks.
     allowedIps: item.allowed_ips,
+    ...(typeof item.usage_identifier === 'string' && item.usage_identifier !== '' ? { usageIdentifier: item.usage_identifier } : {}),
     // Not optionalString: a malformed expires_at must reach isExpired (which fails closed), not read as "none".
     expiresAt: item.expires_at === undefined || item.expires_at === null ? null : String(item.expires_at),
     lastUsedAt: optionalString(item[LAST_USED_AT_ATTRIBUTE]),

@@ -298,6 +298,31 @@ describe('api-key authorizer (DynamoDB Local)', () => {
     });
   });
 
+  describe("the organization's usage identifier (API.md §9)", () => {
+    it('names the usage identifier of the hot item as usageIdentifierKey on an Allow, from the same one read', async () => {
+      const { id, value } = await newKey({ customer: ['read'] });
+      await DynamoDBDocumentClient.from(table.client).send(
+        new UpdateCommand({
+          TableName: table.tableName,
+          Key: { pk: `KEYHASH#${hashToken(value)}`, sk: 'KEYHASH' },
+          UpdateExpression: 'SET usage_identifier = :identifier',
+          ExpressionAttributeValues: { ':identifier': 'usage-identifier-of-acme-0123456789' },
+        }),
+      );
+      const result = await authorize(customers({ 'x-api-key': value }));
+      expect(result).toMatchObject({ principalId: id, usageIdentifierKey: 'usage-identifier-of-acme-0123456789' });
+      expect(counted.calls.findByHash).toBe(1);
+      // A Deny names none: API Gateway answers 403 before any usage plan.
+      const denied = await authorize(authorizerEvent({ method: 'POST', resource: '/v1/customers', headers: { 'x-api-key': value } }));
+      expect(denied.usageIdentifierKey).toBeUndefined();
+    });
+
+    it('names none for a key whose organization has no identifier yet', async () => {
+      const { value } = await newKey();
+      expect((await authorize(customers({ 'x-api-key': value }))).usageIdentifierKey).toBeUndefined();
+    });
+  });
+
   describe('fails closed on a malformed hot item (issue 7 item 8)', () => {
     /** Overwrites one attribute of the key's hot item, as corrupt data or a bad manual edit would. */
     async function corrupt(value: string, attribute: string, stored: unknown): Promise<void> {

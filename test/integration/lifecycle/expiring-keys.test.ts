@@ -188,7 +188,13 @@ describe('expiring keys', () => {
 describe('organization settings and the lifetime policy', () => {
   it('answers the defaults, audits a change, and gives new keys created_at + max', async () => {
     const { id, firstKey } = await organization();
-    expect(await services.settings.get(id)).toEqual({ max_key_lifetime_days: null, expiry_reminder_days: [7, 1] });
+    expect(await services.settings.get(id)).toEqual({
+      max_key_lifetime_days: null,
+      expiry_reminder_days: [7, 1],
+      plan: 'standard',
+      limits: { rate: 100, burst: 200, quota: null },
+      quota_used: null,
+    });
     // Audit events sort by their ULID: the change comes a moment after the organization's creation.
     clock.advance(1000);
 

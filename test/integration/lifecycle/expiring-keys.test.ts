@@ -200,7 +200,7 @@ describe('organization settings and the lifetime policy', () => {
 
     const updated = await services.settings.update(id, ADMIN, { max_key_lifetime_days: 90, expiry_reminder_days: [1, 14] });
 
-    expect(updated).toEqual({ max_key_lifetime_days: 90, expiry_reminder_days: [14, 1] });
+    expect(updated).toMatchObject({ max_key_lifetime_days: 90, expiry_reminder_days: [14, 1], plan: 'standard' });
     const [event] = (await store.listAuditEvents(id, { limit: 1 })).items;
     expect(event).toMatchObject({
       type: 'organization.settings_updated',

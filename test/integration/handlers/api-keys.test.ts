@@ -4,7 +4,17 @@ import { DEFAULT_RESOURCE_CATALOG, defaultPermissions } from '../../../lambdas/d
 import { hashToken, isWellFormedToken, maskToken } from '../../../lambdas/domain/token';
 import { HandlerHarness, KEY_PREFIX, type KeyListBody, type SeededOrganization } from './harness';
 
-const KEY_FIELDS = ['allowed_ips', 'created_at', 'expires_at', 'id', 'last_used_at', 'masked_value', 'name', 'organization_id', 'permissions'];
+const KEY_FIELDS = [
+  'allowed_ips',
+  'created_at',
+  'expires_at',
+  'id',
+  'last_used_at',
+  'masked_value',
+  'name',
+  'organization_id',
+  'permissions',
+];
 
 let harness: HandlerHarness;
 let acme: SeededOrganization;

@@ -6,6 +6,7 @@ import type { ApiKeyView } from '../lambdas/domain/api-key';
 import { EXPIRES_IN, type ExpiresIn } from '../lambdas/domain/api-key';
 import { DomainError, OrganizationNotFound, ValidationFailed } from '../lambdas/domain/errors';
 import type { Organization, Role } from '../lambdas/domain/ports';
+import { escapeControlCharacters, inertJson, isEmailAddress } from '../lambdas/domain/text';
 import { redriveFailureQueue } from '../lambdas/notifications/redrive';
 import type { Operator } from '../lambdas/runtime/operator';
 import { redriveJobs } from '../lambdas/service/job-redrive';
@@ -23,7 +24,7 @@ import {
   type Target,
   UsageError,
 } from './cli/target';
-import { keyTable, newKeyText, table, withoutVersion } from './cli/text';
+import { keyTable, newKeyText, shown, table, withoutVersion } from './cli/text';
 
 /**
  * `keyward`, the operator CLI (API.md §4): organizations, their members and keys, and the
@@ -84,7 +85,8 @@ export function buildProgram(io: Io): Command {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const target = await resolveTarget({ stack: globals.stack }, io);
       const operator = operatorFor(target, io);
-      const print = (json: unknown, human: string) => io.out(globals.json ? `${JSON.stringify(json)}\n` : `${human}\n`);
+      // Human text escapes stored values where it interpolates them (shown, table); JSON escapes them as JSON.
+      const print = (json: unknown, human: string) => io.out(globals.json ? `${inertJson(json)}\n` : `${human}\n`);
       try {
         await run({ target, operator, io, print }, options);
       } finally {
@@ -117,7 +119,7 @@ export function buildProgram(io: Io): Command {
       action<{ name: string; id?: string; admin: string[] }>(async ({ target, operator, print }, { name, id, admin }) => {
         const actor = await operatorActor(target);
         const result = await operator.organizations.create({ name, admins: admin, actor, ...(id === undefined ? {} : { id }) });
-        const intro = `Created organization ${result.organization.id} ("${result.organization.name}") with admin(s) ${admin.join(', ')}.`;
+        const intro = `Created organization ${result.organization.id} ("${shown(result.organization.name)}") with admin(s) ${shown(admin.join(', '))}.`;
         print(result, newKeyText(`${intro}\nFirst API key ${result.api_key.id}:`, result.api_key));
       }),
     );
@@ -146,7 +148,7 @@ export function buildProgram(io: Io): Command {
         print(
           { organization: { id: organization.id, name: organization.name }, members: memberLines, api_keys: keys },
           [
-            `Organization ${organization.id} ("${organization.name}")`,
+            `Organization ${shown(organization.id)} ("${shown(organization.name)}")`,
             '',
             table(
               ['Member', 'Role'],
@@ -168,7 +170,7 @@ export function buildProgram(io: Io): Command {
         const member = await operator.organizations.addMember(organizationId, email, role);
         print(
           { member: { organization_id: member.organizationId, email: member.email, role: member.role } },
-          `${member.email} is now ${member.role === 'admin' ? 'an admin' : 'a member'} of ${member.organizationId}.`,
+          `${shown(member.email)} is now ${member.role === 'admin' ? 'an admin' : 'a member'} of ${shown(member.organizationId)}.`,
         );
       }),
     );
@@ -179,7 +181,8 @@ export function buildProgram(io: Io): Command {
     .action(
       action<{ org: string; email: string }>(async ({ operator, print }, { org: organizationId, email }) => {
         const removed = await operator.organizations.removeMember(organizationId, email);
-        print({ removed }, removed ? `Removed ${email} from ${organizationId}.` : `${email} was not a member of ${organizationId}.`);
+        const [who, where] = [shown(email), shown(organizationId)];
+        print({ removed }, removed ? `Removed ${who} from ${where}.` : `${who} was not a member of ${where}.`);
       }),
     );
 
@@ -223,7 +226,10 @@ export function buildProgram(io: Io): Command {
         const old = options.expiresIn === 'now' ? 'stopped working now' : `works until ${until}`;
         print(
           result,
-          newKeyText(`Rotated ${options.key} of ${options.org}: the old key ${old}. New API key ${result.api_key.id}:`, result.api_key),
+          newKeyText(
+            `Rotated ${shown(options.key)} of ${shown(options.org)}: the old key ${old}. New API key ${result.api_key.id}:`,
+            result.api_key,
+          ),
         );
       }),
     );
@@ -254,7 +260,7 @@ export function buildProgram(io: Io): Command {
       action<{ org: string; key: string }>(async ({ target, operator, print }, options) => {
         const actor = await operatorActor(target);
         const deleted = withoutVersion(await operator.keys.delete(options.org, actor, options.key));
-        print({ api_key: deleted }, `Deleted API key ${deleted.id} (${deleted.masked_value}) of ${options.org}.`);
+        print({ api_key: deleted }, `Deleted API key ${shown(deleted.id)} (${deleted.masked_value}) of ${shown(options.org)}.`);
       }),
     );
 
@@ -313,12 +319,13 @@ export function buildProgram(io: Io): Command {
     .action(
       action<{ email: string }>(async ({ target, print }, { email }) => {
         if (target.mode !== 'local') throw new UsageError('token works with the local stack only (it mints dev JWTs); drop --stack');
+        if (!isEmailAddress(email.trim())) throw new UsageError('invalid input', { email: [`"${email}" is not an email address`] });
         const issuer = await createDevIssuer({
           stateDir: target.stateDir,
           issuer: target.runtime.issuer,
           audience: target.runtime.audience,
         });
-        const token = await issuer.mint({ email });
+        const token = await issuer.mint({ email: email.trim() });
         print({ token }, token);
       }),
     );
@@ -344,20 +351,21 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
 }
 
 function report(error: unknown, io: Io): number {
+  const say = (text: string) => io.err(`${escapeControlCharacters(text)}\n`);
   if (error instanceof CommanderError) {
     // commander has printed the problem and the usage; help and version asked for are a success.
     return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2;
   }
   if (error instanceof UsageError || error instanceof ValidationFailed) {
-    io.err(`keyward: ${error instanceof ValidationFailed ? 'invalid input' : error.message}\n`);
-    for (const [field, reasons] of Object.entries(error.details ?? {})) io.err(`  ${field}: ${reasons.join('; ')}\n`);
+    say(`keyward: ${error instanceof ValidationFailed ? 'invalid input' : error.message}`);
+    for (const [field, reasons] of Object.entries(error.details ?? {})) say(`  ${field}: ${reasons.join('; ')}`);
     return 2;
   }
   if (error instanceof DomainError) {
-    io.err(`keyward: ${error.code}${error.message ? `: ${error.message}` : ''}\n`);
+    say(`keyward: ${error.code}${error.message ? `: ${error.message}` : ''}`);
     return 1;
   }
-  io.err(`keyward: ${error instanceof Error ? error.message : String(error)}\n`);
+  say(`keyward: ${error instanceof Error ? error.message : String(error)}`);
   return 1;
 }
 

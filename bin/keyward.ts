@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { type ContextKey, parseConfig } from '../lib/config';
+import type { ContextKey } from '../lib/config';
 import { KeywardStack } from '../lib/keyward-stack';
+import { stageConfig } from '../lib/stage-file';
 
 const app = new App();
-const config = parseConfig((key: ContextKey) => app.node.tryGetContext(key));
+// The stage's file (config/stages/<stage>.json) under the context: a -c flag may add, never contradict.
+const config = stageConfig((key: ContextKey) => app.node.tryGetContext(key));
 new KeywardStack(app, `keyward-${config.stage}`, {
   config,
   description: `keyward (${config.stage}): API-key management and authorizer`,

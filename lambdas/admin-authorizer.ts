@@ -8,6 +8,7 @@ import { type Clock, systemClock } from './domain/clock';
 import { ORGANIZATION_ID_PATTERN } from './domain/organization';
 import type { KeyStore, Role } from './domain/ports';
 import { bearerCredential, headerValue, policy, unauthorized } from './http/authorizer';
+import { pathParameter } from './http/path';
 import { logger } from './observability/logger';
 import { adminAuthConfig, tableConfig } from './runtime/config';
 
@@ -124,7 +125,7 @@ export function createAdminAuthorizer(deps: AdminAuthorizerDeps): AdminAuthorize
     }
 
     const email = identity.email.toLowerCase();
-    const organizationId = event.pathParameters?.organization_id;
+    const organizationId = pathParameter(event, 'organization_id');
     // A path value that cannot be an organization id names none: no lookup, and no key too long
     // or too odd for the table to take (which would fail the read, a 500 instead of a 404).
     const member =

@@ -7,7 +7,7 @@ import { countsAsUse, type Decision, decide, screenToken } from './domain/author
 import { type Clock, systemClock } from './domain/clock';
 import type { HotKeyStore } from './domain/ports';
 import { buildRouteTable, findRoute, type RouteDefinition } from './domain/routes';
-import { bearerCredential, headerValue, policy, unauthorized } from './http/authorizer';
+import { bearerCredential, headerValue, policy, routeArn, unauthorized } from './http/authorizer';
 import { type DecisionMetrics, decisionMetrics } from './observability/decision-metrics';
 import { logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
@@ -39,8 +39,16 @@ export function tokenFrom(headers: APIGatewayRequestAuthorizerEventHeaders | nul
   return headerValue(headers, 'x-api-key') ?? bearerCredential(headerValue(headers, 'authorization'));
 }
 
-/** The one place a decision becomes API Gateway's answer: a thrown 401, or a policy. */
+/**
+ * The one place a decision becomes API Gateway's answer: a thrown 401, or a policy. The decision
+ * depends on the key, the method and the route (the resource template), never on a path
+ * parameter's value, so the policy covers the whole route (`…/GET/v1/customers/*`): with
+ * API Gateway's result cache on (keyed by `x-api-key`, method and resource path, see
+ * lib/constructs/api-key-authorizer.ts), the policy cached for `GET /v1/customers/1` is applied
+ * to `GET /v1/customers/2` too, and must cover it.
+ */
 function answer(decision: Decision, event: APIGatewayRequestAuthorizerEvent): APIGatewayAuthorizerResult {
+  const resource = routeArn(event.methodArn, event.resource);
   switch (decision.kind) {
     case 'unauthorized':
       throw unauthorized();
@@ -52,9 +60,9 @@ function answer(decision: Decision, event: APIGatewayRequestAuthorizerEvent): AP
           resource: event.resource,
         });
       }
-      return policy('Deny', decision.key.apiKeyId, event.methodArn, { code: decision.code });
+      return policy('Deny', decision.key.apiKeyId, resource, { code: decision.code });
     case 'allow': {
-      const allowed = policy('Allow', decision.key.apiKeyId, event.methodArn, {
+      const allowed = policy('Allow', decision.key.apiKeyId, resource, {
         organization_id: decision.key.organizationId,
         api_key_id: decision.key.apiKeyId,
       });

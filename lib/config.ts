@@ -52,6 +52,19 @@ export interface KeywardConfig extends StageProps {
    * (with the Cognito pool).
    */
   readonly adminInvitesFromSender: boolean;
+  /**
+   * The stack sets API Gateway's account-wide CloudWatch role (`AWS::ApiGateway::Account`, one per
+   * account and region). Off by default: the setting belongs to the account, and two stacks that
+   * both set it overwrite each other. When off, the account must have it already
+   * (docs/deploying.md#api-gateway-logging-role).
+   */
+  readonly manageApiGatewayAccount: boolean;
+  /**
+   * Deploy the example protected API (the echo backend behind the API-key authorizer, API.md §1),
+   * to exercise a stage end to end. Defaults to dev stages only: a production stage protects the
+   * platform's own API (docs/protect-your-api.md) and ships no echo of the authorizer's context.
+   */
+  readonly exampleApi: boolean;
 }
 
 /** API Gateway stage throttling: steady requests per second and the bucket of requests above it. */
@@ -110,6 +123,8 @@ export const CONTEXT_KEYS = [
   'sesIdentityExists',
   'sesMailFromDomain',
   'operatorPrincipalArn',
+  'manageApiGatewayAccount',
+  'exampleApi',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -370,8 +385,9 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     );
   }
 
+  const props = stageProps(stage);
   return {
-    ...stageProps(stage),
+    ...props,
     keyPrefix,
     resourceCatalog,
     authorizerCacheTtlSeconds: parseCacheTtl(value('authorizerCacheTtlSeconds')),
@@ -383,6 +399,8 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     apiKeyHeaderOnly: parseBoolean('apiKeyHeaderOnly', value('apiKeyHeaderOnly')),
     sesIdentityExists,
     adminInvitesFromSender,
+    manageApiGatewayAccount: parseBoolean('manageApiGatewayAccount', value('manageApiGatewayAccount')),
+    exampleApi: value('exampleApi') === undefined ? props.isDevStage : parseBoolean('exampleApi', value('exampleApi')),
     ...(reserved > 0 ? { authorizerReservedConcurrency: reserved } : {}),
     ...(tableName ? { tableName } : {}),
     ...(operatorPrincipalArn ? { operatorPrincipalArn } : {}),

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { STACK_OUTPUT } from '../lambdas/runtime/stack-outputs';
 import type { KeywardConfig } from './config';
@@ -34,7 +35,8 @@ export class KeywardStack extends Stack {
   readonly notifications: Notifications;
   readonly lifecycleEvents: LifecycleEvents;
   readonly managementApi: ManagementApi;
-  readonly exampleApi: ExampleApi;
+  /** The example protected API, on stages that deploy it (`exampleApi`). */
+  readonly exampleApi?: ExampleApi;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: KeywardStackProps) {
@@ -66,7 +68,7 @@ export class KeywardStack extends Stack {
     });
     this.lifecycleEvents = new LifecycleEvents(this, 'LifecycleEvents', { ...common, table });
 
-    const logging = new ApiGatewayLogging(this, 'ApiGatewayLogging');
+    const logging = new ApiGatewayLogging(this, 'ApiGatewayLogging', { manageAccount: config.manageApiGatewayAccount });
     this.managementApi = new ManagementApi(this, 'Management', {
       ...common,
       table,
@@ -75,7 +77,8 @@ export class KeywardStack extends Stack {
       adminIdentity: this.adminIdentity,
       keyEnvironment,
       logging,
-      consoleOrigin: this.adminConsole.origin,
+      // The distribution's, then those of the stage's other console URLs (a custom domain, a dev server).
+      consoleOrigins: [this.adminConsole.origin, ...new Set(config.consoleUrls.map((url) => new URL(url).origin))],
       throttle: config.managementApiThrottle,
     });
     this.adminConsole.publish({
@@ -88,25 +91,12 @@ export class KeywardStack extends Stack {
         ...(this.adminIdentity.hostedUiUrl ? [this.adminIdentity.hostedUiUrl] : []),
       ],
     });
-    this.exampleApi = new ExampleApi(this, 'Example', {
-      ...common,
-      table,
-      authorizer: {
-        keyPrefix: config.keyPrefix,
-        resultsCacheTtl: Duration.seconds(config.authorizerCacheTtlSeconds),
-        keyCacheTtl: Duration.millis(config.authorizerKeyCacheMs),
-        apiKeyHeaderOnly: config.apiKeyHeaderOnly,
-        reservedConcurrency: config.authorizerReservedConcurrency,
-      },
-      throttle: config.consumerApiThrottle,
-      logging,
-    });
+    this.exampleApi = config.exampleApi ? this.buildExampleApi(config, table, logging) : undefined;
 
     this.observability = new Observability(this, 'Observability', {
       ...common,
       table,
-      apiKeyAuthorizer: this.exampleApi.authorizer.handler,
-      protectedApi: this.exampleApi.restApi,
+      ...(this.exampleApi ? { protectedApi: { api: this.exampleApi.restApi, authorizer: this.exampleApi.authorizer.handler } } : {}),
       managementApi: this.managementApi.restApi,
       // Every function built so far, so a new one is alarmed without a line here.
       functions: this.node.findAll().filter((construct) => construct instanceof KeywardFunction),
@@ -125,10 +115,12 @@ export class KeywardStack extends Stack {
       value: this.managementApi.restApi.url,
       description: 'Management API base URL (append v1/organizations/...)',
     });
-    new CfnOutput(this, 'ExampleApiUrl', {
-      value: this.exampleApi.restApi.url,
-      description: 'Example protected API base URL (append v1/customers, ...)',
-    });
+    if (this.exampleApi) {
+      new CfnOutput(this, 'ExampleApiUrl', {
+        value: this.exampleApi.restApi.url,
+        description: 'Example protected API base URL (append v1/customers, ...)',
+      });
+    }
     new CfnOutput(this, 'ConsoleUrl', {
       value: this.adminConsole.url,
       description: 'The admin console (sign in as an organization admin)',
@@ -182,6 +174,23 @@ export class KeywardStack extends Stack {
       description: 'Retirement and reminder jobs that failed after Lambda’s retries (read by `keyward jobs redrive`)',
     });
     this.cliOutputs(config);
+  }
+
+  /** The example protected API: the echo backend on `EXAMPLE_ROUTES` behind the stage's API-key authorizer. */
+  private buildExampleApi(config: KeywardConfig, table: dynamodb.ITable, logging: ApiGatewayLogging): ExampleApi {
+    return new ExampleApi(this, 'Example', {
+      ...stageOf(config),
+      table,
+      authorizer: {
+        keyPrefix: config.keyPrefix,
+        resultsCacheTtl: Duration.seconds(config.authorizerCacheTtlSeconds),
+        keyCacheTtl: Duration.millis(config.authorizerKeyCacheMs),
+        apiKeyHeaderOnly: config.apiKeyHeaderOnly,
+        reservedConcurrency: config.authorizerReservedConcurrency,
+      },
+      throttle: config.consumerApiThrottle,
+      logging,
+    });
   }
 
   /**

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_PLANS, type PlansConfig, parsePlans, plansConfigSchema } from '../lambdas/domain/plans';
 
 /**
- * The plans of a deployment (API.md §9). Until the per-stage configuration files hold them
- * (`config/stages/<stage>.json`, issue 15), they come from the `plans` CDK context (the same JSON),
- * and locally from the file `KEYWARD_PLANS_FILE` names; otherwise DEFAULT_PLANS.
+ * The plans of a deployment (API.md §9): in AWS the stage file's `plans` field
+ * (`config/stages/<stage>.json`, checked by lib/stage-file.ts) or a `plans` value given to the
+ * constructs, locally the file `KEYWARD_PLANS_FILE` names; otherwise DEFAULT_PLANS.
  */
 
 export { DEFAULT_PLANS, type PlansConfig, parsePlans, plansConfigSchema };

@@ -33,6 +33,7 @@ export interface RequestInput {
   resource: string;
   /** The request path without the stage; by default `resource` with `pathParameters` filled in. */
   path?: string;
+  /** As sent, still percent-encoded (API Gateway REST does not decode them): `c%2042`. */
   pathParameters?: Readonly<Record<string, string>> | null;
   /** In arrival order, original casing; a repeated name keeps its last value in `headers`. */
   headers?: ValuePairs;
@@ -52,8 +53,11 @@ export interface RequestInput {
 export interface ProxyInput extends RequestInput {
   body?: string | null;
   isBase64Encoded?: boolean;
-  /** What the authorizer allowed with; `null` for a request that reached the function without one. */
-  authorizer?: { principalId: string; context?: Readonly<Record<string, unknown>> } | null;
+  /**
+   * What the authorizer allowed with, and how long it took (0 when answered from the result
+   * cache); `null` for a request that reached the function without one.
+   */
+  authorizer?: { principalId: string; context?: Readonly<Record<string, unknown>>; integrationLatency?: number } | null;
 }
 
 export type RequestContext = APIGatewayEventRequestContextWithAuthorizer<undefined>;
@@ -63,13 +67,18 @@ function entriesOf(values: ValuePairs | undefined): Iterable<readonly [string, s
   return Symbol.iterator in values ? (values as Iterable<readonly [string, string]>) : Object.entries(values);
 }
 
-/** A single-value map (last value wins) and its multi-value twin, as API Gateway builds both. */
+/**
+ * A single-value map (last value wins) and its multi-value twin, as API Gateway builds both. Any
+ * name is a name: the maps have no prototype, so `__proto__`, `constructor` or `toString` is an
+ * entry like any other (issue 16 item 3), as in the JSON a Lambda function receives.
+ */
 export function valueMaps(values: ValuePairs | undefined): { single: Record<string, string>; multi: Record<string, string[]> } {
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  const single: Record<string, string> = Object.create(null);
+  const multi: Record<string, string[]> = Object.create(null);
   for (const [name, value] of entriesOf(values)) {
     single[name] = value;
-    (multi[name] ??= []).push(value);
+    if (Object.hasOwn(multi, name)) multi[name]!.push(value);
+    else multi[name] = [value];
   }
   return { single, multi };
 }
@@ -81,9 +90,11 @@ export function rawHeaderPairs(rawHeaders: readonly string[]): Array<[string, st
   return pairs;
 }
 
-/** `/v1/customers/{id}` with `{id: 'c 42'}` → `/v1/customers/c%2042`. */
+/** `/v1/customers/{id}` with `{id: 'c%2042'}` (as sent) → `/v1/customers/c%2042`. */
 export function concretePath(resource: string, pathParameters: Readonly<Record<string, string>> | null | undefined): string {
-  return resource.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(pathParameters?.[name] ?? ''));
+  return resource.replace(/\{([^}]+)\}/g, (_, name: string) =>
+    pathParameters && Object.hasOwn(pathParameters, name) ? pathParameters[name]! : '',
+  );
 }
 
 export function methodArn(method: string, path: string, api: ApiTarget = LOCAL_API): string {
@@ -142,8 +153,12 @@ export function requestContext(input: RequestInput): RequestContext {
   };
 }
 
-/** The parts an authorizer event and a proxy event share. */
-function requestParts(input: RequestInput) {
+/**
+ * The parts an authorizer event and a proxy event share. Path parameters are as sent; without any,
+ * the REQUEST authorizer gets `{}` and the function `null`, as in AWS's documented samples
+ * (test/support/aws-sample-events.ts).
+ */
+function requestParts(input: RequestInput, noPathParameters: Record<string, string> | null) {
   const headers = valueMaps(input.headers);
   const query = valueMaps(input.query);
   const hasQuery = Object.keys(query.single).length > 0;
@@ -154,7 +169,7 @@ function requestParts(input: RequestInput) {
     httpMethod: input.method,
     headers: headers.single,
     multiValueHeaders: headers.multi,
-    pathParameters: hasPathParameters ? { ...input.pathParameters } : null,
+    pathParameters: hasPathParameters ? Object.assign(Object.create(null), input.pathParameters) : noPathParameters,
     queryStringParameters: hasQuery ? query.single : null,
     multiValueQueryStringParameters: hasQuery ? query.multi : null,
     stageVariables: null,
@@ -163,7 +178,7 @@ function requestParts(input: RequestInput) {
 
 /** The REQUEST authorizer event. */
 export function authorizerEvent(input: RequestInput): APIGatewayRequestAuthorizerEvent {
-  const parts = requestParts(input);
+  const parts = requestParts(input, {});
   return {
     type: 'REQUEST',
     methodArn: methodArn(input.method, parts.path, input.api),
@@ -172,18 +187,35 @@ export function authorizerEvent(input: RequestInput): APIGatewayRequestAuthorize
   };
 }
 
-/** The Lambda proxy event, with `requestContext.authorizer` = the authorizer's context + principalId. */
+/**
+ * The Lambda proxy event. Behind a Lambda authorizer, `requestContext.authorizer` holds its context
+ * with every value a string (`1` → `"1"`, `true` → `"true"`), its `principalId`, and
+ * `integrationLatency` in milliseconds, as API Gateway REST passes them.
+ */
 export function proxyEvent(input: ProxyInput): APIGatewayProxyEvent {
   const { authorizer } = input;
   return {
-    ...requestParts(input),
+    ...requestParts(input, null),
     body: input.body ?? null,
     isBase64Encoded: input.isBase64Encoded ?? false,
     requestContext: {
       ...requestContext(input),
-      authorizer: authorizer ? { ...authorizer.context, principalId: authorizer.principalId } : undefined,
+      authorizer: authorizer
+        ? {
+            ...stringValues(authorizer.context ?? {}),
+            principalId: authorizer.principalId,
+            integrationLatency: authorizer.integrationLatency ?? 0,
+          }
+        : undefined,
     },
   };
+}
+
+/** An authorizer's context as API Gateway passes it on: every value a string. */
+function stringValues(context: Readonly<Record<string, unknown>>): Record<string, string> {
+  const strings: Record<string, string> = Object.create(null);
+  for (const [name, value] of Object.entries(context)) strings[name] = String(value);
+  return strings;
 }
 
 export interface LambdaContextOptions {

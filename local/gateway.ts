@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { CACHED_API_KEY_IDENTITY_SOURCES } from '../lambdas/http/authorizer';
 import { defaultGatewayResponse, GATEWAY_RESPONSES } from '../lambdas/http/gateway-responses';
 import { authorizerEvent, LOCAL_API, lambdaContext, proxyEvent, type RequestInput, rawHeaderPairs } from './api-gateway-events';
 import { gatewayResponse, refusal, send } from './gateway-answers';
-import { handlerLoader, proxyResponse } from './gateway-integration';
+import { AuthorizerResultCache, identityOf } from './gateway-authorizer-cache';
+import { handlerLoader, overTheWire, proxyResponse } from './gateway-integration';
 import { ClientGoneError, INTEGRATION_TIMEOUT_MS, PayloadTooLargeError, readBody, TIMED_OUT, TokenBucket, within } from './gateway-limits';
 import type { PlanEnforcer } from './gateway-plans';
 import { type Decision, evaluatePolicy, type Json } from './gateway-policy';
@@ -65,6 +67,16 @@ export interface GatewayOptions {
    * @default none
    */
   plans?: PlanEnforcer;
+  /**
+   * API Gateway's result cache on the protected API's authorizer (the `authorizerCacheTtlSeconds`
+   * context), emulated: keyed by the same identity sources (`x-api-key`, method, resource path),
+   * so a request without `x-api-key` gets 401 without invoking the authorizer, and a result is
+   * reused, and evaluated against the request's method ARN, for this many seconds.
+   * @default 0: off, every request invokes the authorizer
+   */
+  authorizerCacheTtlSeconds?: number;
+  /** The clock of the emulated result cache, in milliseconds. @default Date.now */
+  now?: () => number;
 }
 
 export type LocalSite = (request: IncomingMessage, response: ServerResponse, path: string) => Promise<boolean>;
@@ -87,6 +99,12 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
         example: new TokenBucket(throttle.rateLimit, throttle.burstLimit),
       }
     : undefined;
+  const cacheTtlMs = (options.authorizerCacheTtlSeconds ?? 0) * 1000;
+  // Only the protected API's authorizer can be cached (the management API's never is).
+  const resultCaches: Partial<Record<string, { cache: AuthorizerResultCache; sources: readonly string[] }>> =
+    cacheTtlMs > 0
+      ? { 'api-key-authorizer': { cache: new AuthorizerResultCache(cacheTtlMs, options.now), sources: CACHED_API_KEY_IDENTITY_SOURCES } }
+      : {};
   const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
   /** A request's outcome for the log: its status, or why nobody was answered. */
@@ -99,14 +117,32 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
   async function authorize(
     authorizer: string,
     input: RequestInput,
+    request: IncomingMessage,
     response: ServerResponse,
-  ): Promise<{ principalId: string; context: Json } | number> {
+  ): Promise<{ principalId: string; context: Json; integrationLatency: number } | number> {
     const authorization = authorizerEvent(input);
+    const cached = resultCaches[authorizer];
+    let identity: string | undefined;
+    if (cached) {
+      identity = identityOf(cached.sources, input, (name) => request.headers[name.toLowerCase()]);
+      // An identity source missing or empty: API Gateway's own 401, the authorizer never runs.
+      if (identity === undefined) return gatewayResponse(response, GATEWAY_RESPONSES.unauthorized);
+    }
     let decision: Decision | undefined;
+    let integrationLatency = 0;
     try {
-      const handle = await handlerFor(authorizer);
-      const result = await within(handle(authorization, lambdaContext(authorizer, { timeoutMs })), timeoutMs);
-      if (result === TIMED_OUT) throw new Error(`no answer within ${timeoutMs} ms`);
+      let result = identity === undefined ? undefined : cached?.cache.get(identity);
+      if (result === undefined) {
+        const started = performance.now();
+        const handle = await handlerFor(authorizer);
+        const returned = await within(handle(overTheWire(authorization), lambdaContext(authorizer, { timeoutMs })), timeoutMs);
+        if (returned === TIMED_OUT) throw new Error(`no answer within ${timeoutMs} ms`);
+        integrationLatency = Math.round(performance.now() - started);
+        result = overTheWire(returned);
+        // Only a valid result is kept: a 401 or a failure is decided again on the next request.
+        if (identity !== undefined && evaluatePolicy(result, authorization.methodArn)) cached?.cache.set(identity, result);
+      }
+      // A cached result is applied as API Gateway applies it: its policy, evaluated for this request.
       decision = evaluatePolicy(result, authorization.methodArn);
     } catch (error) {
       if (error instanceof Error && error.message === 'Unauthorized') {
@@ -118,7 +154,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     // No valid result: API Gateway's AUTHORIZER_FAILURE / AUTHORIZER_CONFIGURATION_ERROR.
     if (!decision) return gatewayResponse(response, GATEWAY_RESPONSES.authorizerFailure);
     if (!decision.allowed) return gatewayResponse(response, GATEWAY_RESPONSES.accessDenied, decision.context);
-    return { principalId: decision.principalId, context: decision.context };
+    return { principalId: decision.principalId, context: decision.context, integrationLatency };
   }
 
   async function dispatch(request: IncomingMessage, response: ServerResponse, target: Target, requestId: string): Promise<Outcome> {
@@ -176,7 +212,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (options.apiKeyHeaderOnly && route.authorizer === 'api-key-authorizer' && !request.headers['x-api-key']) {
       return gatewayResponse(response, GATEWAY_RESPONSES.unauthorized);
     }
-    const authorized = route.authorizer === undefined ? null : await authorize(route.authorizer, input, response);
+    const authorized = route.authorizer === undefined ? null : await authorize(route.authorizer, input, request, response);
     if (typeof authorized === 'number') return authorized;
     // The usage plan of the organization the authorizer named, as API Gateway applies it after the authorizer.
     if (options.plans && route.authorizer === 'api-key-authorizer' && typeof authorized?.context.organization_id === 'string') {
@@ -193,7 +229,8 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
         body: body.length > 0 ? body.toString('utf8') : null,
         authorizer: authorized,
       });
-      result = await within(handle(event, lambdaContext(route.entry, { requestId, timeoutMs })), timeoutMs);
+      result = await within(handle(overTheWire(event), lambdaContext(route.entry, { requestId, timeoutMs })), timeoutMs);
+      if (result !== TIMED_OUT) result = overTheWire(result);
     } catch (error) {
       // A Lambda error behind a proxy integration is API Gateway's 502.
       options.log(`handler ${route.entry} failed: ${describe(error)}`);

@@ -6,7 +6,7 @@ import { type Clock, systemClock } from '../lambdas/domain/clock';
 import { JOB_RETRY_ATTEMPTS } from '../lambdas/domain/expiry';
 import { failureRecord } from '../lambdas/service/job-redrive';
 import { type PollLoop, startPollLoop } from './poll-loop';
-import { PRIVATE_FILE_MODE } from './state';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './state';
 
 export interface RetirementLoopOptions {
   /** LOCAL_SCHEDULE_DIR: where LocalRetirementScheduler writes the jobs. */
@@ -63,7 +63,7 @@ export function startRetirementLoop(options: RetirementLoopOptions): { stop(): P
     }
     const job = readJob(payload);
     if (!job) {
-      await mkdir(join(options.dir, REJECTED_DIR), { recursive: true });
+      await mkdir(join(options.dir, REJECTED_DIR), { recursive: true, mode: PRIVATE_DIR_MODE });
       await rename(path, join(options.dir, REJECTED_DIR, file));
       options.log(`retirement job ${file} rejected (unreadable payload), moved to ${REJECTED_DIR}/`);
       return;

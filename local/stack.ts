@@ -23,6 +23,7 @@ import { DEFAULT_SES_PORT, startSesEmulator } from './ses-emulator';
 import {
   LOCAL_TABLE_NAME,
   loadOrCreateMasterKey,
+  loadOrCreateSignInCode,
   type RuntimeInfo,
   readRuntimeInfo,
   removeRuntimeInfo,
@@ -56,6 +57,12 @@ export interface LocalStackOptions {
    * @default none: `console/dist` is served as it is
    */
   consoleBuild?: Promise<unknown>;
+  /**
+   * API Gateway's result cache on the example protected API's authorizer, emulated by the gateway
+   * (`KEYWARD_AUTHORIZER_CACHE_TTL_SECONDS`, as the `authorizerCacheTtlSeconds` context).
+   * @default 0: off
+   */
+  authorizerCacheTtlSeconds?: number;
   log?: (line: string) => void;
   /** The plans the gateway enforces. @default KEYWARD_PLANS_FILE's, or the default plans (API.md §9) */
   plans?: PlansConfig;
@@ -69,6 +76,8 @@ export interface LocalStack {
   stateDir: string;
   /** A dev admin JWT for `admin@demo.test`, minted at this start. */
   adminToken: string;
+  /** What the dev issuer's sign-in page asks for next to the email (API.md §6), from the state directory. */
+  signInCode: string;
   demo: DemoSeed & { organizationId: string };
   issuer: DevIssuer;
   stop(): Promise<void>;
@@ -122,7 +131,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     );
     // The console signs in at the dev issuer as it does at Cognito (code + PKCE), and is sent back to itself.
-    const oidc = createDevIssuerOidc({ issuer, redirectUris: [consoleUrl] });
+    const signInCode = loadOrCreateSignInCode(stateDir);
+    const oidc = createDevIssuerOidc({ issuer, redirectUris: [consoleUrl], signInCode });
     const consoleSite = createConsoleSite({
       distDir: join(__dirname, '..', 'console', 'dist'),
       config: { authority: issuer.issuer, client_id: issuer.audience, redirect_uri: consoleUrl, api_base_url: gatewayUrl },
@@ -133,6 +143,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       jwks: () => issuer.jwks(),
       isReady: () => ready,
       log,
+      authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds,
       sites: [async (request, response, path) => path.startsWith(`${LOCAL_ISSUER_PATH}/`) && oidc(request, response), consoleSite],
       plans: new PlanEnforcer({
         plans,
@@ -169,6 +180,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stateDir,
       issuer,
       adminToken: await issuer.mint({ email: DEMO_ORGANIZATION.admin }),
+      signInCode,
       demo: { organizationId: DEMO_ORGANIZATION.id, ...seeded },
       stop: () => stops.stopAll(),
     };

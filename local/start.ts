@@ -17,7 +17,8 @@ export function describeStack(stack: LocalStack): string {
   const lines = [
     '',
     `keyward local stack is ready: ${stack.gatewayUrl}`,
-    `  console: ${stack.consoleUrl} (sign in as ${DEMO_ORGANIZATION.admin})`,
+    `  console: ${stack.consoleUrl} (sign in as ${DEMO_ORGANIZATION.admin} with the sign-in code below)`,
+    `  sign-in code: ${stack.signInCode}`,
     `  state:   ${stack.stateDir}`,
     `  DynamoDB Local: ${stack.runtime.dynamodb_endpoint} (table ${stack.runtime.table_name})`,
     `  SES inbox: ${stack.runtime.ses_url} (admin emails; GET ${stack.runtime.ses_url}/store lists them as JSON)`,
@@ -54,6 +55,15 @@ function portFromEnv(name: string, fallback: number): number {
   const port = Number(raw);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name} must be a port number (1-65535), got "${raw}"`);
   return port;
+}
+
+/** `KEYWARD_AUTHORIZER_CACHE_TTL_SECONDS`: 0-3600, as the `authorizerCacheTtlSeconds` context of a deployed stage. */
+function cacheTtlFromEnv(name: string): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return 0;
+  const seconds = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || seconds > 3600) throw new Error(`${name} must be a whole number of seconds 0-3600, got "${raw}"`);
+  return seconds;
 }
 
 async function main(): Promise<void> {
@@ -104,6 +114,7 @@ async function main(): Promise<void> {
       port: portFromEnv('PORT', 3000),
       dynamodbPort: portFromEnv('DYNAMODB_PORT', 8000),
       sesPort: portFromEnv('SES_PORT', DEFAULT_SES_PORT),
+      authorizerCacheTtlSeconds: cacheTtlFromEnv('KEYWARD_AUTHORIZER_CACHE_TTL_SECONDS'),
     });
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));

@@ -13,6 +13,8 @@ export const LOCAL_TABLE_NAME = 'keyward-local';
 const RUNTIME_FILE = 'runtime.json';
 const MASTER_KEY_FILE = 'master-key';
 const DYNAMODB_KEY_FILE = 'dynamodb-access-key-id';
+/** The dev issuer's sign-in code (API.md §6): who can read it is who can sign in to the local console. */
+export const SIGN_IN_CODE_FILE = 'sign-in-code';
 
 /** Directories and files the state directory may hold (mode bits). */
 export const PRIVATE_DIR_MODE = 0o700;
@@ -121,6 +123,36 @@ export function loadOrCreateDynamoDbAccessKeyId(stateDir: string): string {
   const accessKeyId = `keyward${randomBytes(20).toString('hex')}`;
   writePrivateFile(file, `${accessKeyId}\n`);
   return accessKeyId;
+}
+
+/** The sign-in code's alphabet: no 0/O, 1/I/L, so it can be typed from the banner without doubt. */
+const SIGN_IN_CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+const SIGN_IN_CODE = /^[A-Z2-9]{4}(?:-[A-Z2-9]{4}){3}$/;
+
+/**
+ * The dev issuer's sign-in code (API.md §6), generated on first use and kept owner-only: four
+ * groups of four (`K7QX-…`), 79 random bits, so nobody who cannot read the state directory can
+ * guess it. Only the state directory's owner can then sign in to the local console.
+ */
+export function loadOrCreateSignInCode(stateDir: string): string {
+  const file = join(stateDir, SIGN_IN_CODE_FILE);
+  if (existsSync(file)) {
+    const existing = readFileSync(file, 'utf8').trim();
+    if (!SIGN_IN_CODE.test(existing))
+      throw new Error(`${file} is not a sign-in code: delete it (a new one is made), or start with --fresh`);
+    return existing;
+  }
+  mkdirSync(stateDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  // Rejection sampling: 248 is the largest multiple of 31 below 256, so every character is equally likely.
+  const characters: string[] = [];
+  while (characters.length < 16) {
+    for (const byte of randomBytes(32)) {
+      if (byte < 248 && characters.length < 16) characters.push(SIGN_IN_CODE_ALPHABET[byte % SIGN_IN_CODE_ALPHABET.length]!);
+    }
+  }
+  const code = [0, 4, 8, 12].map((start) => characters.slice(start, start + 4).join('')).join('-');
+  writePrivateFile(file, `${code}\n`);
+  return code;
 }
 
 /** The master key of an existing state dir (the CLI never creates one). */

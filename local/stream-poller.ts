@@ -18,6 +18,7 @@ import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStr
 import { matchesNotifierFilter } from '../lambdas/notifications/stream-filter';
 import { LOCAL_AWS, localClientConfig } from './dynamodb-local';
 import { startPollLoop } from './poll-loop';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './state';
 
 export interface StreamPollerOptions {
   /** DynamoDB Local's endpoint (it serves the streams API too). */
@@ -136,9 +137,9 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
 
   async function saveCheckpoint(shardId: string, sequenceNumber: string): Promise<void> {
     checkpoints!.shards[shardId] = sequenceNumber;
-    await mkdir(options.stateDir, { recursive: true });
+    await mkdir(options.stateDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const temp = `${checkpointPath}.tmp`;
-    await writeFile(temp, `${JSON.stringify(checkpoints, null, 2)}\n`);
+    await writeFile(temp, `${JSON.stringify(checkpoints, null, 2)}\n`, { mode: PRIVATE_FILE_MODE });
     await rename(temp, checkpointPath);
   }
 
@@ -175,8 +176,10 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
   }
 
   async function deadLetter(record: DynamoDBRecord | StreamRecord, why: string): Promise<void> {
-    await mkdir(options.stateDir, { recursive: true });
-    await appendFile(join(options.stateDir, deadLetterFile), `${JSON.stringify({ at: new Date().toISOString(), record })}\n`);
+    await mkdir(options.stateDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    await appendFile(join(options.stateDir, deadLetterFile), `${JSON.stringify({ at: new Date().toISOString(), record })}\n`, {
+      mode: PRIVATE_FILE_MODE,
+    });
     options.log(`stream poller: record ${record.dynamodb?.SequenceNumber} ${why}; written to ${deadLetterFile}`);
   }
 

@@ -88,7 +88,12 @@ export async function resolveTarget(options: { stack?: string }, io: Io): Promis
     throw new UsageError('KEYWARD_TABLE is no longer read: name the stack with --stack <name> (or KEYWARD_STACK)');
   const stateDir = resolveStateDir(io.cwd, io.env);
   const runtime = readRuntimeInfo(stateDir);
-  if (runtime) return { mode: 'local', runtime, stateDir };
+  if (runtime) {
+    // What the CLI writes into the state directory (scheduled jobs, rewritten dead-letter files) is
+    // owner-only like everything else there (API.md §6), whatever the operator's umask.
+    process.umask(0o077);
+    return { mode: 'local', runtime, stateDir };
+  }
   throw new Error(
     `no running local stack found in ${stateDir}: start one with \`npm start\` (or set KEYWARD_STATE_DIR), ` +
       'or pass --stack <name> (or KEYWARD_STACK) to work on a deployed stack',

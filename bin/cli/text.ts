@@ -1,7 +1,16 @@
 import type { ApiKeyView, ApiKeyWithValue } from '../../lambdas/domain/api-key';
+import { escapeControlCharacters } from '../../lambdas/domain/text';
 
-/** Columns padded to their widest cell: readable in a terminal, and `--json` is there for scripts. */
-export function table(header: string[], rows: string[][]): string {
+/**
+ * Stored text as the CLI prints it: names and emails come from the table, where data written
+ * before names were checked (or by anything else) may hold ESC sequences, CR or LF; shown escaped
+ * (`\u001b`), they can neither act on the operator's terminal nor start a line of their own.
+ */
+export const shown = escapeControlCharacters;
+
+/** Columns padded to their widest cell: readable in a terminal, and `--json` is there for scripts. Every cell is shown escaped. */
+export function table(header: string[], cells: string[][]): string {
+  const rows = cells.map((row) => row.map(shown));
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: string[]) =>
     cells

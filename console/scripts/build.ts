@@ -1,8 +1,8 @@
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { checkFirstLoadBudget, formatSizes, measureBuild } from './bundle-size';
+import { consoleBuildIsFresh } from './freshness';
 import { generateApiTypes } from './generate-api';
 
 /**
@@ -15,28 +15,11 @@ import { generateApiTypes } from './generate-api';
 export const CONSOLE_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const CONSOLE_DIST = join(CONSOLE_DIR, 'dist');
 
-const INPUTS = ['index.html', 'vite.config.ts', 'package.json', 'tsconfig.json', 'src', join('..', 'package-lock.json')];
-
-function newestChange(path: string): number {
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  return Math.max(stat.mtimeMs, ...readdirSync(path).map((entry) => newestChange(join(path, entry))));
-}
-
-function builtAt(): number {
-  try {
-    return statSync(join(CONSOLE_DIST, 'index.html')).mtimeMs;
-  } catch {
-    return Number.NEGATIVE_INFINITY;
-  }
-}
-
 export async function buildConsole({ force = false, log = (line: string) => process.stdout.write(`${line}\n`) } = {}): Promise<{
   built: boolean;
 }> {
   await generateApiTypes();
-  const changed = Math.max(...INPUTS.map((input) => newestChange(join(CONSOLE_DIR, input))));
-  if (!force && changed <= builtAt()) {
+  if (!force && consoleBuildIsFresh(CONSOLE_DIR, CONSOLE_DIST)) {
     log(`console: ${CONSOLE_DIST} is up to date`);
     return { built: false };
   }

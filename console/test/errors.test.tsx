@@ -1,6 +1,7 @@
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
-import type { AuditEvent } from '../src/api/client';
+import { ApiError, type AuditEvent } from '../src/api/client';
+import { errorMessage } from '../src/api/errors';
 import { ConfigError, loadConfig } from '../src/config';
 import { API } from './fake-api';
 import { acme, expectAccessible, renderConsole, screen } from './render';
@@ -19,6 +20,12 @@ describe('API errors become messages, never a blank page', () => {
     await expectAccessible();
     await user.click(screen.getByRole('button', { name: 'Try again' }));
     expect(await screen.findByText('ci', { selector: '.key-name' })).toBeInTheDocument();
+  });
+
+  it('says a change lost to concurrent changes (409 conflict) changed nothing and may be retried, never a failure', () => {
+    expect(errorMessage(new ApiError(409, 'conflict'))).toBe(
+      'Someone else was changing this at the same moment, and nothing was changed. Try again.',
+    );
   });
 
   it('says the API cannot be reached when the network fails', async () => {

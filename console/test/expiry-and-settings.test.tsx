@@ -31,6 +31,7 @@ describe('expiring keys in the console', () => {
     const api = acme();
     const key = api.key('acme', { name: 'ci' });
     key.expires_at = '2036-11-28T10:53:00.000Z';
+    key.expiry_source = 'request';
     const { user } = await renderConsole(api, { route: `#/organizations/acme/api_keys/${key.id}/edit` });
     const expiresAt = await screen.findByLabelText('Expires at');
     expect(expiresAt).not.toHaveValue('');

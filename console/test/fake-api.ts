@@ -70,8 +70,13 @@ export interface KeySeed {
   allowed_ips?: string[] | null;
   created_at?: string;
   expires_at?: string | null;
+  /** Defaults to `request` for a key with an `expires_at`. */
+  expiry_source?: ApiKey['expiry_source'];
   last_used_at?: string | null;
 }
+
+/** The API's last-key rule (API.md §8): no expiry, or only the policy's, counts as non-expiring. */
+const nonExpiring = (key: StoredKey) => key.expires_at === null || key.expiry_source === 'policy';
 
 export class FakeKeyward {
   readonly organizations = new Map<string, Organization>();
@@ -97,6 +102,7 @@ export class FakeKeyward {
       allowed_ips: seed.allowed_ips ?? null,
       created_at: seed.created_at ?? '2026-11-01T09:30:00.000Z',
       expires_at: seed.expires_at ?? null,
+      expiry_source: seed.expiry_source ?? (seed.expires_at ? 'request' : null),
       last_used_at: seed.last_used_at ?? null,
       value,
       version: 1,
@@ -265,6 +271,7 @@ export class FakeKeyward {
           const hours: Record<string, number> = { '1h': 1, '24h': 24, '48h': 48, '7d': 168, '30d': 720, '90d': 2160, '365d': 8760 };
           if (body.expires_in) key.expires_at = new Date(Date.now() + hours[body.expires_in]! * 3_600_000).toISOString();
           if (body.expires_at) key.expires_at = body.expires_at;
+          if (key.expires_at) key.expiry_source = 'request';
           this.audit(organization, 'api_key.created', key, email);
           return withKey(key, { api_key: { ...publicKey(key), value: key.value } }, 201);
         }),
@@ -289,10 +296,14 @@ export class FakeKeyward {
           };
           const details = this.invalid(body);
           if (details) return error(422, 'Unprocessable Entity', 'validation_errors', details);
+          if (key.expiry_source === 'rotation') return error(422, 'Unprocessable Entity', 'rotation_already_scheduled');
           if (body.name !== undefined) key.name = body.name?.trim() || null;
           if (body.permissions !== undefined) key.permissions = body.permissions;
           if (body.allowed_ips !== undefined) key.allowed_ips = body.allowed_ips;
-          if (body.expires_at !== undefined) key.expires_at = body.expires_at;
+          if (body.expires_at !== undefined) {
+            key.expires_at = body.expires_at;
+            key.expiry_source = body.expires_at === null ? null : 'request';
+          }
           key.version++;
           this.audit(organization, 'api_key.updated', key, email);
           return withKey(key, { api_key: publicKey(key) });
@@ -313,7 +324,10 @@ export class FakeKeyward {
           const { key, response } = keyed(request, organization, params.api_key_id!);
           if (!key) return response;
           const { expires_in = 'now' } = (await request.json()) as { expires_in?: string };
-          if (key.expires_at !== null) return error(422, 'Unprocessable Entity', 'rotation_already_scheduled');
+          if (key.expiry_source === 'rotation') return error(422, 'Unprocessable Entity', 'rotation_already_scheduled');
+          if (key.expires_at !== null && Date.parse(key.expires_at) <= Date.now()) {
+            return error(422, 'Unprocessable Entity', 'validation_errors', { expires_at: ['the key has already expired'] });
+          }
           const hours = { now: 0, '1h': 1, '24h': 24, '48h': 48, '7d': 168 }[expires_in];
           if (hours === undefined)
             return error(422, 'Unprocessable Entity', 'validation_errors', { expires_in: ['must be one of now, 1h, 24h, 48h, 7d'] });
@@ -327,12 +341,13 @@ export class FakeKeyward {
           if (hours === 0) organization.keys.splice(organization.keys.indexOf(key), 1);
           else {
             key.expires_at = expiresAt;
+            key.expiry_source = 'rotation';
             key.version++;
           }
           this.audit(organization, 'api_key.rotated', key, email, { new_api_key_id: next.id, expires_at: expiresAt });
           return withKey(next, {
             api_key: { ...publicKey(next), value: next.value },
-            rotated_api_key: { ...publicKey(key), expires_at: expiresAt },
+            rotated_api_key: { ...publicKey(key), expires_at: expiresAt, expiry_source: 'rotation' },
           });
         }),
       ),
@@ -341,8 +356,8 @@ export class FakeKeyward {
         admin(({ request, organization, params, email }) => {
           const { key, response } = keyed(request, organization, params.api_key_id!);
           if (!key) return response;
-          const othersWithoutExpiry = organization.keys.filter((candidate) => candidate !== key && candidate.expires_at === null);
-          if (key.expires_at === null && othersWithoutExpiry.length === 0) {
+          const othersWithoutExpiry = organization.keys.filter((candidate) => candidate !== key && nonExpiring(candidate));
+          if (nonExpiring(key) && othersWithoutExpiry.length === 0) {
             return error(422, 'Unprocessable Entity', 'last_non_expiring_api_key');
           }
           organization.keys.splice(organization.keys.indexOf(key), 1);

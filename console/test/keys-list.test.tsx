@@ -103,9 +103,9 @@ describe('the API keys list', () => {
     await expectAccessible();
   });
 
-  it('offers no Rotate key for a key whose expiry is pending, and no Delete key for the last key without one', async () => {
+  it('offers no Rotate key for the old key of a pending rotation, and no Delete key for the last key without an expiry', async () => {
     const api = acme();
-    api.key('acme', { name: 'old', expires_at: '2026-11-28T10:53:00.000Z' });
+    api.key('acme', { name: 'old', expires_at: '2036-11-28T10:53:00.000Z', expiry_source: 'rotation' });
     api.key('acme', { name: 'new' });
     const { user } = await renderConsole(api);
 
@@ -122,6 +122,43 @@ describe('the API keys list', () => {
     menu = await screen.findByRole('menu');
     expect(
       within(menu)
+        .getAllByRole('menuitem')
+        .map((item) => item.textContent),
+    ).toEqual(['Reveal key', 'Copy key', 'Rotate key', 'Edit key']);
+  });
+
+  it('offers Rotate key for keys with their own or the policy’s expiry, and Delete key wherever the API allows it', async () => {
+    const api = acme();
+    api.key('acme', { name: 'plain' });
+    api.key('acme', { name: 'by policy', expires_at: '2036-11-28T10:53:00.000Z', expiry_source: 'policy' });
+    api.key('acme', { name: 'own', expires_at: '2036-11-28T10:53:00.000Z', expiry_source: 'request' });
+    api.key('acme', { name: 'lapsed', expires_at: '2026-01-01T00:00:00.000Z', expiry_source: 'request' });
+    const { user } = await renderConsole(api);
+    const itemsOf = async (name: string) => {
+      await user.click(within(await rowOf(name)).getByRole('button', { name: 'More options' }));
+      const items = within(await screen.findByRole('menu'))
+        .getAllByRole('menuitem')
+        .map((item) => item.textContent);
+      await user.keyboard('{Escape}');
+      return items;
+    };
+
+    // The policy's key counts as non-expiring (API.md §8): the plain key is not the last one.
+    expect(await itemsOf('plain')).toEqual(['Reveal key', 'Copy key', 'Rotate key', 'Edit key', 'Delete key']);
+    expect(await itemsOf('by policy')).toEqual(['Reveal key', 'Copy key', 'Rotate key', 'Edit key', 'Delete key']);
+    expect(await itemsOf('own')).toEqual(['Reveal key', 'Copy key', 'Rotate key', 'Edit key', 'Delete key']);
+    // Past its expiry a key is over: the API refuses its rotation.
+    expect(await itemsOf('lapsed')).toEqual(['Reveal key', 'Copy key', 'Edit key', 'Delete key']);
+  });
+
+  it('offers no Delete key for the policy’s key when it is the last non-expiring one', async () => {
+    const api = acme();
+    api.key('acme', { name: 'by policy', expires_at: '2036-11-28T10:53:00.000Z', expiry_source: 'policy' });
+    api.key('acme', { name: 'own', expires_at: '2036-11-28T10:53:00.000Z', expiry_source: 'request' });
+    const { user } = await renderConsole(api);
+    await user.click(within(await rowOf('by policy')).getByRole('button', { name: 'More options' }));
+    expect(
+      within(await screen.findByRole('menu'))
         .getAllByRole('menuitem')
         .map((item) => item.textContent),
     ).toEqual(['Reveal key', 'Copy key', 'Rotate key', 'Edit key']);

@@ -28,7 +28,8 @@ export class JsonlEventBus implements EventBus {
     if (fresh.length === 0) return { failed: [] };
     const lines = fresh.map((event) => JSON.stringify(envelope(event))).join('\n');
     // A line cut short by a crash is finished with a newline first, so the next line stays whole.
-    await appendFile(this.path, `${state.endsWithNewline ? '' : '\n'}${lines}\n`);
+    // Owner-only (API.md §6), whatever the umask of whoever appends first.
+    await appendFile(this.path, `${state.endsWithNewline ? '' : '\n'}${lines}\n`, { mode: 0o600 });
     state.endsWithNewline = true;
     for (const event of fresh) state.ids.add(event.id);
     return { failed: [] };

@@ -6,6 +6,9 @@ import { DAY_MS, isReminderAhead } from '../domain/expiry';
 import type { ReminderJob, RetirementJob, RetirementScheduler } from '../domain/ports';
 import { reminderPayload, reminderScheduleName, retirementPayload, scheduleName } from './eventbridge-retirement-scheduler';
 
+const PRIVATE_DIR_MODE = 0o700;
+const PRIVATE_FILE_MODE = 0o600;
+
 /** Job files are `<schedule name>.json`; the loop (local/retirement-loop.ts) reads only these. */
 export const JOB_FILE_SUFFIX = '.json';
 
@@ -64,12 +67,17 @@ export class LocalRetirementScheduler implements RetirementScheduler {
     await rm(join(this.dir, reminderFileName(job)), { force: true });
   }
 
+  /**
+   * Owner-only (API.md §6: a job names an organization and a key), whoever writes it: the local
+   * runtime runs under a private umask, the CLI under the operator's, and a mode given here holds
+   * under both. A directory an earlier version created keeps its mode; the runtime tightens it.
+   */
   private async write(file: string, payload: object): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const target = join(this.dir, file);
     const temp = join(this.dir, `.${randomBytes(6).toString('hex')}.tmp`);
     try {
-      await writeFile(temp, `${JSON.stringify(payload)}\n`);
+      await writeFile(temp, `${JSON.stringify(payload)}\n`, { mode: PRIVATE_FILE_MODE });
       await rename(temp, target);
     } catch (error) {
       await rm(temp, { force: true });

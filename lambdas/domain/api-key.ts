@@ -127,6 +127,8 @@ export interface ApiKeyView {
   allowed_ips: AllowedIps;
   created_at: string;
   expires_at: string | null;
+  /** Where `expires_at` comes from (API.md §3): a pending rotation, the request, or the lifetime policy; null without one. */
+  expiry_source: ExpirySource | null;
   last_used_at: string | null;
 }
 
@@ -136,14 +138,27 @@ export type ApiKeyWithValue = ApiKeyView & { value: string };
 export type Versioned<T extends ApiKeyView> = T & { version: number };
 
 /**
+ * An `If-Match` that is not `*` or a list of entity tags: refused (422) only once what it is about
+ * is known to exist, so an unknown key is 404 whatever `If-Match` says (API.md §3 Limits).
+ */
+export interface InvalidPrecondition {
+  readonly invalid: ValidationFailed;
+}
+
+/**
  * What a request's `If-Match` allows: the versions the client expects the key to be at (`*` or no
  * `If-Match` is no precondition, so `undefined`). An empty list can match no version.
  */
-export type ExpectedVersions = readonly number[] | undefined;
+export type ExpectedVersions = readonly number[] | InvalidPrecondition | undefined;
 
-/** Throws PreconditionFailed when the client expects versions and the key is at none of them. */
-export function checkVersion(key: Pick<StoredApiKey, 'version'>, expected: ExpectedVersions): void {
-  if (expected !== undefined && !expected.includes(key.version)) throw new PreconditionFailed();
+/**
+ * Throws PreconditionFailed when the client expects versions and the key (or the settings) is at
+ * none of them, and the malformed `If-Match`'s ValidationFailed once the caller found the thing.
+ */
+export function checkVersion(current: { version: number }, expected: ExpectedVersions): void {
+  if (expected === undefined) return;
+  if ('invalid' in expected) throw expected.invalid;
+  if (!expected.includes(current.version)) throw new PreconditionFailed();
 }
 
 export function toApiKeyView(key: StoredApiKey): ApiKeyView {
@@ -156,6 +171,7 @@ export function toApiKeyView(key: StoredApiKey): ApiKeyView {
     allowed_ips: key.allowedIps ?? null,
     created_at: key.createdAt,
     expires_at: key.expiresAt,
+    expiry_source: expirySourceOf(key),
     last_used_at: key.lastUsedAt,
   };
 }
@@ -187,14 +203,45 @@ export function parseInstant(text: string): number | undefined {
 }
 
 /**
+ * How long a change may take to land in the table after it was judged. DynamoDB's conditions have
+ * no clock of their own: the store conditions a change on the key not having expired by the
+ * judging instant plus this margin, so a write that is slow to arrive can never land after the
+ * expiry and revive a key the authorizer already refuses (issue 16). A key within this margin of
+ * its expiry is treated as expired by PATCH and rotate.
+ */
+export const CHANGE_LANDING_MARGIN_MS = 1000;
+
+/** The instant a change judged at `now` must land by: the key must not have expired then. */
+export function landingDeadline(now: Date): Date {
+  return new Date(now.getTime() + CHANGE_LANDING_MARGIN_MS);
+}
+
+/** The refusal of any change to a key past its `expires_at` that is not yet retired (API.md §8: 422 before, 404 once retired). */
+export function keyHasExpired(): ValidationFailed {
+  return new ValidationFailed({ expires_at: ['the key has already expired'] });
+}
+
+/**
+ * Whether `key` may still be changed (PATCH) or rotated at `now` (API.md §3, §8): the old key of a
+ * pending rotation is frozen (422 `rotation_already_scheduled`: change its successor), and a key
+ * past its `expires_at` (or within CHANGE_LANDING_MARGIN_MS of it) is over, nothing revives it. The
+ * store's transaction conditions every write on the same two facts, so a change read just before
+ * the expiry or the rotation cannot commit after it.
+ */
+export function checkChangeable(key: Pick<StoredApiKey, 'expiresAt' | 'expirySource'>, now: Date): void {
+  if (isPendingRotation(key)) throw new RotationAlreadyScheduled();
+  if (isExpired(key.expiresAt, landingDeadline(now))) throw keyHasExpired();
+}
+
+/**
  * The rules a rotation must pass before anything is scheduled (API.md §3 Rotation, Limits; a key
- * with its own expiry may be rotated, only a pending rotation may not): the
- * store's transaction checks them again, this check only keeps a refused request from creating
+ * with its own or the policy's expiry may be rotated until that expiry, a pending rotation never):
+ * the store's transaction checks them again, this check only keeps a refused request from creating
  * a retirement job at all. `keyCount` is read only for a scheduled rotation, which keeps the old
  * key until it is retired and so needs room for one more.
  */
-export function checkRotation(old: StoredApiKey, keyCount: number | null): void {
-  if (isPendingRotation(old)) throw new RotationAlreadyScheduled();
+export function checkRotation(old: StoredApiKey, keyCount: number | null, now: Date): void {
+  checkChangeable(old, now);
   if (keyCount !== null && keyCount >= MAX_KEYS_PER_ORGANIZATION) throw new ApiKeyLimitReached();
 }
 

@@ -84,9 +84,26 @@ export class InvalidJson extends DomainError {
   readonly code = 'invalid_json';
 }
 
+/**
+ * A body over the handlers' 16 KiB: the same code as the gateway's own 413 (over 10 MB), so a
+ * client has one code for "too large" whichever layer refused (API.md §3 Limits).
+ */
 export class PayloadTooLarge extends DomainError {
   readonly status = 413;
-  readonly code = 'payload_too_large';
+  readonly code = 'request_too_large';
+}
+
+/**
+ * A change kept losing to concurrent changes of the same key or organization and gave up after
+ * the bounded retries, having changed nothing: safe to retry (API.md §3 "Concurrent changes").
+ */
+export class Conflict extends DomainError {
+  readonly status = 409;
+  readonly code = 'conflict';
+
+  constructor(message = 'changed concurrently, retry') {
+    super(message);
+  }
 }
 
 /** The JWT (or another credential) is missing or invalid. Body carries no code (API.md §3). */

@@ -1,5 +1,5 @@
-import { type ExpirySource, isExpired, isPendingRotation, parseInstant, type StoredApiKey } from './api-key';
-import { KeyLifetimeExceedsPolicy, RotationAlreadyScheduled, ValidationFailed } from './errors';
+import { checkChangeable, type ExpirySource, parseInstant, type StoredApiKey } from './api-key';
+import { KeyLifetimeExceedsPolicy, ValidationFailed } from './errors';
 
 /**
  * The rules of expiring keys, the lifetime policy and expiry reminders (API.md §8). Pure: every
@@ -51,6 +51,18 @@ export interface OrganizationSettings {
   expiryReminderDays: readonly number[];
 }
 
+/**
+ * An organization's settings and their version (the settings' `ETag`, API.md §8): it changes with
+ * every change of the settings, never with the organization's other attributes (key counters,
+ * admin count). 0 for an organization whose settings were never changed since versions exist.
+ */
+export interface VersionedSettings extends OrganizationSettings {
+  version: number;
+}
+
+/** The fields a settings PATCH names; an omitted field stays as it is. */
+export type SettingsChanges = Partial<OrganizationSettings>;
+
 export const MAX_KEY_LIFETIME_DAYS = 730;
 export const MAX_REMINDER_DAYS = 365;
 export const MAX_REMINDER_MARKS = 10;
@@ -99,9 +111,8 @@ export function patchedExpiry(
   now: Date,
   settings: OrganizationSettings,
 ): { expiresAt: string | null; expirySource: 'request' | null } | undefined {
-  if (isPendingRotation(key)) throw new RotationAlreadyScheduled();
   // Past its expiry the key is dead (the authorizer refuses it) and only waits for its retirement.
-  if (key.expiresAt !== null && isExpired(key.expiresAt, now)) throw new ValidationFailed({ expires_at: ['the key has already expired'] });
+  checkChangeable(key, now);
   if (expiresAt === null) {
     if (key.expiresAt === null) return undefined;
     if (settings.maxKeyLifetimeDays !== null) throw new KeyLifetimeExceedsPolicy();

@@ -1,6 +1,6 @@
 import type { HotKey, KeyChanges, StoredApiKey } from './api-key';
 import type { AuditEvent } from './audit-event';
-import type { OrganizationSettings } from './expiry';
+import type { SettingsChanges, VersionedSettings } from './expiry';
 
 /**
  * The ports runtime code depends on (DESIGN.md "Ports and adapters"). Adapters live in
@@ -93,6 +93,10 @@ export interface KeyStore {
   /*
    * Every change below is conditioned on `version` of the key as the caller read it, adds one to
    * it on both items, and throws StaleState (writing nothing) when the key changed or vanished.
+   * updateKey and rotateKey are also conditioned on the key being changeable until `landsBy` (the
+   * caller's instant plus the time a write may take to land, an ISO string as toISOString writes
+   * it, see CHANGE_LANDING_MARGIN_MS): not expired by then, and not the old key of a pending
+   * rotation (StaleState when it is: the caller's fresh read says which).
    */
 
   /**
@@ -100,7 +104,7 @@ export interface KeyStore {
    * key count as expiring is conditioned on another non-expiring key remaining (throws
    * LastNonExpiringApiKey); one that ends resets the reminders sent. Returns the key as it is now.
    */
-  updateKey(input: { key: StoredApiKey; changes: KeyChanges; event: AuditEvent }): Promise<StoredApiKey>;
+  updateKey(input: { key: StoredApiKey; changes: KeyChanges; event: AuditEvent; landsBy: string }): Promise<StoredApiKey>;
   /**
    * Instant (`expiresAt` null): removes `old` (both items) and adds `next`.
    * Scheduled: sets `expiresAt` on `old` (both items) and its `retirementJobId`, and adds `next`.
@@ -114,6 +118,7 @@ export interface KeyStore {
     /** The reminder marks scheduled for the old key's pending expiry. */
     reminderMarks?: readonly number[];
     event: AuditEvent;
+    landsBy: string;
   }): Promise<void>;
   /** Throws LastNonExpiringApiKey. */
   deleteKey(key: StoredApiKey, event: AuditEvent): Promise<void>;
@@ -135,10 +140,14 @@ export interface KeyStore {
    */
   recordReminder(input: { key: StoredApiKey; expiresAt: string; markDays: number; event: AuditEvent }): Promise<boolean>;
 
-  /** The organization's key policy (defaults where unset); undefined when it does not exist. */
-  getSettings(organizationId: string): Promise<OrganizationSettings | undefined>;
-  /** Replaces the policy and writes its event, in one transaction. Throws OrganizationNotFound. */
-  putSettings(organizationId: string, settings: OrganizationSettings, event: AuditEvent): Promise<void>;
+  /** The organization's key policy (defaults where unset) and its version; undefined when it does not exist. Strongly consistent. */
+  getSettings(organizationId: string): Promise<VersionedSettings | undefined>;
+  /**
+   * Writes only the named fields of the policy and its event, in one transaction conditioned on the
+   * settings still being at `version` (as the caller read them); returns the new version. Throws
+   * StaleState (nothing written) when they changed since, OrganizationNotFound when it is gone.
+   */
+  updateSettings(input: { organizationId: string; version: number; changes: SettingsChanges; event: AuditEvent }): Promise<number>;
   /** The plan named on the organization item: null when none (the default plan), undefined when there is no organization (API.md §9). */
   getPlan(organizationId: string): Promise<string | null | undefined>;
   /** Puts the organization on `plan`, with its audit event; OrganizationNotFound when there is none. */

@@ -1,3 +1,4 @@
+import { Conflict } from './errors';
 import { StaleState } from './ports';
 
 export interface RetryOnConflictOptions {
@@ -13,7 +14,9 @@ const BASE_DELAY_MS = 10;
 /**
  * The one retry loop of the runtime (DESIGN.md "Concurrency"): runs `attempt` again when it lost a
  * race to a concurrent change, after a jittered exponential pause (at most 10, 20, 40… ms) so the
- * racers do not collide again in lockstep. Any other failure, and the last conflict, propagates.
+ * racers do not collide again in lockstep. Any other failure propagates; so does the last
+ * conflict, as Conflict (409 `conflict`, API.md §3: nothing changed, safe to retry) when the
+ * conflicts are the default StaleState ones, as itself otherwise (the caller explains it).
  * Each attempt must start from a fresh read of what it depends on.
  */
 export async function retryOnConflict<T>(attempt: () => Promise<T>, options: RetryOnConflictOptions = {}): Promise<T> {
@@ -23,7 +26,8 @@ export async function retryOnConflict<T>(attempt: () => Promise<T>, options: Ret
     try {
       return await attempt();
     } catch (error) {
-      if (made >= attempts || !isConflict(error)) throw error;
+      if (!isConflict(error)) throw error;
+      if (made >= attempts) throw options.isConflict === undefined ? new Conflict() : error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * BASE_DELAY_MS * 2 ** (made - 1)));
     }
   }

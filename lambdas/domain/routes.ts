@@ -114,9 +114,10 @@ export const INVALID_PATH_ENCODING = Symbol('invalid path encoding');
 
 /**
  * Matches a concrete path (`/v1/customers/42`) to a template (`/v1/customers/{id}`), returning
- * the decoded path parameters, undefined when the path does not match, or INVALID_PATH_ENCODING
- * when it matches but a parameter cannot be decoded (answer 400 `invalid_path`). Never throws.
- * Used by the local gateway, which has no API Gateway router.
+ * the path parameters as sent (still percent-encoded, as API Gateway REST passes them: `c%2042`),
+ * undefined when the path does not match, or INVALID_PATH_ENCODING when it matches but a parameter
+ * is not valid percent-encoding (answer 400 `invalid_path`). Never throws. Used by the local
+ * gateway, which has no API Gateway router.
  */
 export function matchPath(template: string, path: string): Record<string, string> | typeof INVALID_PATH_ENCODING | undefined {
   const want = template.split('/');
@@ -132,12 +133,11 @@ export function matchPath(template: string, path: string): Record<string, string
       return undefined;
     }
   }
-  // Decoded only once the shape matched, so a bad encoding in a path of another shape stays "no match".
+  // Checked only once the shape matched, so a bad encoding in a path of another shape stays "no match".
   const params: Record<string, string> = {};
   for (const [name, value] of raw) {
-    const decoded = decodePathSegment(value);
-    if (decoded === undefined) return INVALID_PATH_ENCODING;
-    params[name] = decoded;
+    if (decodePathSegment(value) === undefined) return INVALID_PATH_ENCODING;
+    params[name] = value;
   }
   return params;
 }

@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { DomainError, Unauthenticated, ValidationFailed } from '../domain/errors';
+import { Conflict, DomainError, Unauthenticated, ValidationFailed } from '../domain/errors';
+import { StaleState } from '../domain/ports';
 import { logger } from '../observability/logger';
 import { json } from './responses';
 
@@ -10,6 +11,7 @@ export const REASON_PHRASES = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Payload Too Large',
   422: 'Unprocessable Entity',
@@ -33,7 +35,8 @@ export interface ErrorBody {
  * anything about itself; every other failure is an opaque 500 so no stack, SDK message or table
  * name reaches the caller.
  */
-export function errorResponse(error: unknown): APIGatewayProxyResult {
+export function errorResponse(failure: unknown): APIGatewayProxyResult {
+  const error = asDomainError(failure);
   if (error instanceof Unauthenticated) {
     // Exactly the body API Gateway's own 401 has, so a caller cannot tell which layer refused.
     return json(401, { status: 401, error: REASON_PHRASES[401] } satisfies ErrorBody);
@@ -47,6 +50,14 @@ export function errorResponse(error: unknown): APIGatewayProxyResult {
 }
 
 /**
+ * A StaleState that reaches the HTTP layer lost every one of its bounded retries (or its store's
+ * transaction kept conflicting): nothing was written, so it is 409 `conflict`, never a 5xx.
+ */
+function asDomainError(error: unknown): unknown {
+  return error instanceof StaleState ? new Conflict() : error;
+}
+
+/**
  * Maps every error of the invocation to a response. Register it FIRST: middy runs `onError`
  * middlewares in reverse registration order, so the first one registered runs last and sees
  * errors from the handler and from every other middleware.
@@ -55,7 +66,7 @@ export function httpErrors(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProx
   return {
     name: 'httpErrors',
     onError: (request) => {
-      const { error } = request;
+      const error = asDomainError(request.error);
       // Named here because the logger middleware has already reset its per-request keys.
       const ids = {
         organization_id: request.event?.pathParameters?.organization_id,

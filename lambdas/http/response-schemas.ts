@@ -4,6 +4,7 @@ import {
   AdminRoleRequired,
   ApiKeyLimitReached,
   ApiKeyNotFound,
+  Conflict,
   InvalidJson,
   KeyLifetimeExceedsPolicy,
   LastNonExpiringApiKey,
@@ -46,6 +47,10 @@ const apiKeyFields = z.object({
   expires_at: instant(
     "When the key stops working: a pending scheduled rotation, or the key's own expiry (asked for, or the lifetime policy's); null: never",
   ).nullable(),
+  expiry_source: z.enum(['rotation', 'request', 'policy']).nullable().meta({
+    description:
+      "Where `expires_at` comes from: `rotation`, a pending rotation (this is the old key: it cannot be changed, change its successor); `request`, asked for when the key was created or changed; `policy`, the organization's maximum lifetime. Null without an `expires_at`.",
+  }),
   last_used_at: instant('The last authenticated request on a tracked route, at most 60 s behind').nullable(),
 });
 
@@ -200,6 +205,12 @@ export const ERROR_RESPONSES = {
     description:
       '`organization_not_found`: no such organization, or the caller is not a member of it. `api_key_not_found`: no such key in the organization. `route_not_found`: the API has no such method or path.',
   },
+  409: {
+    id: 'Conflict',
+    codes: [new Conflict().code],
+    description:
+      '`conflict`: the change kept losing to concurrent changes of the same key or organization and gave up after bounded retries; nothing changed, safe to retry.',
+  },
   412: {
     id: 'PreconditionFailed',
     codes: [new PreconditionFailed().code],
@@ -208,7 +219,7 @@ export const ERROR_RESPONSES = {
   413: {
     id: 'PayloadTooLarge',
     codes: [new PayloadTooLarge().code, gatewayCode(GATEWAY_RESPONSES.requestTooLarge)],
-    description: "`payload_too_large`: a body over 16 KiB. `request_too_large`: a body over the gateway's 10 MB.",
+    description: "`request_too_large`: a body over 16 KiB (the function's limit) or over the gateway's 10 MB.",
   },
   422: {
     id: 'UnprocessableEntity',

@@ -3,6 +3,7 @@ import { allowedIpsSchema } from '../domain/allowed-ips';
 import { EXPIRES_IN, MAX_NAME_LENGTH, type RotationRequest } from '../domain/api-key';
 import { KEY_EXPIRES_IN, MAX_KEY_LIFETIME_DAYS, MAX_REMINDER_DAYS, MAX_REMINDER_MARKS, sortReminderDays } from '../domain/expiry';
 import { permissionsSchema } from '../domain/permissions';
+import { CONTROL_CHARACTERS_REASON, containsControlCharacters } from '../domain/text';
 import { containsTokenShape } from '../domain/token';
 
 /**
@@ -14,9 +15,12 @@ import { containsTokenShape } from '../domain/token';
  * `name`: up to 100 characters after trimming; `""` (or only spaces) clears it to null. A name
  * that holds something shaped like an API key is refused (API.md §3): names are listed, logged
  * by clients and emailed, so a key pasted into one would leak. The reason never repeats the value.
+ * Control and bidirectional formatting characters are refused anywhere, even where trimming would
+ * drop them (API.md §3): a name is never something that acts on what displays it.
  */
 export const nameSchema = z
   .string({ error: 'must be a string or null' })
+  .refine((name) => !containsControlCharacters(name), CONTROL_CHARACTERS_REASON)
   .trim()
   .refine((name) => [...name].length <= MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
   .refine((name) => !containsTokenShape(name), 'must not contain an API key')

@@ -1,5 +1,6 @@
 import type { AuditEvent } from '../domain/audit-event';
 import type { Organization } from '../domain/ports';
+import { escapeControlCharacters } from '../domain/text';
 
 /** API.md §5 and §8, verbatim. */
 export const SUBJECTS = {
@@ -30,8 +31,13 @@ export interface RenderedEmail {
  */
 const TOKEN_LIKE = /[a-z][a-z0-9]{0,15}_[0-9A-Za-z]{36}/g;
 
-function redact(value: string): string {
-  return value.replace(TOKEN_LIKE, '[redacted]');
+/**
+ * A value as an email shows it: no token, and no control character, line separator or
+ * bidirectional override left to act (escaped as `\u000a`), so a name (or a name stored before
+ * names were checked) can neither start a forged line such as "By: …" nor reorder one.
+ */
+function safe(value: string): string {
+  return escapeControlCharacters(value).replace(TOKEN_LIKE, '[redacted]');
 }
 
 function escapeHtml(value: string): string {
@@ -134,14 +140,14 @@ function lines(
 /** The admin email for a mailed audit event (API.md §5): text and escaped HTML, never a token. */
 export function renderEmail(event: AuditEvent & { type: MailedEventType }, organization: Pick<Organization, 'id' | 'name'>): RenderedEmail {
   const { intro, facts } = lines(event, organization);
-  const safeIntro = redact(intro);
-  const safeFacts = facts.map(([label, value]) => [label, redact(value)] as const);
+  const safeIntro = safe(intro);
+  const safeFacts = facts.map(([label, value]) => [label, safe(value)] as const);
   const text = [
     safeIntro,
     '',
     ...safeFacts.map(([label, value]) => `${label}: ${value}`),
     '',
-    `Event: ${event.type} (${event.id})`,
+    `Event: ${safe(event.type)} (${safe(event.id)})`,
     '',
   ].join('\n');
   const html = [

@@ -50,9 +50,9 @@ export interface Operation {
   readonly status: 200 | 201;
   /** The success body; the handler's return type is `z.input` of it. */
   readonly response: z.ZodType;
-  /** The response carries the key's version as `ETag` (the handler returns it). */
+  /** The response carries the key's (or the settings') version as `ETag` (the handler returns it). */
   readonly etag?: boolean;
-  /** Accepts `If-Match` (412 when the key changed since). */
+  /** Accepts `If-Match` (412 when the key, or the settings, changed since). */
   readonly ifMatch?: boolean;
   /** The response carries a token: `Cache-Control: no-store`. */
   readonly noStore?: boolean;
@@ -178,6 +178,7 @@ export const OPERATIONS = {
     auth: 'organization-admin',
     status: 200,
     response: organizationSettingsResponseSchema,
+    etag: true,
     table: ['GetItem'],
   },
   'update-organization-settings': {
@@ -188,6 +189,8 @@ export const OPERATIONS = {
     body: () => organizationSettingsPatchSchema,
     status: 200,
     response: organizationSettingsResponseSchema,
+    etag: true,
+    ifMatch: true,
     // UpdateItem + PutItem: the organization item and the `organization.settings_updated` event, in one transaction.
     table: ['GetItem', 'UpdateItem', 'PutItem'],
   },

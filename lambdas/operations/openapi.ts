@@ -43,11 +43,11 @@ const IF_MATCH = z
   .optional()
   .meta({
     description:
-      'Change the key only if it is still at one of these versions (its ETag, e.g. "3"), else 412 precondition_failed and nothing changes. ' +
+      'Change the key (or the settings) only if it is still at one of these versions (its ETag, e.g. "3"), else 412 precondition_failed and nothing changes. ' +
       '"*" or no If-Match: no precondition. Weak tags (W/"3") never match. A value that is not "*" or a list of quoted ETags is a 422.',
   });
 
-const ETAG = z.string().meta({ description: 'The version of the key returned, e.g. "3"', pattern: '^"[0-9]+"$' });
+const ETAG = z.string().meta({ description: 'The version of the key (or settings) returned, e.g. "3"', pattern: '^"[0-9]+"$' });
 const NO_STORE = z.literal('no-store').meta({ description: 'The body carries a token: no cache may keep it' });
 
 /**
@@ -74,6 +74,8 @@ function errorStatuses(operation: EntryOperation): ErrorStatus[] {
     operation.auth !== 'public' && 401,
     operation.auth === 'organization-admin' && 403,
     (operation.auth === 'organization-admin' || operation.path.includes('{')) && 404,
+    // Every write retries when it loses a race, and gives up with 409.
+    operation.method !== 'GET' && operation.entry !== 'reveal-api-key' && 409,
     'ifMatch' in operation && 412,
     413,
     takesInput && 422,

@@ -1,9 +1,10 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { z } from 'zod';
 import type { ExpectedVersions } from '../domain/api-key';
-import { OrganizationNotFound } from '../domain/errors';
+import { OrganizationNotFound, ValidationFailed } from '../domain/errors';
 import type { UserActor } from '../http/context';
 import { expectedVersions } from '../http/etag';
+import { pathParameter } from '../http/path';
 import { json } from '../http/responses';
 import { parseWith } from '../http/validation';
 import type { Operation, PathParameters } from './manifest';
@@ -29,7 +30,7 @@ export type OperationResult<O extends Operation> = { body: z.input<O['response']
 /** How each path parameter is read: a value that cannot name anything is a 404 without a table read. */
 const PATH_PARAMETERS: Readonly<Record<string, (event: APIGatewayProxyEvent) => string>> = {
   organization_id: (event) => {
-    const id = event.pathParameters?.organization_id;
+    const id = pathParameter(event, 'organization_id');
     if (!id) throw new OrganizationNotFound();
     return id;
   },
@@ -39,7 +40,8 @@ const PATH_PARAMETERS: Readonly<Record<string, (event: APIGatewayProxyEvent) => 
 /**
  * The handler of one operation, built from its manifest row on the shared middy stack. Before the
  * handler runs, the request is checked in the order docs/api.md fixes: the caller (stack), the path
- * (404), `If-Match` (422 when malformed), the body, the query; the answer gets the row's status,
+ * (404), the body, the query; a malformed `If-Match` is a 422 once the service found the key (an
+ * unknown key stays 404, API.md §3 Limits); the answer gets the row's status,
  * and its `ETag` and `Cache-Control: no-store` where the row says so.
  */
 export function operationHandler<O extends Operation>(
@@ -55,7 +57,7 @@ export function operationHandler<O extends Operation>(
   });
   return managementHandler({ auth: operation.auth, jsonBody: bodySchema !== undefined }, async ({ event, actor, body }) => {
     const params = Object.fromEntries(parameters.map(([name, read]) => [name, read(event)]));
-    const expected = operation.ifMatch ? expectedVersions(event) : undefined;
+    const expected = operation.ifMatch ? preconditionOf(event) : undefined;
     const request = {
       event,
       actor,
@@ -67,4 +69,14 @@ export function operationHandler<O extends Operation>(
     const result = await handle(request);
     return json(operation.status, result.body, { noStore: operation.noStore, version: result.version });
   });
+}
+
+/** The request's `If-Match`, a malformed one kept as its refusal for the service to throw after its read. */
+function preconditionOf(event: APIGatewayProxyEvent): ExpectedVersions {
+  try {
+    return expectedVersions(event);
+  } catch (error) {
+    if (error instanceof ValidationFailed) return { invalid: error };
+    throw error;
+  }
 }

@@ -7,6 +7,7 @@ import { ApiKeyNotFound, Unauthenticated } from '../domain/errors';
 import { bodyGuard, jsonBody } from '../http/body';
 import type { ManagementContext, UserActor } from '../http/context';
 import { httpErrors } from '../http/errors';
+import { pathParameter } from '../http/path';
 import { logger } from '../observability/logger';
 import { adminIdentity } from './admin';
 import type { AuthKind } from './manifest';
@@ -31,14 +32,17 @@ export interface ManagementHandlerOptions {
 }
 
 /**
- * The admin console's origin (in AWS its CloudFront URL, set by the stack): the one origin whose
- * pages may read the management API's answers, `ETag` included. Unset locally, where the console
- * and the API share the gateway's origin and need no CORS.
+ * The admin console's origins, comma-separated (in AWS its CloudFront URL and those of the stage's
+ * `consoleUrls`, set by the stack): the origins whose pages may read the management API's answers,
+ * `ETag` included. Unset locally, where the console and the API share the gateway's origin and need no CORS.
  */
-const consoleOrigin = process.env.CONSOLE_ORIGIN || undefined;
+const consoleOrigins = (process.env.CONSOLE_ORIGIN ?? '')
+  .split(',')
+  .map((origin) => origin.trim())
+  .filter((origin) => origin !== '');
 
 /** CORS for the console: registered first, so it adds its headers to every answer, errors included. */
-const cors = consoleOrigin ? [httpCors({ origins: [consoleOrigin], exposeHeaders: 'ETag' })] : [];
+const cors = consoleOrigins.length > 0 ? [httpCors({ origins: consoleOrigins, exposeHeaders: 'ETag' })] : [];
 
 /**
  * The middy stack shared by every management handler, in order: CORS for the console, error mapping (registered first
@@ -71,7 +75,7 @@ const API_KEY_ID = /^[0-9A-Za-z]{1,64}$/;
 
 /** The `{api_key_id}` path parameter, or ApiKeyNotFound. */
 export function apiKeyIdOf(event: APIGatewayProxyEvent): string {
-  const id = event.pathParameters?.api_key_id;
+  const id = pathParameter(event, 'api_key_id');
   if (id === undefined || !API_KEY_ID.test(id)) throw new ApiKeyNotFound();
   return id;
 }

@@ -1,8 +1,9 @@
+import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { z } from 'zod';
 import { type AdminClaimRules, CLAIM_NAME_PATTERN, DEFAULT_ADMIN_CLAIMS, NO_EMAIL_VERIFIED_CLAIM } from '../domain/admin-claims';
 import { parseResourceCatalog } from '../domain/permissions';
 import { DEFAULT_PLANS, type PlansConfig, parsePlans } from '../domain/plans';
-import { EXAMPLE_ROUTES, parseRoutes, type RouteDefinition } from '../domain/routes';
+import { EXAMPLE_ROUTES, parseRoutes, type RouteDefinition, serializeRoutes } from '../domain/routes';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from '../domain/token';
 
 /**
@@ -43,15 +44,48 @@ export const keyConfig = (env = process.env) => {
   return { keyPrefix, catalog: parseResourceCatalog(env.RESOURCE_CATALOG) };
 };
 
+/** Marks a `ROUTE_TABLE` compressed with Brotli and base64-encoded. */
+export const COMPRESSED_ROUTE_TABLE_PREFIX = 'br:';
+/** Up to this many characters the table travels as plain JSON (readable in the console); above it, compressed. */
+export const PLAIN_ROUTE_TABLE_MAX_CHARS = 1024;
+/**
+ * The most `ROUTE_TABLE` may take of Lambda's 4 KB for all of a function's variables (names and
+ * values), leaving a kilobyte to the others (table name, prefix, caches, Powertools).
+ */
+export const ROUTE_TABLE_MAX_CHARS = 3072;
+
+/**
+ * A route table as `ROUTE_TABLE` carries it: `serializeRoutes` JSON, or, above
+ * `PLAIN_ROUTE_TABLE_MAX_CHARS` (about 20 routes), that JSON Brotli-compressed and base64-encoded
+ * behind `br:` (paths repeat, so 300 routes fit in about 2 KB where their JSON takes 16 KB).
+ */
+export function encodeRouteTable(routes: readonly RouteDefinition[]): string {
+  const json = serializeRoutes(routes);
+  if (json.length <= PLAIN_ROUTE_TABLE_MAX_CHARS) return json;
+  const compressed = brotliCompressSync(json, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: json.length },
+  });
+  return `${COMPRESSED_ROUTE_TABLE_PREFIX}${compressed.toString('base64')}`;
+}
+
+function decodeRouteTable(raw: string): string {
+  if (!raw.startsWith(COMPRESSED_ROUTE_TABLE_PREFIX)) return raw;
+  try {
+    return brotliDecompressSync(Buffer.from(raw.slice(COMPRESSED_ROUTE_TABLE_PREFIX.length), 'base64')).toString('utf8');
+  } catch {
+    throw new Error('route table is not valid compressed data');
+  }
+}
+
 /**
  * The protected API's route table: `ROUTE_TABLE` (set by the ApiKeyAuthorizer construct from
- * its `routes`) or, by default, the example API's. Also checked by hand, for the authorizer.
+ * its `routes`, `encodeRouteTable`) or, by default, the example API's. Also checked by hand, for the authorizer.
  */
 export const routesConfig = (env = process.env): readonly RouteDefinition[] => {
   const raw = env.ROUTE_TABLE?.trim();
   if (!raw) return EXAMPLE_ROUTES;
   try {
-    return parseRoutes(raw);
+    return parseRoutes(decodeRouteTable(raw));
   } catch (error) {
     throw new Error(`invalid routes configuration: ROUTE_TABLE: ${(error as Error).message}`);
   }

@@ -3,6 +3,7 @@ import { type AllowedIps, sameAllowedIps } from '../domain/allowed-ips';
 import {
   type ApiKeyView,
   type ApiKeyWithValue,
+  checkChangeable,
   checkRotation,
   checkVersion,
   type ExpectedVersions,
@@ -11,6 +12,7 @@ import {
   expirySourceOf,
   FIRST_VERSION,
   type KeyChanges,
+  landingDeadline,
   type RotationRequest,
   rotationExpiry,
   type StoredApiKey,
@@ -99,11 +101,16 @@ export class ApiKeyService {
     const now = this.deps.clock.now();
     const settings = await this.settingsOf(organizationId);
     const expiry = newKeyExpiry(requestedExpiry(input, now), now, settings);
-    const minted = await this.mint(organizationId, {
-      name: input.name ?? null,
-      permissions: input.permissions ?? defaultPermissions(this.deps.catalog),
-      allowedIps: input.allowed_ips ?? null,
-    });
+    // The key is created at the instant its expiry was judged at: a policy expiry is exactly `created_at + max`.
+    const minted = await this.mint(
+      organizationId,
+      {
+        name: input.name ?? null,
+        permissions: input.permissions ?? defaultPermissions(this.deps.catalog),
+        allowedIps: input.allowed_ips ?? null,
+      },
+      now,
+    );
     const key = expiry ? await this.withExpiryJobs(minted.key, expiry, settings) : minted.key;
     const event = this.event('api_key.created', key, actor, {
       permissions: key.permissions,
@@ -176,6 +183,9 @@ export class ApiKeyService {
     return retryOnConflict(async () => {
       const current = await this.load(organizationId, apiKeyId);
       checkVersion(current, expected);
+      // The old key of a pending rotation is frozen, an expired key is over (API.md §3, §8); the
+      // transaction checks both again at the instant it writes.
+      checkChangeable(current, this.deps.clock.now());
       const changes: KeyChanges = {};
       if (input.name !== undefined && input.name !== current.name) changes.name = input.name;
       if (input.permissions !== undefined && !samePermissions(input.permissions, current.permissions)) {
@@ -204,7 +214,7 @@ export class ApiKeyService {
         },
       });
       const updated = await this.undoJobsUnlessCommitted(created ? [created] : [], 'update refused', () =>
-        this.deps.store.updateKey({ key: current, changes, event }),
+        this.deps.store.updateKey({ key: current, changes, event, landsBy: landingDeadline(this.deps.clock.now()).toISOString() }),
       );
       if (expiry) await this.jobs.cancel(current, 'expiry changed');
       return versioned(updated);
@@ -241,7 +251,7 @@ export class ApiKeyService {
         this.settingsOf(organizationId),
       ]);
       checkVersion(old, expected);
-      checkRotation(old, keyCount ?? null);
+      checkRotation(old, keyCount ?? null, this.deps.clock.now());
       const expiresAt = rotationAt === null ? null : earlier(rotationAt.toISOString(), old.expiresAt);
       const copied = { name: old.name, permissions: old.permissions, allowedIps: old.allowedIps ?? null };
       minted ??= await this.mint(organizationId, copied);
@@ -272,6 +282,7 @@ export class ApiKeyService {
           retirementJobId: pendingOld?.retirementJobId ?? null,
           reminderMarks: pendingOld?.reminderMarks ?? [],
           event,
+          landsBy: landingDeadline(this.deps.clock.now()).toISOString(),
         }),
       );
       await this.jobs.cancel(old, 'key rotated');
@@ -302,6 +313,7 @@ export class ApiKeyService {
   async mint(
     organizationId: string,
     fields: { name: string | null; permissions: Permissions; allowedIps?: AllowedIps },
+    createdAt: Date = this.deps.clock.now(),
   ): Promise<{ key: StoredApiKey; value: string }> {
     const id = this.newId();
     const value = generateToken(this.deps.keyPrefix);
@@ -312,7 +324,7 @@ export class ApiKeyService {
       maskedValue: maskToken(value),
       permissions: fields.permissions,
       allowedIps: fields.allowedIps ?? null,
-      createdAt: this.deps.clock.now().toISOString(),
+      createdAt: createdAt.toISOString(),
       expiresAt: null,
       lastUsedAt: null,
       tokenHash: hashToken(value),

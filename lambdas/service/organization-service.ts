@@ -6,9 +6,9 @@ import { ValidationFailed } from '../domain/errors';
 import { ORGANIZATION_ID_PATTERN } from '../domain/organization';
 import { defaultPermissions } from '../domain/permissions';
 import type { KeyStore, Member, Organization, Role } from '../domain/ports';
+import { CONTROL_CHARACTERS_REASON, containsControlCharacters, escapeControlCharacters, isEmailAddress } from '../domain/text';
+import { containsTokenShape } from '../domain/token';
 import type { ApiKeyService } from './api-key-service';
-
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** `Acme Corp!` → `acme-corp`. */
 export function slugify(name: string): string {
@@ -23,8 +23,21 @@ export function slugify(name: string): string {
 
 export function normalizeEmail(email: string): string {
   const normalized = email.trim().toLowerCase();
-  if (!EMAIL_PATTERN.test(normalized)) throw new ValidationFailed({ email: [`"${email}" is not an email address`] });
+  if (!isEmailAddress(normalized)) throw new ValidationFailed({ email: [`"${escapeControlCharacters(email)}" is not an email address`] });
   return normalized;
+}
+
+/**
+ * What is wrong with an organization's display name: the rules of a key's name (API.md §3), as
+ * an organization's name is shown in the same places (CLI tables, emails, the console's picker).
+ */
+function organizationNameProblems(name: string): string[] {
+  const problems: string[] = [];
+  if (containsControlCharacters(name)) problems.push(CONTROL_CHARACTERS_REASON);
+  const length = [...name.trim()].length;
+  if (length === 0 || length > 100) problems.push('must be 1 to 100 characters');
+  if (containsTokenShape(name)) problems.push('must not contain an API key');
+  return problems;
 }
 
 /**
@@ -54,7 +67,8 @@ export class OrganizationService {
     const name = input.name.trim();
     const id = input.id ?? slugify(name);
     const errors: Record<string, string[]> = {};
-    if (name.length === 0 || name.length > 100) errors.name = ['must be 1 to 100 characters'];
+    const nameProblems = organizationNameProblems(input.name);
+    if (nameProblems.length > 0) errors.name = nameProblems;
     if (!ORGANIZATION_ID_PATTERN.test(id)) errors.id = ['must be 1 to 64 of a-z, 0-9 and "-", not starting or ending with "-"'];
     if (input.admins.length === 0) errors.admin = ['at least one admin is required'];
     if (Object.keys(errors).length > 0) throw new ValidationFailed(errors);

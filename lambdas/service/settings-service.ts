@@ -1,10 +1,17 @@
 import { monotonicFactory } from 'ulid';
+import { checkVersion, type ExpectedVersions } from '../domain/api-key';
 import type { Actor, AuditEvent } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
 import { OrganizationNotFound, PlanNotFound } from '../domain/errors';
-import { type OrganizationSettings, sortReminderDays } from '../domain/expiry';
+import {
+  type OrganizationSettings,
+  type SettingsChanges as StoredChanges,
+  sortReminderDays,
+  type VersionedSettings,
+} from '../domain/expiry';
 import { DEFAULT_PLANS, effectivePlanName, type PlansConfig, type PlanView, quotaWindowStart } from '../domain/plans';
 import type { KeyStore } from '../domain/ports';
+import { retryOnConflict } from '../domain/retry-on-conflict';
 
 /** The settings object of the API (API.md §8, §9): the key policy admins change, and the plan they read. */
 export interface KeyPolicyView {
@@ -12,6 +19,12 @@ export interface KeyPolicyView {
   expiry_reminder_days: number[];
 }
 export type OrganizationSettingsView = KeyPolicyView & PlanView;
+
+/** The settings and the version their `ETag` carries. */
+export interface VersionedSettingsView {
+  settings: OrganizationSettingsView;
+  version: number;
+}
 
 /** A PATCH of the settings: the fields given replace the current ones. */
 export interface SettingsChanges {
@@ -42,8 +55,9 @@ export class SettingsService {
     this.newId = newId ?? (() => ulid(clock.now().getTime()));
   }
 
-  async get(organizationId: string): Promise<OrganizationSettingsView> {
-    return { ...toView(await this.load(organizationId)), ...(await this.plan(organizationId)) };
+  async get(organizationId: string): Promise<VersionedSettingsView> {
+    const current = await this.load(organizationId);
+    return { settings: { ...toView(current), ...(await this.plan(organizationId)) }, version: current.version };
   }
 
   /**
@@ -84,29 +98,48 @@ export class SettingsService {
     return this.plan(organizationId);
   }
 
-  async update(organizationId: string, actor: Actor, changes: SettingsChanges): Promise<OrganizationSettingsView> {
-    const current = await this.load(organizationId);
-    const next: OrganizationSettings = {
-      maxKeyLifetimeDays: changes.max_key_lifetime_days === undefined ? current.maxKeyLifetimeDays : changes.max_key_lifetime_days,
-      expiryReminderDays: sortReminderDays(changes.expiry_reminder_days ?? current.expiryReminderDays),
-    };
-    const before = toView(current);
-    const after = toView(next);
-    if (JSON.stringify(before) === JSON.stringify(after)) return { ...after, ...(await this.plan(organizationId)) };
-    const event: AuditEvent = {
-      id: this.newId(),
-      organizationId,
-      type: 'organization.settings_updated',
-      occurredAt: this.clock.now().toISOString(),
-      actor,
-      apiKeyId: null,
-      details: { ...after, previous: before },
-    };
-    await this.store.putSettings(organizationId, next, event);
-    return { ...after, ...(await this.plan(organizationId)) };
+  /**
+   * Writes only the fields the PATCH names that differ from the settings as read, conditioned on
+   * their version (API.md §8: the same concurrency as keys): with `If-Match` (`expected`) a change
+   * since is a 412; without, a lost race starts again from a fresh read, so two PATCHes of
+   * different fields both stick and each event's `previous` is exactly what it replaced.
+   */
+  async update(
+    organizationId: string,
+    actor: Actor,
+    changes: SettingsChanges,
+    expected?: ExpectedVersions,
+  ): Promise<VersionedSettingsView> {
+    return retryOnConflict(async () => {
+      const current = await this.load(organizationId);
+      checkVersion(current, expected);
+      const named: StoredChanges = {};
+      if (changes.max_key_lifetime_days !== undefined && changes.max_key_lifetime_days !== current.maxKeyLifetimeDays) {
+        named.maxKeyLifetimeDays = changes.max_key_lifetime_days;
+      }
+      if (changes.expiry_reminder_days !== undefined) {
+        const days = sortReminderDays(changes.expiry_reminder_days);
+        if (JSON.stringify(days) !== JSON.stringify(current.expiryReminderDays)) named.expiryReminderDays = days;
+      }
+      const before = toView(current);
+      if (Object.keys(named).length === 0)
+        return { settings: { ...before, ...(await this.plan(organizationId)) }, version: current.version };
+      const after = toView({ ...current, ...named });
+      const event: AuditEvent = {
+        id: this.newId(),
+        organizationId,
+        type: 'organization.settings_updated',
+        occurredAt: this.clock.now().toISOString(),
+        actor,
+        apiKeyId: null,
+        details: { ...after, previous: before },
+      };
+      const version = await this.store.updateSettings({ organizationId, version: current.version, changes: named, event });
+      return { settings: { ...after, ...(await this.plan(organizationId)) }, version };
+    });
   }
 
-  private async load(organizationId: string): Promise<OrganizationSettings> {
+  private async load(organizationId: string): Promise<VersionedSettings> {
     const settings = await this.store.getSettings(organizationId);
     if (!settings) throw new OrganizationNotFound();
     return settings;

@@ -7,7 +7,8 @@
  * at the bottom of lambdas/ (STYLE.md rule 15) that lib/, local/ and every layer can import.
  *
  *   pk                  sk
- *   ORG#<org>           ORG               organization, with key_count, active_key_count, admin_count
+ *   ORG#<org>           ORG               organization, with key_count, active_key_count, admin_count,
+ *                                         and its settings with their own settings_version (their ETag)
  *   ORG#<org>           MEMBER#<email>    member (role admin|member)
  *   ORG#<org>           KEY#<id>          key as admins see it + token hash + encrypted token + version
  *   KEYHASH#<sha256>    KEYHASH           hot item: all the authorizer needs in one read (+ version)

@@ -1,11 +1,13 @@
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, type ILocalBundling, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { consoleBuildIsFresh } from '../../console/scripts/freshness';
 import { consolePagePolicy } from '../console-page-policy';
 import type { StageProps } from '../stage';
 
@@ -15,16 +17,52 @@ export const CONSOLE_PATH = '/console/';
 /** Where Vite puts the hashed chunks, stylesheets and images, under the build (Vite's `build.assetsDir`). */
 const ASSETS_DIR = 'assets';
 
-/** The built console of this checkout (`npm run console:build`). */
-export const DEFAULT_CONSOLE_DIST = join(__dirname, '..', '..', 'console', 'dist');
+/** The console workspace of this checkout. */
+export const DEFAULT_CONSOLE_DIR = join(__dirname, '..', '..', 'console');
 
 export interface AdminConsoleProps extends StageProps {
   /**
-   * The built console to deploy. It must exist at synth: `npm run console:build` (or `npm start`,
-   * `npm test`) writes it; synth fails with that advice otherwise.
-   * @default console/dist of this checkout
+   * The console workspace to deploy: its build (`dist/`) when that is up to date, otherwise synth
+   * builds it first (`scripts/build.ts`, run with the Node that runs the CDK app), as the asset's
+   * local bundling: no Docker, no download, and a fresh clone synthesizes after `npm ci` alone.
+   * @default console/ of this checkout
    */
-  readonly distDir?: string;
+  readonly consoleDir?: string;
+}
+
+/**
+ * Builds the console during synth: `scripts/build.ts` with the Node running the CDK app (the
+ * project's pinned one under npx), its output on stderr so it never mixes with what the CDK CLI
+ * reads. A build fails the synth with the build's own error.
+ */
+export function buildConsoleForSynth(consoleDir: string): void {
+  execFileSync(process.execPath, ['--import', 'tsx', join(consoleDir, 'scripts', 'build.ts')], {
+    // From the checkout's root, where tsx resolves (the script finds its paths itself).
+    cwd: join(__dirname, '..', '..'),
+    stdio: ['ignore', process.stderr, process.stderr],
+  });
+}
+
+/**
+ * The local bundling of one part of a console build the checkout does not have up to date: build
+ * it, then copy the part (the hashed `assets/`, or the page without them and Vite's manifest).
+ */
+function consoleBundling(consoleDir: string, part: 'assets' | 'page'): ILocalBundling {
+  return {
+    tryBundle(outputDir: string): boolean {
+      // The first part to bundle builds; the second finds the build up to date.
+      if (!consoleBuildIsFresh(consoleDir)) buildConsoleForSynth(consoleDir);
+      const dist = join(consoleDir, 'dist');
+      if (part === 'assets') {
+        cpSync(join(dist, ASSETS_DIR), outputDir, { recursive: true });
+      } else {
+        for (const entry of readdirSync(dist)) {
+          if (entry !== ASSETS_DIR && entry !== '.vite') cpSync(join(dist, entry), join(outputDir, entry), { recursive: true });
+        }
+      }
+      return true;
+    },
+  };
 }
 
 /** What the deployed console is told in its `config.json` (console/src/config.ts). */
@@ -58,14 +96,14 @@ export class AdminConsole extends Construct {
   readonly distribution: cloudfront.Distribution;
   /** `https://<distribution>/console/`: the `ConsoleUrl` output, the OIDC redirect URI. */
   readonly url: string;
-  /** `https://<distribution>`: the one origin the management API's CORS allows. */
+  /** `https://<distribution>`: the first origin the management API's CORS allows (then the stage's `consoleUrls`). */
   readonly origin: string;
-  private readonly distDir: string;
+  private readonly consoleDir: string;
   private connectOrigins: readonly string[] = [];
 
   constructor(scope: Construct, id: string, props: AdminConsoleProps) {
     super(scope, id);
-    this.distDir = props.distDir ?? DEFAULT_CONSOLE_DIST;
+    this.consoleDir = props.consoleDir ?? DEFAULT_CONSOLE_DIR;
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -148,15 +186,13 @@ export class AdminConsole extends Construct {
    * Two deployments: the hashed assets first, immutable and never pruned, then the page and its settings.
    */
   publish(settings: AdminConsoleSettings): s3deploy.BucketDeployment {
-    if (!existsSync(join(this.distDir, 'index.html'))) {
-      throw new Error(`the admin console is not built (${this.distDir} has no index.html): run \`npm run console:build\` first`);
-    }
+    const sources = this.buildSources();
     this.connectOrigins = settings.connectOrigins;
     // Hashed chunks never change under their name: cached for a year, and kept when a later build
     // no longer has them, so a tab still running the previous build can fetch the pages it has not
     // opened yet (a chunk gone from the bucket would be a 403 there).
     const assets = new s3deploy.BucketDeployment(this, 'Assets', {
-      sources: [s3deploy.Source.asset(join(this.distDir, ASSETS_DIR))],
+      sources: [sources.assets],
       destinationBucket: this.bucket,
       destinationKeyPrefix: `${CONSOLE_PATH.slice(1)}${ASSETS_DIR}/`,
       cacheControl: [
@@ -169,8 +205,7 @@ export class AdminConsole extends Construct {
     });
     const deployment = new s3deploy.BucketDeployment(this, 'Deployment', {
       sources: [
-        // Vite's manifest (.vite/) is the build's bookkeeping (console/scripts/bundle-size.ts), not the app's.
-        s3deploy.Source.asset(this.distDir, { exclude: [ASSETS_DIR, '.vite'] }),
+        sources.page,
         s3deploy.Source.jsonData('config.json', {
           authority: settings.authority,
           client_id: settings.clientId,
@@ -190,13 +225,32 @@ export class AdminConsole extends Construct {
     });
     // A new index.html never names a chunk that is not there yet.
     deployment.node.addDependency(assets);
-    Validations.of(Stack.of(this)).acknowledge(
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: "CDK's BucketDeployment and auto-delete custom resources log with the AWS managed basic execution policy.",
-      },
-      { id: 'AwsSolutions-L1', reason: "CDK's BucketDeployment and auto-delete custom resources pick their own Lambda runtime." },
-      // CDK's BucketDeployment reads its asset from the bootstrap bucket, replaces the console's objects and invalidates the distribution.
+    this.acknowledgeCdkHandlers(deployment);
+    return deployment;
+  }
+
+  /**
+   * The findings of CDK's own handlers, acknowledged on those handlers alone (never the stack, where
+   * they would excuse any role or function added later): the BucketDeployment singleton (function
+   * and role) and the bucket's auto-delete provider. Both are stack-level singletons CDK places at
+   * the stack's root.
+   */
+  private acknowledgeCdkHandlers(deployment: s3deploy.BucketDeployment): void {
+    const stack = Stack.of(this);
+    const bucketDeploymentHandler = deployment.handlerRole.node.scope;
+    const autoDeleteProvider = stack.node.tryFindChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
+    if (!bucketDeploymentHandler || !autoDeleteProvider) throw new Error("CDK's console handlers are not where expected");
+    for (const handler of [bucketDeploymentHandler, autoDeleteProvider]) {
+      Validations.of(handler).acknowledge(
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          reason: "CDK's BucketDeployment and auto-delete custom resources log with the AWS managed basic execution policy.",
+        },
+        { id: 'AwsSolutions-L1', reason: "CDK's BucketDeployment and auto-delete custom resources pick their own Lambda runtime." },
+      );
+    }
+    // CDK's BucketDeployment reads its asset from the bootstrap bucket, replaces the console's objects and invalidates the distribution.
+    Validations.of(bucketDeploymentHandler).acknowledge(
       ...[
         'Action::s3:GetObject*',
         'Action::s3:GetBucket*',
@@ -204,7 +258,7 @@ export class AdminConsole extends Construct {
         'Action::s3:DeleteObject*',
         'Action::s3:Abort*',
         'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
-        `Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*`,
+        `Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*`,
         'Resource::*',
       ].map((finding) => ({
         id: `AwsSolutions-IAM5[${finding}]`,
@@ -212,6 +266,34 @@ export class AdminConsole extends Construct {
           "CDK's BucketDeployment copies its asset (bootstrap bucket) over the console bucket's objects and invalidates the distribution (CloudFront invalidations take no resource ARN).",
       })),
     );
-    return deployment;
+  }
+
+  /**
+   * The two parts of the build as assets: straight from `dist/` when it is up to date, otherwise
+   * through CDK's local bundling, which builds it during synth (and only when the stack is bundled:
+   * `cdk synth --exclusively` of another stack, or a test that skips bundling, builds nothing).
+   */
+  private buildSources(): { assets: s3deploy.ISource; page: s3deploy.ISource } {
+    const dist = join(this.consoleDir, 'dist');
+    if (consoleBuildIsFresh(this.consoleDir, dist)) {
+      return {
+        assets: s3deploy.Source.asset(join(dist, ASSETS_DIR)),
+        // Vite's manifest (.vite/) is the build's bookkeeping (console/scripts/bundle-size.ts), not the app's.
+        page: s3deploy.Source.asset(dist, { exclude: [ASSETS_DIR, '.vite'] }),
+      };
+    }
+    const bundled = (part: 'assets' | 'page') =>
+      s3deploy.Source.asset(this.consoleDir, {
+        // The build's output is what is deployed: its hash is the asset's.
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          local: consoleBundling(this.consoleDir, part),
+          // Tells the two parts apart in CDK's staging cache, which knows bundling options by their JSON (not the function).
+          environment: { KEYWARD_CONSOLE_PART: part },
+          // Required by the type, never pulled: the local bundling always builds or fails the synth.
+          image: DockerImage.fromRegistry('keyward-console-builds-locally'),
+        },
+      });
+    return { assets: bundled('assets'), page: bundled('page') };
   }
 }

@@ -5,15 +5,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { PlansConfig } from '../../lambdas/domain/plans';
-import {
-  buildRouteTable,
-  EXAMPLE_ROUTES,
-  findRoute,
-  type RouteDefinition,
-  type RouteTable,
-  serializeRoutes,
-} from '../../lambdas/domain/routes';
-import { hotKeyCacheConfig, keyConfig, routesConfig } from '../../lambdas/runtime/config';
+import { buildRouteTable, EXAMPLE_ROUTES, findRoute, type RouteDefinition, type RouteTable } from '../../lambdas/domain/routes';
+import { CACHED_API_KEY_IDENTITY_SOURCES } from '../../lambdas/http/authorizer';
+import { encodeRouteTable, hotKeyCacheConfig, keyConfig, ROUTE_TABLE_MAX_CHARS, routesConfig } from '../../lambdas/runtime/config';
 import { USAGE_WRITE_ATTRIBUTES } from '../../lambdas/table/layout';
 import { type StageProps, stageOf } from '../stage';
 import { addContractGatewayResponses } from './contract-gateway-responses';
@@ -165,13 +159,11 @@ export class ApiKeyAuthorizer extends Construct {
       // Uncached, no identity source: the function itself reads `x-api-key` or the Bearer
       // fallback, and answers 401 for a missing key. Header only, API Gateway answers that 401.
       // Cached, the cache key must hold everything the decision depends on: the key, the method
-      // and the route.
+      // and the route (resource path, not the concrete path). The function's policy covers the
+      // whole route (`…/GET/v1/customers/*`), since the entry cached for one id is applied to
+      // every other id of that route.
       identitySources: cached
-        ? [
-            apigw.IdentitySource.header('x-api-key'),
-            apigw.IdentitySource.context('httpMethod'),
-            apigw.IdentitySource.context('resourcePath'),
-          ]
+        ? [...CACHED_API_KEY_IDENTITY_SOURCES]
         : props.apiKeyHeaderOnly
           ? [apigw.IdentitySource.header('x-api-key')]
           : [],
@@ -214,13 +206,18 @@ export class ApiKeyAuthorizer extends Construct {
     const keyCacheMs = (props.keyCacheTtl ?? Duration.millis(0)).toMilliseconds();
     const environment: Record<string, string> = {
       KEY_PREFIX: props.keyPrefix,
-      ROUTE_TABLE: serializeRoutes(this.routes),
+      ROUTE_TABLE: encodeRouteTable(this.routes),
       ...(keyCacheMs > 0 ? { AUTHORIZER_KEY_CACHE_MS: String(keyCacheMs) } : {}),
       ...(keyCacheMs > 0 && props.keyCacheMaxEntries !== undefined
         ? { AUTHORIZER_KEY_CACHE_ENTRIES: String(props.keyCacheMaxEntries) }
         : {}),
     };
     try {
+      if (environment.ROUTE_TABLE!.length > ROUTE_TABLE_MAX_CHARS) {
+        throw new Error(
+          `the route table of ${this.routes.length} routes takes ${environment.ROUTE_TABLE!.length} characters compressed, over the ${ROUTE_TABLE_MAX_CHARS} it may take of Lambda's 4 KB of variables: split the API, or share resources between routes`,
+        );
+      }
       keyConfig(environment);
       hotKeyCacheConfig(environment);
       // `ROUTE_TABLE` carries no mode: the function derives it from the method.

@@ -29,14 +29,19 @@ export interface KeywardRestApiProps extends StageProps {
 
 /**
  * API Gateway's account setting for CloudWatch logging (a per-region singleton that access and
- * execution logs both need). The role is retained: another stack or stage in the same account
- * may rely on the setting after this one is gone.
+ * execution logs both need). Set only when the stage's `manageApiGatewayAccount` says so: the
+ * setting belongs to the account, and two stacks that both set it overwrite each other's role.
+ * Otherwise the account must have it already (docs/deploying.md#api-gateway-logging-role). The
+ * role is retained: another stack or stage in the same account may rely on the setting after this
+ * one is gone.
  */
 export class ApiGatewayLogging extends Construct {
-  readonly account: apigw.CfnAccount;
+  /** The account setting, when this stack manages it. */
+  readonly account?: apigw.CfnAccount;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: { readonly manageAccount: boolean }) {
     super(scope, id);
+    if (!props.manageAccount) return;
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
@@ -81,7 +86,7 @@ export class KeywardRestApi extends apigw.RestApi {
       },
     });
     this.accessLogs = accessLogs;
-    this.deploymentStage.node.addDependency(props.logging.account);
+    if (props.logging.account) this.deploymentStage.node.addDependency(props.logging.account);
 
     Validations.of(this).acknowledge(
       {

@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Fn, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
@@ -21,11 +21,11 @@ export interface ManagementApiProps extends StageProps {
   readonly keyEnvironment: Record<string, string>;
   readonly logging: ApiGatewayLogging;
   /**
-   * The admin console's origin (`https://<distribution>`): the one origin CORS lets call the API
-   * and read its answers (`ETag` included) and errors.
+   * The admin console's origins (`https://<distribution>` first, then those of the stage's
+   * `consoleUrls`): the origins CORS lets call the API and read its answers (`ETag` included) and errors.
    * @default none: no CORS (the console is served from the API's own origin, or not at all)
    */
-  readonly consoleOrigin?: string;
+  readonly consoleOrigins?: readonly string[];
   /** Stage-level rate and burst limits of the API. */
   readonly throttle: Throttle;
 }
@@ -45,16 +45,18 @@ export class ManagementApi extends Construct {
   constructor(scope: Construct, id: string, props: ManagementApiProps) {
     super(scope, id);
     const common = stageOf(props);
+    const origins = props.consoleOrigins ?? [];
 
     this.restApi = new KeywardRestApi(this, 'Api', {
       ...common,
       restApiName: `keyward-${props.stage}-management`,
       description: 'keyward management API for organization admins',
       logging: props.logging,
-      ...(props.consoleOrigin
+      ...(origins.length > 0
         ? {
             defaultCorsPreflightOptions: {
-              allowOrigins: [props.consoleOrigin],
+              // With more than one, API Gateway's preflight answers the request's Origin when it is listed.
+              allowOrigins: [...origins],
               allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
               allowHeaders: ['Authorization', 'Content-Type', 'If-Match'],
               maxAge: Duration.minutes(10),
@@ -64,9 +66,16 @@ export class ManagementApi extends Construct {
       throttle: props.throttle,
     });
     // API Gateway's own answers must let the console read them too (a 401 sends it back to Sign in).
-    const cors: Record<string, string> = props.consoleOrigin
-      ? { 'Access-Control-Allow-Origin': `'${props.consoleOrigin}'`, Vary: "'Origin'" }
-      : {};
+    // A gateway response has no condition: with one console it names that origin; with more it
+    // answers the caller's Origin, which only exposes the contract's error bodies (no data: every
+    // answer with data comes from a function, whose CORS allows the listed origins alone).
+    const cors: Record<string, string> =
+      origins.length === 0
+        ? {}
+        : {
+            'Access-Control-Allow-Origin': origins.length === 1 ? `'${origins[0]}'` : 'method.request.header.Origin',
+            Vary: "'Origin'",
+          };
     // Every gateway response in the contract's shape (an undefined method or path is 404 route_not_found), readable by the console.
     addContractGatewayResponses(this.restApi, 'management', cors);
 
@@ -92,7 +101,7 @@ export class ManagementApi extends Construct {
         ...common,
         entry: operation.entry,
         description: operation.summary,
-        environment: { ...props.keyEnvironment, ...(props.consoleOrigin ? { CONSOLE_ORIGIN: props.consoleOrigin } : {}) },
+        environment: { ...props.keyEnvironment, ...(origins.length > 0 ? { CONSOLE_ORIGIN: Fn.join(',', [...origins]) } : {}) },
       });
       if (operation.table.length > 0) fn.bindTable(props.table, operation.table);
       if ('kms' in operation && operation.kms === 'encrypt') props.tokenKey.grantEncrypt(fn);

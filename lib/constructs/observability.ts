@@ -77,13 +77,12 @@ export const ALARM_THRESHOLDS = {
 export interface ObservabilityProps extends StageProps {
   /** keyward's table. */
   readonly table: dynamodb.ITable;
-  /** The api-key authorizer function (its decisions, errors and duration). */
-  readonly apiKeyAuthorizer: lambda.IFunction;
   /**
-   * The API the api-key authorizer protects (`example`): its authorizer-failure responses count as
-   * authorizer errors, and its 5xx and 429 shares are alarmed.
+   * The stage's protected API (`example`) and its api-key authorizer function: the authorizer's
+   * decisions, errors and duration, and the API's authorizer failures, 5xx and 429 shares.
+   * @default none: the stage deploys no example API (`exampleApi`), so no authorizer of its own to watch
    */
-  readonly protectedApi: KeywardRestApi;
+  readonly protectedApi?: { readonly api: KeywardRestApi; readonly authorizer: lambda.IFunction };
   /** The management API: any 5xx is alarmed (admins make few requests; a rate would hide a broken operation). */
   readonly managementApi: KeywardRestApi;
   /** Every function of the stack: each one's `Errors` is alarmed (the api-key authorizer's by `authorizer-errors`). */
@@ -148,31 +147,7 @@ export class Observability extends Construct {
     });
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
-    const authorizer = props.apiKeyAuthorizer;
-    const decision = (name: string) => customMetric(name, authorizer);
-
-    // Clients see 500 when the function fails (Errors) and also when API Gateway cannot use it
-    // (throttled, timed out, bad answer), which only the access log shows. MAX, not a sum: one
-    // failed invocation usually shows in both.
-    const authorizerFailures = authorizerFailureMetric(this, props.protectedApi);
-    const authorizerErrors = new cloudwatch.MathExpression({
-      label: 'authorizer errors (500 to the client)',
-      expression: 'MAX([FILL(errors, 0), FILL(failures, 0)])',
-      usingMetrics: { errors: authorizer.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }), failures: authorizerFailures },
-      period: FIVE_MINUTES,
-    });
-    this.alarm('authorizer-errors', authorizerErrors, {
-      threshold: ALARM_THRESHOLDS.authorizerErrors,
-      evaluationPeriods: 1,
-      description: 'The api-key authorizer failed requests (clients got 500): Lambda errors or API Gateway authorizer failures.',
-    });
-
-    const authorizerP99 = authorizer.metricDuration({ statistic: 'p99', period: FIVE_MINUTES });
-    this.alarm('authorizer-p99-duration', authorizerP99, {
-      threshold: ALARM_THRESHOLDS.authorizerP99Ms,
-      evaluationPeriods: 3,
-      description: 'The api-key authorizer p99 duration is high: every consumer request waits for it.',
-    });
+    const protectedWidgets = props.protectedApi ? this.alarmProtectedApi(props.protectedApi) : [];
 
     const throttles = sumOfOperations('ThrottledRequests', props.table, TABLE_OPERATIONS, 'throttled requests');
     this.alarm('table-throttles', throttles, {
@@ -251,7 +226,7 @@ export class Observability extends Construct {
     // Every function's failed invocations, as a count: most run a few times an hour, where one
     // failure is news. A handled error (a 500 answered by the management handlers) is not one of
     // them: management-5xx counts those. The api-key authorizer's are in authorizer-errors.
-    const erring = props.functions.filter((fn) => fn !== props.apiKeyAuthorizer);
+    const erring = props.functions.filter((fn) => fn !== props.protectedApi?.authorizer);
     for (const fn of erring) {
       this.alarm(`${fn.shortName}-errors`, fn.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }), {
         threshold: ALARM_THRESHOLDS.functionErrors,
@@ -265,23 +240,6 @@ export class Observability extends Construct {
       threshold: ALARM_THRESHOLDS.management5xx,
       evaluationPeriods: 1,
       description: 'The management API answered 5xx: an admin could not do something (a broken operation, the admin authorizer).',
-    });
-
-    const protectedStage = props.protectedApi.deploymentStage;
-    const requests = protectedStage.metricCount({ statistic: 'Sum', period: FIVE_MINUTES });
-    this.alarm(
-      'example-5xx-rate',
-      shareOf('example 5xx %', protectedStage.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES }), requests),
-      {
-        threshold: ALARM_THRESHOLDS.api5xxPercent,
-        evaluationPeriods: 2,
-        description: `The protected API answers too many 5xx (at least ${ALARM_THRESHOLDS.apiRateMinRequests} requests per 5 minutes).`,
-      },
-    );
-    this.alarm('example-429-rate', shareOf('example 429 %', throttledResponsesMetric(this, props.protectedApi), requests), {
-      threshold: ALARM_THRESHOLDS.api429Percent,
-      evaluationPeriods: 2,
-      description: `The protected API refuses too many requests with 429 (throttling or quotas; at least ${ALARM_THRESHOLDS.apiRateMinRequests} requests per 5 minutes).`,
     });
 
     const accountConcurrency = new cloudwatch.MathExpression({
@@ -338,33 +296,7 @@ export class Observability extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarmList.values()], width: 24, height: 3 }),
     );
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Authorizer decisions',
-        left: [
-          decision(AUTHORIZER_METRICS.allowed).with({ label: 'authorized' }),
-          decision(AUTHORIZER_METRICS.denied).with({ label: 'denied (403)' }),
-          decision(AUTHORIZER_METRICS.unauthorized).with({ label: 'unauthorized (401)' }),
-        ],
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Denied by code',
-        left: [breakdown(AUTHORIZER_METRICS.denied, DENY_CODE_DIMENSION, authorizer)],
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Unauthorized by reason',
-        left: [breakdown(AUTHORIZER_METRICS.unauthorized, UNAUTHORIZED_REASON_DIMENSION, authorizer)],
-        width: 8,
-      }),
-    );
-    this.dashboard.addWidgets(
-      this.alarmWidget('authorizer-errors'),
-      this.alarmWidget('authorizer-p99-duration'),
-      this.alarmWidget('example-5xx-rate'),
-      this.alarmWidget('example-429-rate'),
-    );
+    for (const row of protectedWidgets) this.dashboard.addWidgets(...row);
     this.dashboard.addWidgets(
       this.alarmWidget('management-5xx'),
       this.alarmWidget('account-concurrency'),
@@ -385,6 +317,82 @@ export class Observability extends Construct {
       ...sesWidgets,
     );
     this.dashboard.addWidgets(...erring.map((fn) => this.alarmWidget(`${fn.shortName}-errors`)));
+  }
+
+  /** The alarms of the protected API and its authorizer; returns the dashboard rows that show them. */
+  private alarmProtectedApi(protectedApi: { api: KeywardRestApi; authorizer: lambda.IFunction }): cloudwatch.IWidget[][] {
+    const { authorizer } = protectedApi;
+    const decision = (name: string) => customMetric(name, authorizer);
+
+    // Clients see 500 when the function fails (Errors) and also when API Gateway cannot use it
+    // (throttled, timed out, bad answer), which only the access log shows. MAX, not a sum: one
+    // failed invocation usually shows in both.
+    const authorizerFailures = authorizerFailureMetric(this, protectedApi.api);
+    const authorizerErrors = new cloudwatch.MathExpression({
+      label: 'authorizer errors (500 to the client)',
+      expression: 'MAX([FILL(errors, 0), FILL(failures, 0)])',
+      usingMetrics: { errors: authorizer.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }), failures: authorizerFailures },
+      period: FIVE_MINUTES,
+    });
+    this.alarm('authorizer-errors', authorizerErrors, {
+      threshold: ALARM_THRESHOLDS.authorizerErrors,
+      evaluationPeriods: 1,
+      description: 'The api-key authorizer failed requests (clients got 500): Lambda errors or API Gateway authorizer failures.',
+    });
+
+    const authorizerP99 = authorizer.metricDuration({ statistic: 'p99', period: FIVE_MINUTES });
+    this.alarm('authorizer-p99-duration', authorizerP99, {
+      threshold: ALARM_THRESHOLDS.authorizerP99Ms,
+      evaluationPeriods: 3,
+      description: 'The api-key authorizer p99 duration is high: every consumer request waits for it.',
+    });
+
+    const protectedStage = protectedApi.api.deploymentStage;
+    const requests = protectedStage.metricCount({ statistic: 'Sum', period: FIVE_MINUTES });
+    this.alarm(
+      'example-5xx-rate',
+      shareOf('example 5xx %', protectedStage.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES }), requests),
+      {
+        threshold: ALARM_THRESHOLDS.api5xxPercent,
+        evaluationPeriods: 2,
+        description: `The protected API answers too many 5xx (at least ${ALARM_THRESHOLDS.apiRateMinRequests} requests per 5 minutes).`,
+      },
+    );
+    this.alarm('example-429-rate', shareOf('example 429 %', throttledResponsesMetric(this, protectedApi.api), requests), {
+      threshold: ALARM_THRESHOLDS.api429Percent,
+      evaluationPeriods: 2,
+      description: `The protected API refuses too many requests with 429 (throttling or quotas; at least ${ALARM_THRESHOLDS.apiRateMinRequests} requests per 5 minutes).`,
+    });
+
+    return [
+      [
+        new cloudwatch.GraphWidget({
+          title: 'Authorizer decisions',
+          left: [
+            decision(AUTHORIZER_METRICS.allowed).with({ label: 'authorized' }),
+            decision(AUTHORIZER_METRICS.denied).with({ label: 'denied (403)' }),
+            decision(AUTHORIZER_METRICS.unauthorized).with({ label: 'unauthorized (401)' }),
+          ],
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Denied by code',
+          left: [breakdown(AUTHORIZER_METRICS.denied, DENY_CODE_DIMENSION, authorizer)],
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Unauthorized by reason',
+          left: [breakdown(AUTHORIZER_METRICS.unauthorized, UNAUTHORIZED_REASON_DIMENSION, authorizer)],
+          width: 8,
+        }),
+      ],
+      [
+        this.alarmWidget('authorizer-errors'),
+        this.alarmWidget('authorizer-p99-duration'),
+        this.alarmWidget('example-5xx-rate'),
+        this.alarmWidget('example-429-rate'),
+      ],
+    ];
   }
 
   private alarm(name: string, metric: cloudwatch.IMetric, options: { threshold: number; evaluationPeriods: number; description: string }) {

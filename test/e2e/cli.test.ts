@@ -1,15 +1,15 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { keyEvent } from '../../lambdas/domain/audit-event';
 import { documentClient } from '../../lambdas/runtime/clients';
 import { failureRecord } from '../../lambdas/service/job-redrive';
-import { deliveryKey } from '../../lambdas/table/layout';
+import { apiKeyKey, deliveryKey, memberKey, organizationKey } from '../../lambdas/table/layout';
 import { localClientConfig } from '../../local/dynamodb-local';
 import { JOBS_DEAD_LETTER_FILE } from '../../local/retirement-loop';
 import { DEAD_LETTER_FILE } from '../../local/stream-poller';
@@ -300,5 +300,122 @@ describe('keyward CLI against the local stack', () => {
     expect(JSON.parse((await keyward('jobs', 'redrive', '--json')).stdout)).toEqual({ redriven: 0, failed: 1 });
     rmSync(deadLetters);
     expect(JSON.parse((await keyward('jobs', 'redrive', '--json')).stdout)).toEqual({ redriven: 0, failed: 0 });
+  });
+
+  describe('names and emails that attack terminals (issue 16 item 4)', () => {
+    /** What a terminal acts on: C0 controls (ESC, BEL, CR, LF…), DEL, C1 controls, bidirectional overrides. */
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+    const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+    const ATTACK = 'prod\u001b[2J\u001b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\u0007\r\nkw_fake\u009b31m\u202eevil';
+
+    it('prints stored names and emails written before names were checked escaped, in tables and JSON', async () => {
+      const org = await newOrganization('legacy');
+      const raw = documentClient(localClientConfig(stack.dynamodbEndpoint, stack.dynamodbAccessKeyId));
+      try {
+        // What an earlier version let an admin store, written straight to the table.
+        await raw.send(
+          new UpdateCommand({
+            TableName: stack.tableName,
+            Key: apiKeyKey(org.id, org.keyId),
+            UpdateExpression: 'SET #name = :name',
+            ExpressionAttributeNames: { '#name': 'name' },
+            ExpressionAttributeValues: { ':name': ATTACK },
+          }),
+        );
+        await raw.send(
+          new UpdateCommand({
+            TableName: stack.tableName,
+            Key: organizationKey(org.id),
+            UpdateExpression: 'SET #name = :name',
+            ExpressionAttributeNames: { '#name': 'name' },
+            ExpressionAttributeValues: { ':name': `Legacy${ATTACK}` },
+          }),
+        );
+        const email = 'x\u001b]0;pwned\u0007\r\n@legacy.test';
+        await raw.send(
+          new PutCommand({
+            TableName: stack.tableName,
+            Item: { ...memberKey(org.id, email), entity: 'member', organization_id: org.id, email, role: 'member' },
+          }),
+        );
+      } finally {
+        raw.destroy();
+      }
+
+      for (const args of [
+        ['keys', 'list', '--org', org.id],
+        ['org', 'show', '--org', org.id],
+        ['org', 'list'],
+      ]) {
+        const human = await keyward(...args);
+        expect([args.join(' '), human.code]).toEqual([args.join(' '), 0]);
+        expect(human.stdout).not.toMatch(RAW_CONTROL);
+        expect(human.stdout).toContain('prod\\u001b[2J\\u001b]52;c;');
+        const json = await keyward(...args, '--json');
+        expect(json.code).toBe(0);
+        expect(json.stdout).not.toMatch(RAW_CONTROL);
+        expect(json.stdout.trimEnd()).not.toContain('\n');
+        // The same data to a parser: JSON escapes, not a changed value.
+        expect(json.stdout).toContain(JSON.stringify(ATTACK).slice(1, 5));
+        if (args[0] === 'keys') expect(JSON.parse(json.stdout).api_keys[0].name).toBe(ATTACK);
+        if (args[1] === 'show') {
+          const shown = JSON.parse(json.stdout);
+          expect(shown.organization.name).toBe(`Legacy${ATTACK}`);
+          expect(shown.members).toContainEqual({ email: 'x\u001b]0;pwned\u0007\r\n@legacy.test', role: 'member' });
+        }
+      }
+    });
+
+    it.each([
+      ['an ESC sequence', `Acme\u001b[2J`],
+      ['OSC 52', 'Acme\u001b]52;c;eA==\u0007'],
+      ['CR and LF', 'Acme\r\nBy: x'],
+      ['DEL', 'Acme\u007f'],
+      ['a C1 control', 'Acme\u009b'],
+      ['a bidirectional override', 'Acme\u202e'],
+      ['a bidirectional isolate', 'Acme\u2067'],
+      ['an API key', `Acme kw_${'A1b2C3d4E5'.repeat(3)}000000`],
+    ])('refuses an organization name with %s (exit 2), creating nothing', async (_, name) => {
+      const id = `bad-${Date.now().toString(36)}`;
+      const refused = await keyward('org', 'create', '--name', name, '--id', id, '--admin', 'a@bad.test');
+      expect(refused).toMatchObject({ code: 2, stdout: '' });
+      expect(refused.stderr).toMatch(/^ {2}name: /m);
+      expect(refused.stderr).not.toMatch(RAW_CONTROL);
+      expect((await keyward('org', 'show', '--org', id)).stderr).toContain('organization_not_found');
+    });
+
+    it.each([
+      ['not an address', 'not-an-email'],
+      ['a control sequence', 'a@b.test\u001b]52;c;eA==\u0007'],
+      ['a second header line', 'a@b.test\r\nBcc: everyone@b.test'],
+      ['a second recipient', 'a@b.test,c@d.test'],
+      ['a display name', 'Eve <eve@b.test>'],
+      ['no domain', 'a@b'],
+    ])('refuses an admin email with %s (exit 2), and a token for it', async (_, email) => {
+      const id = `mail-${Date.now().toString(36)}`;
+      const refused = await keyward('org', 'create', '--name', 'Mail', '--id', id, '--admin', email);
+      expect(refused).toMatchObject({ code: 2, stdout: '' });
+      expect(refused.stderr).toMatch(/^ {2}email: .*is not an email address$/m);
+      expect(refused.stderr).not.toMatch(RAW_CONTROL);
+      expect((await keyward('org', 'show', '--org', id)).stderr).toContain('organization_not_found');
+
+      const token = await keyward('token', '--email', email, '--json');
+      expect(token).toMatchObject({ code: 2, stdout: '' });
+      expect(token.stderr).not.toMatch(RAW_CONTROL);
+    });
+  });
+
+  it('writes owner-only files: the jobs of a scheduled rotation are 0600 in a 0700 directory (issue 16 item 9)', async () => {
+    const org = await newOrganization('modes');
+    const rotated = await keyward('keys', 'rotate', '--org', org.id, '--key', org.keyId, '--expires-in', '48h', '--json');
+    expect(rotated.code).toBe(0);
+    const schedules = join(stack.stateDir, 'schedules');
+    const jobs = readdirSync(schedules).filter((name) => name.includes(org.keyId));
+    // The retirement, and the reminders of the organization's default marks (7 and 1 days) that fall in 48 h.
+    expect(jobs).toContainEqual(expect.stringMatching(/^retire-.*\.json$/));
+    const modes = Object.fromEntries(
+      [schedules, ...jobs.map((name) => join(schedules, name))].map((path) => [path, (statSync(path).mode & 0o777).toString(8)]),
+    );
+    expect(modes).toEqual(Object.fromEntries(Object.keys(modes).map((path) => [path, path === schedules ? '700' : '600'])));
   });
 });

@@ -75,6 +75,13 @@ describe('sign-in and sign-out', () => {
     expect(page.url()).toContain('/local-issuer/authorize');
     await expectAccessible(page, "the dev issuer's sign-in page");
     await page.getByRole('textbox', { name: 'Email' }).fill(org.adminEmail);
+    // Without the state directory's sign-in code, the page asks again (API.md §6).
+    await page.getByRole('textbox', { name: 'Sign-in code' }).fill('AAAA-BBBB-CCCC-DDDD');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('That is not the sign-in code of this local stack').waitFor();
+    expect(await page.getByRole('textbox', { name: 'Sign-in code' }).getAttribute('aria-invalid')).toBe('true');
+    expect(page.url()).toContain('/local-issuer/authorize');
+    await page.getByRole('textbox', { name: 'Sign-in code' }).fill(stack.signInCode);
     await page.getByRole('button', { name: 'Sign in' }).click();
 
     // An admin of one organization goes straight to its keys.
@@ -200,6 +207,34 @@ describe('the API keys list', () => {
     await page.reload();
     await openMenu(second.masked_value);
     expect(await menuItems()).toEqual(['Reveal key', 'Copy key', 'Rotate key', 'Edit key', 'Delete key']);
+  });
+
+  it('offers Rotate key for keys with their own or the policy’s expiry, and Delete key wherever the API allows it (issue 16)', async () => {
+    const org = await newOrganization('expiry-menus');
+    const policy = await admin('PATCH', `/v1/organizations/${org.id}/settings`, { jwt: org.jwt, body: { max_key_lifetime_days: 30 } });
+    expect(policy.status).toBe(200);
+    const byPolicy = await createKey(org, { name: 'by policy' });
+    const own = await createKey(org, { name: 'own expiry', expires_in: '7d' });
+    await signIn(page, org.adminEmail);
+
+    // The first key has no expiry; the policy's key counts as non-expiring too (API.md §8), so
+    // both may be deleted, and each may be rotated.
+    await openMenu(masked(org.key));
+    expect(await menuItems()).toEqual(['Reveal key', 'Copy key', 'Rotate key', 'Edit key', 'Delete key']);
+    await page.keyboard.press('Escape');
+    await openMenu(byPolicy.masked_value);
+    expect(await menuItems()).toEqual(['Reveal key', 'Copy key', 'Rotate key', 'Edit key', 'Delete key']);
+    await page.keyboard.press('Escape');
+    await openMenu(own.masked_value);
+    expect(await menuItems()).toEqual(['Reveal key', 'Copy key', 'Rotate key', 'Edit key', 'Delete key']);
+    await page.keyboard.press('Escape');
+
+    // With the first key deleted, the policy's key is the last non-expiring one: no Delete key.
+    const deleted = await admin('DELETE', `${org.keysPath}/${org.keyId}`, { jwt: org.jwt });
+    expect(deleted.status).toBe(200);
+    await page.reload();
+    await openMenu(byPolicy.masked_value);
+    expect(await menuItems()).toEqual(['Reveal key', 'Copy key', 'Rotate key', 'Edit key']);
   });
 });
 

@@ -1,7 +1,36 @@
 import { join } from 'node:path';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { type Gateway, type GatewayOptions, startGateway } from '../../local/gateway';
+import { DOCUMENTED_PROXY_EVENT, DOCUMENTED_REQUEST_AUTHORIZER_EVENT } from '../support/aws-sample-events';
 import { freePort } from '../support/free-port';
 import { received } from './gateway-fixtures/authorizer';
+
+/**
+ * Every key of AWS's sample is in `actual`, with a value of the same kind: a string, number or
+ * boolean alike; `null` where the sample has `null`; an object where it has one (its entries
+ * compared too, except for the request's own maps of names: headers, query, path parameters).
+ * Left out: stage variables (keyward's stages define none) and `identity.apiKey` (an API Gateway
+ * usage-plan key, null as in the proxy sample: keyward's methods require none).
+ */
+const where = (at: string, key: string) => `${at}.${key}`;
+
+function expectDocumentedShape(actual: unknown, sample: unknown, at = 'event'): void {
+  const MAPS = new Set(['headers', 'multiValueHeaders', 'queryStringParameters', 'multiValueQueryStringParameters', 'pathParameters']);
+  for (const [key, value] of Object.entries(sample as Record<string, unknown>)) {
+    if (key === 'stageVariables' || where(at, key) === 'event.requestContext.identity.apiKey') continue;
+    const path = where(at, key);
+    const got = (actual as Record<string, unknown>)[key];
+    if (value === null) expect({ [path]: got }).toEqual({ [path]: null });
+    else if (typeof value !== 'object') expect({ [path]: typeof got }).toEqual({ [path]: typeof value });
+    else if (MAPS.has(key)) {
+      expect({ [path]: typeof got }).toEqual({ [path]: 'object' });
+      const values = Object.values(got as Record<string, unknown>);
+      const kind = (item: unknown) => (Array.isArray(item) ? 'list' : typeof item);
+      for (const item of Object.values(value as Record<string, unknown>).slice(0, 1))
+        expect(values.map(kind)).toEqual(values.map(() => kind(item)));
+    } else expectDocumentedShape(got, value, path);
+  }
+}
 
 /**
  * The local gateway's API Gateway semantics, with scripted authorizer and backend handlers (the
@@ -56,7 +85,7 @@ describe('local gateway', () => {
       resource: '/v1/customers/{id}',
       path: '/v1/customers/c%2042',
       httpMethod: 'DELETE',
-      pathParameters: { id: 'c 42' },
+      pathParameters: { id: 'c%2042' },
       queryStringParameters: { tag: 'b' },
       multiValueQueryStringParameters: { tag: ['a', 'b'] },
       stageVariables: null,
@@ -68,7 +97,7 @@ describe('local gateway', () => {
     expect(reply.body).toMatchObject({
       resource: '/v1/customers/{id}',
       httpMethod: 'DELETE',
-      pathParameters: { id: 'c 42' },
+      pathParameters: { id: 'c%2042' },
       body: '{"hello":"world"}',
       isBase64Encoded: false,
       stageVariables: null,
@@ -76,7 +105,7 @@ describe('local gateway', () => {
         stage: 'local',
         requestId: expect.any(String),
         identity: { sourceIp: '127.0.0.1' },
-        authorizer: { organization_id: 'org-1', api_key_id: 'key-1', principalId: 'principal-1' },
+        authorizer: { organization_id: 'org-1', api_key_id: 'key-1', principalId: 'principal-1', integrationLatency: expect.any(Number) },
       },
     });
   });
@@ -105,6 +134,57 @@ describe('local gateway', () => {
     const reply = await call('/v1/customers', { outcome });
     expect(reply.status).toBe(status);
     expect(reply.body).toEqual(body);
+  });
+
+  it("passes the authorizer's context on as API Gateway does: every value a string, with principalId and integrationLatency", async () => {
+    const reply = await call('/v1/customers', { outcome: 'typed-context' });
+    expect(reply.status).toBe(200);
+    expect((reply.body as APIGatewayProxyEvent).requestContext.authorizer).toEqual({
+      count: '1',
+      ratio: '0.5',
+      flag: 'true',
+      off: 'false',
+      name: 'x',
+      principalId: 'principal-1',
+      integrationLatency: expect.any(Number),
+    });
+  });
+
+  it('gives the authorizer {} and the function null for a resource without path parameters, and both the parameters as sent', async () => {
+    received.length = 0;
+    expect((await call('/v1/customers')).body).toMatchObject({ pathParameters: null });
+    expect(received[0]!.pathParameters).toEqual({});
+    received.length = 0;
+    const reply = await call('/v1/customers/caf%C3%A9%20%2F%25');
+    expect(received[0]!.pathParameters).toEqual({ id: 'caf%C3%A9%20%2F%25' });
+    expect(reply.body).toMatchObject({ path: '/v1/customers/caf%C3%A9%20%2F%25', pathParameters: { id: 'caf%C3%A9%20%2F%25' } });
+  });
+
+  /** One test per sample event AWS documents (test/support/aws-sample-events.ts): same keys, same kinds of values. */
+  describe("AWS's documented sample events", () => {
+    it('builds the REQUEST authorizer event of the shape of "Input to an API Gateway Lambda authorizer"', async () => {
+      received.length = 0;
+      await call('/v1/customers?QueryString1=queryValue1', { headers: { HeaderAuth1: 'headerValue1' } });
+      expectDocumentedShape(received[0], DOCUMENTED_REQUEST_AUTHORIZER_EVENT);
+      expect(received[0]!.pathParameters).toEqual({});
+    });
+
+    it('builds the proxy event of the shape of "Input format of a Lambda function for proxy integration"', async () => {
+      const reply = await call('/v1/customers/hello%2Fworld?name=me&multivalueName=you&multivalueName=me', {
+        method: 'DELETE',
+        headers: { headerName: 'headerValue', 'content-type': 'application/json' },
+        body: '{\r\n\t"a": 1\r\n}',
+      });
+      const event = reply.body as APIGatewayProxyEvent;
+      expectDocumentedShape(event, DOCUMENTED_PROXY_EVENT);
+      expect(event).toMatchObject({
+        queryStringParameters: { name: 'me', multivalueName: 'me' },
+        multiValueQueryStringParameters: { name: ['me'], multivalueName: ['you', 'me'] },
+        pathParameters: { id: 'hello%2Fworld' },
+        body: '{\r\n\t"a": 1\r\n}',
+        isBase64Encoded: false,
+      });
+    });
   });
 
   it('honours wildcards in the policy resource', async () => {
@@ -212,7 +292,9 @@ describe('local gateway guards', () => {
   const KEYLESS_REQUESTS = 20;
   const gateways: Gateway[] = [];
 
-  async function start(options: Pick<GatewayOptions, 'throttle' | 'apiKeyHeaderOnly'>): Promise<Gateway> {
+  async function start(
+    options: Pick<GatewayOptions, 'throttle' | 'apiKeyHeaderOnly' | 'authorizerCacheTtlSeconds' | 'now'>,
+  ): Promise<Gateway> {
     const started = await startGateway({
       port: await freePort(),
       jwks: () => ({ keys: [] }),
@@ -255,6 +337,33 @@ describe('local gateway guards', () => {
     // A request that carries x-api-key still reaches the authorizer; the management API is unaffected.
     expect((await status(gateway, '/v1/customers', { 'x-api-key': 'kw_x' })).status).toBe(200);
     expect(received).toHaveLength(1);
+  });
+
+  it("emulates API Gateway's result cache: one invocation per key, method and route for the TTL, its policy applied to each request", async () => {
+    let now = 0;
+    const gateway = await start({ authorizerCacheTtlSeconds: 60, now: () => now });
+    received.length = 0;
+    // The fixture allows exactly the method ARN it was called for, as keyward's authorizer did before issue 15 item 5.
+    expect((await status(gateway, '/v1/customers/1', { 'x-api-key': 'k1' })).status).toBe(200);
+    expect((await status(gateway, '/v1/customers/1', { 'x-api-key': 'k1' })).status).toBe(200);
+    expect(await status(gateway, '/v1/customers/2', { 'x-api-key': 'k1' })).toMatchObject({
+      status: 403,
+      body: { status: 403, error: 'Forbidden' },
+    });
+    expect(received).toHaveLength(1);
+    // Another key, method or route is another entry; so is the same one after the TTL.
+    await status(gateway, '/v1/customers/2', { 'x-api-key': 'k2' });
+    await status(gateway, '/v1/invoices/1', { 'x-api-key': 'k1' });
+    expect(received).toHaveLength(3);
+    now += 60_000;
+    expect((await status(gateway, '/v1/customers/2', { 'x-api-key': 'k1' })).status).toBe(200);
+    expect(received).toHaveLength(4);
+    // The key is an identity source: without it, API Gateway's own 401; a thrown 401 is not cached.
+    expect((await status(gateway, '/v1/customers', {})).status).toBe(401);
+    expect(received).toHaveLength(4);
+    await status(gateway, '/v1/plans', { 'x-api-key': 'k1', 'x-outcome': 'unauthorized' });
+    await status(gateway, '/v1/plans', { 'x-api-key': 'k1', 'x-outcome': 'unauthorized' });
+    expect(received).toHaveLength(6);
   });
 
   it('throttles each API over its burst with 429 throttled, before the authorizer runs', async () => {

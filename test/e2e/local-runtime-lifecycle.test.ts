@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -250,7 +250,8 @@ describe('DynamoDB Local', () => {
       const stranger = new DynamoDBClient(localClientConfig(now.endpoint, 'local'));
       try {
         expect((await owner.send(new GetItemCommand({ TableName: 'keyward-local', Key: item }))).Item).toEqual(item);
-        expect((await stranger.send(new ListTablesCommand({}))).TableNames).toEqual([]);
+        await expect(stranger.send(new ListTablesCommand({}))).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
+        expect(readdirSync(dbPath)).toEqual([databaseFile(accessKeyId)]);
       } finally {
         owner.destroy();
         stranger.destroy();

@@ -13,7 +13,18 @@ describe('management API', () => {
     [org, other] = await Promise.all([newOrganization('mgmt'), newOrganization('mgmt-other')]);
   });
 
-  const KEY_FIELDS = ['created_at', 'expires_at', 'id', 'last_used_at', 'masked_value', 'name', 'organization_id', 'permissions'];
+  const KEY_FIELDS = [
+    'allowed_ips',
+    'created_at',
+    'expires_at',
+    'expiry_source',
+    'id',
+    'last_used_at',
+    'masked_value',
+    'name',
+    'organization_id',
+    'permissions',
+  ];
 
   /** A key object exactly as API.md §3 describes it: these fields (plus `extra`'s), these formats. */
   function expectKey(key: Record<string, unknown>, extra: Record<string, unknown> = {}): void {

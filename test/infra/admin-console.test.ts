@@ -162,27 +162,55 @@ describe('sign-in with the Cognito hosted UI', () => {
 });
 
 describe('CORS on the management API', () => {
+  const preflightsOf = (template: Template) =>
+    Object.values(template.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: 'OPTIONS' } })).map((method) =>
+      text((method as { Properties: { Integration: unknown } }).Properties.Integration),
+    );
+  const corsResponsesOf = (template: Template) =>
+    Object.values(template.findResources('AWS::ApiGateway::GatewayResponse'))
+      .map(text)
+      .filter((response) => response.includes('Access-Control-Allow-Origin'));
+
   it("allows only the console's origin, If-Match in preflight, and exposes ETag from the functions", () => {
-    const preflights = Object.values(dev.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: 'OPTIONS' } }));
+    const preflights = preflightsOf(external);
     expect(preflights.length).toBeGreaterThan(0);
-    for (const method of preflights) {
-      const response = text((method as { Properties: { Integration: unknown } }).Properties.Integration);
+    for (const response of preflights) {
       expect(response).toMatch(/Access-Control-Allow-Origin.*'https:\/\/",.*DomainName/);
       expect(response).toContain('If-Match');
       expect(response).not.toContain("'*'");
     }
-    const functions = Object.values(dev.findResources('AWS::Lambda::Function')).filter((fn) => text(fn).includes('CONSOLE_ORIGIN'));
+    const functions = Object.values(external.findResources('AWS::Lambda::Function')).filter((fn) => text(fn).includes('CONSOLE_ORIGIN'));
     expect(functions.length).toBeGreaterThan(5);
     for (const fn of functions)
-      expect(text(fn)).toMatch(/"CONSOLE_ORIGIN":\{"Fn::Join":\["",\["https:\/\/",\{"Fn::GetAtt":\["AdminConsoleDistribution/);
+      expect(text(fn)).toMatch(
+        /"CONSOLE_ORIGIN":\{"Fn::Join":\["",\["https:\/\/",\{"Fn::GetAtt":\["AdminConsoleDistribution[^"]*","DomainName"\]\}\]\]\}/,
+      );
     // Every answer of the management API's gateway itself (401, throttled, route not found, authorizer failure…) carries it too.
-    const responses = Object.values(dev.findResources('AWS::ApiGateway::GatewayResponse')).filter((response) =>
-      text(response).includes('Access-Control-Allow-Origin'),
-    );
+    const responses = corsResponsesOf(external);
     expect(responses).toHaveLength(GATEWAY_RESPONSE_TYPES.length);
     for (const response of responses)
-      expect(text(response)).toMatch(
-        /Access-Control-Allow-Origin":\{"Fn::Join":\["",\["'https:\/\/",\{"Fn::GetAtt":\["AdminConsoleDistribution/,
+      expect(response).toMatch(/Access-Control-Allow-Origin":\{"Fn::Join":\["",\["'https:\/\/",\{"Fn::GetAtt":\["AdminConsoleDistribution/);
+  });
+
+  it('allows every origin of the consoleUrls too (a custom domain, a dev server), each once', () => {
+    const { template } = synthKeyward({
+      consoleUrls: 'https://keys.example.com/console/,https://keys.example.com/other/,http://localhost:5173/console/',
+    });
+
+    for (const response of preflightsOf(template)) {
+      expect(response).toContain('https://keys.example.com');
+      expect(response).toContain('http://localhost:5173');
+    }
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((fn) => text(fn).includes('CONSOLE_ORIGIN'));
+    expect(functions.length).toBeGreaterThan(5);
+    for (const fn of functions)
+      expect(text(fn)).toMatch(
+        /"CONSOLE_ORIGIN":\{"Fn::Join":\[",",\[\{"Fn::Join":\["",\["https:\/\/",\{"Fn::GetAtt":\["AdminConsoleDistribution[^"]*","DomainName"\]\}\]\]\},"https:\/\/keys\.example\.com,http:\/\/localhost:5173"\]\]\}/,
       );
+    // A gateway response cannot choose among origins: it answers the caller's (its bodies carry no data).
+    const responses = corsResponsesOf(template);
+    expect(responses).toHaveLength(GATEWAY_RESPONSE_TYPES.length);
+    for (const response of responses)
+      expect(response).toContain('"gatewayresponse.header.Access-Control-Allow-Origin":"method.request.header.Origin"');
   });
 });

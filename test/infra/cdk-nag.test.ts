@@ -1,5 +1,18 @@
+import { Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Construct } from 'constructs';
 import { synthKeyward } from './synth';
+
+/** The unacknowledged findings of a stack after `addStray` added something to it, as `rule: construct path`. */
+function findingsWith(addStray: (stack: Construct) => void): string[] {
+  const { app, stack } = synthKeyward({});
+  addStray(stack);
+  return new AwsSolutionsChecks()
+    .validateScope(app)
+    .violations.flatMap((violation) => violation.violatingResources.map((r) => `${violation.ruleName}: ${r.constructPath}`));
+}
 
 describe('cdk-nag AwsSolutions', () => {
   it.each([
@@ -18,6 +31,7 @@ describe('cdk-nag AwsSolutions', () => {
         authorizerReservedConcurrency: '0',
       },
     ],
+    ['a production stage without the example API (its default)', { stage: 'prod', exampleApi: 'false' }],
     [
       'a production stage sending from an SES identity that exists already',
       { stage: 'prod', sesSender: 'keys@example.com', sesIdentityExists: 'true' },
@@ -31,5 +45,41 @@ describe('cdk-nag AwsSolutions', () => {
       (violation) => `${violation.severity} ${violation.ruleName}: ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`,
     );
     expect(findings).toEqual([]);
+  });
+});
+
+describe('cdk-nag acknowledgements are scoped to the resources they excuse', () => {
+  it('flags a stray role with dynamodb:GetItem on *', () => {
+    const findings = findingsWith((stack) => {
+      const role = new iam.Role(stack, 'StrayRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+      role.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: ['*'] }));
+    });
+
+    expect(findings).toEqual([expect.stringMatching(/^AwsSolutions-IAM5\[Resource::\*\]: keyward-dev\/StrayRole\/DefaultPolicy/)]);
+  });
+
+  it('flags a stray nodejs18.x function (and its managed-policy role)', () => {
+    const findings = findingsWith((stack) => {
+      new lambda.Function(stack, 'StrayFunction', {
+        runtime: lambda.Runtime.NODEJS_18_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler = async () => {};'),
+      });
+    });
+
+    expect(findings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^AwsSolutions-L1: keyward-dev\/StrayFunction/),
+        expect.stringMatching(/^AwsSolutions-IAM4\[Policy::.*AWSLambdaBasicExecutionRole\]: keyward-dev\/StrayFunction\/ServiceRole/),
+      ]),
+    );
+  });
+
+  it('acknowledges nothing on the stack or the app themselves', () => {
+    const { app, stack } = synthKeyward({});
+
+    for (const scope of [app, stack]) {
+      expect(scope.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)).toEqual([]);
+    }
   });
 });

@@ -27,6 +27,8 @@ describe('deployment configuration from context', () => {
       authorizerReservedConcurrency: DEFAULT_AUTHORIZER_RESERVED_CONCURRENCY,
       sesIdentityExists: false,
       adminInvitesFromSender: false,
+      manageApiGatewayAccount: false,
+      exampleApi: true,
     });
   });
 
@@ -78,6 +80,8 @@ describe('deployment configuration from context', () => {
       tableName: 'keyward-prod',
       sesIdentityExists: true,
       adminInvitesFromSender: false,
+      manageApiGatewayAccount: false,
+      exampleApi: false,
       operatorPrincipalArn: 'arn:aws:iam::111122223333:role/keyward-operator',
     });
   });

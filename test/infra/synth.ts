@@ -7,11 +7,14 @@ import { KeywardStack } from '../../lib/keyward-stack';
 /**
  * Builds the stack from a context, as `bin/keyward.ts` does. Bundling is skipped (the empty
  * `aws:cdk:bundling-stacks` list): these tests are about the template, and `npx cdk synth`
- * exercises the real esbuild bundling of every function.
+ * exercises the real esbuild bundling of every function. The example API is deployed unless the
+ * context says otherwise (whatever the stage, unlike `parseConfig`): most tests examine its
+ * authorizer on a prod stage too.
  */
 export function synthKeyward(context: Partial<Record<ContextKey, string>> = {}): { app: App; stack: KeywardStack; template: Template } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const config = parseConfig((key) => context[key]);
+  const withExample: Partial<Record<ContextKey, string>> = { exampleApi: 'true', ...context };
+  const config = parseConfig((key) => withExample[key]);
   const stack = new KeywardStack(app, `keyward-${config.stage}`, { config });
   return { app, stack, template: Template.fromStack(stack) };
 }

@@ -7,9 +7,9 @@ export interface AuthorizerEventInput {
   method?: string;
   /** The API Gateway resource template, e.g. `/v1/customers/{id}`. */
   resource?: string;
-  headers?: Record<string, string>;
+  headers?: gateway.ValuePairs;
   pathParameters?: Record<string, string>;
-  queryStringParameters?: Record<string, string>;
+  queryStringParameters?: gateway.ValuePairs;
   /** `requestContext.identity.sourceIp`; default 127.0.0.1. */
   sourceIp?: string;
 }

@@ -47,13 +47,15 @@ export default async function setup(): Promise<void> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  const signInCode = () => /^ {2}sign-in code: (\S+)$/m.exec(output)?.[1];
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   (globalThis as { __keywardE2e__?: E2eProcess }).__keywardE2e__ = { child, stateDir, ports: [port, dynamodbPort, sesPort] };
 
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   let runtime = readRuntimeInfo(stateDir);
-  while (!runtime || !(await healthy(runtime.gateway_url))) {
+  // Ready, and the banner printed (it follows readiness by a moment): the sign-in code is read from it as a person does.
+  while (!runtime || !(await healthy(runtime.gateway_url)) || !signInCode()) {
     if (child.exitCode !== null) throw new Error(`the local stack exited with code ${child.exitCode}:\n${output}`);
     if (Date.now() > deadline) throw new Error(`the local stack did not become healthy:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -80,6 +82,7 @@ export default async function setup(): Promise<void> {
     issuer: runtime.issuer,
     audience: runtime.audience,
     adminJwt,
+    signInCode: signInCode()!,
     demoOrganizationId: 'demo',
     demoKey: revealed.api_key.value,
     demoKeyId,

@@ -12,6 +12,8 @@ export interface E2eStack {
   issuer: string;
   audience: string;
   adminJwt: string;
+  /** What the dev issuer's sign-in page asks for next to the email: the banner's `sign-in code:` line. */
+  signInCode: string;
   demoOrganizationId: string;
   demoKey: string;
   demoKeyId: string;

@@ -10,9 +10,11 @@ const BY_CODE: Record<string, string> = {
   api_key_not_found: 'This API key no longer exists: it may have been deleted or rotated. Reload the list.',
   last_non_expiring_api_key:
     'This is the last key without an expiration date, and an organization always keeps one. Add another key first.',
-  rotation_already_scheduled: 'A rotation of this key is already scheduled: it expires at the time shown in the list.',
+  rotation_already_scheduled:
+    'A rotation of this key is already scheduled: it expires at the time shown in the list. Change its successor instead.',
   api_key_limit_reached: 'This organization has reached its limit of 100 API keys. Delete a key before adding another.',
   precondition_failed: 'This key was changed by someone else',
+  conflict: 'Someone else was changing this at the same moment, and nothing was changed. Try again.',
   throttled: 'Too many requests right now. Wait a moment and try again.',
   request_too_large: 'The request is too large.',
   timeout: 'The API took too long to answer. Try again.',

@@ -1,7 +1,7 @@
 import type { AllowedIps } from '../../domain/allowed-ips';
 import type { Expiry, ExpirySource, HotKey, KeyChanges, StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
-import { DEFAULT_SETTINGS, type OrganizationSettings } from '../../domain/expiry';
+import { DEFAULT_SETTINGS, type SettingsChanges, type VersionedSettings } from '../../domain/expiry';
 import { normalizePermissions, type Permissions } from '../../domain/permissions';
 import type { Member, Membership, Organization, Role } from '../../domain/ports';
 import {
@@ -235,11 +235,20 @@ export function keyChangeAttributes(changes: KeyChanges): { apiKey: ItemChange; 
  */
 export const REMINDERS_SENT_ATTRIBUTE = 'reminders_sent';
 
-/** The organization item's key policy, defaults where an attribute is absent (API.md §8). */
-export function toSettings(item: Item): OrganizationSettings {
+/**
+ * The organization item's attribute holding the settings' version (their `ETag`): its own, since
+ * the item's other attributes (key counters, admin count) change without changing the settings.
+ * Absent: version 0.
+ */
+export const SETTINGS_VERSION_ATTRIBUTE = 'settings_version';
+
+/** The organization item's key policy, defaults where an attribute is absent (API.md §8), and its version. */
+export function toSettings(item: Item): VersionedSettings {
   const max = item.max_key_lifetime_days;
   const marks = item.expiry_reminder_days;
+  const version = item[SETTINGS_VERSION_ATTRIBUTE];
   return {
+    version: typeof version === 'number' ? version : 0,
     maxKeyLifetimeDays: typeof max === 'number' ? max : null,
     expiryReminderDays: Array.isArray(marks)
       ? marks.filter((mark): mark is number => typeof mark === 'number').sort((a, b) => b - a)
@@ -247,11 +256,16 @@ export function toSettings(item: Item): OrganizationSettings {
   };
 }
 
-/** The organization item's attributes of `settings`: no maximum is the attribute's absence. */
-export function settingsAttributes(settings: OrganizationSettings): ItemChange {
-  return settings.maxKeyLifetimeDays === null
-    ? { set: { expiry_reminder_days: [...settings.expiryReminderDays] }, remove: ['max_key_lifetime_days'] }
-    : { set: { max_key_lifetime_days: settings.maxKeyLifetimeDays, expiry_reminder_days: [...settings.expiryReminderDays] }, remove: [] };
+/**
+ * The organization item's attributes a settings change writes: only the named fields (no maximum
+ * is the attribute's absence), so a concurrent change of the other field is never overwritten.
+ */
+export function settingsAttributes(changes: SettingsChanges): ItemChange {
+  const change: ItemChange = { set: {}, remove: [] };
+  if (changes.maxKeyLifetimeDays === null) change.remove.push('max_key_lifetime_days');
+  else if (changes.maxKeyLifetimeDays !== undefined) change.set.max_key_lifetime_days = changes.maxKeyLifetimeDays;
+  if (changes.expiryReminderDays !== undefined) change.set.expiry_reminder_days = [...changes.expiryReminderDays];
+  return change;
 }
 
 /**

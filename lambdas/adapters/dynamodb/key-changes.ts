@@ -6,13 +6,28 @@ import { apiKeyKey, hotKeyKey, type ItemKey, organizationKey, VERSION_ATTRIBUTE 
 import { keyChangeAttributes, pendingExpiryAttributes, REMINDERS_SENT_ATTRIBUTE } from './items';
 import { getOrganization } from './organizations';
 import type { StoreTable } from './store-table';
-import { atVersion, EXISTS, failedAt, type TransactItem } from './transactions';
+import { atVersion, type Condition, EXISTS, failedAt, type TransactItem } from './transactions';
 
 /**
  * The store's key changes: create, update, rotate and remove, each one transaction over the key
  * item, its hot item, the organization's key counters (the key limit, the last non-expiring key)
  * and the audit event.
  */
+
+/**
+ * The key item is exactly as the caller read it (`version`) and may still be changed until
+ * `landsBy` (API.md §3, §8): no `expires_at`, or one after it that is the key's own or the policy's,
+ * never a pending rotation's (a key whose `expires_at` has no source is a rotation's, from before
+ * sources were stored). ISO instants as toISOString writes them compare as strings.
+ */
+function changeableUntil(version: number, landsBy: string): Condition {
+  const read = atVersion(version);
+  return {
+    expression: `${read.expression} AND (attribute_not_exists(#expiresAt) OR (#expiresAt > :landsBy AND #expirySource IN (:request, :policy)))`,
+    names: { ...read.names, '#expiresAt': 'expires_at', '#expirySource': 'expiry_source' },
+    values: { ...read.values, ':landsBy': landsBy, ':request': 'request', ':policy': 'policy' },
+  };
+}
 
 const keyItemKey = (key: Pick<StoredApiKey, 'organizationId' | 'id'>): ItemKey => apiKeyKey(key.organizationId, key.id);
 
@@ -33,9 +48,9 @@ export async function createKey(table: StoreTable, key: StoredApiKey, event: Aud
 
 export async function updateKey(
   table: StoreTable,
-  input: { key: StoredApiKey; changes: KeyChanges; event: AuditEvent },
+  input: { key: StoredApiKey; changes: KeyChanges; event: AuditEvent; landsBy: string },
 ): Promise<StoredApiKey> {
-  const { key, changes, event } = input;
+  const { key, changes, event, landsBy } = input;
   const version = key.version + 1;
   // Only the named fields: a concurrent change of another field is never overwritten.
   const attributes = keyChangeAttributes(changes);
@@ -53,7 +68,7 @@ export async function updateKey(
       table.items.setFields(
         keyItemKey(key),
         { ...attributes.apiKey.set, [VERSION_ATTRIBUTE]: version },
-        atVersion(key.version),
+        changeableUntil(key.version, landsBy),
         attributes.apiKey.remove,
       ),
       table.items.setFields(
@@ -74,14 +89,14 @@ export async function updateKey(
 }
 
 export async function rotateKey(table: StoreTable, input: Parameters<KeyStore['rotateKey']>[0]): Promise<void> {
-  const { old, next, expiresAt, retirementJobId, event } = input;
+  const { old, next, expiresAt, retirementJobId, event, landsBy } = input;
   const version = old.version + 1;
   // The old key stops counting as non-expiring (removed, or pending its rotation); the new one counts if it does.
   const activeDelta = Number(countsAsNonExpiring(next)) - Number(countsAsNonExpiring(old));
   let retireOld: TransactItem[];
   if (expiresAt === null) {
     retireOld = [
-      table.items.delete(keyItemKey(old), atVersion(old.version)),
+      table.items.delete(keyItemKey(old), changeableUntil(old.version, landsBy)),
       table.items.delete(hotKeyKey(old.tokenHash), EXISTS),
       ...(activeDelta === 0 ? [] : [countKeys(table, old.organizationId, { keys: 0, active: activeDelta })]),
     ];
@@ -92,7 +107,12 @@ export async function rotateKey(table: StoreTable, input: Parameters<KeyStore['r
     });
     const forget = [REMINDERS_SENT_ATTRIBUTE, ...(pending.apiKey.reminder_marks === undefined ? ['reminder_marks'] : [])];
     retireOld = [
-      table.items.setFields(keyItemKey(old), { ...pending.apiKey, [VERSION_ATTRIBUTE]: version }, atVersion(old.version), forget),
+      table.items.setFields(
+        keyItemKey(old),
+        { ...pending.apiKey, [VERSION_ATTRIBUTE]: version },
+        changeableUntil(old.version, landsBy),
+        forget,
+      ),
       table.items.setFields(hotKeyKey(old.tokenHash), { ...pending.hotKey, [VERSION_ATTRIBUTE]: version }, EXISTS),
       // The old key stays until retired, so the organization briefly holds one more key.
       countKeys(table, old.organizationId, { keys: 1, active: activeDelta }),

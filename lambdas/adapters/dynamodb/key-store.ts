@@ -1,8 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { HotKey, KeyChanges, StoredApiKey } from '../../domain/api-key';
+import type { HotKey, StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
-import type { OrganizationSettings } from '../../domain/expiry';
+import type { SettingsChanges, VersionedSettings } from '../../domain/expiry';
 import type { KeyStore, Member, Membership, Organization, Page, PageRequest } from '../../domain/ports';
 import { apiKeyKey, organizationKey, organizationPartition, SORT_KEY_PREFIX } from '../../table/layout';
 import { DynamoDbHotKeyStore } from './hot-keys';
@@ -19,7 +19,7 @@ import {
   listMembers,
   listMemberships,
   putPlan,
-  putSettings,
+  updateSettings,
 } from './organizations';
 import { countQuota, quotaUsed } from './quota-counters';
 import { StoreTable } from './store-table';
@@ -96,7 +96,7 @@ export class DynamoDbKeyStore implements KeyStore {
     return createKey(this.table, key, event);
   }
 
-  updateKey(input: { key: StoredApiKey; changes: KeyChanges; event: AuditEvent }): Promise<StoredApiKey> {
+  updateKey(input: Parameters<KeyStore['updateKey']>[0]): Promise<StoredApiKey> {
     return updateKey(this.table, input);
   }
 
@@ -123,12 +123,12 @@ export class DynamoDbKeyStore implements KeyStore {
     return recordReminder(this.table, input);
   }
 
-  getSettings(organizationId: string): Promise<OrganizationSettings | undefined> {
+  getSettings(organizationId: string): Promise<VersionedSettings | undefined> {
     return getSettings(this.table, organizationId);
   }
 
-  putSettings(organizationId: string, settings: OrganizationSettings, event: AuditEvent): Promise<void> {
-    return putSettings(this.table, organizationId, settings, event);
+  updateSettings(input: { organizationId: string; version: number; changes: SettingsChanges; event: AuditEvent }): Promise<number> {
+    return updateSettings(this.table, input);
   }
 
   getPlan(organizationId: string): Promise<string | null | undefined> {

@@ -1,7 +1,7 @@
 import type { StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import { LastAdmin, OrganizationAlreadyExists, OrganizationNotFound } from '../../domain/errors';
-import type { OrganizationSettings } from '../../domain/expiry';
+import type { SettingsChanges, VersionedSettings } from '../../domain/expiry';
 import { type Member, type Membership, type Organization, StaleState } from '../../domain/ports';
 import { retryOnConflict } from '../../domain/retry-on-conflict';
 import {
@@ -17,6 +17,7 @@ import {
   memberItem,
   membershipItem,
   organizationItem,
+  SETTINGS_VERSION_ATTRIBUTE,
   settingsAttributes,
   toMember,
   toMembership,
@@ -123,22 +124,42 @@ export async function putPlan(table: StoreTable, organizationId: string, plan: s
   });
 }
 
-export async function getSettings(table: StoreTable, organizationId: string): Promise<OrganizationSettings | undefined> {
+export async function getSettings(table: StoreTable, organizationId: string): Promise<VersionedSettings | undefined> {
   const item = await table.get(organizationKey(organizationId));
   return item && toSettings(item);
 }
 
-export async function putSettings(
+/**
+ * Writes the named settings and the next version, with the event, conditioned on the settings'
+ * version as the caller read it (the organization item's other attributes may change meanwhile).
+ */
+export async function updateSettings(
   table: StoreTable,
-  organizationId: string,
-  settings: OrganizationSettings,
-  event: AuditEvent,
-): Promise<void> {
-  const change = settingsAttributes(settings);
+  input: { organizationId: string; version: number; changes: SettingsChanges; event: AuditEvent },
+): Promise<number> {
+  const { organizationId, version, changes, event } = input;
+  const change = settingsAttributes(changes);
+  const next = version + 1;
+  const names = { '#settingsVersion': SETTINGS_VERSION_ATTRIBUTE };
+  const atSettingsVersion: Condition =
+    version === 0
+      ? { expression: `${EXISTS.expression} AND attribute_not_exists(#settingsVersion)`, names }
+      : { expression: '#settingsVersion = :settingsVersion', names, values: { ':settingsVersion': version } };
   await table.transact(
-    [table.items.setFields(organizationKey(organizationId), change.set, EXISTS, change.remove), table.putEvent(event)],
-    (reasons) => {
-      if (failedAt(reasons, 0)) throw new OrganizationNotFound();
+    [
+      table.items.setFields(
+        organizationKey(organizationId),
+        { ...change.set, [SETTINGS_VERSION_ATTRIBUTE]: next },
+        atSettingsVersion,
+        change.remove,
+      ),
+      table.putEvent(event),
+    ],
+    async (reasons) => {
+      if (failedAt(reasons, 0)) {
+        throw (await getOrganization(table, organizationId)) ? new StaleState() : new OrganizationNotFound();
+      }
     },
   );
+  return next;
 }

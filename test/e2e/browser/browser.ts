@@ -32,11 +32,12 @@ export async function newContext(browser: Browser): Promise<BrowserContext> {
   return context;
 }
 
-/** Signs in through the dev issuer's page, as a person does: **Sign in**, **Email**, **Sign in**. */
+/** Signs in through the dev issuer's page, as a person does: **Sign in**, **Email**, **Sign-in code** (the banner's), **Sign in**. */
 export async function signIn(page: Page, email: string): Promise<void> {
   await page.goto(CONSOLE_URL);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('textbox', { name: 'Email' }).fill(email);
+  await page.getByRole('textbox', { name: 'Sign-in code' }).fill(stack.signInCode);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }

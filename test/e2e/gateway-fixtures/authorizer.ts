@@ -31,6 +31,8 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
       return policy('Allow', 'arn:aws:execute-api:us-east-1:000000000000:local/local/GET/v1/other');
     case 'allow-wildcard':
       return policy('Allow', 'arn:aws:execute-api:us-east-1:000000000000:local/local/*');
+    case 'typed-context':
+      return policy('Allow', event.methodArn, { count: 1, ratio: 0.5, flag: true, off: false, name: 'x' });
     case 'nested-context':
       return policy('Allow', event.methodArn, { nested: { not: 'allowed' } });
     default:

@@ -18,6 +18,9 @@ export const STAGE_CONTEXT = {
     keyPrefix: 'acme',
     sesSender: 'example.com',
     operatorPrincipalArn: `arn:aws:iam::${FAKE_ENVIRONMENT.account}:role/keyward-operator`,
+    // Off by default outside dev stages; on here so the api-key authorizer's grants (the same in a
+    // platform's own stack, `ApiKeyAuthorizer`) are evaluated with prod's settings too.
+    exampleApi: 'true',
   },
 } as const satisfies Record<string, Partial<Record<ContextKey, string>>>;
 

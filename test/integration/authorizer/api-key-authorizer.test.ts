@@ -8,7 +8,9 @@ import type { HotKeyStore } from '../../../lambdas/domain/ports';
 import { EXAMPLE_ROUTES } from '../../../lambdas/domain/routes';
 import { checksumOf, generateToken, hashToken } from '../../../lambdas/domain/token';
 import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
+import { evaluatePolicy } from '../../../local/gateway-policy';
 import { authorizerEvent, importWithEnv, methodArn } from '../../support/authorizer-events';
+import { documentedAuthorizerEvent } from '../../support/aws-sample-events';
 import { createTestTable, lambdaEnvironment, thinKeyLookup } from '../../support/dynamodb';
 import { testServices } from '../../support/services';
 
@@ -177,7 +179,7 @@ describe('api-key authorizer (DynamoDB Local)', () => {
       });
       const result = await authorize(event);
       expect(result.principalId).toBe(id);
-      expectPolicy(result, 'Deny', event.methodArn);
+      expectPolicy(result, 'Deny', methodArn('DELETE', '/v1/customers/*'));
       expect(result.context).toEqual({ code: 'write_action_not_allowed_for_customer' });
     });
 
@@ -196,7 +198,7 @@ describe('api-key authorizer (DynamoDB Local)', () => {
         headers: { 'x-api-key': value },
       });
       const result = await authorize(event);
-      expectPolicy(result, 'Deny', event.methodArn);
+      expectPolicy(result, 'Deny', methodArn('PUT', '/v1/customers/*'));
       expect(result.context).toEqual({ code: 'route_not_allowed' });
     });
   });
@@ -320,6 +322,63 @@ describe('api-key authorizer (DynamoDB Local)', () => {
     it('names none for a key whose organization has no identifier yet', async () => {
       const { value } = await newKey();
       expect((await authorize(customers({ 'x-api-key': value }))).usageIdentifierKey).toBeUndefined();
+    });
+  });
+
+  /**
+   * With `authorizerCacheTtlSeconds` > 0, API Gateway keys its cache by the identity sources (the
+   * key, the method, the resource path) and applies the cached policy to every request with the
+   * same key: `GET /v1/customers/2` gets the policy decided for `GET /v1/customers/1`. Run on
+   * AWS's documented REQUEST event, with the policy evaluated as API Gateway evaluates it.
+   */
+  describe("API Gateway's result cache (issue 15 item 5)", () => {
+    const customer = (id: string, apiKey: string, method = 'GET') =>
+      documentedAuthorizerEvent({ method, resource: '/v1/customers/{id}', pathParameters: { id }, apiKey });
+
+    it('answers with a policy that covers every request sharing its cache entry: another id on the same route', async () => {
+      const { value } = await newKey({ customer: ['read'] });
+      const result = await authorize(customer('1', value));
+      expect(evaluatePolicy(result, customer('1', value).methodArn)?.allowed).toBe(true);
+      expect(evaluatePolicy(result, customer('2', value).methodArn)?.allowed).toBe(true);
+      expect(evaluatePolicy(result, customer('c%2042', value).methodArn)?.allowed).toBe(true);
+    });
+
+    it('denies, with its code, every id of the route it denied', async () => {
+      const { value } = await newKey({ customer: ['read'] });
+      const result = await authorize(customer('1', value, 'DELETE'));
+      expect(result.context).toEqual({ code: 'write_action_not_allowed_for_customer' });
+      expect(result.policyDocument.Statement).toEqual([
+        {
+          Action: 'execute-api:Invoke',
+          Effect: 'Deny',
+          Resource: 'arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/DELETE/v1/customers/*',
+        },
+      ]);
+    });
+
+    it('covers no other method and no other route, whose decisions are cached apart', async () => {
+      const { value } = await newKey({ customer: ['read', 'write'], invoice: ['read'] });
+      const result = await authorize(customer('1', value));
+      expect(evaluatePolicy(result, customer('1', value, 'DELETE').methodArn)?.allowed).toBe(false);
+      const invoice = documentedAuthorizerEvent({
+        method: 'GET',
+        resource: '/v1/invoices/{id}',
+        pathParameters: { id: '1' },
+        apiKey: value,
+      });
+      expect(evaluatePolicy(result, invoice.methodArn)?.allowed).toBe(false);
+      const list = documentedAuthorizerEvent({ method: 'GET', resource: '/v1/customers', apiKey: value });
+      expect(evaluatePolicy(result, list.methodArn)?.allowed).toBe(false);
+    });
+
+    it("keeps the policy's Resource within AWS's 512 characters whatever the id's length", async () => {
+      const { value } = await newKey({ customer: ['read'] });
+      const event = customer('x'.repeat(480), value);
+      expect(event.methodArn.length).toBeGreaterThan(512);
+      const result = await authorize(event);
+      const [statement] = result.policyDocument.Statement as Array<{ Resource: string }>;
+      expect(statement!.Resource.length).toBeLessThanOrEqual(512);
+      expect(evaluatePolicy(result, event.methodArn)?.allowed).toBe(true);
     });
   });
 

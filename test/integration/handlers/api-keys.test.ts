@@ -8,6 +8,7 @@ const KEY_FIELDS = [
   'allowed_ips',
   'created_at',
   'expires_at',
+  'expiry_source',
   'id',
   'last_used_at',
   'masked_value',
@@ -157,7 +158,7 @@ describe('POST …/api_keys (create)', () => {
   it('answers 413 for a body over 16 KiB, and creates nothing', async () => {
     const org = await freshOrganization();
     const response = await harness.call('create-api-key', { organizationId: org.id, body: { name: 'x'.repeat(17 * 1024) } });
-    expect(response).toMatchObject({ statusCode: 413, body: { status: 413, error: 'Payload Too Large', code: 'payload_too_large' } });
+    expect(response).toMatchObject({ statusCode: 413, body: { status: 413, error: 'Payload Too Large', code: 'request_too_large' } });
     expect(await harness.listKeys(org.id)).toHaveLength(1);
   });
 

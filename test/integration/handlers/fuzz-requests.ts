@@ -4,7 +4,9 @@ import { EXPIRES_IN } from '../../../lambdas/domain/api-key';
 import { DEFAULT_RESOURCE_CATALOG, MODES } from '../../../lambdas/domain/permissions';
 import { checksumOf } from '../../../lambdas/domain/token';
 import type { EntryOperation } from '../../../lambdas/operations/manifest';
-import { type AdminAuthorizerContext, restProxyEvent } from '../../support/api-gateway-events';
+import { proxyEvent } from '../../../local/api-gateway-events';
+import { overTheWire } from '../../../local/gateway-integration';
+import type { AdminAuthorizerContext } from '../../support/api-gateway-events';
 
 /**
  * The requests the management fuzz sends (issue 7): what a client, or an attacker, can put into a
@@ -240,17 +242,6 @@ export function fuzzRequest(own: readonly FieldName[]): fc.Arbitrary<FuzzRequest
   });
 }
 
-/** Name/value pairs as the Lambda runtime hands them over: own properties, `__proto__` included. */
-function singleValues(pairs: ReadonlyArray<readonly [string, string]>): Record<string, string> {
-  return Object.fromEntries(pairs);
-}
-
-function multiValues(pairs: ReadonlyArray<readonly [string, string]>): Record<string, string[]> {
-  const values = new Map<string, string[]>();
-  for (const [name, value] of pairs) values.set(name, [...(values.get(name) ?? []), value]);
-  return Object.fromEntries(values);
-}
-
 export interface ResolvedRequest {
   route: EntryOperation;
   organizationId: string;
@@ -259,32 +250,27 @@ export interface ResolvedRequest {
   authorizer: AdminAuthorizerContext;
 }
 
-/** The REST v1 proxy event API Gateway would hand the handler for this request. */
+/**
+ * The REST v1 proxy event for this request, built as the local gateway builds it from the request's
+ * query and header pairs (any name, repeated or not) and delivered as the Lambda runtime delivers
+ * it: as JSON, so a `__proto__` name is an own entry (issue 16 item 3).
+ */
 export function proxyEventFor({ route, organizationId, apiKeyId, request, authorizer }: ResolvedRequest): APIGatewayProxyEvent {
-  const pathParameters: Array<[string, string]> = [['organization_id', organizationId]];
-  if (route.path.includes('{api_key_id}')) pathParameters.push(['api_key_id', apiKeyId]);
-  const headers: ReadonlyArray<readonly [string, string]> = [
-    ['Host', 'api.example.test'],
-    ['User-Agent', 'keyward-fuzz'],
-    ...request.headers,
-  ];
-  const event = restProxyEvent({
-    method: route.method,
-    resource: route.path,
-    pathParameters: singleValues(pathParameters),
-    body: request.body ?? undefined,
-    base64: request.base64,
-    authorizer,
-  });
-  const hasQuery = request.query.length > 0;
-  return {
-    ...event,
-    pathParameters: singleValues(pathParameters),
-    headers: singleValues(headers),
-    multiValueHeaders: multiValues(headers),
-    queryStringParameters: hasQuery ? singleValues(request.query) : null,
-    multiValueQueryStringParameters: hasQuery ? multiValues(request.query) : null,
-  };
+  const pathParameters: Record<string, string> = { organization_id: organizationId };
+  if (route.path.includes('{api_key_id}')) pathParameters.api_key_id = apiKeyId;
+  const body = request.body === null ? null : request.base64 ? Buffer.from(request.body, 'utf8').toString('base64') : request.body;
+  return overTheWire(
+    proxyEvent({
+      method: route.method,
+      resource: route.path,
+      pathParameters,
+      headers: [['Host', 'api.example.test'], ['User-Agent', 'keyward-fuzz'], ...request.headers],
+      query: request.query,
+      body,
+      isBase64Encoded: request.base64 && body !== null,
+      authorizer: { principalId: authorizer.email ?? 'anonymous', context: { ...authorizer } },
+    }),
+  );
 }
 
 const plain = { org: { kind: 'admin' }, key: { kind: 'own', index: 0 }, body: null, base64: false, query: [], headers: [] } as const;

@@ -7,6 +7,7 @@ import type * as AdminModule from '../../../lambdas/admin-authorizer';
 import { reasonPhrase } from '../../../lambdas/http/errors';
 import { type EntryOperation, OPERATION_LIST } from '../../../lambdas/operations/manifest';
 import { LOCAL_AWS } from '../../../local/dynamodb-local';
+import { overTheWire } from '../../../local/gateway-integration';
 import type { AdminAuthorizerContext } from '../../support/api-gateway-events';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
 import { type FieldName, type FuzzRequest, fuzzRequest, proxyEventFor, REPORTED_REQUESTS } from './fuzz-requests';
@@ -179,12 +180,15 @@ function apiKeyIdFor(request: FuzzRequest, keyIds: KeyIds): string {
 async function callerIn(route: EntryOperation, request: FuzzRequest, organizationId: string): Promise<AdminAuthorizerContext> {
   if (request.org.kind !== 'raw') return { email: CALLER, role: WORLD_ROLES[request.org.kind] };
   const verdict = await authorize(
-    authorizerEvent({
-      method: route.method,
-      resource: route.path,
-      pathParameters: { organization_id: organizationId },
-      headers: { Authorization: 'Bearer fuzz' },
-    }),
+    overTheWire(
+      authorizerEvent({
+        method: route.method,
+        resource: route.path,
+        pathParameters: { organization_id: organizationId },
+        headers: [...request.headers, ['Authorization', 'Bearer fuzz']],
+        queryStringParameters: request.query,
+      }),
+    ),
   );
   return verdict.context as AdminAuthorizerContext;
 }

@@ -124,11 +124,18 @@ describe('races on one key', () => {
         failures.push(`trial ${trial}: rotate answered ${rotated.statusCode}`);
         continue;
       }
-      // 404: the instant rotation came first and removed the key. 200 with a pending expiry: the
-      // scheduled rotation came first and the narrowing applied to the old key, which is correct.
-      // 200 on the key before its rotation: the new key must carry the narrowing.
+      // 404: the instant rotation came first and removed the key. 422: the scheduled rotation came
+      // first, and its old key can no longer be changed. 200: the PATCH came first, so the new key
+      // must carry the narrowing.
+      // 422 rotation_already_scheduled: the scheduled rotation came first, and its old key is frozen (API.md §3).
       const narrowedFirst = narrowed.statusCode === 200 && narrowed.body.api_key.expires_at === null;
-      if (![200, 404].includes(narrowed.statusCode)) failures.push(`trial ${trial}: PATCH answered ${narrowed.statusCode}`);
+      const frozen = narrowed.statusCode === 422 && (narrowed.body as { code?: string }).code === 'rotation_already_scheduled';
+      if (![200, 404].includes(narrowed.statusCode) && !(kind === 'a scheduled' && frozen)) {
+        failures.push(`trial ${trial}: PATCH answered ${narrowed.statusCode}`);
+      }
+      if (narrowed.statusCode === 200 && narrowed.body.api_key.expires_at !== null) {
+        failures.push(`trial ${trial}: PATCH changed the old key of a pending rotation`);
+      }
       const next = rotated.body.api_key;
       const stored = await harness.store.getKey(org.id, next.id);
       const hot = await harness.store.findByHash(hashToken(next.value));

@@ -188,7 +188,7 @@ describe('expiring keys', () => {
 describe('organization settings and the lifetime policy', () => {
   it('answers the defaults, audits a change, and gives new keys created_at + max', async () => {
     const { id, firstKey } = await organization();
-    expect(await services.settings.get(id)).toEqual({
+    expect((await services.settings.get(id)).settings).toEqual({
       max_key_lifetime_days: null,
       expiry_reminder_days: [7, 1],
       plan: 'standard',
@@ -200,7 +200,7 @@ describe('organization settings and the lifetime policy', () => {
 
     const updated = await services.settings.update(id, ADMIN, { max_key_lifetime_days: 90, expiry_reminder_days: [1, 14] });
 
-    expect(updated).toMatchObject({ max_key_lifetime_days: 90, expiry_reminder_days: [14, 1], plan: 'standard' });
+    expect(updated.settings).toMatchObject({ max_key_lifetime_days: 90, expiry_reminder_days: [14, 1], plan: 'standard' });
     const [event] = (await store.listAuditEvents(id, { limit: 1 })).items;
     expect(event).toMatchObject({
       type: 'organization.settings_updated',

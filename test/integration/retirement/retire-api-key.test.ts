@@ -124,7 +124,10 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
   });
 
   it('still retires a key that was renamed between its read and its removal: it re-reads, the expiry still matches', async () => {
-    const { id, old } = await rotatedOrganization();
+    // A key with its own expiry: the old key of a rotation cannot be changed at all (API.md §3).
+    const id = `org-${++orgCounter}`;
+    await organizations.create({ name: id, id, admins: [ADMIN.email] });
+    const expiring = await keys.create(id, ADMIN, { expires_in: '1h' });
     clock.advance(HOUR);
     let renamed = false;
     const racing: KeyStore = new Proxy(store, {
@@ -133,19 +136,26 @@ describe('retire-api-key handler (DynamoDB Local)', () => {
         return async (...args: Parameters<KeyStore['retireKey']>) => {
           if (!renamed) {
             renamed = true;
-            await keys.update(id, ADMIN, old.id, { name: 'renamed while retiring' });
+            // A change that landed just before the expiry, after the job read the key.
+            const current = (await store.getKey(id, expiring.id))!;
+            await store.updateKey({
+              key: current,
+              changes: { name: 'renamed while retiring' },
+              event: keys.event('api_key.updated', current, ADMIN),
+              landsBy: new Date(Date.parse(expiring.expires_at!) - 1).toISOString(),
+            });
           }
           return target.retireKey(...args);
         };
       },
     });
 
-    await expect(createRetireHandler({ store: racing, clock })(payload(id, old.id, old.expires_at!))).resolves.toBe('retired');
+    await expect(createRetireHandler({ store: racing, clock })(payload(id, expiring.id, expiring.expires_at!))).resolves.toBe('retired');
 
     expect(renamed).toBe(true);
-    expect(await store.getKey(id, old.id)).toBeUndefined();
-    const retired = (await store.listAuditEvents(id, { limit: 10 })).items.find((event) => event.type === 'api_key.retired');
-    expect(retired?.details).toMatchObject({ name: 'renamed while retiring' });
+    expect(await store.getKey(id, expiring.id)).toBeUndefined();
+    const expired = (await store.listAuditEvents(id, { limit: 10 })).items.find((event) => event.type === 'api_key.expired');
+    expect(expired?.details).toMatchObject({ name: 'renamed while retiring' });
   });
 
   it('refuses to run more than a minute before the expiry (no scheduler fires that early): the grace period is never cut short', async () => {

@@ -284,7 +284,9 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
       const read = (await store.getKey(organization.id, api_key.id))!;
       await keys.update(organization.id, admin, api_key.id, { permissions: { customer: ['read'] } });
       const event = keys.event('api_key.updated', read, admin);
-      await expect(store.updateKey({ key: read, changes: { name: 'stale' }, event })).rejects.toBeInstanceOf(StaleState);
+      await expect(
+        store.updateKey({ key: read, changes: { name: 'stale' }, event, landsBy: new Date().toISOString() }),
+      ).rejects.toBeInstanceOf(StaleState);
       await expect(store.deleteKey(read, keys.event('api_key.deleted', read, admin))).rejects.toBeInstanceOf(StaleState);
       expect(await store.getKey(organization.id, api_key.id)).toMatchObject({
         name: null,
@@ -301,6 +303,7 @@ describe('DynamoDbKeyStore on DynamoDB Local', () => {
         key: read,
         changes: { name: 'only the name' },
         event: keys.event('api_key.updated', read, admin),
+        landsBy: new Date().toISOString(),
       });
       expect(updated).toMatchObject({ name: 'only the name', version: 2, permissions: read.permissions });
       expect((await store.findByHash(hashToken(api_key.value)))!.permissions).toEqual(read.permissions);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jobFileName, LocalRetirementScheduler } from '../../../lambdas/adapters/local-retirement-scheduler';
@@ -22,6 +22,21 @@ describe('LocalRetirementScheduler', () => {
       api_key_id: JOB.apiKeyId,
       expires_at: JOB.expiresAt,
     });
+  });
+
+  it('writes owner-only jobs (0600, in a 0700 directory) under a permissive umask, as the CLI runs (issue 16 item 9)', async () => {
+    const previous = process.umask(0o022);
+    try {
+      const scheduler = new LocalRetirementScheduler(dir, { clock: { now: () => new Date('2026-11-26T04:00:00Z') } });
+      await scheduler.scheduleRetirement(JOB);
+      expect(await scheduler.scheduleReminder({ ...JOB, id: 'job-1', markDays: 1 })).toBe(true);
+    } finally {
+      process.umask(previous);
+    }
+    const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+    expect(mode(dir)).toBe('700');
+    expect(readdirSync(dir).map((file) => [file, mode(join(dir, file))])).toEqual(readdirSync(dir).map((file) => [file, '600']));
+    expect(readdirSync(dir)).toHaveLength(2);
   });
 
   it('keeps one file when the same job is scheduled twice, and leaves no temp file behind', async () => {

@@ -31,18 +31,20 @@ describe('If-Match (checkVersion)', () => {
   });
 });
 
+const NOW = new Date('2026-11-26T04:00:00.000Z');
+
 describe('rotation rules checked before a job is scheduled (checkRotation)', () => {
   it('refuses a key that already has a pending expiry', () => {
-    expect(() => checkRotation({ ...KEY, expiresAt: '2026-11-27T04:00:00.000Z' }, null)).toThrow(RotationAlreadyScheduled);
+    expect(() => checkRotation({ ...KEY, expiresAt: '2026-11-27T04:00:00.000Z' }, null, NOW)).toThrow(RotationAlreadyScheduled);
   });
 
   it('refuses a scheduled rotation when the organization has no room for the old key to stay', () => {
-    expect(() => checkRotation(KEY, MAX_KEYS_PER_ORGANIZATION)).toThrow(ApiKeyLimitReached);
-    expect(() => checkRotation(KEY, MAX_KEYS_PER_ORGANIZATION - 1)).not.toThrow();
+    expect(() => checkRotation(KEY, MAX_KEYS_PER_ORGANIZATION, NOW)).toThrow(ApiKeyLimitReached);
+    expect(() => checkRotation(KEY, MAX_KEYS_PER_ORGANIZATION - 1, NOW)).not.toThrow();
   });
 
   it('does not count keys for an instant rotation, which replaces the key', () => {
-    expect(() => checkRotation(KEY, null)).not.toThrow();
+    expect(() => checkRotation(KEY, null, NOW)).not.toThrow();
   });
 });
 
@@ -57,19 +59,25 @@ describe('retryOnConflict', () => {
     expect({ result, calls }).toEqual({ result: 'done', calls: 3 });
   });
 
-  it('gives up after the last attempt with the conflict itself', async () => {
+  it('gives up after the last attempt with Conflict (409 conflict, nothing changed)', async () => {
     let calls = 0;
-    const conflict = new StaleState('still racing');
     await expect(
       retryOnConflict(
         async () => {
           calls += 1;
-          throw conflict;
+          throw new StaleState('still racing');
         },
         { attempts: 4 },
       ),
-    ).rejects.toBe(conflict);
+    ).rejects.toMatchObject({ status: 409, code: 'conflict' });
     expect(calls).toBe(4);
+  });
+
+  it('gives up with the conflict itself when the caller says what a conflict is', async () => {
+    const conflict = new Error('busy');
+    await expect(
+      retryOnConflict(async () => Promise.reject(conflict), { attempts: 2, isConflict: (error) => error === conflict }),
+    ).rejects.toBe(conflict);
   });
 
   it('never retries a failure that is not a conflict', async () => {

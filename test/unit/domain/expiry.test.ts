@@ -132,8 +132,8 @@ describe('the last-key rule and rotation of expiring keys', () => {
   });
 
   it('lets a key with its own expiry be rotated, but not the old key of a pending rotation', () => {
-    expect(() => checkRotation({ ...KEY, expiresAt: '2036-12-01T00:00:00.000Z', expirySource: 'request' }, 1)).not.toThrow();
-    expect(() => checkRotation({ ...KEY, expiresAt: '2036-12-01T00:00:00.000Z', expirySource: 'rotation' }, 1)).toThrow(
+    expect(() => checkRotation({ ...KEY, expiresAt: '2036-12-01T00:00:00.000Z', expirySource: 'request' }, 1, clock.now())).not.toThrow();
+    expect(() => checkRotation({ ...KEY, expiresAt: '2036-12-01T00:00:00.000Z', expirySource: 'rotation' }, 1, clock.now())).toThrow(
       RotationAlreadyScheduled,
     );
     expect(isPendingRotation({ expiresAt: null, expirySource: null })).toBe(false);

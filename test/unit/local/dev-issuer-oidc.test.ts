@@ -5,6 +5,9 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { createDevIssuer, type DevIssuer, LOCAL_AUDIENCE, LOCAL_ISSUER_PATH } from '../../../local/dev-issuer';
 import { createDevIssuerOidc } from '../../../local/dev-issuer-oidc';
 
+/** What the local stack keeps in its state directory (state.ts) and the page asks for. */
+const SIGN_IN_CODE = 'K7QX-M2RB-9TZD-HWN4';
+
 /** The handler behind a real HTTP server on a free loopback port, as the gateway will mount it. */
 describe('dev issuer OIDC endpoints', () => {
   let server: Server;
@@ -20,7 +23,7 @@ describe('dev issuer OIDC endpoints', () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     consoleUrl = `${base}/console/`;
     issuer = await createDevIssuer({ issuer: `${base}${LOCAL_ISSUER_PATH}`, audience: LOCAL_AUDIENCE });
-    const handle = createDevIssuerOidc({ issuer, redirectUris: [consoleUrl], now: () => clock });
+    const handle = createDevIssuerOidc({ issuer, redirectUris: [consoleUrl], signInCode: SIGN_IN_CODE, now: () => clock });
     server.on('request', (request, response) => {
       handle(request, response).then((handled) => {
         if (!handled) {
@@ -67,6 +70,7 @@ describe('dev issuer OIDC endpoints', () => {
   async function signIn(email: string, codeVerifier: string, overrides: Record<string, string | null> = {}) {
     const form = authorizeParams(overrides, codeVerifier);
     form.set('email', email);
+    form.set('sign_in_code', SIGN_IN_CODE);
     const response = await post(`${LOCAL_ISSUER_PATH}/authorize`, form);
     expect(response.status).toBe(303);
     return new URL(response.headers.get('location')!);
@@ -101,12 +105,15 @@ describe('dev issuer OIDC endpoints', () => {
     });
   });
 
-  it('shows a sign-in page with an Email textbox and a Sign in button, without any script or style', async () => {
+  it('shows a sign-in page with the textboxes Email and Sign-in code and a Sign in button, without any script or style', async () => {
     const response = await fetch(`${base}${LOCAL_ISSUER_PATH}/authorize?${authorizeParams({ state: '"><script>alert(1)</script>' })}`);
     expect(response.status).toBe(200);
     const page = await response.text();
     expect(page).toMatch(/<label for="email">Email<\/label>/);
     expect(page).toMatch(/<input id="email" name="email" type="email"/);
+    expect(page).toMatch(/<label for="code">Sign-in code<\/label>/);
+    expect(page).toMatch(/<input id="code" name="sign_in_code" type="text" [^>]*required/);
+    expect(page).not.toContain(SIGN_IN_CODE);
     expect(page).toMatch(/<button type="submit">Sign in<\/button>/);
     expect(page).toContain('value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
     expect(page).not.toMatch(/<script|<style|\sstyle=|\son[a-z]+=/i);
@@ -222,9 +229,40 @@ describe('dev issuer OIDC endpoints', () => {
     expect(fromElsewhere.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it.each([
+    ['no sign-in code', null],
+    ['an empty sign-in code', ''],
+    ['a wrong sign-in code', 'K7QX-M2RB-9TZD-HWN5'],
+    ['the code of another state directory', 'AAAA-BBBB-CCCC-DDDD'],
+  ])('issues no code for an email with %s: asks again, marking the field invalid (issue 16 item 7)', async (_, code) => {
+    const form = authorizeParams();
+    form.set('email', 'admin@demo.test');
+    if (code !== null) form.set('sign_in_code', code);
+    const response = await post(`${LOCAL_ISSUER_PATH}/authorize`, form);
+    expect(response.status).toBe(403);
+    expect(response.headers.get('location')).toBeNull();
+    const page = await response.text();
+    expect(page).toContain('<input id="code" name="sign_in_code" type="text" autocomplete="off"');
+    expect(page).toContain('aria-invalid="true" aria-describedby="code-error"');
+    expect(page).toMatch(/<p id="code-error">That is not the sign-in code of this local stack/);
+    expect(page).toContain('value="admin@demo.test"');
+    expect(page).not.toContain(SIGN_IN_CODE);
+  });
+
+  it('takes the sign-in code as typed: any case, spaces or dashes', async () => {
+    for (const typed of ['k7qx-m2rb-9tzd-hwn4', ' K7QX M2RB 9TZD HWN4 ', 'K7QXM2RB9TZDHWN4']) {
+      const form = authorizeParams();
+      form.set('email', 'admin@demo.test');
+      form.set('sign_in_code', typed);
+      const response = await post(`${LOCAL_ISSUER_PATH}/authorize`, form);
+      expect([typed, response.status]).toEqual([typed, 303]);
+    }
+  });
+
   it('asks again for a malformed email, marking the field invalid', async () => {
     const form = authorizeParams();
     form.set('email', 'not an email');
+    form.set('sign_in_code', SIGN_IN_CODE);
     const response = await post(`${LOCAL_ISSUER_PATH}/authorize`, form);
     expect(response.status).toBe(400);
     const page = await response.text();

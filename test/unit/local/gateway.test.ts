@@ -1,4 +1,5 @@
-import { proxyResponse } from '../../../local/gateway-integration';
+import { valueMaps } from '../../../local/api-gateway-events';
+import { overTheWire, proxyResponse } from '../../../local/gateway-integration';
 import { TokenBucket } from '../../../local/gateway-limits';
 import { isValidPercentEncoding, parseTarget } from '../../../local/gateway-routing';
 
@@ -71,5 +72,24 @@ describe("the local gateway's throttle, API Gateway's token bucket", () => {
     expect([bucket.take(), bucket.take()]).toEqual([true, false]);
     now = 60_000; // never more than the burst, however long it rested
     expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
+  });
+});
+
+describe("the local gateway's value maps (issue 16 item 3)", () => {
+  it('keeps names every object inherits as entries like any other, and delivers them as JSON does', () => {
+    const pairs = [
+      ['__proto__', '1'],
+      ['constructor', 'x'],
+      ['toString', 'a'],
+      ['toString', 'b'],
+    ] as const;
+    const { single, multi } = valueMaps(pairs);
+    expect(overTheWire({ single, multi })).toEqual(
+      JSON.parse(
+        '{"single":{"__proto__":"1","constructor":"x","toString":"b"},"multi":{"__proto__":["1"],"constructor":["x"],"toString":["a","b"]}}',
+      ),
+    );
+    expect(Object.getPrototypeOf(overTheWire(single))).toBe(Object.prototype);
+    expect(Object.hasOwn(overTheWire(single), '__proto__')).toBe(true);
   });
 });

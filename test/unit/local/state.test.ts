@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOrCreateDynamoDbAccessKeyId, secureStateDir } from '../../../local/state';
+import { loadOrCreateDynamoDbAccessKeyId, loadOrCreateSignInCode, secureStateDir } from '../../../local/state';
 
 const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8);
 
@@ -48,5 +48,25 @@ describe('the state directory', () => {
     mkdirSync(join(root, 'c'));
     writeFileSync(join(root, 'c', 'dynamodb-access-key-id'), 'not/a key\n');
     expect(() => loadOrCreateDynamoDbAccessKeyId(join(root, 'c'))).toThrow('is not a DynamoDB Local access key id');
+  });
+
+  it('keeps one random sign-in code per state directory, owner-only, whatever the umask (issue 16 item 7)', () => {
+    const previous = process.umask(0o022);
+    try {
+      const first = loadOrCreateSignInCode(join(root, 'a'));
+      expect(first).toMatch(/^[A-HJKMNP-Z2-9]{4}(-[A-HJKMNP-Z2-9]{4}){3}$/);
+      expect(loadOrCreateSignInCode(join(root, 'a'))).toBe(first);
+      expect(loadOrCreateSignInCode(join(root, 'b'))).not.toBe(first);
+      expect(mode(join(root, 'a', 'sign-in-code'))).toBe('600');
+      expect(mode(join(root, 'a'))).toBe('700');
+    } finally {
+      process.umask(previous);
+    }
+  });
+
+  it('refuses a sign-in code file that holds no code, rather than accepting anything', () => {
+    mkdirSync(join(root, 'd'));
+    writeFileSync(join(root, 'd', 'sign-in-code'), '\n');
+    expect(() => loadOrCreateSignInCode(join(root, 'd'))).toThrow('is not a sign-in code');
   });
 });

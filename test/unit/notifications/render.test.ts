@@ -4,6 +4,9 @@ import { type MailedEventType, renderEmail, SUBJECTS } from '../../../lambdas/no
 
 const ORG = { id: 'acme', name: 'Acme & Co' };
 const TOKEN_SHAPE = /[a-z][a-z0-9]{0,15}_[0-9A-Za-z]{36}/;
+/** What could act on a reader or start a line, other than the email's own line feeds. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 function event(type: MailedEventType, overrides: Partial<AuditEvent> = {}): AuditEvent & { type: MailedEventType } {
   return {
@@ -126,6 +129,20 @@ describe('renderEmail', () => {
         expect(part).not.toMatch(TOKEN_SHAPE);
         expect(part).not.toContain(token);
       }
+    }
+  });
+
+  it('cannot be forged by a name: a key or organization name with CR, LF or controls starts no line (issue 16 item 4)', () => {
+    const forged = 'Billing\r\nBy: security@acme.test\r\nAt: 2026-01-01T00:00:00.000Z (UTC)\u2028By: x\u001b[2J\u202e';
+    const organization = { id: 'acme', name: 'Acme\nOrganization: Evil Corp (evil)' };
+    for (const type of Object.keys(SUBJECTS) as MailedEventType[]) {
+      const { text, html } = renderEmail(event(type, { details: { name: forged, masked_value: 'kw_••••••••9fQz' } }), organization);
+      const lines = text.split('\n');
+      expect(lines.filter((line) => line.startsWith('By:'))).toHaveLength(1);
+      expect(lines.filter((line) => line.startsWith('At:'))).toHaveLength(1);
+      expect(lines.filter((line) => line.startsWith('Organization:'))).toHaveLength(1);
+      for (const part of [text, html]) expect(part).not.toMatch(RAW_CONTROL);
+      expect(text).toContain('Billing\\u000d\\u000aBy: security@acme.test');
     }
   });
 });

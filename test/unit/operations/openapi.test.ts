@@ -167,7 +167,7 @@ describe('OpenAPI document', () => {
     });
   });
 
-  it('documents If-Match and 412 on PATCH, rotate and DELETE only, an ETag on every response that returns one key, and no-store where a token is', () => {
+  it('documents If-Match and 412 on PATCH, rotate and DELETE and the settings PATCH only, an ETag on every response that returns one key or the settings, and no-store where a token is', () => {
     const entries = OPERATION_LIST.map((row) => row.entry);
     const withIfMatch = entries.filter((entry) =>
       (operationOf(entry).parameters ?? []).some((p) => p.in === 'header' && p.name === 'If-Match'),
@@ -175,8 +175,8 @@ describe('OpenAPI document', () => {
     const with412 = entries.filter((entry) => '412' in operationOf(entry).responses);
     const headersOf = (entry: string) =>
       Object.values(operationOf(entry).responses).flatMap((response) => Object.keys(response.headers ?? {}));
-    expect(withIfMatch).toEqual(['update-api-key', 'rotate-api-key', 'delete-api-key']);
-    expect(with412).toEqual(['update-api-key', 'rotate-api-key', 'delete-api-key']);
+    expect(withIfMatch).toEqual(['update-api-key', 'rotate-api-key', 'delete-api-key', 'update-organization-settings']);
+    expect(with412).toEqual(['update-api-key', 'rotate-api-key', 'delete-api-key', 'update-organization-settings']);
     expect(entries.filter((entry) => headersOf(entry).includes('ETag'))).toEqual([
       'create-api-key',
       'get-api-key',
@@ -184,12 +184,28 @@ describe('OpenAPI document', () => {
       'update-api-key',
       'rotate-api-key',
       'delete-api-key',
+      'get-organization-settings',
+      'update-organization-settings',
     ]);
     expect(entries.filter((entry) => headersOf(entry).includes('Cache-Control'))).toEqual([
       'create-api-key',
       'reveal-api-key',
       'rotate-api-key',
     ]);
+  });
+
+  it('documents 409 conflict on every retried write, and expiry_source on the key object', () => {
+    const entries = OPERATION_LIST.map((row) => row.entry);
+    expect(entries.filter((entry) => '409' in operationOf(entry).responses)).toEqual(
+      OPERATION_LIST.filter((row) => row.method !== 'GET' && row.entry !== 'reveal-api-key').map((row) => row.entry),
+    );
+    expect(entries.filter((entry) => '409' in operationOf(entry).responses)).toEqual(
+      expect.arrayContaining(['create-api-key', 'update-api-key', 'rotate-api-key', 'delete-api-key', 'update-organization-settings']),
+    );
+    const apiKey = (document.components as { schemas: Record<string, { properties: Record<string, unknown>; required: string[] }> }).schemas
+      .ApiKey!;
+    expect(apiKey.required).toContain('expiry_source');
+    expect(apiKey.properties.expiry_source).toMatchObject({ anyOf: [{ enum: ['rotation', 'request', 'policy'] }, { type: 'null' }] });
   });
 
   it('describes GET /v1/me: the email and each organization with its role', () => {

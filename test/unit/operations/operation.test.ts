@@ -64,19 +64,22 @@ describe('an operation handler built from its manifest row', () => {
     expect(result.headers).toMatchObject({ etag: '"7"', 'cache-control': 'no-store' });
   });
 
-  it('checks the key id first, then If-Match, then the body, each before the handler runs', async () => {
+  it('checks the key id first, then the body, each before the handler runs; a malformed If-Match waits for the key to be found', async () => {
     const bad = { apiKeyId: 'not a key', ifMatch: '3', body: { resource: 'plan' } };
     const codes = [];
-    for (const input of [bad, { ...bad, apiKeyId: undefined }, { ...bad, apiKeyId: undefined, ifMatch: undefined }]) {
+    for (const input of [bad, { ...bad, apiKeyId: undefined }]) {
       const result = parseResult<{ code: string; error_details?: Record<string, string[]> }>(await handler(event(input), lambdaContext()));
       codes.push([result.statusCode, result.body.code, Object.keys(result.body.error_details ?? {})]);
     }
     expect(codes).toEqual([
       [404, 'api_key_not_found', []],
-      [422, 'validation_errors', ['If-Match']],
       [422, 'validation_errors', ['resource']],
     ]);
     expect(seen).toEqual([]);
+    // An unknown key is 404 whatever If-Match says (API.md §3 Limits): the service throws the
+    // If-Match refusal (checkVersion) only once it has read the key.
+    await handler(event({ ifMatch: '3' }), lambdaContext());
+    expect(seen[0]).toMatchObject({ expected: { invalid: { details: { 'If-Match': [expect.any(String)] } } } });
   });
 
   it('reads no If-Match, body or query where the row has none', async () => {

@@ -6,10 +6,10 @@ import { lambdaContext, restProxyEvent } from '../../support/api-gateway-events'
 
 const CONSOLE = 'https://d111111abcdef8.cloudfront.net';
 
-function handlers(): { ok: ManagementHandler; failing: ManagementHandler } {
+function handlers(origins = CONSOLE): { ok: ManagementHandler; failing: ManagementHandler } {
   let loaded: { ok: ManagementHandler; failing: ManagementHandler } | undefined;
   // The origin is read once, when the module loads (as at a cold start).
-  process.env.CONSOLE_ORIGIN = CONSOLE;
+  process.env.CONSOLE_ORIGIN = origins;
   jest.isolateModules(() => {
     const { managementHandler } = require('../../../lambdas/operations/stack') as typeof import('../../../lambdas/operations/stack');
     const { ok } = require('../../../lambdas/http/responses') as typeof import('../../../lambdas/http/responses');
@@ -48,5 +48,13 @@ describe("CORS for the console's origin", () => {
     const { ok } = handlers();
     const answer = await call(ok, 'https://evil.example');
     expect(answer.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
+  });
+
+  it("allows each of the stage's console origins (CONSOLE_ORIGIN is a comma-separated list), answering the caller's, and no other", async () => {
+    const { ok } = handlers(`${CONSOLE}, https://keys.example.com,http://localhost:5173`);
+    for (const origin of [CONSOLE, 'https://keys.example.com', 'http://localhost:5173']) {
+      expect((await call(ok, origin)).headers?.['Access-Control-Allow-Origin']).toBe(origin);
+    }
+    expect((await call(ok, 'https://evil.example')).headers?.['Access-Control-Allow-Origin']).toBeUndefined();
   });
 });

@@ -65,7 +65,7 @@ describe('error mapping', () => {
     [new ApiKeyLimitReached(), 422, 'Unprocessable Entity', 'api_key_limit_reached'],
     [new OrganizationAlreadyExists(), 422, 'Unprocessable Entity', 'organization_already_exists'],
     [new InvalidJson(), 400, 'Bad Request', 'invalid_json'],
-    [new PayloadTooLarge(), 413, 'Payload Too Large', 'payload_too_large'],
+    [new PayloadTooLarge(), 413, 'Payload Too Large', 'request_too_large'],
   ])('maps %p to %i with its reason phrase and code', async (error, status, reason, code) => {
     const result = parseResult(await throwing(error)(event(), lambdaContext()));
     expect(result.statusCode).toBe(status);
@@ -223,12 +223,12 @@ describe('request body', () => {
   it.each([
     ['plain', false],
     ['base64-encoded', true],
-  ])('answers 413 payload_too_large for a %s body over 16 KiB', async (_, base64) => {
+  ])('answers 413 request_too_large for a %s body over 16 KiB', async (_, base64) => {
     const { handler, seen } = recordingHandler();
     const body = JSON.stringify({ name: 'x'.repeat(MAX_BODY_BYTES) });
     const result = parseResult(await handler(event({ body, base64 }), lambdaContext()));
     expect(result.statusCode).toBe(413);
-    expect(result.body).toEqual({ status: 413, error: 'Payload Too Large', code: 'payload_too_large' });
+    expect(result.body).toEqual({ status: 413, error: 'Payload Too Large', code: 'request_too_large' });
     expect(seen).toHaveLength(0);
   });
 

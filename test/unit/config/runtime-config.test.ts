@@ -1,4 +1,4 @@
-import { adminAuthConfig, hotKeyCacheConfig } from '../../lambdas/runtime/config';
+import { adminAuthConfig, hotKeyCacheConfig } from '../../../lambdas/runtime/config';
 
 describe('hotKeyCacheConfig', () => {
   it('is off with 1000 entries by default, and for blank values', () => {

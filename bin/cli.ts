@@ -310,7 +310,13 @@ export function buildProgram(io: Io): Command {
     action(async ({ operator, print }) => {
       const result = await operator.migrate();
       const { written, removed } = result.memberships;
-      print(result, `Memberships: ${written} written, ${removed} removed (the rest were up to date).`);
+      const usage = result.usage_identifiers;
+      print(
+        result,
+        `Memberships: ${written} written, ${removed} removed (the rest were up to date).${
+          usage ? `\nUsage identifiers: ${usage.created} created, ${usage.organizations} organizations checked.` : ''
+        }`,
+      );
     }),
   );
 

@@ -22,6 +22,11 @@ export interface StoredApiKey {
   permissions: Permissions;
   /** The source addresses the key may be used from (API.md §9); null or absent: any. */
   allowedIps?: AllowedIps;
+  /**
+   * The organization's usage identifier when the key was minted (API.md §9), copied onto the hot
+   * item only (the key item never holds it); absent before the organization has one.
+   */
+  usageIdentifier?: string;
   createdAt: string;
   /** When the key stops working: a pending scheduled rotation, or the key's own expiry (API.md §8). */
   expiresAt: string | null;

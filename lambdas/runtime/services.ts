@@ -1,4 +1,5 @@
 import { DEFAULT_PLANS, type PlansConfig } from '../domain/plans';
+import type { UsageIdentifiers } from '../domain/ports';
 import { ApiKeyService, type ApiKeyServiceDeps } from '../service/api-key-service';
 import { OrganizationService } from '../service/organization-service';
 import { SettingsService } from '../service/settings-service';
@@ -15,11 +16,13 @@ export interface Services {
  * composition: which adapters fill the ports is the caller's choice (wiring.ts for a Lambda
  * function, operator.ts for the CLI, fakes or DynamoDB Local in tests).
  */
-export function createServices(deps: ApiKeyServiceDeps & { plans?: PlansConfig }): Services {
+export function createServices(deps: ApiKeyServiceDeps & { plans?: PlansConfig; usageIdentifiers?: UsageIdentifiers }): Services {
   const keys = new ApiKeyService(deps);
+  const plans = deps.plans ?? DEFAULT_PLANS;
+  const usage = deps.usageIdentifiers && { identifiers: deps.usageIdentifiers, defaultPlan: plans.default_plan };
   return {
     keys,
-    organizations: new OrganizationService(deps.store, keys, deps.clock, deps.catalog),
-    settings: new SettingsService(deps.store, deps.clock, deps.newId, deps.plans ?? DEFAULT_PLANS),
+    organizations: new OrganizationService(deps.store, keys, deps.clock, deps.catalog, usage),
+    settings: new SettingsService(deps.store, deps.clock, deps.newId, plans, deps.usageIdentifiers),
   };
 }

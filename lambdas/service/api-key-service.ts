@@ -317,6 +317,8 @@ export class ApiKeyService {
   ): Promise<{ key: StoredApiKey; value: string }> {
     const id = this.newId();
     const value = generateToken(this.deps.keyPrefix);
+    // The hot item names the organization's usage identifier, so API Gateway meters the key's requests (API.md §9).
+    const usageIdentifier = (await this.deps.store.getUsageIdentifier(organizationId))?.value;
     const key: StoredApiKey = {
       id,
       organizationId,
@@ -324,6 +326,7 @@ export class ApiKeyService {
       maskedValue: maskToken(value),
       permissions: fields.permissions,
       allowedIps: fields.allowedIps ?? null,
+      ...(usageIdentifier === undefined ? {} : { usageIdentifier }),
       createdAt: createdAt.toISOString(),
       expiresAt: null,
       lastUsedAt: null,

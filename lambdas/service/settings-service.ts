@@ -10,7 +10,7 @@ import {
   type VersionedSettings,
 } from '../domain/expiry';
 import { DEFAULT_PLANS, effectivePlanName, type PlansConfig, type PlanView, quotaWindowStart } from '../domain/plans';
-import type { KeyStore } from '../domain/ports';
+import type { KeyStore, UsageIdentifiers } from '../domain/ports';
 import { retryOnConflict } from '../domain/retry-on-conflict';
 
 /** The settings object of the API (API.md §8, §9): the key policy admins change, and the plan they read. */
@@ -50,6 +50,8 @@ export class SettingsService {
     private readonly clock: Clock,
     newId?: () => string,
     private readonly plans: PlansConfig = DEFAULT_PLANS,
+    /** Where usage identifiers live (API Gateway): `setPlan` moves the organization's. @default none (locally) */
+    private readonly usageIdentifiers?: UsageIdentifiers,
   ) {
     const ulid = monotonicFactory();
     this.newId = newId ?? (() => ulid(clock.now().getTime()));
@@ -85,6 +87,9 @@ export class SettingsService {
     if (stored === undefined) throw new OrganizationNotFound();
     const previous = effectivePlanName(this.plans, stored);
     if (stored === plan) return this.plan(organizationId);
+    // API Gateway first: interrupted after it, the same set-plan again finishes (the move is idempotent).
+    const identifier = this.usageIdentifiers && (await this.store.getUsageIdentifier(organizationId));
+    if (this.usageIdentifiers && identifier) await this.usageIdentifiers.move(identifier, previous, plan);
     const event: AuditEvent = {
       id: this.newId(),
       organizationId,

@@ -156,6 +156,7 @@ export function hotKeyItem(key: StoredApiKey): Item {
     api_key_id: key.id,
     permissions: key.permissions,
     allowed_ips: allowedIpsAttribute(key.allowedIps),
+    usage_identifier: key.usageIdentifier,
     [VERSION_ATTRIBUTE]: key.version,
     ...(key.expiresAt === null ? {} : pendingExpiryAttributes(key.expiresAt, null).hotKey),
   };

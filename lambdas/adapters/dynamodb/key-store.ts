@@ -3,7 +3,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { HotKey, StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import type { SettingsChanges, VersionedSettings } from '../../domain/expiry';
-import type { KeyStore, Member, Membership, Organization, Page, PageRequest } from '../../domain/ports';
+import type { KeyStore, Member, Membership, Organization, Page, PageRequest, UsageIdentifier } from '../../domain/ports';
 import { apiKeyKey, organizationKey, organizationPartition, SORT_KEY_PREFIX } from '../../table/layout';
 import { DynamoDbHotKeyStore } from './hot-keys';
 import { auditEventItem, keyCountOf, toAuditEvent, toStoredKey } from './items';
@@ -16,9 +16,11 @@ import {
   getOrganization,
   getPlan,
   getSettings,
+  getUsageIdentifier,
   listMembers,
   listMemberships,
   putPlan,
+  setUsageIdentifier,
   updateSettings,
 } from './organizations';
 import { countQuota, quotaUsed } from './quota-counters';
@@ -137,6 +139,14 @@ export class DynamoDbKeyStore implements KeyStore {
 
   putPlan(organizationId: string, plan: string, event: AuditEvent): Promise<void> {
     return putPlan(this.table, organizationId, plan, event);
+  }
+
+  getUsageIdentifier(organizationId: string): Promise<UsageIdentifier | undefined> {
+    return getUsageIdentifier(this.table, organizationId);
+  }
+
+  setUsageIdentifier(organizationId: string, identifier: UsageIdentifier): Promise<void> {
+    return setUsageIdentifier(this.table, organizationId, identifier);
   }
 
   quotaUsed(organizationId: string, windowStart: Date): Promise<number> {

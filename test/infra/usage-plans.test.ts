@@ -6,6 +6,7 @@ import type { RouteDefinition } from '../../lambdas/domain/routes';
 import { ApiKeyAuthorizer, type ApiKeyAuthorizerProps } from '../../lib/constructs/api-key-authorizer';
 import { DEFAULT_PLANS, plansFromContext } from '../../lib/plans';
 import { stageProps } from '../../lib/stage';
+import { synthKeyward } from './synth';
 
 const ORDERS: RouteDefinition[] = [
   { method: 'GET', path: '/orders', resource: 'order', mode: 'read', tracksUsage: true },
@@ -95,5 +96,40 @@ describe('ApiKeyAuthorizer with plans: usage plans enforced by API Gateway', () 
     expect(() => plansFromContext({ default_plan: 'Free', plans: { Free: { rate: 1, burst: 1 } } })).toThrow(/a-z0-9-/);
     expect(() => plansFromContext({ default_plan: 'free', plans: { free: { rate: 0, burst: 1 } } })).toThrow(/rate/);
     expect(plansFromContext(undefined)).toEqual(DEFAULT_PLANS);
+  });
+});
+
+describe("keyward's own stack with the stage file's plans (API.md §9)", () => {
+  it('puts usage plans on the example API, gives the CLI the plans and usage plan ids, and a policy with exactly its API Gateway calls', () => {
+    const { template } = synthKeyward({ stage: 'prod', keyPrefix: 'acme', exampleApi: 'true' }, PLANS);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlan', 3);
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(JSON.parse(outputs.Plans!.Value as string)).toEqual(PLANS);
+    expect(JSON.stringify(outputs.UsagePlanIds!.Value)).toMatch(/free.*Ref.*Planfree.*pro.*Ref.*Planpro.*daily.*Ref.*Plandaily/);
+    expect(outputs.OperatorUsageIdentifiersPolicyArn).toBeDefined();
+    const [policy] = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((resource) =>
+      JSON.stringify(resource).includes('apigateway:'),
+    );
+    const statements = (policy!.Properties as { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } })
+      .PolicyDocument.Statement;
+    expect(statements.map((statement) => statement.Action)).toEqual([
+      ['apigateway:GET', 'apigateway:POST'],
+      'apigateway:POST',
+      'apigateway:DELETE',
+    ]);
+    expect(JSON.stringify(statements[0]!.Resource)).toContain('::/apikeys');
+    expect(JSON.stringify(statements[1]!.Resource)).toContain('/keys');
+    expect(JSON.stringify(statements[2]!.Resource)).toContain('/keys/*');
+    // The management functions read the same plans (GET …/settings answers the plan and limits).
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ KEYWARD_PLANS: JSON.stringify(PLANS) }) },
+    });
+  });
+
+  it('leaves plans off without them: no usage plan, no plan outputs, no operator policy', () => {
+    const { template } = synthKeyward({ stage: 'prod', keyPrefix: 'acme', exampleApi: 'true' });
+    template.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
+    const outputs = template.toJSON().Outputs as Record<string, unknown>;
+    expect(Object.keys(outputs).filter((name) => /Plan|UsageIdentifiers/.test(name))).toEqual([]);
   });
 });

@@ -7,6 +7,8 @@
  * so `npm run bench` stays as it is; asserts nothing.
  */
 
+// First: no Powertools logger or metric lines between the figures.
+import './quiet';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -25,6 +27,7 @@ import { LOCAL_AWS, startDynamoDbLocal } from '../local/dynamodb-local';
 import { ensureTable } from '../local/table';
 import { plainSecretBox } from '../test/support/fakes';
 import { freePort } from '../test/support/free-port';
+import { formatTable, ms, times } from './format';
 import { percentile } from './stats';
 
 const TABLE = 'keyward-bench-allowlist';
@@ -108,15 +111,15 @@ async function main(): Promise<void> {
         .Item ?? {};
     const tokens = { 'no allowlist': open.value, '1 block': one.value, '20 blocks': twenty.value };
     const base = percentile(wall['no allowlist'], 50);
-    console.log(`\nAuthorizer with and without an IP allowlist (${ROUNDS} interleaved calls each, DynamoDB Local, thin adapter)`);
-    console.log('  case           p50        p99        p50 vs none  hot item');
+    const rows: string[][] = [['case', 'p50', 'p99', 'p50 vs none', 'hot item']];
     for (const name of names) {
       const size = itemSize(await hotItem(tokens[name]));
       const p50 = percentile(wall[name], 50);
-      console.log(
-        `  ${name.padEnd(13)}  ${p50.toFixed(3)} ms  ${percentile(wall[name], 99).toFixed(3)} ms  ${(p50 / base).toFixed(3)}×       ${size} B (${Math.ceil(size / 4096)} read unit)`,
-      );
+      rows.push([name, ms(p50), ms(percentile(wall[name], 99)), times(p50 / base), `${size} B (${Math.ceil(size / 4096)} read unit)`]);
     }
+    console.log(
+      formatTable(`Authorizer with and without an IP allowlist (${ROUNDS} interleaved calls each, DynamoDB Local, thin adapter)`, rows),
+    );
   } finally {
     client.destroy();
     await dynamo.stop();

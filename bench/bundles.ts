@@ -79,10 +79,25 @@ export const read = async () => undefined;
   };
 }
 
-/** One fresh Node process running `script`; what it prints is the figure. Its warnings (the SDK's about Node 20) are dropped. */
+/** The prefix of the line a figure's process prints its figure on: the function's own output (its EMF metric lines) may share stdout. */
+const FIGURE = 'BENCH_FIGURE ';
+const printFigure = (expression: string) => `process.stdout.write('\\n${FIGURE}'+(${expression})+'\\n')`;
+
+/** The figure in a process's stdout, or a throw that shows what it printed instead. */
+export function figureOf(stdout: string): number {
+  const line = stdout
+    .split('\n')
+    .reverse()
+    .find((candidate) => candidate.startsWith(FIGURE));
+  const value = line === undefined ? Number.NaN : Number(line.slice(FIGURE.length));
+  if (!Number.isFinite(value)) throw new Error(`a bench process printed no figure: ${JSON.stringify(stdout.slice(-500))}`);
+  return value;
+}
+
+/** One fresh Node process running `script`; the line it marks is the figure. Everything else (its warnings, its EMF lines) is dropped. */
 function runNode(nodeArgs: string[], script: string, env: NodeJS.ProcessEnv): number {
-  return Number(
-    execFileSync(process.execPath, [...nodeArgs, '-e', script], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim(),
+  return figureOf(
+    execFileSync(process.execPath, [...nodeArgs, '-e', script], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
   );
 }
 
@@ -95,7 +110,7 @@ export interface ProcessFigure {
 /** The time `require(file)` takes. */
 export const moduleLoad = (file: string, nodeArgs: string[] = []): ProcessFigure => ({
   nodeArgs,
-  script: `const t=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-t)/1e6)`,
+  script: `const t=process.hrtime.bigint();require(${JSON.stringify(file)});${printFigure('Number(process.hrtime.bigint()-t)/1e6')}`,
 });
 
 /**
@@ -104,7 +119,7 @@ export const moduleLoad = (file: string, nodeArgs: string[] = []): ProcessFigure
  * `fetch` loads undici on first use) counts here, not in module load.
  */
 export const firstRequest = (file: string, call: string): ProcessFigure => ({
-  script: `const t=process.hrtime.bigint();const m=require(${JSON.stringify(file)});Promise.resolve(${call}).catch(()=>{}).then(()=>{console.log(Number(process.hrtime.bigint()-t)/1e6);process.exit(0)})`,
+  script: `const t=process.hrtime.bigint();const m=require(${JSON.stringify(file)});Promise.resolve(${call}).catch(()=>{}).then(()=>{${printFigure('Number(process.hrtime.bigint()-t)/1e6')};process.exit(0)})`,
 });
 
 /**
@@ -129,5 +144,28 @@ export const unauthorized = (file: string, event: unknown, nodeArgs: string[] = 
   script: `const m=require(${JSON.stringify(file)});const e=${JSON.stringify(event)};(async()=>{let n=0;
 for(let i=0;i<200;i++)await m.handler(e).catch(x=>{n+=x.stack.length});
 const t=process.hrtime.bigint();for(let i=0;i<2000;i++)await m.handler(e).catch(x=>{n+=x.stack.length});
-console.log(Number(process.hrtime.bigint()-t)/1e3/2000)})()`,
+${printFigure('Number(process.hrtime.bigint()-t)/1e3/2000')}})()`,
 });
+
+/**
+ * What the loaded authorizer writes to stdout (its Powertools logs and EMF metric lines: what
+ * Lambda ships to CloudWatch Logs) per request over `requests` calls of `event`, in log events
+ * (lines) and bytes. The first call is left out: it is the one that writes `last_used_at`.
+ */
+export function outputPerRequest(
+  file: string,
+  event: unknown,
+  requests: number,
+  env: NodeJS.ProcessEnv,
+): { events: number; bytes: number } {
+  const script = `const m=require(${JSON.stringify(file)});const e=${JSON.stringify(event)};(async()=>{
+await m.handler(e).catch(()=>{});process.stdout.write('\\n${FIGURE}start\\n');
+for(let i=0;i<${requests};i++)await m.handler(e).catch(()=>{});
+${printFigure('0')}})()`;
+  const stdout = execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  figureOf(stdout);
+  const measured = stdout.slice(stdout.indexOf(`${FIGURE}start`) + `${FIGURE}start`.length);
+  const lines = measured.split('\n').filter((line) => line.trim() !== '' && !line.startsWith(FIGURE));
+  const bytes = lines.reduce((sum, line) => sum + Buffer.byteLength(line, 'utf8'), 0);
+  return { events: lines.length / requests, bytes: bytes / requests };
+}

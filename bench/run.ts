@@ -14,45 +14,77 @@
  *      what `--enable-source-maps` costs.
  *   7. End to end through the local gateway (autocannon, loopback) next to `/health` and a bare
  *      GetItem at equal concurrency.
- *   8. Cost per authorization at 128–1024 MB, and per million authorized requests.
+ *   8. Lambda's cost per authorization at 128–1024 MB.
+ *   9. The complete cost of a million authorized requests at the default configuration, line by
+ *      line with its price: capacity units from ReturnConsumedCapacity, `last_used_at` writes
+ *      simulated with the real authorizer at the reference workload, log bytes the function
+ *      really writes and the access log's format, metrics and traces.
+ *  10. The usage aggregator: access log lines counted per second per invocation, and its cost per
+ *      million requests (bench/usage.ts; `tsx bench/usage.ts` runs it alone).
+ *  11. A secret-scanning report of 1,000 tokens: look-alikes, unknown tokens, live keys rotated
+ *      (bench/leaks.ts; `tsx bench/leaks.ts` runs it alone).
+ *
+ * Tables only on stdout: ./quiet (imported first) silences the Powertools output of the
+ * functions that run in this process.
  */
+
+import './quiet';
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import * as aws4 from 'aws4';
+import { hotKeyRead, usageWrite } from '../lambdas/adapters/dynamodb/hot-key-requests';
 import { DynamoDbKeyStore } from '../lambdas/adapters/dynamodb/key-store';
 import { DynamoDbHttpClient } from '../lambdas/adapters/dynamodb-http/client';
 import { DynamoDbHttpKeyLookup } from '../lambdas/adapters/dynamodb-http/key-lookup';
 import { withHotKeyCache } from '../lambdas/adapters/hot-key-cache';
+import type { HotKey } from '../lambdas/domain/api-key';
 import { ManualClock, systemClock } from '../lambdas/domain/clock';
 import { DEFAULT_RESOURCE_CATALOG } from '../lambdas/domain/permissions';
 import type { HotKeyStore } from '../lambdas/domain/ports';
-import { EXAMPLE_ROUTES } from '../lambdas/domain/routes';
+import { EXAMPLE_ROUTES, serializeRoutes } from '../lambdas/domain/routes';
 import { hashToken } from '../lambdas/domain/token';
 import { createServices } from '../lambdas/runtime/services';
+import { FUNCTION_LOGGING } from '../lib/constructs/keyward-function';
 import { type ApiTarget, authorizerEvent } from '../local/api-gateway-events';
 import { LOCAL_AWS, startDynamoDbLocal } from '../local/dynamodb-local';
 import { startGateway } from '../local/gateway';
 import { ensureTable } from '../local/table';
 import { plainSecretBox } from '../test/support/fakes';
 import { freePort } from '../test/support/free-port';
+import { accessLogLine } from './access-log';
 import {
   baselineEntries,
   bundle,
   firstRequest as firstRequestOf,
   moduleLoad,
+  outputPerRequest,
   p50InFreshProcesses,
   unauthorized as unauthorizedOf,
 } from './bundles';
-import { ASSUMED_GETITEM_MS, costTable, PRICES } from './cost';
+import {
+  ASSUMED_GETITEM_MS,
+  type CostLine,
+  completeCost,
+  costTable,
+  type PathConsumption,
+  REFERENCE_WORKLOAD,
+  SECONDS_PER_MONTH,
+  sampledTracesPerMillion,
+  simulateUsageWrites,
+  totalOf,
+} from './cost';
+import { count, formatTable, kb, ms, notMeasured, percent, ratio, times, us, usd } from './format';
+import { leakReportFigures } from './leaks';
 import { load } from './load';
 import { percentile } from './stats';
+import { benchUsage, USAGE_COST_NOTE, usageTableRows } from './usage';
 
 const ROOT = resolve(__dirname, '..');
 const TABLE = 'keyward-bench';
@@ -116,20 +148,8 @@ async function interleaved<K extends string>(
   return { wall, cpu };
 }
 
-const ms = (value: number) => `${value.toFixed(3)} ms`;
-const ratio = (value: number, target: number) => `${value.toFixed(3)}× (target ≤ ${target}×: ${value <= target ? 'met' : 'NOT met'})`;
-const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} KB`;
-
 function printTable(title: string, rows: string[][]): void {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  console.log(`\n${title}`);
-  for (const row of rows)
-    console.log(
-      `  ${row
-        .map((cell, column) => cell.padEnd(widths[column]!))
-        .join('  ')
-        .trimEnd()}`,
-    );
+  console.log(formatTable(title, rows));
 }
 
 async function main(): Promise<void> {
@@ -166,7 +186,7 @@ async function main(): Promise<void> {
         admins: ['bench@example.test'],
       });
       for (let i = 1; i < keys; i++) await service.create(organization.id, { type: 'user', email: 'bench@example.test' }, {});
-      return { token: api_key.value, lookup: new DynamoDbHttpKeyLookup(thinClient, tableName) };
+      return { token: api_key.value, lookup: new DynamoDbHttpKeyLookup(thinClient, tableName), service, organizationId: organization.id };
     }
     const small = await benchTable(TABLE, SMALL_TABLE_KEYS);
     const large = await benchTable(LARGE_TABLE, 1);
@@ -237,7 +257,16 @@ async function main(): Promise<void> {
       thin: await bundle(work, 'thin-only', entries.thin),
       logger: await bundle(work, 'logger-only', entries.logger),
     };
-    const childEnv = { ...process.env, ...lambdaEnv };
+    // The function's environment as deployed (KeywardFunction, ApiKeyAuthorizer), not this quiet process's.
+    const childEnv: NodeJS.ProcessEnv = {
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('POWERTOOLS_'))),
+      ...lambdaEnv,
+      POWERTOOLS_SERVICE_NAME: 'keyward',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      AWS_LAMBDA_FUNCTION_NAME: 'keyward-prod-api-key-authorizer',
+      KEY_PREFIX: 'kw',
+      ROUTE_TABLE: serializeRoutes(EXAMPLE_ROUTES),
+    };
     const hash = JSON.stringify(hashToken(token));
     const figures = p50InFreshProcesses(
       {
@@ -306,15 +335,11 @@ async function main(): Promise<void> {
       ['keys in the table', 'p50', 'p99'],
       [SMALL_TABLE_KEYS.toLocaleString('en-US'), ms(sizeP('small', 50)), ms(sizeP('small', 99))],
       [(seeded + 1).toLocaleString('en-US'), ms(sizeP('large', 50)), ms(sizeP('large', 99))],
-      ['ratio', `${(sizeP('large', 50) / sizeP('small', 50)).toFixed(3)}×`, `${(sizeP('large', 99) / sizeP('small', 99)).toFixed(3)}×`],
+      ['ratio', times(sizeP('large', 50) / sizeP('small', 50)), times(sizeP('large', 99) / sizeP('small', 99))],
     ]);
 
     printTable('3–5. Hot path rules', [
-      [
-        'malformed key rejection',
-        `${perRejectionUs.toFixed(2)} µs/call`,
-        `${counts.reads} database reads in ${rejections} calls (target 0)`,
-      ],
+      ['malformed key rejection', `${us(perRejectionUs)}/call`, `${counts.reads} database reads in ${rejections} calls (target 0)`],
       [
         'last_used_at writes, 1 key, 20 req/s',
         `${writes.usageWrites} writes in ${simulatedMinutes} min`,
@@ -347,9 +372,15 @@ async function main(): Promise<void> {
         kb(bundles.thin.bytes),
         ms(loads.thin),
         ms(firstRequest.thin),
-        `${(loads.thin / loads.sdk).toFixed(3)}×`,
+        times(loads.thin / loads.sdk),
       ],
-      ['Powertools logger alone', kb(bundles.logger.bytes), ms(loads.logger), '', `${(loads.logger / loads.sdk).toFixed(3)}×`],
+      [
+        'Powertools logger alone',
+        kb(bundles.logger.bytes),
+        ms(loads.logger),
+        notMeasured('it answers no request'),
+        times(loads.logger / loads.sdk),
+      ],
     ]);
     printTable('   NODE_OPTIONS=--enable-source-maps on the authorizer', [
       ['', 'without', 'with', 'cost'],
@@ -357,13 +388,13 @@ async function main(): Promise<void> {
         'module load',
         ms(loads.authorizer),
         ms(loads.authorizerWithSourceMaps),
-        `${((loads.authorizerWithSourceMaps / loads.authorizer - 1) * 100).toFixed(0)} %`,
+        `${loads.authorizerWithSourceMaps >= loads.authorizer ? '+' : '−'}${percent(Math.abs(loads.authorizerWithSourceMaps / loads.authorizer - 1))}`,
       ],
       [
         '401 (malformed key), stack included',
-        `${unauthorized.plain.toFixed(1)} µs`,
-        `${unauthorized.sourceMaps.toFixed(1)} µs`,
-        `${(unauthorized.sourceMaps / unauthorized.plain).toFixed(1)}×`,
+        us(unauthorized.plain),
+        us(unauthorized.sourceMaps),
+        times(unauthorized.sourceMaps / unauthorized.plain, 1),
       ],
     ]);
 
@@ -383,23 +414,164 @@ async function main(): Promise<void> {
 
     const costs = costTable(cpu.authorizer, loads.authorizer);
     printTable(
-      `8. Cost per authorization by memory size (arithmetic: CPU ${ms(cpu.authorizer)}/call and load ${ms(loads.authorizer)} measured here × 1769/MB, + ${ASSUMED_GETITEM_MS} ms assumed for the GetItem round trip in AWS)`,
+      `8. Lambda per authorization by memory size (arithmetic: CPU ${ms(cpu.authorizer)}/call and load ${ms(loads.authorizer)} measured here × 1769/MB, + ${ASSUMED_GETITEM_MS} ms assumed for the GetItem round trip in AWS)`,
       [
-        ['memory', 'CPU/call', 'billed', 'Lambda $/M', 'total $/M (+ API Gateway, DynamoDB)', 'cold start INIT'],
-        ...costs.map((cost) => [
-          `${cost.memoryMb} MB`,
-          ms(cost.cpuMs),
-          `${cost.billedMs} ms`,
-          `$${cost.lambdaPerMillion.toFixed(3)}`,
-          `$${cost.totalPerMillion.toFixed(3)}`,
-          ms(cost.initMs),
-        ]),
+        ['memory', 'CPU/call', 'billed', 'Lambda $/M (requests + GB-s)', 'cold start INIT'],
+        ...costs.map((cost) => [`${cost.memoryMb} MB`, ms(cost.cpuMs), `${cost.billedMs} ms`, usd(cost.lambdaPerMillion), ms(cost.initMs)]),
       ],
     );
-    const at512 = costs.find((cost) => cost.memoryMb === 512)!;
-    console.log(
-      `\n  per million authorized requests at 512 MB (the default): API Gateway $${PRICES.apiGatewayPerMillion.toFixed(2)} + Lambda $${at512.lambdaPerMillion.toFixed(3)} + DynamoDB reads $${PRICES.readUnitsPerMillion.toFixed(3)} = $${at512.totalPerMillion.toFixed(2)}`,
+
+    // 9. The complete bill.
+    let writeUnits = { defaultKey: 0, narrowKey: 0, resources: 0 };
+    const consumption = await pathConsumption();
+    const printBill = (title: string, lines: CostLine[]) =>
+      printTable(title, [
+        ['line', 'per request', 'price', '$ per million'],
+        ...lines.map((line) => [line.line, line.quantity, line.price, usd(line.perMillion, 4)]),
+        ['total', '', '', `${usd(totalOf(lines))} (goal ≤ $4.25)`],
+      ]);
+    printBill(
+      `9. Complete cost per million authorized requests, default configuration (512 MB, JSON logs, platform lines at ${FUNCTION_LOGGING.systemLogLevelV2}, consumer tracing off, per-method metrics off): ${count(REFERENCE_WORKLOAD.requestsPerMonth)} a month over ${count(REFERENCE_WORKLOAD.keys)} keys`,
+      completeCost({ ...consumption.common, writesPerRequest: consumption.writesPerRequest.spread }, REFERENCE_WORKLOAD.requestsPerMonth),
     );
+    const hotMonthly = REFERENCE_WORKLOAD.hotKeyRequestsPerSecond * SECONDS_PER_MONTH;
+    printBill(
+      `   the same, one hot key at ${REFERENCE_WORKLOAD.hotKeyRequestsPerSecond} req/s (${count(Math.round(hotMonthly / 1e6))}M a month; API Gateway's first-tier price kept)`,
+      completeCost({ ...consumption.common, writesPerRequest: consumption.writesPerRequest.hot }, hotMonthly),
+    );
+    printTable(
+      '   the last_used_at write by key (ReturnConsumedCapacity: a write costs one unit per KB of the larger of the item before and after)',
+      [
+        ['key', 'write units a write', '$ per million at the reference workload'],
+        [
+          `default permissions (all ${writeUnits.resources} resources, read and write): priced above`,
+          `${writeUnits.defaultKey} WRU`,
+          usd(consumption.writesPerRequest.spread * writeUnits.defaultKey * 0.625, 4),
+        ],
+        ['one resource', `${writeUnits.narrowKey} WRU`, usd(consumption.writesPerRequest.spread * writeUnits.narrowKey * 0.625, 4)],
+      ],
+    );
+    const traced = sampledTracesPerMillion(REFERENCE_WORKLOAD.requestsPerMonth / SECONDS_PER_MONTH);
+    printTable('   what the options add (consumerApiTracing, per-method metrics), per million at the reference workload', [
+      ['option', 'per request', '$ per million'],
+      ['consumerApiTracing=true (default sampling)', `${(traced / 1e6).toFixed(4)} traces`, usd((traced / 1e6) * 5, 4)],
+      [
+        `per-method stage metrics (${EXAMPLE_ROUTES.length} methods × 7 metrics)`,
+        `${EXAMPLE_ROUTES.length * 7} metrics/month`,
+        usd((EXAMPLE_ROUTES.length * 7 * 0.3) / (REFERENCE_WORKLOAD.requestsPerMonth / 1e6), 4),
+      ],
+    ]);
+
+    printTable(
+      '10. Usage aggregator: one invocation per CloudWatch Logs batch (median; a batch covers one hour, 5 % of its lines denied)',
+      usageTableRows(await benchUsage(dynamo.endpoint)),
+    );
+    console.log(`  ${USAGE_COST_NOTE}`);
+
+    printTable(
+      '11. Secret-scanning reports of 1,000 tokens (API.md §10), through the leak service on DynamoDB Local',
+      await leakReportFigures(db, client, 'keyward-bench-leaks'),
+    );
+
+    /** What the authorizer's path consumes, counted against DynamoDB Local and the function's own output. */
+    async function pathConsumption(): Promise<{
+      common: Omit<PathConsumption, 'writesPerRequest'>;
+      writesPerRequest: { spread: number; hot: number };
+    }> {
+      const probe = await small.lookup.findByHash(hashToken(token));
+      if (!probe) throw new Error('the bench key vanished');
+      const read = await db.send(new GetCommand({ ...hotKeyRead(TABLE, probe.tokenHash), ReturnConsumedCapacity: 'TOTAL' }));
+      const readUnits = read.ConsumedCapacity?.CapacityUnits;
+      const writeUnitsPerWrite = await usageWriteUnits(probe);
+      // A key of one resource: a hot item under 1 KB (the default key's holds the whole catalog, read and write).
+      const narrow = await small.service.create(
+        small.organizationId,
+        { type: 'user', email: 'bench@example.test' },
+        { permissions: { customer: ['read'] } },
+      );
+      const narrowKey = await small.lookup.findByHash(hashToken(narrow.value));
+      const narrowWriteUnits = narrowKey && (await usageWriteUnits(narrowKey));
+      if (readUnits === undefined || writeUnitsPerWrite === undefined || narrowWriteUnits === undefined)
+        throw new Error('DynamoDB Local returned no ConsumedCapacity');
+      writeUnits = { defaultKey: writeUnitsPerWrite, narrowKey: narrowWriteUnits, resources: DEFAULT_RESOURCE_CATALOG.length };
+      const perKeyPerSecond = REFERENCE_WORKLOAD.requestsPerMonth / REFERENCE_WORKLOAD.keys / SECONDS_PER_MONTH;
+      const spread = await usageWritesPerRequest(perKeyPerSecond, 20_000);
+      const hot = await usageWritesPerRequest(REFERENCE_WORKLOAD.hotKeyRequestsPerSecond, 150_000);
+      const functionLog = outputPerRequest(bundles.authorizer.file, allowed, 200, childEnv);
+      const access = accessLogLine({
+        method: 'GET',
+        resource: '/v1/customers/{id}',
+        path: '/v1/customers/cus_01JEXAMPLE',
+        apiKeyId: probe.apiKeyId,
+        organizationId: probe.organizationId,
+        tracing: false,
+      });
+      // START, END and REPORT as Lambda writes them in text format, were they on.
+      const requestId = 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef';
+      const platformLines = [
+        `START RequestId: ${requestId} Version: $LATEST`,
+        `END RequestId: ${requestId}`,
+        `REPORT RequestId: ${requestId}\tDuration: 5.12 ms\tBilled Duration: 6 ms\tMemory Size: 512 MB\tMax Memory Used: 79 MB`,
+      ];
+      const platformOn = FUNCTION_LOGGING.systemLogLevelV2 !== 'WARN';
+      return {
+        common: {
+          memoryMb: 512,
+          cpuMs: cpu.authorizer,
+          readUnits,
+          writeUnitsPerWrite,
+          functionLog,
+          platformLog: platformOn
+            ? { events: platformLines.length, bytes: platformLines.reduce((sum, line) => sum + Buffer.byteLength(line), 0) }
+            : { events: 0, bytes: 0 },
+          accessLog: { events: 1, bytes: Buffer.byteLength(access) },
+          // CloudWatch bills a custom metric for the hours it is published: the decision totals
+          // (Authorized, Denied, Unauthorized) and the two access-log metric filters all month; a
+          // Denied per code or Unauthorized per reason only in the months that code or reason occurs.
+          customMetrics: 3 + 2,
+          tracesPerMillion: 0,
+        },
+        writesPerRequest: { spread, hot },
+      };
+    }
+
+    /** The consumed write units of the usage write, as the authorizer sends it, on the bench key's items. */
+    async function usageWriteUnits(key: HotKey): Promise<number | undefined> {
+      const at = new Date(Date.now() + 3_600_000);
+      const request = usageWrite(TABLE, key, at, new Date(at.getTime() - 60_000));
+      const result = await db.send(new UpdateCommand({ ...request, ReturnConsumedCapacity: 'TOTAL' }));
+      return result.ConsumedCapacity?.CapacityUnits;
+    }
+
+    /** `last_used_at` writes per request of one key at `perSecond` (Poisson arrivals), through the real authorizer. */
+    async function usageWritesPerRequest(perSecond: number, requests: number): Promise<number> {
+      const origin = Date.parse('2026-12-01T00:00:00Z');
+      const simulated = new ManualClock(new Date(origin));
+      const base = await small.lookup.findByHash(hashToken(token));
+      if (!base) throw new Error('the bench key vanished');
+      // The hot item in memory, with DynamoDB's condition: the rule under test is the authorizer's.
+      let stored: HotKey = { ...base, lastUsedAt: null };
+      let written = 0;
+      const memory: HotKeyStore = {
+        findByHash: async () => stored,
+        recordUsage: async (_key, at, staleBefore) => {
+          if (stored.lastUsedAt !== null && Date.parse(stored.lastUsedAt) >= staleBefore.getTime()) return false;
+          stored = { ...stored, lastUsedAt: at.toISOString() };
+          written += 1;
+          return true;
+        },
+      };
+      const simulate = createApiKeyAuthorizer({ store: memory, clock: simulated, keyPrefix: 'kw', routes: EXAMPLE_ROUTES });
+      return simulateUsageWrites(
+        perSecond,
+        requests,
+        async (atMs) => {
+          simulated.set(new Date(origin + atMs));
+          await simulate(allowed);
+        },
+        () => written,
+      );
+    }
     console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s)`);
   } finally {
     await gateway.close();

@@ -7,11 +7,14 @@ import { EXPIRES_IN, type ExpiresIn } from '../lambdas/domain/api-key';
 import { DomainError, OrganizationNotFound, ValidationFailed } from '../lambdas/domain/errors';
 import type { Organization, Role } from '../lambdas/domain/ports';
 import { escapeControlCharacters, inertJson, isEmailAddress } from '../lambdas/domain/text';
+import { usageQuerySchema } from '../lambdas/http/schemas';
+import { parseWith } from '../lambdas/http/validation';
 import { redriveFailureQueue } from '../lambdas/notifications/redrive';
 import type { Operator } from '../lambdas/runtime/operator';
 import { redriveJobs } from '../lambdas/service/job-redrive';
 import { redriveDeadLetterFile, redriveJobsFile } from '../local/dead-letter-redrive';
 import { createDevIssuer } from '../local/dev-issuer';
+import { loadOrCreateSigner, postReport } from '../local/secret-scanning';
 import {
   failureQueueFor,
   type Io,
@@ -24,7 +27,7 @@ import {
   type Target,
   UsageError,
 } from './cli/target';
-import { keyTable, newKeyText, shown, table, withoutVersion } from './cli/text';
+import { keyTable, newKeyText, shown, table, usageTable, withoutVersion } from './cli/text';
 
 /**
  * `keyward`, the operator CLI (API.md §4): organizations, their members and keys, and the
@@ -264,6 +267,29 @@ export function buildProgram(io: Io): Command {
       }),
     );
 
+  sub(program, 'usage', "an organization's requests per key and hour or day: allowed, denied by code, throttled (API.md §9)")
+    .requiredOption('--org <id>', 'organization id')
+    .option('--key <id>', "only this API key's requests")
+    .option('--from <ISO>', 'start of the range (default: 24 hours, or 30 days by day, before --to)')
+    .option('--to <ISO>', 'end of the range, exclusive (default: now)')
+    .addOption(new Option('--granularity <size>', 'bucket size').choices(['hour', 'day']).default('hour'))
+    .action(
+      action<{ org: string; key?: string; from?: string; to?: string; granularity: string }>(async ({ operator, print }, options) => {
+        // The API's own query schema: the same checks and messages as GET …/usage.
+        const query = parseWith(
+          usageQuerySchema,
+          Object.fromEntries(
+            Object.entries({ from: options.from, to: options.to, granularity: options.granularity, api_key_id: options.key }).filter(
+              ([, value]) => value !== undefined,
+            ),
+          ),
+        );
+        await organizationOf(operator, options.org);
+        const usage = await operator.usage.list(options.org, query);
+        print({ usage }, usageTable(usage));
+      }),
+    );
+
   const notifications = sub(program, 'notifications', 'admin emails');
 
   sub(
@@ -335,6 +361,30 @@ export function buildProgram(io: Io): Command {
         print({ token }, token);
       }),
     );
+
+  const dev = sub(program, 'dev', 'local development helpers (local stack only)');
+
+  sub(dev, 'report-leak', "sign and post a secret-scanning report of <token>, exactly as GitHub's partner program does (API.md §10)")
+    .argument('<token>', 'the token found in public')
+    .option('--url <url>', "where it was found (the report item's url)", 'https://github.com/example/app/blob/main/.env')
+    .action(async (token: string, options: { url: string }, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const target = await resolveTarget({ stack: globals.stack }, io);
+      if (target.mode !== 'local') {
+        throw new UsageError('dev report-leak works with the local stack only (it signs with the stand-in GitHub key); drop --stack');
+      }
+      const endpoint = `${target.runtime.gateway_url}/v1/secret_scanning/github`;
+      const answer = await postReport(endpoint, [{ token, url: options.url, source: 'commit' }], loadOrCreateSigner(target.stateDir));
+      if (answer.status !== 200 || !Array.isArray(answer.body)) {
+        throw new Error(`the endpoint answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      }
+      const verdicts = answer.body as { token_hash: string; label: string }[];
+      io.out(
+        globals.json
+          ? `${JSON.stringify(verdicts)}\n`
+          : `${verdicts.map((verdict) => `${verdict.label} (token SHA-256 ${verdict.token_hash})`).join('\n')}\n`,
+      );
+    });
 
   return program;
 }

@@ -60,7 +60,8 @@ function answer(decision: Decision, event: APIGatewayRequestAuthorizerEvent): AP
           resource: event.resource,
         });
       }
-      return policy('Deny', decision.key.apiKeyId, resource, { code: decision.code });
+      // The organization too: the access log attributes the denial to it, and usage counts it (API.md §9).
+      return policy('Deny', decision.key.apiKeyId, resource, { code: decision.code, organization_id: decision.key.organizationId });
     case 'allow': {
       const allowed = policy('Allow', decision.key.apiKeyId, resource, {
         organization_id: decision.key.organizationId,

@@ -1,4 +1,5 @@
 import { type AdminClaimRules, CLAIM_NAME_PATTERN, DEFAULT_ADMIN_CLAIMS, NO_EMAIL_VERIFIED_CLAIM } from '../lambdas/domain/admin-claims';
+import { GITHUB_SECRET_SCANNING_KEYS_URL } from '../lambdas/domain/leak';
 import { parseResourceCatalog } from '../lambdas/domain/permissions';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from '../lambdas/domain/token';
 import { STAGE_PATTERN, type StageProps, stageProps } from './stage';
@@ -37,6 +38,12 @@ export interface KeywardConfig extends StageProps {
    * fallback is off. False: every request invokes the authorizer (the fallback works).
    */
   readonly apiKeyHeaderOnly: boolean;
+  /**
+   * X-Ray on the consumer (protected) API's stage, and so in the authorizer: $5 per million traces
+   * recorded at API Gateway's default sampling (one request a second and 5 % of the rest). Off by
+   * default (docs/operating.md, "Cost per million authorized requests").
+   */
+  readonly consumerApiTracing: boolean;
   /** Concurrency reserved for (and capping) the api-key authorizer; undefined = none. */
   readonly authorizerReservedConcurrency?: number;
   /** A fixed table name, or undefined to let CloudFormation generate one. */
@@ -52,6 +59,11 @@ export interface KeywardConfig extends StageProps {
    * (with the Cognito pool).
    */
   readonly adminInvitesFromSender: boolean;
+  /**
+   * The public keys secret-scanning reports are verified against (API.md §10), in GitHub's format.
+   * @default GitHub's, https://api.github.com/meta/public_keys/secret_scanning
+   */
+  readonly secretScanningKeysUrl: string;
   /**
    * The stack sets API Gateway's account-wide CloudWatch role (`AWS::ApiGateway::Account`, one per
    * account and region). Off by default: the setting belongs to the account, and two stacks that
@@ -118,11 +130,13 @@ export const CONTEXT_KEYS = [
   'managementApiRateLimit',
   'managementApiBurstLimit',
   'apiKeyHeaderOnly',
+  'consumerApiTracing',
   'authorizerReservedConcurrency',
   'tableName',
   'sesIdentityExists',
   'sesMailFromDomain',
   'operatorPrincipalArn',
+  'secretScanningKeysUrl',
   'manageApiGatewayAccount',
   'exampleApi',
 ] as const;
@@ -397,6 +411,8 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     consumerApiThrottle: parseThrottle('consumerApiRateLimit', 'consumerApiBurstLimit', value, DEFAULT_CONSUMER_API_THROTTLE),
     managementApiThrottle: parseThrottle('managementApiRateLimit', 'managementApiBurstLimit', value, DEFAULT_MANAGEMENT_API_THROTTLE),
     apiKeyHeaderOnly: parseBoolean('apiKeyHeaderOnly', value('apiKeyHeaderOnly')),
+    secretScanningKeysUrl: httpsUrl('secretScanningKeysUrl', value('secretScanningKeysUrl') ?? GITHUB_SECRET_SCANNING_KEYS_URL),
+    consumerApiTracing: parseBoolean('consumerApiTracing', value('consumerApiTracing')),
     sesIdentityExists,
     adminInvitesFromSender,
     manageApiGatewayAccount: parseBoolean('manageApiGatewayAccount', value('manageApiGatewayAccount')),

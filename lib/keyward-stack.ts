@@ -18,6 +18,7 @@ import { Notifications } from './constructs/notifications';
 import { Observability } from './constructs/observability';
 import { Retirement } from './constructs/retirement';
 import { TokenKey } from './constructs/token-key';
+import { UsageAggregation } from './constructs/usage-aggregation';
 import { stageOf } from './stage';
 
 export interface KeywardStackProps extends StackProps {
@@ -46,6 +47,8 @@ export class KeywardStack extends Stack {
   readonly managementApi: ManagementApi;
   /** The example protected API, on stages that deploy it (`exampleApi`). */
   readonly exampleApi?: ExampleApi;
+  /** Per-key usage counters; counts the example API's requests, and yours with `usage.countRequestsIn(yourApi.accessLogs)`. */
+  readonly usage: UsageAggregation;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: KeywardStackProps) {
@@ -94,6 +97,7 @@ export class KeywardStack extends Stack {
       // The distribution's, then those of the stage's other console URLs (a custom domain, a dev server).
       consoleOrigins: [this.adminConsole.origin, ...new Set(config.consoleUrls.map((url) => new URL(url).origin))],
       throttle: config.managementApiThrottle,
+      secretScanningKeysUrl: config.secretScanningKeysUrl,
     });
     this.adminConsole.publish({
       apiBaseUrl: this.managementApi.restApi.url,
@@ -106,6 +110,12 @@ export class KeywardStack extends Stack {
       ],
     });
     this.exampleApi = config.exampleApi ? this.buildExampleApi(config, table, logging, plans) : undefined;
+
+    this.usage = new UsageAggregation(this, 'Usage', {
+      ...common,
+      table,
+      ...(this.exampleApi ? { accessLogs: this.exampleApi.restApi.accessLogs } : {}),
+    });
 
     this.observability = new Observability(this, 'Observability', {
       ...common,
@@ -120,6 +130,7 @@ export class KeywardStack extends Stack {
       eventPublisherFailureQueue: this.lifecycleEvents.failureQueue,
       retirementDeadLetterQueue: this.retirement.deadLetterQueue,
       jobFailureQueue: this.retirement.jobFailureQueue,
+      usageFailureQueue: this.usage.failureQueue,
       retirementScheduleGroup: this.retirement.scheduleGroup,
       sesConfigurationSetName: this.notifications.configurationSet?.configurationSetName,
       alarmEmail: config.alarmEmail,
@@ -187,6 +198,10 @@ export class KeywardStack extends Stack {
       value: this.retirement.jobFailureQueue.queueUrl,
       description: 'Retirement and reminder jobs that failed after Lambda’s retries (read by `keyward jobs redrive`)',
     });
+    new CfnOutput(this, 'UsageFailureQueueUrl', {
+      value: this.usage.failureQueue.queueUrl,
+      description: 'Access log batches the usage aggregator failed on after Lambda’s retries',
+    });
     this.cliOutputs(config);
     if (plans && this.exampleApi) this.planOutputs(plans, this.exampleApi.authorizer.usagePlans);
   }
@@ -248,6 +263,7 @@ export class KeywardStack extends Stack {
       },
       throttle: config.consumerApiThrottle,
       logging,
+      tracing: config.consumerApiTracing,
     });
   }
 

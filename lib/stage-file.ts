@@ -54,6 +54,9 @@ export const stageFileSchema = z.strictObject({
   tableName: optionalText,
   manageApiGatewayAccount: z.boolean().optional(),
   exampleApi: z.boolean().optional(),
+  consumerApiTracing: z.boolean().optional(),
+  /** Where GitHub's secret-scanning public keys are fetched (`lib/config.ts` requires https). */
+  secretScanningKeysUrl: text.optional(),
   /**
    * The stage's plans (API.md §9), checked as the functions check `KEYWARD_PLANS`: a default plan
    * and each plan's `rate`, `burst` and optional `quota`. Only in the file (no context parameter).

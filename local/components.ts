@@ -7,6 +7,7 @@ import { LOCAL_TABLE_NAME, loadOrCreateDynamoDbAccessKeyId, secureStateDir } fro
 import type { Stoppable } from './stop-stack';
 import { startStreamPoller } from './stream-poller';
 import { ensureTable } from './table';
+import { startUsageShipper, type UsageShipper } from './usage-shipper';
 
 /**
  * The parts of the local stack that need more than one call to their own module, one function
@@ -170,4 +171,13 @@ export async function startEventPublisher(options: {
     deadLetterFile: 'events-dead-letter.jsonl',
     log: options.log,
   });
+}
+
+/**
+ * The stand-in for the access log's subscription (API.md §9): the gateway's access lines, shipped
+ * in batches to the real usage aggregator with CloudWatch Logs' payload (local/usage-shipper.ts).
+ */
+export async function startUsage(options: { stateDir: string; log: (line: string) => void }): Promise<UsageShipper> {
+  const { handler } = await import('../lambdas/aggregate-usage');
+  return startUsageShipper({ stateDir: options.stateDir, handler, log: options.log });
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { CACHED_API_KEY_IDENTITY_SOURCES } from '../lambdas/http/authorizer';
 import { defaultGatewayResponse, GATEWAY_RESPONSES } from '../lambdas/http/gateway-responses';
+import type { AccessLogLine } from '../lambdas/observability/access-log-fields';
 import { authorizerEvent, LOCAL_API, lambdaContext, proxyEvent, type RequestInput, rawHeaderPairs } from './api-gateway-events';
 import { gatewayResponse, refusal, send } from './gateway-answers';
 import { AuthorizerResultCache, identityOf } from './gateway-authorizer-cache';
@@ -77,6 +78,12 @@ export interface GatewayOptions {
   authorizerCacheTtlSeconds?: number;
   /** The clock of the emulated result cache, in milliseconds. @default Date.now */
   now?: () => number;
+  /**
+   * The protected API's access log (API Gateway's, lambdas/observability/access-log-fields.ts): one
+   * line per request, with the authorizer's context; the usage shipper feeds it to the aggregator.
+   * @default none
+   */
+  accessLog?: (line: AccessLogLine) => void;
 }
 
 export type LocalSite = (request: IncomingMessage, response: ServerResponse, path: string) => Promise<boolean>;
@@ -110,6 +117,18 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
   /** A request's outcome for the log: its status, or why nobody was answered. */
   type Outcome = number | 'client gone';
 
+  /** What the access log line of a request says besides its status, filled in as the request goes. */
+  interface AccessRecord {
+    readonly requestId: string;
+    readonly requestTimeEpoch: number;
+    api?: 'management' | 'example';
+    method?: string;
+    resource?: string;
+    ip?: string;
+    principalId?: string;
+    context?: Json;
+  }
+
   /**
    * Runs a route's authorizer as API Gateway does: what it allowed the request with, or the status
    * of the gateway response it led to (401, 403, authorizer failure), already sent.
@@ -119,6 +138,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     input: RequestInput,
     request: IncomingMessage,
     response: ServerResponse,
+    record: AccessRecord,
   ): Promise<{ principalId: string; context: Json; integrationLatency: number } | number> {
     const authorization = authorizerEvent(input);
     const cached = resultCaches[authorizer];
@@ -153,11 +173,14 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     // No valid result: API Gateway's AUTHORIZER_FAILURE / AUTHORIZER_CONFIGURATION_ERROR.
     if (!decision) return gatewayResponse(response, GATEWAY_RESPONSES.authorizerFailure);
+    record.principalId = decision.principalId;
+    record.context = decision.context;
     if (!decision.allowed) return gatewayResponse(response, GATEWAY_RESPONSES.accessDenied, decision.context);
     return { principalId: decision.principalId, context: decision.context, integrationLatency };
   }
 
-  async function dispatch(request: IncomingMessage, response: ServerResponse, target: Target, requestId: string): Promise<Outcome> {
+  async function dispatch(request: IncomingMessage, response: ServerResponse, target: Target, record: AccessRecord): Promise<Outcome> {
+    const { requestId } = record;
     const method = (request.method ?? 'GET').toUpperCase();
     const { path } = target;
 
@@ -173,6 +196,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
 
     const { resource, route, api } = routeRequest(method, path);
+    Object.assign(record, { api, method, resource: route?.template ?? path, ip: request.socket.remoteAddress ?? '127.0.0.1' });
     // Stage throttling comes first: a throttled request reaches no authorizer, routed or not.
     if (buckets && !buckets[api].take()) return gatewayResponse(response, GATEWAY_RESPONSES.throttled);
     if (!resource || !route) {
@@ -212,7 +236,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (options.apiKeyHeaderOnly && route.authorizer === 'api-key-authorizer' && !request.headers['x-api-key']) {
       return gatewayResponse(response, GATEWAY_RESPONSES.unauthorized);
     }
-    const authorized = route.authorizer === undefined ? null : await authorize(route.authorizer, input, request, response);
+    const authorized = route.authorizer === undefined ? null : await authorize(route.authorizer, input, request, response, record);
     if (typeof authorized === 'number') return authorized;
     // The usage plan of the organization the authorizer named, as API Gateway applies it after the authorizer.
     if (options.plans && route.authorizer === 'api-key-authorizer' && typeof authorized?.context.organization_id === 'string') {
@@ -255,10 +279,11 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     const started = process.hrtime.bigint();
     const method = request.method ?? '-';
     const target = parseTarget(request.url ?? '');
+    const record: AccessRecord = { requestId: randomUUID(), requestTimeEpoch: Date.now() };
     let outcome: Outcome;
     try {
       outcome = target
-        ? await dispatch(request, response, target, randomUUID())
+        ? await dispatch(request, response, target, record)
         : gatewayResponse(response, defaultGatewayResponse(400), {}, { connection: 'close' });
     } catch (error) {
       options.log(`gateway error: ${describe(error)}`);
@@ -272,6 +297,33 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     // Method, path, status and time only: headers and queries can carry keys and JWTs.
     options.log(`${method} ${target?.path ?? '(unparsable target)'} ${outcome} ${ms.toFixed(1)}ms`);
+    if (options.accessLog && record.api === 'example') {
+      try {
+        options.accessLog(accessLine(record, outcome, ms));
+      } catch (error) {
+        options.log(`access log: ${describe(error)}`);
+      }
+    }
+  }
+
+  /** The line API Gateway's access log format (access-log-fields.ts) gives the request: `-` where it has no value. */
+  function accessLine(record: AccessRecord, outcome: Outcome, ms: number): AccessLogLine {
+    const text = (value: unknown): string => (typeof value === 'string' && value !== '' ? value : '-');
+    const context = record.context ?? {};
+    return {
+      request_id: record.requestId,
+      request_time: new Date(record.requestTimeEpoch).toISOString(),
+      request_time_epoch: String(record.requestTimeEpoch),
+      ip: text(record.ip),
+      method: text(record.method),
+      resource: text(record.resource),
+      status: typeof outcome === 'number' ? String(outcome) : '-',
+      response_latency_ms: String(Math.round(ms)),
+      api_key_id: text(context.api_key_id),
+      organization_id: text(context.organization_id),
+      principal_id: text(record.principalId),
+      deny_code: text(context.code),
+    };
   }
 
   /**

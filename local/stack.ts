@@ -11,6 +11,7 @@ import {
   startLocalDynamoDb,
   startNotifier,
   startRetirements,
+  startUsage,
 } from './components';
 import { CONSOLE_PATH, createConsoleSite } from './console-site';
 import { createDevIssuer, type DevIssuer, LOCAL_AUDIENCE, LOCAL_ISSUER_PATH, localIssuerUrl } from './dev-issuer';
@@ -18,6 +19,7 @@ import { createDevIssuerOidc } from './dev-issuer-oidc';
 import { LOCAL_AWS, localClientConfig } from './dynamodb-local';
 import { startGateway } from './gateway';
 import { PlanEnforcer } from './gateway-plans';
+import { keyDocumentSite, loadOrCreateSigner, SECRET_SCANNING_KEYS_PATH } from './secret-scanning';
 import { DEMO_ORGANIZATION, type DemoSeed, seedDemo } from './seed';
 import { DEFAULT_SES_PORT, startSesEmulator } from './ses-emulator';
 import {
@@ -106,12 +108,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const masterKey = loadOrCreateMasterKey(stateDir);
     const issuer = await createDevIssuer({ stateDir, issuer: localIssuerUrl(port), audience: LOCAL_AUDIENCE });
     const ses = stops.push('SES emulator', await startSesEmulator({ port: options.sesPort ?? DEFAULT_SES_PORT }));
+    const signer = loadOrCreateSigner(stateDir);
     setHandlerEnvironment({ stateDir, dynamodbEndpoint: dynamo.endpoint, accessKeyId, masterKey, issuer, sesEndpoint: ses.endpoint });
     // The handlers (settings) read the plans as the deployed functions do.
     process.env.KEYWARD_PLANS = JSON.stringify(plans);
     const planDb = documentClient(localClientConfig(dynamo.endpoint, accessKeyId));
     stops.push('plan reader', { stop: () => planDb.destroy() });
     const planStore = new DynamoDbKeyStore(planDb, LOCAL_TABLE_NAME);
+    // Reports are checked against the stand-in's own key unless a test trusts another signer.
+    process.env.SECRET_SCANNING_KEYS_URL =
+      process.env.KEYWARD_SECRET_SCANNING_KEYS_URL?.trim() || `http://127.0.0.1:${port}${SECRET_SCANNING_KEYS_PATH}`;
     // The background loops run before the first request and the seed's first key.
     stops.push('stream poller (notifier)', await startNotifier({ stateDir, dynamodbEndpoint: dynamo.endpoint, accessKeyId, log }));
     stops.push(
@@ -119,6 +125,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await startEventPublisher({ stateDir, dynamodbEndpoint: dynamo.endpoint, accessKeyId, log }),
     );
     stops.push('retirement timer loop', await startRetirements({ stateDir, log }));
+    const usage = stops.push('usage shipper', await startUsage({ stateDir, log }));
     let ready = false;
     const gatewayUrl = `http://127.0.0.1:${port}`;
     const consoleUrl = `${gatewayUrl}${CONSOLE_PATH}`;
@@ -144,7 +151,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       isReady: () => ready,
       log,
       authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds,
-      sites: [async (request, response, path) => path.startsWith(`${LOCAL_ISSUER_PATH}/`) && oidc(request, response), consoleSite],
+      accessLog: (line) => usage.append(line),
+      sites: [
+        async (request, response, path) => path.startsWith(`${LOCAL_ISSUER_PATH}/`) && oidc(request, response),
+        keyDocumentSite(signer),
+        consoleSite,
+      ],
       plans: new PlanEnforcer({
         plans,
         planOf: (organizationId) => planStore.getPlan(organizationId),

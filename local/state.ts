@@ -40,7 +40,7 @@ export function secureStateDir(stateDir: string): void {
 }
 
 /** Writes a file only its owner can read, whatever the umask and whether it existed before. */
-function writePrivateFile(file: string, content: string): void {
+export function writePrivateFile(file: string, content: string): void {
   writeFileSync(file, content, { mode: PRIVATE_FILE_MODE });
   chmodSync(file, PRIVATE_FILE_MODE);
 }

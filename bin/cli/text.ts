@@ -1,5 +1,6 @@
 import type { ApiKeyView, ApiKeyWithValue } from '../../lambdas/domain/api-key';
 import { escapeControlCharacters } from '../../lambdas/domain/text';
+import type { UsageBucket } from '../../lambdas/domain/usage';
 
 /**
  * Stored text as the CLI prints it: names and emails come from the table, where data written
@@ -52,4 +53,23 @@ export function newKeyText(intro: string, key: ApiKeyWithValue): string {
 export function withoutVersion<T extends { version?: unknown }>(key: T): Omit<T, 'version'> {
   const { version: _version, ...rest } = key;
   return rest;
+}
+
+/** Usage buckets as `GET …/usage` answers them, one row per key and bucket, denials summed with their codes. */
+export function usageTable(usage: readonly UsageBucket[]): string {
+  if (usage.length === 0) return 'No requests in this range.';
+  return table(
+    ['Start', 'Key', 'Allowed', 'Denied', 'Throttled', 'Denied by code'],
+    usage.map((bucket) => {
+      const codes = Object.entries(bucket.denied);
+      return [
+        bucket.start,
+        bucket.api_key_id,
+        String(bucket.allowed),
+        String(codes.reduce((sum, [, count]) => sum + count, 0)),
+        String(bucket.throttled),
+        codes.map(([code, count]) => `${code} ${count}`).join(', ') || '-',
+      ];
+    }),
+  );
 }

@@ -52,7 +52,7 @@ it('keeps the first load (the page, its entry chunk, what that imports staticall
 it('loads the other pages, the dialogs, the row menu, the tooltip and the toasts after the keys page, from chunks of their own', () => {
   const manifest = readManifest(outDir);
   const firstLoad = new Set(firstLoadFiles(manifest));
-  const lazy = ['ApiKeyFormPage', 'AuditLogPage', 'SettingsPage', 'KeyDialogs', 'KeyMenu', 'ExpiryTooltip', 'Toaster'];
+  const lazy = ['ApiKeyFormPage', 'AuditLogPage', 'SettingsPage', 'UsagePage', 'KeyDialogs', 'KeyMenu', 'ExpiryTooltip', 'Toaster'];
   for (const name of lazy) {
     const chunk = Object.values(manifest).find((candidate) => candidate.src?.endsWith(`/${name}.tsx`));
     expect({ name, isDynamicEntry: chunk?.isDynamicEntry }).toEqual({ name, isDynamicEntry: true });

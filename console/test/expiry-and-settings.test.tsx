@@ -66,7 +66,7 @@ describe('the Settings page', () => {
     await user.click(screen.getByRole('button', { name: 'Save settings' }));
 
     expect(await screen.findByText('Settings saved')).toBeInTheDocument();
-    expect(api.settingsOf('acme')).toEqual({ max_key_lifetime_days: 90, expiry_reminder_days: [14, 1] });
+    expect(api.settingsOf('acme')).toEqual({ max_key_lifetime_days: 90, expiry_reminder_days: [14, 1], leaked_key_action: 'rotate' });
   });
 
   it('shows a validation error next to its field', async () => {

@@ -115,11 +115,20 @@ export class FakeKeyward {
     this.organizations.get(organizationId)!.events.unshift({ id: nextId('event'), ...event });
   }
 
+  /** Usage buckets per organization (API.md §9), as the aggregator would have counted them. */
+  readonly usage = new Map<
+    string,
+    { start: string; api_key_id: string; allowed: number; denied: Record<string, number>; throttled: number }[]
+  >();
+
   /** Organization settings (API.md §8), defaults until changed. */
-  readonly settings = new Map<string, { max_key_lifetime_days: number | null; expiry_reminder_days: number[] }>();
+  readonly settings = new Map<
+    string,
+    { max_key_lifetime_days: number | null; expiry_reminder_days: number[]; leaked_key_action: 'rotate' | 'notify' }
+  >();
 
   settingsOf(organizationId: string) {
-    return this.settings.get(organizationId) ?? { max_key_lifetime_days: null, expiry_reminder_days: [7, 1] };
+    return this.settings.get(organizationId) ?? { max_key_lifetime_days: null, expiry_reminder_days: [7, 1], leaked_key_action: 'rotate' };
   }
 
   failNext(method: string, path: RegExp, respond: () => Response): void {
@@ -224,13 +233,30 @@ export class FakeKeyward {
         return HttpResponse.json({ email, organizations });
       }),
       http.get(
+        `${API}/v1/organizations/:organization_id/usage`,
+        admin(({ request, organization }) => {
+          const query = new URL(request.url).searchParams;
+          const from = Date.parse(query.get('from') ?? '');
+          const to = Date.parse(query.get('to') ?? '');
+          const key = query.get('api_key_id');
+          const usage = (this.usage.get(organization.id) ?? []).filter(
+            (bucket) => Date.parse(bucket.start) >= from && Date.parse(bucket.start) < to && (key === null || bucket.api_key_id === key),
+          );
+          return HttpResponse.json({ usage });
+        }),
+      ),
+      http.get(
         `${API}/v1/organizations/:organization_id/settings`,
         admin(({ organization }) => HttpResponse.json({ settings: this.settingsOf(organization.id) })),
       ),
       http.patch(
         `${API}/v1/organizations/:organization_id/settings`,
         admin(async ({ request, organization }) => {
-          const body = (await request.json()) as { max_key_lifetime_days?: number | null; expiry_reminder_days?: number[] };
+          const body = (await request.json()) as {
+            max_key_lifetime_days?: number | null;
+            expiry_reminder_days?: number[];
+            leaked_key_action?: 'rotate' | 'notify';
+          };
           const max = body.max_key_lifetime_days;
           if (max !== undefined && max !== null && (max < 1 || max > 730)) {
             return error(422, 'Unprocessable Entity', 'validation_errors', {
@@ -241,6 +267,7 @@ export class FakeKeyward {
           const next = {
             max_key_lifetime_days: max === undefined ? current.max_key_lifetime_days : max,
             expiry_reminder_days: [...(body.expiry_reminder_days ?? current.expiry_reminder_days)].sort((a, b) => b - a),
+            leaked_key_action: body.leaked_key_action ?? current.leaked_key_action,
           };
           this.settings.set(organization.id, next);
           return HttpResponse.json({ settings: next });

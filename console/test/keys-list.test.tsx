@@ -9,6 +9,12 @@ describe('the API keys list', () => {
     const api = acme();
     const ci = api.key('acme', { name: 'ci', last_used_at: '2026-11-20T14:05:00.000Z', created_at: '2026-11-01T09:30:00.000Z' });
     const unnamed = api.key('acme', { name: null, created_at: '2026-11-02T16:45:00.000Z' });
+    const hour = (hoursAgo: number) => new Date(Math.floor(Date.now() / 3_600_000 - hoursAgo) * 3_600_000).toISOString();
+    api.usage.set('acme', [
+      { start: hour(30), api_key_id: ci.id, allowed: 1000, denied: {}, throttled: 0 },
+      { start: hour(3), api_key_id: ci.id, allowed: 1200, denied: { write_action_not_allowed_for_customer: 30 }, throttled: 4 },
+      { start: hour(0), api_key_id: ci.id, allowed: 6, denied: {}, throttled: 0 },
+    ]);
     await renderConsole(api);
 
     const table = await screen.findByRole('table');
@@ -16,18 +22,20 @@ describe('the API keys list', () => {
       within(table)
         .getAllByRole('columnheader')
         .map((header) => header.textContent),
-    ).toEqual(['Name', 'Token', 'Last used', 'Created']);
+    ).toEqual(['Name', 'Token', 'Last used', 'Requests (24h)', 'Created']);
+    // Allowed, denied and throttled of the last 24 hours (the bucket of 30 hours ago is outside).
+    await within(table).findByText('1,240');
     const [, first, second] = within(table).getAllByRole('row');
     expect(
       within(first!)
         .getAllByRole('cell')
         .map((cell) => cell.textContent),
-    ).toEqual(['ci', ci.masked_value, 'Nov 20, 2026, 2:05 PM', 'Nov 1, 2026, 9:30 AM']);
+    ).toEqual(['ci', ci.masked_value, 'Nov 20, 2026, 2:05 PM', '1,240', 'Nov 1, 2026, 9:30 AM']);
     expect(
       within(second!)
         .getAllByRole('cell')
         .map((cell) => cell.textContent),
-    ).toEqual(['Unnamed key', unnamed.masked_value, 'Never', 'Nov 2, 2026, 4:45 PM']);
+    ).toEqual(['Unnamed key', unnamed.masked_value, 'Never', '0', 'Nov 2, 2026, 4:45 PM']);
     expect(screen.getByRole('button', { name: 'Add a key' })).toBeInTheDocument();
     await expectAccessible();
   });

@@ -10,6 +10,7 @@ export const AUDIT_EVENT_TYPES = [
   'api_key.still_in_use',
   'api_key.expired',
   'api_key.expiry_reminder_sent',
+  'api_key.leaked',
   'organization.settings_updated',
   'organization.plan_changed',
 ] as const;
@@ -24,6 +25,7 @@ export const MAILED_EVENT_TYPES: readonly AuditEventType[] = [
   'api_key.still_in_use',
   'api_key.expired',
   'api_key.expiry_reminder_sent',
+  'api_key.leaked',
 ];
 
 /**
@@ -44,7 +46,8 @@ export interface AuditEvent {
   /**
    * Always carries the key's `name` and `masked_value` (the email needs them after the key is
    * gone), plus per type: rotated → `new_api_key_id`, `expires_at`; retired → `last_used_at`;
-   * still_in_use → `last_used_at`, `expires_at`.
+   * still_in_use → `last_used_at`, `expires_at`; leaked → `source`, `url`, `action`, and
+   * `new_api_key_id` when it was rotated.
    */
   details: Record<string, unknown>;
 }

@@ -1,5 +1,6 @@
 import { checkChangeable, type ExpirySource, parseInstant, type StoredApiKey } from './api-key';
 import { KeyLifetimeExceedsPolicy, ValidationFailed } from './errors';
+import { DEFAULT_LEAKED_KEY_ACTION, type LeakedKeyAction } from './leak';
 
 /**
  * The rules of expiring keys, the lifetime policy and expiry reminders (API.md §8). Pure: every
@@ -49,6 +50,8 @@ export interface OrganizationSettings {
   maxKeyLifetimeDays: number | null;
   /** Distinct, sorted descending: how many days before an `expires_at` the admins are reminded. */
   expiryReminderDays: readonly number[];
+  /** What a report of one of its keys found in public does (API.md §10); absent: the default, `rotate`. */
+  leakedKeyAction?: LeakedKeyAction;
 }
 
 /**
@@ -66,7 +69,11 @@ export type SettingsChanges = Partial<OrganizationSettings>;
 export const MAX_KEY_LIFETIME_DAYS = 730;
 export const MAX_REMINDER_DAYS = 365;
 export const MAX_REMINDER_MARKS = 10;
-export const DEFAULT_SETTINGS: OrganizationSettings = { maxKeyLifetimeDays: null, expiryReminderDays: [7, 1] };
+export const DEFAULT_SETTINGS: OrganizationSettings = {
+  maxKeyLifetimeDays: null,
+  expiryReminderDays: [7, 1],
+  leakedKeyAction: DEFAULT_LEAKED_KEY_ACTION,
+};
 
 /** Reminder marks as they are stored and answered: distinct, largest first. */
 export function sortReminderDays(days: readonly number[]): number[] {

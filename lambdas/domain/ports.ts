@@ -1,6 +1,8 @@
 import type { HotKey, KeyChanges, StoredApiKey } from './api-key';
 import type { AuditEvent } from './audit-event';
 import type { SettingsChanges, VersionedSettings } from './expiry';
+import type { LeakRecord } from './leak';
+import type { UsageBucket, UsageIncrement, UsageQuery } from './usage';
 
 /**
  * The ports runtime code depends on (DESIGN.md "Ports and adapters"). Adapters live in
@@ -80,7 +82,7 @@ export interface KeyStore {
   /** The authorizer's single strongly consistent read. */
   findByHash(tokenHash: string): Promise<HotKey | undefined>;
   /**
-   * Sets `last_used_at` on the key (hot item and key item) unless it was already set at or after
+   * Sets `last_used_at` on the key's hot item (where the management reads take it from) unless it was already set at or after
    * `staleBefore`. Returns whether it wrote. Never throws for a key that vanished meanwhile.
    */
   recordUsage(key: HotKey, at: Date, staleBefore: Date): Promise<boolean>;
@@ -119,11 +121,22 @@ export interface KeyStore {
     reminderMarks?: readonly number[];
     event: AuditEvent;
     landsBy: string;
+    /** A rotation because the key leaked: records it in the same transaction (throws LeakAlreadyRecorded). */
+    leak?: LeakRecord;
   }): Promise<void>;
   /** Throws LastNonExpiringApiKey. */
   deleteKey(key: StoredApiKey, event: AuditEvent): Promise<void>;
-  /** Removes a key pending expiry `key.expiresAt`, with its `api_key.retired` or `api_key.expired` event. */
-  retireKey(key: StoredApiKey, event: AuditEvent): Promise<void>;
+  /**
+   * Removes a key pending expiry `key.expiresAt`, with its `api_key.retired` or `api_key.expired`
+   * event; or, given `leak`, at once because it leaked, recording the leak in the same transaction
+   * (throws LeakAlreadyRecorded).
+   */
+  retireKey(key: StoredApiKey, event: AuditEvent, leak?: LeakRecord): Promise<void>;
+
+  /** The record of a token's leak (API.md §10), by the token's hash; strongly consistent. */
+  findLeak(tokenHash: string): Promise<LeakRecord | undefined>;
+  /** Records a leak that changes no key (`notify`) with its event, in one transaction. Throws LeakAlreadyRecorded. */
+  recordLeak(leak: LeakRecord, event: AuditEvent): Promise<void>;
 
   /**
    * Marks the key as warned "still in use" for `expiresAt` and writes the warning's event, in one
@@ -168,6 +181,21 @@ export interface KeyStore {
   appendAuditEvent(event: AuditEvent): Promise<void>;
   /** Newest first. */
   listAuditEvents(organizationId: string, page: PageRequest): Promise<Page<AuditEvent>>;
+
+  /** The usage counters of an organization's buckets starting in `[from, to)`, oldest first (API.md §9). */
+  listUsage(organizationId: string, query: UsageQuery): Promise<UsageBucket[]>;
+}
+
+/** What adding one log batch's sums did: transactions committed, and chunks already counted before (a redelivery). */
+export interface UsageBatchResult {
+  chunks: number;
+  duplicates: number;
+}
+
+/** The usage counters (API.md §9): the aggregator adds a batch's sums exactly once per batch id; the API reads them. */
+export interface UsageCounterStore {
+  add(batchId: string, increments: readonly UsageIncrement[]): Promise<UsageBatchResult>;
+  list(organizationId: string, query: UsageQuery): Promise<UsageBucket[]>;
 }
 
 /**
@@ -241,6 +269,14 @@ export interface RetirementScheduler {
   scheduleReminder(job: ReminderJob): Promise<boolean>;
   /** Removes the reminder's job; one that is gone or was never created is no error. */
   cancelReminder(job: ReminderJob): Promise<void>;
+}
+
+/**
+ * Checks a secret-scanning report's signature (API.md §10) against the signer's published keys.
+ * Throws InvalidSignature (missing, malformed, unknown key, wrong) or SignatureKeysUnavailable.
+ */
+export interface SignatureVerifier {
+  verify(body: Buffer, keyIdentifier: string | undefined, signature: string | undefined): Promise<void>;
 }
 
 export interface OutgoingEmail {

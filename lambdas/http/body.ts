@@ -4,28 +4,28 @@ import { InvalidJson, PayloadTooLarge, ValidationFailed } from '../domain/errors
 import type { ManagementContext } from './context';
 import { NOT_AN_OBJECT, WHOLE_INPUT } from './validation';
 
-/** Request bodies over 16 KiB are refused (API.md §3 Limits). */
+/** Request bodies over 16 KiB are refused (API.md §3 Limits), unless an operation says otherwise. */
 export const MAX_BODY_BYTES = 16 * 1024;
-/** Base64 carries 3 bytes per 4 characters; anything longer cannot decode to an allowed body. */
-const MAX_BASE64_CHARS = Math.ceil(MAX_BODY_BYTES / 3) * 4;
 
 /**
  * Refuses oversized bodies with 413 and leaves `event.body` as decoded UTF-8 text, so nothing
  * after it has to care whether API Gateway base64-encoded the body. An oversized base64 body is
  * refused before it is decoded.
  */
-export function bodyGuard(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+export function bodyGuard(maxBytes: number = MAX_BODY_BYTES): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  // Base64 carries 3 bytes per 4 characters; anything longer cannot decode to an allowed body.
+  const maxBase64Chars = Math.ceil(maxBytes / 3) * 4;
   return {
     name: 'bodyGuard',
     before: ({ event }) => {
       if (event.body === null || event.body === undefined) return;
       if (event.isBase64Encoded) {
-        if (event.body.length > MAX_BASE64_CHARS) throw new PayloadTooLarge();
+        if (event.body.length > maxBase64Chars) throw new PayloadTooLarge();
         const bytes = Buffer.from(event.body, 'base64');
-        if (bytes.length > MAX_BODY_BYTES) throw new PayloadTooLarge();
+        if (bytes.length > maxBytes) throw new PayloadTooLarge();
         event.body = bytes.toString('utf8');
         event.isBase64Encoded = false;
-      } else if (Buffer.byteLength(event.body, 'utf8') > MAX_BODY_BYTES) {
+      } else if (Buffer.byteLength(event.body, 'utf8') > maxBytes) {
         throw new PayloadTooLarge();
       }
     },

@@ -16,6 +16,7 @@ export const REASON_PHRASES = {
   413: 'Payload Too Large',
   422: 'Unprocessable Entity',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
 } as const satisfies Readonly<Record<number, string>>;
 
 /** The reason phrase of `status`, or a generic one for a status this API never sends. */

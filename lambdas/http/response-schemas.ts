@@ -14,6 +14,7 @@ import {
   RotationAlreadyScheduled,
   ValidationFailed,
 } from '../domain/errors';
+import { InvalidSignature, LEAKED_KEY_ACTIONS, SignatureKeysUnavailable } from '../domain/leak';
 import { MODES } from '../domain/permissions';
 import { defaultGatewayResponse, GATEWAY_RESPONSES } from './gateway-responses';
 
@@ -97,7 +98,7 @@ const detailsSchema = z
       })
       .optional()
       .meta({ description: '`api_key.updated`: the fields that changed, with their new values' }),
-    new_api_key_id: z.string().optional().meta({ description: "`api_key.rotated`: the new key's id" }),
+    new_api_key_id: z.string().optional().meta({ description: "`api_key.rotated`, `api_key.leaked` (rotated): the new key's id" }),
     new_masked_value: z.string().optional().meta({ description: "`api_key.rotated`: the new key's masked token" }),
     expires_at: instant(
       '`api_key.rotated`: when the old key stops working (the event time for an instant rotation); `api_key.retired`, `api_key.expired`: when it stopped; `api_key.created`: when the new key expires; `api_key.expiry_reminder_sent`: when the key expires',
@@ -110,8 +111,22 @@ const detailsSchema = z
     expiry_reminder_days: z.array(z.int()).optional().meta({ description: '`organization.settings_updated`: the new reminder marks' }),
     plan: z.string().optional().meta({ description: '`organization.plan_changed`: the new plan' }),
     previous_plan: z.string().optional().meta({ description: '`organization.plan_changed`: the plan before the change' }),
+    leaked_key_action: z
+      .enum(LEAKED_KEY_ACTIONS)
+      .optional()
+      .meta({ description: '`organization.settings_updated`: the new leaked-key action' }),
+    source: z.string().optional().meta({ description: '`api_key.leaked`: where the token was found (e.g. `commit`, `gist`)' }),
+    url: z.string().optional().meta({ description: '`api_key.leaked`: the public URL it was found at' }),
+    action: z
+      .enum(LEAKED_KEY_ACTIONS)
+      .optional()
+      .meta({ description: '`api_key.leaked`: `rotate` (rotated now) or `notify` (left working)' }),
     previous: z
-      .object({ max_key_lifetime_days: z.int().nullable(), expiry_reminder_days: z.array(z.int()) })
+      .object({
+        max_key_lifetime_days: z.int().nullable(),
+        expiry_reminder_days: z.array(z.int()),
+        leaked_key_action: z.enum(LEAKED_KEY_ACTIONS).optional(),
+      })
       .optional()
       .meta({ description: '`organization.settings_updated`: the settings before the change' }),
   })
@@ -153,8 +168,28 @@ export const organizationSettingsResponseSchema = z.object({
         })
         .meta({ description: "The plan's limits: over them the consumer API answers 429 `throttled` or `quota_exceeded`" }),
       quota_used: z.int().nullable().meta({ description: 'Requests counted in the current quota window; null when the plan has no quota' }),
+      leaked_key_action: z.enum(LEAKED_KEY_ACTIONS).meta({
+        description: 'What a secret-scanning report of one of its keys does: `rotate` it now (default), or only `notify` the admins',
+      }),
     })
     .meta({ id: 'OrganizationSettings' }),
+});
+
+/** `GET …/usage` (API.md §9): one entry per key and bucket with traffic, oldest first. */
+export const usageResponseSchema = z.object({
+  usage: z.array(
+    z
+      .object({
+        start: z.string().meta({ description: "The bucket's start (UTC hour or day), ISO-8601" }),
+        api_key_id: z.string(),
+        allowed: z.int().meta({ description: 'Requests the authorizer allowed (whatever the backend answered)' }),
+        denied: z.record(z.string(), z.int()).meta({
+          description: 'Requests the authorizer denied, by code (e.g. `write_action_not_allowed_for_customer`, `ip_not_allowed`)',
+        }),
+        throttled: z.int().meta({ description: "Requests answered 429 by the organization's plan (rate or quota)" }),
+      })
+      .meta({ id: 'UsageBucket' }),
+  ),
 });
 
 export const meSchema = z
@@ -190,9 +225,9 @@ export const ERROR_RESPONSES = {
   },
   401: {
     id: 'Unauthorized',
-    codes: [],
+    codes: [new InvalidSignature().code],
     description:
-      'No valid admin JWT (missing, malformed, expired, another issuer or audience, no verified email). The body is exactly `{"status":401,"error":"Unauthorized"}`.',
+      'No valid admin JWT (missing, malformed, expired, another issuer or audience, no verified email). The body is exactly `{"status":401,"error":"Unauthorized"}`. `POST /v1/secret_scanning/github` only: `invalid_signature`, the report is not signed by a published key.',
   },
   403: {
     id: 'Forbidden',
@@ -219,7 +254,8 @@ export const ERROR_RESPONSES = {
   413: {
     id: 'PayloadTooLarge',
     codes: [new PayloadTooLarge().code, gatewayCode(GATEWAY_RESPONSES.requestTooLarge)],
-    description: "`request_too_large`: a body over 16 KiB (the function's limit) or over the gateway's 10 MB.",
+    description:
+      "`request_too_large`: a body over 16 KiB (1 MiB for a secret-scanning report; the function's limit) or over the gateway's 10 MB.",
   },
   422: {
     id: 'UnprocessableEntity',
@@ -249,6 +285,12 @@ export const ERROR_RESPONSES = {
     codes: [gatewayCode(GATEWAY_RESPONSES.integrationFailure)],
     description: '`internal_error`: the function failed to answer.',
   },
+  503: {
+    id: 'ServiceUnavailable',
+    codes: [new SignatureKeysUnavailable().code],
+    description:
+      "`signature_keys_unavailable`: the signer's public keys could not be fetched, so the report could not be checked; send it again later.",
+  },
   504: {
     id: 'GatewayTimeout',
     codes: [gatewayCode(GATEWAY_RESPONSES.integrationTimeout)],
@@ -271,3 +313,16 @@ export const errorSchema = z
       .meta({ description: '`validation_errors` only: the reasons, by field', examples: [{ name: ['must be at most 100 characters'] }] }),
   })
   .meta({ id: 'Error' });
+
+/** `POST /v1/secret_scanning/github`: one verdict per reported item, in order; names no organization or key (API.md §10). */
+export const secretScanningVerdictsSchema = z
+  .array(
+    z.object({
+      token_hash: z.string().meta({ description: 'SHA-256 hex of the reported token' }),
+      token_type: z.string().meta({ description: 'The `type` of the reported item' }),
+      label: z
+        .enum(['true_positive', 'false_positive'])
+        .meta({ description: '`true_positive`: a live key, or one an earlier report already rotated' }),
+    }),
+  )
+  .meta({ id: 'SecretScanningVerdicts' });

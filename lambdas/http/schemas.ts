@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { allowedIpsSchema } from '../domain/allowed-ips';
 import { EXPIRES_IN, MAX_NAME_LENGTH, type RotationRequest } from '../domain/api-key';
 import { KEY_EXPIRES_IN, MAX_KEY_LIFETIME_DAYS, MAX_REMINDER_DAYS, MAX_REMINDER_MARKS, sortReminderDays } from '../domain/expiry';
+import { LEAKED_KEY_ACTIONS, MAX_LEAK_REPORT_TOKENS } from '../domain/leak';
 import { permissionsSchema } from '../domain/permissions';
 import { CONTROL_CHARACTERS_REASON, containsControlCharacters } from '../domain/text';
 import { containsTokenShape } from '../domain/token';
@@ -119,6 +120,10 @@ export const organizationSettingsPatchSchema = z
       .transform(sortReminderDays)
       .optional()
       .meta({ description: 'How many days before a key expires the admins are reminded; [] for never' }),
+    leaked_key_action: z
+      .enum(LEAKED_KEY_ACTIONS, { error: `must be one of ${LEAKED_KEY_ACTIONS.join(', ')}` })
+      .optional()
+      .meta({ description: 'What a report of a key found in public does: `rotate` it now, or only `notify` the admins' }),
   })
   .meta({ id: 'OrganizationSettingsChanges' });
 export type OrganizationSettingsPatch = z.infer<typeof organizationSettingsPatchSchema>;
@@ -162,3 +167,49 @@ export const pageQuerySchema = z.object({
     .meta({ description: "The previous page's `meta.next_cursor`" }),
 });
 export type PageQuery = z.infer<typeof pageQuerySchema>;
+
+/** One text of a secret-scanning report: generous, but bounded so a report cannot make the audit log hold megabytes. */
+const reportText = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+
+/**
+ * Body of `POST /v1/secret_scanning/github` (API.md §10), read only once its signature is
+ * verified: GitHub's report, at most 1,000 items. Fields GitHub may add later are ignored.
+ */
+export const secretScanningReportSchema = z
+  .array(
+    z.object({
+      token: reportText(1024).meta({ description: 'The string found in public' }),
+      type: reportText(256).meta({ description: "The partner's token type the match was made for" }),
+      url: reportText(4096).meta({ description: 'Where it was found' }),
+      source: reportText(256).meta({ description: 'What kind of place: `commit`, `gist`, `issue_comment`, …' }),
+    }),
+  )
+  .max(MAX_LEAK_REPORT_TOKENS, `must hold at most ${MAX_LEAK_REPORT_TOKENS} items`)
+  .meta({ id: 'SecretScanningReport' });
+export type SecretScanningReport = z.infer<typeof secretScanningReportSchema>;
+
+const usageInstantSchema = z.iso
+  .datetime({ offset: true, error: 'must be an ISO-8601 date-time with a timezone, e.g. 2026-11-27T04:00:00Z' })
+  .refine((value) => !Number.isNaN(Date.parse(value)), 'is not a valid date');
+
+/**
+ * `GET …/usage` (API.md §9): `[from, to)`, buckets of `granularity` (default hour), one key's
+ * buckets with `api_key_id`. Without `to`, now; without `from`, 24 hours (hour) or 30 days (day)
+ * before `to`. The span limits are the usage service's (domain/usage.ts).
+ */
+export const usageQuerySchema = z.object({
+  from: usageInstantSchema.optional().meta({
+    description: 'Start of the range (inclusive, rounded down to its bucket); default: 24 hours (hour) or 30 days (day) before `to`',
+  }),
+  to: usageInstantSchema.optional().meta({ description: 'End of the range (exclusive); default: now' }),
+  granularity: z
+    .enum(['hour', 'day'], { error: 'must be hour or day' })
+    .default('hour')
+    .meta({ description: 'Bucket size: hour (at most 31 days per call) or day (at most 400 days)', override: { default: 'hour' } }),
+  api_key_id: z
+    .string()
+    .regex(/^[0-9A-Za-z]{1,64}$/, 'is not an API key id')
+    .optional()
+    .meta({ description: "Only this key's buckets" }),
+});
+export type UsageQueryParameters = z.infer<typeof usageQuerySchema>;

@@ -11,6 +11,7 @@ export const SUBJECTS = {
   'api_key.still_in_use': 'An API key about to expire is still in use',
   'api_key.expired': 'An API key has expired',
   'api_key.expiry_reminder_sent': 'An API key expires soon',
+  'api_key.leaked': 'An API key was found in public',
 } as const;
 
 export type MailedEventType = keyof typeof SUBJECTS;
@@ -114,6 +115,24 @@ function lines(
       facts.push(['Last used', `${lastUsed} (UTC)`], ['Stops working at', `${expiresAt} (UTC)`]);
       return {
         intro: `An API key of ${organization.name} that stops working at ${expiresAt} (UTC) was still used at ${lastUsed} (UTC). Move whatever still uses it to its replacement before then, or it will fail.`,
+        facts,
+      };
+    }
+    case 'api_key.leaked': {
+      const url = stringDetail(event, 'url') ?? 'unknown';
+      facts.push(['Found at', url], ['Found in', stringDetail(event, 'source') ?? 'unknown']);
+      if (stringDetail(event, 'action') === 'rotate') {
+        const newMasked = stringDetail(event, 'new_masked_value');
+        if (newMasked) facts.push(['New key', `${keyName} (${newMasked})`]);
+        facts.push(['What was done', 'rotated: the leaked key stopped working immediately']);
+        return {
+          intro: `An API key of ${organization.name} was found in public at ${url}. keyward rotated it: the leaked key stopped working immediately. Reveal the new key in the console and update whatever used the old one.`,
+          facts,
+        };
+      }
+      facts.push(['What was done', 'nothing: the key still works (this organization only notifies)']);
+      return {
+        intro: `An API key of ${organization.name} was found in public at ${url}. It still works: rotate it now, and remove it from where it was published.`,
         facts,
       };
     }

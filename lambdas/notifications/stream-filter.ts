@@ -21,16 +21,17 @@ export const MAIL_STREAM_FILTER = {
 } as const;
 
 /**
- * Changed key items that have both a pending `expires_at` and a `last_used_at`: the only records
- * the "still in use" check can act on. The authorizer writes `last_used_at` at most once a
- * minute per key, so this adds at most one record a minute per expiring key in use; the stream
- * has no old image, so whether `last_used_at` is what changed is left to the check (it is cheap).
+ * Changed hot items that have both a pending `expires_at` and a `last_used_at`: the only records
+ * the "still in use" check can act on. The authorizer writes `last_used_at` on the hot item at
+ * most once a minute per key, so this adds at most one record a minute per expiring key in use;
+ * the stream has no old image, so whether `last_used_at` is what changed is left to the check (it
+ * is cheap).
  */
 export const KEY_USAGE_STREAM_FILTER = {
   eventName: ['MODIFY'],
   dynamodb: {
     NewImage: {
-      entity: { S: [ENTITY.apiKey] },
+      entity: { S: [ENTITY.hotKey] },
       expires_at: { S: [{ exists: true }] },
       [LAST_USED_AT_ATTRIBUTE]: { S: [{ exists: true }] },
     },
@@ -48,7 +49,7 @@ export function matchesMailFilter(record: DynamoDBRecord): boolean {
 export function matchesKeyUsageFilter(record: DynamoDBRecord): boolean {
   if (record.eventName !== 'MODIFY') return false;
   const image = record.dynamodb?.NewImage;
-  return image?.entity?.S === ENTITY.apiKey && image.expires_at?.S !== undefined && image[LAST_USED_AT_ATTRIBUTE]?.S !== undefined;
+  return image?.entity?.S === ENTITY.hotKey && image.expires_at?.S !== undefined && image[LAST_USED_AT_ATTRIBUTE]?.S !== undefined;
 }
 
 /** What the notifier's mapping delivers: either pattern. */

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { MAX_LEAK_REPORT_BYTES } from '../domain/leak';
 import {
   apiKeyPageSchema,
   apiKeyResponseSchema,
@@ -8,8 +9,18 @@ import {
   organizationSettingsResponseSchema,
   revealedApiKeyResponseSchema,
   rotationResponseSchema,
+  secretScanningVerdictsSchema,
+  usageResponseSchema,
 } from '../http/response-schemas';
-import { apiKeyFieldsSchema, newApiKeySchema, organizationSettingsPatchSchema, pageQuerySchema, rotateApiKeySchema } from '../http/schemas';
+import {
+  apiKeyFieldsSchema,
+  newApiKeySchema,
+  organizationSettingsPatchSchema,
+  pageQuerySchema,
+  rotateApiKeySchema,
+  secretScanningReportSchema,
+  usageQuerySchema,
+} from '../http/schemas';
 
 /**
  * The operation manifest (DESIGN.md "Operation manifest", STYLE.md rule 13): every operation of
@@ -34,7 +45,8 @@ export type TableAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'Dele
  *   - `organization-admin`: an admin of the organization in the path (API.md §3: a member gets
  *     403 admin_role_required, anyone else 404 organization_not_found);
  *   - `admin`: anyone with a valid admin JWT (verified email), whatever their memberships;
- *   - `public`: anyone, no authorizer.
+ *   - `public`: anyone, no authorizer (a handler that acts on what it is sent checks its own
+ *     credential first, as the secret-scanning endpoint checks the report's signature).
  */
 export type AuthKind = 'organization-admin' | 'admin' | 'public';
 
@@ -60,6 +72,14 @@ export interface Operation {
   readonly table: readonly TableAction[];
   /** Encrypts (create, rotate) or decrypts (reveal) tokens with the token key. */
   readonly kms?: 'encrypt' | 'decrypt';
+  /**
+   * The request is signed by a secret-scanning partner (API.md §10): the function is told where
+   * the signer's public keys are (`SECRET_SCANNING_KEYS_URL`), checks the signature over the raw
+   * body first, and only then parses it with `body`.
+   */
+  readonly signed?: { readonly by: 'secret-scanning'; readonly body: z.ZodType };
+  /** The largest request body accepted, in bytes. @default 16 KiB (API.md §3 Limits) */
+  readonly maxBodyBytes?: number;
   /** `manage`: creates and deletes lifecycle schedules (create, update, rotate); `remove`: deletes them only (delete). */
   readonly schedules?: 'manage' | 'remove';
 }
@@ -78,7 +98,8 @@ export const OPERATIONS = {
     query: pageQuerySchema,
     status: 200,
     response: apiKeyPageSchema,
-    table: ['Query'],
+    // Query for the page; GetItem for each key's last_used_at, which lives on its hot item.
+    table: ['Query', 'GetItem'],
   },
   'create-api-key': {
     method: 'POST',
@@ -194,6 +215,17 @@ export const OPERATIONS = {
     // UpdateItem + PutItem: the organization item and the `organization.settings_updated` event, in one transaction.
     table: ['GetItem', 'UpdateItem', 'PutItem'],
   },
+  'get-organization-usage': {
+    method: 'GET',
+    path: '/v1/organizations/{organization_id}/usage',
+    summary: "An organization's requests per key and hour or day: allowed, denied by code, throttled (from the access log)",
+    auth: 'organization-admin',
+    query: usageQuerySchema,
+    status: 200,
+    response: usageResponseSchema,
+    // The counters the usage aggregator keeps, in the organization's usage partition.
+    table: ['Query'],
+  },
   'get-me': {
     method: 'GET',
     path: '/v1/me',
@@ -202,6 +234,22 @@ export const OPERATIONS = {
     status: 200,
     response: meSchema,
     table: ['Query'],
+  },
+  'report-secret-scanning': {
+    method: 'POST',
+    path: '/v1/secret_scanning/github',
+    summary: 'GitHub secret-scanning partner endpoint: rotates, or reports to the admins, keys found in public (signed by GitHub)',
+    auth: 'public',
+    signed: { by: 'secret-scanning', body: secretScanningReportSchema },
+    status: 200,
+    response: secretScanningVerdictsSchema,
+    maxBodyBytes: MAX_LEAK_REPORT_BYTES,
+    // GetItem: the leak record, the hot item, the key, the settings; the rest is an instant rotation
+    // (as rotate-api-key) and the leak record, written with it.
+    table: ['GetItem', 'UpdateItem', 'DeleteItem', 'PutItem'],
+    kms: 'encrypt',
+    // The new key's jobs under a lifetime policy; removing a superseded rotation's.
+    schedules: 'manage',
   },
   'get-openapi': {
     method: 'GET',

@@ -47,6 +47,14 @@ const IF_MATCH = z
       '"*" or no If-Match: no precondition. Weak tags (W/"3") never match. A value that is not "*" or a list of quoted ETags is a 422.',
   });
 
+/** GitHub's secret-scanning signature headers (API.md §10): checked before anything else. */
+const SIGNATURE_HEADERS = z.object({
+  'Github-Public-Key-Identifier': z.string().meta({ description: 'Which published key signed the body' }),
+  'Github-Public-Key-Signature': z
+    .string()
+    .meta({ description: 'ECDSA P-256 / SHA-256 signature of the raw body, base64 DER; missing or wrong: 401 invalid_signature' }),
+});
+
 const ETAG = z.string().meta({ description: 'The version of the key (or settings) returned, e.g. "3"', pattern: '^"[0-9]+"$' });
 const NO_STORE = z.literal('no-store').meta({ description: 'The body carries a token: no cache may keep it' });
 
@@ -68,10 +76,11 @@ function errorResponse(status: ErrorStatus): ZodOpenApiResponseObject {
 
 /** The error statuses an operation can answer, from what its row says it reads and checks. */
 function errorStatuses(operation: EntryOperation): ErrorStatus[] {
-  const takesInput = 'body' in operation || 'query' in operation || 'ifMatch' in operation;
+  const signed = 'signed' in operation;
+  const takesInput = 'body' in operation || 'query' in operation || 'ifMatch' in operation || signed;
   const statuses: (ErrorStatus | false)[] = [
     400,
-    operation.auth !== 'public' && 401,
+    (operation.auth !== 'public' || signed) && 401,
     operation.auth === 'organization-admin' && 403,
     (operation.auth === 'organization-admin' || operation.path.includes('{')) && 404,
     // Every write retries when it loses a race, and gives up with 409.
@@ -83,6 +92,7 @@ function errorStatuses(operation: EntryOperation): ErrorStatus[] {
     429,
     500,
     502,
+    signed && 503,
     504,
   ];
   return statuses.filter((status) => status !== false);
@@ -112,6 +122,12 @@ function operationObject(operation: EntryOperation, catalog: readonly string[]):
     },
     ...('body' in operation
       ? { requestBody: { required: false, content: { 'application/json': { schema: operation.body(catalog) } } } }
+      : {}),
+    ...('signed' in operation
+      ? {
+          requestParams: { header: SIGNATURE_HEADERS },
+          requestBody: { required: true, content: { 'application/json': { schema: operation.signed.body } } },
+        }
       : {}),
     responses: {
       [operation.status]: {

@@ -55,20 +55,23 @@ export function operationHandler<O extends Operation>(
     if (!read) throw new Error(`no check for path parameter {${name}} of ${operation.method} ${operation.path}`);
     return [name!, read] as const;
   });
-  return managementHandler({ auth: operation.auth, jsonBody: bodySchema !== undefined }, async ({ event, actor, body }) => {
-    const params = Object.fromEntries(parameters.map(([name, read]) => [name, read(event)]));
-    const expected = operation.ifMatch ? preconditionOf(event) : undefined;
-    const request = {
-      event,
-      actor,
-      params,
-      expected,
-      body: bodySchema ? parseWith(bodySchema, body) : undefined,
-      query: operation.query ? parseWith(operation.query, event.queryStringParameters ?? {}, 'query') : undefined,
-    } as OperationRequest<O>;
-    const result = await handle(request);
-    return json(operation.status, result.body, { noStore: operation.noStore, version: result.version });
-  });
+  return managementHandler(
+    { auth: operation.auth, jsonBody: bodySchema !== undefined, maxBodyBytes: operation.maxBodyBytes },
+    async ({ event, actor, body }) => {
+      const params = Object.fromEntries(parameters.map(([name, read]) => [name, read(event)]));
+      const expected = operation.ifMatch ? preconditionOf(event) : undefined;
+      const request = {
+        event,
+        actor,
+        params,
+        expected,
+        body: bodySchema ? parseWith(bodySchema, body) : undefined,
+        query: operation.query ? parseWith(operation.query, event.queryStringParameters ?? {}, 'query') : undefined,
+      } as OperationRequest<O>;
+      const result = await handle(request);
+      return json(operation.status, result.body, { noStore: operation.noStore, version: result.version });
+    },
+  );
 }
 
 /** The request's `If-Match`, a malformed one kept as its refusal for the service to throw after its read. */

@@ -29,6 +29,8 @@ export interface ManagementHandlerOptions {
   auth: AuthKind;
   /** Parse the body as JSON (create, update, rotate). Other operations ignore any body. */
   jsonBody?: boolean;
+  /** The largest body accepted (the manifest row's `maxBodyBytes`). @default MAX_BODY_BYTES */
+  maxBodyBytes?: number;
 }
 
 /**
@@ -59,7 +61,7 @@ export function managementHandler(options: ManagementHandlerOptions, route: Mana
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(httpHeaderNormalizer())
     .use(auth === 'public' ? [] : [adminIdentity(auth)])
-    .use(bodyGuard())
+    .use(bodyGuard(options.maxBodyBytes))
     .use(options.jsonBody ? [jsonBody()] : [])
     .handler(async (event, context) => {
       const actor = context.keyward?.actor;

@@ -1,6 +1,7 @@
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { z } from 'zod';
 import { type AdminClaimRules, CLAIM_NAME_PATTERN, DEFAULT_ADMIN_CLAIMS, NO_EMAIL_VERIFIED_CLAIM } from '../domain/admin-claims';
+import { GITHUB_SECRET_SCANNING_KEYS_URL } from '../domain/leak';
 import { parseResourceCatalog } from '../domain/permissions';
 import { DEFAULT_PLANS, type PlansConfig, parsePlans } from '../domain/plans';
 import { EXAMPLE_ROUTES, parseRoutes, type RouteDefinition, serializeRoutes } from '../domain/routes';
@@ -216,3 +217,11 @@ export const plansConfig = (env = process.env): PlansConfig => {
   const raw = env.KEYWARD_PLANS?.trim();
   return raw ? parsePlans(raw, 'KEYWARD_PLANS') : DEFAULT_PLANS;
 };
+
+/**
+ * Secret-scanning reports (API.md §10): where the signer's public keys are published. GitHub's by
+ * default; the local stack points it at its own stand-in document (`KEYWARD_SECRET_SCANNING_KEYS_URL`
+ * overrides that), and a deployment at another signer with the `secretScanningKeysUrl` context.
+ */
+export const secretScanningConfig = (env = process.env) =>
+  read('secret scanning', z.object({ SECRET_SCANNING_KEYS_URL: z.string().trim().url().default(GITHUB_SECRET_SCANNING_KEYS_URL) }), env);

@@ -30,6 +30,7 @@ import {
   patchedExpiry,
   requestedExpiry,
 } from '../domain/expiry';
+import type { LeakRecord } from '../domain/leak';
 import { defaultPermissions, type Permissions } from '../domain/permissions';
 import { type KeyStore, type Page, type PageRequest, type RetirementScheduler, type SecretBox, StaleState } from '../domain/ports';
 import { retryOnConflict } from '../domain/retry-on-conflict';
@@ -52,6 +53,13 @@ export interface ApiKeyServiceDeps {
   /** Sortable unique ids (ULID by default); injectable for tests. */
   newId?: () => string;
 }
+
+/**
+ * Why a rotation happens when it is not an admin's request: the event to write instead of
+ * `api_key.rotated`, and a leak to record with it (API.md §10), given the old key as the
+ * committing attempt read it and the new key.
+ */
+export type RotationCause = (old: StoredApiKey, next: StoredApiKey) => { event: AuditEvent; leak?: LeakRecord };
 
 export interface KeyInput {
   name?: string | null;
@@ -235,6 +243,7 @@ export class ApiKeyService {
     apiKeyId: string,
     request: RotationRequest,
     expected?: ExpectedVersions,
+    because?: RotationCause,
   ): Promise<{ api_key: Versioned<ApiKeyWithValue>; rotated_api_key: ApiKeyView }> {
     const now = this.deps.clock.now();
     const rotationAt = rotationExpiry(request, now);
@@ -269,11 +278,14 @@ export class ApiKeyService {
         await Promise.all(created.map((jobs) => this.jobs.cancel(jobs, 'rotation not scheduled')));
         throw error;
       }
-      const event = this.event('api_key.rotated', old, actor, {
-        new_api_key_id: next.id,
-        new_masked_value: next.maskedValue,
-        expires_at: expiresAt ?? now.toISOString(),
-      });
+      const cause = because?.(old, next);
+      const event =
+        cause?.event ??
+        this.event('api_key.rotated', old, actor, {
+          new_api_key_id: next.id,
+          new_masked_value: next.maskedValue,
+          expires_at: expiresAt ?? now.toISOString(),
+        });
       await this.undoJobsUnlessCommitted(created, 'rotation refused', () =>
         this.deps.store.rotateKey({
           old,
@@ -283,6 +295,7 @@ export class ApiKeyService {
           reminderMarks: pendingOld?.reminderMarks ?? [],
           event,
           landsBy: landingDeadline(this.deps.clock.now()).toISOString(),
+          ...(cause?.leak ? { leak: cause.leak } : {}),
         }),
       );
       await this.jobs.cancel(old, 'key rotated');
@@ -291,6 +304,17 @@ export class ApiKeyService {
         rotated_api_key: toApiKeyView({ ...old, expiresAt: expiresAt ?? now.toISOString() }),
       };
     });
+  }
+
+  /**
+   * Ends the old key of a pending scheduled rotation now, because it leaked (API.md §10): its
+   * replacement exists already, so the rotation is superseded rather than repeated. Also a key
+   * expiring within the landing margin, which no rotation may change any more. Written with
+   * the leak's record and event; the pending retirement's jobs go once it commits.
+   */
+  async supersedeRotation(key: StoredApiKey, event: AuditEvent, leak: LeakRecord): Promise<void> {
+    await this.deps.store.retireKey(key, event, leak);
+    await this.jobs.cancel(key, 'key leaked');
   }
 
   async delete(organizationId: string, actor: Actor, apiKeyId: string, expected?: ExpectedVersions): Promise<Versioned<ApiKeyView>> {

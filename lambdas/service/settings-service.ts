@@ -9,6 +9,7 @@ import {
   sortReminderDays,
   type VersionedSettings,
 } from '../domain/expiry';
+import { DEFAULT_LEAKED_KEY_ACTION, type LeakedKeyAction } from '../domain/leak';
 import { DEFAULT_PLANS, effectivePlanName, type PlansConfig, type PlanView, quotaWindowStart } from '../domain/plans';
 import type { KeyStore, UsageIdentifiers } from '../domain/ports';
 import { retryOnConflict } from '../domain/retry-on-conflict';
@@ -17,6 +18,7 @@ import { retryOnConflict } from '../domain/retry-on-conflict';
 export interface KeyPolicyView {
   max_key_lifetime_days: number | null;
   expiry_reminder_days: number[];
+  leaked_key_action: LeakedKeyAction;
 }
 export type OrganizationSettingsView = KeyPolicyView & PlanView;
 
@@ -30,10 +32,15 @@ export interface VersionedSettingsView {
 export interface SettingsChanges {
   max_key_lifetime_days?: number | null;
   expiry_reminder_days?: number[];
+  leaked_key_action?: LeakedKeyAction;
 }
 
 function toView(settings: OrganizationSettings): KeyPolicyView {
-  return { max_key_lifetime_days: settings.maxKeyLifetimeDays, expiry_reminder_days: [...settings.expiryReminderDays] };
+  return {
+    max_key_lifetime_days: settings.maxKeyLifetimeDays,
+    expiry_reminder_days: [...settings.expiryReminderDays],
+    leaked_key_action: settings.leakedKeyAction ?? DEFAULT_LEAKED_KEY_ACTION,
+  };
 }
 
 /**
@@ -125,6 +132,9 @@ export class SettingsService {
       if (changes.expiry_reminder_days !== undefined) {
         const days = sortReminderDays(changes.expiry_reminder_days);
         if (JSON.stringify(days) !== JSON.stringify(current.expiryReminderDays)) named.expiryReminderDays = days;
+      }
+      if (changes.leaked_key_action !== undefined && changes.leaked_key_action !== (current.leakedKeyAction ?? DEFAULT_LEAKED_KEY_ACTION)) {
+        named.leakedKeyAction = changes.leaked_key_action;
       }
       const before = toView(current);
       if (Object.keys(named).length === 0)

@@ -17,9 +17,16 @@
  *                                         caller's organizations are one strongly consistent Query;
  *                                         written in the member item's transaction, never a condition
  *   DELIVERY#<event>    DELIVERY          the notifier's claim on one event's email
+ *   LEAK#<sha256>       LEAK              a token found in public was acted on (API.md §10): which key,
+ *                                         what was done; outlives the key, never holds the token
  *   UNDELIVERED#<stream ARN>  <seq no.>   a mailed event the notifier failed on (its audit event's
  *                                         pk/sk), found by `keyward notifications redrive` from the
  *                                         failure queue's stream pointers once the stream has dropped it
+ *   USAGE#<org>         H#<hour>#<key>    a key's request counters for one UTC hour (`allowed`, `throttled`,
+ *   USAGE#<org>         D#<day>#<key>     `denied:<code>`), added by the usage aggregator from the access log;
+ *                                         hours expire after 35 days, days after 400 (TTL)
+ *   USAGEBATCH#<id>     USAGEBATCH        the aggregator's marker of one counted log batch (chunk), written
+ *                                         in the counters' transaction so a redelivered batch counts nothing
  *
  * `active_key_count` counts keys without a pending expiry: the "never zero" invariant is a
  * condition on it, so two concurrent deletes cannot both pass. Every change to a key is conditioned
@@ -36,7 +43,7 @@ export const SORT_KEY = 'sk';
 export const TTL_ATTRIBUTE = 'ttl';
 /** A key's version (key item and hot item); absent on keys written before versions. */
 export const VERSION_ATTRIBUTE = 'version';
-/** The one attribute the authorizer writes (on the key item and the hot item). */
+/** The one attribute the authorizer writes, on the hot item only (the management reads take it from there). */
 export const LAST_USED_AT_ATTRIBUTE = 'last_used_at';
 
 /**
@@ -56,6 +63,8 @@ export const ENTITY = {
   apiKey: 'api_key',
   hotKey: 'api_key_hash',
   auditEvent: 'audit_event',
+  usage: 'usage',
+  usageBatch: 'usage_batch',
 } as const;
 
 /** The sort-key prefixes of what an organization's partition holds, for queries and cursors. */
@@ -108,6 +117,9 @@ export const auditEventKey = (organizationId: string, eventId: string): ItemKey 
   sk: `${SORT_KEY_PREFIX.auditEvent}${eventId}`,
 });
 
+/** The once-only record of a leaked token's report, keyed like the token's hot item. */
+export const leakKey = (tokenHash: string): ItemKey => ({ pk: `LEAK#${tokenHash}`, sk: 'LEAK' });
+
 export const deliveryKey = (eventId: string): ItemKey => ({ pk: `DELIVERY#${eventId}`, sk: 'DELIVERY' });
 
 /** Stream sequence numbers are decimal strings of up to 40 digits: padded, they sort as numbers. */
@@ -121,3 +133,32 @@ export const undeliveredKey = (streamArn: string, sequenceNumber: string): ItemK
   pk: undeliveredPartition(streamArn),
   sk: undeliveredSortKey(sequenceNumber),
 });
+
+/** The usage counters' own partitions: the aggregator's grant is limited to them (`dynamodb:LeadingKeys`). */
+export const USAGE_PARTITION_PREFIX = 'USAGE#';
+export const USAGE_BATCH_PARTITION_PREFIX = 'USAGEBATCH#';
+
+/** Sort-key prefixes of the hourly and daily counters in an organization's usage partition. */
+export const USAGE_SORT_KEY_PREFIX = { hour: 'H#', day: 'D#' } as const;
+
+/** How long counters are kept (API.md §9): hourly buckets 35 days, daily buckets 400 days. */
+export const USAGE_RETENTION_DAYS = { hour: 35, day: 400 } as const;
+
+/** How long a batch marker is kept: longer than Lambda's 6 h maximum event age, so every redelivery finds it. */
+export const USAGE_BATCH_MARKER_DAYS = 2;
+
+/** The counter attributes: `allowed`, `throttled`, and one `denied:<code>` per denial code. */
+export const USAGE_COUNTER = { allowed: 'allowed', throttled: 'throttled', deniedPrefix: 'denied:' } as const;
+
+export const usagePartition = (organizationId: string): string => `${USAGE_PARTITION_PREFIX}${organizationId}`;
+
+/** A counter's sort key: the bucket's ISO start sorts as time, so a range of buckets is one Query. */
+export const usageSortKey = (granularity: 'hour' | 'day', start: string, apiKeyId: string): string =>
+  `${USAGE_SORT_KEY_PREFIX[granularity]}${start}#${apiKeyId}`;
+
+export const usageCounterKey = (organizationId: string, granularity: 'hour' | 'day', start: string, apiKeyId: string): ItemKey => ({
+  pk: usagePartition(organizationId),
+  sk: usageSortKey(granularity, start, apiKeyId),
+});
+
+export const usageBatchKey = (batchId: string): ItemKey => ({ pk: `${USAGE_BATCH_PARTITION_PREFIX}${batchId}`, sk: 'USAGEBATCH' });

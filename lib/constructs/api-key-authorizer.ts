@@ -2,7 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { PlansConfig } from '../../lambdas/domain/plans';
 import { buildRouteTable, EXAMPLE_ROUTES, findRoute, type RouteDefinition, type RouteTable } from '../../lambdas/domain/routes';
@@ -131,16 +131,19 @@ export class ApiKeyAuthorizer extends Construct {
       description: 'Decides consumer requests by their x-api-key',
       environment: this.functionEnvironment(props),
       reservedConcurrentExecutions: props.reservedConcurrency,
+      // On every consumer request: traced only when the stage sampled the request (tracing on the
+      // consumer API, off by default), never by the function's own sampling.
+      tracing: lambda.Tracing.PASS_THROUGH,
     });
     // No source-mapped stacks at run time (docs/benchmarks.md): they make each 401's error stack
     // 2.5× as costly to build, and buy nothing here, where a failure is a typed DynamoDB error
     // whose code and message say what failed.
     (this.handler.node.defaultChild as lambda.CfnFunction).addPropertyDeletionOverride('Environment.Variables.NODE_OPTIONS');
     this.handler.bindTable(props.table, ['GetItem']);
-    // What the usage write may touch. The usage write (adapters/dynamodb/hot-key-requests.ts) is one TransactWriteItems
-    // of two UpdateItems (the hot item and the key item) that SET `last_used_at`, conditioned on
-    // `pk` and `last_used_at`. IAM authorizes each item as `dynamodb:UpdateItem` with every
-    // attribute it names in `dynamodb:Attributes`, the key attributes included. The infra test
+    // What the usage write may touch. The usage write (adapters/dynamodb/hot-key-requests.ts) is one
+    // UpdateItem of the hot item that SETs `last_used_at`, conditioned on `pk` and `last_used_at`.
+    // IAM authorizes it as `dynamodb:UpdateItem` with every attribute it names in
+    // `dynamodb:Attributes`, the key attributes included. The infra test
     // drives the real handler and checks every request it sends against the role.
     this.handler.addToRolePolicy(
       new iam.PolicyStatement({

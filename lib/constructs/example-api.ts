@@ -1,5 +1,6 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { EXAMPLE_ROUTES } from '../../lambdas/domain/routes';
 import type { Throttle } from '../config';
@@ -20,6 +21,11 @@ export interface ExampleApiProps extends StageProps {
   readonly throttle: Throttle;
   /** The account's API Gateway logging role, which the API's stage waits for. */
   readonly logging: ApiGatewayLogging;
+  /**
+   * X-Ray on the consumer path: the stage samples (one request a second and 5 % of the rest) and
+   * the authorizer and the echo record what it sampled. Off, no request is traced. @default false
+   */
+  readonly tracing?: boolean;
 }
 
 /**
@@ -41,6 +47,7 @@ export class ExampleApi extends Construct {
       description: 'keyward example protected API (echo backend behind the API-key authorizer)',
       logging: props.logging,
       throttle: props.throttle,
+      tracing: props.tracing ?? false,
     });
 
     this.echoFunction = new KeywardFunction(this, 'EchoFunction', {
@@ -48,6 +55,8 @@ export class ExampleApi extends Construct {
       entry: 'example-echo',
       description: 'Echoes the authorizer context (example protected backend)',
       memorySize: 256,
+      // Traced when the stage sampled the request, never on its own.
+      tracing: lambda.Tracing.PASS_THROUGH,
     });
 
     this.authorizer = new ApiKeyAuthorizer(this, 'ApiKeyAuthorizer', {

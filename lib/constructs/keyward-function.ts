@@ -52,7 +52,26 @@ export interface KeywardFunctionProps extends StageProps {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Concurrency reserved for (and capping) the function. @default none: the account's unreserved pool */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * X-Ray: `ACTIVE` samples the function's own invocations (the default rule: one a second and
+   * 5 % of the rest, $5 per million traces); `PASS_THROUGH` records only what an upstream service
+   * (API Gateway with tracing on) sampled. @default ACTIVE
+   */
+  readonly tracing?: lambda.Tracing;
 }
+
+/**
+ * Every function's log settings (Lambda's LoggingConfig): JSON, so each line is one structured
+ * event; the application's own lines (Powertools, already JSON, at `POWERTOOLS_LOG_LEVEL`) kept from
+ * INFO up; Lambda's platform lines (START, END, REPORT: three text events per invocation, about
+ * 240 bytes of CloudWatch Logs ingestion) only from WARN up, so a normal invocation writes none.
+ * Duration and memory stay in Lambda's own metrics; timeouts and crashes are still logged.
+ */
+export const FUNCTION_LOGGING = {
+  loggingFormat: lambda.LoggingFormat.JSON,
+  applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+  systemLogLevelV2: lambda.SystemLogLevel.WARN,
+} as const;
 
 /**
  * The one Lambda construct (STYLE.md rule 8): it owns the defaults (runtime, ARM_64, esbuild
@@ -95,7 +114,8 @@ export class KeywardFunction extends nodejs.NodejsFunction {
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-      tracing: lambda.Tracing.ACTIVE,
+      tracing: props.tracing ?? lambda.Tracing.ACTIVE,
+      ...FUNCTION_LOGGING,
       logGroup,
       role,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),

@@ -25,6 +25,19 @@ export interface KeywardRestApiProps extends StageProps {
    * before any authorizer or function runs, so a flood costs API Gateway alone.
    */
   readonly throttle: Throttle;
+  /**
+   * X-Ray tracing of the stage: API Gateway samples by the account's rules (by default one request
+   * a second and 5 % of the rest, $5 per million traces) and passes the decision to the functions.
+   * @default false
+   */
+  readonly tracing?: boolean;
+  /**
+   * API Gateway's detailed CloudWatch metrics, per method: seven custom metrics for every method
+   * of the stage ($0.30 each a month). The stage's totals (Count, 4XXError, 5XXError, Latency,
+   * IntegrationLatency per API and stage) are free and always on; the alarms read those.
+   * @default false
+   */
+  readonly methodMetrics?: boolean;
 }
 
 /**
@@ -55,7 +68,7 @@ export class ApiGatewayLogging extends Construct {
   }
 }
 
-/** A REST API with the house defaults: regional, access logs (JSON), execution logs on errors, X-Ray, metrics. */
+/** A REST API with the house defaults: regional, access logs (JSON), execution logs on errors; X-Ray and per-method metrics when asked. */
 export class KeywardRestApi extends apigw.RestApi {
   /** The stage's access log (`access-log-format.ts`), e.g. for metric filters. */
   readonly accessLogs: logs.LogGroup;
@@ -79,8 +92,8 @@ export class KeywardRestApi extends apigw.RestApi {
         // ERROR, not INFO: INFO execution logs would record request headers, i.e. keys and JWTs.
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
-        metricsEnabled: true,
-        tracingEnabled: true,
+        metricsEnabled: props.methodMetrics ?? false,
+        tracingEnabled: props.tracing ?? false,
         throttlingRateLimit: props.throttle.rateLimit,
         throttlingBurstLimit: props.throttle.burstLimit,
       },

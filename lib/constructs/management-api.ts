@@ -28,6 +28,8 @@ export interface ManagementApiProps extends StageProps {
   readonly consoleOrigins?: readonly string[];
   /** Stage-level rate and burst limits of the API. */
   readonly throttle: Throttle;
+  /** Where secret-scanning reports' signing keys are published (API.md §10), for the operations whose row is `signed`. */
+  readonly secretScanningKeysUrl: string;
 }
 
 /**
@@ -52,6 +54,8 @@ export class ManagementApi extends Construct {
       restApiName: `keyward-${props.stage}-management`,
       description: 'keyward management API for organization admins',
       logging: props.logging,
+      // Admin traffic: a handful of requests, each worth a trace.
+      tracing: true,
       ...(origins.length > 0
         ? {
             defaultCorsPreflightOptions: {
@@ -101,7 +105,11 @@ export class ManagementApi extends Construct {
         ...common,
         entry: operation.entry,
         description: operation.summary,
-        environment: { ...props.keyEnvironment, ...(origins.length > 0 ? { CONSOLE_ORIGIN: Fn.join(',', [...origins]) } : {}) },
+        environment: {
+          ...props.keyEnvironment,
+          ...(origins.length > 0 ? { CONSOLE_ORIGIN: Fn.join(',', [...origins]) } : {}),
+          ...('signed' in operation ? { SECRET_SCANNING_KEYS_URL: props.secretScanningKeysUrl } : {}),
+        },
       });
       if (operation.table.length > 0) fn.bindTable(props.table, operation.table);
       if ('kms' in operation && operation.kms === 'encrypt') props.tokenKey.grantEncrypt(fn);

@@ -97,6 +97,8 @@ export interface ObservabilityProps extends StageProps {
   readonly retirementDeadLetterQueue: sqs.IQueue;
   /** The retire and remind functions' on-failure destination: jobs whose handler failed after Lambda's retries. */
   readonly jobFailureQueue: sqs.IQueue;
+  /** The usage aggregator's on-failure destination: access log batches not counted. */
+  readonly usageFailureQueue: sqs.IQueue;
   readonly retirementScheduleGroup: scheduler.IScheduleGroup;
   /**
    * The account's Lambda concurrency limit in this region (`aws lambda get-account-settings`,
@@ -195,6 +197,11 @@ export class Observability extends Construct {
         'job-failure-queue',
         props.jobFailureQueue,
         'The retire or remind function failed a job after Lambda’s retries: a key was not retired, or a reminder not sent.',
+      ],
+      [
+        'usage-failure-queue',
+        props.usageFailureQueue,
+        'The usage aggregator failed on access log batches after Lambda’s retries: their requests are missing from the usage counts.',
       ],
       [
         'event-publisher-failure-queue',
@@ -316,6 +323,7 @@ export class Observability extends Construct {
       this.alarmWidget('emails-rejected'),
       ...sesWidgets,
     );
+    this.dashboard.addWidgets(this.alarmWidget('usage-failure-queue'));
     this.dashboard.addWidgets(...erring.map((fn) => this.alarmWidget(`${fn.shortName}-errors`)));
   }
 

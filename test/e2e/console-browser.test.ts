@@ -143,7 +143,7 @@ describe('the API keys list', () => {
     await table.waitFor();
 
     const headers = (await table.getByRole('columnheader').allTextContents()).map((text) => text.trim());
-    expect(headers).toEqual(['Name', 'Token', 'Last used', 'Created']);
+    expect(headers).toEqual(['Name', 'Token', 'Last used', 'Requests (24h)', 'Created']);
     const unnamed = keyRow(page, masked(org.key));
     await unnamed.getByRole('cell', { name: 'Unnamed key' }).waitFor();
     await unnamed.getByText(masked(org.key)).waitFor();

@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import { OPERATION_LIST } from '../../lambdas/operations/manifest';
 
 const run = promisify(execFile);
-/** One function per manifest operation, plus the two authorizers, the example echo, retire, remind, the notifier and the event publisher. */
-const FUNCTIONS = OPERATION_LIST.length + 7;
+/** One function per manifest operation, plus the two authorizers, the example echo, retire, remind, the notifier, the event publisher and the usage aggregator. */
+const FUNCTIONS = OPERATION_LIST.length + 8;
 const ROOT = path.join(__dirname, '..', '..');
 
 /** The environment of a fresh machine: no AWS credentials or profile, no instance metadata. */

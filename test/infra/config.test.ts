@@ -24,9 +24,11 @@ describe('deployment configuration from context', () => {
       consumerApiThrottle: DEFAULT_CONSUMER_API_THROTTLE,
       managementApiThrottle: DEFAULT_MANAGEMENT_API_THROTTLE,
       apiKeyHeaderOnly: false,
+      consumerApiTracing: false,
       authorizerReservedConcurrency: DEFAULT_AUTHORIZER_RESERVED_CONCURRENCY,
       sesIdentityExists: false,
       adminInvitesFromSender: false,
+      secretScanningKeysUrl: 'https://api.github.com/meta/public_keys/secret_scanning',
       manageApiGatewayAccount: false,
       exampleApi: true,
     });
@@ -53,10 +55,12 @@ describe('deployment configuration from context', () => {
         managementApiRateLimit: '2.5',
         managementApiBurstLimit: '5',
         apiKeyHeaderOnly: 'true',
+        consumerApiTracing: 'true',
         authorizerReservedConcurrency: '0',
         tableName: 'keyward-prod',
         sesIdentityExists: 'true',
         operatorPrincipalArn: 'arn:aws:iam::111122223333:role/keyward-operator',
+        secretScanningKeysUrl: 'https://signer.example.com/public_keys/',
       }),
     ).toEqual({
       stage: 'prod',
@@ -77,13 +81,19 @@ describe('deployment configuration from context', () => {
       consumerApiThrottle: { rateLimit: 500, burstLimit: 800 },
       managementApiThrottle: { rateLimit: 2.5, burstLimit: 5 },
       apiKeyHeaderOnly: true,
+      consumerApiTracing: true,
       tableName: 'keyward-prod',
       sesIdentityExists: true,
       adminInvitesFromSender: false,
       manageApiGatewayAccount: false,
       exampleApi: false,
       operatorPrincipalArn: 'arn:aws:iam::111122223333:role/keyward-operator',
+      secretScanningKeysUrl: 'https://signer.example.com/public_keys',
     });
+  });
+
+  it('refuses a secret-scanning key document that is not https', () => {
+    expect(() => parse({ secretScanningKeysUrl: 'http://signer.example.com/keys' })).toThrow(/secretScanningKeysUrl.*https/);
   });
 
   it("reads an external issuer's claims as Cognito's unless named, and another verification claim", () => {

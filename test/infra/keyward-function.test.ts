@@ -18,13 +18,14 @@ describe('the functions', () => {
     expect(names.sort()).toEqual(KEYWARD_ENTRIES.map((entry) => fnName(entry)).sort());
   });
 
-  it.each(KEYWARD_ENTRIES)('%s runs nodejs22.x or newer on arm64 with tracing, Powertools and its own log group', (entry) => {
+  it.each(KEYWARD_ENTRIES)('%s runs nodejs22.x or newer on arm64 with tracing, Powertools and its own log group (JSON)', (entry) => {
     dev.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: fnName(entry),
       Runtime: Match.stringLikeRegexp('^nodejs(2[2-9]|[3-9][0-9])\\.x$'),
       Architectures: ['arm64'],
-      TracingConfig: { Mode: 'Active' },
-      LoggingConfig: { LogGroup: Match.anyValue() },
+      // The consumer path follows the stage's sampling (off by default: test/infra/cost-defaults.test.ts).
+      TracingConfig: { Mode: ['api-key-authorizer', 'example-echo'].includes(entry) ? 'PassThrough' : 'Active' },
+      LoggingConfig: { LogGroup: Match.anyValue(), LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' },
       Environment: {
         Variables: Match.objectLike({
           POWERTOOLS_SERVICE_NAME: 'keyward',
@@ -55,8 +56,8 @@ describe('the functions', () => {
     expect(withCache(dev, 'dev')).toEqual([]);
   });
 
-  it('give KMS_KEY_ID to create, rotate and reveal only', () => {
+  it('give KMS_KEY_ID to create, rotate (by an admin or a leak report) and reveal only', () => {
     const withKey = KEYWARD_ENTRIES.filter((entry) => 'KMS_KEY_ID' in environmentOf(dev, fnName(entry))).sort();
-    expect(withKey).toEqual(['create-api-key', 'reveal-api-key', 'rotate-api-key']);
+    expect(withKey).toEqual(['create-api-key', 'report-secret-scanning', 'reveal-api-key', 'rotate-api-key']);
   });
 });

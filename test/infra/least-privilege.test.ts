@@ -63,20 +63,22 @@ describe('least privilege per function', () => {
     expect(all.filter((a) => a === 'dynamodb:Scan' || a.endsWith('*'))).toEqual([]);
   });
 
-  it('lets only reveal kms:Decrypt, and only create and rotate kms:Encrypt; nobody else any KMS action', () => {
+  it('lets only reveal kms:Decrypt, and only create and rotate (by an admin or a leak report) kms:Encrypt; nobody else any KMS action', () => {
     expect(usingAction(dev, 'kms:Decrypt', 'dev')).toEqual(['reveal-api-key']);
-    expect(usingAction(dev, 'kms:Encrypt', 'dev')).toEqual(['create-api-key', 'rotate-api-key']);
+    expect(usingAction(dev, 'kms:Encrypt', 'dev')).toEqual(['create-api-key', 'report-secret-scanning', 'rotate-api-key']);
     const kmsUsers = KEYWARD_ENTRIES.filter((entry) => actionsOf(dev, fnName(entry)).some((a) => a.startsWith('kms:'))).sort();
-    expect(kmsUsers).toEqual(['create-api-key', 'reveal-api-key', 'rotate-api-key']);
+    expect(kmsUsers).toEqual(['create-api-key', 'report-secret-scanning', 'reveal-api-key', 'rotate-api-key']);
+    expect(actionsOf(dev, fnName('report-secret-scanning')).filter((a) => a.startsWith('kms:'))).toEqual(['kms:Encrypt']);
     expect(actionsOf(dev, fnName('rotate-api-key')).filter((a) => a.startsWith('kms:'))).toEqual(['kms:Encrypt']);
   });
 
-  it('lets only create, update and rotate create schedules and pass the scheduler role, and delete only remove them, in the lifecycle group', () => {
-    const managers = ['create-api-key', 'rotate-api-key', 'update-api-key'];
+  it('lets only create, update and rotate (by an admin or a leak report) create schedules and pass the scheduler role, and delete only remove them, in the lifecycle group', () => {
+    const managers = ['create-api-key', 'report-secret-scanning', 'rotate-api-key', 'update-api-key'];
     expect(usingAction(dev, 'scheduler:CreateSchedule', 'dev')).toEqual(managers);
     expect(usingAction(dev, 'scheduler:DeleteSchedule', 'dev')).toEqual([
       'create-api-key',
       'delete-api-key',
+      'report-secret-scanning',
       'rotate-api-key',
       'update-api-key',
     ]);

@@ -45,6 +45,27 @@ describe('the management API', () => {
     expect(actionsOf(dev, fnName('get-me')).filter((a) => !/^(logs|xray):/.test(a))).toEqual(['dynamodb:Query']);
   });
 
+  it('serves POST /v1/secret_scanning/github with no authorizer, told where the signing keys are (GitHub by default)', () => {
+    const methods = Object.values(resourcesOf(dev, 'AWS::ApiGateway::Method'));
+    const report = methods.find((m) => mentions(m.Properties!.Integration, functionId(dev, fnName('report-secret-scanning'))))!;
+    expect(report.Properties).toMatchObject({ HttpMethod: 'POST', AuthorizationType: 'NONE' });
+    expect(report.Properties).not.toHaveProperty('AuthorizerId');
+    expect(resourcePath(dev, report.Properties!.ResourceId)).toBe('/v1/secret_scanning/github');
+    expect(environmentOf(dev, fnName('report-secret-scanning'))).toMatchObject({
+      SECRET_SCANNING_KEYS_URL: 'https://api.github.com/meta/public_keys/secret_scanning',
+    });
+    // Only the signed operation is told; the others never fetch anything.
+    expect(environmentOf(dev, fnName('rotate-api-key'))).not.toHaveProperty('SECRET_SCANNING_KEYS_URL');
+    const other = synthKeyward({ secretScanningKeysUrl: 'https://signer.example.test/keys' }).template;
+    expect(environmentOf(other, fnName('report-secret-scanning'))).toMatchObject({
+      SECRET_SCANNING_KEYS_URL: 'https://signer.example.test/keys',
+    });
+    // What it may do is exactly an instant rotation's: no decrypt, no Scan, no BatchWrite.
+    expect(actionsOf(dev, fnName('report-secret-scanning')).filter((a) => a.startsWith('dynamodb:') || a.startsWith('kms:'))).toEqual(
+      expect.not.arrayContaining(['kms:Decrypt', 'dynamodb:Scan', 'dynamodb:BatchWriteItem']),
+    );
+  });
+
   it('answers 401, authorizer failures and undefined routes with the API.md bodies', () => {
     const managementApiId = Object.keys(resourcesOf(dev, 'AWS::ApiGateway::RestApi')).find((id) => id.startsWith('Management'))!;
     dev.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {

@@ -150,6 +150,7 @@ describe('alarms (prod with a sender)', () => {
     ['retirement-dlq', 'RetirementDeadLetterQueue'],
     ['job-failure-queue', 'RetirementJobFailureQueue'],
     ['event-publisher-failure-queue', 'LifecycleEventsFailureQueue'],
+    ['usage-failure-queue', 'UsageFailureQueue'],
   ])('%s: any visible message', (name, queuePrefix) => {
     const props = alarm(prod, `keyward-prod-${name}`);
     expectPaging(prod, props, 1, 1);
@@ -293,6 +294,7 @@ describe('alarms (prod with a sender)', () => {
       'scheduler-failures',
       'table-system-errors',
       'table-throttles',
+      'usage-failure-queue',
     ];
     const functionErrors = (template: Template, stage: string) =>
       keywardFunctions(template)

@@ -56,7 +56,10 @@ describe('asynchronously invoked functions', () => {
     const invokedSync = (id: string) =>
       Object.values(resourcesOf(template, 'AWS::Lambda::Permission')).some(
         (p) => p.Properties!.Principal === 'apigateway.amazonaws.com' && mentions(p.Properties!.FunctionName, id),
-      ) || Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping')).some((m) => mentions(m.Properties!.FunctionName, id));
+      ) ||
+      Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping')).some((m) => mentions(m.Properties!.FunctionName, id)) ||
+      // The usage aggregator is CloudWatch Logs' (usage-aggregation.test.ts checks its own queue).
+      Object.values(resourcesOf(template, 'AWS::Logs::SubscriptionFilter')).some((f) => mentions(f.Properties!.DestinationArn, id));
     return Object.entries(functions)
       .filter(([id, fn]) => String(fn.Properties!.FunctionName).startsWith('keyward-') && !invokedSync(id))
       .map(([, fn]) => fn.Properties!.FunctionName as string)

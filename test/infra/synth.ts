@@ -45,6 +45,7 @@ export const KEYWARD_ENTRIES = [
   'remind-api-key-expiry',
   'notify-admins',
   'publish-events',
+  'aggregate-usage',
 ];
 
 /** The name of the function of `entry` on `stage`. */

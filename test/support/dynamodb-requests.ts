@@ -8,6 +8,8 @@ import type { Statement } from '../infra/template-helpers';
 export interface DynamoRequest {
   readonly action: string;
   readonly attributes: readonly string[];
+  /** The partition key values the request names (`dynamodb:LeadingKeys`): the item's, or a Query's. */
+  readonly leadingKeys?: readonly string[];
 }
 
 interface CommandInput {
@@ -17,6 +19,8 @@ interface CommandInput {
   ConditionExpression?: string;
   ProjectionExpression?: string;
   ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+  KeyConditionExpression?: string;
   TransactItems?: Record<string, CommandInput>[];
 }
 
@@ -91,7 +95,22 @@ function request(action: string, input: CommandInput): DynamoRequest {
     ...namesIn(input.ConditionExpression, names),
     ...namesIn(input.ProjectionExpression, names),
   ]);
-  return { action, attributes: [...attributes].sort() };
+  return { action, attributes: [...attributes].sort(), ...leadingKeysOf(input) };
+}
+
+/** The partition key value of an item request (`pk`), or of a Query (`pk = :value`). Marshalled or not. */
+function leadingKeysOf(input: CommandInput): { leadingKeys?: string[] } {
+  const plain = (value: unknown): string | undefined =>
+    typeof value === 'string'
+      ? value
+      : typeof (value as { S?: unknown } | undefined)?.S === 'string'
+        ? (value as { S: string }).S
+        : undefined;
+  const own = plain((input.Key ?? input.Item)?.pk);
+  if (own !== undefined) return { leadingKeys: [own] };
+  const placeholder = /\bpk\s*=\s*(:\w+)/.exec(input.KeyConditionExpression ?? '')?.[1];
+  const queried = placeholder === undefined ? undefined : plain(input.ExpressionAttributeValues?.[placeholder]);
+  return queried === undefined ? {} : { leadingKeys: [queried] };
 }
 
 /**

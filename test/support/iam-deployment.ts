@@ -64,7 +64,8 @@ export class Deployment {
           string
         >,
         logGroupName: logGroup === undefined ? `/aws/lambda/${name}` : this.template.string(logGroup),
-        tracing: (props.TracingConfig as { Mode?: string } | undefined)?.Mode === 'Active',
+        // Active samples by itself; PassThrough sends the segments of what an upstream service sampled: both write traces.
+        tracing: ['Active', 'PassThrough'].includes((props.TracingConfig as { Mode?: string } | undefined)?.Mode ?? ''),
         eventSources: this.template
           .resourcesOf('AWS::Lambda::EventSourceMapping')
           .filter(([, mapping]) => this.template.string(mapping.Properties!.FunctionName) === name)

@@ -9,6 +9,7 @@ import {
   type OrganizationSettingsChanges,
   type Permissions,
   type RevealedApiKey,
+  type UsageBucket,
 } from './client';
 
 /** Every management call the console makes (API.md §3), typed end to end by the generated client. */
@@ -140,4 +141,17 @@ export async function listAuditEvents(api: ApiClient, organization_id: string, c
     }),
   );
   return { events: data.audit_events, nextCursor: data.meta.next_cursor };
+}
+
+export interface UsageQuery {
+  from: string;
+  to: string;
+  granularity: 'hour' | 'day';
+  api_key_id?: string;
+}
+
+/** The organization's requests per key and bucket, oldest first (API.md §9). */
+export async function getUsage(api: ApiClient, organization_id: string, query: UsageQuery): Promise<UsageBucket[]> {
+  const { data } = await answer(api.GET('/v1/organizations/{organization_id}/usage', { params: { path: { organization_id }, query } }));
+  return data.usage;
 }

@@ -15,6 +15,7 @@ export type KeyExpiresIn = NonNullable<components['schemas']['NewApiKey']['expir
 export type OrganizationSettings = components['schemas']['OrganizationSettings'];
 /** What a PATCH of the settings may change: the key policy (the plan is the operators'). */
 export type OrganizationSettingsChanges = components['schemas']['OrganizationSettingsChanges'];
+export type UsageBucket = components['schemas']['UsageBucket'];
 
 export function createApiClient(baseUrl: string, token: () => string) {
   const client = createClient<paths>({ baseUrl });

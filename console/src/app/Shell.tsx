@@ -76,6 +76,7 @@ export function OrganizationLayout() {
         <p className="organization-name">{organization.name}</p>
         <nav aria-label="Organization">
           <NavLink to="api_keys">API keys</NavLink>
+          <NavLink to="usage">Usage</NavLink>
           <NavLink to="audit_log">Audit log</NavLink>
           <NavLink to="settings">Settings</NavLink>
         </nav>

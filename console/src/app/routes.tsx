@@ -8,6 +8,8 @@ import { NotFound, OrganizationLayout, Shell } from './Shell';
 // The other pages are chunks of their own, fetched the first time one is opened (README, Console).
 const ApiKeyFormPage = lazy(() => import('../pages/ApiKeyFormPage').then((page) => ({ default: page.ApiKeyFormPage })));
 const AuditLogPage = lazy(() => import('../pages/AuditLogPage').then((page) => ({ default: page.AuditLogPage })));
+// The usage page carries the chart library (uPlot): only its chunk loads it.
+const UsagePage = lazy(() => import('../pages/UsagePage').then((page) => ({ default: page.UsagePage })));
 const SettingsPage = lazy(() => import('../pages/SettingsPage').then((page) => ({ default: page.SettingsPage })));
 
 /**
@@ -25,6 +27,7 @@ export function ConsoleRoutes() {
             <Route path="api_keys" element={<ApiKeysPage />} />
             <Route path="api_keys/new" element={<ApiKeyFormPage mode="add" />} />
             <Route path="api_keys/:apiKeyId/edit" element={<ApiKeyFormPage mode="edit" />} />
+            <Route path="usage" element={<UsagePage />} />
             <Route path="audit_log" element={<AuditLogPage />} />
             <Route path="settings" element={<SettingsPage />} />
           </Route>

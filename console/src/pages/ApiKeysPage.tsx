@@ -4,7 +4,7 @@ import { Button } from 'react-aria-components';
 import { useNavigate, useParams } from 'react-router';
 import type { ApiKey, RevealedApiKey } from '../api/client';
 import { useConsole } from '../app/context';
-import { queryKeys, useApiKeys } from '../app/queries';
+import { queryKeys, useApiKeys, useRequests24h } from '../app/queries';
 import { ErrorMessage, Loading } from '../ui/messages';
 import { useToast } from '../ui/toasts';
 import { KeyRow } from './KeyRow';
@@ -25,6 +25,7 @@ export function ApiKeysPage() {
   const { organizationId = '' } = useParams();
   const { newKeys } = useConsole();
   const keys = useApiKeys(organizationId);
+  const requests = useRequests24h(organizationId);
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const toast = useToast();
@@ -88,6 +89,7 @@ export function ApiKeysPage() {
               <th scope="col">Name</th>
               <th scope="col">Token</th>
               <th scope="col">Last used</th>
+              <th scope="col">Requests (24h)</th>
               <th scope="col">Created</th>
             </tr>
           </thead>
@@ -99,6 +101,7 @@ export function ApiKeysPage() {
                 apiKey={key}
                 keys={keys.data}
                 token={shown.get(key.id)}
+                requests24h={requests.isSuccess ? (requests.data.get(key.id) ?? 0) : undefined}
                 onShow={(value) => show(key.id, value)}
                 onHide={() => hide(key.id)}
                 onFailure={setFailure}

@@ -10,6 +10,17 @@ function actor(event: AuditEvent): string {
   return event.actor.email ?? event.actor.type ?? 'unknown';
 }
 
+/** Where a leaked key was found, and what was done (API.md §10). The URL is shown as text, never followed by a click by accident. */
+function LeakDetails({ details }: { details: AuditEvent['details'] }) {
+  const done = details.action === 'rotate' ? 'rotated' : 'admins notified';
+  return (
+    <span className="event-detail">
+      {' '}
+      found in public{details.source ? ` (${details.source})` : ''} at <code>{details.url ?? 'an unknown place'}</code>: {done}
+    </span>
+  );
+}
+
 /** The organization's audit events, newest first, a page at a time through the API's cursors. */
 export function AuditLogPage() {
   const { organizationId = '' } = useParams();
@@ -46,6 +57,7 @@ export function AuditLogPage() {
                     <tr key={event.id}>
                       <td>
                         <code>{event.type}</code>
+                        {event.type === 'api_key.leaked' && <LeakDetails details={details} />}
                       </td>
                       <td>{actor(event)}</td>
                       <td>{formatDateTime(event.occurred_at)}</td>

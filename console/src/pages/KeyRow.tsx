@@ -26,6 +26,8 @@ interface KeyRowProps {
   keys: readonly ApiKey[];
   /** The full token while it is shown. */
   token: string | undefined;
+  /** Its requests over the last 24 hours (usage counts); undefined while unknown. */
+  requests24h: number | undefined;
   onShow: (value: string) => void;
   onHide: () => void;
   onFailure: (error: unknown) => void;
@@ -33,7 +35,7 @@ interface KeyRowProps {
   onDelete: () => void;
 }
 
-export function KeyRow({ organizationId, apiKey, keys, token, onShow, onHide, onFailure, onRotate, onDelete }: KeyRowProps) {
+export function KeyRow({ organizationId, apiKey, keys, token, requests24h, onShow, onHide, onFailure, onRotate, onDelete }: KeyRowProps) {
   const { api } = useConsole();
   const navigate = useNavigate();
   const toast = useToast();
@@ -91,6 +93,7 @@ export function KeyRow({ organizationId, apiKey, keys, token, onShow, onHide, on
         </div>
       </td>
       <td>{apiKey.last_used_at === null ? 'Never' : formatDateTime(apiKey.last_used_at)}</td>
+      <td className="number">{requests24h === undefined ? '–' : requests24h.toLocaleString(navigator.languages)}</td>
       <td>
         <div className="created">
           <span>{formatDateTime(apiKey.created_at)}</span>

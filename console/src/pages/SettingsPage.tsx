@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { Button } from 'react-aria-components';
+import { Button, Radio, RadioGroup } from 'react-aria-components';
 import { useParams } from 'react-router';
 import { getSettings, updateSettings } from '../api/calls';
 import { ApiError, type OrganizationSettings, type OrganizationSettingsChanges } from '../api/client';
@@ -8,6 +8,8 @@ import { errorMessage } from '../api/errors';
 import { useConsole } from '../app/context';
 import { ErrorMessage, Loading } from '../ui/messages';
 import { useToast } from '../ui/toasts';
+
+type LeakedKeyAction = NonNullable<OrganizationSettings['leaked_key_action']>;
 
 const settingsKey = (organizationId: string) => ['organizations', organizationId, 'settings'] as const;
 
@@ -19,7 +21,9 @@ export function SettingsPage() {
   return (
     <>
       <h1>Settings</h1>
-      <p className="lead">How long new API keys may live, and when admins are reminded before a key expires.</p>
+      <p className="lead">
+        How long new API keys may live, when admins are reminded before a key expires, and what happens when a key is found in public.
+      </p>
       {settings.isPending && <Loading what="the settings" />}
       {settings.isError && <ErrorMessage error={settings.error} onRetry={() => void settings.refetch()} />}
       {settings.isSuccess && <SettingsForm key={settings.dataUpdatedAt} organizationId={organizationId} current={settings.data} />}
@@ -31,9 +35,10 @@ function SettingsForm({ organizationId, current }: { organizationId: string; cur
   const { api } = useConsole();
   const queryClient = useQueryClient();
   const toast = useToast();
-  const ids = { max: useId(), maxError: useId(), days: useId(), daysError: useId(), form: useId() };
+  const ids = { max: useId(), maxError: useId(), days: useId(), daysError: useId(), form: useId(), leak: useId() };
   const [max, setMax] = useState(current.max_key_lifetime_days === null ? '' : String(current.max_key_lifetime_days));
   const [days, setDays] = useState(current.expiry_reminder_days.join(', '));
+  const [leakAction, setLeakAction] = useState<LeakedKeyAction>(current.leaked_key_action ?? 'rotate');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<unknown>(null);
   const save = useMutation({ mutationFn: (next: OrganizationSettingsChanges) => updateSettings(api, organizationId, next) });
@@ -50,7 +55,11 @@ function SettingsForm({ organizationId, current }: { organizationId: string; cur
             .filter(Boolean)
             .map(Number);
     try {
-      const saved = await save.mutateAsync({ max_key_lifetime_days: max.trim() === '' ? null : Number(max), expiry_reminder_days: marks });
+      const saved = await save.mutateAsync({
+        max_key_lifetime_days: max.trim() === '' ? null : Number(max),
+        expiry_reminder_days: marks,
+        leaked_key_action: leakAction,
+      });
       queryClient.setQueryData(settingsKey(organizationId), saved);
       toast('Settings saved');
     } catch (error) {
@@ -112,6 +121,24 @@ function SettingsForm({ organizationId, current }: { organizationId: string; cur
           </p>
         )}
       </div>
+      <fieldset className="fieldset">
+        <legend id={ids.leak}>When a key is found in public</legend>
+        <p className="fieldset-hint">GitHub secret scanning reports keys pushed to public repositories, gists and issues.</p>
+        <RadioGroup
+          className="radios"
+          aria-labelledby={ids.leak}
+          value={leakAction}
+          onChange={(value) => setLeakAction(value as LeakedKeyAction)}
+          isDisabled={save.isPending}
+        >
+          <Radio value="rotate" className="radio">
+            Rotate it now
+          </Radio>
+          <Radio value="notify" className="radio">
+            Only notify admins
+          </Radio>
+        </RadioGroup>
+      </fieldset>
       <div className="form-actions">
         <Button className="button button-primary" type="submit" isPending={save.isPending}>
           Save settings

@@ -21,7 +21,7 @@ import { type CancellationReason, ConditionalCheckFailed, DynamoDbHttpError, Ret
  * signers are Michael Hart's; @smithy/signature-v4 (the SDK's) signs as fast but bundles 145 KB.
  */
 
-export type Operation = 'GetItem' | 'TransactWriteItems';
+export type Operation = 'GetItem' | 'UpdateItem' | 'TransactWriteItems';
 
 export interface Credentials {
   accessKeyId: string;

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { HotKey } from '../../domain/api-key';
 import type { HotKeyStore } from '../../domain/ports';
@@ -6,7 +5,7 @@ import { hotKeyRead, usageWrite } from '../dynamodb/hot-key-requests';
 import { toHotKey } from '../dynamodb/items';
 import { itemFromWire } from './attribute-values';
 import type { DynamoDbHttpClient } from './client';
-import { TransactionCanceled } from './errors';
+import { ConditionalCheckFailed } from './errors';
 
 /**
  * The authorizer's HotKeyStore over the thin client: the same two requests as `DynamoDbHotKeyStore`
@@ -26,16 +25,18 @@ export class DynamoDbHttpKeyLookup implements HotKeyStore {
   }
 
   async recordUsage(key: HotKey, at: Date, staleBefore: Date): Promise<boolean> {
-    const items = usageWrite(this.tableName, key, at, staleBefore).TransactItems.map(({ Update }) => ({
-      Update: { ...Update, Key: marshall(Update.Key), ExpressionAttributeValues: marshall(Update.ExpressionAttributeValues) },
-    }));
+    const update = usageWrite(this.tableName, key, at, staleBefore);
     try {
-      // The token the SDK would generate: a retry of a write that did commit succeeds again instead of being cancelled.
-      await this.client.send('TransactWriteItems', { TransactItems: items, ClientRequestToken: randomUUID() });
+      await this.client.send('UpdateItem', {
+        ...update,
+        Key: marshall(update.Key),
+        ExpressionAttributeValues: marshall(update.ExpressionAttributeValues),
+      });
       return true;
     } catch (error) {
-      // Another request recorded the use first, or the key vanished: nothing to write.
-      if (error instanceof TransactionCanceled) return false;
+      // Another request recorded the use first, or the key vanished: nothing to write. (A retry
+      // of a write that did commit lands here too: the value it wrote is the fresh one.)
+      if (error instanceof ConditionalCheckFailed) return false;
       throw error;
     }
   }

@@ -1,5 +1,5 @@
 import type { HotKey } from '../../domain/api-key';
-import { apiKeyKey, hotKeyKey, LAST_USED_AT_ATTRIBUTE, PARTITION_KEY } from '../../table/layout';
+import { hotKeyKey, LAST_USED_AT_ATTRIBUTE, PARTITION_KEY } from '../../table/layout';
 
 /**
  * The two requests of the authorizer's hot path (DESIGN.md "Authorizer hot path") in document form
@@ -19,31 +19,22 @@ const SET_LAST_USED = `SET ${LAST_USED_AT_ATTRIBUTE} = :at`;
 const EXISTS = `attribute_exists(${PARTITION_KEY})`;
 
 /**
- * The last-used write: `last_used_at` on the hot item unless it was set at or after `staleBefore`
- * (so at most one write per key per window, however many instances race), and on the key item,
- * both only while they exist (a key deleted meanwhile is not recreated). Changes no `version`.
+ * The last-used write: one conditional UpdateItem of `last_used_at` on the hot item, unless it was
+ * set at or after `staleBefore` (so at most one write per key per window, however many instances
+ * race), and only while the item exists (a key deleted meanwhile is not recreated). Changes no
+ * `version`. One item of under 1 KB: one write unit (a two-item transaction, the key item as well,
+ * cost 4 to 6: docs/operating.md, "Cost per million authorized requests"). The hot item is where
+ * `last_used_at` lives: the management reads take it from there (dynamodb/hot-keys.ts's `lastUses`).
  */
 export function usageWrite(tableName: string, key: HotKey, at: Date, staleBefore: Date) {
   return {
-    TransactItems: [
-      {
-        Update: {
-          TableName: tableName,
-          Key: hotKeyKey(key.tokenHash),
-          UpdateExpression: SET_LAST_USED,
-          ConditionExpression: `${EXISTS} AND (attribute_not_exists(${LAST_USED_AT_ATTRIBUTE}) OR ${LAST_USED_AT_ATTRIBUTE} < :stale)`,
-          ExpressionAttributeValues: { ':at': at.toISOString(), ':stale': staleBefore.toISOString() },
-        },
-      },
-      {
-        Update: {
-          TableName: tableName,
-          Key: apiKeyKey(key.organizationId, key.apiKeyId),
-          UpdateExpression: SET_LAST_USED,
-          ConditionExpression: EXISTS,
-          ExpressionAttributeValues: { ':at': at.toISOString() },
-        },
-      },
-    ],
+    TableName: tableName,
+    Key: hotKeyKey(key.tokenHash),
+    UpdateExpression: SET_LAST_USED,
+    ConditionExpression: `${EXISTS} AND (attribute_not_exists(${LAST_USED_AT_ATTRIBUTE}) OR ${LAST_USED_AT_ATTRIBUTE} < :stale)`,
+    ExpressionAttributeValues: { ':at': at.toISOString(), ':stale': staleBefore.toISOString() },
   };
 }
+
+/** The `last_used_at` of hot items, read with the key attributes to match them (management reads only). */
+export const LAST_USE_PROJECTION = `${PARTITION_KEY}, ${LAST_USED_AT_ATTRIBUTE}`;

@@ -2,6 +2,7 @@ import type { AllowedIps } from '../../domain/allowed-ips';
 import type { Expiry, ExpirySource, HotKey, KeyChanges, StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import { DEFAULT_SETTINGS, type SettingsChanges, type VersionedSettings } from '../../domain/expiry';
+import { DEFAULT_LEAKED_KEY_ACTION } from '../../domain/leak';
 import { normalizePermissions, type Permissions } from '../../domain/permissions';
 import type { Member, Membership, Organization, Role } from '../../domain/ports';
 import {
@@ -254,18 +255,22 @@ export function toSettings(item: Item): VersionedSettings {
     expiryReminderDays: Array.isArray(marks)
       ? marks.filter((mark): mark is number => typeof mark === 'number').sort((a, b) => b - a)
       : DEFAULT_SETTINGS.expiryReminderDays,
+    leakedKeyAction: item.leaked_key_action === 'notify' ? 'notify' : DEFAULT_LEAKED_KEY_ACTION,
   };
 }
 
 /**
  * The organization item's attributes a settings change writes: only the named fields (no maximum
- * is the attribute's absence), so a concurrent change of the other field is never overwritten.
+ * is the attribute's absence), so a concurrent change of another field is never overwritten.
  */
 export function settingsAttributes(changes: SettingsChanges): ItemChange {
   const change: ItemChange = { set: {}, remove: [] };
   if (changes.maxKeyLifetimeDays === null) change.remove.push('max_key_lifetime_days');
   else if (changes.maxKeyLifetimeDays !== undefined) change.set.max_key_lifetime_days = changes.maxKeyLifetimeDays;
   if (changes.expiryReminderDays !== undefined) change.set.expiry_reminder_days = [...changes.expiryReminderDays];
+  // The leak action's default is the attribute's absence, so organizations from before the setting need no migration.
+  if (changes.leakedKeyAction === 'notify') change.set.leaked_key_action = 'notify';
+  else if (changes.leakedKeyAction !== undefined) change.remove.push('leaked_key_action');
   return change;
 }
 

@@ -1,9 +1,11 @@
 import { countsAsNonExpiring, type KeyChanges, MAX_KEYS_PER_ORGANIZATION, type StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import { ApiKeyLimitReached, LastNonExpiringApiKey, OrganizationNotFound } from '../../domain/errors';
+import { LeakAlreadyRecorded, type LeakRecord } from '../../domain/leak';
 import { type KeyStore, StaleState } from '../../domain/ports';
 import { apiKeyKey, hotKeyKey, type ItemKey, organizationKey, VERSION_ATTRIBUTE } from '../../table/layout';
 import { keyChangeAttributes, pendingExpiryAttributes, REMINDERS_SENT_ATTRIBUTE } from './items';
+import { leakItem } from './leaks';
 import { getOrganization } from './organizations';
 import type { StoreTable } from './store-table';
 import { atVersion, type Condition, EXISTS, failedAt, type TransactItem } from './transactions';
@@ -118,7 +120,9 @@ export async function rotateKey(table: StoreTable, input: Parameters<KeyStore['r
       countKeys(table, old.organizationId, { keys: 1, active: activeDelta }),
     ];
   }
-  await table.transact([...retireOld, ...table.putKey(next), table.putEvent(event)], (reasons) => {
+  const leak = input.leak ? [leakItem(table, input.leak)] : [];
+  await table.transact([...retireOld, ...table.putKey(next), table.putEvent(event), ...leak], (reasons) => {
+    if (input.leak && failedAt(reasons, retireOld.length + 3)) throw new LeakAlreadyRecorded();
     if (failedAt(reasons, 0) || failedAt(reasons, 1)) throw new StaleState();
     if (expiresAt !== null && failedAt(reasons, 2)) throw new ApiKeyLimitReached();
   });
@@ -133,7 +137,7 @@ export async function removeKey(
   table: StoreTable,
   key: StoredApiKey,
   event: AuditEvent,
-  { keepOneNonExpiring }: { keepOneNonExpiring: boolean },
+  { keepOneNonExpiring, leak }: { keepOneNonExpiring: boolean; leak?: LeakRecord },
 ): Promise<void> {
   const nonExpiring = countsAsNonExpiring(key);
   await table.transact(
@@ -154,8 +158,10 @@ export async function removeKey(
             },
       ),
       table.putEvent(event),
+      ...(leak ? [leakItem(table, leak)] : []),
     ],
     (reasons) => {
+      if (leak && failedAt(reasons, 4)) throw new LeakAlreadyRecorded();
       if (failedAt(reasons, 0)) throw new StaleState();
       if (failedAt(reasons, 2)) throw new LastNonExpiringApiKey();
     },

@@ -3,12 +3,15 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { HotKey, StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import type { SettingsChanges, VersionedSettings } from '../../domain/expiry';
+import type { LeakRecord } from '../../domain/leak';
 import type { KeyStore, Member, Membership, Organization, Page, PageRequest, UsageIdentifier } from '../../domain/ports';
+import type { UsageBucket, UsageQuery } from '../../domain/usage';
 import { apiKeyKey, organizationKey, organizationPartition, SORT_KEY_PREFIX } from '../../table/layout';
-import { DynamoDbHotKeyStore } from './hot-keys';
+import { DynamoDbHotKeyStore, laterOf } from './hot-keys';
 import { auditEventItem, keyCountOf, toAuditEvent, toStoredKey } from './items';
 import { createKey, removeKey, rotateKey, updateKey } from './key-changes';
 import { recordReminder, recordStillInUse } from './key-marks';
+import { findLeak, recordLeak } from './leaks';
 import {
   changeMember,
   createOrganization,
@@ -26,6 +29,7 @@ import {
 import { countQuota, quotaUsed } from './quota-counters';
 import { StoreTable } from './store-table';
 import { ABSENT } from './transactions';
+import { DynamoDbUsageCounters } from './usage-counters';
 
 /**
  * The KeyStore port on the single DynamoDB table (table/layout.ts says what each item holds). Each
@@ -37,10 +41,12 @@ import { ABSENT } from './transactions';
 export class DynamoDbKeyStore implements KeyStore {
   private readonly table: StoreTable;
   private readonly hotKeys: DynamoDbHotKeyStore;
+  private readonly usage: DynamoDbUsageCounters;
 
   constructor(db: DynamoDBDocumentClient, tableName: string) {
     this.table = new StoreTable(db, tableName);
     this.hotKeys = new DynamoDbHotKeyStore(db, tableName);
+    this.usage = new DynamoDbUsageCounters(db, tableName);
   }
 
   getOrganization(organizationId: string): Promise<Organization | undefined> {
@@ -71,14 +77,26 @@ export class DynamoDbKeyStore implements KeyStore {
     return changeMember(this.table, organizationId, email, undefined);
   }
 
-  listKeys(organizationId: string, page: PageRequest): Promise<Page<StoredApiKey>> {
+  async listKeys(organizationId: string, page: PageRequest): Promise<Page<StoredApiKey>> {
     const range = { partition: organizationPartition(organizationId), prefix: SORT_KEY_PREFIX.apiKey };
-    return this.table.queryPage(range, { ...page, forward: true }, toStoredKey);
+    const found = await this.table.queryPage(range, { ...page, forward: true }, toStoredKey);
+    return { ...found, items: await this.withLastUse(found.items) };
   }
 
   async getKey(organizationId: string, apiKeyId: string): Promise<StoredApiKey | undefined> {
     const item = await this.table.get(apiKeyKey(organizationId, apiKeyId));
-    return item && toStoredKey(item);
+    return item && (await this.withLastUse([toStoredKey(item)]))[0];
+  }
+
+  /**
+   * Keys with `last_used_at` from their hot items, where the authorizer writes it (one write unit
+   * a write, hot-key-requests.ts); the later of the two where the key item holds an older one
+   * (written before the authorizer wrote the hot item only).
+   */
+  private async withLastUse(keys: StoredApiKey[]): Promise<StoredApiKey[]> {
+    if (keys.length === 0) return keys;
+    const lastUses = await this.hotKeys.lastUses(keys.map((key) => key.tokenHash));
+    return keys.map((key) => ({ ...key, lastUsedAt: laterOf(key.lastUsedAt, lastUses.get(key.tokenHash)) }));
   }
 
   findByHash(tokenHash: string): Promise<HotKey | undefined> {
@@ -110,11 +128,19 @@ export class DynamoDbKeyStore implements KeyStore {
     return removeKey(this.table, key, event, { keepOneNonExpiring: true });
   }
 
-  async retireKey(key: StoredApiKey, event: AuditEvent): Promise<void> {
+  async retireKey(key: StoredApiKey, event: AuditEvent, leak?: LeakRecord): Promise<void> {
     if (key.expiresAt === null) throw new Error(`key ${key.id} has no pending expiry to retire it at`);
     // A key the policy made expire still counts as non-expiring, and goes even if it is the last:
     // it has already stopped working, and the reminders warned before.
-    await removeKey(this.table, key, event, { keepOneNonExpiring: false });
+    await removeKey(this.table, key, event, { keepOneNonExpiring: false, leak });
+  }
+
+  findLeak(tokenHash: string): Promise<LeakRecord | undefined> {
+    return findLeak(this.table, tokenHash);
+  }
+
+  recordLeak(leak: LeakRecord, event: AuditEvent): Promise<void> {
+    return recordLeak(this.table, leak, event);
   }
 
   recordStillInUse(input: { organizationId: string; apiKeyId: string; expiresAt: string; event: AuditEvent }): Promise<boolean> {
@@ -165,5 +191,9 @@ export class DynamoDbKeyStore implements KeyStore {
   listAuditEvents(organizationId: string, page: PageRequest): Promise<Page<AuditEvent>> {
     const range = { partition: organizationPartition(organizationId), prefix: SORT_KEY_PREFIX.auditEvent };
     return this.table.queryPage(range, { ...page, forward: false }, toAuditEvent);
+  }
+
+  listUsage(organizationId: string, query: UsageQuery): Promise<UsageBucket[]> {
+    return this.usage.list(organizationId, query);
   }
 }

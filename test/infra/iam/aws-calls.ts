@@ -137,7 +137,10 @@ export function callsOfCommand(d: Deployment, principal: string, command: SentCo
         principal,
         action: request.action,
         resource: tableArn(tables[index]!),
-        context: { 'dynamodb:Attributes': request.attributes },
+        context: {
+          'dynamodb:Attributes': request.attributes,
+          ...(request.leadingKeys ? { 'dynamodb:LeadingKeys': request.leadingKeys } : {}),
+        },
       }));
     }
   }

@@ -151,6 +151,27 @@ export function mustDenyCalls(stage: StageCalls): { why: string; call: AwsCall }
     denials.push({ why: `the api-key authorizer ${action}`, call: { ...usageWrite, action, context: {} } });
   }
 
+  // The usage aggregator writes its counters and batch markers, nothing else: not a key, an
+  // organization, a hot item or an audit event, and it never reads or deletes.
+  const counterWrite = first('aggregate-usage', 'dynamodb:UpdateItem');
+  const markerWrite = first('aggregate-usage', 'dynamodb:PutItem');
+  for (const partition of ['ORG#acme', 'KEYHASH#0123abcd', 'USER#admin@acme.test', 'DELIVERY#01JDQ3V8Z6M1X0K9B7C5N4P2R8']) {
+    for (const write of [counterWrite, markerWrite]) {
+      denials.push({
+        why: `the usage aggregator ${write.action} in ${partition}`,
+        call: { ...write, context: { ...write.context, 'dynamodb:LeadingKeys': [partition] } },
+      });
+    }
+    denials.push({
+      why: `the usage aggregator writes usage and ${partition} in one request`,
+      call: { ...counterWrite, context: { ...counterWrite.context, 'dynamodb:LeadingKeys': ['USAGE#acme', partition] } },
+    });
+  }
+  for (const action of ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem']) {
+    denials.push({ why: `the usage aggregator ${action}`, call: { ...counterWrite, action } });
+  }
+  denials.push({ why: 'the usage aggregator dynamodb:Scan', call: { ...counterWrite, action: 'dynamodb:Scan', context: {} } });
+
   // Only reveal decrypts; only create and rotate encrypt.
   const encrypt = first('create-api-key', 'kms:Encrypt');
   const decrypt = first('reveal-api-key', 'kms:Decrypt');

@@ -190,6 +190,36 @@ export const DRIVERS: Record<string, Driver> = {
     return recordCommands(stubs, () => handler(streamEvent(auditRecord(d, fn, 'api_key.created', key, '500'))));
   },
 
+  /**
+   * Counts a batch of the access log (an allowed, a denied and a throttled request of one key) as
+   * CloudWatch Logs delivers it, and the same batch again, which the table refuses as counted.
+   */
+  'aggregate-usage': async (_d, fn, stubs) => {
+    const { handler } = await load(fn, () => import('../../../lambdas/aggregate-usage'));
+    const { encodeLogsEvent } = await import('../../../lambdas/usage/aggregator');
+    const at = String(Date.now());
+    const line = (fields: Record<string, string>) =>
+      JSON.stringify({ organization_id: ORGANIZATION, principal_id: 'key-1', request_time_epoch: at, ...fields });
+    const event = encodeLogsEvent({
+      messageType: 'DATA_MESSAGE',
+      owner: '123456789012',
+      logGroup: 'access-logs',
+      logStream: 'stream',
+      subscriptionFilters: ['usage'],
+      logEvents: [
+        { id: '1', timestamp: Date.now(), message: line({ api_key_id: 'key-1', status: '200', deny_code: '-' }) },
+        { id: '2', timestamp: Date.now(), message: line({ api_key_id: '-', status: '403', deny_code: 'ip_not_allowed' }) },
+        { id: '3', timestamp: Date.now(), message: line({ api_key_id: 'key-1', status: '429', deny_code: '-' }) },
+      ],
+    });
+    stubs.dynamo.reset();
+    stubs.dynamo.onAnyCommand().resolves({});
+    return recordCommands(stubs, async () => {
+      const summary = await handler(event);
+      if (summary.counted !== 3) throw new Error(`the aggregator counted ${summary.counted} of 3 lines`);
+    });
+  },
+
   /** The example backend echoes what the authorizer decided: it has no AWS client. */
   'example-echo': async () => [],
 };

@@ -180,13 +180,13 @@ describe('api-key authorizer (DynamoDB Local)', () => {
       const result = await authorize(event);
       expect(result.principalId).toBe(id);
       expectPolicy(result, 'Deny', methodArn('DELETE', '/v1/customers/*'));
-      expect(result.context).toEqual({ code: 'write_action_not_allowed_for_customer' });
+      expect(result.context).toEqual({ code: 'write_action_not_allowed_for_customer', organization_id: ORG });
     });
 
     it('denies a resource granted with no modes', async () => {
       const { value } = await newKey({ customer: ['read'], wallet: [] });
       const result = await authorize(authorizerEvent({ method: 'GET', resource: '/v1/wallets', headers: { 'x-api-key': value } }));
-      expect(result.context).toEqual({ code: 'read_action_not_allowed_for_wallet' });
+      expect(result.context).toEqual({ code: 'read_action_not_allowed_for_wallet', organization_id: ORG });
     });
 
     it('denies a route that is not in the route table (fail closed)', async () => {
@@ -199,7 +199,7 @@ describe('api-key authorizer (DynamoDB Local)', () => {
       });
       const result = await authorize(event);
       expectPolicy(result, 'Deny', methodArn('PUT', '/v1/customers/*'));
-      expect(result.context).toEqual({ code: 'route_not_allowed' });
+      expect(result.context).toEqual({ code: 'route_not_allowed', organization_id: ORG });
     });
   });
 
@@ -346,7 +346,7 @@ describe('api-key authorizer (DynamoDB Local)', () => {
     it('denies, with its code, every id of the route it denied', async () => {
       const { value } = await newKey({ customer: ['read'] });
       const result = await authorize(customer('1', value, 'DELETE'));
-      expect(result.context).toEqual({ code: 'write_action_not_allowed_for_customer' });
+      expect(result.context).toEqual({ code: 'write_action_not_allowed_for_customer', organization_id: ORG });
       expect(result.policyDocument.Statement).toEqual([
         {
           Action: 'execute-api:Invoke',
@@ -407,7 +407,7 @@ describe('api-key authorizer (DynamoDB Local)', () => {
       const event = authorizerEvent({ method: 'POST', resource: '/v1/customers', headers: { 'x-api-key': value } });
       const result = await authorize(event);
       expectPolicy(result, 'Deny', event.methodArn);
-      expect(result.context).toEqual({ code: 'write_action_not_allowed_for_customer' });
+      expect(result.context).toEqual({ code: 'write_action_not_allowed_for_customer', organization_id: ORG });
     });
 
     it.each<[string, unknown]>([
@@ -485,7 +485,7 @@ describe('api-key authorizer (DynamoDB Local)', () => {
     it('records the use of an authenticated request denied for permission on a tracked route', async () => {
       const { id, value } = await newKey({ invoice: ['read'] });
       const result = await authorize(customers({ 'x-api-key': value }));
-      expect(result.context).toEqual({ code: 'read_action_not_allowed_for_customer' });
+      expect(result.context).toEqual({ code: 'read_action_not_allowed_for_customer', organization_id: ORG });
       expect(await lastUsedAt(id)).toBe(clock.now().toISOString());
     });
 

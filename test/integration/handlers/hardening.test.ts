@@ -29,7 +29,13 @@ interface RotateBody {
   rotated_api_key: ApiKeyView;
 }
 interface SettingsBody {
-  settings: { max_key_lifetime_days: number | null; expiry_reminder_days: number[] };
+  settings: { max_key_lifetime_days: number | null; expiry_reminder_days: number[]; leaked_key_action: 'rotate' | 'notify' };
+}
+
+/** Every order of `items`. */
+function orders<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((item, index) => orders([...items.slice(0, index), ...items.slice(index + 1)]).map((rest) => [item, ...rest]));
 }
 
 let harness: HandlerHarness;
@@ -87,34 +93,49 @@ const PLAN_FIELDS = { plan: 'standard', limits: { rate: 100, burst: 200, quota: 
 
 describe('item 1: organization settings have the same optimistic concurrency as keys', () => {
   it(
-    'two PATCHes of different fields sent together both stick, each audited with exactly what it replaced',
+    'three PATCHes of different fields (leaked_key_action among them) sent together all stick, each audited with exactly what it replaced',
     async () => {
       const org = await newOrganization();
       const failures: string[] = [];
       for (let trial = 0; trial < TRIALS; trial++) {
-        const start = { max_key_lifetime_days: null, expiry_reminder_days: [7, 1] };
+        const start: SettingsBody['settings'] = { max_key_lifetime_days: null, expiry_reminder_days: [7, 1], leaked_key_action: 'rotate' };
         await harness.call('update-organization-settings', { organizationId: org.id, body: start });
         const before = (await settingsEvents(org.id)).length;
         const lifetime = 30 + trial;
-        const replies = await Promise.all([
-          harness.call<SettingsBody>('update-organization-settings', { organizationId: org.id, body: { max_key_lifetime_days: lifetime } }),
-          harness.call<SettingsBody>('update-organization-settings', { organizationId: org.id, body: { expiry_reminder_days: [3] } }),
-        ]);
+        const patches: Partial<SettingsBody['settings']>[] = [
+          { max_key_lifetime_days: lifetime },
+          { expiry_reminder_days: [3] },
+          { leaked_key_action: 'notify' },
+        ];
+        const replies = await Promise.all(
+          patches.map((body) => harness.call<SettingsBody>('update-organization-settings', { organizationId: org.id, body })),
+        );
         const statuses = replies.map((reply) => reply.statusCode);
-        if (!same(statuses, [200, 200])) failures.push(`trial ${trial}: statuses ${statuses}`);
+        if (!same(statuses, [200, 200, 200])) failures.push(`trial ${trial}: statuses ${statuses}`);
         const stored = await harness.call<SettingsBody>('get-organization-settings', { organizationId: org.id });
         // The key policy only: the plan fields (API.md §9) are not PATCHed.
-        const { max_key_lifetime_days, expiry_reminder_days } = stored.body.settings;
-        if (!same({ max_key_lifetime_days, expiry_reminder_days }, { max_key_lifetime_days: lifetime, expiry_reminder_days: [3] })) {
+        const { max_key_lifetime_days, expiry_reminder_days, leaked_key_action } = stored.body.settings;
+        if (
+          !same(
+            { max_key_lifetime_days, expiry_reminder_days, leaked_key_action },
+            { max_key_lifetime_days: lifetime, expiry_reminder_days: [3], leaked_key_action: 'notify' },
+          )
+        ) {
           failures.push(`trial ${trial}: a change was lost, settings ${JSON.stringify(stored.body.settings)}`);
         }
         const events = (await settingsEvents(org.id)).slice(0, (await settingsEvents(org.id)).length - before);
         const previous = events.map((event) => JSON.stringify(event.details.previous)).sort();
-        const expected = [
-          // Whichever came second replaced what the first wrote.
-          [JSON.stringify(start), JSON.stringify({ max_key_lifetime_days: lifetime, expiry_reminder_days: [7, 1] })].sort(),
-          [JSON.stringify(start), JSON.stringify({ max_key_lifetime_days: null, expiry_reminder_days: [3] })].sort(),
-        ];
+        // In whichever order they landed, each replaced what the ones before it wrote.
+        const expected = orders(patches).map((order) => {
+          let state = start;
+          return order
+            .map((patch) => {
+              const previous = JSON.stringify(state);
+              state = { ...state, ...patch };
+              return previous;
+            })
+            .sort();
+        });
         if (!expected.some((pair) => same(pair, previous))) failures.push(`trial ${trial}: audited previous ${previous.join(' | ')}`);
       }
       expectNoFailures(TRIALS, failures);
@@ -142,7 +163,12 @@ describe('item 1: organization settings have the same optimistic concurrency as 
     });
     expect(stale).toMatchObject({ statusCode: 412, body: { status: 412, error: 'Precondition Failed', code: 'precondition_failed' } });
     const after = await harness.call<SettingsBody>('get-organization-settings', { organizationId: org.id });
-    expect(after.body.settings).toEqual({ max_key_lifetime_days: 90, expiry_reminder_days: [7, 1], ...PLAN_FIELDS });
+    expect(after.body.settings).toEqual({
+      max_key_lifetime_days: 90,
+      expiry_reminder_days: [7, 1],
+      leaked_key_action: 'rotate',
+      ...PLAN_FIELDS,
+    });
     expect(after.headers.etag).toBe(changed.headers.etag);
     expect(await settingsEvents(org.id)).toHaveLength(eventsBefore);
 

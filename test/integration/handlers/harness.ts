@@ -15,9 +15,11 @@ import { type Entry, OPERATION_LIST, OPERATIONS, type Operation } from '../../..
 import type { ManagementHandler } from '../../../lambdas/operations/stack';
 import { documentClient } from '../../../lambdas/runtime/clients';
 import { createServices, type Services } from '../../../lambdas/runtime/services';
+import { generateSigner, type LeakReport, reportBody, type ScanningSigner, signatureHeaders } from '../../../local/secret-scanning';
 import { type AdminAuthorizerContext, lambdaContext, parseResult, restProxyEvent } from '../../support/api-gateway-events';
 import { createTestTable } from '../../support/dynamodb';
 import { dynamoRequests } from '../../support/dynamodb-requests';
+import { KeyDocumentServer } from '../../support/secret-scanning';
 
 export type { Entry } from '../../../lambdas/operations/manifest';
 
@@ -120,6 +122,9 @@ export class HandlerHarness {
     readonly tableName: string,
     /** The DynamoDB client the handlers send with, so a test can watch what they send. */
     readonly handlerDynamoDb: DynamoDBDocumentClient,
+    /** The signer the secret-scanning handler trusts (its key document is served over HTTP). */
+    readonly signer: ScanningSigner,
+    readonly keyDocument: KeyDocumentServer,
     private readonly cleanup: () => Promise<void>,
   ) {}
 
@@ -128,7 +133,10 @@ export class HandlerHarness {
     const masterKey = randomBytes(32).toString('base64');
     const scheduleDir = mkdtempSync(join(tmpdir(), 'keyward-jobs-'));
     const logLevel = options.logLevel ?? 'SILENT';
+    const signer = generateSigner();
+    const keyDocument = await KeyDocumentServer.start([signer]);
     Object.assign(process.env, {
+      SECRET_SCANNING_KEYS_URL: keyDocument.url,
       TABLE_NAME: table.tableName,
       LOCAL_MASTER_KEY: masterKey,
       KEY_PREFIX,
@@ -178,8 +186,11 @@ export class HandlerHarness {
       scheduleDir,
       table.tableName,
       handlerDynamoDb!,
+      signer,
+      keyDocument,
       async () => {
         db.destroy();
+        await keyDocument.stop();
         await table.drop();
         rmSync(scheduleDir, { recursive: true, force: true });
       },
@@ -287,6 +298,22 @@ export class HandlerHarness {
       authorizer: input.as === undefined ? defaultCaller : input.as,
     });
     return parseResult<T>(await this.invoke(entry, event, options.grants));
+  }
+
+  /** Posts a secret-scanning report signed as GitHub signs one (by `signer`, default the trusted one). */
+  async reportLeaks<T = { token_hash: string; token_type: string; label: string }[]>(
+    items: readonly LeakReport[] | string,
+    options: { signer?: ScanningSigner; headers?: Record<string, string> } = {},
+  ): Promise<Response<T>> {
+    const body = typeof items === 'string' ? items : reportBody(items);
+    const event = restProxyEvent({
+      method: 'POST',
+      resource: OPERATIONS['report-secret-scanning'].path,
+      headers: options.headers ?? signatureHeaders(body, options.signer ?? this.signer),
+      body,
+      authorizer: null,
+    });
+    return parseResult<T>(await this.invoke('report-secret-scanning', event));
   }
 
   async listKeys(organizationId: string) {

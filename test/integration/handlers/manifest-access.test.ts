@@ -119,7 +119,30 @@ const SCENARIOS: Record<Entry, readonly (() => Promise<unknown>)[]> = {
     async () =>
       ok(200, await harness.call('update-organization-settings', { organizationId: org.id, body: { expiry_reminder_days: [3, 1] } })),
   ],
+  'get-organization-usage': [
+    async () => ok(200, await harness.call('get-organization-usage', { organizationId: org.id, query: { granularity: 'day' } })),
+  ],
   'get-me': [async () => ok(200, await harness.call('get-me', { as: org.admin }))],
+  'report-secret-scanning': [
+    // Under a lifetime policy, the replacement key gets its jobs; an expiring key's rotation moves the counters.
+    async () => {
+      const leaks = await harness.seedOrganization('grants-leaks');
+      ok(200, await harness.call('update-organization-settings', { organizationId: leaks.id, body: { max_key_lifetime_days: 90 } }));
+      const expiring = ok(
+        201,
+        await harness.call<{ api_key: { value: string } }>('create-api-key', { organizationId: leaks.id, body: { expires_in: '30d' } }),
+      );
+      const answer = ok(200, await harness.reportLeaks([{ token: expiring.body.api_key.value }]));
+      expect(answer.body[0]!.label).toBe('true_positive');
+    },
+    // The old key of a pending rotation: superseded now, its retirement job removed.
+    async () => {
+      const leaks = await harness.seedOrganization('grants-leaks-pending');
+      ok(200, await harness.call('rotate-api-key', { organizationId: leaks.id, apiKeyId: leaks.firstKey.id, body: { expires_in: '1h' } }));
+      const answer = ok(200, await harness.reportLeaks([{ token: leaks.firstKey.value }]));
+      expect(answer.body[0]!.label).toBe('true_positive');
+    },
+  ],
   'get-openapi': [async () => ok(200, await harness.call('get-openapi', {}))],
 };
 

@@ -191,6 +191,7 @@ describe('organization settings and the lifetime policy', () => {
     expect((await services.settings.get(id)).settings).toEqual({
       max_key_lifetime_days: null,
       expiry_reminder_days: [7, 1],
+      leaked_key_action: 'rotate',
       plan: 'standard',
       limits: { rate: 100, burst: 200, quota: null },
       quota_used: null,
@@ -200,7 +201,14 @@ describe('organization settings and the lifetime policy', () => {
 
     const updated = await services.settings.update(id, ADMIN, { max_key_lifetime_days: 90, expiry_reminder_days: [1, 14] });
 
-    expect(updated.settings).toMatchObject({ max_key_lifetime_days: 90, expiry_reminder_days: [14, 1], plan: 'standard' });
+    expect(updated.settings).toEqual({
+      max_key_lifetime_days: 90,
+      expiry_reminder_days: [14, 1],
+      leaked_key_action: 'rotate',
+      plan: 'standard',
+      limits: { rate: 100, burst: 200, quota: null },
+      quota_used: null,
+    });
     const [event] = (await store.listAuditEvents(id, { limit: 1 })).items;
     expect(event).toMatchObject({
       type: 'organization.settings_updated',

@@ -9,7 +9,7 @@ import { createStillInUseWatcher } from '../../../lambdas/notifications/still-in
 import { matchesKeyUsageFilter, matchesNotifierFilter } from '../../../lambdas/notifications/stream-filter';
 import type { ApiKeyService } from '../../../lambdas/service/api-key-service';
 import type { OrganizationService } from '../../../lambdas/service/organization-service';
-import { apiKeyKey } from '../../../lambdas/table/layout';
+import { apiKeyKey, hotKeyKey } from '../../../lambdas/table/layout';
 import { createTestTable } from '../../support/dynamodb';
 import { RecordingMailer } from '../../support/fakes';
 import { testServices } from '../../support/services';
@@ -138,14 +138,17 @@ describe('the "still in use" warning on DynamoDB Local (a rotated-out key used b
 
     // A later expiry (what a PATCH of an expiring key does) re-arms the warning for its own last hour.
     const moved = new Date(Date.parse(key.expiresAt) + HOUR).toISOString();
-    await db.send(
-      new UpdateCommand({
-        TableName: table.tableName,
-        Key: apiKeyKey(key.organizationId, key.keyId),
-        UpdateExpression: 'SET expires_at = :moved',
-        ExpressionAttributeValues: { ':moved': moved },
-      }),
-    );
+    // Both items, as a PATCH writes them (the hot item carries the expiry the authorizer enforces).
+    for (const itemKey of [apiKeyKey(key.organizationId, key.keyId), hotKeyKey(key.hot.tokenHash)]) {
+      await db.send(
+        new UpdateCommand({
+          TableName: table.tableName,
+          Key: itemKey,
+          UpdateExpression: 'SET expires_at = :moved',
+          ExpressionAttributeValues: { ':moved': moved },
+        }),
+      );
+    }
     await useAt(key, new Date(Date.parse(moved) - 60_000));
     const records = await keyUsageRecords(key.organizationId);
     for (const each of records) await watcher()(each);

@@ -1,4 +1,5 @@
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { hotKeyRead, usageWrite } from '../../../lambdas/adapters/dynamodb/hot-key-requests';
 import { DynamoDbHotKeyStore } from '../../../lambdas/adapters/dynamodb/hot-keys';
 import { DynamoDbKeyStore } from '../../../lambdas/adapters/dynamodb/key-store';
 import { ManualClock } from '../../../lambdas/domain/clock';
@@ -109,14 +110,30 @@ describe.each([
 
     const staleBefore = (at: Date) => new Date(at.getTime() - WINDOW_MS);
 
-    it('writes last_used_at on both items, changing no version', async () => {
+    it('writes last_used_at on the hot item only, changing no version; the management reads show it', async () => {
       const { id, value } = await keys.create(ORG, ADMIN, {});
       const hot = (await lookup.findByHash(hashToken(value)))!;
       const at = clock.now();
       await expect(lookup.recordUsage(hot, at, staleBefore(at))).resolves.toBe(true);
       expect(await hotItem(value)).toMatchObject({ last_used_at: at.toISOString(), version: 1 });
-      expect(await keyItem(id)).toMatchObject({ last_used_at: at.toISOString(), version: 1 });
+      expect(await keyItem(id)).toMatchObject({ version: 1 });
+      expect((await keyItem(id))?.last_used_at).toBeUndefined();
       await expect(lookup.findByHash(hashToken(value))).resolves.toMatchObject({ lastUsedAt: at.toISOString() });
+      await expect(keys.get(ORG, id)).resolves.toMatchObject({ last_used_at: at.toISOString() });
+      const listed = await keys.list(ORG, { limit: 100 });
+      expect(listed.items.find((key) => key.id === id)).toMatchObject({ last_used_at: at.toISOString() });
+    });
+
+    it('consumes one write unit a write, and one read unit a lookup (ReturnConsumedCapacity)', async () => {
+      const { value } = await keys.create(ORG, ADMIN, { permissions: { customer: ['read', 'write'], invoice: ['read'] } });
+      const hot = (await lookup.findByHash(hashToken(value)))!;
+      const at = clock.now();
+      const write = await db.send(
+        new UpdateCommand({ ...usageWrite(table.tableName, hot, at, staleBefore(at)), ReturnConsumedCapacity: 'TOTAL' }),
+      );
+      expect(write.ConsumedCapacity?.CapacityUnits).toBe(1);
+      const read = await db.send(new GetCommand({ ...hotKeyRead(table.tableName, hot.tokenHash), ReturnConsumedCapacity: 'TOTAL' }));
+      expect(read.ConsumedCapacity?.CapacityUnits).toBe(1);
     });
 
     it('writes at most once per 60 s window: not at 59.999 s, nor exactly at the edge, then again after it', async () => {
@@ -130,12 +147,13 @@ describe.each([
       // The condition is last_used_at < staleBefore: a use exactly one window old does not count as stale.
       const edge = new Date(first.getTime() + WINDOW_MS);
       await expect(lookup.recordUsage(hot, edge, staleBefore(edge))).resolves.toBe(false);
-      expect(await keyItem(id)).toMatchObject({ last_used_at: first.toISOString() });
+      expect(await hotItem(value)).toMatchObject({ last_used_at: first.toISOString() });
+      await expect(keys.get(ORG, id)).resolves.toMatchObject({ last_used_at: first.toISOString() });
 
       const later = new Date(first.getTime() + WINDOW_MS + 1);
       await expect(lookup.recordUsage(hot, later, staleBefore(later))).resolves.toBe(true);
       expect(await hotItem(value)).toMatchObject({ last_used_at: later.toISOString() });
-      expect(await keyItem(id)).toMatchObject({ last_used_at: later.toISOString() });
+      await expect(keys.get(ORG, id)).resolves.toMatchObject({ last_used_at: later.toISOString() });
     });
 
     it('answers false and recreates nothing for a key deleted after it was read', async () => {
@@ -149,14 +167,13 @@ describe.each([
       expect(await keyItem(id)).toBeUndefined();
     });
 
-    it('writes neither item when only the key item has vanished (one transaction)', async () => {
+    it('never writes the key item (its version and every other attribute stay as they were)', async () => {
       const { id, value } = await keys.create(ORG, ADMIN, {});
+      const before = await keyItem(id);
       const hot = (await lookup.findByHash(hashToken(value)))!;
-      await db.send(new DeleteCommand({ TableName: table.tableName, Key: { pk: `ORG#${ORG}`, sk: `KEY#${id}` } }));
       const at = clock.now();
-      await expect(lookup.recordUsage(hot, at, staleBefore(at))).resolves.toBe(false);
-      expect((await hotItem(value))?.last_used_at).toBeUndefined();
-      expect(await keyItem(id)).toBeUndefined();
+      await expect(lookup.recordUsage(hot, at, staleBefore(at))).resolves.toBe(true);
+      expect(await keyItem(id)).toEqual(before);
     });
   });
 });

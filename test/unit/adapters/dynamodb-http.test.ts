@@ -90,33 +90,17 @@ describe('thin DynamoDB adapter (HTTP stand-in)', () => {
       await expect(lookup.findByHash(TOKEN_HASH)).resolves.toBeUndefined();
     });
 
-    it('writes last_used_at in one conditional transaction on the hot item and the key item', async () => {
+    it('writes last_used_at in one conditional UpdateItem on the hot item (one write unit)', async () => {
       answer({ json: {} });
       await expect(lookup.recordUsage(KEY, AT, STALE_BEFORE)).resolves.toBe(true);
       const [request] = standIn.requests;
-      expect(request!.operation).toBe('TransactWriteItems');
+      expect(request!.operation).toBe('UpdateItem');
       expect(request!.body).toEqual({
-        TransactItems: [
-          {
-            Update: {
-              TableName: TABLE,
-              Key: { pk: { S: `KEYHASH#${TOKEN_HASH}` }, sk: { S: 'KEYHASH' } },
-              UpdateExpression: 'SET last_used_at = :at',
-              ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(last_used_at) OR last_used_at < :stale)',
-              ExpressionAttributeValues: { ':at': { S: AT.toISOString() }, ':stale': { S: STALE_BEFORE.toISOString() } },
-            },
-          },
-          {
-            Update: {
-              TableName: TABLE,
-              Key: { pk: { S: 'ORG#acme' }, sk: { S: 'KEY#key-1' } },
-              UpdateExpression: 'SET last_used_at = :at',
-              ConditionExpression: 'attribute_exists(pk)',
-              ExpressionAttributeValues: { ':at': { S: AT.toISOString() } },
-            },
-          },
-        ],
-        ClientRequestToken: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        TableName: TABLE,
+        Key: { pk: { S: `KEYHASH#${TOKEN_HASH}` }, sk: { S: 'KEYHASH' } },
+        UpdateExpression: 'SET last_used_at = :at',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(last_used_at) OR last_used_at < :stale)',
+        ExpressionAttributeValues: { ':at': { S: AT.toISOString() }, ':stale': { S: STALE_BEFORE.toISOString() } },
       });
     });
 
@@ -236,12 +220,8 @@ describe('thin DynamoDB adapter (HTTP stand-in)', () => {
   });
 
   describe('the usage write', () => {
-    it('answers false, having written nothing, when the transaction is cancelled', async () => {
-      answer(
-        dynamoError('TransactionCanceledException', 'Transaction cancelled', {
-          CancellationReasons: [{ Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' }, { Code: 'None' }],
-        }),
-      );
+    it('answers false, having written nothing, when the condition fails (written by another request, or the key is gone)', async () => {
+      answer(dynamoError('ConditionalCheckFailedException', 'The conditional request failed'));
       await expect(lookup.recordUsage(KEY, AT, STALE_BEFORE)).resolves.toBe(false);
       expect(standIn.requests).toHaveLength(1);
     });

@@ -71,7 +71,7 @@ describe('api-key authorizer metrics (EMF on stdout)', () => {
 
   it('counts a request denied for permission as Denied, in total and per code', async () => {
     const result = await request('/v1/customers', { 'x-api-key': token }, 'POST');
-    expect(result.context).toEqual({ code: 'write_action_not_allowed_for_customer' });
+    expect(result.context).toEqual({ code: 'write_action_not_allowed_for_customer', organization_id: 'acme' });
 
     expect(dataPoints(emf)).toEqual([
       { namespace: METRICS_NAMESPACE, metric: AUTHORIZER_METRICS.denied, unit: 'Count', value: 1, dimensions: DEFAULT_DIMENSIONS },

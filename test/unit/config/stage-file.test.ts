@@ -153,6 +153,24 @@ describe('stage files (config/stages/<stage>.json)', () => {
     expect(fields.filter((field) => !(CONTEXT_KEYS as readonly string[]).includes(field))).toEqual([]);
   });
 
+  it('has a field for every context parameter but the stage itself (a stage records all of its settings)', () => {
+    const fields = new Set(Object.keys(stageFileSchema.shape));
+
+    expect(CONTEXT_KEYS.filter((key) => key !== 'stage' && !fields.has(key))).toEqual([]);
+  });
+
+  it("records the secret-scanning key document, checked as -c's is (https only)", () => {
+    const url = 'https://signer.example.com/public_keys';
+
+    expect(stageConfig(context({ stage: 'prod' }), dir({ prod: { ...PROD, secretScanningKeysUrl: url } })).secretScanningKeysUrl).toBe(url);
+    expect(stageConfig(context({ stage: 'prod' }), dir({ prod: PROD })).secretScanningKeysUrl).toBe(
+      'https://api.github.com/meta/public_keys/secret_scanning',
+    );
+    expect(() =>
+      stageConfig(context({ stage: 'prod' }), dir({ prod: { ...PROD, secretScanningKeysUrl: 'http://signer.example.com/keys' } })),
+    ).toThrow(/secretScanningKeysUrl.*https/);
+  });
+
   it.each(readdirSync(STAGE_DIR).filter((name) => name.endsWith('.json')))('checks the repository file %s', (name) => {
     const stage = name.replace(/\.json$/, '');
 

@@ -82,6 +82,27 @@ describe('renderEmail', () => {
     expect(html).toContain('2026-11-27T04:00:00.000Z');
   });
 
+  it('says where a leaked key was found and that it was rotated, or that it still works', () => {
+    const where = {
+      name: 'Billing sync',
+      masked_value: 'kw_••••••••9fQz',
+      source: 'commit',
+      url: 'https://github.com/acme/app/blob/1/.env',
+    };
+    const rotated = renderEmail(
+      event('api_key.leaked', { actor: { type: 'system' }, details: { ...where, action: 'rotate', new_masked_value: 'kw_••••••••Ab12' } }),
+      ORG,
+    );
+    expect(rotated.subject).toBe('An API key was found in public');
+    expect(rotated.text).toContain('Found at: https://github.com/acme/app/blob/1/.env');
+    expect(rotated.text).toContain('Found in: commit');
+    expect(rotated.text).toContain('New key: Billing sync (kw_••••••••Ab12)');
+    expect(rotated.text).toContain('stopped working immediately');
+    const notified = renderEmail(event('api_key.leaked', { actor: { type: 'system' }, details: { ...where, action: 'notify' } }), ORG);
+    expect(notified.text).toContain('It still works');
+    expect(notified.text).not.toContain('New key');
+  });
+
   it('says the old key stopped working after an instant rotation', () => {
     const { text } = renderEmail(
       event('api_key.rotated', {

@@ -47,6 +47,7 @@ describe('mail stream filter', () => {
               'api_key.still_in_use',
               'api_key.expired',
               'api_key.expiry_reminder_sent',
+              'api_key.leaked',
             ],
           },
         },
@@ -56,20 +57,20 @@ describe('mail stream filter', () => {
 });
 
 describe('key usage stream filter (the "still in use" check)', () => {
-  const used = { entity: 'api_key', expires_at: '2036-11-26T05:00:00.000Z', last_used_at: '2036-11-26T04:30:00.000Z' };
+  const used = { entity: 'api_key_hash', expires_at: '2036-11-26T05:00:00.000Z', last_used_at: '2036-11-26T04:30:00.000Z' };
 
-  it('lets a changed key item with a pending expiry and a last use through, to the notifier too', () => {
+  it('lets a changed hot item (where the authorizer writes last_used_at) with a pending expiry and a last use through, to the notifier too', () => {
     expect(matchesKeyUsageFilter(record('MODIFY', used))).toBe(true);
     expect(matchesNotifierFilter(record('MODIFY', used))).toBe(true);
   });
 
-  it('drops keys without an expiry or never used, new key items, hot items and audit events', () => {
+  it('drops keys without an expiry or never used, new hot items, key items and audit events', () => {
     const { expires_at: _expiry, ...noExpiry } = used;
     const { last_used_at: _use, ...neverUsed } = used;
     expect(matchesKeyUsageFilter(record('MODIFY', noExpiry))).toBe(false);
     expect(matchesKeyUsageFilter(record('MODIFY', neverUsed))).toBe(false);
     expect(matchesKeyUsageFilter(record('INSERT', used))).toBe(false);
-    expect(matchesKeyUsageFilter(record('MODIFY', { ...used, entity: 'api_key_hash' }))).toBe(false);
+    expect(matchesKeyUsageFilter(record('MODIFY', { ...used, entity: 'api_key' }))).toBe(false);
     expect(matchesNotifierFilter(record('MODIFY', { entity: 'audit_event', type: 'api_key.created' }))).toBe(false);
   });
 
@@ -77,7 +78,7 @@ describe('key usage stream filter (the "still in use" check)', () => {
     expect(KEY_USAGE_STREAM_FILTER).toEqual({
       eventName: ['MODIFY'],
       dynamodb: {
-        NewImage: { entity: { S: ['api_key'] }, expires_at: { S: [{ exists: true }] }, last_used_at: { S: [{ exists: true }] } },
+        NewImage: { entity: { S: ['api_key_hash'] }, expires_at: { S: [{ exists: true }] }, last_used_at: { S: [{ exists: true }] } },
       },
     });
   });

@@ -79,12 +79,19 @@ describe('OpenAPI document', () => {
     }
   });
 
-  it('requires a JWT everywhere but on GET /openapi.json, and answers 401 exactly there', () => {
+  it('requires a JWT everywhere but on the public routes, and answers 401 where a JWT or a signature is checked', () => {
     for (const row of OPERATION_LIST) {
       const operation = operationOf(row.entry);
       expect([row.entry, operation.security]).toEqual([row.entry, row.auth === 'public' ? [] : undefined]);
-      expect([row.entry, '401' in operation.responses]).toEqual([row.entry, row.auth !== 'public']);
+      expect([row.entry, '401' in operation.responses]).toEqual([row.entry, row.auth !== 'public' || 'signed' in row]);
     }
+    const report = operationOf('report-secret-scanning');
+    expect(Object.keys(report.responses)).toEqual(expect.arrayContaining(['200', '401', '413', '422', '503']));
+    expect(report.parameters?.map((parameter) => (parameter as { name: string }).name)).toEqual([
+      'Github-Public-Key-Identifier',
+      'Github-Public-Key-Signature',
+    ]);
+    expect(report.requestBody).toBeDefined();
     expect(operationOf('get-me').responses).not.toHaveProperty('403');
     expect(operationOf('list-api-keys').responses).toHaveProperty('403');
   });

@@ -1,0 +1,79 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { ACCESS_LOG_FIELDS } from '../../lib/constructs/access-log-format';
+import { fnName, PROD_CONTEXT, synthKeyward } from './synth';
+import { actionsOf, environmentOf, functionId, functionProps, mentions, resourcesOf, statementsOf } from './template-helpers';
+
+/**
+ * Per-key usage (lib/constructs/usage-aggregation.ts, API.md §9): the consumer API's access log
+ * feeds the aggregator through a subscription filter, off the request path; the aggregator writes
+ * its own partitions only, and what it fails on lands in its own alarmed queue.
+ */
+
+let prod: Template;
+beforeAll(() => {
+  prod = synthKeyward(PROD_CONTEXT).template;
+});
+
+const queueId = (t: Template) => Object.keys(resourcesOf(t, 'AWS::SQS::Queue')).find((id) => id.startsWith('UsageFailureQueue'))!;
+
+describe('the usage aggregator', () => {
+  it("is subscribed to the example API's access log, for the lines that name an organization", () => {
+    const filters = Object.values(resourcesOf(prod, 'AWS::Logs::SubscriptionFilter'));
+    expect(filters).toHaveLength(1);
+    const { LogGroupName, DestinationArn, FilterPattern } = filters[0]!.Properties!;
+    const accessLogs = Object.keys(resourcesOf(prod, 'AWS::Logs::LogGroup')).find((id) => id.startsWith('ExampleApiAccessLogs'))!;
+    expect(LogGroupName).toEqual({ Ref: accessLogs });
+    expect(mentions(DestinationArn, functionId(prod, fnName('aggregate-usage', 'prod')))).toBe(true);
+    expect(FilterPattern).toBe('{ ($.organization_id = "*") && ($.organization_id != "-") }');
+    // CloudWatch Logs may invoke it, from this log group only.
+    const permission = Object.values(resourcesOf(prod, 'AWS::Lambda::Permission')).find((p) =>
+      mentions(p.Properties!.FunctionName, functionId(prod, fnName('aggregate-usage', 'prod'))),
+    )!;
+    expect(permission.Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'logs.amazonaws.com' });
+    expect(mentions(permission.Properties!.SourceArn, accessLogs)).toBe(true);
+  });
+
+  it('reads what it counts from fields the access log carries', () => {
+    for (const field of ['organization_id', 'api_key_id', 'principal_id', 'deny_code', 'status', 'request_time_epoch']) {
+      expect(Object.keys(ACCESS_LOG_FIELDS)).toContain(field);
+    }
+  });
+
+  it('may only Put and Update items of the usage partitions', () => {
+    expect(
+      actionsOf(prod, fnName('aggregate-usage', 'prod'))
+        .filter((action) => action.startsWith('dynamodb:'))
+        .sort(),
+    ).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    const statement = statementsOf(prod, fnName('aggregate-usage', 'prod')).find((s) => JSON.stringify(s.Action).includes('dynamodb:'))!;
+    expect(statement.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USAGE#*', 'USAGEBATCH#*'] } });
+    expect(environmentOf(prod, fnName('aggregate-usage', 'prod'))).toHaveProperty('TABLE_NAME');
+  });
+
+  it('sends a batch that fails after 2 retries (or 6 h) to its own encrypted queue, which it may write to', () => {
+    const name = fnName('aggregate-usage', 'prod');
+    const configs = Object.values(resourcesOf(prod, 'AWS::Lambda::EventInvokeConfig')).filter((c) =>
+      mentions(c.Properties!.FunctionName, functionId(prod, name)),
+    );
+    expect(configs.map((c) => c.Properties)).toEqual([
+      {
+        FunctionName: { Ref: functionId(prod, name) },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 6 * 3600,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId(prod), 'Arn'] } } },
+      },
+    ]);
+    const send = statementsOf(prod, name).find((st) => JSON.stringify(st.Action).includes('sqs:SendMessage'))!;
+    expect(mentions(send.Resource, queueId(prod))).toBe(true);
+    expect(resourcesOf(prod, 'AWS::SQS::Queue')[queueId(prod)]!.Properties).toMatchObject({ SqsManagedSseEnabled: true });
+    expect((prod.toJSON().Outputs as Record<string, { Value: unknown }>).UsageFailureQueueUrl!.Value).toEqual({ Ref: queueId(prod) });
+    expect(functionProps(prod, name).Timeout).toBe(60);
+  });
+
+  it('adds nothing to the request path: the authorizer and the echo keep their grants, and no method integrates with it', () => {
+    const aggregator = functionId(prod, fnName('aggregate-usage', 'prod'));
+    expect(Object.values(resourcesOf(prod, 'AWS::ApiGateway::Method')).some((m) => mentions(m.Properties, aggregator))).toBe(false);
+    expect(Object.values(resourcesOf(prod, 'AWS::ApiGateway::Authorizer')).some((a) => mentions(a.Properties, aggregator))).toBe(false);
+  });
+});

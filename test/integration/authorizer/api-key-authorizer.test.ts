@@ -240,7 +240,7 @@ describe('api-key authorizer (DynamoDB Local)', () => {
       const result = await authorize(event);
       expect(result.principalId).toBe(id);
       expectPolicy(result, 'Deny', event.methodArn);
-      expect(result.context).toEqual({ code: 'ip_not_allowed' });
+      expect(result.context).toEqual({ code: 'ip_not_allowed', organization_id: ORG });
       expect(counted.calls.findByHash).toBe(1);
       expect(counted.calls.recordUsage).toBeUndefined();
       expect(await lastUsedAt(id)).toBeNull();
@@ -248,11 +248,18 @@ describe('api-key authorizer (DynamoDB Local)', () => {
 
     it('denies ip_not_allowed before looking at the permissions or the route', async () => {
       const { value } = await restricted(['203.0.113.0/24']);
-      expect((await authorize(from(value, '192.0.2.1', 'POST', '/v1/customers'))).context).toEqual({ code: 'ip_not_allowed' });
-      expect((await authorize(from(value, '192.0.2.1', 'PUT', '/v1/unknown'))).context).toEqual({ code: 'ip_not_allowed' });
+      expect((await authorize(from(value, '192.0.2.1', 'POST', '/v1/customers'))).context).toEqual({
+        code: 'ip_not_allowed',
+        organization_id: ORG,
+      });
+      expect((await authorize(from(value, '192.0.2.1', 'PUT', '/v1/unknown'))).context).toEqual({
+        code: 'ip_not_allowed',
+        organization_id: ORG,
+      });
       // From inside, the permissions decide as before.
       expect((await authorize(from(value, '203.0.113.1', 'POST', '/v1/customers'))).context).toEqual({
         code: 'write_action_not_allowed_for_customer',
+        organization_id: ORG,
       });
     });
 
@@ -262,10 +269,10 @@ describe('api-key authorizer (DynamoDB Local)', () => {
 
     it('takes a PATCH of allowed_ips into account on the next request, and null lifts it', async () => {
       const { id, value } = await restricted(['203.0.113.0/24']);
-      expect((await authorize(from(value, '192.0.2.1'))).context).toEqual({ code: 'ip_not_allowed' });
+      expect((await authorize(from(value, '192.0.2.1'))).context).toEqual({ code: 'ip_not_allowed', organization_id: ORG });
       await keys.update(ORG, ADMIN, id, { allowed_ips: ['192.0.2.0/24'] });
       expect((await authorize(from(value, '192.0.2.1'))).context).toEqual({ organization_id: ORG, api_key_id: id });
-      expect((await authorize(from(value, '203.0.113.1'))).context).toEqual({ code: 'ip_not_allowed' });
+      expect((await authorize(from(value, '203.0.113.1'))).context).toEqual({ code: 'ip_not_allowed', organization_id: ORG });
       await keys.update(ORG, ADMIN, id, { allowed_ips: null });
       expect((await authorize(from(value, '203.0.113.1'))).context).toEqual({ organization_id: ORG, api_key_id: id });
     });
@@ -274,7 +281,7 @@ describe('api-key authorizer (DynamoDB Local)', () => {
       const { id } = await restricted(['203.0.113.0/24']);
       const rotated = await keys.rotate(ORG, ADMIN, id, { expires_in: 'now' });
       expect(rotated.api_key.allowed_ips).toEqual(['203.0.113.0/24']);
-      expect((await authorize(from(rotated.api_key.value, '192.0.2.1'))).context).toEqual({ code: 'ip_not_allowed' });
+      expect((await authorize(from(rotated.api_key.value, '192.0.2.1'))).context).toEqual({ code: 'ip_not_allowed', organization_id: ORG });
       expect((await authorize(from(rotated.api_key.value, '203.0.113.1'))).context).toEqual({
         organization_id: ORG,
         api_key_id: rotated.api_key.id,
@@ -296,7 +303,7 @@ describe('api-key authorizer (DynamoDB Local)', () => {
           ExpressionAttributeValues: { ':stored': stored },
         }),
       );
-      expect((await authorize(from(value, '203.0.113.1'))).context).toEqual({ code: 'ip_not_allowed' });
+      expect((await authorize(from(value, '203.0.113.1'))).context).toEqual({ code: 'ip_not_allowed', organization_id: ORG });
     });
   });
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { allowedIpsSchema } from '../lambdas/domain/allowed-ips';
 import type { ApiKeyView } from '../lambdas/domain/api-key';
 import { EXPIRES_IN, type ExpiresIn } from '../lambdas/domain/api-key';
 import { DomainError, OrganizationNotFound, ValidationFailed } from '../lambdas/domain/errors';
@@ -188,6 +189,21 @@ export function buildProgram(io: Io): Command {
       }),
     );
 
+  sub(org, 'set-plan', "move an organization to another plan (API.md §9): its keys share the plan's rate, burst and quota")
+    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--plan <name>', "a plan of the deployment's configuration")
+    .action(
+      action<{ org: string; plan: string }>(async ({ target, operator, print }, options) => {
+        const actor = await operatorActor(target);
+        const plan = await operator.settings.setPlan(options.org, actor, options.plan);
+        const quota = plan.limits.quota ? `, quota ${plan.limits.quota.limit} per ${plan.limits.quota.period}` : ', no quota';
+        print(
+          { organization: { id: options.org }, ...plan },
+          `${options.org} is on plan ${plan.plan}: ${plan.limits.rate} requests/s, burst ${plan.limits.burst}${quota}. Takes effect within 60 s.`,
+        );
+      }),
+    );
+
   const keys = sub(program, 'keys', "an organization's API keys (changes are audited with actor operator)");
 
   sub(keys, 'list', "list an organization's API keys, masked, as the management API lists them")
@@ -218,6 +234,25 @@ export function buildProgram(io: Io): Command {
             result.api_key,
           ),
         );
+      }),
+    );
+
+  sub(keys, 'set-allowed-ips', 'restrict an API key to source addresses (CIDR blocks), or let it be used from any (--any)')
+    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--key <id>', 'API key id')
+    .option('--allowed-ip <cidr>', 'an IPv4/IPv6 address or CIDR block; repeat for more (at most 20)', collect)
+    .option('--any', 'remove the allowlist: any source address')
+    .action(
+      action<{ org: string; key: string; allowedIp?: string[]; any?: boolean }>(async ({ target, operator, print }, options) => {
+        if ((options.allowedIp === undefined) === (options.any !== true)) {
+          throw new UsageError('give either --allowed-ip <cidr> (repeatable) or --any');
+        }
+        const parsed = allowedIpsSchema.safeParse(options.any ? null : options.allowedIp);
+        if (!parsed.success) throw new ValidationFailed({ allowed_ips: parsed.error.issues.map((issue) => issue.message) });
+        const actor = await operatorActor(target);
+        const updated = withoutVersion(await operator.keys.update(options.org, actor, options.key, { allowed_ips: parsed.data }));
+        const where = updated.allowed_ips === null ? 'any source address' : updated.allowed_ips.join(', ');
+        print({ api_key: updated }, `API key ${updated.id} (${updated.masked_value}) of ${options.org} may now be used from ${where}.`);
       }),
     );
 
@@ -301,7 +336,13 @@ export function buildProgram(io: Io): Command {
     action(async ({ operator, print }) => {
       const result = await operator.migrate();
       const { written, removed } = result.memberships;
-      print(result, `Memberships: ${written} written, ${removed} removed (the rest were up to date).`);
+      const usage = result.usage_identifiers;
+      print(
+        result,
+        `Memberships: ${written} written, ${removed} removed (the rest were up to date).${
+          usage ? `\nUsage identifiers: ${usage.created} created, ${usage.organizations} organizations checked.` : ''
+        }`,
+      );
     }),
   );
 

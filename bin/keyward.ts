@@ -10,6 +10,7 @@ const app = new App();
 const config = stageConfig((key: ContextKey) => app.node.tryGetContext(key));
 new KeywardStack(app, `keyward-${config.stage}`, {
   config,
+  ...(config.plans ? { plans: config.plans } : {}),
   description: `keyward (${config.stage}): API-key management and authorizer`,
 });
 // A cdk-nag finding without an acknowledgement (each with its reason) interrupts the synth, so it

@@ -53,7 +53,7 @@ function answer(decision: Decision, event: APIGatewayRequestAuthorizerEvent): AP
     case 'unauthorized':
       throw unauthorized();
     case 'deny':
-      if (decision.route === undefined) {
+      if (decision.route === undefined && decision.code !== 'ip_not_allowed') {
         logger.warn('route not in the route table', {
           api_key_id: decision.key.apiKeyId,
           method: event.httpMethod,
@@ -62,11 +62,15 @@ function answer(decision: Decision, event: APIGatewayRequestAuthorizerEvent): AP
       }
       // The organization too: the access log attributes the denial to it, and usage counts it (API.md §9).
       return policy('Deny', decision.key.apiKeyId, resource, { code: decision.code, organization_id: decision.key.organizationId });
-    case 'allow':
-      return policy('Allow', decision.key.apiKeyId, resource, {
+    case 'allow': {
+      const allowed = policy('Allow', decision.key.apiKeyId, resource, {
         organization_id: decision.key.organizationId,
         api_key_id: decision.key.apiKeyId,
       });
+      // API Gateway meters the request against the usage plan holding this key (apiKeySource AUTHORIZER).
+      if (decision.key.usageIdentifier !== undefined) allowed.usageIdentifierKey = decision.key.usageIdentifier;
+      return allowed;
+    }
   }
 }
 
@@ -102,7 +106,8 @@ export function createApiKeyAuthorizer(deps: ApiKeyAuthorizerDeps): ApiKeyAuthor
       throw error;
     }
     const now = deps.clock.now();
-    const decision = decide(key, findRoute(table, event.httpMethod, event.resource), now);
+    // The address API Gateway saw (the client's, not a forwarded header's): allowlists match on it.
+    const decision = decide(key, findRoute(table, event.httpMethod, event.resource), now, event.requestContext?.identity?.sourceIp);
     if (countsAsUse(decision)) await recordUsage(decision.key, now);
     deps.metrics?.record(decision);
     return answer(decision, event);

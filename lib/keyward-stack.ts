@@ -1,6 +1,9 @@
-import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { type CfnElement, CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import type { PlansConfig } from '../lambdas/domain/plans';
 import { STACK_OUTPUT } from '../lambdas/runtime/stack-outputs';
 import type { KeywardConfig } from './config';
 import { AdminConsole } from './constructs/admin-console';
@@ -21,6 +24,12 @@ import { stageOf } from './stage';
 export interface KeywardStackProps extends StackProps {
   /** Validated deployment configuration (`parseConfig`). */
   readonly config: KeywardConfig;
+  /**
+   * The stage's plans (the stage file's `plans`, API.md §9). Given, and with the example API, its
+   * authorizer gets one usage plan per plan, the management functions read the plans, and the CLI
+   * finds them and the usage plan ids in the `Plans` and `UsagePlanIds` outputs. @default none: plans off in AWS
+   */
+  readonly plans?: PlansConfig;
 }
 
 /**
@@ -49,7 +58,12 @@ export class KeywardStack extends Stack {
     Tags.of(this).add('project', 'keyward');
     Tags.of(this).add('stage', config.stage);
 
-    const keyEnvironment = { KEY_PREFIX: config.keyPrefix, RESOURCE_CATALOG: config.resourceCatalog.join(',') };
+    const plans = props.plans && config.exampleApi ? props.plans : undefined;
+    const keyEnvironment = {
+      KEY_PREFIX: config.keyPrefix,
+      RESOURCE_CATALOG: config.resourceCatalog.join(','),
+      ...(plans ? { KEYWARD_PLANS: JSON.stringify(plans) } : {}),
+    };
 
     this.table = new KeywardTable(this, 'Data', { ...common, tableName: config.tableName });
     const table = this.table.table;
@@ -95,7 +109,7 @@ export class KeywardStack extends Stack {
         ...(this.adminIdentity.hostedUiUrl ? [this.adminIdentity.hostedUiUrl] : []),
       ],
     });
-    this.exampleApi = config.exampleApi ? this.buildExampleApi(config, table, logging) : undefined;
+    this.exampleApi = config.exampleApi ? this.buildExampleApi(config, table, logging, plans) : undefined;
 
     this.usage = new UsageAggregation(this, 'Usage', {
       ...common,
@@ -189,10 +203,53 @@ export class KeywardStack extends Stack {
       description: 'Access log batches the usage aggregator failed on after Lambda’s retries',
     });
     this.cliOutputs(config);
+    if (plans && this.exampleApi) this.planOutputs(plans, this.exampleApi.authorizer.usagePlans);
+  }
+
+  /**
+   * What the CLI needs to manage organizations' usage identifiers (API.md §9): the plans, each
+   * plan's usage plan id, and a managed policy with exactly the API Gateway calls it makes
+   * (attach it to the operator's role).
+   */
+  private planOutputs(plans: PlansConfig, usagePlans: Readonly<Record<string, apigw.UsagePlan>>): void {
+    const ids = Object.fromEntries(Object.entries(usagePlans).map(([name, plan]) => [name, plan.usagePlanId]));
+    new CfnOutput(this, STACK_OUTPUT.plans, {
+      value: JSON.stringify(plans),
+      description: 'The plans (JSON, API.md §9), read by `keyward --stack`',
+    });
+    new CfnOutput(this, STACK_OUTPUT.usagePlanIds, {
+      value: this.toJsonString(ids),
+      description: "Each plan's API Gateway usage plan id (JSON), read by `keyward --stack`",
+    });
+    const apikeys = this.formatArn({ service: 'apigateway', account: '', resource: '/apikeys' });
+    const usagePlanKeys = Object.values(usagePlans).map((plan) =>
+      this.formatArn({ service: 'apigateway', account: '', resource: `/usageplans/${plan.usagePlanId}/keys` }),
+    );
+    const policy = new iam.ManagedPolicy(this, 'OperatorUsageIdentifiers', {
+      description: `keyward ${this.stackName}: what the keyward CLI calls in API Gateway for organizations' usage identifiers (org create, org set-plan, migrate)`,
+      statements: [
+        // GetApiKeys (find one an interrupted run made) and CreateApiKey.
+        new iam.PolicyStatement({ actions: ['apigateway:GET', 'apigateway:POST'], resources: [apikeys] }),
+        // CreateUsagePlanKey, DeleteUsagePlanKey: only the stage's usage plans.
+        new iam.PolicyStatement({ actions: ['apigateway:POST'], resources: usagePlanKeys }),
+        new iam.PolicyStatement({ actions: ['apigateway:DELETE'], resources: usagePlanKeys.map((keys) => `${keys}/*`) }),
+      ],
+    });
+    // DeleteUsagePlanKey's resource is the usage plan key, `/usageplans/<id>/keys/<key id>`: the key id is one per organization.
+    Validations.of(policy).acknowledge(
+      ...Object.values(usagePlans).map((plan) => ({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/usageplans/<${this.getLogicalId(plan.node.defaultChild as CfnElement)}>/keys/*]`,
+        reason: "Removing an organization's usage identifier from one of the stage's usage plans (org set-plan): one key per organization.",
+      })),
+    );
+    new CfnOutput(this, 'OperatorUsageIdentifiersPolicyArn', {
+      value: policy.managedPolicyArn,
+      description: "Managed policy to attach to the operator's role for org create, org set-plan and migrate with plans",
+    });
   }
 
   /** The example protected API: the echo backend on `EXAMPLE_ROUTES` behind the stage's API-key authorizer. */
-  private buildExampleApi(config: KeywardConfig, table: dynamodb.ITable, logging: ApiGatewayLogging): ExampleApi {
+  private buildExampleApi(config: KeywardConfig, table: dynamodb.ITable, logging: ApiGatewayLogging, plans?: PlansConfig): ExampleApi {
     return new ExampleApi(this, 'Example', {
       ...stageOf(config),
       table,
@@ -202,6 +259,7 @@ export class KeywardStack extends Stack {
         keyCacheTtl: Duration.millis(config.authorizerKeyCacheMs),
         apiKeyHeaderOnly: config.apiKeyHeaderOnly,
         reservedConcurrency: config.authorizerReservedConcurrency,
+        ...(plans ? { plans } : {}),
       },
       throttle: config.consumerApiThrottle,
       logging,

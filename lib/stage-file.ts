@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
+import { type PlansConfig, plansConfigSchema } from '../lambdas/domain/plans';
 import { ConfigError, type ContextKey, type KeywardConfig, parseConfig } from './config';
 import { STAGE_PATTERN, stageProps } from './stage';
 
@@ -17,9 +18,9 @@ const whole = z.number().int().min(0);
 
 /**
  * The settings of one stage, checked before anything else reads them. One zod object in one
- * module, so a new kind of setting (the traffic plans of issue 18, say) is one more field here.
+ * module, so a new kind of setting is one more field here.
  *
- * Every field but `description` has the name of the CDK context parameter it replaces
+ * Every field but `description` and `plans` has the name of the CDK context parameter it replaces
  * (`lib/config.ts` checks the values themselves: patterns, ranges, combinations); `-c` may add a
  * parameter the file does not set, never contradict one it does (`stageConfig`).
  */
@@ -56,6 +57,11 @@ export const stageFileSchema = z.strictObject({
   consumerApiTracing: z.boolean().optional(),
   /** Where GitHub's secret-scanning public keys are fetched (`lib/config.ts` requires https). */
   secretScanningKeysUrl: text.optional(),
+  /**
+   * The stage's plans (API.md §9), checked as the functions check `KEYWARD_PLANS`: a default plan
+   * and each plan's `rate`, `burst` and optional `quota`. Only in the file (no context parameter).
+   */
+  plans: plansConfigSchema.optional(),
 });
 export type StageFile = z.infer<typeof stageFileSchema>;
 
@@ -128,7 +134,10 @@ function contradiction(key: ContextKey, given: string, recorded: string, file: s
  * same (or synth stops, explaining); a value the file leaves out is taken from the context. A stage
  * without a file is refused, except a dev stage, which uses dev's.
  */
-export function stageConfig(get: (key: ContextKey) => unknown, dir = STAGE_DIR): KeywardConfig & { readonly stageFile: string } {
+export function stageConfig(
+  get: (key: ContextKey) => unknown,
+  dir = STAGE_DIR,
+): KeywardConfig & { readonly stageFile: string; readonly plans?: PlansConfig } {
   const stage = comparable(get('stage')) ?? 'dev';
   if (!STAGE_PATTERN.test(stage)) throw new StageFileError(`invalid context "stage": "${stage}" must be 1-10 lower-case letters or digits`);
   const path = stageFilePath(stage, dir);
@@ -149,7 +158,7 @@ export function stageConfig(get: (key: ContextKey) => unknown, dir = STAGE_DIR):
   }
   const recorded = file as Partial<Record<ContextKey, unknown>>;
   for (const key of Object.keys(file) as (keyof StageFile)[]) {
-    if (key === 'description') continue;
+    if (key === 'description' || key === 'plans') continue;
     const given = comparable(get(key as ContextKey));
     const fromFile = comparable(recorded[key as ContextKey]);
     // `null` in the file is a recorded "none": a -c value for it contradicts the file too.
@@ -164,7 +173,7 @@ export function stageConfig(get: (key: ContextKey) => unknown, dir = STAGE_DIR):
       const fromFile = recorded[key];
       return fromFile === undefined || fromFile === null ? get(key) : comparable(fromFile);
     });
-    return { ...config, stageFile: shown };
+    return { ...config, stageFile: shown, ...(file.plans ? { plans: file.plans } : {}) };
   } catch (error) {
     if (error instanceof ConfigError) throw new StageFileError(`${shown} with the -c flags: ${error.message}`);
     throw error;

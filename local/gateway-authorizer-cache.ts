@@ -17,7 +17,7 @@ export interface CachedResult {
 /** What the identity sources name in a request, or undefined when one is missing or empty (API Gateway's own 401). */
 export function identityOf(
   sources: readonly string[],
-  input: Pick<RequestInput, 'method' | 'resource'>,
+  input: Pick<RequestInput, 'method' | 'resource' | 'sourceIp'>,
   header: (name: string) => string | string[] | undefined,
 ): string | undefined {
   const values: string[] = [];
@@ -26,6 +26,7 @@ export function identityOf(
     if (source.startsWith('method.request.header.')) value = header(source.slice('method.request.header.'.length));
     else if (source === 'context.httpMethod') value = input.method;
     else if (source === 'context.resourcePath') value = input.resource;
+    else if (source === 'context.identity.sourceIp') value = input.sourceIp;
     else throw new Error(`the local gateway does not emulate the identity source ${source}`);
     if (Array.isArray(value)) value = value.join(',');
     if (value === undefined || value.trim() === '') return undefined;

@@ -10,6 +10,7 @@ import { gatewayResponse, refusal, send } from './gateway-answers';
 import { AuthorizerResultCache, identityOf } from './gateway-authorizer-cache';
 import { handlerLoader, overTheWire, proxyResponse } from './gateway-integration';
 import { ClientGoneError, INTEGRATION_TIMEOUT_MS, PayloadTooLargeError, readBody, TIMED_OUT, TokenBucket, within } from './gateway-limits';
+import type { PlanEnforcer } from './gateway-plans';
 import { type Decision, evaluatePolicy, type Json } from './gateway-policy';
 import { isValidPercentEncoding, parseTarget, routeRequest, type Target } from './gateway-routing';
 
@@ -61,6 +62,12 @@ export interface GatewayOptions {
    * @default false: every request invokes it (the Bearer fallback works)
    */
   apiKeyHeaderOnly?: boolean;
+  /**
+   * The organizations' plans (API.md §9), applied to the protected API's requests the api-key
+   * authorizer allowed, before the backend: 429 `throttled` / `quota_exceeded`.
+   * @default none
+   */
+  plans?: PlanEnforcer;
   /**
    * API Gateway's result cache on the protected API's authorizer (the `authorizerCacheTtlSeconds`
    * context), emulated: keyed by the same identity sources (`x-api-key`, method, resource path),
@@ -231,6 +238,12 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     const authorized = route.authorizer === undefined ? null : await authorize(route.authorizer, input, request, response, record);
     if (typeof authorized === 'number') return authorized;
+    // The usage plan of the organization the authorizer named, as API Gateway applies it after the authorizer.
+    if (options.plans && route.authorizer === 'api-key-authorizer' && typeof authorized?.context.organization_id === 'string') {
+      const outcome = await options.plans.admit(authorized.context.organization_id);
+      if (outcome === 'throttled') return gatewayResponse(response, GATEWAY_RESPONSES.throttled);
+      if (outcome === 'quota_exceeded') return gatewayResponse(response, GATEWAY_RESPONSES.quotaExceeded);
+    }
 
     let result: unknown;
     try {

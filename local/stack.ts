@@ -1,4 +1,8 @@
 import { join } from 'node:path';
+import { DynamoDbKeyStore } from '../lambdas/adapters/dynamodb/key-store';
+import type { PlansConfig } from '../lambdas/domain/plans';
+import { documentClient } from '../lambdas/runtime/clients';
+import { localPlans } from '../lib/plans';
 import {
   createLocalTable,
   prepareStateDirectory,
@@ -12,8 +16,9 @@ import {
 import { CONSOLE_PATH, createConsoleSite } from './console-site';
 import { createDevIssuer, type DevIssuer, LOCAL_AUDIENCE, LOCAL_ISSUER_PATH, localIssuerUrl } from './dev-issuer';
 import { createDevIssuerOidc } from './dev-issuer-oidc';
-import { LOCAL_AWS } from './dynamodb-local';
+import { LOCAL_AWS, localClientConfig } from './dynamodb-local';
 import { startGateway } from './gateway';
+import { PlanEnforcer } from './gateway-plans';
 import { keyDocumentSite, loadOrCreateSigner, SECRET_SCANNING_KEYS_PATH } from './secret-scanning';
 import { DEMO_ORGANIZATION, type DemoSeed, seedDemo } from './seed';
 import { DEFAULT_SES_PORT, startSesEmulator } from './ses-emulator';
@@ -61,6 +66,8 @@ export interface LocalStackOptions {
    */
   authorizerCacheTtlSeconds?: number;
   log?: (line: string) => void;
+  /** The plans the gateway enforces. @default KEYWARD_PLANS_FILE's, or the default plans (API.md §9) */
+  plans?: PlansConfig;
 }
 
 export interface LocalStack {
@@ -86,6 +93,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     throw new Error(`a local stack is already running from ${stateDir} (pid ${running.pid}, ${running.gateway_url})`);
   }
   if (options.fresh) wipeState(stateDir);
+  // Read before anything starts: a bad plans file stops `npm start` with its reason.
+  const plans = options.plans ?? localPlans();
 
   const port = options.port ?? 3000;
   const stops = new StopStack(log);
@@ -101,6 +110,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const ses = stops.push('SES emulator', await startSesEmulator({ port: options.sesPort ?? DEFAULT_SES_PORT }));
     const signer = loadOrCreateSigner(stateDir);
     setHandlerEnvironment({ stateDir, dynamodbEndpoint: dynamo.endpoint, accessKeyId, masterKey, issuer, sesEndpoint: ses.endpoint });
+    // The handlers (settings) read the plans as the deployed functions do.
+    process.env.KEYWARD_PLANS = JSON.stringify(plans);
+    const planDb = documentClient(localClientConfig(dynamo.endpoint, accessKeyId));
+    stops.push('plan reader', { stop: () => planDb.destroy() });
+    const planStore = new DynamoDbKeyStore(planDb, LOCAL_TABLE_NAME);
     // Reports are checked against the stand-in's own key unless a test trusts another signer.
     process.env.SECRET_SCANNING_KEYS_URL =
       process.env.KEYWARD_SECRET_SCANNING_KEYS_URL?.trim() || `http://127.0.0.1:${port}${SECRET_SCANNING_KEYS_PATH}`;
@@ -143,6 +157,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         keyDocumentSite(signer),
         consoleSite,
       ],
+      plans: new PlanEnforcer({
+        plans,
+        planOf: (organizationId) => planStore.getPlan(organizationId),
+        countQuota: (organizationId, windowStart, limit) => planStore.countQuota(organizationId, windowStart, limit),
+      }),
     });
     stops.push('gateway', { stop: () => gateway.close() });
     const seeded = await seedDemo({ endpoint: dynamo.endpoint, accessKeyId, masterKey });
@@ -157,6 +176,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       issuer: issuer.issuer,
       audience: issuer.audience,
       pid: process.pid,
+      plans,
     };
     // Stopping starts by saying so: `GET /health` answers 503, and the CLI finds no stack.
     stops.push('readiness', { stop: () => void (ready = false) });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { PlansConfig } from '../lambdas/domain/plans';
 
 /**
  * The local runtime's state directory (`.keyward/`, git-ignored): DynamoDB Local's files, the
@@ -62,6 +63,8 @@ export interface RuntimeInfo {
   issuer: string;
   audience: string;
   pid: number;
+  /** The plans the gateway enforces (API.md §9), so the CLI checks `org set-plan` against them. */
+  plans?: PlansConfig;
 }
 
 export function writeRuntimeInfo(stateDir: string, info: RuntimeInfo): void {

@@ -1,9 +1,11 @@
 import { userInfo } from 'node:os';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { ApiGatewayUsageIdentifiers } from '../../lambdas/adapters/api-gateway-usage-identifiers';
 import { KmsSecretBox } from '../../lambdas/adapters/kms-secret-box';
 import { lambdaJobRunner } from '../../lambdas/adapters/lambda-job-runner';
 import { LocalRetirementScheduler } from '../../lambdas/adapters/local-retirement-scheduler';
@@ -108,6 +110,7 @@ export function operatorFor(target: Target, io: Io): Operator {
       dynamodb: localClientConfig(target.runtime.dynamodb_endpoint, target.runtime.dynamodb_access_key_id),
       secrets: new LocalSecretBox(readMasterKey(target.stateDir)),
       scheduler: new LocalRetirementScheduler(scheduleDir(target.stateDir)),
+      ...(target.runtime.plans ? { plans: target.runtime.plans } : {}),
       ...keyConfig(io.env),
     });
   }
@@ -118,6 +121,13 @@ export function operatorFor(target: Target, io: Io): Operator {
     scheduler: createRetirementScheduler(stack.schedulerEnvironment),
     keyPrefix: stack.keyPrefix,
     catalog: stack.catalog,
+    // With plans, organizations' usage identifiers are API Gateway API keys in the plans' usage plans (API.md §9).
+    ...(stack.plans
+      ? {
+          plans: stack.plans.config,
+          usageIdentifiers: new ApiGatewayUsageIdentifiers(new APIGatewayClient({}), stack.plans.usagePlanIds, `${stack.stackName}-`),
+        }
+      : {}),
   });
 }
 

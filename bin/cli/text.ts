@@ -25,11 +25,12 @@ export function table(header: string[], cells: string[][]): string {
 export function keyTable(keys: ApiKeyView[]): string {
   if (keys.length === 0) return 'No API keys.';
   return table(
-    ['ID', 'Name', 'Key', 'Created', 'Expires', 'Last used'],
+    ['ID', 'Name', 'Key', 'Allowed IPs', 'Created', 'Expires', 'Last used'],
     keys.map((key) => [
       key.id,
       key.name ?? '(unnamed)',
       key.masked_value,
+      key.allowed_ips === null ? 'any' : key.allowed_ips.join(' '),
       key.created_at,
       key.expires_at ?? '-',
       key.last_used_at ?? 'never',

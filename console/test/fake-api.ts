@@ -67,6 +67,7 @@ const publicKey = ({ value: _value, version: _version, ...key }: StoredKey): Api
 export interface KeySeed {
   name?: string | null;
   permissions?: Permissions;
+  allowed_ips?: string[] | null;
   created_at?: string;
   expires_at?: string | null;
   /** Defaults to `request` for a key with an `expires_at`. */
@@ -98,6 +99,7 @@ export class FakeKeyward {
       name: seed.name ?? null,
       masked_value: `kw_••••••••${value.slice(-4)}`,
       permissions: seed.permissions ?? fullPermissions(),
+      allowed_ips: seed.allowed_ips ?? null,
       created_at: seed.created_at ?? '2026-11-01T09:30:00.000Z',
       expires_at: seed.expires_at ?? null,
       expiry_source: seed.expiry_source ?? (seed.expires_at ? 'request' : null),
@@ -161,6 +163,10 @@ export class FakeKeyward {
     if (typeof body.name === 'string' && [...body.name.trim()].length > 100) details.name = ['must be at most 100 characters'];
     if (body.permissions !== undefined && Object.keys(body.permissions as object).length === 0) {
       details.permissions = ['must grant at least one resource'];
+    }
+    const blocks = body.allowed_ips;
+    if (Array.isArray(blocks) && blocks.some((block) => typeof block !== 'string' || !/^[0-9a-f.:]+(\/\d{1,3})?$/i.test(block))) {
+      details.allowed_ips = ['is not an IPv4 or IPv6 address or CIDR block'];
     }
     return Object.keys(details).length > 0 ? details : undefined;
   }
@@ -277,13 +283,18 @@ export class FakeKeyward {
           const body = (await request.json()) as {
             name?: string | null;
             permissions?: Permissions;
+            allowed_ips?: string[] | null;
             expires_in?: string;
             expires_at?: string;
           };
           const details = this.invalid(body);
           if (details) return error(422, 'Unprocessable Entity', 'validation_errors', details);
           if (organization.keys.length >= 100) return error(422, 'Unprocessable Entity', 'api_key_limit_reached');
-          const key = this.key(organization.id, { name: body.name?.trim() || null, permissions: body.permissions ?? fullPermissions() });
+          const key = this.key(organization.id, {
+            name: body.name?.trim() || null,
+            permissions: body.permissions ?? fullPermissions(),
+            allowed_ips: body.allowed_ips ?? null,
+          });
           const hours: Record<string, number> = { '1h': 1, '24h': 24, '48h': 48, '7d': 168, '30d': 720, '90d': 2160, '365d': 8760 };
           if (body.expires_in) key.expires_at = new Date(Date.now() + hours[body.expires_in]! * 3_600_000).toISOString();
           if (body.expires_at) key.expires_at = body.expires_at;
@@ -304,12 +315,18 @@ export class FakeKeyward {
         admin(async ({ request, organization, params, email }) => {
           const { key, response } = keyed(request, organization, params.api_key_id!);
           if (!key) return response;
-          const body = (await request.json()) as { name?: string | null; permissions?: Permissions; expires_at?: string | null };
+          const body = (await request.json()) as {
+            name?: string | null;
+            permissions?: Permissions;
+            allowed_ips?: string[] | null;
+            expires_at?: string | null;
+          };
           const details = this.invalid(body);
           if (details) return error(422, 'Unprocessable Entity', 'validation_errors', details);
           if (key.expiry_source === 'rotation') return error(422, 'Unprocessable Entity', 'rotation_already_scheduled');
           if (body.name !== undefined) key.name = body.name?.trim() || null;
           if (body.permissions !== undefined) key.permissions = body.permissions;
+          if (body.allowed_ips !== undefined) key.allowed_ips = body.allowed_ips;
           if (body.expires_at !== undefined) {
             key.expires_at = body.expires_at;
             key.expiry_source = body.expires_at === null ? null : 'request';
@@ -341,7 +358,12 @@ export class FakeKeyward {
           const hours = { now: 0, '1h': 1, '24h': 24, '48h': 48, '7d': 168 }[expires_in];
           if (hours === undefined)
             return error(422, 'Unprocessable Entity', 'validation_errors', { expires_in: ['must be one of now, 1h, 24h, 48h, 7d'] });
-          const next = this.key(organization.id, { name: key.name, permissions: key.permissions, created_at: new Date().toISOString() });
+          const next = this.key(organization.id, {
+            name: key.name,
+            permissions: key.permissions,
+            allowed_ips: key.allowed_ips,
+            created_at: new Date().toISOString(),
+          });
           const expiresAt = new Date(Date.now() + hours * 3_600_000).toISOString();
           if (hours === 0) organization.keys.splice(organization.keys.indexOf(key), 1);
           else {

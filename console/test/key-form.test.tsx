@@ -115,6 +115,30 @@ describe('the Add an API key page', () => {
     await expectAccessible();
   });
 
+  it('sends Allowed IP addresses one block per line, and shows the API reason next to the field', async () => {
+    const api = acme();
+    const { user } = await renderConsole(api, { route: ADD });
+    const field = await screen.findByRole('textbox', { name: 'Allowed IP addresses' });
+    expect(field).toHaveValue('');
+
+    await user.type(field, '203.0.113.0/24{Enter}{Enter}example.com');
+    await user.click(screen.getByRole('button', { name: 'Add API key' }));
+    expect(await screen.findByText('is not an IPv4 or IPv6 address or CIDR block')).toBeInTheDocument();
+    expect(field).toHaveAttribute('aria-invalid', 'true');
+    expect(field).toHaveAccessibleDescription(expect.stringContaining('is not an IPv4 or IPv6 address or CIDR block'));
+    await expectAccessible();
+
+    await user.clear(field);
+    await user.type(field, ' 203.0.113.0/24 {Enter}2001:db8::/32{Enter}');
+    await user.click(screen.getByRole('button', { name: 'Add API key' }));
+    expect(await screen.findByText('API key successfully created')).toBeInTheDocument();
+    const bodies = api.requestsTo('POST', /api_keys$/).map((request) => (request.body as { allowed_ips?: unknown }).allowed_ips);
+    expect(bodies).toEqual([
+      ['203.0.113.0/24', 'example.com'],
+      ['203.0.113.0/24', '2001:db8::/32'],
+    ]);
+  });
+
   it('says why when the organization already has 100 keys', async () => {
     const api = acme();
     for (let i = 0; i < 100; i++) api.key('acme', { name: `key ${i}` });
@@ -172,6 +196,30 @@ describe('the Edit an API key page', () => {
     expect(patch!.headers.get('if-match')).toBe('"1"');
     expect(patch!.body).toEqual({ name: 'ci runner', permissions: { customer: ['read', 'write'], invoice: ['read', 'write'] } });
     expect(await screen.findByText('ci runner', { selector: '.key-name' })).toBeInTheDocument();
+  });
+
+  it('shows the allowlist one block per line and sends it only when changed', async () => {
+    const api = acme();
+    const ci = api.key('acme', { name: 'ci', allowed_ips: ['203.0.113.0/24', '2001:db8::/32'] });
+    const { user } = await renderConsole(api, { route: edit(ci.id) });
+    const field = await screen.findByRole('textbox', { name: 'Allowed IP addresses' });
+    expect(field).toHaveValue('203.0.113.0/24\n2001:db8::/32');
+
+    await user.type(screen.getByRole('textbox', { name: 'Name' }), ' runner');
+    await user.click(screen.getByRole('button', { name: 'Save edits' }));
+    expect(await screen.findByText('API key successfully updated')).toBeInTheDocument();
+    expect(api.requestsTo('PATCH', /api_keys\//)[0]!.body).not.toHaveProperty('allowed_ips');
+  });
+
+  it('lifts the allowlist when the field is emptied', async () => {
+    const api = acme();
+    const ci = api.key('acme', { name: 'ci', allowed_ips: ['203.0.113.0/24'] });
+    const { user } = await renderConsole(api, { route: edit(ci.id) });
+    await user.clear(await screen.findByRole('textbox', { name: 'Allowed IP addresses' }));
+    await user.click(screen.getByRole('button', { name: 'Save edits' }));
+    expect(await screen.findByText('API key successfully updated')).toBeInTheDocument();
+    expect(api.requestsTo('PATCH', /api_keys\//)[0]!.body).toMatchObject({ allowed_ips: null });
+    expect(api.organizations.get('acme')!.keys[0]!.allowed_ips).toBeNull();
   });
 
   it('refuses to overwrite a change made by someone else since the page opened, and reloads the form', async () => {

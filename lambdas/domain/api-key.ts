@@ -1,3 +1,4 @@
+import type { AllowedIps } from './allowed-ips';
 import { ApiKeyLimitReached, PreconditionFailed, RotationAlreadyScheduled, ValidationFailed } from './errors';
 import type { Permissions } from './permissions';
 
@@ -19,6 +20,13 @@ export interface StoredApiKey {
   name: string | null;
   maskedValue: string;
   permissions: Permissions;
+  /** The source addresses the key may be used from (API.md §9); null or absent: any. */
+  allowedIps?: AllowedIps;
+  /**
+   * The organization's usage identifier when the key was minted (API.md §9), copied onto the hot
+   * item only (the key item never holds it); absent before the organization has one.
+   */
+  usageIdentifier?: string;
   createdAt: string;
   /** When the key stops working: a pending scheduled rotation, or the key's own expiry (API.md §8). */
   expiresAt: string | null;
@@ -67,6 +75,8 @@ export interface Expiry {
 export interface KeyChanges {
   name?: string | null;
   permissions?: Permissions;
+  /** Replaces the allowlist; null: any source. */
+  allowedIps?: AllowedIps;
   /** Sets, moves or clears the key's own expiry (never a pending rotation's). */
   expiry?: Expiry;
 }
@@ -97,6 +107,17 @@ export interface HotKey {
   organizationId: string;
   apiKeyId: string;
   permissions: Permissions;
+  /**
+   * The allowlist as stored (null or absent: any source); `ipAllowed` reads it and fails closed on
+   * anything that is not a list of blocks.
+   */
+  allowedIps?: unknown;
+  /**
+   * The organization's usage identifier (API.md §9): the value of the API Gateway API key, in the
+   * usage plan of the organization's plan, that the authorizer names as `usageIdentifierKey`.
+   * Copied onto the hot item; absent before the organization has one.
+   */
+  usageIdentifier?: string;
   expiresAt: string | null;
   lastUsedAt: string | null;
 }
@@ -108,6 +129,7 @@ export interface ApiKeyView {
   name: string | null;
   masked_value: string;
   permissions: Permissions;
+  allowed_ips: AllowedIps;
   created_at: string;
   expires_at: string | null;
   /** Where `expires_at` comes from (API.md §3): a pending rotation, the request, or the lifetime policy; null without one. */
@@ -151,6 +173,7 @@ export function toApiKeyView(key: StoredApiKey): ApiKeyView {
     name: key.name,
     masked_value: key.maskedValue,
     permissions: key.permissions,
+    allowed_ips: key.allowedIps ?? null,
     created_at: key.createdAt,
     expires_at: key.expiresAt,
     expiry_source: expirySourceOf(key),

@@ -12,6 +12,7 @@ export const AUDIT_EVENT_TYPES = [
   'api_key.expiry_reminder_sent',
   'api_key.leaked',
   'organization.settings_updated',
+  'organization.plan_changed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -111,3 +111,10 @@ export class Unauthenticated extends DomainError {
   readonly status = 401;
   readonly code = 'unauthorized';
 }
+
+/** `keyward org set-plan` named a plan the deployment does not have (API.md §9): bad input. */
+export class PlanNotFound extends ValidationFailed {
+  constructor(plan: string, known: readonly string[]) {
+    super({ plan: [`${JSON.stringify(plan)} is not a plan of this deployment; its plans: ${known.join(', ')}`] });
+  }
+}

@@ -161,6 +161,22 @@ export interface KeyStore {
    * StaleState (nothing written) when they changed since, OrganizationNotFound when it is gone.
    */
   updateSettings(input: { organizationId: string; version: number; changes: SettingsChanges; event: AuditEvent }): Promise<number>;
+  /** The plan named on the organization item: null when none (the default plan), undefined when there is no organization (API.md §9). */
+  getPlan(organizationId: string): Promise<string | null | undefined>;
+  /** Puts the organization on `plan`, with its audit event; OrganizationNotFound when there is none. */
+  putPlan(organizationId: string, plan: string, event: AuditEvent): Promise<void>;
+  /** The organization's usage identifier (API.md §9); undefined when it has none (or does not exist). */
+  getUsageIdentifier(organizationId: string): Promise<UsageIdentifier | undefined>;
+  /**
+   * Records the organization's usage identifier on its item and on the hot item of every key it
+   * has, so the authorizer names it from then on. Idempotent (the upgrade backfill runs it again).
+   * Throws OrganizationNotFound.
+   */
+  setUsageIdentifier(organizationId: string, identifier: UsageIdentifier): Promise<void>;
+  /** Requests counted against the organization's quota in the window starting at `windowStart` (the local gateway's counter). */
+  quotaUsed(organizationId: string, windowStart: Date): Promise<number>;
+  /** Counts one request in the window, unless `limit` are counted already; false when over. */
+  countQuota(organizationId: string, windowStart: Date, limit: number): Promise<boolean>;
 
   appendAuditEvent(event: AuditEvent): Promise<void>;
   /** Newest first. */
@@ -180,6 +196,27 @@ export interface UsageBatchResult {
 export interface UsageCounterStore {
   add(batchId: string, increments: readonly UsageIncrement[]): Promise<UsageBatchResult>;
   list(organizationId: string, query: UsageQuery): Promise<UsageBucket[]>;
+}
+
+/**
+ * An organization's usage identifier (API.md §9): an API Gateway API key nobody ever sees. `value`
+ * is what the authorizer names as `usageIdentifierKey`; `id` is the API key's id, which usage
+ * plans are given.
+ */
+export interface UsageIdentifier {
+  id: string;
+  value: string;
+}
+
+/**
+ * Where usage identifiers live: API Gateway (adapters/api-gateway-usage-identifiers.ts). Locally
+ * there is none: the local gateway enforces the plans itself.
+ */
+export interface UsageIdentifiers {
+  /** Creates the organization's identifier (or finds the one an interrupted run created) in `plan`'s usage plan. */
+  create(organizationId: string, plan: string): Promise<UsageIdentifier>;
+  /** Moves it from `from`'s usage plan to `to`'s; idempotent. */
+  move(identifier: UsageIdentifier, from: string, to: string): Promise<void>;
 }
 
 /**

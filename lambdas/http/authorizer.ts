@@ -24,10 +24,16 @@ export function bearerCredential(authorization: string | undefined): string | un
 /**
  * The api-key authorizer's identity sources when API Gateway's result cache is on, as API Gateway
  * writes them: the cache key is their values, so it holds everything a decision depends on (the
- * key, the method, the route as its resource path). The CDK construct configures them and the
+ * key, the method, the route as its resource path, and the caller's source IP, which a key's
+ * `allowed_ips` judges: without it an Allow cached for one address would admit another). The CDK construct configures them and the
  * local gateway keys its emulated cache by them.
  */
-export const CACHED_API_KEY_IDENTITY_SOURCES = ['method.request.header.x-api-key', 'context.httpMethod', 'context.resourcePath'] as const;
+export const CACHED_API_KEY_IDENTITY_SOURCES = [
+  'method.request.header.x-api-key',
+  'context.httpMethod',
+  'context.resourcePath',
+  'context.identity.sourceIp',
+] as const;
 
 /** API Gateway answers 401 (and never calls the backend) when a REQUEST authorizer throws exactly this. */
 export function unauthorized(): Error {

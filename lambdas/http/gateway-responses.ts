@@ -26,8 +26,10 @@ export const GATEWAY_RESPONSES = {
   integrationFailure: { status: 502, body: '{"status":502,"error":"Bad Gateway","code":"internal_error"}' },
   /** The integration did not answer in time (INTEGRATION_TIMEOUT). */
   integrationTimeout: { status: 504, body: '{"status":504,"error":"Gateway Timeout","code":"timeout"}' },
-  /** Over the stage's rate or burst limit (THROTTLED) or a usage plan's quota (QUOTA_EXCEEDED). */
+  /** Over the stage's or the organization's plan's rate or burst limit (THROTTLED). */
   throttled: { status: 429, body: '{"status":429,"error":"Too Many Requests","code":"throttled"}' },
+  /** Over the organization's plan's quota (QUOTA_EXCEEDED, API.md §9). */
+  quotaExceeded: { status: 429, body: '{"status":429,"error":"Too Many Requests","code":"quota_exceeded"}' },
 } as const;
 
 export type GatewayAnswer = { readonly status: number; readonly body: string };
@@ -57,7 +59,7 @@ export function gatewayResponsesFor(api: GatewayApiKind): Readonly<Record<Gatewa
     MISSING_AUTHENTICATION_TOKEN: routeNotFound,
     RESOURCE_NOT_FOUND: routeNotFound,
     THROTTLED: GATEWAY_RESPONSES.throttled,
-    QUOTA_EXCEEDED: GATEWAY_RESPONSES.throttled,
+    QUOTA_EXCEEDED: GATEWAY_RESPONSES.quotaExceeded,
     REQUEST_TOO_LARGE: GATEWAY_RESPONSES.requestTooLarge,
     INTEGRATION_TIMEOUT: GATEWAY_RESPONSES.integrationTimeout,
     INTEGRATION_FAILURE: GATEWAY_RESPONSES.integrationFailure,

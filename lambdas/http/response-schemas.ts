@@ -40,6 +40,10 @@ const apiKeyFields = z.object({
   name: z.string().nullable(),
   masked_value: z.string().meta({ description: 'The prefix, eight bullets and the last 4 characters', examples: ['kw_••••••••9fQz'] }),
   permissions,
+  allowed_ips: z
+    .array(z.string())
+    .nullable()
+    .meta({ description: 'The source addresses (CIDR blocks) the key may be used from; null: any', examples: [['203.0.113.0/24']] }),
   created_at: instant('When the key was created'),
   expires_at: instant(
     "When the key stops working: a pending scheduled rotation, or the key's own expiry (asked for, or the lifetime policy's); null: never",
@@ -84,10 +88,12 @@ const detailsSchema = z
     name: z.string().nullable().optional().meta({ description: "Every event: the key's name when it happened" }),
     masked_value: z.string().optional().meta({ description: "Every event: the key's masked token" }),
     permissions: permissions.optional().meta({ description: "`api_key.created`: the new key's permissions" }),
+    allowed_ips: z.array(z.string()).optional().meta({ description: "`api_key.created`: the new key's allowlist, when it has one" }),
     changes: z
       .object({
         name: z.string().nullable().optional(),
         permissions: permissions.optional(),
+        allowed_ips: z.array(z.string()).nullable().optional(),
         expires_at: instant('The new expiry; null: cleared').nullable().optional(),
       })
       .optional()
@@ -103,6 +109,8 @@ const detailsSchema = z
     mark_days: z.int().optional().meta({ description: '`api_key.expiry_reminder_sent`: the reminder mark, in days before `expires_at`' }),
     max_key_lifetime_days: z.int().nullable().optional().meta({ description: '`organization.settings_updated`: the new maximum lifetime' }),
     expiry_reminder_days: z.array(z.int()).optional().meta({ description: '`organization.settings_updated`: the new reminder marks' }),
+    plan: z.string().optional().meta({ description: '`organization.plan_changed`: the new plan' }),
+    previous_plan: z.string().optional().meta({ description: '`organization.plan_changed`: the plan before the change' }),
     leaked_key_action: z
       .enum(LEAKED_KEY_ACTIONS)
       .optional()
@@ -148,6 +156,18 @@ export const organizationSettingsResponseSchema = z.object({
       expiry_reminder_days: z
         .array(z.int())
         .meta({ description: 'Days before a key expires at which the admins are reminded, largest first', examples: [[7, 1]] }),
+      plan: z.string().meta({ description: "The organization's plan (API.md §9); operators change it (`keyward org set-plan`)" }),
+      limits: z
+        .object({
+          rate: z.number().meta({ description: 'Requests per second, all keys of the organization together' }),
+          burst: z.int().meta({ description: 'Requests allowed at once above the rate' }),
+          quota: z
+            .object({ limit: z.int(), period: z.enum(['day', 'week', 'month']) })
+            .nullable()
+            .meta({ description: 'Requests per UTC day, ISO week or calendar month; null: no quota' }),
+        })
+        .meta({ description: "The plan's limits: over them the consumer API answers 429 `throttled` or `quota_exceeded`" }),
+      quota_used: z.int().nullable().meta({ description: 'Requests counted in the current quota window; null when the plan has no quota' }),
       leaked_key_action: z.enum(LEAKED_KEY_ACTIONS).meta({
         description: 'What a secret-scanning report of one of its keys does: `rotate` it now (default), or only `notify` the admins',
       }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { allowedIpsSchema } from '../domain/allowed-ips';
 import { EXPIRES_IN, MAX_NAME_LENGTH, type RotationRequest } from '../domain/api-key';
 import { KEY_EXPIRES_IN, MAX_KEY_LIFETIME_DAYS, MAX_REMINDER_DAYS, MAX_REMINDER_MARKS, sortReminderDays } from '../domain/expiry';
 import { LEAKED_KEY_ACTIONS, MAX_LEAK_REPORT_TOKENS } from '../domain/leak';
@@ -58,6 +59,7 @@ function oneExpiry(body: { expires_in?: unknown; expires_at?: unknown }, ctx: z.
 const fields = (catalog: readonly string[]) => ({
   name: nameSchema.optional(),
   permissions: permissionsSchema(catalog).optional(),
+  allowed_ips: allowedIpsSchema.optional(),
 });
 
 /**

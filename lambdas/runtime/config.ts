@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type AdminClaimRules, CLAIM_NAME_PATTERN, DEFAULT_ADMIN_CLAIMS, NO_EMAIL_VERIFIED_CLAIM } from '../domain/admin-claims';
 import { GITHUB_SECRET_SCANNING_KEYS_URL } from '../domain/leak';
 import { parseResourceCatalog } from '../domain/permissions';
+import { DEFAULT_PLANS, type PlansConfig, parsePlans } from '../domain/plans';
 import { EXAMPLE_ROUTES, parseRoutes, type RouteDefinition, serializeRoutes } from '../domain/routes';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from '../domain/token';
 
@@ -210,6 +211,12 @@ export const mailConfig = (env = process.env) =>
 
 /** Lifecycle events (API.md §8): the stack's EventBridge bus the publisher puts every audit event on. */
 export const eventsConfig = (env = process.env) => read('events', z.object({ EVENT_BUS_NAME: z.string().trim().min(1) }), env);
+
+/** The deployment's plans (API.md §9): `KEYWARD_PLANS` (the plans JSON) or DEFAULT_PLANS. */
+export const plansConfig = (env = process.env): PlansConfig => {
+  const raw = env.KEYWARD_PLANS?.trim();
+  return raw ? parsePlans(raw, 'KEYWARD_PLANS') : DEFAULT_PLANS;
+};
 
 /**
  * Secret-scanning reports (API.md §10): where the signer's public keys are published. GitHub's by

@@ -5,7 +5,8 @@ import { backfillMemberships, type MembershipBackfill } from '../adapters/dynamo
 import { listOrganizationSummaries, type OrganizationSummary } from '../adapters/dynamodb/organization-summaries';
 import { systemClock } from '../domain/clock';
 import { DEFAULT_RESOURCE_CATALOG } from '../domain/permissions';
-import type { KeyStore, Mailer, RetirementScheduler, SecretBox } from '../domain/ports';
+import { DEFAULT_PLANS, effectivePlanName, type PlansConfig } from '../domain/plans';
+import type { KeyStore, Mailer, RetirementScheduler, SecretBox, UsageIdentifiers } from '../domain/ports';
 import { DEFAULT_KEY_PREFIX } from '../domain/token';
 import { DynamoDbDeliveryLedger } from '../notifications/dynamodb-delivery-ledger';
 import { DynamoDbUndeliveredLog } from '../notifications/dynamodb-undelivered-log';
@@ -27,9 +28,11 @@ export interface Operator extends Services {
   store: KeyStore;
   /**
    * Brings data an earlier version wrote up to this version's layout; idempotent, safe while the
-   * API serves (`keyward migrate`, and every `npm start`). Today: the membership items of `GET /v1/me`.
+   * API serves (`keyward migrate`, and every `npm start`): the membership items of `GET /v1/me`,
+   * and with `usageIdentifiers` (AWS with plans) every organization's usage identifier (API.md §9):
+   * made in its plan's usage plan when it has none, and put on the hot item of each of its keys.
    */
-  migrate(): Promise<{ memberships: MembershipBackfill }>;
+  migrate(): Promise<{ memberships: MembershipBackfill; usage_identifiers?: { created: number; organizations: number } }>;
   /** Every organization with its counts (`keyward org list`; reads the whole table). */
   organizationSummaries(): Promise<OrganizationSummary[]>;
   /** Where the notifier noted the records it failed on. */
@@ -50,6 +53,10 @@ export function createOperator(options: {
   catalog?: readonly string[];
   /** Needed by scheduled rotations (`keys rotate --expires-in 1h`…) and to remove a deleted key's job. */
   scheduler?: RetirementScheduler;
+  /** The deployment's plans, for `org set-plan`. @default DEFAULT_PLANS */
+  plans?: PlansConfig;
+  /** Where organizations' usage identifiers live (API Gateway, when the stack has plans). @default none */
+  usageIdentifiers?: UsageIdentifiers;
 }): Operator {
   const db = documentClient(options.dynamodb);
   const store = new DynamoDbKeyStore(db, options.tableName);
@@ -60,13 +67,34 @@ export function createOperator(options: {
     scheduler: options.scheduler,
     keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
     catalog: options.catalog ?? DEFAULT_RESOURCE_CATALOG,
+    ...(options.plans ? { plans: options.plans } : {}),
+    ...(options.usageIdentifiers ? { usageIdentifiers: options.usageIdentifiers } : {}),
   });
+  const plans = options.plans ?? DEFAULT_PLANS;
+
+  /** Every organization with its usage identifier, on its hot items too; idempotent. */
+  async function backfillUsageIdentifiers(identifiers: UsageIdentifiers): Promise<{ created: number; organizations: number }> {
+    let created = 0;
+    const organizations = await listOrganizationSummaries(db, options.tableName, systemClock.now());
+    for (const { id } of organizations) {
+      let identifier = await store.getUsageIdentifier(id);
+      if (!identifier) {
+        identifier = await identifiers.create(id, effectivePlanName(plans, await store.getPlan(id)));
+        created++;
+      }
+      await store.setUsageIdentifier(id, identifier);
+    }
+    return { created, organizations: organizations.length };
+  }
   const retire = createRetireHandler({ store, clock: systemClock });
   const remind = createRemindHandler({ store, clock: systemClock });
   return {
     store,
     ...services,
-    migrate: async () => ({ memberships: await backfillMemberships(db, options.tableName) }),
+    migrate: async () => ({
+      memberships: await backfillMemberships(db, options.tableName),
+      ...(options.usageIdentifiers ? { usage_identifiers: await backfillUsageIdentifiers(options.usageIdentifiers) } : {}),
+    }),
     organizationSummaries: () => listOrganizationSummaries(db, options.tableName, systemClock.now()),
     undelivered: new DynamoDbUndeliveredLog(db, options.tableName),
     eventRedrive: (mailer) =>

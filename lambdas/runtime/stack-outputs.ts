@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RESOURCE_NAME_PATTERN } from '../domain/permissions';
+import { PLAN_NAME_PATTERN, type PlansConfig, plansConfigSchema } from '../domain/plans';
 import { KEY_PREFIX_PATTERN } from '../domain/token';
 
 /**
@@ -25,7 +26,25 @@ export const STACK_OUTPUT = {
   jobFailureQueueUrl: 'JobFailureQueueUrl',
   /** Lifecycle jobs EventBridge Scheduler could not deliver to their function. */
   schedulerDlqUrl: 'RetirementDlqUrl',
+  /** Only with plans (the stage file's `plans`): the plans as JSON (API.md §9). */
+  plans: 'Plans',
+  /** Only with plans: a JSON object of each plan's API Gateway usage plan id, for `org create`, `org set-plan` and `migrate`. */
+  usagePlanIds: 'UsagePlanIds',
 } as const;
+
+/** A JSON output, then checked by `schema`. */
+const jsonOutput = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((raw, context) => {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'is not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
 
 const catalogSchema = z
   .string()
@@ -53,6 +72,8 @@ const outputsSchema = z.object({
   [STACK_OUTPUT.schedulerDlqArn]: z.string().min(1),
   [STACK_OUTPUT.jobFailureQueueUrl]: z.string().url(),
   [STACK_OUTPUT.schedulerDlqUrl]: z.string().url(),
+  [STACK_OUTPUT.plans]: jsonOutput(plansConfigSchema).optional(),
+  [STACK_OUTPUT.usagePlanIds]: jsonOutput(z.record(z.string().regex(PLAN_NAME_PATTERN), z.string().min(1))).optional(),
 });
 
 /** What the CLI needs from a deployed stack. */
@@ -65,6 +86,8 @@ export interface StackSettings {
   failureQueueUrl: string;
   /** Undefined when the stack sends no email. */
   senderAddress?: string;
+  /** The stack's plans and each one's usage plan id; undefined when the stack has no plans (API.md §9). */
+  plans?: { config: PlansConfig; usagePlanIds: Readonly<Record<string, string>> };
   /** Where failed lifecycle jobs are parked: the functions' on-failure destination, then the scheduler's DLQ. */
   jobQueueUrls: readonly string[];
   /** The variables the Lambda functions get for EventBridge Scheduler (config.ts `schedulerConfig`). */
@@ -93,6 +116,7 @@ export function parseStackOutputs(stackName: string, outputs: Record<string, str
     catalog: o.ResourceCatalog,
     failureQueueUrl: o.NotifierFailureQueueUrl,
     ...(o.SenderAddress ? { senderAddress: o.SenderAddress } : {}),
+    ...(o.Plans && o.UsagePlanIds ? { plans: { config: o.Plans, usagePlanIds: o.UsagePlanIds } } : {}),
     jobQueueUrls: [o.JobFailureQueueUrl, o.RetirementDlqUrl],
     schedulerEnvironment: {
       SCHEDULE_GROUP_NAME: o.ScheduleGroupName,

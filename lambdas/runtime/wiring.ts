@@ -6,7 +6,7 @@ import { systemClock } from '../domain/clock';
 import type { KeyStore, RetirementScheduler, SecretBox } from '../domain/ports';
 import type { Operation } from '../operations/manifest';
 import { documentClient } from './clients';
-import { keyConfig, schedulerConfig, secretsConfig, tableConfig } from './config';
+import { keyConfig, plansConfig, schedulerConfig, secretsConfig, tableConfig } from './config';
 import { createServices, type Services } from './services';
 
 /**
@@ -117,6 +117,6 @@ export function functionServices(capabilities: Capabilities): () => Promise<Serv
   const scheduler = capabilities.schedules ? schedulerFor(capabilities.schedules) : () => Promise.resolve(undefined);
   return onceAsync(async () => {
     const [box, retirements] = await Promise.all([secrets(), scheduler()]);
-    return createServices({ store, secrets: box, clock: systemClock, scheduler: retirements, keyPrefix, catalog });
+    return createServices({ store, secrets: box, clock: systemClock, scheduler: retirements, keyPrefix, catalog, plans: plansConfig() });
   });
 }

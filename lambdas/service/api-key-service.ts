@@ -1,4 +1,5 @@
 import { monotonicFactory } from 'ulid';
+import { type AllowedIps, sameAllowedIps } from '../domain/allowed-ips';
 import {
   type ApiKeyView,
   type ApiKeyWithValue,
@@ -63,6 +64,7 @@ export type RotationCause = (old: StoredApiKey, next: StoredApiKey) => { event: 
 export interface KeyInput {
   name?: string | null;
   permissions?: Permissions;
+  allowed_ips?: AllowedIps;
 }
 
 /** A create: the fields, and at most one of `expires_in` / `expires_at` (API.md §8). */
@@ -110,12 +112,17 @@ export class ApiKeyService {
     // The key is created at the instant its expiry was judged at: a policy expiry is exactly `created_at + max`.
     const minted = await this.mint(
       organizationId,
-      { name: input.name ?? null, permissions: input.permissions ?? defaultPermissions(this.deps.catalog) },
+      {
+        name: input.name ?? null,
+        permissions: input.permissions ?? defaultPermissions(this.deps.catalog),
+        allowedIps: input.allowed_ips ?? null,
+      },
       now,
     );
     const key = expiry ? await this.withExpiryJobs(minted.key, expiry, settings) : minted.key;
     const event = this.event('api_key.created', key, actor, {
       permissions: key.permissions,
+      ...(key.allowedIps ? { allowed_ips: key.allowedIps } : {}),
       ...(key.expiresAt ? { expires_at: key.expiresAt } : {}),
     });
     await this.undoJobsUnlessCommitted([key], 'create refused', () => this.deps.store.createKey(key, event));
@@ -192,6 +199,9 @@ export class ApiKeyService {
       if (input.permissions !== undefined && !samePermissions(input.permissions, current.permissions)) {
         changes.permissions = input.permissions;
       }
+      if (input.allowed_ips !== undefined && !sameAllowedIps(input.allowed_ips, current.allowedIps ?? null)) {
+        changes.allowedIps = input.allowed_ips;
+      }
       const settings = input.expires_at === undefined ? DEFAULT_SETTINGS : await this.settingsOf(organizationId);
       const patched =
         input.expires_at === undefined ? undefined : patchedExpiry(current, input.expires_at, this.deps.clock.now(), settings);
@@ -203,9 +213,13 @@ export class ApiKeyService {
       } else if (patched) {
         changes.expiry = { expiresAt: null, expirySource: null, retirementJobId: null, reminderMarks: [] };
       }
-      const { expiry, ...named } = changes;
+      const { expiry, allowedIps, ...named } = changes;
       const event = this.event('api_key.updated', { ...current, ...named }, actor, {
-        changes: { ...named, ...(expiry ? { expires_at: expiry.expiresAt } : {}) },
+        changes: {
+          ...named,
+          ...(allowedIps !== undefined ? { allowed_ips: allowedIps } : {}),
+          ...(expiry ? { expires_at: expiry.expiresAt } : {}),
+        },
       });
       const updated = await this.undoJobsUnlessCommitted(created ? [created] : [], 'update refused', () =>
         this.deps.store.updateKey({ key: current, changes, event, landsBy: landingDeadline(this.deps.clock.now()).toISOString() }),
@@ -216,7 +230,7 @@ export class ApiKeyService {
   }
 
   /**
-   * The new key copies name and permissions from the old key as read by the attempt that commits
+   * The new key copies name, permissions and allowlist from the old key as read by the attempt that commits
    * (the transaction is conditioned on that read's version), and gets the lifetime policy's expiry
    * if there is one. A scheduled rotation stops the old key at the requested time, or at its own
    * expiry if that comes first. Each attempt creates the jobs of what it writes once the rules
@@ -248,9 +262,10 @@ export class ApiKeyService {
       checkVersion(old, expected);
       checkRotation(old, keyCount ?? null, this.deps.clock.now());
       const expiresAt = rotationAt === null ? null : earlier(rotationAt.toISOString(), old.expiresAt);
-      minted ??= await this.mint(organizationId, { name: old.name, permissions: old.permissions });
+      const copied = { name: old.name, permissions: old.permissions, allowedIps: old.allowedIps ?? null };
+      minted ??= await this.mint(organizationId, copied);
       const policy = newKeyExpiry(null, new Date(minted.key.createdAt), settings);
-      const fresh: StoredApiKey = { ...minted.key, name: old.name, permissions: old.permissions };
+      const fresh: StoredApiKey = { ...minted.key, ...copied };
       const next = policy ? await this.withExpiryJobs(fresh, policy, settings) : fresh;
       const created: ExpiryJobSet[] = [next];
       let pendingOld: StoredApiKey | undefined;
@@ -321,17 +336,21 @@ export class ApiKeyService {
   /** A new key record and its plaintext token (returned once, never stored in clear). */
   async mint(
     organizationId: string,
-    fields: { name: string | null; permissions: Permissions },
+    fields: { name: string | null; permissions: Permissions; allowedIps?: AllowedIps },
     createdAt: Date = this.deps.clock.now(),
   ): Promise<{ key: StoredApiKey; value: string }> {
     const id = this.newId();
     const value = generateToken(this.deps.keyPrefix);
+    // The hot item names the organization's usage identifier, so API Gateway meters the key's requests (API.md §9).
+    const usageIdentifier = (await this.deps.store.getUsageIdentifier(organizationId))?.value;
     const key: StoredApiKey = {
       id,
       organizationId,
       name: fields.name,
       maskedValue: maskToken(value),
       permissions: fields.permissions,
+      allowedIps: fields.allowedIps ?? null,
+      ...(usageIdentifier === undefined ? {} : { usageIdentifier }),
       createdAt: createdAt.toISOString(),
       expiresAt: null,
       lastUsedAt: null,

@@ -5,7 +5,7 @@ import type { Clock } from '../domain/clock';
 import { ValidationFailed } from '../domain/errors';
 import { ORGANIZATION_ID_PATTERN } from '../domain/organization';
 import { defaultPermissions } from '../domain/permissions';
-import type { KeyStore, Member, Organization, Role } from '../domain/ports';
+import type { KeyStore, Member, Organization, Role, UsageIdentifiers } from '../domain/ports';
 import { CONTROL_CHARACTERS_REASON, containsControlCharacters, escapeControlCharacters, isEmailAddress } from '../domain/text';
 import { containsTokenShape } from '../domain/token';
 import type { ApiKeyService } from './api-key-service';
@@ -54,6 +54,8 @@ export class OrganizationService {
     private readonly keys: ApiKeyService,
     private readonly clock: Clock,
     private readonly catalog: readonly string[],
+    /** Where usage identifiers are made (API Gateway), with the plan a new organization starts on. @default none (locally) */
+    private readonly usage?: { identifiers: UsageIdentifiers; defaultPlan: string },
   ) {}
 
   /**
@@ -82,6 +84,9 @@ export class OrganizationService {
     const { key, value } = await this.keys.mint(id, { name: null, permissions: defaultPermissions(this.catalog) });
     const event = this.keys.event('api_key.created', key, input.actor ?? { type: 'system' }, { permissions: key.permissions });
     await this.store.createOrganization({ organization, members, firstKey: key, event });
+    // Its usage identifier, in the default plan's usage plan (API.md §9); its first key's hot item gets it too.
+    // Interrupted here, `keyward migrate` makes it.
+    if (this.usage) await this.store.setUsageIdentifier(id, await this.usage.identifiers.create(id, this.usage.defaultPlan));
     return { organization: { id, name }, api_key: { ...toApiKeyView(key), value } };
   }
 

@@ -2,7 +2,7 @@ import { monotonicFactory } from 'ulid';
 import { checkVersion, type ExpectedVersions } from '../domain/api-key';
 import type { Actor, AuditEvent } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
-import { OrganizationNotFound } from '../domain/errors';
+import { OrganizationNotFound, PlanNotFound } from '../domain/errors';
 import {
   type OrganizationSettings,
   type SettingsChanges as StoredChanges,
@@ -10,15 +10,17 @@ import {
   type VersionedSettings,
 } from '../domain/expiry';
 import { DEFAULT_LEAKED_KEY_ACTION, type LeakedKeyAction } from '../domain/leak';
-import type { KeyStore } from '../domain/ports';
+import { DEFAULT_PLANS, effectivePlanName, type PlansConfig, type PlanView, quotaWindowStart } from '../domain/plans';
+import type { KeyStore, UsageIdentifiers } from '../domain/ports';
 import { retryOnConflict } from '../domain/retry-on-conflict';
 
-/** The settings object of the API (API.md §8). */
-export interface OrganizationSettingsView {
+/** The settings object of the API (API.md §8, §9): the key policy admins change, and the plan they read. */
+export interface KeyPolicyView {
   max_key_lifetime_days: number | null;
   expiry_reminder_days: number[];
   leaked_key_action: LeakedKeyAction;
 }
+export type OrganizationSettingsView = KeyPolicyView & PlanView;
 
 /** The settings and the version their `ETag` carries. */
 export interface VersionedSettingsView {
@@ -33,7 +35,7 @@ export interface SettingsChanges {
   leaked_key_action?: LeakedKeyAction;
 }
 
-function toView(settings: OrganizationSettings): OrganizationSettingsView {
+function toView(settings: OrganizationSettings): KeyPolicyView {
   return {
     max_key_lifetime_days: settings.maxKeyLifetimeDays,
     expiry_reminder_days: [...settings.expiryReminderDays],
@@ -54,6 +56,9 @@ export class SettingsService {
     private readonly store: KeyStore,
     private readonly clock: Clock,
     newId?: () => string,
+    private readonly plans: PlansConfig = DEFAULT_PLANS,
+    /** Where usage identifiers live (API Gateway): `setPlan` moves the organization's. @default none (locally) */
+    private readonly usageIdentifiers?: UsageIdentifiers,
   ) {
     const ulid = monotonicFactory();
     this.newId = newId ?? (() => ulid(clock.now().getTime()));
@@ -61,7 +66,48 @@ export class SettingsService {
 
   async get(organizationId: string): Promise<VersionedSettingsView> {
     const current = await this.load(organizationId);
-    return { settings: toView(current), version: current.version };
+    return { settings: { ...toView(current), ...(await this.plan(organizationId)) }, version: current.version };
+  }
+
+  /**
+   * The organization's plan, its limits and how much of its quota the current window has used
+   * (API.md §9). `quota_used` is null without a quota; locally it is the gateway's counter.
+   */
+  async plan(organizationId: string): Promise<PlanView> {
+    const stored = await this.store.getPlan(organizationId);
+    if (stored === undefined) throw new OrganizationNotFound();
+    const name = effectivePlanName(this.plans, stored);
+    const plan = this.plans.plans[name]!;
+    const quota_used = plan.quota
+      ? await this.store.quotaUsed(organizationId, quotaWindowStart(plan.quota.period, this.clock.now()))
+      : null;
+    return { plan: name, limits: { rate: plan.rate, burst: plan.burst, quota: plan.quota }, quota_used };
+  }
+
+  /**
+   * Moves the organization to another plan (operators only: `keyward org set-plan`), audited
+   * `organization.plan_changed` with the previous plan. The same plan again changes nothing.
+   */
+  async setPlan(organizationId: string, actor: Actor, plan: string): Promise<PlanView> {
+    if (!Object.hasOwn(this.plans.plans, plan)) throw new PlanNotFound(plan, Object.keys(this.plans.plans));
+    const stored = await this.store.getPlan(organizationId);
+    if (stored === undefined) throw new OrganizationNotFound();
+    const previous = effectivePlanName(this.plans, stored);
+    if (stored === plan) return this.plan(organizationId);
+    // API Gateway first: interrupted after it, the same set-plan again finishes (the move is idempotent).
+    const identifier = this.usageIdentifiers && (await this.store.getUsageIdentifier(organizationId));
+    if (this.usageIdentifiers && identifier) await this.usageIdentifiers.move(identifier, previous, plan);
+    const event: AuditEvent = {
+      id: this.newId(),
+      organizationId,
+      type: 'organization.plan_changed',
+      occurredAt: this.clock.now().toISOString(),
+      actor,
+      apiKeyId: null,
+      details: { plan, previous_plan: previous },
+    };
+    await this.store.putPlan(organizationId, plan, event);
+    return this.plan(organizationId);
   }
 
   /**
@@ -91,7 +137,8 @@ export class SettingsService {
         named.leakedKeyAction = changes.leaked_key_action;
       }
       const before = toView(current);
-      if (Object.keys(named).length === 0) return { settings: before, version: current.version };
+      if (Object.keys(named).length === 0)
+        return { settings: { ...before, ...(await this.plan(organizationId)) }, version: current.version };
       const after = toView({ ...current, ...named });
       const event: AuditEvent = {
         id: this.newId(),
@@ -103,7 +150,7 @@ export class SettingsService {
         details: { ...after, previous: before },
       };
       const version = await this.store.updateSettings({ organizationId, version: current.version, changes: named, event });
-      return { settings: after, version };
+      return { settings: { ...after, ...(await this.plan(organizationId)) }, version };
     });
   }
 

@@ -104,6 +104,12 @@ export const apiKeyKey = (organizationId: string, apiKeyId: string): ItemKey => 
 });
 
 /** The hot item of a key, keyed by the SHA-256 of its token. */
+/** The local gateway's quota counter of an organization for one window (API.md §9), kept until the TTL removes it. */
+export const quotaCounterKey = (organizationId: string, windowStart: string): ItemKey => ({
+  pk: organizationPartition(organizationId),
+  sk: `QUOTA#${windowStart}`,
+});
+
 export const hotKeyKey = (tokenHash: string): ItemKey => ({ pk: `KEYHASH#${tokenHash}`, sk: 'KEYHASH' });
 
 export const auditEventKey = (organizationId: string, eventId: string): ItemKey => ({

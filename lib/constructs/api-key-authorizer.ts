@@ -4,6 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import type { PlansConfig } from '../../lambdas/domain/plans';
 import { buildRouteTable, EXAMPLE_ROUTES, findRoute, type RouteDefinition, type RouteTable } from '../../lambdas/domain/routes';
 import { CACHED_API_KEY_IDENTITY_SOURCES } from '../../lambdas/http/authorizer';
 import { encodeRouteTable, hotKeyCacheConfig, keyConfig, ROUTE_TABLE_MAX_CHARS, routesConfig } from '../../lambdas/runtime/config';
@@ -85,7 +86,20 @@ export interface ApiKeyAuthorizerProps extends StageProps {
   readonly name?: string;
   /** The authorizer's name in API Gateway. @default the construct's unique id */
   readonly authorizerName?: string;
+  /**
+   * The deployment's plans (API.md §9), enforced by API Gateway: one usage plan per plan (its
+   * `rate`, `burst` and quota) on the API's deployment stage, the API's key source set to
+   * `AUTHORIZER`, and every method added by `addRoute` requiring an API key, which the authorizer
+   * names as `usageIdentifierKey` (the organization's usage identifier, from the hot item). API
+   * Gateway then answers 429 `throttled` / `quota_exceeded` before the backend. Every
+   * organization must have its identifier first (`keyward migrate`): an allowed request without
+   * one is refused 403 by API Gateway.
+   * @default none: no usage plans, methods need no API key
+   */
+  readonly plans?: PlansConfig;
 }
+
+const QUOTA_PERIOD = { day: apigw.Period.DAY, week: apigw.Period.WEEK, month: apigw.Period.MONTH } as const;
 
 /**
  * The consumer-side authorizer (API.md §1) for any `RestApi`, in one construct: the keyward
@@ -100,6 +114,9 @@ export class ApiKeyAuthorizer extends Construct {
   readonly restApi: apigw.RestApiBase;
   private readonly routeTable: RouteTable;
   private readonly routes: readonly RouteDefinition[];
+  /** One usage plan per plan name (empty without `plans`), e.g. to give `keyward org set-plan` their ids. */
+  readonly usagePlans: Readonly<Record<string, apigw.UsagePlan>> = {};
+  private readonly apiKeyRequired: boolean;
 
   constructor(scope: Construct, id: string, props: ApiKeyAuthorizerProps) {
     super(scope, id);
@@ -158,6 +175,30 @@ export class ApiKeyAuthorizer extends Construct {
     // Every gateway response of the API in the contract's shape; an undefined method or path is
     // denied like a route outside the route table (403 route_not_allowed).
     addContractGatewayResponses(this.restApi, 'protected');
+
+    this.apiKeyRequired = props.plans !== undefined;
+    if (props.plans) this.usagePlans = this.addUsagePlans(props.plans, stageOf(props).stage);
+  }
+
+  /**
+   * The plans as API Gateway usage plans on the API's stage, and the API's key source switched to
+   * the authorizer's `usageIdentifierKey` (keys never travel in a header API Gateway reads).
+   */
+  private addUsagePlans(plans: PlansConfig, stage: string): Record<string, apigw.UsagePlan> {
+    const restApi = this.restApi.node.defaultChild as apigw.CfnRestApi | undefined;
+    if (!restApi) throw new Error(`${this.node.path}: plans need a RestApi defined in this app (its key source is set to AUTHORIZER)`);
+    restApi.apiKeySourceType = 'AUTHORIZER';
+    const usagePlans: Record<string, apigw.UsagePlan> = {};
+    for (const [name, plan] of Object.entries(plans.plans)) {
+      usagePlans[name] = new apigw.UsagePlan(this, `Plan-${name}`, {
+        name: `keyward-${stage}-${name}`,
+        description: `keyward plan ${name}${name === plans.default_plan ? ' (the default)' : ''}`,
+        throttle: { rateLimit: plan.rate, burstLimit: plan.burst },
+        ...(plan.quota ? { quota: { limit: plan.quota.limit, period: QUOTA_PERIOD[plan.quota.period] } } : {}),
+        apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
+      });
+    }
+    return usagePlans;
   }
 
   /**
@@ -205,6 +246,8 @@ export class ApiKeyAuthorizer extends Construct {
       ...options,
       authorizationType: apigw.AuthorizationType.CUSTOM,
       authorizer: this.authorizer,
+      // With plans, API Gateway meters the request against the usage plan of the key the authorizer names.
+      ...(this.apiKeyRequired ? { apiKeyRequired: true } : {}),
     });
     Validations.of(added).acknowledge({
       id: 'AwsSolutions-COG4',

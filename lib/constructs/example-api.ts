@@ -15,7 +15,7 @@ export interface ExampleApiProps extends StageProps {
   /** The authorizer's key prefix, caches, identity source and concurrency (see `ApiKeyAuthorizerProps`); its routes are `EXAMPLE_ROUTES`. */
   readonly authorizer: Pick<
     ApiKeyAuthorizerProps,
-    'keyPrefix' | 'resultsCacheTtl' | 'keyCacheTtl' | 'apiKeyHeaderOnly' | 'reservedConcurrency'
+    'keyPrefix' | 'resultsCacheTtl' | 'keyCacheTtl' | 'apiKeyHeaderOnly' | 'reservedConcurrency' | 'plans'
   >;
   /** Stage-level rate and burst limits of the API. */
   readonly throttle: Throttle;

@@ -200,7 +200,7 @@ describe('keyward CLI against the local stack', () => {
     });
     expect(JSON.stringify(keys)).not.toContain(rotated.api_key.value);
     const table = (await keyward('keys', 'list', '--org', org)).stdout;
-    expect(table).toMatch(/^ID +Name +Key +Created +Expires +Last used$/m);
+    expect(table).toMatch(/^ID +Name +Key +Allowed IPs +Created +Expires +Last used$/m);
     expect(table).toContain(rotated.rotated_api_key.expires_at);
 
     const refused = await keyward('keys', 'delete', '--org', org, '--key', rotated.api_key.id, '--json');

@@ -437,6 +437,61 @@ describe('the Add an API key and Edit an API key pages', () => {
   });
 });
 
+describe('the Allowed IP addresses field (API.md §9)', () => {
+  /** The text of the elements a control's aria-describedby names. */
+  async function description(control: ReturnType<Page['getByRole']>): Promise<string> {
+    const ids = (await control.getAttribute('aria-describedby')) ?? '';
+    return page.evaluate(
+      (list) =>
+        list
+          .split(' ')
+          .map(
+            (id) =>
+              (
+                globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } | null } }
+              ).document.getElementById(id)?.textContent ?? '',
+          )
+          .join(' '),
+      ids,
+    );
+  }
+
+  it('adds a key restricted to blocks (one per line), shows the API error next to the field, and edits or clears them', async () => {
+    const org = await newOrganization('allowlist-ui');
+    await signIn(page, org.adminEmail);
+    await page.getByRole('button', { name: 'Add a key' }).click();
+    await page.getByRole('heading', { name: 'Add an API key' }).waitFor();
+    const field = page.getByRole('textbox', { name: 'Allowed IP addresses' });
+    expect(await field.inputValue()).toBe('');
+    expect(await description(field)).toMatch(/one .* per line/i);
+
+    await page.getByRole('textbox', { name: 'Name' }).fill('office');
+    await field.fill('203.0.113.0/24\n10.0.0.0/33');
+    await page.getByRole('button', { name: 'Add API key' }).click();
+    await eventually('the field is marked invalid', async () => (await field.getAttribute('aria-invalid')) === 'true');
+    expect(await description(field)).toMatch(/10\.0\.0\.0\/33/);
+    await expectAccessible(page, 'Add an API key with an invalid allowed IP address');
+
+    await field.fill('203.0.113.0/24\n\n2001:db8::/32\n');
+    await page.getByRole('button', { name: 'Add API key' }).click();
+    await keyRow(page, 'office').waitFor();
+    const listed = await admin('GET', org.keysPath, { jwt: org.jwt });
+    const added = listed.body.api_keys.find((key: { name: string }) => key.name === 'office');
+    expect(added.allowed_ips).toEqual(['203.0.113.0/24', '2001:db8::/32']);
+
+    await (await openMenu('office')).getByRole('menuitem', { name: 'Edit key' }).click();
+    await page.getByRole('heading', { name: 'Edit an API key' }).waitFor();
+    const editField = page.getByRole('textbox', { name: 'Allowed IP addresses' });
+    await eventually('the form shows the blocks', async () => (await editField.inputValue()) === '203.0.113.0/24\n2001:db8::/32');
+    await screenshot(page, 'allowed-ips');
+    await editField.fill('');
+    await page.getByRole('button', { name: 'Save edits' }).click();
+    await keyRow(page, 'office').waitFor();
+    const read = await admin('GET', `${org.keysPath}/${added.id}`, { jwt: org.jwt });
+    expect(read.body.api_key.allowed_ips).toBeNull();
+  });
+});
+
 describe('the audit log', () => {
   it('lists events newest first with type, actor, time and key, a page at a time', async () => {
     const org = await newOrganization('audit');

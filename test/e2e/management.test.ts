@@ -14,6 +14,7 @@ describe('management API', () => {
   });
 
   const KEY_FIELDS = [
+    'allowed_ips',
     'created_at',
     'expires_at',
     'expiry_source',

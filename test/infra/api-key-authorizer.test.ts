@@ -234,7 +234,7 @@ describe("ApiKeyAuthorizer on a platform's own RestApi", () => {
 
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       AuthorizerResultTtlInSeconds: 300,
-      IdentitySource: 'method.request.header.x-api-key,context.httpMethod,context.resourcePath',
+      IdentitySource: 'method.request.header.x-api-key,context.httpMethod,context.resourcePath,context.identity.sourceIp',
     });
   });
 

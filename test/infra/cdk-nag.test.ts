@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { type App, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -38,15 +38,28 @@ describe('cdk-nag AwsSolutions', () => {
     ],
   ])('leaves no unacknowledged error or warning for %s', (_name, context) => {
     const { app } = synthKeyward(context);
+    expectNoFindings(app);
+  });
 
+  it('leaves none with plans (usage plans, the operator policy)', () => {
+    const { app } = synthKeyward(
+      { stage: 'prod', exampleApi: 'true' },
+      { default_plan: 'free', plans: { free: { rate: 1, burst: 2, quota: null }, pro: { rate: 10, burst: 20, quota: null } } },
+    );
+    expectNoFindings(app);
+  });
+});
+
+function expectNoFindings(app: App): void {
+  {
     const report = new AwsSolutionsChecks().validateScope(app);
 
     const findings = report.violations.map(
       (violation) => `${violation.severity} ${violation.ruleName}: ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`,
     );
     expect(findings).toEqual([]);
-  });
-});
+  }
+}
 
 describe('cdk-nag acknowledgements are scoped to the resources they excuse', () => {
   it('flags a stray role with dynamodb:GetItem on *', () => {

@@ -32,7 +32,7 @@ describe('the example protected API', () => {
     const example = Object.entries(resourcesOf(prod, 'AWS::ApiGateway::Authorizer')).find(([id]) => id.startsWith('Example'))![1];
     expect(example.Properties).toMatchObject({
       AuthorizerResultTtlInSeconds: 300,
-      IdentitySource: 'method.request.header.x-api-key,context.httpMethod,context.resourcePath',
+      IdentitySource: 'method.request.header.x-api-key,context.httpMethod,context.resourcePath,context.identity.sourceIp',
     });
   });
 

@@ -61,7 +61,7 @@ describe.each([
   it('gives the throttled, too large and timed out answers their API.md codes', () => {
     for (const [type, status, code] of [
       ['THROTTLED', '429', 'throttled'],
-      ['QUOTA_EXCEEDED', '429', 'throttled'],
+      ['QUOTA_EXCEEDED', '429', 'quota_exceeded'],
       ['REQUEST_TOO_LARGE', '413', 'request_too_large'],
       ['INTEGRATION_TIMEOUT', '504', 'timeout'],
       ['DEFAULT_4XX', '400', 'bad_request'],

@@ -1,5 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { PlansConfig } from '../../lambdas/domain/plans';
 import { OPERATION_LIST } from '../../lambdas/operations/manifest';
 import { type ContextKey, parseConfig } from '../../lib/config';
 import { KeywardStack } from '../../lib/keyward-stack';
@@ -11,11 +12,14 @@ import { KeywardStack } from '../../lib/keyward-stack';
  * context says otherwise (whatever the stage, unlike `parseConfig`): most tests examine its
  * authorizer on a prod stage too.
  */
-export function synthKeyward(context: Partial<Record<ContextKey, string>> = {}): { app: App; stack: KeywardStack; template: Template } {
+export function synthKeyward(
+  context: Partial<Record<ContextKey, string>> = {},
+  plans?: PlansConfig,
+): { app: App; stack: KeywardStack; template: Template } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const withExample: Partial<Record<ContextKey, string>> = { exampleApi: 'true', ...context };
   const config = parseConfig((key) => withExample[key]);
-  const stack = new KeywardStack(app, `keyward-${config.stage}`, { config });
+  const stack = new KeywardStack(app, `keyward-${config.stage}`, { config, ...(plans ? { plans } : {}) });
   return { app, stack, template: Template.fromStack(stack) };
 }
 

@@ -10,6 +10,8 @@ export interface AuthorizerEventInput {
   headers?: gateway.ValuePairs;
   pathParameters?: Record<string, string>;
   queryStringParameters?: gateway.ValuePairs;
+  /** `requestContext.identity.sourceIp`; default 127.0.0.1. */
+  sourceIp?: string;
 }
 
 /** A fixed request id and time, so authorizer events are the same on every run. */
@@ -20,6 +22,7 @@ function request(input: AuthorizerEventInput): gateway.RequestInput {
     pathParameters: input.pathParameters,
     headers: input.headers,
     query: input.queryStringParameters,
+    ...(input.sourceIp === undefined ? {} : { sourceIp: input.sourceIp }),
     requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
     requestTime: new Date('2026-11-26T04:00:00.000Z'),
   };

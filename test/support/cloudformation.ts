@@ -108,6 +108,7 @@ const TYPES: Record<string, TypeModel> = {
   'AWS::ApiGateway::Resource': { attributes: {} },
   'AWS::ApiGateway::Authorizer': { attributes: {} },
   'AWS::ApiGateway::Deployment': { attributes: {} },
+  'AWS::ApiGateway::UsagePlan': { attributes: {} },
   'AWS::ApiGateway::Stage': { nameProperty: 'StageName', attributes: {} },
   'AWS::CloudFront::Distribution': { attributes: { DomainName: (name) => `${name.toLowerCase()}.cloudfront.net` } },
   'AWS::CloudFront::OriginAccessControl': { attributes: {} },

@@ -41,6 +41,8 @@ export default async function setup(): Promise<void> {
       KEYWARD_STILL_IN_USE_WINDOW_SECONDS: String(E2E_STILL_IN_USE_WINDOW_SECONDS),
       // A reminder "day" of one second, so expiry reminders fall seconds ahead (test/e2e/expiring-keys.test.ts).
       KEYWARD_REMINDER_DAY_MS: '1000',
+      // Plans a test can exhaust at once (test/e2e/plans.test.ts); the default one is generous.
+      KEYWARD_PLANS_FILE: join(ROOT, 'test', 'e2e', 'fixtures', 'plans.json'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -6,6 +6,7 @@ import {
   type KeyExpiresIn,
   type Me,
   type OrganizationSettings,
+  type OrganizationSettingsChanges,
   type Permissions,
   type RevealedApiKey,
   type UsageBucket,
@@ -55,6 +56,8 @@ export async function revealApiKey(api: ApiClient, organization_id: string, api_
 export interface KeyFields {
   name: string;
   permissions: Permissions;
+  /** The CIDR blocks the key may be used from (API.md §9); null: any source; absent: unchanged (Edit) or none (Add). */
+  allowed_ips?: string[] | null;
   /** Add only: when the new key expires (API.md §8); absent: never (or the organization's policy). */
   expires_in?: KeyExpiresIn;
   /** Edit only, and only when changed: the new expiry, or null to clear it. */
@@ -68,7 +71,7 @@ export async function getSettings(api: ApiClient, organization_id: string): Prom
 export async function updateSettings(
   api: ApiClient,
   organization_id: string,
-  settings: OrganizationSettings,
+  settings: OrganizationSettingsChanges,
 ): Promise<OrganizationSettings> {
   const { data } = await answer(
     api.PATCH('/v1/organizations/{organization_id}/settings', { params: { path: { organization_id } }, body: settings }),
@@ -81,7 +84,12 @@ export async function createApiKey(api: ApiClient, organization_id: string, fiel
   const { data } = await answer(
     api.POST('/v1/organizations/{organization_id}/api_keys', {
       params: { path: { organization_id } },
-      body: { name: fields.name, permissions: fields.permissions, ...(fields.expires_in ? { expires_in: fields.expires_in } : {}) },
+      body: {
+        name: fields.name,
+        permissions: fields.permissions,
+        ...(fields.allowed_ips ? { allowed_ips: fields.allowed_ips } : {}),
+        ...(fields.expires_in ? { expires_in: fields.expires_in } : {}),
+      },
     }),
   );
   return data.api_key;

@@ -13,6 +13,8 @@ export type Permissions = ApiKey['permissions'];
 export type ExpiresIn = NonNullable<components['schemas']['Rotation']['expires_in']>;
 export type KeyExpiresIn = NonNullable<components['schemas']['NewApiKey']['expires_in']>;
 export type OrganizationSettings = components['schemas']['OrganizationSettings'];
+/** What a PATCH of the settings may change: the key policy (the plan is the operators'). */
+export type OrganizationSettingsChanges = components['schemas']['OrganizationSettingsChanges'];
 export type UsageBucket = components['schemas']['UsageBucket'];
 
 export function createApiClient(baseUrl: string, token: () => string) {

@@ -12,7 +12,10 @@ import { ErrorMessage, Loading } from '../ui/messages';
 import { useToast } from '../ui/toasts';
 import { type FormValues, type PermissionBoxes, PermissionsTable } from './PermissionsTable';
 
-/** The Add and Edit pages (API.md §7, §8): a **Name**, the expiry (**Expiration** on Add, **Expires at** on Edit) and the permissions table. */
+/**
+ * The Add and Edit pages (API.md §7, §8, §9): a **Name**, the expiry (**Expiration** on Add,
+ * **Expires at** on Edit), **Allowed IP addresses** (one block per line) and the permissions table.
+ */
 export function ApiKeyFormPage({ mode }: { mode: 'add' | 'edit' }) {
   const { organizationId = '', apiKeyId = '' } = useParams();
   const catalog = useCatalog();
@@ -96,6 +99,15 @@ function permissionsFrom(boxes: PermissionBoxes): Permissions {
   return permissions;
 }
 
+/** The textarea's lines as `allowed_ips`: one block per line, blank lines ignored; none is null (any source). */
+function allowedIpsFrom(text: string): string[] | null {
+  const blocks = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  return blocks.length === 0 ? null : blocks;
+}
+
 function KeyForm({ organizationId, catalog, existing, onReload }: KeyFormProps) {
   const { api, newKeys } = useConsole();
   const queryClient = useQueryClient();
@@ -110,6 +122,12 @@ function KeyForm({ organizationId, catalog, existing, onReload }: KeyFormProps) 
   const initialExpiry = existing?.key.expires_at ? toLocalInput(existing.key.expires_at) : '';
   const [expiresAt, setExpiresAt] = useState(initialExpiry);
   const [expiryError, setExpiryError] = useState<string | null>(null);
+  const allowedIpsId = useId();
+  const allowedIpsHintId = useId();
+  const allowedIpsErrorId = useId();
+  const initialAllowedIps = (existing?.key.allowed_ips ?? []).join('\n');
+  const [allowedIps, setAllowedIps] = useState(initialAllowedIps);
+  const [allowedIpsError, setAllowedIpsError] = useState<string | null>(null);
   const form = useForm<FormValues>({
     defaultValues: { name: existing?.key.name ?? '', permissions: boxesFrom(catalog, existing?.key.permissions) },
   });
@@ -139,6 +157,7 @@ function KeyForm({ organizationId, catalog, existing, onReload }: KeyFormProps) 
     setFailure(null);
     setConflict(false);
     setExpiryError(null);
+    setAllowedIpsError(null);
     const expiry = existing
       ? // Sent only when changed: a key with a pending rotation may still be renamed.
         expiresAt === initialExpiry
@@ -148,7 +167,15 @@ function KeyForm({ organizationId, catalog, existing, onReload }: KeyFormProps) 
         ? { expires_in: expiresIn }
         : {};
     try {
-      toast(await save.mutateAsync({ name: values.name, permissions: permissionsFrom(values.permissions), ...expiry }));
+      toast(
+        await save.mutateAsync({
+          name: values.name,
+          permissions: permissionsFrom(values.permissions),
+          // Sent only when set (Add) or changed (Edit): a PATCH names only the fields it changes.
+          ...(allowedIps === initialAllowedIps ? {} : { allowed_ips: allowedIpsFrom(allowedIps) }),
+          ...expiry,
+        }),
+      );
       await queryClient.invalidateQueries({ queryKey: queryKeys.keys(organizationId) });
       backToList();
     } catch (error) {
@@ -162,6 +189,7 @@ function KeyForm({ organizationId, catalog, existing, onReload }: KeyFormProps) 
         if (field === 'name') setError('name', { type: 'server', message: reasons.join('; ') });
         else if (field === 'permissions') setError('root.permissions', { type: 'server', message: reasons.join('; ') });
         else if (field === 'expires_at' || field === 'expires_in') setExpiryError(reasons.join('; '));
+        else if (field === 'allowed_ips') setAllowedIpsError(reasons.join('; '));
         else unplaced = true;
       }
       if (unplaced || Object.keys(fieldReasons).length === 0) setFailure(error);
@@ -240,6 +268,31 @@ function KeyForm({ organizationId, catalog, existing, onReload }: KeyFormProps) 
         {expiryError && (
           <p id={expiryErrorId} className="field-error">
             {expiryError}
+          </p>
+        )}
+      </div>
+      <div className="field">
+        <label className="label" htmlFor={allowedIpsId}>
+          Allowed IP addresses
+        </label>
+        <textarea
+          id={allowedIpsId}
+          className="input"
+          rows={3}
+          value={allowedIps}
+          onChange={(event) => setAllowedIps(event.target.value)}
+          spellCheck={false}
+          autoComplete="off"
+          placeholder={'203.0.113.0/24\n2001:db8::/32'}
+          aria-invalid={allowedIpsError ? true : undefined}
+          aria-describedby={allowedIpsError ? `${allowedIpsErrorId} ${allowedIpsHintId}` : allowedIpsHintId}
+        />
+        <p id={allowedIpsHintId} className="hint">
+          One IPv4 or IPv6 address or CIDR block per line, at most 20. Empty: any address.
+        </p>
+        {allowedIpsError && (
+          <p id={allowedIpsErrorId} className="field-error">
+            {allowedIpsError}
           </p>
         )}
       </div>

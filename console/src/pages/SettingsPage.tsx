@@ -3,7 +3,7 @@ import { useId, useState } from 'react';
 import { Button, Radio, RadioGroup } from 'react-aria-components';
 import { useParams } from 'react-router';
 import { getSettings, updateSettings } from '../api/calls';
-import { ApiError, type OrganizationSettings } from '../api/client';
+import { ApiError, type OrganizationSettings, type OrganizationSettingsChanges } from '../api/client';
 import { errorMessage } from '../api/errors';
 import { useConsole } from '../app/context';
 import { ErrorMessage, Loading } from '../ui/messages';
@@ -41,7 +41,7 @@ function SettingsForm({ organizationId, current }: { organizationId: string; cur
   const [leakAction, setLeakAction] = useState<LeakedKeyAction>(current.leaked_key_action ?? 'rotate');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<unknown>(null);
-  const save = useMutation({ mutationFn: (next: OrganizationSettings) => updateSettings(api, organizationId, next) });
+  const save = useMutation({ mutationFn: (next: OrganizationSettingsChanges) => updateSettings(api, organizationId, next) });
 
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();

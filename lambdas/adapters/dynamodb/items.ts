@@ -1,3 +1,4 @@
+import type { AllowedIps } from '../../domain/allowed-ips';
 import type { Expiry, ExpirySource, HotKey, KeyChanges, StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import { DEFAULT_SETTINGS, type SettingsChanges, type VersionedSettings } from '../../domain/expiry';
@@ -95,6 +96,7 @@ export function apiKeyItem(key: StoredApiKey): Item {
     name: key.name,
     masked_value: key.maskedValue,
     permissions: key.permissions,
+    allowed_ips: allowedIpsAttribute(key.allowedIps),
     created_at: key.createdAt,
     expires_at: key.expiresAt ?? undefined,
     [LAST_USED_AT_ATTRIBUTE]: key.lastUsedAt ?? undefined,
@@ -104,6 +106,11 @@ export function apiKeyItem(key: StoredApiKey): Item {
     retirement_job_id: key.retirementJobId ?? undefined,
     ...expiryExtras(key),
   };
+}
+
+/** A list attribute of the allowlist; absent for none (any source). */
+function allowedIpsAttribute(allowedIps: AllowedIps | undefined): string[] | undefined {
+  return allowedIps ? [...allowedIps] : undefined;
 }
 
 /** The key item's expiry bookkeeping beyond `expires_at` (table/layout.ts), absent when unset. */
@@ -123,6 +130,7 @@ export function toStoredKey(item: Item): StoredApiKey {
     maskedValue: String(item.masked_value),
     // A DynamoDB map keeps no order; admins see resources sorted, as they were written.
     permissions: normalizePermissions(item.permissions as Permissions),
+    allowedIps: Array.isArray(item.allowed_ips) ? item.allowed_ips.map(String) : null,
     createdAt: String(item.created_at),
     expiresAt: optionalString(item.expires_at),
     lastUsedAt: optionalString(item[LAST_USED_AT_ATTRIBUTE]),
@@ -148,6 +156,8 @@ export function hotKeyItem(key: StoredApiKey): Item {
     organization_id: key.organizationId,
     api_key_id: key.id,
     permissions: key.permissions,
+    allowed_ips: allowedIpsAttribute(key.allowedIps),
+    usage_identifier: key.usageIdentifier,
     [VERSION_ATTRIBUTE]: key.version,
     ...(key.expiresAt === null ? {} : pendingExpiryAttributes(key.expiresAt, null).hotKey),
   };
@@ -163,6 +173,9 @@ export function toHotKey(item: Item, tokenHash: string): HotKey {
     organizationId: item.organization_id as string,
     apiKeyId: item.api_key_id as string,
     permissions: item.permissions as Permissions,
+    // As stored: ipAllowed fails closed on a value that is not a list of blocks.
+    allowedIps: item.allowed_ips,
+    ...(typeof item.usage_identifier === 'string' && item.usage_identifier !== '' ? { usageIdentifier: item.usage_identifier } : {}),
     // Not optionalString: a malformed expires_at must reach isExpired (which fails closed), not read as "none".
     expiresAt: item.expires_at === undefined || item.expires_at === null ? null : String(item.expires_at),
     lastUsedAt: optionalString(item[LAST_USED_AT_ATTRIBUTE]),
@@ -187,6 +200,16 @@ export function keyChangeAttributes(changes: KeyChanges): { apiKey: ItemChange; 
   if (changes.permissions !== undefined) {
     apiKey.set.permissions = changes.permissions;
     hotKey.set.permissions = changes.permissions;
+  }
+  if (changes.allowedIps !== undefined) {
+    // Denormalized onto the hot item: the authorizer decides from the one item it reads (API.md §9).
+    if (changes.allowedIps === null) {
+      apiKey.remove.push('allowed_ips');
+      hotKey.remove.push('allowed_ips');
+    } else {
+      apiKey.set.allowed_ips = [...changes.allowedIps];
+      hotKey.set.allowed_ips = [...changes.allowedIps];
+    }
   }
   if (changes.expiry !== undefined) {
     const { expiry } = changes;

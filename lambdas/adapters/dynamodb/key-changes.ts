@@ -60,6 +60,7 @@ export async function updateKey(
     ...key,
     ...(changes.name !== undefined ? { name: changes.name } : {}),
     ...(changes.permissions !== undefined ? { permissions: changes.permissions } : {}),
+    ...(changes.allowedIps !== undefined ? { allowedIps: changes.allowedIps } : {}),
     ...changes.expiry,
     version,
   };

@@ -4,7 +4,7 @@ import type { HotKey, StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import type { SettingsChanges, VersionedSettings } from '../../domain/expiry';
 import type { LeakRecord } from '../../domain/leak';
-import type { KeyStore, Member, Membership, Organization, Page, PageRequest } from '../../domain/ports';
+import type { KeyStore, Member, Membership, Organization, Page, PageRequest, UsageIdentifier } from '../../domain/ports';
 import type { UsageBucket, UsageQuery } from '../../domain/usage';
 import { apiKeyKey, organizationKey, organizationPartition, SORT_KEY_PREFIX } from '../../table/layout';
 import { DynamoDbHotKeyStore, laterOf } from './hot-keys';
@@ -17,11 +17,16 @@ import {
   createOrganization,
   getMember,
   getOrganization,
+  getPlan,
   getSettings,
+  getUsageIdentifier,
   listMembers,
   listMemberships,
+  putPlan,
+  setUsageIdentifier,
   updateSettings,
 } from './organizations';
+import { countQuota, quotaUsed } from './quota-counters';
 import { StoreTable } from './store-table';
 import { ABSENT } from './transactions';
 import { DynamoDbUsageCounters } from './usage-counters';
@@ -152,6 +157,30 @@ export class DynamoDbKeyStore implements KeyStore {
 
   updateSettings(input: { organizationId: string; version: number; changes: SettingsChanges; event: AuditEvent }): Promise<number> {
     return updateSettings(this.table, input);
+  }
+
+  getPlan(organizationId: string): Promise<string | null | undefined> {
+    return getPlan(this.table, organizationId);
+  }
+
+  putPlan(organizationId: string, plan: string, event: AuditEvent): Promise<void> {
+    return putPlan(this.table, organizationId, plan, event);
+  }
+
+  getUsageIdentifier(organizationId: string): Promise<UsageIdentifier | undefined> {
+    return getUsageIdentifier(this.table, organizationId);
+  }
+
+  setUsageIdentifier(organizationId: string, identifier: UsageIdentifier): Promise<void> {
+    return setUsageIdentifier(this.table, organizationId, identifier);
+  }
+
+  quotaUsed(organizationId: string, windowStart: Date): Promise<number> {
+    return quotaUsed(this.table, organizationId, windowStart);
+  }
+
+  countQuota(organizationId: string, windowStart: Date, limit: number): Promise<boolean> {
+    return countQuota(this.table, organizationId, windowStart, limit);
   }
 
   async appendAuditEvent(event: AuditEvent): Promise<void> {

@@ -2,9 +2,10 @@ import type { StoredApiKey } from '../../domain/api-key';
 import type { AuditEvent } from '../../domain/audit-event';
 import { LastAdmin, OrganizationAlreadyExists, OrganizationNotFound } from '../../domain/errors';
 import type { SettingsChanges, VersionedSettings } from '../../domain/expiry';
-import { type Member, type Membership, type Organization, StaleState } from '../../domain/ports';
+import { type Member, type Membership, type Organization, StaleState, type UsageIdentifier } from '../../domain/ports';
 import { retryOnConflict } from '../../domain/retry-on-conflict';
 import {
+  hotKeyKey,
   MEMBERSHIP_PREFIX,
   memberKey,
   membershipKey,
@@ -110,6 +111,59 @@ export async function changeMember(table: StoreTable, organizationId: string, em
     });
     return current !== undefined;
   });
+}
+
+export async function getPlan(table: StoreTable, organizationId: string): Promise<string | null | undefined> {
+  const item = await table.get(organizationKey(organizationId));
+  if (!item) return undefined;
+  return typeof item.plan === 'string' ? item.plan : null;
+}
+
+export async function putPlan(table: StoreTable, organizationId: string, plan: string, event: AuditEvent): Promise<void> {
+  await table.transact([table.items.setFields(organizationKey(organizationId), { plan }, EXISTS, []), table.putEvent(event)], (reasons) => {
+    if (failedAt(reasons, 0)) throw new OrganizationNotFound();
+  });
+}
+
+export async function getUsageIdentifier(table: StoreTable, organizationId: string): Promise<UsageIdentifier | undefined> {
+  const item = await table.get(organizationKey(organizationId));
+  const { usage_identifier: value, usage_identifier_id: id } = item ?? {};
+  return typeof value === 'string' && typeof id === 'string' && value !== '' && id !== '' ? { id, value } : undefined;
+}
+
+/**
+ * The identifier on the organization item, then on the hot item of each of its keys (found through
+ * the key items' `token_hash`); a hot item gone meanwhile (a deleted key) is skipped. A key minted
+ * between the two steps read the identifier already, or gets it here.
+ */
+export async function setUsageIdentifier(table: StoreTable, organizationId: string, identifier: UsageIdentifier): Promise<void> {
+  await table.transact(
+    [
+      table.items.setFields(
+        organizationKey(organizationId),
+        { usage_identifier: identifier.value, usage_identifier_id: identifier.id },
+        EXISTS,
+      ),
+    ],
+    (reasons) => {
+      if (failedAt(reasons, 0)) throw new OrganizationNotFound();
+    },
+  );
+  const keys = await table.queryAll({ partition: organizationPartition(organizationId), prefix: SORT_KEY_PREFIX.apiKey });
+  for (const key of keys) {
+    if (typeof key.token_hash !== 'string') continue;
+    const gone = new Error('hot item gone');
+    try {
+      await table.transact(
+        [table.items.setFields(hotKeyKey(key.token_hash), { usage_identifier: identifier.value }, EXISTS)],
+        (reasons) => {
+          if (failedAt(reasons, 0)) throw gone;
+        },
+      );
+    } catch (error) {
+      if (error !== gone) throw error;
+    }
+  }
 }
 
 export async function getSettings(table: StoreTable, organizationId: string): Promise<VersionedSettings | undefined> {

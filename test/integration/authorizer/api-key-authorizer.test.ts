@@ -203,6 +203,135 @@ describe('api-key authorizer (DynamoDB Local)', () => {
     });
   });
 
+  describe('allowed_ips (API.md §9): decided from the hot item, no extra read', () => {
+    const from = (value: string, sourceIp: string, method = 'GET', resource = '/v1/customers') =>
+      authorizerEvent({ method, resource, headers: { 'x-api-key': value }, sourceIp });
+
+    async function restricted(allowed_ips: string[]): Promise<{ id: string; value: string }> {
+      return keys.create(ORG, ADMIN, { permissions: { customer: ['read'] }, allowed_ips });
+    }
+
+    it.each<[string, string[], string]>([
+      ['an IPv4 block', ['203.0.113.0/24'], '203.0.113.77'],
+      ['a bare IPv4 address', ['198.51.100.7'], '198.51.100.7'],
+      ['an IPv6 block', ['2001:db8::/32'], '2001:db8:1234::1'],
+      ['a bare IPv6 address', ['2001:db8::5'], '2001:0db8:0:0:0:0:0:5'],
+      ['one of several blocks', ['10.0.0.0/8', '192.0.2.0/24', '2001:db8::/32'], '192.0.2.200'],
+      ['an IPv4 block, from its IPv4-mapped IPv6 form', ['203.0.113.0/24'], '::ffff:203.0.113.9'],
+    ])('allows a request from inside %s, with one read', async (_, blocks, sourceIp) => {
+      const { id, value } = await restricted(blocks);
+      const event = from(value, sourceIp);
+      const result = await authorize(event);
+      expectPolicy(result, 'Allow', event.methodArn);
+      expect(result.context).toEqual({ organization_id: ORG, api_key_id: id });
+      expect(counted.calls.findByHash).toBe(1);
+    });
+
+    it.each<[string, string[], string | undefined]>([
+      ['outside an IPv4 block', ['203.0.113.0/24'], '203.0.114.1'],
+      ['next to a bare address', ['198.51.100.7'], '198.51.100.8'],
+      ['an IPv4 address against an IPv6 block', ['2001:db8::/32'], '203.0.113.1'],
+      ['an IPv6 address against an IPv4 block', ['0.0.0.0/0'], '2001:db8::1'],
+      ['no source address', ['203.0.113.0/24'], ''],
+      ['a source address that is no address', ['203.0.113.0/24'], 'unknown'],
+    ])('denies ip_not_allowed from %s, with one read and no last_used_at', async (_, blocks, sourceIp) => {
+      const { id, value } = await restricted(blocks);
+      const event = from(value, sourceIp ?? '');
+      const result = await authorize(event);
+      expect(result.principalId).toBe(id);
+      expectPolicy(result, 'Deny', event.methodArn);
+      expect(result.context).toEqual({ code: 'ip_not_allowed', organization_id: ORG });
+      expect(counted.calls.findByHash).toBe(1);
+      expect(counted.calls.recordUsage).toBeUndefined();
+      expect(await lastUsedAt(id)).toBeNull();
+    });
+
+    it('denies ip_not_allowed before looking at the permissions or the route', async () => {
+      const { value } = await restricted(['203.0.113.0/24']);
+      expect((await authorize(from(value, '192.0.2.1', 'POST', '/v1/customers'))).context).toEqual({
+        code: 'ip_not_allowed',
+        organization_id: ORG,
+      });
+      expect((await authorize(from(value, '192.0.2.1', 'PUT', '/v1/unknown'))).context).toEqual({
+        code: 'ip_not_allowed',
+        organization_id: ORG,
+      });
+      // From inside, the permissions decide as before.
+      expect((await authorize(from(value, '203.0.113.1', 'POST', '/v1/customers'))).context).toEqual({
+        code: 'write_action_not_allowed_for_customer',
+        organization_id: ORG,
+      });
+    });
+
+    it('still answers 401 for an unknown or expired key, whatever the address', async () => {
+      await expect(authorize(from(generateToken('kw'), '192.0.2.1'))).rejects.toThrow(/^Unauthorized$/);
+    });
+
+    it('takes a PATCH of allowed_ips into account on the next request, and null lifts it', async () => {
+      const { id, value } = await restricted(['203.0.113.0/24']);
+      expect((await authorize(from(value, '192.0.2.1'))).context).toEqual({ code: 'ip_not_allowed', organization_id: ORG });
+      await keys.update(ORG, ADMIN, id, { allowed_ips: ['192.0.2.0/24'] });
+      expect((await authorize(from(value, '192.0.2.1'))).context).toEqual({ organization_id: ORG, api_key_id: id });
+      expect((await authorize(from(value, '203.0.113.1'))).context).toEqual({ code: 'ip_not_allowed', organization_id: ORG });
+      await keys.update(ORG, ADMIN, id, { allowed_ips: null });
+      expect((await authorize(from(value, '203.0.113.1'))).context).toEqual({ organization_id: ORG, api_key_id: id });
+    });
+
+    it('gives the new key of a rotation the same allowlist', async () => {
+      const { id } = await restricted(['203.0.113.0/24']);
+      const rotated = await keys.rotate(ORG, ADMIN, id, { expires_in: 'now' });
+      expect(rotated.api_key.allowed_ips).toEqual(['203.0.113.0/24']);
+      expect((await authorize(from(rotated.api_key.value, '192.0.2.1'))).context).toEqual({ code: 'ip_not_allowed', organization_id: ORG });
+      expect((await authorize(from(rotated.api_key.value, '203.0.113.1'))).context).toEqual({
+        organization_id: ORG,
+        api_key_id: rotated.api_key.id,
+      });
+    });
+
+    it.each<[string, unknown]>([
+      ['a string', '203.0.113.0/24'],
+      ['a map', { block: '203.0.113.0/24' }],
+      ['a list of numbers', [203, 0, 113, 0]],
+      ['a list of malformed blocks', ['203.0.113.0/33', 'example.com']],
+    ])('denies every address when the stored allowlist is %s (fail closed)', async (_, stored) => {
+      const { value } = await restricted(['203.0.113.0/24']);
+      await DynamoDBDocumentClient.from(table.client).send(
+        new UpdateCommand({
+          TableName: table.tableName,
+          Key: { pk: `KEYHASH#${hashToken(value)}`, sk: 'KEYHASH' },
+          UpdateExpression: 'SET allowed_ips = :stored',
+          ExpressionAttributeValues: { ':stored': stored },
+        }),
+      );
+      expect((await authorize(from(value, '203.0.113.1'))).context).toEqual({ code: 'ip_not_allowed', organization_id: ORG });
+    });
+  });
+
+  describe("the organization's usage identifier (API.md §9)", () => {
+    it('names the usage identifier of the hot item as usageIdentifierKey on an Allow, from the same one read', async () => {
+      const { id, value } = await newKey({ customer: ['read'] });
+      await DynamoDBDocumentClient.from(table.client).send(
+        new UpdateCommand({
+          TableName: table.tableName,
+          Key: { pk: `KEYHASH#${hashToken(value)}`, sk: 'KEYHASH' },
+          UpdateExpression: 'SET usage_identifier = :identifier',
+          ExpressionAttributeValues: { ':identifier': 'usage-identifier-of-acme-0123456789' },
+        }),
+      );
+      const result = await authorize(customers({ 'x-api-key': value }));
+      expect(result).toMatchObject({ principalId: id, usageIdentifierKey: 'usage-identifier-of-acme-0123456789' });
+      expect(counted.calls.findByHash).toBe(1);
+      // A Deny names none: API Gateway answers 403 before any usage plan.
+      const denied = await authorize(authorizerEvent({ method: 'POST', resource: '/v1/customers', headers: { 'x-api-key': value } }));
+      expect(denied.usageIdentifierKey).toBeUndefined();
+    });
+
+    it('names none for a key whose organization has no identifier yet', async () => {
+      const { value } = await newKey();
+      expect((await authorize(customers({ 'x-api-key': value }))).usageIdentifierKey).toBeUndefined();
+    });
+  });
+
   /**
    * With `authorizerCacheTtlSeconds` > 0, API Gateway keys its cache by the identity sources (the
    * key, the method, the resource path) and applies the cached policy to every request with the

@@ -199,7 +199,7 @@ describe('keyward --stack', () => {
     expect(JSON.stringify(keys)).not.toMatch(/acme_[0-9A-Za-z]{36}/);
 
     const text = await keyward(['keys', 'list', '--org', 'globex-aws']);
-    expect(text.stdout).toMatch(/^ID +Name +Key +Created +Expires +Last used$/m);
+    expect(text.stdout).toMatch(/^ID +Name +Key +Allowed IPs +Created +Expires +Last used$/m);
     expect(text.stdout).toContain(rotated.rotated_api_key.expires_at);
   });
 

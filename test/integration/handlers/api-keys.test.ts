@@ -5,6 +5,7 @@ import { hashToken, isWellFormedToken, maskToken } from '../../../lambdas/domain
 import { HandlerHarness, KEY_PREFIX, type KeyListBody, type SeededOrganization } from './harness';
 
 const KEY_FIELDS = [
+  'allowed_ips',
   'created_at',
   'expires_at',
   'expiry_source',

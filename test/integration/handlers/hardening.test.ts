@@ -88,6 +88,9 @@ function jobsOfKey(apiKeyId: string): string[] {
     .filter((file) => (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { api_key_id: string }).api_key_id === apiKeyId);
 }
 
+/** What the settings add about the plan (API.md §9), on the default plans. */
+const PLAN_FIELDS = { plan: 'standard', limits: { rate: 100, burst: 200, quota: null }, quota_used: null };
+
 describe('item 1: organization settings have the same optimistic concurrency as keys', () => {
   it(
     'three PATCHes of different fields (leaked_key_action among them) sent together all stick, each audited with exactly what it replaced',
@@ -110,7 +113,14 @@ describe('item 1: organization settings have the same optimistic concurrency as 
         const statuses = replies.map((reply) => reply.statusCode);
         if (!same(statuses, [200, 200, 200])) failures.push(`trial ${trial}: statuses ${statuses}`);
         const stored = await harness.call<SettingsBody>('get-organization-settings', { organizationId: org.id });
-        if (!same(stored.body.settings, { max_key_lifetime_days: lifetime, expiry_reminder_days: [3], leaked_key_action: 'notify' })) {
+        // The key policy only: the plan fields (API.md §9) are not PATCHed.
+        const { max_key_lifetime_days, expiry_reminder_days, leaked_key_action } = stored.body.settings;
+        if (
+          !same(
+            { max_key_lifetime_days, expiry_reminder_days, leaked_key_action },
+            { max_key_lifetime_days: lifetime, expiry_reminder_days: [3], leaked_key_action: 'notify' },
+          )
+        ) {
           failures.push(`trial ${trial}: a change was lost, settings ${JSON.stringify(stored.body.settings)}`);
         }
         const events = (await settingsEvents(org.id)).slice(0, (await settingsEvents(org.id)).length - before);
@@ -153,7 +163,12 @@ describe('item 1: organization settings have the same optimistic concurrency as 
     });
     expect(stale).toMatchObject({ statusCode: 412, body: { status: 412, error: 'Precondition Failed', code: 'precondition_failed' } });
     const after = await harness.call<SettingsBody>('get-organization-settings', { organizationId: org.id });
-    expect(after.body.settings).toEqual({ max_key_lifetime_days: 90, expiry_reminder_days: [7, 1], leaked_key_action: 'rotate' });
+    expect(after.body.settings).toEqual({
+      max_key_lifetime_days: 90,
+      expiry_reminder_days: [7, 1],
+      leaked_key_action: 'rotate',
+      ...PLAN_FIELDS,
+    });
     expect(after.headers.etag).toBe(changed.headers.etag);
     expect(await settingsEvents(org.id)).toHaveLength(eventsBefore);
 

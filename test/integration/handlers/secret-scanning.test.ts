@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LocalSecretBox } from '../../../lambdas/adapters/local-secret-box';
 import type { AuditEventView } from '../../../lambdas/domain/audit-event';
 import { DEFAULT_RESOURCE_CATALOG } from '../../../lambdas/domain/permissions';
@@ -134,6 +134,32 @@ describe('rotate (the default)', () => {
       details: { ...WHERE, action: 'rotate', new_api_key_id: replacement!.id, name: 'ci deploy', masked_value: created.masked_value },
     });
     expect(JSON.stringify(leaked)).not.toContain(created.value);
+  });
+
+  it("gives the replacement the key's allowed_ips and its organization's usage identifier (plans in AWS)", async () => {
+    const org = await organization();
+    await harness.store.setUsageIdentifier(org.id, { id: 'uid-leak', value: 'usage-identifier-leak' });
+    const created = await harness.keys.create(org.id, { type: 'system' }, { name: 'fenced', allowed_ips: ['203.0.113.0/24'] });
+    expect((await harness.store.findByHash(hashToken(created.value)))?.usageIdentifier).toBe('usage-identifier-leak');
+
+    const answer = await harness.reportLeaks([{ token: created.value, ...WHERE }]);
+    expect(answer.body[0]!.label).toBe('true_positive');
+    expect(await isLive(created.value)).toBe(false);
+    const replacement = (await harness.listKeys(org.id)).find((key) => key.name === 'fenced');
+    expect(replacement).toBeDefined();
+    expect(replacement!.id).not.toBe(created.id);
+    expect(replacement!.allowed_ips).toEqual(['203.0.113.0/24']);
+    const [leaked] = await leakedEvents(org.id);
+    expect(leaked).toMatchObject({ details: { action: 'rotate', new_api_key_id: replacement!.id } });
+    // The replacement's hot item (the authorizer's only read) carries the identifier API Gateway meters by.
+    const hot = await harness.handlerDynamoDb.send(
+      new ScanCommand({
+        TableName: harness.tableName,
+        FilterExpression: 'sk = :sk AND api_key_id = :id',
+        ExpressionAttributeValues: { ':sk': 'KEYHASH', ':id': replacement!.id },
+      }),
+    );
+    expect(hot.Items).toEqual([expect.objectContaining({ usage_identifier: 'usage-identifier-leak' })]);
   });
 
   it('rotates the last non-expiring key too (the last-key rule never blocks it)', async () => {

@@ -192,13 +192,23 @@ describe('organization settings and the lifetime policy', () => {
       max_key_lifetime_days: null,
       expiry_reminder_days: [7, 1],
       leaked_key_action: 'rotate',
+      plan: 'standard',
+      limits: { rate: 100, burst: 200, quota: null },
+      quota_used: null,
     });
     // Audit events sort by their ULID: the change comes a moment after the organization's creation.
     clock.advance(1000);
 
     const updated = await services.settings.update(id, ADMIN, { max_key_lifetime_days: 90, expiry_reminder_days: [1, 14] });
 
-    expect(updated.settings).toEqual({ max_key_lifetime_days: 90, expiry_reminder_days: [14, 1], leaked_key_action: 'rotate' });
+    expect(updated.settings).toEqual({
+      max_key_lifetime_days: 90,
+      expiry_reminder_days: [14, 1],
+      leaked_key_action: 'rotate',
+      plan: 'standard',
+      limits: { rate: 100, burst: 200, quota: null },
+      quota_used: null,
+    });
     const [event] = (await store.listAuditEvents(id, { limit: 1 })).items;
     expect(event).toMatchObject({
       type: 'organization.settings_updated',

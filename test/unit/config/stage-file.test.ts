@@ -106,6 +106,21 @@ describe('stage files (config/stages/<stage>.json)', () => {
     ['no keyPrefix', { ...PROD, keyPrefix: undefined }, /keyPrefix/],
     ['a string where a number belongs', { ...PROD, consumerApiRateLimit: '500' }, /consumerApiRateLimit/],
     ['a fractional burst', { ...PROD, consumerApiBurstLimit: 1.5 }, /consumerApiBurstLimit/],
+    [
+      'plans whose default is none of them',
+      { ...PROD, plans: { default_plan: 'gold', plans: { free: { rate: 1, burst: 1 } } } },
+      /plans\.default_plan/,
+    ],
+    [
+      'a plan with a zero rate',
+      { ...PROD, plans: { default_plan: 'free', plans: { free: { rate: 0, burst: 1 } } } },
+      /plans\.plans\.free\.rate/,
+    ],
+    [
+      'a plan with an unknown quota period',
+      { ...PROD, plans: { default_plan: 'free', plans: { free: { rate: 1, burst: 1, quota: { limit: 5, period: 'year' } } } } },
+      /period/,
+    ],
   ])('refuses a file with %s, naming the file and the field', (_name, content, message) => {
     const files = dir({ prod: content });
 
@@ -120,8 +135,20 @@ describe('stage files (config/stages/<stage>.json)', () => {
     );
   });
 
-  it('names every field after the context parameter it stands for (so every -c keeps working)', () => {
-    const fields = Object.keys(stageFileSchema.shape).filter((field) => field !== 'description');
+  it("gives the file's plans (API.md §9), checked, and none when it names none", () => {
+    const plans = {
+      default_plan: 'free',
+      plans: { free: { rate: 10, burst: 20, quota: { limit: 10000, period: 'month' } }, pro: { rate: 100, burst: 200 } },
+    };
+    expect(stageConfig(context({ stage: 'prod' }), dir({ prod: { ...PROD, plans } })).plans).toEqual({
+      default_plan: 'free',
+      plans: { free: plans.plans.free, pro: { rate: 100, burst: 200, quota: null } },
+    });
+    expect(stageConfig(context({ stage: 'prod' }), dir({ prod: PROD })).plans).toBeUndefined();
+  });
+
+  it('names every field after the context parameter it stands for (so every -c keeps working), but plans, which only a file holds', () => {
+    const fields = Object.keys(stageFileSchema.shape).filter((field) => field !== 'description' && field !== 'plans');
 
     expect(fields.filter((field) => !(CONTEXT_KEYS as readonly string[]).includes(field))).toEqual([]);
   });

@@ -60,7 +60,7 @@ describe('the docs command check', () => {
       expect.stringContaining('keyward org create has no option --table'),
     ]);
     expect(shell('npx keyward org')).toEqual([
-      expect.stringContaining('keyward org needs a command (create, list, show, add-member, remove-member)'),
+      expect.stringContaining('keyward org needs a command (create, list, show, add-member, remove-member, set-plan)'),
     ]);
     expect(shell('export ADMIN_JWT=$(npx keyward tokn --email a@acme.test)\necho "$ADMIN_JWT"')).toEqual([
       expect.stringContaining('keyward has no command "tokn"'),
@@ -112,7 +112,7 @@ describe('the docs command check', () => {
     );
     expect(commandProblems([doc], world)).toEqual([
       'docs/example.md:5: npm script "nope" does not exist (in: npm run nope)',
-      'docs/example.md:8: `npx keyward keys lst`: keyward keys has no command "lst" (it has list, rotate, delete)',
+      'docs/example.md:8: `npx keyward keys lst`: keyward keys has no command "lst" (it has list, rotate, set-allowed-ips, delete)',
     ]);
   });
 });

@@ -63,7 +63,11 @@ describe('gateway responses', () => {
     const consumer = gatewayResponsesFor('protected');
 
     expect(renderGatewayResponse(consumer.THROTTLED.body)).toEqual({ status: 429, error: 'Too Many Requests', code: 'throttled' });
-    expect(consumer.QUOTA_EXCEEDED).toEqual(consumer.THROTTLED);
+    expect(renderGatewayResponse(consumer.QUOTA_EXCEEDED.body)).toEqual({
+      status: 429,
+      error: 'Too Many Requests',
+      code: 'quota_exceeded',
+    });
     expect(renderGatewayResponse(consumer.MISSING_AUTHENTICATION_TOKEN.body)).toMatchObject({ status: 403, code: 'route_not_allowed' });
     expect(renderGatewayResponse(management.MISSING_AUTHENTICATION_TOKEN.body)).toMatchObject({ status: 404, code: 'route_not_found' });
     expect(renderGatewayResponse(management.UNSUPPORTED_MEDIA_TYPE.body)).toEqual({

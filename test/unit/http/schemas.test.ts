@@ -167,6 +167,51 @@ describe('a name that holds an API key (issue 7 item 4)', () => {
   });
 });
 
+describe('allowed_ips (API.md §9)', () => {
+  const newKeySchema = newApiKeySchema(DEFAULT_RESOURCE_CATALOG);
+
+  it.each([
+    [['203.0.113.0/24'], ['203.0.113.0/24']],
+    [['198.51.100.7'], ['198.51.100.7/32']],
+    [['2001:DB8:0:0::/32'], ['2001:db8::/32']],
+    [['2001:db8::5'], ['2001:db8::5/128']],
+    [[' 10.0.0.0/8 '], ['10.0.0.0/8']],
+    [['::ffff:203.0.113.0/120'], ['203.0.113.0/24']],
+    [['10.0.0.0/8', '10.0.0.0/8'], ['10.0.0.0/8']],
+    [
+      ['0.0.0.0/0', '::/0'],
+      ['0.0.0.0/0', '::/0'],
+    ],
+  ])('accepts %j on create and PATCH, stored as %j', (given, stored) => {
+    expect(parseWith(newKeySchema, { allowed_ips: given })).toEqual({ allowed_ips: stored });
+    expect(parseWith(fieldsSchema, { allowed_ips: given })).toEqual({ allowed_ips: stored });
+  });
+
+  it('accepts null (any source address) and 20 blocks', () => {
+    expect(parseWith(fieldsSchema, { allowed_ips: null })).toEqual({ allowed_ips: null });
+    const twenty = Array.from({ length: 20 }, (_, i) => `10.${i}.0.0/16`);
+    expect(parseWith(fieldsSchema, { allowed_ips: twenty })).toEqual({ allowed_ips: twenty });
+  });
+
+  it.each<[string, unknown]>([
+    ['an empty list', []],
+    ['21 blocks', Array.from({ length: 21 }, (_, i) => `10.${i}.0.0/16`)],
+    ['a prefix too long for IPv4', ['203.0.113.0/33']],
+    ['a prefix too long for IPv6', ['2001:db8::/129']],
+    ['a host name', ['example.com']],
+    ['an IPv4 shorthand', ['10.1']],
+    ['a hexadecimal IPv4 address', ['0x0a000001']],
+    ['an address range', ['10.0.0.1-10.0.0.9']],
+    ['an empty string', ['']],
+    ['a number', [167772161]],
+    ['a string, not a list', '203.0.113.0/24'],
+  ])('refuses %s with a 422 naming allowed_ips', (_, allowed_ips) => {
+    const details = detailsOf(() => parseWith(fieldsSchema, { allowed_ips }));
+    expect(Object.keys(details)).toEqual(['allowed_ips']);
+    expect(details.allowed_ips?.length).toBeGreaterThan(0);
+  });
+});
+
 describe('a name with control or bidirectional formatting characters (issue 16 item 4)', () => {
   const REASON = 'must not contain control characters or bidirectional formatting characters';
   const newSchema = newApiKeySchema(DEFAULT_RESOURCE_CATALOG);

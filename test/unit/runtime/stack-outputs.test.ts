@@ -37,6 +37,15 @@ describe('stack outputs read by keyward --stack', () => {
     expect(parseStackOutputs('kw-prod', { ...OUTPUTS, SenderAddress: 'keyward@acme.test' }).senderAddress).toBe('keyward@acme.test');
   });
 
+  it('gives the plans and their usage plan ids when the stack has plans (API.md §9), and refuses bad ones', () => {
+    const plans = { default_plan: 'free', plans: { free: { rate: 1, burst: 2, quota: null } } };
+    const withPlans = { ...OUTPUTS, Plans: JSON.stringify(plans), UsagePlanIds: '{"free":"a1b2c3"}' };
+    expect(parseStackOutputs('kw-prod', withPlans).plans).toEqual({ config: plans, usagePlanIds: { free: 'a1b2c3' } });
+    expect(parseStackOutputs('kw-prod', OUTPUTS).plans).toBeUndefined();
+    expect(() => parseStackOutputs('kw-prod', { ...withPlans, UsagePlanIds: 'not json' })).toThrow(/UsagePlanIds is not JSON/);
+    expect(() => parseStackOutputs('kw-prod', { ...withPlans, Plans: '{"default_plan":"gold","plans":{}}' })).toThrow(/Plans/);
+  });
+
   it('refuses a stack deployed without the outputs, naming them', () => {
     const { KeyPrefix: _prefix, ResourceCatalog: _catalog, ...older } = OUTPUTS;
     expect(() => parseStackOutputs('kw-old', older)).toThrow(/stack kw-old lacks .*KeyPrefix.*ResourceCatalog.*deploy it/);

@@ -43,11 +43,12 @@ describe('the token key', () => {
 });
 
 describe('the token key policy', () => {
-  it('lets the account administer the key but not use it, only reveal decrypt, only create and rotate encrypt', () => {
+  it('lets the account administer the key but not use it, only reveal decrypt, only create, rotate and the leak report (which rotates) encrypt', () => {
     expect(grantsOf(dev)).toEqual({
       'account root': [...KEY_ADMINISTRATION_ACTIONS].sort(),
       'keyward-dev-create-api-key': ['kms:Encrypt'],
       'keyward-dev-rotate-api-key': ['kms:Encrypt'],
+      'keyward-dev-report-secret-scanning': ['kms:Encrypt'],
       'keyward-dev-reveal-api-key': ['kms:Decrypt'],
     });
     expect(KEY_ADMINISTRATION_ACTIONS).toEqual(
@@ -58,14 +59,19 @@ describe('the token key policy', () => {
 
   it('requires the token encryption context, organization_id and api_key_id and nothing else, on every use', () => {
     const uses = keyPolicy(dev).filter((statement) => [statement.Action].flat().some((action) => USE_ACTIONS.includes(action)));
-    expect(uses).toHaveLength(3);
+    expect(uses).toHaveLength(4);
     for (const statement of uses) {
       expect(statement.Condition).toEqual({
         'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['organization_id', 'api_key_id'] },
         Null: { 'kms:EncryptionContext:organization_id': 'false', 'kms:EncryptionContext:api_key_id': 'false' },
       });
     }
-    for (const name of ['keyward-dev-create-api-key', 'keyward-dev-rotate-api-key', 'keyward-dev-reveal-api-key']) {
+    for (const name of [
+      'keyward-dev-create-api-key',
+      'keyward-dev-rotate-api-key',
+      'keyward-dev-report-secret-scanning',
+      'keyward-dev-reveal-api-key',
+    ]) {
       const kms = statementsOf(dev, name).filter((statement) => JSON.stringify(statement.Action).includes('kms:'));
       expect(kms.map((statement) => statement.Condition)).toEqual([TOKEN_ENCRYPTION_CONTEXT_CONDITIONS]);
     }

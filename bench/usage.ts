@@ -88,7 +88,7 @@ export async function benchUsage(endpoint: string, tableName = 'keyward-bench-us
   const counters = new DynamoDbUsageCounters(documentClient({ ...LOCAL_AWS, endpoint }), tableName);
   const aggregate = createUsageAggregator({ counters });
   // The same handler with a store that writes nothing: what the function does besides waiting for DynamoDB.
-  const cpuOnly = createUsageAggregator({ counters: { add: async () => ({ chunks: 1, duplicates: 0 }), list: async () => [] } });
+  const cpuOnly = createUsageAggregator({ counters: { add: async () => ({ chunks: 1, duplicates: 0, late: 0 }), list: async () => [] } });
   const shapes: [number, number][] = [
     // The reference workload (50M requests a month over 1,000 keys, ~19 req/s): CloudWatch Logs
     // delivers what the source put, so batches of tens of lines, nearly every line another key.

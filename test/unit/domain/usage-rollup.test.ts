@@ -1,6 +1,6 @@
 import { decodeEntries, encodeEntries } from '../../../lambdas/adapters/dynamodb/usage-raw';
 import { tallyUsage, type UsageHit } from '../../../lambdas/domain/usage';
-import { isLateHour, KEYS_PER_RAW_CHUNK, mergeUsage, rawChunks, rollableHours } from '../../../lambdas/domain/usage-rollup';
+import { isLateHour, KEYS_PER_RAW_CHUNK, mergeUsage, type RawEntry, rawChunks, rollableHours } from '../../../lambdas/domain/usage-rollup';
 
 /** The rules that keep raw tallies and the rollup apart (domain/usage-rollup.ts), without a table. */
 
@@ -34,7 +34,7 @@ describe('usage rollup rules', () => {
   });
 
   it('keeps a raw tally intact through its encoding, organizations and denial codes included', () => {
-    const entries = [
+    const entries: RawEntry[] = [
       { organizationId: 'acme', apiKeyId: 'k1', allowed: 3, throttled: 1, denied: { ip_not_allowed: 2, route_not_allowed: 1 } },
       { organizationId: 'acme', apiKeyId: 'k2', allowed: 0, throttled: 0, denied: {} },
       { organizationId: 'other-org', apiKeyId: 'k1', allowed: 7, throttled: 0, denied: {} },
@@ -49,7 +49,7 @@ describe('usage rollup rules', () => {
       bucket: { start: day, api_key_id: key, allowed, denied: {}, throttled: 0 },
       rolledHours: new Set(rolled),
     });
-    const raw = new Map([
+    const raw = new Map<string, RawEntry[]>([
       ['2036-03-10T10:00:00.000Z', [{ organizationId: 'acme', apiKeyId: 'k1', allowed: 5, throttled: 0, denied: {} }]],
       [
         '2036-03-10T11:00:00.000Z',

@@ -110,7 +110,8 @@ function metered(db: DynamoDBDocumentClient) {
   return { client, units };
 }
 
-const lambdaCost = (billedMs: number) => PRICES.lambdaRequestsPerMillion / 1e6 + (billedMs / 1000) * (MEMORY_MB / 1024) * PRICES.lambdaGbSecond;
+const lambdaCost = (billedMs: number) =>
+  PRICES.lambdaRequestsPerMillion / 1e6 + (billedMs / 1000) * (MEMORY_MB / 1024) * PRICES.lambdaGbSecond;
 const cpuBilledMs = (cpuMs: number) => (cpuMs * FULL_VCPU_MB) / MEMORY_MB;
 
 export async function benchUsage(endpoint: string, tableName = 'keyward-bench-usage'): Promise<UsageBenchRow[]> {
@@ -176,7 +177,9 @@ export async function benchUsage(endpoint: string, tableName = 'keyward-bench-us
         (rollupWriteUnitsPerKey * keysPerHour * PRICES.writeUnitsPerMillion) / 1e6 +
         (rollupReadUnitsPerRawItem * rawItemsPerHour * PRICES.readUnitsPerMillion) / 1e6 +
         ROLLUP_RUNS_PER_HOUR * lambdaCost(0) +
-        lambdaCost(Math.ceil(rollupWrites / ROLLUP_CONCURRENCY) * ASSUMED_REQUEST_MS + Math.ceil(rawItemsPerHour / 500) * ASSUMED_REQUEST_MS);
+        lambdaCost(
+          Math.ceil(rollupWrites / ROLLUP_CONCURRENCY) * ASSUMED_REQUEST_MS + Math.ceil(rawItemsPerHour / 500) * ASSUMED_REQUEST_MS,
+        );
       const costPerMillion = perBatch * (1e6 / lines) + rollupPerHour * (1e6 / REFERENCE_PER_HOUR);
 
       // Before: an hourly and a daily counter per key of the batch, in transactions of 99 with a marker each, 2 write units an item.
@@ -235,6 +238,9 @@ export function usageTableRows(rows: readonly UsageBenchRow[]): string[][] {
   ];
 }
 
+export const USAGE_TITLE =
+  'Usage aggregator and rollup: one invocation per CloudWatch Logs batch (median; a batch covers one hour, 5 % of its lines denied), then the hour rolled up';
+
 export const USAGE_COST_NOTE =
   `cost: Lambda arm64 ${MEMORY_MB} MB (CPU measured here × ${FULL_VCPU_MB}/${MEMORY_MB}, + ${ASSUMED_REQUEST_MS} ms assumed per DynamoDB request in AWS) ` +
   `+ DynamoDB on-demand units as DynamoDB Local reports them ($${PRICES.writeUnitsPerMillion}/M WRU, $${PRICES.readUnitsPerMillion}/M RCU): ` +
@@ -252,9 +258,7 @@ if (require.main === module) {
     try {
       const rows = usageTableRows(await benchUsage(dynamo.endpoint));
       const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-      console.log(
-        '\nUsage aggregator: one invocation per CloudWatch Logs batch (median; a batch covers one hour, 5 % of its lines denied)',
-      );
+      console.log(`\n${USAGE_TITLE}`);
       for (const row of rows)
         console.log(
           `  ${row

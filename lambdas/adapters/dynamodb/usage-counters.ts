@@ -55,7 +55,7 @@ export class DynamoDbUsageCounters implements UsageCounterStore, UsageRollupStor
 
   async add(batchId: string, increments: readonly UsageIncrement[]): Promise<UsageBatchResult> {
     const result: UsageBatchResult = { chunks: 0, duplicates: 0, late: 0 };
-    for (const chunk of rawChunks(increments)) {
+    await inParallel(rawChunks(increments), CONCURRENCY, async (chunk) => {
       const nowMs = this.now();
       const late = isLateHour(Date.parse(chunk.hour), nowMs);
       const item = rawItem(chunk, batchId, late, nowMs);
@@ -68,7 +68,7 @@ export class DynamoDbUsageCounters implements UsageCounterStore, UsageRollupStor
         if (!(error instanceof AlreadyCounted)) throw error;
         result.duplicates += 1;
       }
-    }
+    });
     return result;
   }
 

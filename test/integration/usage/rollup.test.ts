@@ -185,4 +185,18 @@ describe('usage rollup', () => {
     expect(await read('hour')).toEqual([bucket(HOUR_10, 'k1', 1), bucket(HOUR_11, 'k1', 1)]);
     expect(await read('day')).toEqual([bucket(DAY, 'k1', 2)]);
   });
+
+  it('rolls every hour left, oldest first, and leaves the rest to the next run when its time budget is spent', async () => {
+    for (const hour of [0, 1, 2]) {
+      now = H10 + hour * HOUR + 20 * MINUTE;
+      await aggregate(batch([line('k1', H10 + hour * HOUR + MINUTE)]));
+    }
+    now = H10 + 3 * HOUR + 20 * MINUTE;
+    const spent = await createUsageRollup({ store, now: () => now, budgetMs: -1 })();
+    expect(spent).toEqual({ rolled: [], left: 72 });
+    const run = await rollup();
+    expect(run.left).toBe(0);
+    expect(run.rolled.slice(-3)).toEqual([HOUR_10, HOUR_11, '2036-03-10T12:00:00.000Z']);
+    expect(await read('day')).toEqual([bucket(DAY, 'k1', 3)]);
+  });
 });

@@ -19,8 +19,9 @@
  *      line with its price: capacity units from ReturnConsumedCapacity, `last_used_at` writes
  *      simulated with the real authorizer at the reference workload, log bytes the function
  *      really writes and the access log's format, metrics and traces.
- *  10. The usage aggregator: access log lines counted per second per invocation, and its cost per
- *      million requests (bench/usage.ts; `tsx bench/usage.ts` runs it alone).
+ *  10. The usage aggregator and rollup: access log lines counted per second per invocation, and
+ *      the cost per million requests, at the reference workload and at few keys per batch
+ *      (bench/usage.ts; `tsx bench/usage.ts` runs it alone).
  *  11. A secret-scanning report of 1,000 tokens: look-alikes, unknown tokens, live keys rotated
  *      (bench/leaks.ts; `tsx bench/leaks.ts` runs it alone).
  *
@@ -84,7 +85,7 @@ import { count, formatTable, kb, ms, notMeasured, percent, ratio, times, us, usd
 import { leakReportFigures } from './leaks';
 import { load } from './load';
 import { percentile } from './stats';
-import { benchUsage, USAGE_COST_NOTE, usageTableRows } from './usage';
+import { benchUsage, USAGE_COST_NOTE, USAGE_TITLE, usageTableRows } from './usage';
 
 const ROOT = resolve(__dirname, '..');
 const TABLE = 'keyward-bench';
@@ -462,10 +463,7 @@ async function main(): Promise<void> {
       ],
     ]);
 
-    printTable(
-      '10. Usage aggregator: one invocation per CloudWatch Logs batch (median; a batch covers one hour, 5 % of its lines denied)',
-      usageTableRows(await benchUsage(dynamo.endpoint)),
-    );
+    printTable(`10. ${USAGE_TITLE}`, usageTableRows(await benchUsage(dynamo.endpoint)));
     console.log(`  ${USAGE_COST_NOTE}`);
 
     printTable(

@@ -131,6 +131,7 @@ export class KeywardStack extends Stack {
       retirementDeadLetterQueue: this.retirement.deadLetterQueue,
       jobFailureQueue: this.retirement.jobFailureQueue,
       usageFailureQueue: this.usage.failureQueue,
+      usageRollupFailureQueue: this.usage.rollupFailureQueue,
       retirementScheduleGroup: this.retirement.scheduleGroup,
       sesConfigurationSetName: this.notifications.configurationSet?.configurationSetName,
       alarmEmail: config.alarmEmail,

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DevIssuer, JWKS_PATH } from './dev-issuer';
 import { type DynamoDbLocal, LOCAL_AWS, localClientConfig, migrateSharedDatabase, startDynamoDbLocal } from './dynamodb-local';
+import { startPollLoop } from './poll-loop';
 import { JOBS_DEAD_LETTER_FILE, startRetirementLoop } from './retirement-loop';
 import { LOCAL_TABLE_NAME, loadOrCreateDynamoDbAccessKeyId, secureStateDir } from './state';
 import type { Stoppable } from './stop-stack';
@@ -173,11 +174,31 @@ export async function startEventPublisher(options: {
   });
 }
 
+/** How often the local runtime runs the usage rollup (EventBridge runs it every 15 minutes in AWS). */
+export const LOCAL_USAGE_ROLLUP_INTERVAL_MS = 60_000;
+
 /**
  * The stand-in for the access log's subscription (API.md §9): the gateway's access lines, shipped
- * in batches to the real usage aggregator with CloudWatch Logs' payload (local/usage-shipper.ts).
+ * in batches to the real usage aggregator with CloudWatch Logs' payload (local/usage-shipper.ts);
+ * and for the rollup's schedule: a timer loop running the real rollup handler every minute. The
+ * rollup keeps no state of its own (its markers are in the table), so a restart loses nothing.
  */
 export async function startUsage(options: { stateDir: string; log: (line: string) => void }): Promise<UsageShipper> {
-  const { handler } = await import('../lambdas/aggregate-usage');
-  return startUsageShipper({ stateDir: options.stateDir, handler, log: options.log });
+  const [{ handler }, { handler: rollup }] = await Promise.all([import('../lambdas/aggregate-usage'), import('../lambdas/roll-up-usage')]);
+  const shipper = startUsageShipper({ stateDir: options.stateDir, handler, log: options.log });
+  const rollups = startPollLoop({
+    intervalMs: LOCAL_USAGE_ROLLUP_INTERVAL_MS,
+    pass: async () => {
+      await rollup();
+    },
+    onError: (error) =>
+      options.log(`usage rollup failed (the next run catches up): ${error instanceof Error ? error.message : String(error)}`),
+  });
+  return {
+    ...shipper,
+    async stop() {
+      await rollups.stop();
+      await shipper.stop();
+    },
+  };
 }

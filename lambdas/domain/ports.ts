@@ -186,16 +186,39 @@ export interface KeyStore {
   listUsage(organizationId: string, query: UsageQuery): Promise<UsageBucket[]>;
 }
 
-/** What adding one log batch's sums did: transactions committed, and chunks already counted before (a redelivery). */
+/**
+ * What adding one log batch's sums did: raw chunks written (per hour, up to 49 keys each), chunks
+ * found written before (a redelivery), and of those written, the late ones (added to the counters at once).
+ */
 export interface UsageBatchResult {
   chunks: number;
   duplicates: number;
+  late: number;
 }
 
-/** The usage counters (API.md §9): the aggregator adds a batch's sums exactly once per batch id; the API reads them. */
+/**
+ * The usage store (API.md §9): the aggregator adds a batch's sums exactly once per batch id; the
+ * API reads the counters with the hours not rolled yet (domain/usage-rollup.ts).
+ */
 export interface UsageCounterStore {
   add(batchId: string, increments: readonly UsageIncrement[]): Promise<UsageBatchResult>;
   list(organizationId: string, query: UsageQuery): Promise<UsageBucket[]>;
+}
+
+/** What rolling one hour did: raw tallies read, keys summed, counters added to, and counters that had the hour already. */
+export interface UsageRollupResult {
+  tallies: number;
+  keys: number;
+  added: number;
+  alreadyRolled: number;
+}
+
+/** What the usage rollup needs: the hours not rolled, rolling one, and marking it rolled (last). */
+export interface UsageRollupStore {
+  /** Those of `hours` (ISO starts, ascending) the rollup has not marked rolled. */
+  unrolledHours(hours: readonly string[]): Promise<string[]>;
+  rollUp(hour: string): Promise<UsageRollupResult>;
+  markRolled(hour: string, keys: number): Promise<void>;
 }
 
 /**

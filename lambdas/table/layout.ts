@@ -23,10 +23,14 @@
  *                                         pk/sk), found by `keyward notifications redrive` from the
  *                                         failure queue's stream pointers once the stream has dropped it
  *   USAGE#<org>         H#<hour>#<key>    a key's request counters for one UTC hour (`allowed`, `throttled`,
- *   USAGE#<org>         D#<day>#<key>     `denied:<code>`), added by the usage aggregator from the access log;
- *                                         hours expire after 35 days, days after 400 (TTL)
- *   USAGEBATCH#<id>     USAGEBATCH        the aggregator's marker of one counted log batch (chunk), written
- *                                         in the counters' transaction so a redelivered batch counts nothing
+ *   USAGE#<org>         D#<day>#<key>     `denied:<code>`), added by the usage rollup from the raw tallies (and
+ *                                         by the aggregator for late lines), with `rolled_hours`: the hours
+ *                                         of the day (0-23) rolled into it; hours expire after 35 days, days after 400 (TTL)
+ *   USAGERAW#<hour>     <batch>#<chunk>   one access log batch's per-key sums for one hour (up to 49 keys a
+ *                                         chunk), put only if absent so a redelivered batch counts nothing;
+ *                                         `late` when the aggregator added it to the counters itself; 3 days (TTL)
+ *   USAGEROLLUP         <hour>            the usage rollup rolled this hour's raw tallies into the counters
+ *                                         (written last); readers take the hour from the counters
  *
  * `active_key_count` counts keys without a pending expiry: the "never zero" invariant is a
  * condition on it, so two concurrent deletes cannot both pass. Every change to a key is conditioned
@@ -64,7 +68,8 @@ export const ENTITY = {
   hotKey: 'api_key_hash',
   auditEvent: 'audit_event',
   usage: 'usage',
-  usageBatch: 'usage_batch',
+  usageRaw: 'usage_raw',
+  usageRollup: 'usage_rollup',
 } as const;
 
 /** The sort-key prefixes of what an organization's partition holds, for queries and cursors. */
@@ -134,9 +139,10 @@ export const undeliveredKey = (streamArn: string, sequenceNumber: string): ItemK
   sk: undeliveredSortKey(sequenceNumber),
 });
 
-/** The usage counters' own partitions: the aggregator's grant is limited to them (`dynamodb:LeadingKeys`). */
+/** The usage counters' own partitions: the aggregator's and the rollup's grants are limited to them (`dynamodb:LeadingKeys`). */
 export const USAGE_PARTITION_PREFIX = 'USAGE#';
-export const USAGE_BATCH_PARTITION_PREFIX = 'USAGEBATCH#';
+export const USAGE_RAW_PARTITION_PREFIX = 'USAGERAW#';
+export const USAGE_ROLLUP_PARTITION = 'USAGEROLLUP';
 
 /** Sort-key prefixes of the hourly and daily counters in an organization's usage partition. */
 export const USAGE_SORT_KEY_PREFIX = { hour: 'H#', day: 'D#' } as const;
@@ -144,11 +150,18 @@ export const USAGE_SORT_KEY_PREFIX = { hour: 'H#', day: 'D#' } as const;
 /** How long counters are kept (API.md §9): hourly buckets 35 days, daily buckets 400 days. */
 export const USAGE_RETENTION_DAYS = { hour: 35, day: 400 } as const;
 
-/** How long a batch marker is kept: longer than Lambda's 6 h maximum event age, so every redelivery finds it. */
-export const USAGE_BATCH_MARKER_DAYS = 2;
+/**
+ * How long a raw tally (and an hour's rollup marker) is kept after its hour or its write, whichever
+ * is later: longer than Lambda's 6 h maximum event age, so every redelivery finds it, and long
+ * enough for the rollup to catch up after an outage of two days.
+ */
+export const USAGE_RAW_DAYS = 3;
 
-/** The counter attributes: `allowed`, `throttled`, and one `denied:<code>` per denial code. */
-export const USAGE_COUNTER = { allowed: 'allowed', throttled: 'throttled', deniedPrefix: 'denied:' } as const;
+/**
+ * The counter attributes: `allowed`, `throttled`, one `denied:<code>` per denial code, and
+ * `rolled_hours`, the number set of the hours of the day (0-23) the rollup has added.
+ */
+export const USAGE_COUNTER = { allowed: 'allowed', throttled: 'throttled', deniedPrefix: 'denied:', rolledHours: 'rolled_hours' } as const;
 
 export const usagePartition = (organizationId: string): string => `${USAGE_PARTITION_PREFIX}${organizationId}`;
 
@@ -161,4 +174,12 @@ export const usageCounterKey = (organizationId: string, granularity: 'hour' | 'd
   sk: usageSortKey(granularity, start, apiKeyId),
 });
 
-export const usageBatchKey = (batchId: string): ItemKey => ({ pk: `${USAGE_BATCH_PARTITION_PREFIX}${batchId}`, sk: 'USAGEBATCH' });
+/** One batch's tally chunk for one hour (`hour` its ISO start). */
+export const usageRawPartition = (hour: string): string => `${USAGE_RAW_PARTITION_PREFIX}${hour}`;
+export const usageRawKey = (hour: string, batchId: string, chunk: number): ItemKey => ({
+  pk: usageRawPartition(hour),
+  sk: `${batchId}#${chunk}`,
+});
+
+/** The rollup's marker of one hour. */
+export const usageRollupKey = (hour: string): ItemKey => ({ pk: USAGE_ROLLUP_PARTITION, sk: hour });

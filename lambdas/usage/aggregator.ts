@@ -15,8 +15,11 @@ export interface AggregationSummary {
   counted: number;
   /** Lines that were no key's request (401, refused before the authorizer) or not an access line. */
   skipped: number;
-  /** Counter items the batch added to (hourly and daily). */
+  /** Counters the batch's sums are for (hourly and daily): raw tallies until the rollup adds them. */
   counters: number;
+  /** Raw tally chunks written (per hour, up to 49 keys each); late ones also added to the counters. */
+  chunks: number;
+  late: number;
   /** The batch (or chunks of it) had been counted before: nothing was added for them. */
   duplicate: boolean;
 }
@@ -56,17 +59,19 @@ function parseLine(message: string): CountedFields | undefined {
 /**
  * The usage aggregator (API.md §9, DESIGN.md "Usage counts"): a CloudWatch Logs subscription on
  * the consumer API's access log invokes it asynchronously with a batch of lines; it sums them per
- * key into hourly and daily buckets (allowed, denied per code, throttled) and adds the sums to
- * the counters in transactions that also put the batch's marker, so a redelivered batch counts
- * nothing. A failure (the table) throws: Lambda retries the same batch, then sends it to the
- * function's on-failure destination. Nothing in here is on the request path.
+ * key and hour (allowed, denied per code, throttled) and puts the sums as raw tallies, one item
+ * per hour and chunk, each only if absent, so a redelivered batch counts nothing; the usage
+ * rollup adds them to the hourly and daily counters once the hour is closed (usage/rollup.ts).
+ * Lines of an hour long closed are added to the counters at once (domain/usage-rollup.ts). A
+ * failure (the table) throws: Lambda retries the same batch, then sends it to the function's
+ * on-failure destination. Nothing in here is on the request path.
  */
 export function createUsageAggregator(deps: { counters: UsageCounterStore }): UsageAggregator {
   return async (event) => {
     const data = decodeLogsEvent(event);
     // CloudWatch Logs checks that it can reach the destination with a CONTROL_MESSAGE: nothing to count.
     if (data.messageType !== 'DATA_MESSAGE') {
-      return { batchId: null, lines: 0, counted: 0, skipped: 0, counters: 0, duplicate: false };
+      return { batchId: null, lines: 0, counted: 0, skipped: 0, counters: 0, chunks: 0, late: 0, duplicate: false };
     }
     const hits: UsageHit[] = [];
     for (const logEvent of data.logEvents) {
@@ -76,7 +81,7 @@ export function createUsageAggregator(deps: { counters: UsageCounterStore }): Us
     }
     const batchId = batchIdOf(data);
     const increments = tallyUsage(hits);
-    const result = increments.length > 0 ? await deps.counters.add(batchId, increments) : { chunks: 0, duplicates: 0 };
+    const result = increments.length > 0 ? await deps.counters.add(batchId, increments) : { chunks: 0, duplicates: 0, late: 0 };
     const duplicate = result.duplicates > 0;
     const summary: AggregationSummary = {
       batchId,
@@ -84,6 +89,8 @@ export function createUsageAggregator(deps: { counters: UsageCounterStore }): Us
       counted: duplicate && result.chunks === 0 ? 0 : hits.length,
       skipped: data.logEvents.length - hits.length,
       counters: increments.length,
+      chunks: result.chunks,
+      late: result.late,
       duplicate,
     };
     logger.info(duplicate ? 'usage batch already counted' : 'usage batch counted', {
@@ -94,6 +101,7 @@ export function createUsageAggregator(deps: { counters: UsageCounterStore }): Us
       skipped: summary.skipped,
       counters: summary.counters,
       chunks: result.chunks,
+      late_chunks: result.late,
       duplicate_chunks: result.duplicates,
     });
     return summary;

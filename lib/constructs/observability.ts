@@ -99,6 +99,8 @@ export interface ObservabilityProps extends StageProps {
   readonly jobFailureQueue: sqs.IQueue;
   /** The usage aggregator's on-failure destination: access log batches not counted. */
   readonly usageFailureQueue: sqs.IQueue;
+  /** The usage rollup's on-failure destination: runs that failed (hours rolled late, the next run catches up). */
+  readonly usageRollupFailureQueue: sqs.IQueue;
   readonly retirementScheduleGroup: scheduler.IScheduleGroup;
   /**
    * The account's Lambda concurrency limit in this region (`aws lambda get-account-settings`,
@@ -202,6 +204,11 @@ export class Observability extends Construct {
         'usage-failure-queue',
         props.usageFailureQueue,
         'The usage aggregator failed on access log batches after Lambda’s retries: their requests are missing from the usage counts.',
+      ],
+      [
+        'usage-rollup-failure-queue',
+        props.usageRollupFailureQueue,
+        'The usage rollup failed after Lambda’s retries: closed hours are read from raw tallies until a run succeeds, and are lost after 3 days.',
       ],
       [
         'event-publisher-failure-queue',
@@ -323,7 +330,7 @@ export class Observability extends Construct {
       this.alarmWidget('emails-rejected'),
       ...sesWidgets,
     );
-    this.dashboard.addWidgets(this.alarmWidget('usage-failure-queue'));
+    this.dashboard.addWidgets(this.alarmWidget('usage-failure-queue'), this.alarmWidget('usage-rollup-failure-queue'));
     this.dashboard.addWidgets(...erring.map((fn) => this.alarmWidget(`${fn.shortName}-errors`)));
   }
 

@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import { OPERATION_LIST } from '../../lambdas/operations/manifest';
 
 const run = promisify(execFile);
-/** One function per manifest operation, plus the two authorizers, the example echo, retire, remind, the notifier, the event publisher and the usage aggregator. */
-const FUNCTIONS = OPERATION_LIST.length + 8;
+/** One function per manifest operation, plus the two authorizers, the example echo, retire, remind, the notifier, the event publisher, the usage aggregator and the usage rollup. */
+const FUNCTIONS = OPERATION_LIST.length + 9;
 const ROOT = path.join(__dirname, '..', '..');
 
 /** The environment of a fresh machine: no AWS credentials or profile, no instance metadata. */

@@ -151,6 +151,7 @@ describe('alarms (prod with a sender)', () => {
     ['job-failure-queue', 'RetirementJobFailureQueue'],
     ['event-publisher-failure-queue', 'LifecycleEventsFailureQueue'],
     ['usage-failure-queue', 'UsageFailureQueue'],
+    ['usage-rollup-failure-queue', 'UsageRollupFailureQueue'],
   ])('%s: any visible message', (name, queuePrefix) => {
     const props = alarm(prod, `keyward-prod-${name}`);
     expectPaging(prod, props, 1, 1);
@@ -295,6 +296,7 @@ describe('alarms (prod with a sender)', () => {
       'table-system-errors',
       'table-throttles',
       'usage-failure-queue',
+      'usage-rollup-failure-queue',
     ];
     const functionErrors = (template: Template, stage: string) =>
       keywardFunctions(template)

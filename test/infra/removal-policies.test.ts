@@ -48,7 +48,8 @@ function expected(stage: string, policies: string): string[] {
     `AWS::SQS::Queue (generated): ${policies}`,
     `AWS::SQS::Queue (generated): ${policies}`,
     `AWS::SQS::Queue (generated): ${policies}`,
-    // The usage aggregator's failure queue.
+    // The usage aggregator's failure queue and the usage rollup's.
+    `AWS::SQS::Queue (generated): ${policies}`,
     `AWS::SQS::Queue (generated): ${policies}`,
     // Cognito user pool names need not be unique: a kept pool never blocks a new one.
     `AWS::Cognito::UserPool keyward-${stage}-admins: ${policies}`,

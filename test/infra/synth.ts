@@ -46,6 +46,7 @@ export const KEYWARD_ENTRIES = [
   'notify-admins',
   'publish-events',
   'aggregate-usage',
+  'roll-up-usage',
 ];
 
 /** The name of the function of `entry` on `stage`. */

@@ -39,14 +39,14 @@ describe('the usage aggregator', () => {
     }
   });
 
-  it('may only Put and Update items of the usage partitions', () => {
+  it('may only Put and Update items of the usage and raw tally partitions', () => {
     expect(
       actionsOf(prod, fnName('aggregate-usage', 'prod'))
         .filter((action) => action.startsWith('dynamodb:'))
         .sort(),
     ).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
     const statement = statementsOf(prod, fnName('aggregate-usage', 'prod')).find((s) => JSON.stringify(s.Action).includes('dynamodb:'))!;
-    expect(statement.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USAGE#*', 'USAGEBATCH#*'] } });
+    expect(statement.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USAGE#*', 'USAGERAW#*'] } });
     expect(environmentOf(prod, fnName('aggregate-usage', 'prod'))).toHaveProperty('TABLE_NAME');
   });
 
@@ -75,5 +75,49 @@ describe('the usage aggregator', () => {
     const aggregator = functionId(prod, fnName('aggregate-usage', 'prod'));
     expect(Object.values(resourcesOf(prod, 'AWS::ApiGateway::Method')).some((m) => mentions(m.Properties, aggregator))).toBe(false);
     expect(Object.values(resourcesOf(prod, 'AWS::ApiGateway::Authorizer')).some((a) => mentions(a.Properties, aggregator))).toBe(false);
+  });
+});
+
+describe('the usage rollup', () => {
+  const name = fnName('roll-up-usage', 'prod');
+
+  it('runs every 15 minutes, invoked by an EventBridge rule that may invoke it alone', () => {
+    const rules = Object.values(resourcesOf(prod, 'AWS::Events::Rule')).filter((rule) =>
+      mentions(rule.Properties!.Targets, functionId(prod, name)),
+    );
+    expect(rules).toHaveLength(1);
+    expect(rules[0]!.Properties).toMatchObject({ ScheduleExpression: 'rate(15 minutes)', State: 'ENABLED' });
+    const permission = Object.values(resourcesOf(prod, 'AWS::Lambda::Permission')).find((p) =>
+      mentions(p.Properties!.FunctionName, functionId(prod, name)),
+    )!;
+    expect(permission.Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' });
+    expect(functionProps(prod, name).Timeout).toBe(300);
+    expect(environmentOf(prod, name)).toHaveProperty('TABLE_NAME');
+  });
+
+  it('may only Query raw tallies and markers, Update counters and Put markers', () => {
+    const statements = statementsOf(prod, name).filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
+    expect(statements.map((s) => [s.Action, s.Condition])).toEqual([
+      ['dynamodb:Query', { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USAGERAW#*', 'USAGEROLLUP'] } }],
+      ['dynamodb:UpdateItem', { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USAGE#*'] } }],
+      ['dynamodb:PutItem', { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['USAGEROLLUP'] } }],
+    ]);
+  });
+
+  it('sends a run that fails after 2 retries to its own encrypted queue, alarmed', () => {
+    const rollupQueue = Object.keys(resourcesOf(prod, 'AWS::SQS::Queue')).find((id) => id.startsWith('UsageRollupFailureQueue'))!;
+    const configs = Object.values(resourcesOf(prod, 'AWS::Lambda::EventInvokeConfig')).filter((c) =>
+      mentions(c.Properties!.FunctionName, functionId(prod, name)),
+    );
+    expect(configs.map((c) => c.Properties)).toEqual([
+      {
+        FunctionName: { Ref: functionId(prod, name) },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 900,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [rollupQueue, 'Arn'] } } },
+      },
+    ]);
+    expect(resourcesOf(prod, 'AWS::SQS::Queue')[rollupQueue]!.Properties).toMatchObject({ SqsManagedSseEnabled: true });
   });
 });

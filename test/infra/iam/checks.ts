@@ -151,12 +151,12 @@ export function mustDenyCalls(stage: StageCalls): { why: string; call: AwsCall }
     denials.push({ why: `the api-key authorizer ${action}`, call: { ...usageWrite, action, context: {} } });
   }
 
-  // The usage aggregator writes its counters and batch markers, nothing else: not a key, an
-  // organization, a hot item or an audit event, and it never reads or deletes.
+  // The usage aggregator writes raw tallies and (late lines) counters, nothing else: not a key, an
+  // organization, a hot item, an audit event or the rollup's markers, and it never reads or deletes.
   const counterWrite = first('aggregate-usage', 'dynamodb:UpdateItem');
-  const markerWrite = first('aggregate-usage', 'dynamodb:PutItem');
-  for (const partition of ['ORG#acme', 'KEYHASH#0123abcd', 'USER#admin@acme.test', 'DELIVERY#01JDQ3V8Z6M1X0K9B7C5N4P2R8']) {
-    for (const write of [counterWrite, markerWrite]) {
+  const rawWrite = first('aggregate-usage', 'dynamodb:PutItem');
+  for (const partition of ['ORG#acme', 'KEYHASH#0123abcd', 'USER#admin@acme.test', 'DELIVERY#01JDQ3V8Z6M1X0K9B7C5N4P2R8', 'USAGEROLLUP']) {
+    for (const write of [counterWrite, rawWrite]) {
       denials.push({
         why: `the usage aggregator ${write.action} in ${partition}`,
         call: { ...write, context: { ...write.context, 'dynamodb:LeadingKeys': [partition] } },
@@ -171,6 +171,26 @@ export function mustDenyCalls(stage: StageCalls): { why: string; call: AwsCall }
     denials.push({ why: `the usage aggregator ${action}`, call: { ...counterWrite, action } });
   }
   denials.push({ why: 'the usage aggregator dynamodb:Scan', call: { ...counterWrite, action: 'dynamodb:Scan', context: {} } });
+
+  // The usage rollup reads raw tallies and markers, adds to counters and puts markers: each in its
+  // own partitions only; it never reads a key or an organization, and never deletes.
+  const rollupRead = first('roll-up-usage', 'dynamodb:Query');
+  const rollupAdd = first('roll-up-usage', 'dynamodb:UpdateItem');
+  const rollupMark = first('roll-up-usage', 'dynamodb:PutItem');
+  const leading = (call: AwsCall, partition: string) => ({ ...call, context: { ...call.context, 'dynamodb:LeadingKeys': [partition] } });
+  for (const partition of ['ORG#acme', 'KEYHASH#0123abcd', 'USER#admin@acme.test', 'USAGE#acme']) {
+    denials.push({ why: `the usage rollup queries ${partition}`, call: leading(rollupRead, partition) });
+  }
+  for (const partition of ['ORG#acme', 'KEYHASH#0123abcd', 'USAGERAW#2026-12-07T10:00:00.000Z', 'USAGEROLLUP']) {
+    denials.push({ why: `the usage rollup updates in ${partition}`, call: leading(rollupAdd, partition) });
+  }
+  for (const partition of ['ORG#acme', 'USAGE#acme', 'USAGERAW#2026-12-07T10:00:00.000Z']) {
+    denials.push({ why: `the usage rollup puts in ${partition}`, call: leading(rollupMark, partition) });
+  }
+  for (const action of ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']) {
+    denials.push({ why: `the usage rollup ${action}`, call: { ...rollupAdd, action } });
+  }
+  denials.push({ why: 'the usage rollup dynamodb:Scan', call: { ...rollupRead, action: 'dynamodb:Scan', context: {} } });
 
   // Only reveal decrypts; only create and rotate encrypt.
   const encrypt = first('create-api-key', 'kms:Encrypt');

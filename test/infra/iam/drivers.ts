@@ -191,32 +191,64 @@ export const DRIVERS: Record<string, Driver> = {
   },
 
   /**
-   * Counts a batch of the access log (an allowed, a denied and a throttled request of one key) as
-   * CloudWatch Logs delivers it, and the same batch again, which the table refuses as counted.
+   * Counts two batches of the access log (an allowed, a denied and a throttled request of one key)
+   * as CloudWatch Logs delivers them: one of this hour (a raw tally) and one of an hour long
+   * closed (late: the raw tally and the counters in one transaction).
    */
   'aggregate-usage': async (_d, fn, stubs) => {
     const { handler } = await load(fn, () => import('../../../lambdas/aggregate-usage'));
     const { encodeLogsEvent } = await import('../../../lambdas/usage/aggregator');
-    const at = String(Date.now());
-    const line = (fields: Record<string, string>) =>
-      JSON.stringify({ organization_id: ORGANIZATION, principal_id: 'key-1', request_time_epoch: at, ...fields });
-    const event = encodeLogsEvent({
-      messageType: 'DATA_MESSAGE',
-      owner: '123456789012',
-      logGroup: 'access-logs',
-      logStream: 'stream',
-      subscriptionFilters: ['usage'],
-      logEvents: [
-        { id: '1', timestamp: Date.now(), message: line({ api_key_id: 'key-1', status: '200', deny_code: '-' }) },
-        { id: '2', timestamp: Date.now(), message: line({ api_key_id: '-', status: '403', deny_code: 'ip_not_allowed' }) },
-        { id: '3', timestamp: Date.now(), message: line({ api_key_id: 'key-1', status: '429', deny_code: '-' }) },
-      ],
-    });
+    const logsEvent = (stream: string, atMs: number) => {
+      const at = String(atMs);
+      const line = (fields: Record<string, string>) =>
+        JSON.stringify({ organization_id: ORGANIZATION, principal_id: 'key-1', request_time_epoch: at, ...fields });
+      return encodeLogsEvent({
+        messageType: 'DATA_MESSAGE',
+        owner: '123456789012',
+        logGroup: 'access-logs',
+        logStream: stream,
+        subscriptionFilters: ['usage'],
+        logEvents: [
+          { id: '1', timestamp: atMs, message: line({ api_key_id: 'key-1', status: '200', deny_code: '-' }) },
+          { id: '2', timestamp: atMs, message: line({ api_key_id: '-', status: '403', deny_code: 'ip_not_allowed' }) },
+          { id: '3', timestamp: atMs, message: line({ api_key_id: 'key-1', status: '429', deny_code: '-' }) },
+        ],
+      });
+    };
     stubs.dynamo.reset();
     stubs.dynamo.onAnyCommand().resolves({});
     return recordCommands(stubs, async () => {
-      const summary = await handler(event);
-      if (summary.counted !== 3) throw new Error(`the aggregator counted ${summary.counted} of 3 lines`);
+      for (const [stream, at] of [
+        ['now', Date.now()],
+        ['late', Date.now() - 3 * 3_600_000],
+      ] as const) {
+        const summary = await handler(logsEvent(stream, at));
+        if (summary.counted !== 3) throw new Error(`the aggregator counted ${summary.counted} of 3 lines (${stream})`);
+      }
+    });
+  },
+
+  /**
+   * Rolls the one closed hour not marked rolled: its raw tallies (one key's) into the key's hourly
+   * and daily counters, then the hour's marker.
+   */
+  'roll-up-usage': async (_d, fn, stubs) => {
+    const { handler } = await load(fn, () => import('../../../lambdas/roll-up-usage'));
+    const { hoursIn } = await import('../../../lambdas/domain/usage-rollup');
+    stubs.dynamo.reset();
+    stubs.dynamo.onAnyCommand().resolves({});
+    stubs.dynamo.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: Record<string, string> }) => {
+      const values = input.ExpressionAttributeValues;
+      if (values[':pk'] === 'USAGEROLLUP') {
+        // Every hour asked about is rolled but the last.
+        const hours = hoursIn(Date.parse(values[':first']!), Date.parse(values[':last']!));
+        return { Items: hours.map((hour) => ({ sk: hour })) };
+      }
+      return { Items: [{ tally: `${ORGANIZATION}\tkey-1\t2\t1\tip_not_allowed=1` }] };
+    });
+    return recordCommands(stubs, async () => {
+      const summary = await handler();
+      if (summary.rolled.length !== 1) throw new Error(`the rollup rolled ${summary.rolled.length} hours, not 1`);
     });
   },
 

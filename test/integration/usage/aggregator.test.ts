@@ -15,16 +15,18 @@ import { createTestTable } from '../../support/dynamodb';
  */
 
 const HOUR = 3_600_000;
-const T0 = Date.parse('2026-12-07T10:15:00.000Z');
+const T0 = Date.parse('2036-12-07T10:15:00.000Z');
 
 let table: Awaited<ReturnType<typeof createTestTable>>;
 let counters: DynamoDbUsageCounters;
 let aggregate: ReturnType<typeof createUsageAggregator>;
 let batches = 0;
+/** The store's clock: the batches arrive at 11:05, before T0's hour (10:00) is late; the rollup tests are in rollup.test.ts. */
+const NOW = T0 + 50 * 60_000;
 
 beforeAll(async () => {
   table = await createTestTable();
-  counters = new DynamoDbUsageCounters(documentClient(table.clientConfig), table.tableName);
+  counters = new DynamoDbUsageCounters(documentClient(table.clientConfig), table.tableName, () => NOW);
   aggregate = createUsageAggregator({ counters });
 });
 afterAll(() => table.drop());
@@ -73,8 +75,8 @@ function batch(lines: (AccessLogLine | string)[]): CloudWatchLogsDecodedData {
 
 const range = (org: string, granularity: 'hour' | 'day', apiKeyId?: string) =>
   counters.list(org, {
-    from: new Date(Date.parse('2026-12-01T00:00:00.000Z')),
-    to: new Date(Date.parse('2026-12-31T00:00:00.000Z')),
+    from: new Date(Date.parse('2036-12-01T00:00:00.000Z')),
+    to: new Date(Date.parse('2036-12-31T00:00:00.000Z')),
     granularity,
     apiKeyId,
   });
@@ -97,27 +99,27 @@ describe('usage aggregator', () => {
 
     expect(await range('acme', 'hour')).toEqual([
       {
-        start: '2026-12-07T10:00:00.000Z',
+        start: '2036-12-07T10:00:00.000Z',
         api_key_id: 'k1',
         allowed: 2,
         denied: { write_action_not_allowed_for_customer: 1 },
         throttled: 0,
       },
-      { start: '2026-12-07T10:00:00.000Z', api_key_id: 'k2', allowed: 0, denied: { ip_not_allowed: 1 }, throttled: 1 },
-      { start: '2026-12-07T11:00:00.000Z', api_key_id: 'k1', allowed: 1, denied: {}, throttled: 0 },
+      { start: '2036-12-07T10:00:00.000Z', api_key_id: 'k2', allowed: 0, denied: { ip_not_allowed: 1 }, throttled: 1 },
+      { start: '2036-12-07T11:00:00.000Z', api_key_id: 'k1', allowed: 1, denied: {}, throttled: 0 },
     ]);
     expect(await range('acme', 'day')).toEqual([
       {
-        start: '2026-12-07T00:00:00.000Z',
+        start: '2036-12-07T00:00:00.000Z',
         api_key_id: 'k1',
         allowed: 3,
         denied: { write_action_not_allowed_for_customer: 1 },
         throttled: 0,
       },
-      { start: '2026-12-07T00:00:00.000Z', api_key_id: 'k2', allowed: 0, denied: { ip_not_allowed: 1 }, throttled: 1 },
+      { start: '2036-12-07T00:00:00.000Z', api_key_id: 'k2', allowed: 0, denied: { ip_not_allowed: 1 }, throttled: 1 },
     ]);
     expect(await range('other', 'day')).toEqual([
-      { start: '2026-12-07T00:00:00.000Z', api_key_id: 'k9', allowed: 1, denied: {}, throttled: 0 },
+      { start: '2036-12-07T00:00:00.000Z', api_key_id: 'k9', allowed: 1, denied: {}, throttled: 0 },
     ]);
   });
 
@@ -130,7 +132,7 @@ describe('usage aggregator', () => {
     const again = await aggregate(event);
     expect(again).toMatchObject({ duplicate: true, counted: 0 });
     expect(await range('redo', 'hour')).toEqual([
-      { start: '2026-12-07T10:00:00.000Z', api_key_id: 'k1', allowed: 2, denied: { route_not_allowed: 1 }, throttled: 0 },
+      { start: '2036-12-07T10:00:00.000Z', api_key_id: 'k1', allowed: 2, denied: { route_not_allowed: 1 }, throttled: 0 },
     ]);
     // Another batch with the same lines but other events is other traffic: it counts.
     await aggregate(encodeLogsEvent(batch([allowed('redo', 'k1', T0)])));
@@ -147,8 +149,8 @@ describe('usage aggregator', () => {
     expect(days).toHaveLength(60);
     expect(days.every((day) => day.allowed === 2)).toBe(true);
     expect(await range('big', 'hour', 'k7')).toEqual([
-      { start: '2026-12-07T10:00:00.000Z', api_key_id: 'k7', allowed: 1, denied: {}, throttled: 0 },
-      { start: '2026-12-07T11:00:00.000Z', api_key_id: 'k7', allowed: 1, denied: {}, throttled: 0 },
+      { start: '2036-12-07T10:00:00.000Z', api_key_id: 'k7', allowed: 1, denied: {}, throttled: 0 },
+      { start: '2036-12-07T11:00:00.000Z', api_key_id: 'k7', allowed: 1, denied: {}, throttled: 0 },
     ]);
   });
 
@@ -165,25 +167,25 @@ describe('usage service ranges', () => {
     });
 
   it('answers [from, to) with from rounded down to its bucket', async () => {
-    const usage = await service().list('acme', { from: '2026-12-07T10:59:00Z', to: '2026-12-07T11:00:00Z', granularity: 'hour' });
+    const usage = await service().list('acme', { from: '2036-12-07T10:59:00Z', to: '2036-12-07T11:00:00Z', granularity: 'hour' });
     expect(usage.map((bucket) => [bucket.start, bucket.api_key_id])).toEqual([
-      ['2026-12-07T10:00:00.000Z', 'k1'],
-      ['2026-12-07T10:00:00.000Z', 'k2'],
+      ['2036-12-07T10:00:00.000Z', 'k1'],
+      ['2036-12-07T10:00:00.000Z', 'k2'],
     ]);
     expect(await service().list('acme', { granularity: 'hour', api_key_id: 'k2' })).toHaveLength(1);
   });
 
   it('refuses a range over 31 days of hours or 400 days of days, or an empty one, naming the field', async () => {
-    await expect(service().list('acme', { from: '2026-11-01T00:00:00Z', to: '2026-12-07T00:00:00Z', granularity: 'hour' })).rejects.toEqual(
+    await expect(service().list('acme', { from: '2036-11-01T00:00:00Z', to: '2036-12-07T00:00:00Z', granularity: 'hour' })).rejects.toEqual(
       new ValidationFailed({ from: ['the range may span at most 31 days with granularity hour'] }),
     );
     await expect(
-      service().list('acme', { from: '2026-11-01T00:00:00Z', to: '2026-12-07T00:00:00Z', granularity: 'day' }),
+      service().list('acme', { from: '2036-11-01T00:00:00Z', to: '2036-12-07T00:00:00Z', granularity: 'day' }),
     ).resolves.toBeDefined();
     await expect(
-      service().list('acme', { from: '2025-01-01T00:00:00Z', to: '2026-12-07T00:00:00Z', granularity: 'day' }),
+      service().list('acme', { from: '2025-01-01T00:00:00Z', to: '2036-12-07T00:00:00Z', granularity: 'day' }),
     ).rejects.toBeInstanceOf(ValidationFailed);
-    await expect(service().list('acme', { from: '2026-12-07T00:00:00Z', to: '2026-12-07T00:00:00Z', granularity: 'day' })).rejects.toEqual(
+    await expect(service().list('acme', { from: '2036-12-07T00:00:00Z', to: '2036-12-07T00:00:00Z', granularity: 'day' })).rejects.toEqual(
       new ValidationFailed({ to: ['must be after from'] }),
     );
   });

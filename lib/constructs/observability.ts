@@ -19,7 +19,7 @@ import {
   UNAUTHORIZED_REASON_DIMENSION,
 } from '../../lambdas/observability/metric-names';
 import type { StageProps } from '../stage';
-import { type ACCESS_LOG_FIELDS, AUTHORIZER_FAILURE_TYPES } from './access-log-format';
+import { AUTHORIZER_FAILURE_TYPES, type LEAN_ACCESS_LOG_FIELDS } from './access-log-format';
 import type { KeywardFunction } from './keyward-function';
 import type { KeywardRestApi } from './keyward-rest-api';
 
@@ -495,22 +495,23 @@ function accessLogCount(scope: Construct, api: KeywardRestApi, metricName: strin
     metricNamespace: METRICS_NAMESPACE,
     metricName,
     metricValue: '1',
-    dimensions: { ApiId: accessLogField('api_id') },
+    dimensions: { ApiId: accessLogField('a') },
     unit: cloudwatch.Unit.COUNT,
   });
   return filter.metric({ dimensionsMap: { ApiId: api.restApiId }, statistic: 'Sum', period: FIVE_MINUTES });
 }
 
-const accessLogField = (name: keyof typeof ACCESS_LOG_FIELDS) => `$.${name}`;
+/** A field of the lean access log, which the full format carries under the same name: the filters read both. */
+const accessLogField = (name: keyof typeof LEAN_ACCESS_LOG_FIELDS) => `$.${name}`;
 
 /** API Gateway's authorizer-failure responses (AUTHORIZER_FAILURE, AUTHORIZER_CONFIGURATION_ERROR): the client got 500. */
 function authorizerFailureMetric(scope: Construct, api: KeywardRestApi): cloudwatch.Metric {
-  const types = AUTHORIZER_FAILURE_TYPES.map((type) => logs.FilterPattern.stringValue(accessLogField('error_type'), '=', type));
+  const types = AUTHORIZER_FAILURE_TYPES.map((type) => logs.FilterPattern.stringValue(accessLogField('e'), '=', type));
   return accessLogCount(scope, api, 'AuthorizerFailureResponses', logs.FilterPattern.any(...types));
 }
 
 /** The 429 answers (stage throttling, usage-plan quotas): API Gateway has no metric of its own for them. */
 function throttledResponsesMetric(scope: Construct, api: KeywardRestApi): cloudwatch.Metric {
   // Every access-log value is a quoted string (access-log-format.ts).
-  return accessLogCount(scope, api, 'ThrottledResponses', logs.FilterPattern.stringValue(accessLogField('status'), '=', '429'));
+  return accessLogCount(scope, api, 'ThrottledResponses', logs.FilterPattern.stringValue(accessLogField('s'), '=', '429'));
 }

@@ -84,10 +84,12 @@ export class UsageAggregation extends Construct {
     const subscription = new logs.SubscriptionFilter(this, id, {
       logGroup: accessLogs,
       destination: new logsDestinations.LambdaDestination(this.aggregator),
-      // Only a key's requests: the authorizer named the organization (allowed, denied, or throttled after it).
-      filterPattern: logs.FilterPattern.all(
-        logs.FilterPattern.exists('$.organization_id'),
-        logs.FilterPattern.stringValue('$.organization_id', '!=', '-'),
+      // Only a key's requests: the authorizer named the organization (allowed, denied, or throttled
+      // after it). `o` in both access log formats; `organization_id` in lines written before them.
+      filterPattern: logs.FilterPattern.any(
+        ...['$.o', '$.organization_id'].map((field) =>
+          logs.FilterPattern.all(logs.FilterPattern.exists(field), logs.FilterPattern.stringValue(field, '!=', '-')),
+        ),
       ),
     });
     this.subscriptions.push(subscription);

@@ -8,7 +8,7 @@ import {
   SERVICE_NAME,
   UNAUTHORIZED_REASON_DIMENSION,
 } from '../../lambdas/observability/metric-names';
-import { ACCESS_LOG_FIELDS } from '../../lib/constructs/access-log-format';
+import { FULL_ACCESS_LOG_FIELDS, LEAN_ACCESS_LOG_FIELDS } from '../../lib/constructs/access-log-format';
 import { synthKeyward } from './synth';
 import { environmentOf, functionId, mentions, resourcesOf, statementsOf } from './template-helpers';
 
@@ -91,13 +91,13 @@ describe('alarms (prod with a sender)', () => {
     const filter = metricFilter('AuthorizerFailureResponses');
     expect(filter!.Properties).toEqual({
       LogGroupName: { Ref: logicalIdOf(prod, 'AWS::Logs::LogGroup', 'ExampleApiAccessLogs') },
-      FilterPattern: '{ ($.error_type = "AUTHORIZER_FAILURE") || ($.error_type = "AUTHORIZER_CONFIGURATION_ERROR") }',
+      FilterPattern: '{ ($.e = "AUTHORIZER_FAILURE") || ($.e = "AUTHORIZER_CONFIGURATION_ERROR") }',
       MetricTransformations: [
         {
           MetricNamespace: METRICS_NAMESPACE,
           MetricName: 'AuthorizerFailureResponses',
           MetricValue: '1',
-          Dimensions: [{ Key: 'ApiId', Value: '$.api_id' }],
+          Dimensions: [{ Key: 'ApiId', Value: '$.a' }],
           Unit: 'Count',
         },
       ],
@@ -207,13 +207,13 @@ describe('alarms (prod with a sender)', () => {
   it('counts 429 answers from the protected API’s access log by API id (API Gateway has no 429 metric)', () => {
     expect(metricFilter('ThrottledResponses')!.Properties).toEqual({
       LogGroupName: { Ref: logicalIdOf(prod, 'AWS::Logs::LogGroup', 'ExampleApiAccessLogs') },
-      FilterPattern: '{ $.status = "429" }',
+      FilterPattern: '{ $.s = "429" }',
       MetricTransformations: [
         {
           MetricNamespace: METRICS_NAMESPACE,
           MetricName: 'ThrottledResponses',
           MetricValue: '1',
-          Dimensions: [{ Key: 'ApiId', Value: '$.api_id' }],
+          Dimensions: [{ Key: 'ApiId', Value: '$.a' }],
           Unit: 'Count',
         },
       ],
@@ -429,29 +429,62 @@ describe('the SES configuration set', () => {
 
 describe('access logs', () => {
   const formats = (template: Template) =>
-    Object.values(resourcesOf(template, 'AWS::ApiGateway::Stage')).map(
-      (stage) => JSON.parse((stage.Properties!.AccessLogSetting as { Format: string }).Format) as Record<string, string>,
+    Object.fromEntries(
+      Object.entries(resourcesOf(template, 'AWS::ApiGateway::Stage')).map(([id, stage]) => [
+        id.startsWith('Example') ? 'consumer' : 'management',
+        JSON.parse((stage.Properties!.AccessLogSetting as { Format: string }).Format) as Record<string, string>,
+      ]),
     );
 
-  it('are JSON on both APIs, attributing each request to a key and organization, with the authorizer’s status and latency', () => {
-    expect(formats(prod)).toHaveLength(2);
-    for (const format of formats(prod)) {
-      expect(format).toEqual(ACCESS_LOG_FIELDS);
-      expect(format).toMatchObject({
-        api_key_id: '$context.authorizer.api_key_id',
-        organization_id: '$context.authorizer.organization_id',
-        authorizer_status: '$context.authorizer.status',
-        authorizer_latency_ms: '$context.authorizer.latency',
-        request_id: '$context.requestId',
-        status: '$context.status',
-        error_type: '$context.error.responseType',
-        api_id: '$context.apiId',
-      });
+  it('are lean JSON on the consumer API by default: API, organization, key, status, deny code and gateway error only', () => {
+    expect(formats(prod).consumer).toEqual(LEAN_ACCESS_LOG_FIELDS);
+    expect(formats(prod).consumer).toEqual({
+      a: '$context.apiId',
+      o: '$context.authorizer.organization_id',
+      k: '$context.authorizer.principalId',
+      s: '$context.status',
+      d: '$context.authorizer.code',
+      e: '$context.error.responseType',
+    });
+    expect(JSON.stringify(formats(prod).consumer)).not.toContain('requestId');
+  });
+
+  it('are full on the consumer API with accessLogFormat=full, and always on the management API: the lean fields under the same names, and forensic ones', () => {
+    const full = synthKeyward({
+      stage: 'prod',
+      sesSender: 'keys@example.com',
+      alarmEmail: 'oncall@example.com',
+      accessLogFormat: 'full',
+    }).template;
+    expect(formats(full).consumer).toEqual(FULL_ACCESS_LOG_FIELDS);
+    expect(formats(prod).management).toEqual(FULL_ACCESS_LOG_FIELDS);
+    expect(FULL_ACCESS_LOG_FIELDS).toMatchObject({
+      ...LEAN_ACCESS_LOG_FIELDS,
+      api_key_id: '$context.authorizer.api_key_id',
+      authorizer_status: '$context.authorizer.status',
+      authorizer_latency_ms: '$context.authorizer.latency',
+      request_id: '$context.requestId',
+      request_time_epoch: '$context.requestTimeEpoch',
+    });
+  });
+
+  it('have the fields the alarms’ metric filters read in both formats', () => {
+    const fields = Object.values(resourcesOf(prod, 'AWS::Logs::MetricFilter'))
+      .filter((filter) => JSON.stringify(filter.Properties!.LogGroupName).includes('ExampleApiAccessLogs'))
+      .flatMap((filter) => [
+        ...String(filter.Properties!.FilterPattern).matchAll(/\$\.(\w+)/g),
+        ...JSON.stringify(filter.Properties!.MetricTransformations).matchAll(/\$\.(\w+)/g),
+      ])
+      .map((match) => match[1]!);
+    expect(new Set(fields)).toEqual(new Set(['a', 'e', 's']));
+    for (const field of fields) {
+      expect(Object.keys(LEAN_ACCESS_LOG_FIELDS)).toContain(field);
+      expect(Object.keys(FULL_ACCESS_LOG_FIELDS)).toContain(field);
     }
   });
 
   it('never log a header, the query string or a body (the token travels in headers)', () => {
-    for (const format of formats(prod)) {
+    for (const format of [...Object.values(formats(prod)), LEAN_ACCESS_LOG_FIELDS, FULL_ACCESS_LOG_FIELDS]) {
       for (const value of Object.values(format)) {
         expect(value).not.toMatch(/header|querystring|params|body|x-api-key|authorization/i);
       }

@@ -1,4 +1,4 @@
-import { ACCESS_LOG_FORMATS, type AccessLogFormatName, renderAccessLine } from '../lambdas/observability/access-log-fields';
+import { type AccessLogFormatName, accessLogFormatString, renderAccessLine } from '../lambdas/observability/access-log-fields';
 
 /**
  * The stage's access log line (lib/constructs/access-log-format.ts) as API Gateway writes it for
@@ -46,7 +46,7 @@ export function accessLogLine(request: {
     '$context.error.responseType': '-',
     '$context.error.message': '-',
   };
-  for (const variable of Object.values(ACCESS_LOG_FORMATS[request.format])) {
+  for (const variable of accessLogFormatString(request.format).match(/\$context\.[A-Za-z_.]+/g) ?? []) {
     if (values[variable] === undefined) throw new Error(`the bench has no sample value for ${variable} of the access log format`);
   }
   return renderAccessLine(request.format, values);

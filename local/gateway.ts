@@ -4,12 +4,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { CACHED_API_KEY_IDENTITY_SOURCES } from '../lambdas/http/authorizer';
 import { defaultGatewayResponse, GATEWAY_RESPONSES } from '../lambdas/http/gateway-responses';
-import {
-  type AccessLogFormatName,
-  type AccessLogLine,
-  accessLineOf,
-  DEFAULT_ACCESS_LOG_FORMAT,
-} from '../lambdas/observability/access-log-fields';
+import { type AccessLogFormatName, DEFAULT_ACCESS_LOG_FORMAT, renderAccessLine } from '../lambdas/observability/access-log-fields';
 import { authorizerEvent, LOCAL_API, lambdaContext, proxyEvent, type RequestInput, rawHeaderPairs } from './api-gateway-events';
 import { gatewayResponse, refusal, send } from './gateway-answers';
 import { AuthorizerResultCache, identityOf } from './gateway-authorizer-cache';
@@ -88,7 +83,7 @@ export interface GatewayOptions {
    * line per request, with the authorizer's context; the usage shipper feeds it to the aggregator.
    * @default none
    */
-  accessLog?: (line: AccessLogLine) => void;
+  accessLog?: (line: string) => void;
   /** The access log's format, as a stage's `accessLogFormat`. @default 'lean' */
   accessLogFormat?: AccessLogFormatName;
 }
@@ -317,11 +312,12 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
    * The line API Gateway's access log format (access-log-fields.ts) gives the request: the
    * `$context` variables the local gateway knows, `-` for the rest.
    */
-  function accessLine(record: AccessRecord, outcome: Outcome, ms: number): AccessLogLine {
+  function accessLine(record: AccessRecord, outcome: Outcome, ms: number): string {
     const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
     const context = record.context ?? {};
-    return accessLineOf(options.accessLogFormat ?? DEFAULT_ACCESS_LOG_FORMAT, {
+    return renderAccessLine(options.accessLogFormat ?? DEFAULT_ACCESS_LOG_FORMAT, {
       '$context.apiId': 'local',
+      '$context.extendedRequestId': record.requestId.replaceAll('-', '').slice(0, 16),
       '$context.requestId': record.requestId,
       '$context.requestTime': new Date(record.requestTimeEpoch).toISOString(),
       '$context.requestTimeEpoch': String(record.requestTimeEpoch),

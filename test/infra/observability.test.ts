@@ -8,7 +8,7 @@ import {
   SERVICE_NAME,
   UNAUTHORIZED_REASON_DIMENSION,
 } from '../../lambdas/observability/metric-names';
-import { FULL_ACCESS_LOG_FIELDS, LEAN_ACCESS_LOG_FIELDS } from '../../lib/constructs/access-log-format';
+import { AUTHORIZER_FAILURE_TYPES, FULL_ACCESS_LOG_FIELDS, LEAN_ACCESS_LOG_FIELDS } from '../../lib/constructs/access-log-format';
 import { synthKeyward } from './synth';
 import { environmentOf, functionId, mentions, resourcesOf, statementsOf } from './template-helpers';
 
@@ -82,14 +82,57 @@ describe('alarms (prod with a sender)', () => {
     expect(dimensions(failures!)).toEqual({ ApiId: { Ref: logicalIdOf(prod, 'AWS::ApiGateway::RestApi', 'ExampleApi') } });
   });
 
-  const metricFilter = (metricName: string) =>
-    Object.values(resourcesOf(prod, 'AWS::Logs::MetricFilter')).find(
-      (filter) => (filter.Properties!.MetricTransformations as { MetricName: string }[])[0]!.MetricName === metricName,
-    );
+  /** The filters publishing `metricName`: one for full (JSON) lines, one for lean (space-separated) ones. */
+  const metricFilters = (metricName: string) =>
+    Object.values(resourcesOf(prod, 'AWS::Logs::MetricFilter'))
+      .filter((filter) => (filter.Properties!.MetricTransformations as { MetricName: string }[])[0]!.MetricName === metricName)
+      .map((filter) => filter.Properties!);
+  const metricFilter = (metricName: string) => ({
+    Properties: metricFilters(metricName).find((filter) => String(filter.FilterPattern).startsWith('{')),
+  });
+  const leanMetricFilter = (metricName: string) => metricFilters(metricName).find((filter) => String(filter.FilterPattern).startsWith('['));
 
-  it('counts authorizer-failure responses from the protected API’s access log by API id', () => {
-    const filter = metricFilter('AuthorizerFailureResponses');
-    expect(filter!.Properties).toEqual({
+  it('counts authorizer-failure responses from the protected API’s access log by API id, in lean and full lines', () => {
+    expect(metricFilters('AuthorizerFailureResponses')).toHaveLength(2);
+    expect(leanMetricFilter('AuthorizerFailureResponses')).toEqual({
+      LogGroupName: { Ref: logicalIdOf(prod, 'AWS::Logs::LogGroup', 'ExampleApiAccessLogs') },
+      FilterPattern: '[a, o, k, s, d, e = "AUTHORIZER_*", x]',
+      MetricTransformations: [
+        {
+          MetricNamespace: METRICS_NAMESPACE,
+          MetricName: 'AuthorizerFailureResponses',
+          MetricValue: '1',
+          Dimensions: [{ Key: 'ApiId', Value: '$a' }],
+          Unit: 'Count',
+        },
+      ],
+    });
+    // The wildcard is the two failure types and no other of API Gateway's gateway response types.
+    const responseTypes = [
+      'ACCESS_DENIED',
+      'API_CONFIGURATION_ERROR',
+      'AUTHORIZER_CONFIGURATION_ERROR',
+      'AUTHORIZER_FAILURE',
+      'BAD_REQUEST_PARAMETERS',
+      'BAD_REQUEST_BODY',
+      'DEFAULT_4XX',
+      'DEFAULT_5XX',
+      'EXPIRED_TOKEN',
+      'INTEGRATION_FAILURE',
+      'INTEGRATION_TIMEOUT',
+      'INVALID_API_KEY',
+      'INVALID_SIGNATURE',
+      'MISSING_AUTHENTICATION_TOKEN',
+      'QUOTA_EXCEEDED',
+      'REQUEST_TOO_LARGE',
+      'RESOURCE_NOT_FOUND',
+      'THROTTLED',
+      'UNAUTHORIZED',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'WAF_FILTERED',
+    ];
+    expect(responseTypes.filter((type) => type.startsWith('AUTHORIZER_')).sort()).toEqual([...AUTHORIZER_FAILURE_TYPES].sort());
+    expect(metricFilter('AuthorizerFailureResponses').Properties).toEqual({
       LogGroupName: { Ref: logicalIdOf(prod, 'AWS::Logs::LogGroup', 'ExampleApiAccessLogs') },
       FilterPattern: '{ ($.e = "AUTHORIZER_FAILURE") || ($.e = "AUTHORIZER_CONFIGURATION_ERROR") }',
       MetricTransformations: [
@@ -204,7 +247,12 @@ describe('alarms (prod with a sender)', () => {
     },
   );
 
-  it('counts 429 answers from the protected API’s access log by API id (API Gateway has no 429 metric)', () => {
+  it('counts 429 answers from the protected API’s access log by API id, in lean and full lines (API Gateway has no 429 metric)', () => {
+    expect(metricFilters('ThrottledResponses')).toHaveLength(2);
+    expect(leanMetricFilter('ThrottledResponses')).toMatchObject({
+      FilterPattern: '[a, o, k, s = "429", d, e, x]',
+      MetricTransformations: [{ MetricName: 'ThrottledResponses', Dimensions: [{ Key: 'ApiId', Value: '$a' }] }],
+    });
     expect(metricFilter('ThrottledResponses')!.Properties).toEqual({
       LogGroupName: { Ref: logicalIdOf(prod, 'AWS::Logs::LogGroup', 'ExampleApiAccessLogs') },
       FilterPattern: '{ $.s = "429" }',
@@ -432,32 +480,26 @@ describe('access logs', () => {
     Object.fromEntries(
       Object.entries(resourcesOf(template, 'AWS::ApiGateway::Stage')).map(([id, stage]) => [
         id.startsWith('Example') ? 'consumer' : 'management',
-        JSON.parse((stage.Properties!.AccessLogSetting as { Format: string }).Format) as Record<string, string>,
+        (stage.Properties!.AccessLogSetting as { Format: string }).Format,
       ]),
     );
 
-  it('are lean JSON on the consumer API by default: API, organization, key, status, deny code and gateway error only', () => {
-    expect(formats(prod).consumer).toEqual(LEAN_ACCESS_LOG_FIELDS);
-    expect(formats(prod).consumer).toEqual({
-      a: '$context.apiId',
-      o: '$context.authorizer.organization_id',
-      k: '$context.authorizer.principalId',
-      s: '$context.status',
-      d: '$context.authorizer.code',
-      e: '$context.error.responseType',
-    });
-    expect(JSON.stringify(formats(prod).consumer)).not.toContain('requestId');
+  it('are lean on the consumer API by default: API, organization, key, status, deny code, gateway error and API Gateway’s request id, space-separated', () => {
+    expect(formats(prod).consumer).toBe(
+      '$context.apiId $context.authorizer.organization_id $context.authorizer.principalId $context.status $context.authorizer.code $context.error.responseType $context.extendedRequestId',
+    );
+    expect(Object.keys(LEAN_ACCESS_LOG_FIELDS).join(' ')).toBe('a o k s d e x');
   });
 
-  it('are full on the consumer API with accessLogFormat=full, and always on the management API: the lean fields under the same names, and forensic ones', () => {
+  it('are full JSON on the consumer API with accessLogFormat=full, and always on the management API: the lean fields under the same names, and forensic ones', () => {
     const full = synthKeyward({
       stage: 'prod',
       sesSender: 'keys@example.com',
       alarmEmail: 'oncall@example.com',
       accessLogFormat: 'full',
     }).template;
-    expect(formats(full).consumer).toEqual(FULL_ACCESS_LOG_FIELDS);
-    expect(formats(prod).management).toEqual(FULL_ACCESS_LOG_FIELDS);
+    expect(JSON.parse(formats(full).consumer!)).toEqual(FULL_ACCESS_LOG_FIELDS);
+    expect(JSON.parse(formats(prod).management!)).toEqual(FULL_ACCESS_LOG_FIELDS);
     expect(FULL_ACCESS_LOG_FIELDS).toMatchObject({
       ...LEAN_ACCESS_LOG_FIELDS,
       api_key_id: '$context.authorizer.api_key_id',
@@ -468,14 +510,20 @@ describe('access logs', () => {
     });
   });
 
+  it('hold a request id in either format, as API Gateway requires of a stage’s format', () => {
+    for (const format of [...Object.values(formats(prod)), JSON.stringify(FULL_ACCESS_LOG_FIELDS)]) {
+      expect(format).toMatch(/\$context\.(requestId|extendedRequestId)\b/);
+    }
+  });
+
   it('have the fields the alarms’ metric filters read in both formats', () => {
     const fields = Object.values(resourcesOf(prod, 'AWS::Logs::MetricFilter'))
       .filter((filter) => JSON.stringify(filter.Properties!.LogGroupName).includes('ExampleApiAccessLogs'))
       .flatMap((filter) => [
-        ...String(filter.Properties!.FilterPattern).matchAll(/\$\.(\w+)/g),
-        ...JSON.stringify(filter.Properties!.MetricTransformations).matchAll(/\$\.(\w+)/g),
+        ...String(filter.Properties!.FilterPattern).matchAll(/\$\.(\w+)|\b(\w+) = /g),
+        ...JSON.stringify(filter.Properties!.MetricTransformations).matchAll(/\$\.?(\w+)/g),
       ])
-      .map((match) => match[1]!);
+      .map((match) => match[1] ?? match[2]!);
     expect(new Set(fields)).toEqual(new Set(['a', 'e', 's']));
     for (const field of fields) {
       expect(Object.keys(LEAN_ACCESS_LOG_FIELDS)).toContain(field);
@@ -484,7 +532,7 @@ describe('access logs', () => {
   });
 
   it('never log a header, the query string or a body (the token travels in headers)', () => {
-    for (const format of [...Object.values(formats(prod)), LEAN_ACCESS_LOG_FIELDS, FULL_ACCESS_LOG_FIELDS]) {
+    for (const format of [...Object.values(formats(prod)).map((text) => ({ text })), LEAN_ACCESS_LOG_FIELDS, FULL_ACCESS_LOG_FIELDS]) {
       for (const value of Object.values(format)) {
         expect(value).not.toMatch(/header|querystring|params|body|x-api-key|authorization/i);
       }

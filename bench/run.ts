@@ -488,13 +488,22 @@ async function main(): Promise<void> {
       printTable(
         '   the last_used_at write by key (ReturnConsumedCapacity: a write costs one unit per KB of the larger of the item before and after)',
         [
-          ['key', 'write units a write', '$ per million at the reference workload'],
-          [
-            `default permissions (all ${writeUnits.resources} resources, read and write): priced above`,
-            `${writeUnits.defaultKey} WRU`,
-            usd(consumption.writesPerRequest.spread * writeUnits.defaultKey * 0.625, 4),
-          ],
-          ['one resource', `${writeUnits.narrowKey} WRU`, usd(consumption.writesPerRequest.spread * writeUnits.narrowKey * 0.625, 4)],
+          ['key', 'write units a write', '$ per million at the reference workload', 'the total above with it'],
+          ...[
+            [`default permissions (all ${writeUnits.resources} resources, read and write): priced above`, writeUnits.defaultKey],
+            ['one resource', writeUnits.narrowKey],
+          ].map(([key, units]) => {
+            const costs = completeCost(
+              { ...consumption.common, writeUnitsPerWrite: Number(units), writesPerRequest: consumption.writesPerRequest.spread },
+              REFERENCE_WORKLOAD.requestsPerMonth,
+            );
+            return [
+              String(key),
+              `${units} WRU`,
+              usd(consumption.writesPerRequest.spread * Number(units) * PRICES.writeUnitsPerMillion, 4),
+              usd(totalOf(costs)),
+            ];
+          }),
         ],
       );
       const traced = sampledTracesPerMillion(REFERENCE_WORKLOAD.requestsPerMonth / SECONDS_PER_MONTH);

@@ -114,7 +114,7 @@ describe('what a line counts as, in either format', () => {
       ).toBeUndefined();
       expect(classify('START RequestId: 1 Version: $LATEST')).toBeUndefined();
       expect(classify('not an access line at all')).toBeUndefined();
-    expect(classify('seven words that are no access line')).toBeUndefined();
+      expect(classify('seven words that are no access line')).toBeUndefined();
     },
   );
 

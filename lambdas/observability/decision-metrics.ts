@@ -1,6 +1,7 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Decision } from '../domain/authorization';
 import { type Clock, systemClock } from '../domain/clock';
+import { logger } from './logger';
 import { AUTHORIZER_METRICS, DENY_CODE_DIMENSION, UNAUTHORIZED_REASON_DIMENSION } from './metric-names';
 
 /** Counts the api-key authorizer's decisions, one per request. */
@@ -48,13 +49,25 @@ export function decisionMetrics(metrics: Metrics, clock: Clock = systemClock): D
 
   function flush(closedMinute: number): void {
     const timestamp = (closedMinute + 1) * MINUTE_MS - 1;
-    for (const set of sets.values()) {
-      if (set.breakdown) metrics.addDimensions(set.breakdown);
-      for (const [name, value] of set.counts) metrics.addMetric(name, MetricUnit.Count, value);
-      metrics.setTimestamp(timestamp);
-      metrics.publishStoredMetrics();
+    try {
+      for (const set of sets.values()) {
+        if (set.breakdown) metrics.addDimensions(set.breakdown);
+        for (const [name, value] of set.counts) metrics.addMetric(name, MetricUnit.Count, value);
+        metrics.setTimestamp(timestamp);
+        metrics.publishStoredMetrics();
+      }
+    } catch (error) {
+      // Metrics are bookkeeping: a minute that cannot be published must never turn a decision
+      // around, nor leak into the next minute's documents.
+      metrics.clearMetrics();
+      metrics.clearDimensions();
+      logger.warn('could not publish the decision metrics of a minute', {
+        minute: new Date(closedMinute * MINUTE_MS).toISOString(),
+        error,
+      });
+    } finally {
+      sets.clear();
     }
-    sets.clear();
   }
 
   return {

@@ -327,6 +327,26 @@ describe('decision metrics: counted in memory, published once a minute (fake clo
     expect(dataPoints(emf).map((point) => point.value)).toEqual([1, 1]);
   });
 
+  it('drops a minute it cannot publish, and still records the decision that closed it', () => {
+    const metrics = createMetrics({ AWS_LAMBDA_FUNCTION_NAME: FUNCTION });
+    const counted = decisionMetrics(metrics, clock);
+    const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(metrics, 'publishStoredMetrics').mockImplementationOnce(() => {
+      throw new Error('stdout closed');
+    });
+    counted.record(allow);
+    clock.advance(60_000);
+
+    expect(() => counted.record(allow)).not.toThrow();
+    expect(warn).toHaveBeenCalledWith(
+      'could not publish the decision metrics of a minute',
+      expect.objectContaining({ minute: '2026-12-07T10:00:00.000Z' }),
+    );
+    clock.advance(60_000);
+    counted.record(allow);
+    expect(dataPoints(emf).map((point) => point.value)).toEqual([1]);
+  });
+
   it('prints nothing when metrics are disabled (the local runtime: POWERTOOLS_METRICS_DISABLED)', () => {
     const metrics = counter({ POWERTOOLS_METRICS_DISABLED: 'true' });
     metrics.record(allow);

@@ -114,7 +114,7 @@ export function parseAccessLine(message: string): Record<string, string | undefi
     }
   }
   const values = message.trimEnd().split(' ');
-  // Seven values, the fourth an HTTP status: anything else is no lean line.
-  if (values.length !== LEAN_FIELD_ORDER.length || !/^\d{3}$/.test(values[LEAN_FIELD_ORDER.indexOf('s')] ?? '')) return undefined;
+  // Seven values, the fourth an HTTP status (or none: a client gone before the answer): anything else is no lean line.
+  if (values.length !== LEAN_FIELD_ORDER.length || !/^(\d{3}|-)$/.test(values[LEAN_FIELD_ORDER.indexOf('s')] ?? '')) return undefined;
   return Object.fromEntries(LEAN_FIELD_ORDER.map((name, i) => [name, values[i]]));
 }

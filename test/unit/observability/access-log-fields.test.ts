@@ -118,6 +118,12 @@ describe('what a line counts as, in either format', () => {
     },
   );
 
+  it('counts an allowed request whose client left before the answer (no status) as allowed, as the full line does', () => {
+    for (const format of ['lean', 'full'] as const) {
+      expect(classify(renderAccessLine(format, request({ '$context.status': undefined })))).toMatchObject({ outcome: { kind: 'allowed' } });
+    }
+  });
+
   it('times a full line by its request, a lean one by its log event', () => {
     expect(classify(renderAccessLine('full', request()))!.at).toBe(T0 - 5000);
     expect(classify(renderAccessLine('lean', request()))!.at).toBe(T0);

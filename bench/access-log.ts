@@ -1,13 +1,15 @@
-import { ACCESS_LOG_FIELDS } from '../lib/constructs/access-log-format';
+import { type AccessLogFormatName, accessLogFormatString, renderAccessLine } from '../lambdas/observability/access-log-fields';
 
 /**
  * The stage's access log line (lib/constructs/access-log-format.ts) as API Gateway writes it for
- * one authorized request: each `$context` variable replaced by a value of the length AWS sends
- * (a request id is a UUID, a time is `dd/MMM/yyyy:HH:mm:ss +0000`, …), the key and organization ids
- * those of the bench's own key, and `-` where API Gateway has no value (no X-Ray trace when tracing
- * is off, no error on success). Its bytes are what CloudWatch Logs ingests for the request.
+ * one authorized request, in `format`: each `$context` variable replaced by a value of the length
+ * AWS sends (a request id is a UUID, a time is `dd/MMM/yyyy:HH:mm:ss +0000`, …), the key and
+ * organization ids those of the bench's own key, and `-` where API Gateway has no value (no X-Ray
+ * trace when tracing is off, no error on success). Its bytes are what CloudWatch Logs ingests for
+ * the request.
  */
 export function accessLogLine(request: {
+  format: AccessLogFormatName;
   method: string;
   resource: string;
   path: string;
@@ -44,10 +46,8 @@ export function accessLogLine(request: {
     '$context.error.responseType': '-',
     '$context.error.message': '-',
   };
-  const line = JSON.stringify(ACCESS_LOG_FIELDS).replace(/\$context\.[A-Za-z_.]+/g, (variable) => {
-    const value = values[variable];
-    if (value === undefined) throw new Error(`the bench has no sample value for ${variable} of the access log format`);
-    return value;
-  });
-  return line;
+  for (const variable of accessLogFormatString(request.format).match(/\$context\.[A-Za-z_.]+/g) ?? []) {
+    if (values[variable] === undefined) throw new Error(`the bench has no sample value for ${variable} of the access log format`);
+  }
+  return renderAccessLine(request.format, values);
 }

@@ -169,3 +169,22 @@ ${printFigure('0')}})()`;
   const bytes = lines.reduce((sum, line) => sum + Buffer.byteLength(line, 'utf8'), 0);
   return { events: lines.length / requests, bytes: bytes / requests };
 }
+
+/**
+ * What the authorizer bundle writes when a minute closes (its decision metrics, published once a
+ * minute): one request, then the clock moved a minute on (`Date` shifted in the process) and one
+ * more request, whose output is the first minute's EMF documents. Returns their events and bytes.
+ */
+export function minuteFlushOutput(file: string, event: unknown, env: NodeJS.ProcessEnv): { events: number; bytes: number } {
+  const script = `const m=require(${JSON.stringify(file)});const e=${JSON.stringify(event)};(async()=>{
+await m.handler(e).catch(()=>{});
+const D=Date;globalThis.Date=class extends D{constructor(...a){a.length===0?super(D.now()+60000):super(...a)}static now(){return D.now()+60000}};
+process.stdout.write('\\n${FIGURE}start\\n');
+await m.handler(e).catch(()=>{});
+${printFigure('0')}})()`;
+  const stdout = execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  figureOf(stdout);
+  const measured = stdout.slice(stdout.indexOf(`${FIGURE}start`) + `${FIGURE}start`.length);
+  const lines = measured.split('\n').filter((line) => line.trim() !== '' && !line.startsWith(FIGURE));
+  return { events: lines.length, bytes: lines.reduce((sum, line) => sum + Buffer.byteLength(line, 'utf8'), 0) };
+}

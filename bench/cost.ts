@@ -107,8 +107,10 @@ export interface PathConsumption {
   writeUnitsPerWrite: number;
   /** `last_used_at` writes per authorized request at the workload (simulated with the real rule). */
   writesPerRequest: number;
-  /** Log events and bytes (before the 26-byte overhead) the function writes per request. */
+  /** Log events and bytes (before the 26-byte overhead) the function writes per request (measured over 200 in one minute). */
   functionLog: { events: number; bytes: number };
+  /** What the function writes once a minute per warm instance (its decision metrics' EMF documents), measured. */
+  functionMinuteLog: { events: number; bytes: number };
   /** Lambda's own START/END/REPORT lines per request (0 when the system log level is WARN). */
   platformLog: { events: number; bytes: number };
   /** The access log line of the request. */
@@ -129,13 +131,29 @@ export interface CostLine {
 
 const logBytes = (log: { events: number; bytes: number }) => log.bytes + log.events * LOG_EVENT_OVERHEAD_BYTES;
 
+/**
+ * Warm authorizer instances at `requestsPerSecond` and `billedMs` a request: the concurrency
+ * (Little's law, requests a second × seconds each), rounded up; Lambda keeps reusing a warm
+ * instance, so at 19 req/s and ~9 ms one instance serves them all. Each publishes its minute.
+ */
+export function warmInstances(requestsPerSecond: number, billedMsPerRequest: number): number {
+  return Math.max(1, Math.ceil((requestsPerSecond * billedMsPerRequest) / 1000));
+}
+
 /** The complete bill of a million authorized requests at `requestsPerMonth`, one line per item with its price. */
 export function completeCost(path: PathConsumption, requestsPerMonth: number): CostLine[] {
   const billed = billedMs(path.cpuMs, path.memoryMb, 1 + path.writesPerRequest);
   const gbSecondsPerRequest = (billed / 1000) * (path.memoryMb / 1024);
+  const requestsPerSecond = requestsPerMonth / SECONDS_PER_MONTH;
+  const instances = warmInstances(requestsPerSecond, billed);
+  const requestsPerInstanceMinute = (requestsPerSecond * 60) / instances;
+  const minuteLog = {
+    events: path.functionMinuteLog.events / requestsPerInstanceMinute,
+    bytes: path.functionMinuteLog.bytes / requestsPerInstanceMinute,
+  };
   const logLine = (line: string, log: { events: number; bytes: number }, what: string): CostLine => ({
     line,
-    quantity: `${log.events.toFixed(2)} events, ${logBytes(log).toFixed(0)} B (${what})`,
+    quantity: `${log.events < 0.01 && log.events > 0 ? log.events.toExponential(1) : log.events.toFixed(2)} events, ${logBytes(log).toFixed(log.bytes < 10 && log.bytes > 0 ? 2 : 0)} B (${what})`,
     price: `$${PRICES.logsIngestionPerGb}/GB ingested`,
     perMillion: (1e6 * logBytes(log) * PRICES.logsIngestionPerGb) / 1e9,
   });
@@ -170,7 +188,12 @@ export function completeCost(path: PathConsumption, requestsPerMonth: number): C
       price: `$${PRICES.writeUnitsPerMillion}/M WRU`,
       perMillion: path.writesPerRequest * path.writeUnitsPerWrite * PRICES.writeUnitsPerMillion,
     },
-    logLine('Logs: authorizer (Powertools, EMF)', path.functionLog, 'measured'),
+    logLine('Logs: authorizer, per request', path.functionLog, 'measured'),
+    logLine(
+      'Logs: authorizer, decision metrics (EMF)',
+      minuteLog,
+      `${path.functionMinuteLog.events} event(s) of ${path.functionMinuteLog.bytes} B a minute per warm instance, measured; ${instances} instance(s), ${requestsPerInstanceMinute.toFixed(0)} requests each a minute`,
+    ),
     logLine('Logs: Lambda START/END/REPORT', path.platformLog, path.platformLog.events === 0 ? 'system log level WARN' : 'text format'),
     logLine('Logs: access log', path.accessLog, 'the stage format, rendered'),
     {

@@ -27,6 +27,10 @@
  *
  * Tables only on stdout: ./quiet (imported first) silences the Powertools output of the
  * functions that run in this process.
+ *
+ * `npm run bench -- --section 9` (repeatable, or `--section 1,9`) runs and prints only those
+ * sections, plus the measurements they depend on (section 9 takes the CPU of section 1 and the
+ * authorizer bundle of section 6).
  */
 
 import './quiet';
@@ -51,6 +55,7 @@ import { DEFAULT_RESOURCE_CATALOG } from '../lambdas/domain/permissions';
 import type { HotKeyStore } from '../lambdas/domain/ports';
 import { EXAMPLE_ROUTES, serializeRoutes } from '../lambdas/domain/routes';
 import { hashToken } from '../lambdas/domain/token';
+import { type AccessLogFormatName, DEFAULT_ACCESS_LOG_FORMAT } from '../lambdas/observability/access-log-fields';
 import { createServices } from '../lambdas/runtime/services';
 import { FUNCTION_LOGGING } from '../lib/constructs/keyward-function';
 import { type ApiTarget, authorizerEvent } from '../local/api-gateway-events';
@@ -64,6 +69,7 @@ import {
   baselineEntries,
   bundle,
   firstRequest as firstRequestOf,
+  minuteFlushOutput,
   moduleLoad,
   outputPerRequest,
   p50InFreshProcesses,
@@ -74,7 +80,9 @@ import {
   type CostLine,
   completeCost,
   costTable,
+  LOG_EVENT_OVERHEAD_BYTES,
   type PathConsumption,
+  PRICES,
   REFERENCE_WORKLOAD,
   SECONDS_PER_MONTH,
   sampledTracesPerMillion,
@@ -99,6 +107,23 @@ const HOT_KEY_INTERVAL_MS = 0.1;
 const PARTITION_READS_PER_SECOND = 3000;
 const LOAD = { connections: 8, seconds: 5 };
 const TARGETS = { bundleBytes: 250_000, loadRatio: 0.5, p50Ratio: 1.05, p99Ratio: 1.2 };
+
+/** The sections asked for on the command line (`--section 9`, `--section=1,9`); empty = all. */
+function sectionsAsked(argv: readonly string[]): Set<number> {
+  const asked = new Set<number>();
+  argv.forEach((arg, i) => {
+    const list = arg.startsWith('--section=') ? arg.slice('--section='.length) : arg === '--section' ? argv[i + 1] : undefined;
+    for (const item of list?.split(',') ?? []) {
+      const n = Number(item);
+      if (!Number.isInteger(n) || n < 1 || n > 11) throw new Error(`--section ${item}: not a section of the bench (1–11)`);
+      asked.add(n);
+    }
+  });
+  return asked;
+}
+const ASKED = sectionsAsked(process.argv.slice(2));
+/** Whether any of `sections` is to run. */
+const want = (...sections: number[]) => ASKED.size === 0 || sections.some((n) => ASKED.has(n));
 
 const BENCH_API: ApiTarget = { region: 'us-east-1', accountId: '123456789012', apiId: 'bench', stage: 'prod' };
 
@@ -190,8 +215,9 @@ async function main(): Promise<void> {
       return { token: api_key.value, lookup: new DynamoDbHttpKeyLookup(thinClient, tableName), service, organizationId: organization.id };
     }
     const small = await benchTable(TABLE, SMALL_TABLE_KEYS);
-    const large = await benchTable(LARGE_TABLE, 1);
-    const seeded = await seedHotItems(db, LARGE_TABLE, LARGE_TABLE_KEYS - 1);
+    // The 100,000-key table only for section 2: seeding it is most of a section-9-only run's time otherwise.
+    const large = want(2) ? await benchTable(LARGE_TABLE, 1) : undefined;
+    const seeded = large ? await seedHotItems(db, LARGE_TABLE, LARGE_TABLE_KEYS - 1) : 0;
     const token = small.token;
     const hotKey = { pk: `KEYHASH#${hashToken(token)}`, sk: 'KEYHASH' };
     const { createApiKeyAuthorizer } = await import('../lambdas/api-key-authorizer');
@@ -205,20 +231,23 @@ async function main(): Promise<void> {
       authorizer: () => authorize(allowed),
     };
     await interleaved(calls, 300);
-    const { wall: latency, cpu } = await interleaved(calls, LATENCY_SAMPLES);
+    const { wall: latency, cpu } = await interleaved(calls, want(1, 8, 9) ? LATENCY_SAMPLES : 1);
 
     // 2. Table size: the same decision on a table of 10 keys and on one of 100,000.
-    const authorizeLarge = createApiKeyAuthorizer({ store: large.lookup, clock: systemClock, keyPrefix: 'kw', routes: EXAMPLE_ROUTES });
-    const largeAllowed = event(large.token);
-    const sizes = { small: () => authorize(allowed), large: () => authorizeLarge(largeAllowed) };
-    await interleaved(sizes, 200);
-    const { wall: bySize } = await interleaved(sizes, 2000);
+    let bySize: Record<'small' | 'large', number[]> = { small: [], large: [] };
+    if (large) {
+      const authorizeLarge = createApiKeyAuthorizer({ store: large.lookup, clock: systemClock, keyPrefix: 'kw', routes: EXAMPLE_ROUTES });
+      const largeAllowed = event(large.token);
+      const sizes = { small: () => authorize(allowed), large: () => authorizeLarge(largeAllowed) };
+      await interleaved(sizes, 200);
+      bySize = (await interleaved(sizes, 2000)).wall;
+    }
 
     // 3. Malformed keys: no I/O at all.
     const { proxy: countedStore, counts } = counting(small.lookup);
     const guarded = createApiKeyAuthorizer({ store: countedStore, clock: systemClock, keyPrefix: 'kw', routes: EXAMPLE_ROUTES });
     const badChecksum = event(`${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`);
-    const rejections = 50_000;
+    const rejections = want(3) ? 50_000 : 0;
     const r0 = performance.now();
     for (let i = 0; i < rejections; i++) await guarded(badChecksum).catch(() => undefined);
     const perRejectionUs = ((performance.now() - r0) * 1000) / rejections;
@@ -228,7 +257,7 @@ async function main(): Promise<void> {
     const { proxy: writeCounted, counts: writes } = counting(small.lookup);
     const timed = createApiKeyAuthorizer({ store: writeCounted, clock, keyPrefix: 'kw', routes: EXAMPLE_ROUTES });
     const simulatedMinutes = 10;
-    for (let i = 0; i < simulatedMinutes * 60 * 20; i++) {
+    for (let i = 0; want(4) && i < simulatedMinutes * 60 * 20; i++) {
       await timed(allowed);
       clock.advance(50);
     }
@@ -247,16 +276,18 @@ async function main(): Promise<void> {
       }
       return hotCounts.reads / ((HOT_KEY_REQUESTS * HOT_KEY_INTERVAL_MS) / 1000);
     };
-    const hotReadsUncached = await hotKeyReads(0);
-    const hotReadsCached = await hotKeyReads(1000);
+    const hotReadsUncached = want(5) ? await hotKeyReads(0) : 0;
+    const hotReadsCached = want(5) ? await hotKeyReads(1000) : 0;
 
     // 6. Bundles: as the CDK bundles them; each load and first request in fresh processes.
     const entries = baselineEntries(work);
+    const authorizerBundle = await bundle(work, 'authorizer', join(ROOT, 'lambdas/api-key-authorizer.ts'));
+    const baselines = want(6, 8);
     const bundles = {
-      authorizer: await bundle(work, 'authorizer', join(ROOT, 'lambdas/api-key-authorizer.ts')),
-      sdk: await bundle(work, 'sdk-only', entries.sdk),
-      thin: await bundle(work, 'thin-only', entries.thin),
-      logger: await bundle(work, 'logger-only', entries.logger),
+      authorizer: authorizerBundle,
+      sdk: baselines ? await bundle(work, 'sdk-only', entries.sdk) : authorizerBundle,
+      thin: baselines ? await bundle(work, 'thin-only', entries.thin) : authorizerBundle,
+      logger: baselines ? await bundle(work, 'logger-only', entries.logger) : authorizerBundle,
     };
     // The function's environment as deployed (KeywardFunction, ApiKeyAuthorizer), not this quiet process's.
     const childEnv: NodeJS.ProcessEnv = {
@@ -269,21 +300,21 @@ async function main(): Promise<void> {
       ROUTE_TABLE: serializeRoutes(EXAMPLE_ROUTES),
     };
     const hash = JSON.stringify(hashToken(token));
-    const figures = p50InFreshProcesses(
-      {
-        authorizer: moduleLoad(bundles.authorizer.file),
-        sdk: moduleLoad(bundles.sdk.file),
-        thin: moduleLoad(bundles.thin.file),
-        logger: moduleLoad(bundles.logger.file),
-        authorizerWithSourceMaps: moduleLoad(bundles.authorizer.file, ['--enable-source-maps']),
-        authorizerFirst: firstRequestOf(bundles.authorizer.file, `m.handler(${JSON.stringify(allowed)})`),
-        sdkFirst: firstRequestOf(bundles.sdk.file, `m.read(${hash})`),
-        thinFirst: firstRequestOf(bundles.thin.file, `m.read(${hash})`),
-        unauthorized: unauthorizedOf(bundles.authorizer.file, event('kw_not_a_key')),
-        unauthorizedWithSourceMaps: unauthorizedOf(bundles.authorizer.file, event('kw_not_a_key'), ['--enable-source-maps']),
-      },
-      childEnv,
-    );
+    const freshProcesses = {
+      authorizer: moduleLoad(bundles.authorizer.file),
+      sdk: moduleLoad(bundles.sdk.file),
+      thin: moduleLoad(bundles.thin.file),
+      logger: moduleLoad(bundles.logger.file),
+      authorizerWithSourceMaps: moduleLoad(bundles.authorizer.file, ['--enable-source-maps']),
+      authorizerFirst: firstRequestOf(bundles.authorizer.file, `m.handler(${JSON.stringify(allowed)})`),
+      sdkFirst: firstRequestOf(bundles.sdk.file, `m.read(${hash})`),
+      thinFirst: firstRequestOf(bundles.thin.file, `m.read(${hash})`),
+      unauthorized: unauthorizedOf(bundles.authorizer.file, event('kw_not_a_key')),
+      unauthorizedWithSourceMaps: unauthorizedOf(bundles.authorizer.file, event('kw_not_a_key'), ['--enable-source-maps']),
+    };
+    const figures = baselines
+      ? p50InFreshProcesses(freshProcesses, childEnv)
+      : (Object.fromEntries(Object.keys(freshProcesses).map((name) => [name, Number.NaN])) as Record<keyof typeof freshProcesses, number>);
     const loads = figures;
     const firstRequest = { authorizer: figures.authorizerFirst, sdk: figures.sdkFirst, thin: figures.thinFirst };
     const unauthorized = { plain: figures.unauthorized, sourceMaps: figures.unauthorizedWithSourceMaps };
@@ -302,7 +333,7 @@ async function main(): Promise<void> {
       },
       LOCAL_AWS.credentials,
     );
-    const e2e = {
+    const e2e = want(7) && {
       health: await load(`${gateway.url}/health`, LOAD),
       authorized: await load(`${gateway.url}/v1/customers`, { ...LOAD, headers: { 'x-api-key': token } }),
       getItem: await load(`${dynamo.endpoint}/`, {
@@ -318,163 +349,203 @@ async function main(): Promise<void> {
     console.log(`keyward benchmarks — DynamoDB Local, Node ${process.version}, ${new Date().toISOString()}`);
     console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`);
 
-    printTable(`1. Latency, ${LATENCY_SAMPLES} interleaved calls each (one strongly consistent GetItem of the hot item)`, [
-      ['', 'p50', 'p99', 'CPU/call', 'authorizer p50 / this', 'authorizer p99 / this'],
-      ...(['sdkGetItem', 'thinGetItem'] as const).map((name) => [
-        name === 'sdkGetItem' ? 'bare GetItem, AWS SDK' : 'bare GetItem, thin adapter',
-        ms(p(name, 50)),
-        ms(p(name, 99)),
-        ms(cpu[name]),
-        ratio(p('authorizer', 50) / p(name, 50), TARGETS.p50Ratio),
-        ratio(p('authorizer', 99) / p(name, 99), TARGETS.p99Ratio),
-      ]),
-      ['authorizer (valid key, allowed)', ms(p('authorizer', 50)), ms(p('authorizer', 99)), ms(cpu.authorizer), '', ''],
-    ]);
+    if (want(1))
+      printTable(`1. Latency, ${LATENCY_SAMPLES} interleaved calls each (one strongly consistent GetItem of the hot item)`, [
+        ['', 'p50', 'p99', 'CPU/call', 'authorizer p50 / this', 'authorizer p99 / this'],
+        ...(['sdkGetItem', 'thinGetItem'] as const).map((name) => [
+          name === 'sdkGetItem' ? 'bare GetItem, AWS SDK' : 'bare GetItem, thin adapter',
+          ms(p(name, 50)),
+          ms(p(name, 99)),
+          ms(cpu[name]),
+          ratio(p('authorizer', 50) / p(name, 50), TARGETS.p50Ratio),
+          ratio(p('authorizer', 99) / p(name, 99), TARGETS.p99Ratio),
+        ]),
+        ['authorizer (valid key, allowed)', ms(p('authorizer', 50)), ms(p('authorizer', 99)), ms(cpu.authorizer), '', ''],
+      ]);
 
     const sizeP = (name: 'small' | 'large', q: number) => percentile(bySize[name], q);
-    printTable('2. Table size: the authorizer, 2000 interleaved calls on each table', [
-      ['keys in the table', 'p50', 'p99'],
-      [SMALL_TABLE_KEYS.toLocaleString('en-US'), ms(sizeP('small', 50)), ms(sizeP('small', 99))],
-      [(seeded + 1).toLocaleString('en-US'), ms(sizeP('large', 50)), ms(sizeP('large', 99))],
-      ['ratio', times(sizeP('large', 50) / sizeP('small', 50)), times(sizeP('large', 99) / sizeP('small', 99))],
-    ]);
+    if (want(2))
+      printTable('2. Table size: the authorizer, 2000 interleaved calls on each table', [
+        ['keys in the table', 'p50', 'p99'],
+        [SMALL_TABLE_KEYS.toLocaleString('en-US'), ms(sizeP('small', 50)), ms(sizeP('small', 99))],
+        [(seeded + 1).toLocaleString('en-US'), ms(sizeP('large', 50)), ms(sizeP('large', 99))],
+        ['ratio', times(sizeP('large', 50) / sizeP('small', 50)), times(sizeP('large', 99) / sizeP('small', 99))],
+      ]);
 
-    printTable('3–5. Hot path rules', [
-      ['malformed key rejection', `${us(perRejectionUs)}/call`, `${counts.reads} database reads in ${rejections} calls (target 0)`],
-      [
-        'last_used_at writes, 1 key, 20 req/s',
-        `${writes.usageWrites} writes in ${simulatedMinutes} min`,
-        `${(writes.usageWrites / simulatedMinutes).toFixed(2)} per key per 60 s (target ≤ 1)`,
-      ],
-      [
-        'hot key reads, 10k req/s, cache off',
-        `${hotReadsUncached.toFixed(0)} reads/s`,
-        `${(hotReadsUncached / PARTITION_READS_PER_SECOND).toFixed(2)}× a partition's ${PARTITION_READS_PER_SECOND} reads/s (target ≤ 1)`,
-      ],
-      [
-        'hot key reads, 10k req/s, 1 s key cache',
-        `${hotReadsCached.toFixed(0)} reads/s`,
-        `${(hotReadsCached / PARTITION_READS_PER_SECOND).toFixed(5)}× a partition's ${PARTITION_READS_PER_SECOND} reads/s per warm instance (target ≤ 1)`,
-      ],
-    ]);
+    if (want(3, 4, 5))
+      printTable('3–5. Hot path rules', [
+        ['malformed key rejection', `${us(perRejectionUs)}/call`, `${counts.reads} database reads in ${rejections} calls (target 0)`],
+        [
+          'last_used_at writes, 1 key, 20 req/s',
+          `${writes.usageWrites} writes in ${simulatedMinutes} min`,
+          `${(writes.usageWrites / simulatedMinutes).toFixed(2)} per key per 60 s (target ≤ 1)`,
+        ],
+        [
+          'hot key reads, 10k req/s, cache off',
+          `${hotReadsUncached.toFixed(0)} reads/s`,
+          `${(hotReadsUncached / PARTITION_READS_PER_SECOND).toFixed(2)}× a partition's ${PARTITION_READS_PER_SECOND} reads/s (target ≤ 1)`,
+        ],
+        [
+          'hot key reads, 10k req/s, 1 s key cache',
+          `${hotReadsCached.toFixed(0)} reads/s`,
+          `${(hotReadsCached / PARTITION_READS_PER_SECOND).toFixed(5)}× a partition's ${PARTITION_READS_PER_SECOND} reads/s per warm instance (target ≤ 1)`,
+        ],
+      ]);
 
-    printTable('6. Cold start: bundles as the CDK builds them (minified), p50 of 15 fresh processes each', [
-      ['bundle', 'size', 'module load', 'load + first request', 'load vs DynamoDB client alone'],
-      [
-        'authorizer (thin adapter + Powertools logger)',
-        `${kb(bundles.authorizer.bytes)} (target ≤ 250 KB: ${bundles.authorizer.bytes <= TARGETS.bundleBytes ? 'met' : 'NOT met'})`,
-        ms(loads.authorizer),
-        ms(firstRequest.authorizer),
-        ratio(loads.authorizer / loads.sdk, TARGETS.loadRatio),
-      ],
-      ['DynamoDB document client alone (AWS SDK)', kb(bundles.sdk.bytes), ms(loads.sdk), ms(firstRequest.sdk), '1.000×'],
-      [
-        'thin adapter alone (aws4 + util-dynamodb)',
-        kb(bundles.thin.bytes),
-        ms(loads.thin),
-        ms(firstRequest.thin),
-        times(loads.thin / loads.sdk),
-      ],
-      [
-        'Powertools logger alone',
-        kb(bundles.logger.bytes),
-        ms(loads.logger),
-        notMeasured('it answers no request'),
-        times(loads.logger / loads.sdk),
-      ],
-    ]);
-    printTable('   NODE_OPTIONS=--enable-source-maps on the authorizer', [
-      ['', 'without', 'with', 'cost'],
-      [
-        'module load',
-        ms(loads.authorizer),
-        ms(loads.authorizerWithSourceMaps),
-        `${loads.authorizerWithSourceMaps >= loads.authorizer ? '+' : '−'}${percent(Math.abs(loads.authorizerWithSourceMaps / loads.authorizer - 1))}`,
-      ],
-      [
-        '401 (malformed key), stack included',
-        us(unauthorized.plain),
-        us(unauthorized.sourceMaps),
-        times(unauthorized.sourceMaps / unauthorized.plain, 1),
-      ],
-    ]);
+    if (want(6))
+      printTable('6. Cold start: bundles as the CDK builds them (minified), p50 of 15 fresh processes each', [
+        ['bundle', 'size', 'module load', 'load + first request', 'load vs DynamoDB client alone'],
+        [
+          'authorizer (thin adapter + Powertools logger)',
+          `${kb(bundles.authorizer.bytes)} (target ≤ 250 KB: ${bundles.authorizer.bytes <= TARGETS.bundleBytes ? 'met' : 'NOT met'})`,
+          ms(loads.authorizer),
+          ms(firstRequest.authorizer),
+          ratio(loads.authorizer / loads.sdk, TARGETS.loadRatio),
+        ],
+        ['DynamoDB document client alone (AWS SDK)', kb(bundles.sdk.bytes), ms(loads.sdk), ms(firstRequest.sdk), '1.000×'],
+        [
+          'thin adapter alone (aws4 + util-dynamodb)',
+          kb(bundles.thin.bytes),
+          ms(loads.thin),
+          ms(firstRequest.thin),
+          times(loads.thin / loads.sdk),
+        ],
+        [
+          'Powertools logger alone',
+          kb(bundles.logger.bytes),
+          ms(loads.logger),
+          notMeasured('it answers no request'),
+          times(loads.logger / loads.sdk),
+        ],
+      ]);
+    if (want(6))
+      printTable('   NODE_OPTIONS=--enable-source-maps on the authorizer', [
+        ['', 'without', 'with', 'cost'],
+        [
+          'module load',
+          ms(loads.authorizer),
+          ms(loads.authorizerWithSourceMaps),
+          `${loads.authorizerWithSourceMaps >= loads.authorizer ? '+' : '−'}${percent(Math.abs(loads.authorizerWithSourceMaps / loads.authorizer - 1))}`,
+        ],
+        [
+          '401 (malformed key), stack included',
+          us(unauthorized.plain),
+          us(unauthorized.sourceMaps),
+          times(unauthorized.sourceMaps / unauthorized.plain, 1),
+        ],
+      ]);
 
-    const row = (name: string, result: typeof e2e.health) => [
+    const row = (name: string, result: Awaited<ReturnType<typeof load>>) => [
       name,
       `${result.requestsPerSecond.toFixed(0)} req/s`,
       `${result.p50} ms`,
       `${result.p99} ms`,
       `${result.non2xx + result.errors}`,
     ];
-    printTable(`7. End to end (autocannon, ${LOAD.connections} connections × ${LOAD.seconds} s each, loopback)`, [
-      ['target', 'throughput', 'p50', 'p99', 'non-2xx + errors'],
-      row('gateway GET /health', e2e.health),
-      row('gateway GET /v1/customers (authorizer + echo)', e2e.authorized),
-      row('DynamoDB Local GetItem, direct', e2e.getItem),
-    ]);
+    if (e2e)
+      printTable(`7. End to end (autocannon, ${LOAD.connections} connections × ${LOAD.seconds} s each, loopback)`, [
+        ['target', 'throughput', 'p50', 'p99', 'non-2xx + errors'],
+        row('gateway GET /health', e2e.health),
+        row('gateway GET /v1/customers (authorizer + echo)', e2e.authorized),
+        row('DynamoDB Local GetItem, direct', e2e.getItem),
+      ]);
 
     const costs = costTable(cpu.authorizer, loads.authorizer);
-    printTable(
-      `8. Lambda per authorization by memory size (arithmetic: CPU ${ms(cpu.authorizer)}/call and load ${ms(loads.authorizer)} measured here × 1769/MB, + ${ASSUMED_GETITEM_MS} ms assumed for the GetItem round trip in AWS)`,
-      [
-        ['memory', 'CPU/call', 'billed', 'Lambda $/M (requests + GB-s)', 'cold start INIT'],
-        ...costs.map((cost) => [`${cost.memoryMb} MB`, ms(cost.cpuMs), `${cost.billedMs} ms`, usd(cost.lambdaPerMillion), ms(cost.initMs)]),
-      ],
-    );
+    if (want(8))
+      printTable(
+        `8. Lambda per authorization by memory size (arithmetic: CPU ${ms(cpu.authorizer)}/call and load ${ms(loads.authorizer)} measured here × 1769/MB, + ${ASSUMED_GETITEM_MS} ms assumed for the GetItem round trip in AWS)`,
+        [
+          ['memory', 'CPU/call', 'billed', 'Lambda $/M (requests + GB-s)', 'cold start INIT'],
+          ...costs.map((cost) => [
+            `${cost.memoryMb} MB`,
+            ms(cost.cpuMs),
+            `${cost.billedMs} ms`,
+            usd(cost.lambdaPerMillion),
+            ms(cost.initMs),
+          ]),
+        ],
+      );
 
     // 9. The complete bill.
     let writeUnits = { defaultKey: 0, narrowKey: 0, resources: 0 };
-    const consumption = await pathConsumption();
-    const printBill = (title: string, lines: CostLine[]) =>
-      printTable(title, [
-        ['line', 'per request', 'price', '$ per million'],
-        ...lines.map((line) => [line.line, line.quantity, line.price, usd(line.perMillion, 4)]),
-        ['total', '', '', `${usd(totalOf(lines))} (goal ≤ $4.25)`],
-      ]);
-    printBill(
-      `9. Complete cost per million authorized requests, default configuration (512 MB, JSON logs, platform lines at ${FUNCTION_LOGGING.systemLogLevelV2}, consumer tracing off, per-method metrics off): ${count(REFERENCE_WORKLOAD.requestsPerMonth)} a month over ${count(REFERENCE_WORKLOAD.keys)} keys`,
-      completeCost({ ...consumption.common, writesPerRequest: consumption.writesPerRequest.spread }, REFERENCE_WORKLOAD.requestsPerMonth),
-    );
-    const hotMonthly = REFERENCE_WORKLOAD.hotKeyRequestsPerSecond * SECONDS_PER_MONTH;
-    printBill(
-      `   the same, one hot key at ${REFERENCE_WORKLOAD.hotKeyRequestsPerSecond} req/s (${count(Math.round(hotMonthly / 1e6))}M a month; API Gateway's first-tier price kept)`,
-      completeCost({ ...consumption.common, writesPerRequest: consumption.writesPerRequest.hot }, hotMonthly),
-    );
-    printTable(
-      '   the last_used_at write by key (ReturnConsumedCapacity: a write costs one unit per KB of the larger of the item before and after)',
-      [
-        ['key', 'write units a write', '$ per million at the reference workload'],
+    if (want(9)) await printCompleteCost();
+    async function printCompleteCost(): Promise<void> {
+      const consumption = await pathConsumption();
+      const printBill = (title: string, lines: CostLine[]) =>
+        printTable(title, [
+          ['line', 'per request', 'price', '$ per million'],
+          ...lines.map((line) => [line.line, line.quantity, line.price, usd(line.perMillion, 4)]),
+          ['total', '', '', `${usd(totalOf(lines))} (goal ≤ $4.25)`],
+        ]);
+      printBill(
+        `9. Complete cost per million authorized requests, default configuration (512 MB, JSON logs, platform lines at ${FUNCTION_LOGGING.systemLogLevelV2}, ${DEFAULT_ACCESS_LOG_FORMAT} access log, consumer tracing off, per-method metrics off): ${count(REFERENCE_WORKLOAD.requestsPerMonth)} a month over ${count(REFERENCE_WORKLOAD.keys)} keys`,
+        completeCost({ ...consumption.common, writesPerRequest: consumption.writesPerRequest.spread }, REFERENCE_WORKLOAD.requestsPerMonth),
+      );
+      const hotMonthly = REFERENCE_WORKLOAD.hotKeyRequestsPerSecond * SECONDS_PER_MONTH;
+      printBill(
+        `   the same, one hot key at ${REFERENCE_WORKLOAD.hotKeyRequestsPerSecond} req/s (${count(Math.round(hotMonthly / 1e6))}M a month; API Gateway's first-tier price kept)`,
+        completeCost({ ...consumption.common, writesPerRequest: consumption.writesPerRequest.hot }, hotMonthly),
+      );
+      printTable(
+        '   the last_used_at write by key (ReturnConsumedCapacity: a write costs one unit per KB of the larger of the item before and after)',
         [
-          `default permissions (all ${writeUnits.resources} resources, read and write): priced above`,
-          `${writeUnits.defaultKey} WRU`,
-          usd(consumption.writesPerRequest.spread * writeUnits.defaultKey * 0.625, 4),
+          ['key', 'write units a write', '$ per million at the reference workload', 'the total above with it'],
+          ...[
+            [`default permissions (all ${writeUnits.resources} resources, read and write): priced above`, writeUnits.defaultKey],
+            ['one resource', writeUnits.narrowKey],
+          ].map(([key, units]) => {
+            const costs = completeCost(
+              { ...consumption.common, writeUnitsPerWrite: Number(units), writesPerRequest: consumption.writesPerRequest.spread },
+              REFERENCE_WORKLOAD.requestsPerMonth,
+            );
+            return [
+              String(key),
+              `${units} WRU`,
+              usd(consumption.writesPerRequest.spread * Number(units) * PRICES.writeUnitsPerMillion, 4),
+              usd(totalOf(costs)),
+            ];
+          }),
         ],
-        ['one resource', `${writeUnits.narrowKey} WRU`, usd(consumption.writesPerRequest.spread * writeUnits.narrowKey * 0.625, 4)],
-      ],
-    );
-    const traced = sampledTracesPerMillion(REFERENCE_WORKLOAD.requestsPerMonth / SECONDS_PER_MONTH);
-    printTable('   what the options add (consumerApiTracing, per-method metrics), per million at the reference workload', [
-      ['option', 'per request', '$ per million'],
-      ['consumerApiTracing=true (default sampling)', `${(traced / 1e6).toFixed(4)} traces`, usd((traced / 1e6) * 5, 4)],
-      [
-        `per-method stage metrics (${EXAMPLE_ROUTES.length} methods × 7 metrics)`,
-        `${EXAMPLE_ROUTES.length * 7} metrics/month`,
-        usd((EXAMPLE_ROUTES.length * 7 * 0.3) / (REFERENCE_WORKLOAD.requestsPerMonth / 1e6), 4),
-      ],
-    ]);
+      );
+      const traced = sampledTracesPerMillion(REFERENCE_WORKLOAD.requestsPerMonth / SECONDS_PER_MONTH);
+      const billedLine = (bytes: number) => bytes + LOG_EVENT_OVERHEAD_BYTES;
+      const fullLine = billedLine(consumption.accessLogBytes.full);
+      const leanLine = billedLine(consumption.accessLogBytes.lean);
+      printTable(
+        '   what the options add (accessLogFormat, consumerApiTracing, per-method metrics), per million at the reference workload',
+        [
+          ['option', 'per request', '$ per million'],
+          [
+            'accessLogFormat=full (the lean fields + request id, times, caller, route, latencies)',
+            `1 event, ${fullLine} B instead of ${leanLine} B`,
+            usd(((fullLine - leanLine) * PRICES.logsIngestionPerGb) / 1e3, 4),
+          ],
+          ['consumerApiTracing=true (default sampling)', `${(traced / 1e6).toFixed(4)} traces`, usd((traced / 1e6) * 5, 4)],
+          [
+            `per-method stage metrics (${EXAMPLE_ROUTES.length} methods × 7 metrics)`,
+            `${EXAMPLE_ROUTES.length * 7} metrics/month`,
+            usd((EXAMPLE_ROUTES.length * 7 * 0.3) / (REFERENCE_WORKLOAD.requestsPerMonth / 1e6), 4),
+          ],
+        ],
+      );
+    }
 
-    printTable(`10. ${USAGE_TITLE}`, usageTableRows(await benchUsage(dynamo.endpoint)));
-    console.log(`  ${USAGE_COST_NOTE}`);
+    if (want(10)) {
+      printTable(`10. ${USAGE_TITLE}`, usageTableRows(await benchUsage(dynamo.endpoint)));
+      console.log(`  ${USAGE_COST_NOTE}`);
+    }
 
-    printTable(
-      '11. Secret-scanning reports of 1,000 tokens (API.md §10), through the leak service on DynamoDB Local',
-      await leakReportFigures(db, client, 'keyward-bench-leaks'),
-    );
+    if (want(11))
+      printTable(
+        '11. Secret-scanning reports of 1,000 tokens (API.md §10), through the leak service on DynamoDB Local',
+        await leakReportFigures(db, client, 'keyward-bench-leaks'),
+      );
 
     /** What the authorizer's path consumes, counted against DynamoDB Local and the function's own output. */
     async function pathConsumption(): Promise<{
       common: Omit<PathConsumption, 'writesPerRequest'>;
       writesPerRequest: { spread: number; hot: number };
+      accessLogBytes: Record<AccessLogFormatName, number>;
     }> {
       const probe = await small.lookup.findByHash(hashToken(token));
       if (!probe) throw new Error('the bench key vanished');
@@ -496,14 +567,18 @@ async function main(): Promise<void> {
       const spread = await usageWritesPerRequest(perKeyPerSecond, 20_000);
       const hot = await usageWritesPerRequest(REFERENCE_WORKLOAD.hotKeyRequestsPerSecond, 150_000);
       const functionLog = outputPerRequest(bundles.authorizer.file, allowed, 200, childEnv);
-      const access = accessLogLine({
-        method: 'GET',
-        resource: '/v1/customers/{id}',
-        path: '/v1/customers/cus_01JEXAMPLE',
-        apiKeyId: probe.apiKeyId,
-        organizationId: probe.organizationId,
-        tracing: false,
-      });
+      const functionMinuteLog = minuteFlushOutput(bundles.authorizer.file, allowed, childEnv);
+      const access = (format: AccessLogFormatName) =>
+        accessLogLine({
+          format,
+          method: 'GET',
+          resource: '/v1/customers/{id}',
+          path: '/v1/customers/cus_01JEXAMPLE',
+          apiKeyId: probe.apiKeyId,
+          organizationId: probe.organizationId,
+          tracing: false,
+        });
+      const accessLogBytes = { lean: Buffer.byteLength(access('lean')), full: Buffer.byteLength(access('full')) };
       // START, END and REPORT as Lambda writes them in text format, were they on.
       const requestId = 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef';
       const platformLines = [
@@ -519,10 +594,12 @@ async function main(): Promise<void> {
           readUnits,
           writeUnitsPerWrite,
           functionLog,
+          functionMinuteLog,
           platformLog: platformOn
             ? { events: platformLines.length, bytes: platformLines.reduce((sum, line) => sum + Buffer.byteLength(line), 0) }
             : { events: 0, bytes: 0 },
-          accessLog: { events: 1, bytes: Buffer.byteLength(access) },
+          // The stage's default format (lib/config.ts): lean.
+          accessLog: { events: 1, bytes: accessLogBytes[DEFAULT_ACCESS_LOG_FORMAT] },
           // CloudWatch bills a custom metric for the hours it is published: the decision totals
           // (Authorized, Denied, Unauthorized) and the two access-log metric filters all month; a
           // Denied per code or Unauthorized per reason only in the months that code or reason occurs.
@@ -530,6 +607,7 @@ async function main(): Promise<void> {
           tracesPerMillion: 0,
         },
         writesPerRequest: { spread, hot },
+        accessLogBytes,
       };
     }
 

@@ -2,6 +2,7 @@ import { type AdminClaimRules, CLAIM_NAME_PATTERN, DEFAULT_ADMIN_CLAIMS, NO_EMAI
 import { GITHUB_SECRET_SCANNING_KEYS_URL } from '../lambdas/domain/leak';
 import { parseResourceCatalog } from '../lambdas/domain/permissions';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from '../lambdas/domain/token';
+import { ACCESS_LOG_FORMAT_NAMES, type AccessLogFormatName, DEFAULT_ACCESS_LOG_FORMAT } from '../lambdas/observability/access-log-fields';
 import { STAGE_PATTERN, type StageProps, stageProps } from './stage';
 
 /**
@@ -44,6 +45,14 @@ export interface KeywardConfig extends StageProps {
    * default (docs/operating.md, "Cost per million authorized requests").
    */
   readonly consumerApiTracing: boolean;
+  /**
+   * The consumer (protected) API's access log line: `lean` (the default) holds only what the usage
+   * counts and the alarms read (API id, organization, key, status, deny code, gateway error type),
+   * ~110 bytes a request; `full` adds request id, times, caller, route and latencies, ~800 bytes,
+   * i.e. about +$0.35 of log ingestion per million requests (docs/operating.md, "Access logs").
+   * The management API's stage always logs `full`.
+   */
+  readonly accessLogFormat: AccessLogFormatName;
   /** Concurrency reserved for (and capping) the api-key authorizer; undefined = none. */
   readonly authorizerReservedConcurrency?: number;
   /** A fixed table name, or undefined to let CloudFormation generate one. */
@@ -131,6 +140,7 @@ export const CONTEXT_KEYS = [
   'managementApiBurstLimit',
   'apiKeyHeaderOnly',
   'consumerApiTracing',
+  'accessLogFormat',
   'authorizerReservedConcurrency',
   'tableName',
   'sesIdentityExists',
@@ -330,6 +340,13 @@ function parseBoolean(key: ContextKey, raw: string | undefined): boolean {
   throw new ConfigError(key, `"${raw}" must be true or false`);
 }
 
+function parseAccessLogFormat(raw: string | undefined): AccessLogFormatName {
+  if (raw === undefined) return DEFAULT_ACCESS_LOG_FORMAT;
+  const format = ACCESS_LOG_FORMAT_NAMES.find((name) => name === raw);
+  if (!format) throw new ConfigError('accessLogFormat', `"${raw}" must be one of ${ACCESS_LOG_FORMAT_NAMES.join(', ')}`);
+  return format;
+}
+
 function parseTableName(raw: string | undefined): string | undefined {
   if (raw !== undefined && !TABLE_NAME_PATTERN.test(raw)) throw new ConfigError('tableName', `"${raw}" must be 3-255 of a-z A-Z 0-9 _ . -`);
   return raw;
@@ -413,6 +430,7 @@ export function parseConfig(get: (key: ContextKey) => unknown): KeywardConfig {
     apiKeyHeaderOnly: parseBoolean('apiKeyHeaderOnly', value('apiKeyHeaderOnly')),
     secretScanningKeysUrl: httpsUrl('secretScanningKeysUrl', value('secretScanningKeysUrl') ?? GITHUB_SECRET_SCANNING_KEYS_URL),
     consumerApiTracing: parseBoolean('consumerApiTracing', value('consumerApiTracing')),
+    accessLogFormat: parseAccessLogFormat(value('accessLogFormat')),
     sesIdentityExists,
     adminInvitesFromSender,
     manageApiGatewayAccount: parseBoolean('manageApiGatewayAccount', value('manageApiGatewayAccount')),

@@ -265,6 +265,7 @@ export class KeywardStack extends Stack {
       throttle: config.consumerApiThrottle,
       logging,
       tracing: config.consumerApiTracing,
+      accessLogFormat: config.accessLogFormat,
     });
   }
 

@@ -55,6 +55,8 @@ export const stageFileSchema = z.strictObject({
   manageApiGatewayAccount: z.boolean().optional(),
   exampleApi: z.boolean().optional(),
   consumerApiTracing: z.boolean().optional(),
+  /** The consumer API's access log line: `lean` (default) or `full` (lib/config.ts). */
+  accessLogFormat: z.enum(['lean', 'full']).optional(),
   /** Where GitHub's secret-scanning public keys are fetched (`lib/config.ts` requires https). */
   secretScanningKeysUrl: text.optional(),
   /**

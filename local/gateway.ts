@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { CACHED_API_KEY_IDENTITY_SOURCES } from '../lambdas/http/authorizer';
 import { defaultGatewayResponse, GATEWAY_RESPONSES } from '../lambdas/http/gateway-responses';
-import type { AccessLogLine } from '../lambdas/observability/access-log-fields';
+import { type AccessLogFormatName, DEFAULT_ACCESS_LOG_FORMAT, renderAccessLine } from '../lambdas/observability/access-log-fields';
 import { authorizerEvent, LOCAL_API, lambdaContext, proxyEvent, type RequestInput, rawHeaderPairs } from './api-gateway-events';
 import { gatewayResponse, refusal, send } from './gateway-answers';
 import { AuthorizerResultCache, identityOf } from './gateway-authorizer-cache';
@@ -83,7 +83,9 @@ export interface GatewayOptions {
    * line per request, with the authorizer's context; the usage shipper feeds it to the aggregator.
    * @default none
    */
-  accessLog?: (line: AccessLogLine) => void;
+  accessLog?: (line: string) => void;
+  /** The access log's format, as a stage's `accessLogFormat`. @default 'lean' */
+  accessLogFormat?: AccessLogFormatName;
 }
 
 export type LocalSite = (request: IncomingMessage, response: ServerResponse, path: string) => Promise<boolean>;
@@ -306,24 +308,29 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  /** The line API Gateway's access log format (access-log-fields.ts) gives the request: `-` where it has no value. */
-  function accessLine(record: AccessRecord, outcome: Outcome, ms: number): AccessLogLine {
-    const text = (value: unknown): string => (typeof value === 'string' && value !== '' ? value : '-');
+  /**
+   * The line API Gateway's access log format (access-log-fields.ts) gives the request: the
+   * `$context` variables the local gateway knows, `-` for the rest.
+   */
+  function accessLine(record: AccessRecord, outcome: Outcome, ms: number): string {
+    const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
     const context = record.context ?? {};
-    return {
-      request_id: record.requestId,
-      request_time: new Date(record.requestTimeEpoch).toISOString(),
-      request_time_epoch: String(record.requestTimeEpoch),
-      ip: text(record.ip),
-      method: text(record.method),
-      resource: text(record.resource),
-      status: typeof outcome === 'number' ? String(outcome) : '-',
-      response_latency_ms: String(Math.round(ms)),
-      api_key_id: text(context.api_key_id),
-      organization_id: text(context.organization_id),
-      principal_id: text(record.principalId),
-      deny_code: text(context.code),
-    };
+    return renderAccessLine(options.accessLogFormat ?? DEFAULT_ACCESS_LOG_FORMAT, {
+      '$context.apiId': 'local',
+      '$context.extendedRequestId': record.requestId.replaceAll('-', '').slice(0, 16),
+      '$context.requestId': record.requestId,
+      '$context.requestTime': new Date(record.requestTimeEpoch).toISOString(),
+      '$context.requestTimeEpoch': String(record.requestTimeEpoch),
+      '$context.identity.sourceIp': text(record.ip),
+      '$context.httpMethod': text(record.method),
+      '$context.resourcePath': text(record.resource),
+      '$context.status': typeof outcome === 'number' ? String(outcome) : undefined,
+      '$context.responseLatency': String(Math.round(ms)),
+      '$context.authorizer.api_key_id': text(context.api_key_id),
+      '$context.authorizer.organization_id': text(context.organization_id),
+      '$context.authorizer.principalId': text(record.principalId),
+      '$context.authorizer.code': text(context.code),
+    });
   }
 
   /**

@@ -15,7 +15,7 @@ import {
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { CloudWatchLogsEvent } from 'aws-lambda';
-import type { AccessLogLine } from '../lambdas/observability/access-log-fields';
+import { type AccessLogLine, parseAccessLine } from '../lambdas/observability/access-log-fields';
 import { startPollLoop } from './poll-loop';
 import type { Stoppable } from './stop-stack';
 
@@ -51,7 +51,7 @@ export const deliveredDir = (stateDir: string): string => join(stateDir, BATCHES
 
 export interface UsageShipper extends Stoppable {
   /** Appends one access line to the log (called by the gateway for each protected-API request). */
-  append(line: AccessLogLine): void;
+  append(line: AccessLogLine | string): void;
   /** Ships and delivers what is there now (the loop does it every `intervalMs`). */
   flush(): Promise<void>;
 }
@@ -127,13 +127,12 @@ export function startUsageShipper(options: {
     for (const line of complete.split('\n').slice(0, -1)) {
       const lineBytes = Buffer.byteLength(line) + 1;
       if (line.trim() !== '') {
+        // The request's time when the line has it (full format); else now, as CloudWatch Logs
+        // stamps a lean line when API Gateway writes it. Not an access line: shipped as it is, as
+        // CloudWatch Logs would; the aggregator skips it.
         let timestamp = Date.now();
-        try {
-          const epoch = Number((JSON.parse(line) as AccessLogLine).request_time_epoch);
-          if (Number.isFinite(epoch) && epoch > 0) timestamp = epoch;
-        } catch {
-          // Not JSON: shipped as it is, as CloudWatch Logs would; the aggregator skips it.
-        }
+        const epoch = Number(parseAccessLine(line)?.request_time_epoch);
+        if (Number.isFinite(epoch) && epoch > 0) timestamp = epoch;
         events.push({ id: String(position).padStart(24, '0'), timestamp, message: line });
         bytes += lineBytes;
       }
@@ -206,7 +205,7 @@ export function startUsageShipper(options: {
   });
 
   return {
-    append: (line) => appendFileSync(logFile, `${JSON.stringify(line)}\n`),
+    append: (line) => appendFileSync(logFile, `${typeof line === 'string' ? line : JSON.stringify(line)}\n`),
     flush,
     stop: () => loop.stop(),
   };

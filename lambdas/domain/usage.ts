@@ -60,14 +60,23 @@ const ID = /^[0-9A-Za-z][0-9A-Za-z_-]{0,63}$/;
 /** Denial codes are snake_case words (`write_action_not_allowed_for_customer`, `ip_not_allowed`). */
 const CODE = /^[a-z][a-z0-9_]{0,99}$/;
 
-/** The fields of an access log line the count reads (`lambdas/observability/access-log-fields.ts`). */
+/**
+ * The fields of an access log line the count reads (`lambdas/observability/access-log-fields.ts`):
+ * the lean ones (`o`, `k`, `s`, `d`), which both formats carry. The long names are those of the
+ * lines written before the lean format (a batch delivered across the change holds both); they
+ * count the same.
+ */
 export interface CountedFields {
+  o?: string | undefined;
+  k?: string | undefined;
+  s?: string | undefined;
+  d?: string | undefined;
+  request_time_epoch?: string | undefined;
   organization_id?: string | undefined;
   api_key_id?: string | undefined;
   principal_id?: string | undefined;
   deny_code?: string | undefined;
   status?: string | undefined;
-  request_time_epoch?: string | undefined;
 }
 
 /**
@@ -75,18 +84,24 @@ export interface CountedFields {
  * a route the gateway refused first, a stage throttle before the authorizer) or the line is not
  * an access line. A request the authorizer allowed is `allowed` whatever the backend answered;
  * one it denied counts under its code; a 429 after the authorizer (the organization's plan) is
- * `throttled`. `fallbackMs` is the log event's own time, used when the line has none.
+ * `throttled`. `fallbackMs` is the log event's own time (API Gateway's, for the request), used
+ * when the line has none (the lean format carries none).
  */
 export function classifyAccessLine(line: CountedFields, fallbackMs: number): UsageHit | undefined {
-  const organizationId = line.organization_id;
+  const organizationId = line.o ?? line.organization_id;
   if (organizationId === undefined || !ID.test(organizationId)) return undefined;
-  const denyCode = line.deny_code !== undefined && CODE.test(line.deny_code) ? line.deny_code : undefined;
-  const apiKeyId = [line.api_key_id, line.principal_id].find((id) => id !== undefined && ID.test(id));
+  const code = line.d ?? line.deny_code;
+  const denyCode = code !== undefined && CODE.test(code) ? code : undefined;
+  const apiKeyId = [line.k, line.api_key_id, line.principal_id].find((id) => id !== undefined && ID.test(id));
   if (apiKeyId === undefined) return undefined;
   const epoch = Number(line.request_time_epoch);
   const at = Number.isFinite(epoch) && epoch > 0 ? epoch : fallbackMs;
   const outcome: UsageOutcome =
-    line.status === '429' ? { kind: 'throttled' } : denyCode !== undefined ? { kind: 'denied', code: denyCode } : { kind: 'allowed' };
+    (line.s ?? line.status) === '429'
+      ? { kind: 'throttled' }
+      : denyCode !== undefined
+        ? { kind: 'denied', code: denyCode }
+        : { kind: 'allowed' };
   return { organizationId, apiKeyId, at, outcome };
 }
 

@@ -3,6 +3,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { CloudWatchLogsDecodedData, CloudWatchLogsEvent } from 'aws-lambda';
 import type { UsageCounterStore } from '../domain/ports';
 import { type CountedFields, classifyAccessLine, tallyUsage, type UsageHit } from '../domain/usage';
+import { parseAccessLine } from '../observability/access-log-fields';
 import { logger } from '../observability/logger';
 
 /** What one invocation did, for its log line, the tests and the bench. */
@@ -47,13 +48,9 @@ export function batchIdOf(data: CloudWatchLogsDecodedData): string {
   return hash.digest('base64url');
 }
 
+/** A lean (space-separated) or full (JSON) access line's fields (`observability/access-log-fields.ts`). */
 function parseLine(message: string): CountedFields | undefined {
-  try {
-    const parsed: unknown = JSON.parse(message);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as CountedFields) : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseAccessLine(message) as CountedFields | undefined;
 }
 
 /**

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { EXAMPLE_ROUTES } from '../../lambdas/domain/routes';
 import type { Throttle } from '../config';
 import { type StageProps, stageOf } from '../stage';
+import type { AccessLogFormatName } from './access-log-format';
 import { ApiKeyAuthorizer, type ApiKeyAuthorizerProps } from './api-key-authorizer';
 import { KeywardFunction } from './keyward-function';
 import { type ApiGatewayLogging, KeywardRestApi } from './keyward-rest-api';
@@ -26,6 +27,8 @@ export interface ExampleApiProps extends StageProps {
    * the authorizer and the echo record what it sampled. Off, no request is traced. @default false
    */
   readonly tracing?: boolean;
+  /** The stage's access log line (`access-log-format.ts`). @default 'lean' */
+  readonly accessLogFormat?: AccessLogFormatName;
 }
 
 /**
@@ -48,6 +51,7 @@ export class ExampleApi extends Construct {
       logging: props.logging,
       throttle: props.throttle,
       tracing: props.tracing ?? false,
+      accessLogFormat: props.accessLogFormat ?? 'lean',
     });
 
     this.echoFunction = new KeywardFunction(this, 'EchoFunction', {

@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Throttle } from '../config';
 import { type StageProps, statefulRemovalPolicy } from '../stage';
-import { keywardAccessLogFormat } from './access-log-format';
+import { type AccessLogFormatName, keywardAccessLogFormat } from './access-log-format';
 
 /** `stage` is also the API Gateway stage name (the first URL path segment). */
 export interface KeywardRestApiProps extends StageProps {
@@ -38,6 +38,12 @@ export interface KeywardRestApiProps extends StageProps {
    * @default false
    */
   readonly methodMetrics?: boolean;
+  /**
+   * The access log line (`access-log-format.ts`): `lean`, what the usage counts and the alarms
+   * read, or `full`, the same plus forensic fields.
+   * @default 'lean'
+   */
+  readonly accessLogFormat?: AccessLogFormatName;
 }
 
 /**
@@ -88,7 +94,7 @@ export class KeywardRestApi extends apigw.RestApi {
       deployOptions: {
         stageName: props.stage,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
-        accessLogFormat: keywardAccessLogFormat(),
+        accessLogFormat: keywardAccessLogFormat(props.accessLogFormat ?? 'lean'),
         // ERROR, not INFO: INFO execution logs would record request headers, i.e. keys and JWTs.
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,

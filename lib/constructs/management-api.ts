@@ -54,8 +54,9 @@ export class ManagementApi extends Construct {
       restApiName: `keyward-${props.stage}-management`,
       description: 'keyward management API for organization admins',
       logging: props.logging,
-      // Admin traffic: a handful of requests, each worth a trace.
+      // Admin traffic: a handful of requests, each worth a trace and a full access log line.
       tracing: true,
+      accessLogFormat: 'full',
       ...(origins.length > 0
         ? {
             defaultCorsPreflightOptions: {

@@ -19,7 +19,7 @@ import {
   UNAUTHORIZED_REASON_DIMENSION,
 } from '../../lambdas/observability/metric-names';
 import type { StageProps } from '../stage';
-import { type ACCESS_LOG_FIELDS, AUTHORIZER_FAILURE_TYPES } from './access-log-format';
+import { AUTHORIZER_FAILURE_TYPES, AUTHORIZER_FAILURE_WILDCARD, LEAN_FIELD_ORDER, type LeanField } from './access-log-format';
 import type { KeywardFunction } from './keyward-function';
 import type { KeywardRestApi } from './keyward-rest-api';
 
@@ -494,30 +494,54 @@ function sumOfOperations(
   });
 }
 
-/** Counts the access-log lines of `api` that match `pattern`, per API id (a metric filter). */
-function accessLogCount(scope: Construct, api: KeywardRestApi, metricName: string, pattern: logs.IFilterPattern): cloudwatch.Metric {
-  const filter = new logs.MetricFilter(scope, metricName, {
+/**
+ * Counts the access-log lines of `api` that match, per API id (metric filters). A stage's log holds
+ * lean lines (space-separated) or full ones (JSON), and both across a change of `accessLogFormat`:
+ * one filter for each, publishing the same metric, so the count reads both.
+ */
+function accessLogCount(
+  scope: Construct,
+  api: KeywardRestApi,
+  metricName: string,
+  patterns: { full: logs.IFilterPattern; lean: logs.IFilterPattern },
+): cloudwatch.Metric {
+  const common = {
     logGroup: api.accessLogs,
-    filterPattern: pattern,
     metricNamespace: METRICS_NAMESPACE,
     metricName,
     metricValue: '1',
-    dimensions: { ApiId: accessLogField('api_id') },
     unit: cloudwatch.Unit.COUNT,
+  };
+  const filter = new logs.MetricFilter(scope, metricName, {
+    ...common,
+    filterPattern: patterns.full,
+    dimensions: { ApiId: accessLogField('a') },
   });
+  new logs.MetricFilter(scope, `${metricName}Lean`, { ...common, filterPattern: patterns.lean, dimensions: { ApiId: '$a' } });
   return filter.metric({ dimensionsMap: { ApiId: api.restApiId }, statistic: 'Sum', period: FIVE_MINUTES });
 }
 
-const accessLogField = (name: keyof typeof ACCESS_LOG_FIELDS) => `$.${name}`;
+/** A field of a full (JSON) access log line: the lean fields have the same names there. */
+const accessLogField = (name: LeanField) => `$.${name}`;
+
+/** A lean (space-separated) access log line, by position (access-log-fields.ts). */
+const leanLine = () => logs.FilterPattern.spaceDelimited(...LEAN_FIELD_ORDER);
 
 /** API Gateway's authorizer-failure responses (AUTHORIZER_FAILURE, AUTHORIZER_CONFIGURATION_ERROR): the client got 500. */
 function authorizerFailureMetric(scope: Construct, api: KeywardRestApi): cloudwatch.Metric {
-  const types = AUTHORIZER_FAILURE_TYPES.map((type) => logs.FilterPattern.stringValue(accessLogField('error_type'), '=', type));
-  return accessLogCount(scope, api, 'AuthorizerFailureResponses', logs.FilterPattern.any(...types));
+  const types = AUTHORIZER_FAILURE_TYPES.map((type) => logs.FilterPattern.stringValue(accessLogField('e'), '=', type));
+  return accessLogCount(scope, api, 'AuthorizerFailureResponses', {
+    full: logs.FilterPattern.any(...types),
+    // The two types and no other gateway response start with AUTHORIZER_ (test/infra/observability.test.ts).
+    lean: leanLine().whereString('e', '=', AUTHORIZER_FAILURE_WILDCARD),
+  });
 }
 
 /** The 429 answers (stage throttling, usage-plan quotas): API Gateway has no metric of its own for them. */
 function throttledResponsesMetric(scope: Construct, api: KeywardRestApi): cloudwatch.Metric {
-  // Every access-log value is a quoted string (access-log-format.ts).
-  return accessLogCount(scope, api, 'ThrottledResponses', logs.FilterPattern.stringValue(accessLogField('status'), '=', '429'));
+  // Every access-log value is a string (access-log-format.ts).
+  return accessLogCount(scope, api, 'ThrottledResponses', {
+    full: logs.FilterPattern.stringValue(accessLogField('s'), '=', '429'),
+    lean: leanLine().whereString('s', '=', '429'),
+  });
 }

@@ -144,11 +144,10 @@ export class UsageAggregation extends Construct {
     const subscription = new logs.SubscriptionFilter(this, id, {
       logGroup: accessLogs,
       destination: new logsDestinations.LambdaDestination(this.aggregator),
-      // Only a key's requests: the authorizer named the organization (allowed, denied, or throttled after it).
-      filterPattern: logs.FilterPattern.all(
-        logs.FilterPattern.exists('$.organization_id'),
-        logs.FilterPattern.stringValue('$.organization_id', '!=', '-'),
-      ),
+      // Every line: a stage's log holds lean (space-separated) or full (JSON) lines, and both
+      // across a change of its format, which no one pattern matches; the aggregator skips the lines
+      // of no key's request (401s, refusals before the authorizer) without any I/O.
+      filterPattern: logs.FilterPattern.allEvents(),
     });
     this.subscriptions.push(subscription);
     return subscription;

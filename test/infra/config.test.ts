@@ -25,6 +25,7 @@ describe('deployment configuration from context', () => {
       managementApiThrottle: DEFAULT_MANAGEMENT_API_THROTTLE,
       apiKeyHeaderOnly: false,
       consumerApiTracing: false,
+      accessLogFormat: 'lean',
       authorizerReservedConcurrency: DEFAULT_AUTHORIZER_RESERVED_CONCURRENCY,
       sesIdentityExists: false,
       adminInvitesFromSender: false,
@@ -56,6 +57,7 @@ describe('deployment configuration from context', () => {
         managementApiBurstLimit: '5',
         apiKeyHeaderOnly: 'true',
         consumerApiTracing: 'true',
+        accessLogFormat: 'full',
         authorizerReservedConcurrency: '0',
         tableName: 'keyward-prod',
         sesIdentityExists: 'true',
@@ -82,6 +84,7 @@ describe('deployment configuration from context', () => {
       managementApiThrottle: { rateLimit: 2.5, burstLimit: 5 },
       apiKeyHeaderOnly: true,
       consumerApiTracing: true,
+      accessLogFormat: 'full',
       tableName: 'keyward-prod',
       sesIdentityExists: true,
       adminInvitesFromSender: false,
@@ -90,6 +93,10 @@ describe('deployment configuration from context', () => {
       operatorPrincipalArn: 'arn:aws:iam::111122223333:role/keyward-operator',
       secretScanningKeysUrl: 'https://signer.example.com/public_keys',
     });
+  });
+
+  it('refuses an access log format other than lean or full', () => {
+    expect(() => parse({ accessLogFormat: 'json' })).toThrow(/accessLogFormat.*"json" must be one of lean, full/);
   });
 
   it('refuses a secret-scanning key document that is not https', () => {

@@ -8,7 +8,7 @@ import {
   SERVICE_NAME,
   UNAUTHORIZED_REASON_DIMENSION,
 } from '../../lambdas/observability/metric-names';
-import { ACCESS_LOG_FIELDS } from '../../lib/constructs/access-log-format';
+import { AUTHORIZER_FAILURE_TYPES, FULL_ACCESS_LOG_FIELDS, LEAN_ACCESS_LOG_FIELDS } from '../../lib/constructs/access-log-format';
 import { synthKeyward } from './synth';
 import { environmentOf, functionId, mentions, resourcesOf, statementsOf } from './template-helpers';
 
@@ -82,22 +82,65 @@ describe('alarms (prod with a sender)', () => {
     expect(dimensions(failures!)).toEqual({ ApiId: { Ref: logicalIdOf(prod, 'AWS::ApiGateway::RestApi', 'ExampleApi') } });
   });
 
-  const metricFilter = (metricName: string) =>
-    Object.values(resourcesOf(prod, 'AWS::Logs::MetricFilter')).find(
-      (filter) => (filter.Properties!.MetricTransformations as { MetricName: string }[])[0]!.MetricName === metricName,
-    );
+  /** The filters publishing `metricName`: one for full (JSON) lines, one for lean (space-separated) ones. */
+  const metricFilters = (metricName: string) =>
+    Object.values(resourcesOf(prod, 'AWS::Logs::MetricFilter'))
+      .filter((filter) => (filter.Properties!.MetricTransformations as { MetricName: string }[])[0]!.MetricName === metricName)
+      .map((filter) => filter.Properties!);
+  const metricFilter = (metricName: string) => ({
+    Properties: metricFilters(metricName).find((filter) => String(filter.FilterPattern).startsWith('{')),
+  });
+  const leanMetricFilter = (metricName: string) => metricFilters(metricName).find((filter) => String(filter.FilterPattern).startsWith('['));
 
-  it('counts authorizer-failure responses from the protected API’s access log by API id', () => {
-    const filter = metricFilter('AuthorizerFailureResponses');
-    expect(filter!.Properties).toEqual({
+  it('counts authorizer-failure responses from the protected API’s access log by API id, in lean and full lines', () => {
+    expect(metricFilters('AuthorizerFailureResponses')).toHaveLength(2);
+    expect(leanMetricFilter('AuthorizerFailureResponses')).toEqual({
       LogGroupName: { Ref: logicalIdOf(prod, 'AWS::Logs::LogGroup', 'ExampleApiAccessLogs') },
-      FilterPattern: '{ ($.error_type = "AUTHORIZER_FAILURE") || ($.error_type = "AUTHORIZER_CONFIGURATION_ERROR") }',
+      FilterPattern: '[a, o, k, s, d, e = "AUTHORIZER_*", x]',
       MetricTransformations: [
         {
           MetricNamespace: METRICS_NAMESPACE,
           MetricName: 'AuthorizerFailureResponses',
           MetricValue: '1',
-          Dimensions: [{ Key: 'ApiId', Value: '$.api_id' }],
+          Dimensions: [{ Key: 'ApiId', Value: '$a' }],
+          Unit: 'Count',
+        },
+      ],
+    });
+    // The wildcard is the two failure types and no other of API Gateway's gateway response types.
+    const responseTypes = [
+      'ACCESS_DENIED',
+      'API_CONFIGURATION_ERROR',
+      'AUTHORIZER_CONFIGURATION_ERROR',
+      'AUTHORIZER_FAILURE',
+      'BAD_REQUEST_PARAMETERS',
+      'BAD_REQUEST_BODY',
+      'DEFAULT_4XX',
+      'DEFAULT_5XX',
+      'EXPIRED_TOKEN',
+      'INTEGRATION_FAILURE',
+      'INTEGRATION_TIMEOUT',
+      'INVALID_API_KEY',
+      'INVALID_SIGNATURE',
+      'MISSING_AUTHENTICATION_TOKEN',
+      'QUOTA_EXCEEDED',
+      'REQUEST_TOO_LARGE',
+      'RESOURCE_NOT_FOUND',
+      'THROTTLED',
+      'UNAUTHORIZED',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'WAF_FILTERED',
+    ];
+    expect(responseTypes.filter((type) => type.startsWith('AUTHORIZER_')).sort()).toEqual([...AUTHORIZER_FAILURE_TYPES].sort());
+    expect(metricFilter('AuthorizerFailureResponses').Properties).toEqual({
+      LogGroupName: { Ref: logicalIdOf(prod, 'AWS::Logs::LogGroup', 'ExampleApiAccessLogs') },
+      FilterPattern: '{ ($.e = "AUTHORIZER_FAILURE") || ($.e = "AUTHORIZER_CONFIGURATION_ERROR") }',
+      MetricTransformations: [
+        {
+          MetricNamespace: METRICS_NAMESPACE,
+          MetricName: 'AuthorizerFailureResponses',
+          MetricValue: '1',
+          Dimensions: [{ Key: 'ApiId', Value: '$.a' }],
           Unit: 'Count',
         },
       ],
@@ -205,16 +248,21 @@ describe('alarms (prod with a sender)', () => {
     },
   );
 
-  it('counts 429 answers from the protected API’s access log by API id (API Gateway has no 429 metric)', () => {
+  it('counts 429 answers from the protected API’s access log by API id, in lean and full lines (API Gateway has no 429 metric)', () => {
+    expect(metricFilters('ThrottledResponses')).toHaveLength(2);
+    expect(leanMetricFilter('ThrottledResponses')).toMatchObject({
+      FilterPattern: '[a, o, k, s = "429", d, e, x]',
+      MetricTransformations: [{ MetricName: 'ThrottledResponses', Dimensions: [{ Key: 'ApiId', Value: '$a' }] }],
+    });
     expect(metricFilter('ThrottledResponses')!.Properties).toEqual({
       LogGroupName: { Ref: logicalIdOf(prod, 'AWS::Logs::LogGroup', 'ExampleApiAccessLogs') },
-      FilterPattern: '{ $.status = "429" }',
+      FilterPattern: '{ $.s = "429" }',
       MetricTransformations: [
         {
           MetricNamespace: METRICS_NAMESPACE,
           MetricName: 'ThrottledResponses',
           MetricValue: '1',
-          Dimensions: [{ Key: 'ApiId', Value: '$.api_id' }],
+          Dimensions: [{ Key: 'ApiId', Value: '$.a' }],
           Unit: 'Count',
         },
       ],
@@ -431,29 +479,62 @@ describe('the SES configuration set', () => {
 
 describe('access logs', () => {
   const formats = (template: Template) =>
-    Object.values(resourcesOf(template, 'AWS::ApiGateway::Stage')).map(
-      (stage) => JSON.parse((stage.Properties!.AccessLogSetting as { Format: string }).Format) as Record<string, string>,
+    Object.fromEntries(
+      Object.entries(resourcesOf(template, 'AWS::ApiGateway::Stage')).map(([id, stage]) => [
+        id.startsWith('Example') ? 'consumer' : 'management',
+        (stage.Properties!.AccessLogSetting as { Format: string }).Format,
+      ]),
     );
 
-  it('are JSON on both APIs, attributing each request to a key and organization, with the authorizer’s status and latency', () => {
-    expect(formats(prod)).toHaveLength(2);
-    for (const format of formats(prod)) {
-      expect(format).toEqual(ACCESS_LOG_FIELDS);
-      expect(format).toMatchObject({
-        api_key_id: '$context.authorizer.api_key_id',
-        organization_id: '$context.authorizer.organization_id',
-        authorizer_status: '$context.authorizer.status',
-        authorizer_latency_ms: '$context.authorizer.latency',
-        request_id: '$context.requestId',
-        status: '$context.status',
-        error_type: '$context.error.responseType',
-        api_id: '$context.apiId',
-      });
+  it('are lean on the consumer API by default: API, organization, key, status, deny code, gateway error and API Gateway’s request id, space-separated', () => {
+    expect(formats(prod).consumer).toBe(
+      '$context.apiId $context.authorizer.organization_id $context.authorizer.principalId $context.status $context.authorizer.code $context.error.responseType $context.extendedRequestId',
+    );
+    expect(Object.keys(LEAN_ACCESS_LOG_FIELDS).join(' ')).toBe('a o k s d e x');
+  });
+
+  it('are full JSON on the consumer API with accessLogFormat=full, and always on the management API: the lean fields under the same names, and forensic ones', () => {
+    const full = synthKeyward({
+      stage: 'prod',
+      sesSender: 'keys@example.com',
+      alarmEmail: 'oncall@example.com',
+      accessLogFormat: 'full',
+    }).template;
+    expect(JSON.parse(formats(full).consumer!)).toEqual(FULL_ACCESS_LOG_FIELDS);
+    expect(JSON.parse(formats(prod).management!)).toEqual(FULL_ACCESS_LOG_FIELDS);
+    expect(FULL_ACCESS_LOG_FIELDS).toMatchObject({
+      ...LEAN_ACCESS_LOG_FIELDS,
+      api_key_id: '$context.authorizer.api_key_id',
+      authorizer_status: '$context.authorizer.status',
+      authorizer_latency_ms: '$context.authorizer.latency',
+      request_id: '$context.requestId',
+      request_time_epoch: '$context.requestTimeEpoch',
+    });
+  });
+
+  it('hold a request id in either format, as API Gateway requires of a stage’s format', () => {
+    for (const format of [...Object.values(formats(prod)), JSON.stringify(FULL_ACCESS_LOG_FIELDS)]) {
+      expect(format).toMatch(/\$context\.(requestId|extendedRequestId)\b/);
+    }
+  });
+
+  it('have the fields the alarms’ metric filters read in both formats', () => {
+    const fields = Object.values(resourcesOf(prod, 'AWS::Logs::MetricFilter'))
+      .filter((filter) => JSON.stringify(filter.Properties!.LogGroupName).includes('ExampleApiAccessLogs'))
+      .flatMap((filter) => [
+        ...String(filter.Properties!.FilterPattern).matchAll(/\$\.(\w+)|\b(\w+) = /g),
+        ...JSON.stringify(filter.Properties!.MetricTransformations).matchAll(/\$\.?(\w+)/g),
+      ])
+      .map((match) => match[1] ?? match[2]!);
+    expect(new Set(fields)).toEqual(new Set(['a', 'e', 's']));
+    for (const field of fields) {
+      expect(Object.keys(LEAN_ACCESS_LOG_FIELDS)).toContain(field);
+      expect(Object.keys(FULL_ACCESS_LOG_FIELDS)).toContain(field);
     }
   });
 
   it('never log a header, the query string or a body (the token travels in headers)', () => {
-    for (const format of formats(prod)) {
+    for (const format of [...Object.values(formats(prod)).map((text) => ({ text })), LEAN_ACCESS_LOG_FIELDS, FULL_ACCESS_LOG_FIELDS]) {
       for (const value of Object.values(format)) {
         expect(value).not.toMatch(/header|querystring|params|body|x-api-key|authorization/i);
       }

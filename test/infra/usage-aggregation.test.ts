@@ -1,5 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
-import { ACCESS_LOG_FIELDS } from '../../lib/constructs/access-log-format';
+import { FULL_ACCESS_LOG_FIELDS, LEAN_ACCESS_LOG_FIELDS } from '../../lib/constructs/access-log-format';
 import { fnName, PROD_CONTEXT, synthKeyward } from './synth';
 import { actionsOf, environmentOf, functionId, functionProps, mentions, resourcesOf, statementsOf } from './template-helpers';
 
@@ -17,14 +17,15 @@ beforeAll(() => {
 const queueId = (t: Template) => Object.keys(resourcesOf(t, 'AWS::SQS::Queue')).find((id) => id.startsWith('UsageFailureQueue'))!;
 
 describe('the usage aggregator', () => {
-  it("is subscribed to the example API's access log, for the lines that name an organization", () => {
+  it("is subscribed to the example API's access log, in either format", () => {
     const filters = Object.values(resourcesOf(prod, 'AWS::Logs::SubscriptionFilter'));
     expect(filters).toHaveLength(1);
     const { LogGroupName, DestinationArn, FilterPattern } = filters[0]!.Properties!;
     const accessLogs = Object.keys(resourcesOf(prod, 'AWS::Logs::LogGroup')).find((id) => id.startsWith('ExampleApiAccessLogs'))!;
     expect(LogGroupName).toEqual({ Ref: accessLogs });
     expect(mentions(DestinationArn, functionId(prod, fnName('aggregate-usage', 'prod')))).toBe(true);
-    expect(FilterPattern).toBe('{ ($.organization_id = "*") && ($.organization_id != "-") }');
+    // Every line: lean and full lines need different patterns; the aggregator skips what is no key's request.
+    expect(FilterPattern).toBe('');
     // CloudWatch Logs may invoke it, from this log group only.
     const permission = Object.values(resourcesOf(prod, 'AWS::Lambda::Permission')).find((p) =>
       mentions(p.Properties!.FunctionName, functionId(prod, fnName('aggregate-usage', 'prod'))),
@@ -33,10 +34,13 @@ describe('the usage aggregator', () => {
     expect(mentions(permission.Properties!.SourceArn, accessLogs)).toBe(true);
   });
 
-  it('reads what it counts from fields the access log carries', () => {
-    for (const field of ['organization_id', 'api_key_id', 'principal_id', 'deny_code', 'status', 'request_time_epoch']) {
-      expect(Object.keys(ACCESS_LOG_FIELDS)).toContain(field);
+  it('reads what it counts from fields both access log formats carry', () => {
+    for (const field of ['o', 'k', 'd', 's']) {
+      expect(Object.keys(LEAN_ACCESS_LOG_FIELDS)).toContain(field);
+      expect(Object.keys(FULL_ACCESS_LOG_FIELDS)).toContain(field);
     }
+    // The request's own time, in the full format; a lean line is counted at its log event's time.
+    expect(Object.keys(FULL_ACCESS_LOG_FIELDS)).toContain('request_time_epoch');
   });
 
   it('may only Put and Update items of the usage and raw tally partitions', () => {

@@ -2,7 +2,7 @@ import type { CloudWatchLogsDecodedData } from 'aws-lambda';
 import { DynamoDbUsageCounters } from '../../../lambdas/adapters/dynamodb/usage-counters';
 import { ValidationFailed } from '../../../lambdas/domain/errors';
 import type { KeyStore } from '../../../lambdas/domain/ports';
-import type { AccessLogLine } from '../../../lambdas/observability/access-log-fields';
+import { type AccessLogLine, renderAccessLine } from '../../../lambdas/observability/access-log-fields';
 import { documentClient } from '../../../lambdas/runtime/clients';
 import { UsageService } from '../../../lambdas/service/usage-service';
 import { createUsageAggregator, encodeLogsEvent } from '../../../lambdas/usage/aggregator';
@@ -31,33 +31,34 @@ beforeAll(async () => {
 });
 afterAll(() => table.drop());
 
+// Full-format lines (the lean fields and the request's time); the lean format is the same without the time.
 const allowed = (org: string, key: string, at: number): AccessLogLine => ({
-  organization_id: org,
+  o: org,
+  k: key,
   api_key_id: key,
-  principal_id: key,
-  deny_code: '-',
-  status: '200',
+  d: '-',
+  s: '200',
   request_time_epoch: String(at),
 });
 const denied = (org: string, key: string, at: number, code: string): AccessLogLine => ({
-  organization_id: org,
+  o: org,
+  k: key,
   api_key_id: '-',
-  principal_id: key,
-  deny_code: code,
-  status: '403',
+  d: code,
+  s: '403',
   request_time_epoch: String(at),
 });
-const throttled = (org: string, key: string, at: number): AccessLogLine => ({ ...allowed(org, key, at), status: '429' });
+const throttled = (org: string, key: string, at: number): AccessLogLine => ({ ...allowed(org, key, at), s: '429' });
 const unauthorized = (at: number): AccessLogLine => ({
-  organization_id: '-',
+  o: '-',
+  k: '-',
   api_key_id: '-',
-  principal_id: '-',
-  status: '401',
+  s: '401',
   request_time_epoch: String(at),
 });
 
 /** A batch as CloudWatch Logs delivers it, with unique event ids. */
-function batch(lines: (AccessLogLine | string)[]): CloudWatchLogsDecodedData {
+function batch(lines: (AccessLogLine | Record<string, string> | string)[]): CloudWatchLogsDecodedData {
   batches += 1;
   return {
     messageType: 'DATA_MESSAGE',
@@ -152,6 +153,51 @@ describe('usage aggregator', () => {
       { start: '2036-12-07T10:00:00.000Z', api_key_id: 'k7', allowed: 1, denied: {}, throttled: 0 },
       { start: '2036-12-07T11:00:00.000Z', api_key_id: 'k7', allowed: 1, denied: {}, throttled: 0 },
     ]);
+  });
+
+  it('counts lean lines (timed by their log event), full lines and lines written before the lean format alike', async () => {
+    const values = (org: string, key: string, status: string, code?: string) => ({
+      '$context.apiId': 'a1b2c3d4e5',
+      '$context.authorizer.organization_id': org,
+      '$context.authorizer.principalId': key,
+      '$context.authorizer.api_key_id': code ? undefined : key,
+      '$context.authorizer.code': code,
+      '$context.status': status,
+      '$context.requestTimeEpoch': String(T0),
+    });
+    const lines = (org: string) => [
+      values(org, 'k1', '200'),
+      values(org, 'k1', '429'),
+      values(org, 'k2', '403', 'route_not_allowed'),
+      values('-', '-', '401'),
+    ];
+    const legacy = (org: string) => [
+      { organization_id: org, api_key_id: 'k1', principal_id: 'k1', deny_code: '-', status: '200', request_time_epoch: String(T0) },
+      { organization_id: org, api_key_id: 'k1', principal_id: 'k1', deny_code: '-', status: '429', request_time_epoch: String(T0) },
+      {
+        organization_id: org,
+        api_key_id: '-',
+        principal_id: 'k2',
+        deny_code: 'route_not_allowed',
+        status: '403',
+        request_time_epoch: String(T0),
+      },
+      { organization_id: '-', api_key_id: '-', principal_id: '-', deny_code: '-', status: '401', request_time_epoch: String(T0) },
+    ];
+    const expected = [
+      { start: '2026-12-07T10:00:00.000Z', api_key_id: 'k1', allowed: 1, denied: {}, throttled: 1 },
+      { start: '2026-12-07T10:00:00.000Z', api_key_id: 'k2', allowed: 0, denied: { route_not_allowed: 1 }, throttled: 0 },
+    ];
+    expect(await aggregate(encodeLogsEvent(batch(lines('lean').map((line) => renderAccessLine('lean', line)))))).toMatchObject({
+      counted: 3,
+      skipped: 1,
+    });
+    expect(await aggregate(encodeLogsEvent(batch(lines('full').map((line) => renderAccessLine('full', line)))))).toMatchObject({
+      counted: 3,
+      skipped: 1,
+    });
+    expect(await aggregate(encodeLogsEvent(batch(legacy('legacy'))))).toMatchObject({ counted: 3, skipped: 1 });
+    for (const org of ['lean', 'full', 'legacy']) expect(await range(org, 'hour')).toEqual(expected);
   });
 
   it('ignores the control message CloudWatch Logs sends when the subscription is created', async () => {

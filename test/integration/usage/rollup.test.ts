@@ -40,15 +40,15 @@ const aggregate = (data: CloudWatchLogsDecodedData) => createUsageAggregator({ c
 const rollup = (on = store) => createUsageRollup({ store: on, now: () => now })();
 
 const line = (key: string, at: number, fields: Partial<AccessLogLine> = {}): AccessLogLine => ({
-  organization_id: 'acme',
+  o: 'acme',
+  k: key,
   api_key_id: key,
-  principal_id: key,
-  deny_code: '-',
-  status: '200',
+  d: '-',
+  s: '200',
   request_time_epoch: String(at),
   ...fields,
 });
-const denied = (key: string, at: number) => line(key, at, { api_key_id: '-', deny_code: 'ip_not_allowed', status: '403' });
+const denied = (key: string, at: number) => line(key, at, { api_key_id: '-', d: 'ip_not_allowed', s: '403' });
 
 function batch(lines: AccessLogLine[]): CloudWatchLogsDecodedData {
   batches += 1;

@@ -109,8 +109,18 @@ describe.each([
       ],
       ['permissions as a list', 'permissions', ['customer'], { permissions: ['customer'] }],
       ['permissions as a boolean', 'permissions', true, { permissions: true }],
-      ['permissions as a compact string with modes out of order, passed on as stored', 'permissions', 'customer:wr', { permissions: 'customer:wr' }],
-      ['permissions as a compact string with a repeated resource', 'permissions', 'customer:r,customer:w', { permissions: 'customer:r,customer:w' }],
+      [
+        'permissions as a compact string with modes out of order, passed on as stored',
+        'permissions',
+        'customer:wr',
+        { permissions: 'customer:wr' },
+      ],
+      [
+        'permissions as a compact string with a repeated resource',
+        'permissions',
+        'customer:r,customer:w',
+        { permissions: 'customer:r,customer:w' },
+      ],
       ['organization_id as a number, passed on as stored (decide refuses it)', 'organization_id', 42, { organizationId: 42 }],
     ])('reads malformed stored data as the SDK does: %s', async (_case, attribute, stored, expected) => {
       const { value } = await keys.create(ORG, ADMIN, {});

@@ -12,10 +12,18 @@ describe('hot item permissions encoding', () => {
     ['read only', { customer: ['read'] }, 'customer:r'],
     ['write only', { customer: ['write'] }, 'customer:w'],
     ['no mode ([] is no access, kept as an entry)', { customer: [] }, 'customer:'],
-    ['every mode across resources, sorted', { plan: ['write'], invoice: [], customer: ['read'], add_on: ['read', 'write'] }, 'add_on:rw,customer:r,invoice:,plan:w'],
+    [
+      'every mode across resources, sorted',
+      { plan: ['write'], invoice: [], customer: ['read'], add_on: ['read', 'write'] },
+      'add_on:rw,customer:r,invoice:,plan:w',
+    ],
     ['modes in any order, written read-then-write', { customer: ['write', 'read'] }, 'customer:rw'],
     ['a resource outside the default catalog (a deployment’s own, or one since removed)', { zz_new_9: ['read'] }, 'zz_new_9:r'],
-    ['a resource named like an Object.prototype member', { constructor: ['read'], to_string: ['write'] } as Permissions, 'constructor:r,to_string:w'],
+    [
+      'a resource named like an Object.prototype member',
+      { constructor: ['read'], to_string: ['write'] } as Permissions,
+      'constructor:r,to_string:w',
+    ],
     ['a name of the maximum 64 characters', { [`a${'b'.repeat(63)}`]: ['read'] } as Permissions, `a${'b'.repeat(63)}:r`],
     ['none', {}, ''],
   ])('%s', (_case, permissions, encoded) => {

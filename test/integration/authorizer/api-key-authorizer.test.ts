@@ -431,10 +431,11 @@ describe('api-key authorizer (DynamoDB Local)', () => {
       ['a string per resource', { customer: 'readwrite' }],
       ['a string set per resource', new Set(['read', 'write'])],
       ['a list of strings', ['customer']],
-      ['a compact string with an unknown mode letter', 'customer:rx'],
-      ['a compact string with modes out of order', 'customer:wr'],
-      ['a compact string with a repeated resource', 'customer:r,customer:w'],
-      ['a compact string with the modes spelt out', 'customer:read,write'],
+      ['a compact string with an unknown mode letter', 'rx:customer'],
+      ['a compact string with modes out of order', 'wr:customer'],
+      ['a compact string with a repeated resource', 'r:customer;w:customer'],
+      ['a compact string with the modes spelt out', 'read,write:customer'],
+      ['a compact string with the name first', 'customer:rw'],
     ])('denies when the stored permissions are %s', async (_, stored) => {
       const { value } = await newKey({ customer: ['read', 'write'] });
       await corrupt(value, 'permissions', stored instanceof Set ? { customer: stored } : stored);

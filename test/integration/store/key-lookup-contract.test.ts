@@ -65,7 +65,7 @@ describe.each([
 
     it('reads a hot item of the previous release (permissions as a map of lists) into the same hot key', async () => {
       const { id, value } = await keys.create(ORG, ADMIN, { permissions: { invoice: ['read'], customer: ['read', 'write'], plan: [] } });
-      expect(await hotItem(value)).toMatchObject({ permissions: 'customer:rw,invoice:r,plan:' });
+      expect(await hotItem(value)).toMatchObject({ permissions: 'rw:customer;r:invoice;:plan' });
       await db.send(
         new UpdateCommand({
           TableName: table.tableName,
@@ -112,14 +112,14 @@ describe.each([
       [
         'permissions as a compact string with modes out of order, passed on as stored',
         'permissions',
-        'customer:wr',
-        { permissions: 'customer:wr' },
+        'wr:customer',
+        { permissions: 'wr:customer' },
       ],
       [
         'permissions as a compact string with a repeated resource',
         'permissions',
-        'customer:r,customer:w',
-        { permissions: 'customer:r,customer:w' },
+        'r:customer;w:customer',
+        { permissions: 'r:customer;w:customer' },
       ],
       ['organization_id as a number, passed on as stored (decide refuses it)', 'organization_id', 42, { organizationId: 42 }],
     ])('reads malformed stored data as the SDK does: %s', async (_case, attribute, stored, expected) => {

@@ -28,6 +28,7 @@ import { ensureTable } from '../local/table';
 import { plainSecretBox } from '../test/support/fakes';
 import { freePort } from '../test/support/free-port';
 import { formatTable, ms, times } from './format';
+import { itemSize } from './item-size';
 import { percentile } from './stats';
 
 const TABLE = 'keyward-bench-allowlist';
@@ -35,26 +36,6 @@ const WARMUP_ROUNDS = 300;
 const ROUNDS = 3000;
 const SOURCE_IP = '198.51.100.20';
 const API: ApiTarget = { region: 'us-east-1', accountId: '123456789012', apiId: 'bench', stage: 'prod' };
-
-/** DynamoDB's size of a stored value (bytes), by its documented rules. */
-function sizeOf(value: unknown): number {
-  if (value === null || value === undefined || typeof value === 'boolean') return 1;
-  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
-  if (typeof value === 'number') {
-    const digits = String(Math.abs(value))
-      .replace(/[.e+-]/g, '')
-      .replace(/^0+/, '').length;
-    return Math.ceil(digits / 2) + 1;
-  }
-  if (Array.isArray(value)) return 3 + value.reduce((sum: number, item) => sum + 1 + sizeOf(item), 0);
-  return (
-    3 + Object.entries(value as Record<string, unknown>).reduce((sum, [name, item]) => sum + 1 + Buffer.byteLength(name) + sizeOf(item), 0)
-  );
-}
-
-function itemSize(item: Record<string, unknown>): number {
-  return Object.entries(item).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + sizeOf(value), 0);
-}
 
 async function main(): Promise<void> {
   const dynamo = await startDynamoDbLocal({ port: await freePort() });

@@ -336,10 +336,11 @@ export function buildProgram(io: Io): Command {
     action(async ({ operator, print }) => {
       const result = await operator.migrate();
       const { written, removed } = result.memberships;
+      const hot = result.hot_items;
       const usage = result.usage_identifiers;
       print(
         result,
-        `Memberships: ${written} written, ${removed} removed (the rest were up to date).${
+        `Memberships: ${written} written, ${removed} removed (the rest were up to date).\nHot items: ${hot.rewritten} rewritten in the compact encoding, ${hot.skipped} left as stored.${
           usage ? `\nUsage identifiers: ${usage.created} created, ${usage.organizations} organizations checked.` : ''
         }`,
       );

@@ -1,5 +1,6 @@
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { type HotItemRewrite, rewriteHotPermissions } from '../adapters/dynamodb/hot-item-migration';
 import { DynamoDbKeyStore } from '../adapters/dynamodb/key-store';
 import { backfillMemberships, type MembershipBackfill } from '../adapters/dynamodb/membership-backfill';
 import { listOrganizationSummaries, type OrganizationSummary } from '../adapters/dynamodb/organization-summaries';
@@ -30,9 +31,14 @@ export interface Operator extends Services {
    * Brings data an earlier version wrote up to this version's layout; idempotent, safe while the
    * API serves (`keyward migrate`, and every `npm start`): the membership items of `GET /v1/me`,
    * and with `usageIdentifiers` (AWS with plans) every organization's usage identifier (API.md §9):
-   * made in its plan's usage plan when it has none, and put on the hot item of each of its keys.
+   * made in its plan's usage plan when it has none, and put on the hot item of each of its keys;
+   * and the hot items' permissions in their compact encoding (hot-item-migration.ts).
    */
-  migrate(): Promise<{ memberships: MembershipBackfill; usage_identifiers?: { created: number; organizations: number } }>;
+  migrate(): Promise<{
+    memberships: MembershipBackfill;
+    hot_items: HotItemRewrite;
+    usage_identifiers?: { created: number; organizations: number };
+  }>;
   /** Every organization with its counts (`keyward org list`; reads the whole table). */
   organizationSummaries(): Promise<OrganizationSummary[]>;
   /** Where the notifier noted the records it failed on. */
@@ -93,6 +99,7 @@ export function createOperator(options: {
     ...services,
     migrate: async () => ({
       memberships: await backfillMemberships(db, options.tableName),
+      hot_items: await rewriteHotPermissions(db, options.tableName),
       ...(options.usageIdentifiers ? { usage_identifiers: await backfillUsageIdentifiers(options.usageIdentifiers) } : {}),
     }),
     organizationSummaries: () => listOrganizationSummaries(db, options.tableName, systemClock.now()),

@@ -11,7 +11,9 @@
  *                                         and its settings with their own settings_version (their ETag)
  *   ORG#<org>           MEMBER#<email>    member (role admin|member)
  *   ORG#<org>           KEY#<id>          key as admins see it + token hash + encrypted token + version
- *   KEYHASH#<sha256>    KEYHASH           hot item: all the authorizer needs in one read (+ version)
+ *   KEYHASH#<sha256>    KEYHASH           hot item: all the authorizer needs in one read (+ version),
+ *                                         permissions as one string (adapters/dynamodb/hot-permissions.ts)
+ *                                         so a default key's item stays within one write unit (1 KB)
  *   ORG#<org>           EVENT#<ulid>      audit event, and the outbox of the admin emails
  *   USER#<email>        MEMBERSHIP#<org>  a member item's inverse (organization name, role), so a
  *                                         caller's organizations are one strongly consistent Query;

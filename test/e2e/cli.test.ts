@@ -120,12 +120,18 @@ describe('keyward CLI against the local stack', () => {
 
     const migrated = await keyward('migrate', '--json');
     expect(migrated.code).toBe(0);
-    expect(JSON.parse(migrated.stdout)).toEqual({ memberships: { written: expect.any(Number), removed: expect.any(Number) } });
+    expect(JSON.parse(migrated.stdout)).toEqual({
+      memberships: { written: expect.any(Number), removed: expect.any(Number) },
+      hot_items: { rewritten: expect.any(Number), skipped: expect.any(Number) },
+    });
     expect(JSON.parse(migrated.stdout).memberships.written).toBeGreaterThanOrEqual(1);
     expect((await admin('GET', '/v1/me', { jwt })).body.organizations).toEqual([{ id: org.id, name: 'migrated', role: 'admin' }]);
 
     const again = await keyward('migrate');
-    expect(again).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Memberships: \d+ written, \d+ removed/) });
+    expect(again).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^Memberships: \d+ written, \d+ removed.*\nHot items: 0 rewritten/),
+    });
     expect((await admin('GET', '/v1/me', { jwt })).body.organizations).toEqual([{ id: org.id, name: 'migrated', role: 'admin' }]);
   });
 

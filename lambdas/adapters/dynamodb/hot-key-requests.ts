@@ -22,7 +22,8 @@ const EXISTS = `attribute_exists(${PARTITION_KEY})`;
  * The last-used write: one conditional UpdateItem of `last_used_at` on the hot item, unless it was
  * set at or after `staleBefore` (so at most one write per key per window, however many instances
  * race), and only while the item exists (a key deleted meanwhile is not recreated). Changes no
- * `version`. One item of under 1 KB: one write unit (a two-item transaction, the key item as well,
+ * `version`. One item of under 1 KB (a default key's is 708 B: its permissions are one string,
+ * hot-permissions.ts): one write unit (a two-item transaction, the key item as well,
  * cost 4 to 6: docs/operating.md, "Cost per million authorized requests"). The hot item is where
  * `last_used_at` lives: the management reads take it from there (dynamodb/hot-keys.ts's `lastUses`).
  */

@@ -17,6 +17,7 @@ import {
   TTL_ATTRIBUTE,
   VERSION_ATTRIBUTE,
 } from '../../table/layout';
+import { decodeHotPermissions, encodeHotPermissions } from './hot-permissions';
 
 /**
  * Items ↔ domain objects: the one place that knows which attribute holds which field. Readers take
@@ -148,6 +149,8 @@ const EXPIRY_SOURCES: readonly ExpirySource[] = ['rotation', 'request', 'policy'
 /**
  * The hot item of a new key: what the authorizer needs (its expiry too, for a key created to
  * expire: the authorizer refuses it from that instant, API.md §8), and the version it reflects.
+ * Its permissions are one compact string (hot-permissions.ts), so that a default key's hot item
+ * stays within the 1 KB of one write unit for the authorizer's `last_used_at` write.
  */
 export function hotKeyItem(key: StoredApiKey): Item {
   return {
@@ -155,7 +158,7 @@ export function hotKeyItem(key: StoredApiKey): Item {
     entity: ENTITY.hotKey,
     organization_id: key.organizationId,
     api_key_id: key.id,
-    permissions: key.permissions,
+    permissions: encodeHotPermissions(key.permissions),
     allowed_ips: allowedIpsAttribute(key.allowedIps),
     usage_identifier: key.usageIdentifier,
     [VERSION_ATTRIBUTE]: key.version,
@@ -172,7 +175,8 @@ export function toHotKey(item: Item, tokenHash: string): HotKey {
     tokenHash,
     organizationId: item.organization_id as string,
     apiKeyId: item.api_key_id as string,
-    permissions: item.permissions as Permissions,
+    // Either encoding (hot-permissions.ts); anything malformed as stored, which `allows` refuses.
+    permissions: decodeHotPermissions(item.permissions) as Permissions,
     // As stored: ipAllowed fails closed on a value that is not a list of blocks.
     allowedIps: item.allowed_ips,
     ...(typeof item.usage_identifier === 'string' && item.usage_identifier !== '' ? { usageIdentifier: item.usage_identifier } : {}),
@@ -190,6 +194,7 @@ export interface ItemChange {
 
 /**
  * The attributes a change sets (and removes): only the named fields, on the key item; permissions
+ * (in the hot item's encoding, which also rewrites a hot item of the previous one), the allowlist
  * and the expiry on the hot item too. A new or cleared expiry forgets the reminders sent for the
  * previous one, so the marks now ahead of the new one are reminded again (API.md §8).
  */
@@ -199,7 +204,7 @@ export function keyChangeAttributes(changes: KeyChanges): { apiKey: ItemChange; 
   if (changes.name !== undefined) apiKey.set.name = changes.name;
   if (changes.permissions !== undefined) {
     apiKey.set.permissions = changes.permissions;
-    hotKey.set.permissions = changes.permissions;
+    hotKey.set.permissions = encodeHotPermissions(changes.permissions);
   }
   if (changes.allowedIps !== undefined) {
     // Denormalized onto the hot item: the authorizer decides from the one item it reads (API.md §9).

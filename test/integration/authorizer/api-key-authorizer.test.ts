@@ -156,6 +156,29 @@ describe('api-key authorizer (DynamoDB Local)', () => {
     });
   });
 
+  describe('a hot item the previous release wrote (permissions as a map of lists, issue 15 item 10)', () => {
+    it('decides as before: allows what the map grants, denies with the same code what it does not', async () => {
+      const { id, value } = await newKey({ customer: ['read'] });
+      await DynamoDBDocumentClient.from(table.client).send(
+        new UpdateCommand({
+          TableName: table.tableName,
+          Key: { pk: `KEYHASH#${hashToken(value)}`, sk: 'KEYHASH' },
+          UpdateExpression: 'SET #permissions = :map',
+          ExpressionAttributeNames: { '#permissions': 'permissions' },
+          ExpressionAttributeValues: { ':map': { customer: ['read'], wallet: [] } },
+        }),
+      );
+      expectPolicy(await authorize(customers({ 'x-api-key': value })), 'Allow', methodArn('GET', '/v1/customers'));
+      const write = authorizerEvent({ method: 'POST', resource: '/v1/customers', headers: { 'x-api-key': value } });
+      expect((await authorize(write)).context).toEqual({ code: 'write_action_not_allowed_for_customer', organization_id: ORG });
+      const wallets = authorizerEvent({ method: 'GET', resource: '/v1/wallets', headers: { 'x-api-key': value } });
+      expect((await authorize(wallets)).context).toEqual({ code: 'read_action_not_allowed_for_wallet', organization_id: ORG });
+      // A PATCH of the permissions writes the new encoding over it.
+      await keys.update(ORG, ADMIN, id, { permissions: { customer: ['read', 'write'] } });
+      expectPolicy(await authorize(write), 'Allow', write.methodArn);
+    });
+  });
+
   describe('the deployed handler', () => {
     it('decides from its environment through the thin adapter: the table, the endpoint, the credentials', async () => {
       const { handler } = await import('../../../lambdas/api-key-authorizer');
@@ -408,6 +431,11 @@ describe('api-key authorizer (DynamoDB Local)', () => {
       ['a string per resource', { customer: 'readwrite' }],
       ['a string set per resource', new Set(['read', 'write'])],
       ['a list of strings', ['customer']],
+      ['a compact string with an unknown mode letter', 'rx:customer'],
+      ['a compact string with modes out of order', 'wr:customer'],
+      ['a compact string with a repeated resource', 'r:customer;w:customer'],
+      ['a compact string with the modes spelt out', 'read,write:customer'],
+      ['a compact string with the name first', 'customer:rw'],
     ])('denies when the stored permissions are %s', async (_, stored) => {
       const { value } = await newKey({ customer: ['read', 'write'] });
       await corrupt(value, 'permissions', stored instanceof Set ? { customer: stored } : stored);

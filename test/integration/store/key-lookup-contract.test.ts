@@ -63,6 +63,28 @@ describe.each([
       });
     });
 
+    it('reads a hot item of the previous release (permissions as a map of lists) into the same hot key', async () => {
+      const { id, value } = await keys.create(ORG, ADMIN, { permissions: { invoice: ['read'], customer: ['read', 'write'], plan: [] } });
+      expect(await hotItem(value)).toMatchObject({ permissions: 'rw:customer;r:invoice;:plan' });
+      await db.send(
+        new UpdateCommand({
+          TableName: table.tableName,
+          Key: hotItemKey(value),
+          UpdateExpression: 'SET #permissions = :map',
+          ExpressionAttributeNames: { '#permissions': 'permissions' },
+          ExpressionAttributeValues: { ':map': { customer: ['read', 'write'], invoice: ['read'], plan: [] } },
+        }),
+      );
+      await expect(lookup.findByHash(hashToken(value))).resolves.toEqual({
+        tokenHash: hashToken(value),
+        organizationId: ORG,
+        apiKeyId: id,
+        permissions: { customer: ['read', 'write'], invoice: ['read'], plan: [] },
+        expiresAt: null,
+        lastUsedAt: null,
+      });
+    });
+
     it('reads the expiry of a key pending rotation', async () => {
       const { id, value } = await keys.create(ORG, ADMIN, {});
       await keys.rotate(ORG, ADMIN, id, { expires_in: '1h' });
@@ -87,6 +109,18 @@ describe.each([
       ],
       ['permissions as a list', 'permissions', ['customer'], { permissions: ['customer'] }],
       ['permissions as a boolean', 'permissions', true, { permissions: true }],
+      [
+        'permissions as a compact string with modes out of order, passed on as stored',
+        'permissions',
+        'wr:customer',
+        { permissions: 'wr:customer' },
+      ],
+      [
+        'permissions as a compact string with a repeated resource',
+        'permissions',
+        'r:customer;w:customer',
+        { permissions: 'r:customer;w:customer' },
+      ],
       ['organization_id as a number, passed on as stored (decide refuses it)', 'organization_id', 42, { organizationId: 42 }],
     ])('reads malformed stored data as the SDK does: %s', async (_case, attribute, stored, expected) => {
       const { value } = await keys.create(ORG, ADMIN, {});

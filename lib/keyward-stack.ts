@@ -110,6 +110,8 @@ export class KeywardStack extends Stack {
       ],
     });
     this.exampleApi = config.exampleApi ? this.buildExampleApi(config, table, logging, plans) : undefined;
+    // The settings read `quota_used` from the usage plans API Gateway counts in (API.md §9).
+    if (plans && this.exampleApi) this.managementApi.readQuotaUsageFrom(this.exampleApi.authorizer.usagePlans);
 
     this.usage = new UsageAggregation(this, 'Usage', {
       ...common,

@@ -220,6 +220,21 @@ export interface UsageIdentifiers {
 }
 
 /**
+ * How many requests an organization's quota has counted in the current window (API.md §9
+ * `quota_used`): API Gateway's usage plans in AWS (adapters/api-gateway-quota-usage.ts), the local
+ * gateway's counters in the table locally (`KeyStore.quotaUsed`, the default). Throws when the
+ * source cannot be read; the settings then say null (service/settings-service.ts).
+ */
+export interface QuotaUsage {
+  /**
+   * Requests counted for the organization on `plan` from `windowStart` (the window's first UTC
+   * day, `quotaWindowStart`) to `at`; null when it cannot be told apart from other organizations'
+   * (in AWS, one without a usage identifier of its own, before `keyward migrate`).
+   */
+  used(organizationId: string, plan: string, windowStart: Date, at: Date): Promise<number | null>;
+}
+
+/**
  * What the api-key authorizer reads and writes: the hot item and the key's usage stamp. Served on
  * the hot path by a thin adapter (adapters/dynamodb-http/) rather than the whole store, for cold start.
  */

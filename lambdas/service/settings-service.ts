@@ -11,8 +11,9 @@ import {
 } from '../domain/expiry';
 import { DEFAULT_LEAKED_KEY_ACTION, type LeakedKeyAction } from '../domain/leak';
 import { DEFAULT_PLANS, effectivePlanName, type PlansConfig, type PlanView, quotaWindowStart } from '../domain/plans';
-import type { KeyStore, UsageIdentifiers } from '../domain/ports';
+import type { KeyStore, QuotaUsage, UsageIdentifiers } from '../domain/ports';
 import { retryOnConflict } from '../domain/retry-on-conflict';
+import { logger } from '../observability/logger';
 
 /** The settings object of the API (API.md §8, §9): the key policy admins change, and the plan they read. */
 export interface KeyPolicyView {
@@ -59,6 +60,10 @@ export class SettingsService {
     private readonly plans: PlansConfig = DEFAULT_PLANS,
     /** Where usage identifiers live (API Gateway): `setPlan` moves the organization's. @default none (locally) */
     private readonly usageIdentifiers?: UsageIdentifiers,
+    /** Where `quota_used` is read: API Gateway's usage plans in AWS. @default the local gateway's counters in the table */
+    private readonly quotaUsage: QuotaUsage = {
+      used: (organizationId, _plan, windowStart) => store.quotaUsed(organizationId, windowStart),
+    },
   ) {
     const ulid = monotonicFactory();
     this.newId = newId ?? (() => ulid(clock.now().getTime()));
@@ -71,17 +76,30 @@ export class SettingsService {
 
   /**
    * The organization's plan, its limits and how much of its quota the current window has used
-   * (API.md §9). `quota_used` is null without a quota; locally it is the gateway's counter.
+   * (API.md §9). `quota_used` is null without a quota, and null too (with a warning in the log)
+   * when the count cannot be read: API Gateway failing, or an organization with no usage
+   * identifier of its own yet. The settings still answer: the count is informative, never worth a 5xx.
    */
   async plan(organizationId: string): Promise<PlanView> {
     const stored = await this.store.getPlan(organizationId);
     if (stored === undefined) throw new OrganizationNotFound();
     const name = effectivePlanName(this.plans, stored);
     const plan = this.plans.plans[name]!;
-    const quota_used = plan.quota
-      ? await this.store.quotaUsed(organizationId, quotaWindowStart(plan.quota.period, this.clock.now()))
-      : null;
-    return { plan: name, limits: { rate: plan.rate, burst: plan.burst, quota: plan.quota }, quota_used };
+    const limits = { rate: plan.rate, burst: plan.burst, quota: plan.quota };
+    if (!plan.quota) return { plan: name, limits, quota_used: null };
+    const now = this.clock.now();
+    let quota_used: number | null = null;
+    try {
+      quota_used = await this.quotaUsage.used(organizationId, name, quotaWindowStart(plan.quota.period, now), now);
+      if (quota_used === null)
+        logger.warn('quota usage unknown: the organization has no usage identifier of its own (run keyward migrate)', {
+          organization_id: organizationId,
+          plan: name,
+        });
+    } catch (error) {
+      logger.warn('quota usage could not be read: quota_used is null', { organization_id: organizationId, plan: name, error });
+    }
+    return { plan: name, limits, quota_used };
   }
 
   /**

@@ -126,10 +126,34 @@ describe("keyward's own stack with the stage file's plans (API.md §9)", () => {
     });
   });
 
+  it("gives the settings functions, and only them, the usage plan ids and GetUsage on the usage plans' usage (quota_used)", () => {
+    const { template, stack } = synthKeyward({ stage: 'prod', keyPrefix: 'acme', exampleApi: 'true' }, PLANS);
+    const functions = template.findResources('AWS::Lambda::Function');
+    const withIds = Object.values(functions)
+      .filter((fn) => JSON.stringify(fn).includes('USAGE_PLAN_IDS'))
+      .map((fn) => (fn.Properties as { FunctionName: string }).FunctionName);
+    expect(withIds.sort()).toEqual(['keyward-prod-get-organization-settings', 'keyward-prod-update-organization-settings']);
+    const usage = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, policy]) =>
+      JSON.stringify(policy).includes('apigateway:'),
+    );
+    expect(usage).toHaveLength(2);
+    for (const [, policy] of usage) {
+      const statements = (policy.Properties as { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } })
+        .PolicyDocument.Statement;
+      const gateway = statements.filter((statement) => JSON.stringify(statement.Action).includes('apigateway:'));
+      expect(gateway).toHaveLength(1);
+      expect(gateway[0]!.Action).toBe('apigateway:GET');
+      const resources = JSON.stringify(stack.resolve(gateway[0]!.Resource));
+      expect(resources.match(/\/usage"/g)).toHaveLength(3);
+      expect(resources).toMatch(/usageplans\/.*Planfree/);
+    }
+  });
+
   it('leaves plans off without them: no usage plan, no plan outputs, no operator policy', () => {
     const { template } = synthKeyward({ stage: 'prod', keyPrefix: 'acme', exampleApi: 'true' });
     template.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
     const outputs = template.toJSON().Outputs as Record<string, unknown>;
     expect(Object.keys(outputs).filter((name) => /Plan|UsageIdentifiers/.test(name))).toEqual([]);
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/USAGE_PLAN_IDS|apigateway:GET/);
   });
 });

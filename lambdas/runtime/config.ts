@@ -113,6 +113,21 @@ export const hotKeyCacheConfig = (env = process.env) => ({
   maxEntries: wholeNumber(env, 'hot key cache', 'AUTHORIZER_KEY_CACHE_ENTRIES', 1, 100_000, 1000),
 });
 
+/**
+ * The api-key authorizer's fallback usage identifier (API.md §9): with plans, the value of the
+ * stack's API key in the default plan's usage plan (`FALLBACK_USAGE_IDENTIFIER`), named for an
+ * organization whose hot items carry no identifier of its own yet. Checked by hand, for the authorizer.
+ */
+export const fallbackUsageIdentifierConfig = (env = process.env): string | undefined => {
+  const value = env.FALLBACK_USAGE_IDENTIFIER?.trim();
+  if (!value) return undefined;
+  // API Gateway's API key values: 20 to 128 characters.
+  if (value.length < 20 || value.length > 128) {
+    throw new Error('invalid usage plans configuration: FALLBACK_USAGE_IDENTIFIER must be 20-128 characters');
+  }
+  return value;
+};
+
 /** Token encryption: KMS in AWS (`KMS_KEY_ID`), a local AES-256-GCM master key otherwise. */
 export const secretsConfig = (env = process.env) =>
   read(

@@ -81,9 +81,31 @@ describe('ApiKeyAuthorizer with plans: usage plans enforced by API Gateway', () 
     expect(JSON.parse(bodyOf('THROTTLED'))).toEqual({ status: 429, error: 'Too Many Requests', code: 'throttled' });
   });
 
+  it("puts one fallback usage identifier in the default plan's usage plan, and gives the authorizer its value", () => {
+    const { template, stack, authorizer } = platform({ plans: PLANS });
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+    const [keyId, key] = Object.entries(template.findResources('AWS::ApiGateway::ApiKey'))[0]!;
+    const value = (key.Properties as { Value: string }).Value;
+    expect(value).toMatch(/^keyward-fallback-[0-9a-f]{40}$/);
+    const defaultPlan = stack.getLogicalId(authorizer.usagePlans.free!.node.defaultChild as apigw.CfnUsagePlan);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', {
+      KeyId: { Ref: keyId },
+      UsagePlanId: { Ref: defaultPlan },
+      KeyType: 'API_KEY',
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FALLBACK_USAGE_IDENTIFIER: value }) },
+    });
+    // The same value at every synth of the same stack: a redeploy keeps it.
+    expect(platform({ plans: PLANS }).template.toJSON().Resources[keyId].Properties.Value).toBe(value);
+  });
+
   it('changes nothing without plans: no usage plan, no key source, no API key required', () => {
     const { template } = platform();
     template.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
+    expect(JSON.stringify(template.toJSON())).not.toContain('FALLBACK_USAGE_IDENTIFIER');
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: Match.absent() });
     const methods = template.findResources('AWS::ApiGateway::Method', { Properties: { AuthorizationType: 'CUSTOM' } });
     for (const method of Object.values(methods)) expect(method.Properties.ApiKeyRequired).toBeUndefined();

@@ -163,8 +163,12 @@ export interface KeyStore {
   updateSettings(input: { organizationId: string; version: number; changes: SettingsChanges; event: AuditEvent }): Promise<number>;
   /** The plan named on the organization item: null when none (the default plan), undefined when there is no organization (API.md §9). */
   getPlan(organizationId: string): Promise<string | null | undefined>;
-  /** Puts the organization on `plan`, with its audit event; OrganizationNotFound when there is none. */
-  putPlan(organizationId: string, plan: string, event: AuditEvent): Promise<void>;
+  /**
+   * Puts the organization on `plan`, with its audit event, in one transaction conditioned on the
+   * stored plan still being `expected` (as `getPlan` read it; null: none stored). Throws StaleState
+   * (nothing written) when it changed since, OrganizationNotFound when there is none.
+   */
+  putPlan(organizationId: string, plan: string, event: AuditEvent, expected: string | null): Promise<void>;
   /** The organization's usage identifier (API.md §9); undefined when it has none (or does not exist). */
   getUsageIdentifier(organizationId: string): Promise<UsageIdentifier | undefined>;
   /**
@@ -215,8 +219,11 @@ export interface UsageIdentifier {
 export interface UsageIdentifiers {
   /** Creates the organization's identifier (or finds the one an interrupted run created) in `plan`'s usage plan. */
   create(organizationId: string, plan: string): Promise<UsageIdentifier>;
-  /** Moves it from `from`'s usage plan to `to`'s; idempotent. */
-  move(identifier: UsageIdentifier, from: string, to: string): Promise<void>;
+  /**
+   * Puts it in `to`'s usage plan and in no other usage plan of the deployment, whichever it was in
+   * (an interrupted or concurrent move may have left it anywhere); idempotent.
+   */
+  move(identifier: UsageIdentifier, to: string): Promise<void>;
 }
 
 /**

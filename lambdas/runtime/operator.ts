@@ -79,8 +79,14 @@ export function createOperator(options: {
     for (const { id } of organizations) {
       let identifier = await store.getUsageIdentifier(id);
       if (!identifier) {
-        identifier = await identifiers.create(id, effectivePlanName(plans, await store.getPlan(id)));
+        const plan = effectivePlanName(plans, await store.getPlan(id));
+        identifier = await identifiers.create(id, plan);
         created++;
+        await store.setUsageIdentifier(id, identifier);
+        // A set-plan meanwhile found no identifier to move: follow the plan it wrote.
+        const now = effectivePlanName(plans, await store.getPlan(id));
+        if (now !== plan) await identifiers.move(identifier, now);
+        continue;
       }
       await store.setUsageIdentifier(id, identifier);
     }

@@ -2,7 +2,7 @@ import { monotonicFactory } from 'ulid';
 import { checkVersion, type ExpectedVersions } from '../domain/api-key';
 import type { Actor, AuditEvent } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
-import { OrganizationNotFound, PlanNotFound } from '../domain/errors';
+import { Conflict, OrganizationNotFound, PlanNotFound } from '../domain/errors';
 import {
   type OrganizationSettings,
   type SettingsChanges as StoredChanges,
@@ -14,6 +14,9 @@ import { DEFAULT_PLANS, effectivePlanName, type PlansConfig, type PlanView, quot
 import type { KeyStore, QuotaUsage, UsageIdentifiers } from '../domain/ports';
 import { retryOnConflict } from '../domain/retry-on-conflict';
 import { logger } from '../observability/logger';
+
+/** How many times `setPlan` moves the usage identifier after a plan that keeps changing before giving up. */
+const FOLLOW_PLAN_MOVES = 5;
 
 /** The settings object of the API (API.md §8, §9): the key policy admins change, and the plan they read. */
 export interface KeyPolicyView {
@@ -104,28 +107,52 @@ export class SettingsService {
 
   /**
    * Moves the organization to another plan (operators only: `keyward org set-plan`), audited
-   * `organization.plan_changed` with the previous plan. The same plan again changes nothing.
+   * `organization.plan_changed` with the previous plan. The write is conditioned on the plan as
+   * read and a lost race starts again from a fresh read, so of two concurrent set-plans both stick
+   * in turn, the last wins, and each event's `previous_plan` is exactly what it replaced. The same
+   * plan again writes nothing. Then the usage identifier follows the table (`followPlan`): running
+   * the same set-plan again finishes one interrupted between the two.
    */
   async setPlan(organizationId: string, actor: Actor, plan: string): Promise<PlanView> {
     if (!Object.hasOwn(this.plans.plans, plan)) throw new PlanNotFound(plan, Object.keys(this.plans.plans));
-    const stored = await this.store.getPlan(organizationId);
-    if (stored === undefined) throw new OrganizationNotFound();
-    const previous = effectivePlanName(this.plans, stored);
-    if (stored === plan) return this.plan(organizationId);
-    // API Gateway first: interrupted after it, the same set-plan again finishes (the move is idempotent).
-    const identifier = this.usageIdentifiers && (await this.store.getUsageIdentifier(organizationId));
-    if (this.usageIdentifiers && identifier) await this.usageIdentifiers.move(identifier, previous, plan);
-    const event: AuditEvent = {
-      id: this.newId(),
-      organizationId,
-      type: 'organization.plan_changed',
-      occurredAt: this.clock.now().toISOString(),
-      actor,
-      apiKeyId: null,
-      details: { plan, previous_plan: previous },
-    };
-    await this.store.putPlan(organizationId, plan, event);
+    await retryOnConflict(async () => {
+      const stored = await this.store.getPlan(organizationId);
+      if (stored === undefined) throw new OrganizationNotFound();
+      if (stored === plan) return;
+      const event: AuditEvent = {
+        id: this.newId(),
+        organizationId,
+        type: 'organization.plan_changed',
+        occurredAt: this.clock.now().toISOString(),
+        actor,
+        apiKeyId: null,
+        details: { plan, previous_plan: effectivePlanName(this.plans, stored) },
+      };
+      await this.store.putPlan(organizationId, plan, event, stored);
+    });
+    await this.followPlan(organizationId);
     return this.plan(organizationId);
+  }
+
+  /**
+   * Puts the organization's usage identifier in the usage plan of the plan the table says, until
+   * the table still says it after the move. The table decides who won; two set-plans whose moves
+   * interleave in API Gateway each end with a move to the plan they read last, after which the
+   * table no longer changes, so the identifier ends in the winner's usage plan. Gives up (409
+   * conflict, run it again) if the plan keeps changing under it.
+   */
+  private async followPlan(organizationId: string): Promise<void> {
+    if (!this.usageIdentifiers) return;
+    const identifier = await this.store.getUsageIdentifier(organizationId);
+    if (!identifier) return;
+    let target = effectivePlanName(this.plans, await this.store.getPlan(organizationId));
+    for (let moves = 0; moves < FOLLOW_PLAN_MOVES; moves++) {
+      await this.usageIdentifiers.move(identifier, target);
+      const now = effectivePlanName(this.plans, await this.store.getPlan(organizationId));
+      if (now === target) return;
+      target = now;
+    }
+    throw new Conflict(`the plan of ${organizationId} kept changing while its usage identifier moved: run set-plan again`);
   }
 
   /**

@@ -138,10 +138,12 @@ describe("keyward's own stack with the stage file's plans (API.md §9)", () => {
       ['apigateway:GET', 'apigateway:POST'],
       'apigateway:POST',
       'apigateway:DELETE',
+      'apigateway:GET',
     ]);
     expect(JSON.stringify(statements[0]!.Resource)).toContain('::/apikeys');
     expect(JSON.stringify(statements[1]!.Resource)).toContain('/keys');
     expect(JSON.stringify(statements[2]!.Resource)).toContain('/keys/*');
+    expect(JSON.stringify(statements[3]!.Resource)).toContain('/usage');
     // The management functions read the same plans (GET …/settings answers the plan and limits).
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ KEYWARD_PLANS: JSON.stringify(PLANS) }) },

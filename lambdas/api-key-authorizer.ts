@@ -11,7 +11,7 @@ import { bearerCredential, headerValue, policy, routeArn, unauthorized } from '.
 import { type DecisionMetrics, decisionMetrics } from './observability/decision-metrics';
 import { logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
-import { hotKeyCacheConfig, keyConfig, routesConfig, tableConfig } from './runtime/config';
+import { fallbackUsageIdentifierConfig, hotKeyCacheConfig, keyConfig, routesConfig, tableConfig } from './runtime/config';
 
 /**
  * The consumer-side authorizer (API.md §1, DESIGN.md "Authorizer hot path"): an API Gateway REST
@@ -30,6 +30,13 @@ export interface ApiKeyAuthorizerDeps {
   routes: readonly RouteDefinition[];
   /** Counts each decision (allow, deny by code, unauthorized by reason). @default none */
   metrics?: DecisionMetrics;
+  /**
+   * With plans, the usage identifier an Allow names when the key's hot item has none (an
+   * organization `keyward migrate` has not reached yet): the stack's fallback in the default
+   * plan's usage plan (`FALLBACK_USAGE_IDENTIFIER`), so API Gateway, which requires an API key on
+   * every method, does not refuse it 403. @default none (no plans: no usage identifier needed)
+   */
+  fallbackUsageIdentifier?: string;
 }
 
 export type ApiKeyAuthorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
@@ -47,7 +54,7 @@ export function tokenFrom(headers: APIGatewayRequestAuthorizerEventHeaders | nul
  * lib/constructs/api-key-authorizer.ts), the policy cached for `GET /v1/customers/1` is applied
  * to `GET /v1/customers/2` too, and must cover it.
  */
-function answer(decision: Decision, event: APIGatewayRequestAuthorizerEvent): APIGatewayAuthorizerResult {
+function answer(decision: Decision, event: APIGatewayRequestAuthorizerEvent, fallbackUsageIdentifier?: string): APIGatewayAuthorizerResult {
   const resource = routeArn(event.methodArn, event.resource);
   switch (decision.kind) {
     case 'unauthorized':
@@ -67,8 +74,10 @@ function answer(decision: Decision, event: APIGatewayRequestAuthorizerEvent): AP
         organization_id: decision.key.organizationId,
         api_key_id: decision.key.apiKeyId,
       });
-      // API Gateway meters the request against the usage plan holding this key (apiKeySource AUTHORIZER).
-      if (decision.key.usageIdentifier !== undefined) allowed.usageIdentifierKey = decision.key.usageIdentifier;
+      // API Gateway meters the request against the usage plan holding this key (apiKeySource AUTHORIZER);
+      // an organization without its own yet shares the fallback, in the default plan's usage plan.
+      const usageIdentifier = decision.key.usageIdentifier ?? fallbackUsageIdentifier;
+      if (usageIdentifier !== undefined) allowed.usageIdentifierKey = usageIdentifier;
       return allowed;
     }
   }
@@ -110,7 +119,7 @@ export function createApiKeyAuthorizer(deps: ApiKeyAuthorizerDeps): ApiKeyAuthor
     const decision = decide(key, findRoute(table, event.httpMethod, event.resource), now, event.requestContext?.identity?.sourceIp);
     if (countsAsUse(decision)) await recordUsage(decision.key, now);
     deps.metrics?.record(decision);
-    return answer(decision, event);
+    return answer(decision, event, deps.fallbackUsageIdentifier);
   };
 }
 
@@ -126,4 +135,5 @@ export const handler: ApiKeyAuthorizer = createApiKeyAuthorizer({
   keyPrefix: keyConfig().keyPrefix,
   routes: routesConfig(),
   metrics: decisionMetrics(createMetrics()),
+  fallbackUsageIdentifier: fallbackUsageIdentifierConfig(),
 });

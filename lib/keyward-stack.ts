@@ -110,6 +110,8 @@ export class KeywardStack extends Stack {
       ],
     });
     this.exampleApi = config.exampleApi ? this.buildExampleApi(config, table, logging, plans) : undefined;
+    // The settings read `quota_used` from the usage plans API Gateway counts in (API.md §9).
+    if (plans && this.exampleApi) this.managementApi.readQuotaUsageFrom(this.exampleApi.authorizer.usagePlans);
 
     this.usage = new UsageAggregation(this, 'Usage', {
       ...common,
@@ -227,13 +229,15 @@ export class KeywardStack extends Stack {
       this.formatArn({ service: 'apigateway', account: '', resource: `/usageplans/${plan.usagePlanId}/keys` }),
     );
     const policy = new iam.ManagedPolicy(this, 'OperatorUsageIdentifiers', {
-      description: `keyward ${this.stackName}: what the keyward CLI calls in API Gateway for organizations' usage identifiers (org create, org set-plan, migrate)`,
+      description: `keyward ${this.stackName}: what the keyward CLI calls in API Gateway for organizations' usage identifiers (org create, org set-plan, migrate) and quota_used`,
       statements: [
         // GetApiKeys (find one an interrupted run made) and CreateApiKey.
         new iam.PolicyStatement({ actions: ['apigateway:GET', 'apigateway:POST'], resources: [apikeys] }),
         // CreateUsagePlanKey, DeleteUsagePlanKey: only the stage's usage plans.
         new iam.PolicyStatement({ actions: ['apigateway:POST'], resources: usagePlanKeys }),
         new iam.PolicyStatement({ actions: ['apigateway:DELETE'], resources: usagePlanKeys.map((keys) => `${keys}/*`) }),
+        // GetUsage: `org set-plan` prints quota_used as the settings answer it.
+        new iam.PolicyStatement({ actions: ['apigateway:GET'], resources: usagePlanKeys.map((keys) => keys.replace(/\/keys$/, '/usage')) }),
       ],
     });
     // DeleteUsagePlanKey's resource is the usage plan key, `/usageplans/<id>/keys/<key id>`: the key id is one per organization.

@@ -5,6 +5,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { ApiGatewayQuotaUsage } from '../../lambdas/adapters/api-gateway-quota-usage';
 import { ApiGatewayUsageIdentifiers } from '../../lambdas/adapters/api-gateway-usage-identifiers';
 import { KmsSecretBox } from '../../lambdas/adapters/kms-secret-box';
 import { lambdaJobRunner } from '../../lambdas/adapters/lambda-job-runner';
@@ -115,6 +116,7 @@ export function operatorFor(target: Target, io: Io): Operator {
     });
   }
   const { stack } = target;
+  const gateway = stack.plans && new APIGatewayClient({});
   return createOperator({
     tableName: stack.tableName,
     secrets: new KmsSecretBox(new KMSClient({}), stack.tokenKeyArn),
@@ -125,7 +127,10 @@ export function operatorFor(target: Target, io: Io): Operator {
     ...(stack.plans
       ? {
           plans: stack.plans.config,
-          usageIdentifiers: new ApiGatewayUsageIdentifiers(new APIGatewayClient({}), stack.plans.usagePlanIds, `${stack.stackName}-`),
+          usageIdentifiers: new ApiGatewayUsageIdentifiers(gateway!, stack.plans.usagePlanIds, `${stack.stackName}-`),
+          // `org set-plan` prints quota_used as the settings answer it: API Gateway's count.
+          quotaUsage: (store) =>
+            new ApiGatewayQuotaUsage(gateway!, stack.plans!.usagePlanIds, (organizationId) => store.getUsageIdentifier(organizationId)),
         }
       : {}),
   });

@@ -34,14 +34,25 @@ export class ApiGatewayUsageIdentifiers implements UsageIdentifiers {
     return identifier;
   }
 
-  async move(identifier: UsageIdentifier, from: string, to: string): Promise<void> {
-    await this.addTo(this.usagePlanOf(to), identifier.id);
-    if (from === to) return;
-    try {
-      await this.client.send(new DeleteUsagePlanKeyCommand({ usagePlanId: this.usagePlanOf(from), keyId: identifier.id }));
-    } catch (error) {
-      if (!(error instanceof NotFoundException)) throw error;
+  /**
+   * Added to `to`'s usage plan first (so it is never in none while API Gateway allows two), then
+   * removed from every other usage plan of the stage, not only the one the caller read (a
+   * concurrent or interrupted move may have left it in any), then added again: API Gateway may
+   * refuse a key two usage plans of the same API stage (a ConflictException, read as "already
+   * there" by the first add), and the second add, once the others are gone, then makes it.
+   */
+  async move(identifier: UsageIdentifier, to: string): Promise<void> {
+    const target = this.usagePlanOf(to);
+    await this.addTo(target, identifier.id);
+    for (const usagePlanId of new Set(Object.values(this.usagePlanIds))) {
+      if (usagePlanId === target) continue;
+      try {
+        await this.client.send(new DeleteUsagePlanKeyCommand({ usagePlanId, keyId: identifier.id }));
+      } catch (error) {
+        if (!(error instanceof NotFoundException)) throw error;
+      }
     }
+    await this.addTo(target, identifier.id);
   }
 
   private async newKey(name: string, organizationId: string): Promise<UsageIdentifier> {

@@ -163,8 +163,12 @@ export interface KeyStore {
   updateSettings(input: { organizationId: string; version: number; changes: SettingsChanges; event: AuditEvent }): Promise<number>;
   /** The plan named on the organization item: null when none (the default plan), undefined when there is no organization (API.md §9). */
   getPlan(organizationId: string): Promise<string | null | undefined>;
-  /** Puts the organization on `plan`, with its audit event; OrganizationNotFound when there is none. */
-  putPlan(organizationId: string, plan: string, event: AuditEvent): Promise<void>;
+  /**
+   * Puts the organization on `plan`, with its audit event, in one transaction conditioned on the
+   * stored plan still being `expected` (as `getPlan` read it; null: none stored). Throws StaleState
+   * (nothing written) when it changed since, OrganizationNotFound when there is none.
+   */
+  putPlan(organizationId: string, plan: string, event: AuditEvent, expected: string | null): Promise<void>;
   /** The organization's usage identifier (API.md §9); undefined when it has none (or does not exist). */
   getUsageIdentifier(organizationId: string): Promise<UsageIdentifier | undefined>;
   /**
@@ -238,8 +242,26 @@ export interface UsageIdentifier {
 export interface UsageIdentifiers {
   /** Creates the organization's identifier (or finds the one an interrupted run created) in `plan`'s usage plan. */
   create(organizationId: string, plan: string): Promise<UsageIdentifier>;
-  /** Moves it from `from`'s usage plan to `to`'s; idempotent. */
-  move(identifier: UsageIdentifier, from: string, to: string): Promise<void>;
+  /**
+   * Puts it in `to`'s usage plan and in no other usage plan of the deployment, whichever it was in
+   * (an interrupted or concurrent move may have left it anywhere); idempotent.
+   */
+  move(identifier: UsageIdentifier, to: string): Promise<void>;
+}
+
+/**
+ * How many requests an organization's quota has counted in the current window (API.md §9
+ * `quota_used`): API Gateway's usage plans in AWS (adapters/api-gateway-quota-usage.ts), the local
+ * gateway's counters in the table locally (`KeyStore.quotaUsed`, the default). Throws when the
+ * source cannot be read; the settings then say null (service/settings-service.ts).
+ */
+export interface QuotaUsage {
+  /**
+   * Requests counted for the organization on `plan` from `windowStart` (the window's first UTC
+   * day, `quotaWindowStart`) to `at`; null when it cannot be told apart from other organizations'
+   * (in AWS, one without a usage identifier of its own, before `keyward migrate`).
+   */
+  used(organizationId: string, plan: string, windowStart: Date, at: Date): Promise<number | null>;
 }
 
 /**

@@ -82,6 +82,11 @@ export interface Operation {
   readonly maxBodyBytes?: number;
   /** `manage`: creates and deletes lifecycle schedules (create, update, rotate); `remove`: deletes them only (delete). */
   readonly schedules?: 'manage' | 'remove';
+  /**
+   * Answers the settings' `quota_used` (API.md §9): on a stage with plans, the function reads it
+   * from API Gateway (GetUsage on the stage's usage plans, `USAGE_PLAN_IDS`), and is granted that.
+   */
+  readonly quotaUsage?: true;
 }
 
 const KEYS = '/v1/organizations/{organization_id}/api_keys';
@@ -201,6 +206,7 @@ export const OPERATIONS = {
     response: organizationSettingsResponseSchema,
     etag: true,
     table: ['GetItem'],
+    quotaUsage: true,
   },
   'update-organization-settings': {
     method: 'PATCH',
@@ -214,6 +220,7 @@ export const OPERATIONS = {
     ifMatch: true,
     // UpdateItem + PutItem: the organization item and the `organization.settings_updated` event, in one transaction.
     table: ['GetItem', 'UpdateItem', 'PutItem'],
+    quotaUsage: true,
   },
   'get-organization-usage': {
     method: 'GET',

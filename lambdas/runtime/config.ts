@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { type AdminClaimRules, CLAIM_NAME_PATTERN, DEFAULT_ADMIN_CLAIMS, NO_EMAIL_VERIFIED_CLAIM } from '../domain/admin-claims';
 import { GITHUB_SECRET_SCANNING_KEYS_URL } from '../domain/leak';
 import { parseResourceCatalog } from '../domain/permissions';
-import { DEFAULT_PLANS, type PlansConfig, parsePlans } from '../domain/plans';
+import { DEFAULT_PLANS, PLAN_NAME_PATTERN, type PlansConfig, parsePlans } from '../domain/plans';
 import { EXAMPLE_ROUTES, parseRoutes, type RouteDefinition, serializeRoutes } from '../domain/routes';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from '../domain/token';
 
@@ -113,6 +113,21 @@ export const hotKeyCacheConfig = (env = process.env) => ({
   maxEntries: wholeNumber(env, 'hot key cache', 'AUTHORIZER_KEY_CACHE_ENTRIES', 1, 100_000, 1000),
 });
 
+/**
+ * The api-key authorizer's fallback usage identifier (API.md §9): with plans, the value of the
+ * stack's API key in the default plan's usage plan (`FALLBACK_USAGE_IDENTIFIER`), named for an
+ * organization whose hot items carry no identifier of its own yet. Checked by hand, for the authorizer.
+ */
+export const fallbackUsageIdentifierConfig = (env = process.env): string | undefined => {
+  const value = env.FALLBACK_USAGE_IDENTIFIER?.trim();
+  if (!value) return undefined;
+  // API Gateway's API key values: 20 to 128 characters.
+  if (value.length < 20 || value.length > 128) {
+    throw new Error('invalid usage plans configuration: FALLBACK_USAGE_IDENTIFIER must be 20-128 characters');
+  }
+  return value;
+};
+
 /** Token encryption: KMS in AWS (`KMS_KEY_ID`), a local AES-256-GCM master key otherwise. */
 export const secretsConfig = (env = process.env) =>
   read(
@@ -216,6 +231,22 @@ export const eventsConfig = (env = process.env) => read('events', z.object({ EVE
 export const plansConfig = (env = process.env): PlansConfig => {
   const raw = env.KEYWARD_PLANS?.trim();
   return raw ? parsePlans(raw, 'KEYWARD_PLANS') : DEFAULT_PLANS;
+};
+
+/**
+ * Each plan's API Gateway usage plan id (`USAGE_PLAN_IDS`, JSON), set by the stack on the functions
+ * that read `quota_used` when the stage has plans; unset locally, where the gateway's counters answer.
+ */
+export const usagePlanIdsConfig = (env = process.env): Record<string, string> | undefined => {
+  const raw = env.USAGE_PLAN_IDS?.trim();
+  if (!raw) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error('invalid usage plans configuration: USAGE_PLAN_IDS is not JSON');
+  }
+  return read('usage plans', z.record(z.string().regex(PLAN_NAME_PATTERN), z.string().trim().min(1)), parsed as NodeJS.ProcessEnv);
 };
 
 /**

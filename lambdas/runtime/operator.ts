@@ -7,7 +7,7 @@ import { listOrganizationSummaries, type OrganizationSummary } from '../adapters
 import { systemClock } from '../domain/clock';
 import { DEFAULT_RESOURCE_CATALOG } from '../domain/permissions';
 import { DEFAULT_PLANS, effectivePlanName, type PlansConfig } from '../domain/plans';
-import type { KeyStore, Mailer, RetirementScheduler, SecretBox, UsageIdentifiers } from '../domain/ports';
+import type { KeyStore, Mailer, QuotaUsage, RetirementScheduler, SecretBox, UsageIdentifiers } from '../domain/ports';
 import { DEFAULT_KEY_PREFIX } from '../domain/token';
 import { DynamoDbDeliveryLedger } from '../notifications/dynamodb-delivery-ledger';
 import { DynamoDbUndeliveredLog } from '../notifications/dynamodb-undelivered-log';
@@ -63,6 +63,8 @@ export function createOperator(options: {
   plans?: PlansConfig;
   /** Where organizations' usage identifiers live (API Gateway, when the stack has plans). @default none */
   usageIdentifiers?: UsageIdentifiers;
+  /** Where `quota_used` is read, given the store (API Gateway, when the stack has plans). @default the local gateway's counters */
+  quotaUsage?: (store: KeyStore) => QuotaUsage;
 }): Operator {
   const db = documentClient(options.dynamodb);
   const store = new DynamoDbKeyStore(db, options.tableName);
@@ -75,6 +77,7 @@ export function createOperator(options: {
     catalog: options.catalog ?? DEFAULT_RESOURCE_CATALOG,
     ...(options.plans ? { plans: options.plans } : {}),
     ...(options.usageIdentifiers ? { usageIdentifiers: options.usageIdentifiers } : {}),
+    ...(options.quotaUsage ? { quotaUsage: options.quotaUsage(store) } : {}),
   });
   const plans = options.plans ?? DEFAULT_PLANS;
 
@@ -85,8 +88,14 @@ export function createOperator(options: {
     for (const { id } of organizations) {
       let identifier = await store.getUsageIdentifier(id);
       if (!identifier) {
-        identifier = await identifiers.create(id, effectivePlanName(plans, await store.getPlan(id)));
+        const plan = effectivePlanName(plans, await store.getPlan(id));
+        identifier = await identifiers.create(id, plan);
         created++;
+        await store.setUsageIdentifier(id, identifier);
+        // A set-plan meanwhile found no identifier to move: follow the plan it wrote.
+        const now = effectivePlanName(plans, await store.getPlan(id));
+        if (now !== plan) await identifiers.move(identifier, now);
+        continue;
       }
       await store.setUsageIdentifier(id, identifier);
     }

@@ -3,10 +3,10 @@ import { DynamoDbKeyStore } from '../adapters/dynamodb/key-store';
 import { LocalSecretBox } from '../adapters/local-secret-box';
 import { NO_SECRET_BOX } from '../adapters/no-secret-box';
 import { systemClock } from '../domain/clock';
-import type { KeyStore, RetirementScheduler, SecretBox } from '../domain/ports';
+import type { KeyStore, QuotaUsage, RetirementScheduler, SecretBox } from '../domain/ports';
 import type { Operation } from '../operations/manifest';
 import { documentClient } from './clients';
-import { keyConfig, plansConfig, schedulerConfig, secretsConfig, tableConfig } from './config';
+import { keyConfig, plansConfig, schedulerConfig, secretsConfig, tableConfig, usagePlanIdsConfig } from './config';
 import { createServices, type Services } from './services';
 
 /**
@@ -57,7 +57,7 @@ export function functionTable(): FunctionTable {
 }
 
 /** What an operation may use besides the table, as its manifest row declares (and IAM grants). */
-export type Capabilities = Pick<Operation, 'kms' | 'schedules'>;
+export type Capabilities = Pick<Operation, 'kms' | 'schedules' | 'quotaUsage'>;
 
 /**
  * KMS when `KMS_KEY_ID` is set (AWS), the local AES-256-GCM master key otherwise, able to do only
@@ -107,6 +107,23 @@ function schedulerFor(use: NonNullable<Capabilities['schedules']>): () => Promis
 }
 
 /**
+ * Where `quota_used` is read: API Gateway's usage plans when the stack names them
+ * (`USAGE_PLAN_IDS`, AWS with plans), else undefined, the local gateway's counters in the table
+ * (the settings service's default). The SDK module is imported on first use.
+ */
+function quotaUsageFor(store: KeyStore): () => Promise<QuotaUsage | undefined> {
+  const usagePlanIds = usagePlanIdsConfig();
+  if (!usagePlanIds) return () => Promise.resolve(undefined);
+  return onceAsync(async () => {
+    const [{ APIGatewayClient }, { ApiGatewayQuotaUsage }] = await Promise.all([
+      import('@aws-sdk/client-api-gateway'),
+      import('../adapters/api-gateway-quota-usage'),
+    ]);
+    return new ApiGatewayQuotaUsage(new APIGatewayClient({}), usagePlanIds, (organizationId) => store.getUsageIdentifier(organizationId));
+  });
+}
+
+/**
  * The services of one function, given what it may use. Call at module load: it validates the
  * configuration it needs at once and returns a getter that builds the services on first use.
  */
@@ -115,8 +132,18 @@ export function functionServices(capabilities: Capabilities): () => Promise<Serv
   const { keyPrefix, catalog } = keyConfig();
   const secrets = capabilities.kms ? secretBoxFor(capabilities.kms) : () => Promise.resolve(NO_SECRET_BOX);
   const scheduler = capabilities.schedules ? schedulerFor(capabilities.schedules) : () => Promise.resolve(undefined);
+  const quotaUsage = capabilities.quotaUsage ? quotaUsageFor(store) : () => Promise.resolve(undefined);
   return onceAsync(async () => {
-    const [box, retirements] = await Promise.all([secrets(), scheduler()]);
-    return createServices({ store, secrets: box, clock: systemClock, scheduler: retirements, keyPrefix, catalog, plans: plansConfig() });
+    const [box, retirements, quota] = await Promise.all([secrets(), scheduler(), quotaUsage()]);
+    return createServices({
+      store,
+      secrets: box,
+      clock: systemClock,
+      scheduler: retirements,
+      keyPrefix,
+      catalog,
+      plans: plansConfig(),
+      ...(quota ? { quotaUsage: quota } : {}),
+    });
   });
 }

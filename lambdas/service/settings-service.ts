@@ -2,7 +2,7 @@ import { monotonicFactory } from 'ulid';
 import { checkVersion, type ExpectedVersions } from '../domain/api-key';
 import type { Actor, AuditEvent } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
-import { OrganizationNotFound, PlanNotFound } from '../domain/errors';
+import { Conflict, OrganizationNotFound, PlanNotFound } from '../domain/errors';
 import {
   type OrganizationSettings,
   type SettingsChanges as StoredChanges,
@@ -11,8 +11,12 @@ import {
 } from '../domain/expiry';
 import { DEFAULT_LEAKED_KEY_ACTION, type LeakedKeyAction } from '../domain/leak';
 import { DEFAULT_PLANS, effectivePlanName, type PlansConfig, type PlanView, quotaWindowStart } from '../domain/plans';
-import type { KeyStore, UsageIdentifiers } from '../domain/ports';
+import type { KeyStore, QuotaUsage, UsageIdentifiers } from '../domain/ports';
 import { retryOnConflict } from '../domain/retry-on-conflict';
+import { logger } from '../observability/logger';
+
+/** How many times `setPlan` moves the usage identifier after a plan that keeps changing before giving up. */
+const FOLLOW_PLAN_MOVES = 5;
 
 /** The settings object of the API (API.md §8, §9): the key policy admins change, and the plan they read. */
 export interface KeyPolicyView {
@@ -59,6 +63,10 @@ export class SettingsService {
     private readonly plans: PlansConfig = DEFAULT_PLANS,
     /** Where usage identifiers live (API Gateway): `setPlan` moves the organization's. @default none (locally) */
     private readonly usageIdentifiers?: UsageIdentifiers,
+    /** Where `quota_used` is read: API Gateway's usage plans in AWS. @default the local gateway's counters in the table */
+    private readonly quotaUsage: QuotaUsage = {
+      used: (organizationId, _plan, windowStart) => store.quotaUsed(organizationId, windowStart),
+    },
   ) {
     const ulid = monotonicFactory();
     this.newId = newId ?? (() => ulid(clock.now().getTime()));
@@ -71,43 +79,80 @@ export class SettingsService {
 
   /**
    * The organization's plan, its limits and how much of its quota the current window has used
-   * (API.md §9). `quota_used` is null without a quota; locally it is the gateway's counter.
+   * (API.md §9). `quota_used` is null without a quota, and null too (with a warning in the log)
+   * when the count cannot be read: API Gateway failing, or an organization with no usage
+   * identifier of its own yet. The settings still answer: the count is informative, never worth a 5xx.
    */
   async plan(organizationId: string): Promise<PlanView> {
     const stored = await this.store.getPlan(organizationId);
     if (stored === undefined) throw new OrganizationNotFound();
     const name = effectivePlanName(this.plans, stored);
     const plan = this.plans.plans[name]!;
-    const quota_used = plan.quota
-      ? await this.store.quotaUsed(organizationId, quotaWindowStart(plan.quota.period, this.clock.now()))
-      : null;
-    return { plan: name, limits: { rate: plan.rate, burst: plan.burst, quota: plan.quota }, quota_used };
+    const limits = { rate: plan.rate, burst: plan.burst, quota: plan.quota };
+    if (!plan.quota) return { plan: name, limits, quota_used: null };
+    const now = this.clock.now();
+    let quota_used: number | null = null;
+    try {
+      quota_used = await this.quotaUsage.used(organizationId, name, quotaWindowStart(plan.quota.period, now), now);
+      if (quota_used === null)
+        logger.warn('quota usage unknown: the organization has no usage identifier of its own (run keyward migrate)', {
+          organization_id: organizationId,
+          plan: name,
+        });
+    } catch (error) {
+      logger.warn('quota usage could not be read: quota_used is null', { organization_id: organizationId, plan: name, error });
+    }
+    return { plan: name, limits, quota_used };
   }
 
   /**
    * Moves the organization to another plan (operators only: `keyward org set-plan`), audited
-   * `organization.plan_changed` with the previous plan. The same plan again changes nothing.
+   * `organization.plan_changed` with the previous plan. The write is conditioned on the plan as
+   * read and a lost race starts again from a fresh read, so of two concurrent set-plans both stick
+   * in turn, the last wins, and each event's `previous_plan` is exactly what it replaced. The same
+   * plan again writes nothing. Then the usage identifier follows the table (`followPlan`): running
+   * the same set-plan again finishes one interrupted between the two.
    */
   async setPlan(organizationId: string, actor: Actor, plan: string): Promise<PlanView> {
     if (!Object.hasOwn(this.plans.plans, plan)) throw new PlanNotFound(plan, Object.keys(this.plans.plans));
-    const stored = await this.store.getPlan(organizationId);
-    if (stored === undefined) throw new OrganizationNotFound();
-    const previous = effectivePlanName(this.plans, stored);
-    if (stored === plan) return this.plan(organizationId);
-    // API Gateway first: interrupted after it, the same set-plan again finishes (the move is idempotent).
-    const identifier = this.usageIdentifiers && (await this.store.getUsageIdentifier(organizationId));
-    if (this.usageIdentifiers && identifier) await this.usageIdentifiers.move(identifier, previous, plan);
-    const event: AuditEvent = {
-      id: this.newId(),
-      organizationId,
-      type: 'organization.plan_changed',
-      occurredAt: this.clock.now().toISOString(),
-      actor,
-      apiKeyId: null,
-      details: { plan, previous_plan: previous },
-    };
-    await this.store.putPlan(organizationId, plan, event);
+    await retryOnConflict(async () => {
+      const stored = await this.store.getPlan(organizationId);
+      if (stored === undefined) throw new OrganizationNotFound();
+      if (stored === plan) return;
+      const event: AuditEvent = {
+        id: this.newId(),
+        organizationId,
+        type: 'organization.plan_changed',
+        occurredAt: this.clock.now().toISOString(),
+        actor,
+        apiKeyId: null,
+        details: { plan, previous_plan: effectivePlanName(this.plans, stored) },
+      };
+      await this.store.putPlan(organizationId, plan, event, stored);
+    });
+    await this.followPlan(organizationId);
     return this.plan(organizationId);
+  }
+
+  /**
+   * Puts the organization's usage identifier in the usage plan of the plan the table says, until
+   * the table still says it after the move. The table decides who won; two set-plans whose moves
+   * interleave in API Gateway each end with a move to the plan they read last, after which the
+   * table no longer changes, so the identifier ends in the winner's usage plan. Gives up (409
+   * conflict, run it again) if the plan keeps changing under it.
+   */
+  private async followPlan(organizationId: string): Promise<void> {
+    if (!this.usageIdentifiers) return;
+    const identifier = await this.store.getUsageIdentifier(organizationId);
+    if (!identifier) return;
+    let target = effectivePlanName(this.plans, await this.store.getPlan(organizationId));
+    for (let moves = 0; moves < FOLLOW_PLAN_MOVES; moves++) {
+      await this.usageIdentifiers.move(identifier, target);
+      const now = effectivePlanName(this.plans, await this.store.getPlan(organizationId));
+      if (now === target) return;
+      target = now;
+    }
+    throw new Conflict(`the plan of ${organizationId} kept changing while its usage identifier moved: run set-plan again`);
   }
 
   /**

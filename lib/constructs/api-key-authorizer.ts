@@ -1,4 +1,5 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -91,9 +92,10 @@ export interface ApiKeyAuthorizerProps extends StageProps {
    * `rate`, `burst` and quota) on the API's deployment stage, the API's key source set to
    * `AUTHORIZER`, and every method added by `addRoute` requiring an API key, which the authorizer
    * names as `usageIdentifierKey` (the organization's usage identifier, from the hot item). API
-   * Gateway then answers 429 `throttled` / `quota_exceeded` before the backend. Every
-   * organization must have its identifier first (`keyward migrate`): an allowed request without
-   * one is refused 403 by API Gateway.
+   * Gateway then answers 429 `throttled` / `quota_exceeded` before the backend. An organization
+   * without its own identifier yet (until `keyward migrate` gives it one) is named the fallback
+   * identifier, in the default plan's usage plan: its requests pass, limited together with the
+   * other organizations not migrated yet.
    * @default none: no usage plans, methods need no API key
    */
   readonly plans?: PlansConfig;
@@ -116,6 +118,8 @@ export class ApiKeyAuthorizer extends Construct {
   private readonly routes: readonly RouteDefinition[];
   /** One usage plan per plan name (empty without `plans`), e.g. to give `keyward org set-plan` their ids. */
   readonly usagePlans: Readonly<Record<string, apigw.UsagePlan>> = {};
+  /** With plans, the API key the authorizer names for organizations without a usage identifier of their own. */
+  readonly fallbackUsageIdentifier?: apigw.ApiKey;
   private readonly apiKeyRequired: boolean;
 
   constructor(scope: Construct, id: string, props: ApiKeyAuthorizerProps) {
@@ -177,7 +181,38 @@ export class ApiKeyAuthorizer extends Construct {
     addContractGatewayResponses(this.restApi, 'protected');
 
     this.apiKeyRequired = props.plans !== undefined;
-    if (props.plans) this.usagePlans = this.addUsagePlans(props.plans, stageOf(props).stage);
+    if (props.plans) {
+      this.usagePlans = this.addUsagePlans(props.plans, stageOf(props).stage);
+      this.fallbackUsageIdentifier = this.addFallbackUsageIdentifier(this.usagePlans[props.plans.default_plan]!);
+    }
+  }
+
+  /**
+   * The fallback usage identifier: an API key in the default plan's usage plan that the function
+   * names (`FALLBACK_USAGE_IDENTIFIER`) for an organization whose hot items carry no identifier of
+   * its own, between a deploy that turns plans on and `keyward migrate`. Without it, every method
+   * requiring an API key, API Gateway would refuse each of their requests 403: an outage after a
+   * routine upgrade. Meanwhile they share the default plan's limits (one bucket, one quota).
+   *
+   * Its value is fixed (derived from the stack name and the construct's path, so a redeploy keeps
+   * it and two stacks of an account never collide) and not secret: it is in the template and the
+   * function's environment. That is safe because it is never accepted from a client: the API's key
+   * source is AUTHORIZER, so API Gateway takes the key only from the authorizer's
+   * `usageIdentifierKey`, never from `x-api-key`; knowing it lets nobody in, it only decides which
+   * usage plan meters a request the authorizer has already allowed.
+   */
+  private addFallbackUsageIdentifier(usagePlan: apigw.UsagePlan): apigw.ApiKey {
+    const stackName = Stack.of(this).stackName;
+    const seed = `${Token.isUnresolved(stackName) ? '' : stackName}/${this.node.path}`;
+    const value = `keyward-fallback-${createHash('sha256').update(seed).digest('hex').slice(0, 40)}`;
+    const key = new apigw.ApiKey(this, 'FallbackUsageIdentifier', {
+      description: 'keyward: the usage identifier of organizations without their own yet (never a credential; see keyward migrate)',
+      value,
+      enabled: true,
+    });
+    usagePlan.addApiKey(key);
+    this.handler.addEnvironment('FALLBACK_USAGE_IDENTIFIER', value);
+    return key;
   }
 
   /**

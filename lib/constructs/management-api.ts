@@ -1,6 +1,7 @@
-import { Duration, Fn, Validations } from 'aws-cdk-lib';
+import { Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { OPERATION_LIST } from '../../lambdas/operations/manifest';
 import type { Throttle } from '../config';
@@ -136,6 +137,25 @@ export class ManagementApi extends Construct {
       }
     }
     this.functions = functions;
+  }
+
+  /**
+   * The stage's usage plans (API.md §9), for the functions whose manifest row answers
+   * `quota_used`: they get `USAGE_PLAN_IDS` and may read each usage plan's usage (GetUsage,
+   * `GET /usageplans/<id>/usage`), nothing else of API Gateway.
+   */
+  readQuotaUsageFrom(usagePlans: Readonly<Record<string, apigw.UsagePlan>>): void {
+    const stack = Stack.of(this);
+    const ids = Object.fromEntries(Object.entries(usagePlans).map(([name, plan]) => [name, plan.usagePlanId]));
+    const usage = Object.values(usagePlans).map((plan) =>
+      stack.formatArn({ service: 'apigateway', account: '', resource: `/usageplans/${plan.usagePlanId}/usage` }),
+    );
+    for (const operation of OPERATION_LIST) {
+      if (!('quotaUsage' in operation && operation.quotaUsage)) continue;
+      const fn = this.functions.get(operation.entry)!;
+      fn.addEnvironment('USAGE_PLAN_IDS', stack.toJsonString(ids));
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['apigateway:GET'], resources: usage }));
+    }
   }
 }
 

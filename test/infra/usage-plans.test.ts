@@ -81,9 +81,31 @@ describe('ApiKeyAuthorizer with plans: usage plans enforced by API Gateway', () 
     expect(JSON.parse(bodyOf('THROTTLED'))).toEqual({ status: 429, error: 'Too Many Requests', code: 'throttled' });
   });
 
+  it("puts one fallback usage identifier in the default plan's usage plan, and gives the authorizer its value", () => {
+    const { template, stack, authorizer } = platform({ plans: PLANS });
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+    const [keyId, key] = Object.entries(template.findResources('AWS::ApiGateway::ApiKey'))[0]!;
+    const value = (key.Properties as { Value: string }).Value;
+    expect(value).toMatch(/^keyward-fallback-[0-9a-f]{40}$/);
+    const defaultPlan = stack.getLogicalId(authorizer.usagePlans.free!.node.defaultChild as apigw.CfnUsagePlan);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', {
+      KeyId: { Ref: keyId },
+      UsagePlanId: { Ref: defaultPlan },
+      KeyType: 'API_KEY',
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FALLBACK_USAGE_IDENTIFIER: value }) },
+    });
+    // The same value at every synth of the same stack: a redeploy keeps it.
+    expect(platform({ plans: PLANS }).template.toJSON().Resources[keyId].Properties.Value).toBe(value);
+  });
+
   it('changes nothing without plans: no usage plan, no key source, no API key required', () => {
     const { template } = platform();
     template.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
+    expect(JSON.stringify(template.toJSON())).not.toContain('FALLBACK_USAGE_IDENTIFIER');
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: Match.absent() });
     const methods = template.findResources('AWS::ApiGateway::Method', { Properties: { AuthorizationType: 'CUSTOM' } });
     for (const method of Object.values(methods)) expect(method.Properties.ApiKeyRequired).toBeUndefined();
@@ -116,14 +138,39 @@ describe("keyward's own stack with the stage file's plans (API.md §9)", () => {
       ['apigateway:GET', 'apigateway:POST'],
       'apigateway:POST',
       'apigateway:DELETE',
+      'apigateway:GET',
     ]);
     expect(JSON.stringify(statements[0]!.Resource)).toContain('::/apikeys');
     expect(JSON.stringify(statements[1]!.Resource)).toContain('/keys');
     expect(JSON.stringify(statements[2]!.Resource)).toContain('/keys/*');
+    expect(JSON.stringify(statements[3]!.Resource)).toContain('/usage');
     // The management functions read the same plans (GET …/settings answers the plan and limits).
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ KEYWARD_PLANS: JSON.stringify(PLANS) }) },
     });
+  });
+
+  it("gives the settings functions, and only them, the usage plan ids and GetUsage on the usage plans' usage (quota_used)", () => {
+    const { template, stack } = synthKeyward({ stage: 'prod', keyPrefix: 'acme', exampleApi: 'true' }, PLANS);
+    const functions = template.findResources('AWS::Lambda::Function');
+    const withIds = Object.values(functions)
+      .filter((fn) => JSON.stringify(fn).includes('USAGE_PLAN_IDS'))
+      .map((fn) => (fn.Properties as { FunctionName: string }).FunctionName);
+    expect(withIds.sort()).toEqual(['keyward-prod-get-organization-settings', 'keyward-prod-update-organization-settings']);
+    const usage = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, policy]) =>
+      JSON.stringify(policy).includes('apigateway:'),
+    );
+    expect(usage).toHaveLength(2);
+    for (const [, policy] of usage) {
+      const statements = (policy.Properties as { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } })
+        .PolicyDocument.Statement;
+      const gateway = statements.filter((statement) => JSON.stringify(statement.Action).includes('apigateway:'));
+      expect(gateway).toHaveLength(1);
+      expect(gateway[0]!.Action).toBe('apigateway:GET');
+      const resources = JSON.stringify(stack.resolve(gateway[0]!.Resource));
+      expect(resources.match(/\/usage"/g)).toHaveLength(3);
+      expect(resources).toMatch(/usageplans\/.*Planfree/);
+    }
   });
 
   it('leaves plans off without them: no usage plan, no plan outputs, no operator policy', () => {
@@ -131,5 +178,6 @@ describe("keyward's own stack with the stage file's plans (API.md §9)", () => {
     template.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
     const outputs = template.toJSON().Outputs as Record<string, unknown>;
     expect(Object.keys(outputs).filter((name) => /Plan|UsageIdentifiers/.test(name))).toEqual([]);
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/USAGE_PLAN_IDS|apigateway:GET/);
   });
 });

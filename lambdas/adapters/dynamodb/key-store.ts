@@ -163,8 +163,8 @@ export class DynamoDbKeyStore implements KeyStore {
     return getPlan(this.table, organizationId);
   }
 
-  putPlan(organizationId: string, plan: string, event: AuditEvent): Promise<void> {
-    return putPlan(this.table, organizationId, plan, event);
+  putPlan(organizationId: string, plan: string, event: AuditEvent, expected: string | null): Promise<void> {
+    return putPlan(this.table, organizationId, plan, event, expected);
   }
 
   getUsageIdentifier(organizationId: string): Promise<UsageIdentifier | undefined> {

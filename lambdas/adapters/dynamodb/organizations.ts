@@ -119,10 +119,25 @@ export async function getPlan(table: StoreTable, organizationId: string): Promis
   return typeof item.plan === 'string' ? item.plan : null;
 }
 
-export async function putPlan(table: StoreTable, organizationId: string, plan: string, event: AuditEvent): Promise<void> {
-  await table.transact([table.items.setFields(organizationKey(organizationId), { plan }, EXISTS, []), table.putEvent(event)], (reasons) => {
-    if (failedAt(reasons, 0)) throw new OrganizationNotFound();
-  });
+/** The plan and its event, conditioned on the plan being `expected` as the caller read it (null: none stored). */
+export async function putPlan(
+  table: StoreTable,
+  organizationId: string,
+  plan: string,
+  event: AuditEvent,
+  expected: string | null,
+): Promise<void> {
+  const names = { '#plan': 'plan' };
+  const asRead: Condition =
+    expected === null
+      ? { expression: `${EXISTS.expression} AND attribute_not_exists(#plan)`, names }
+      : { expression: '#plan = :expectedPlan', names, values: { ':expectedPlan': expected } };
+  await table.transact(
+    [table.items.setFields(organizationKey(organizationId), { plan }, asRead, []), table.putEvent(event)],
+    async (reasons) => {
+      if (failedAt(reasons, 0)) throw (await getOrganization(table, organizationId)) ? new StaleState() : new OrganizationNotFound();
+    },
+  );
 }
 
 export async function getUsageIdentifier(table: StoreTable, organizationId: string): Promise<UsageIdentifier | undefined> {

@@ -1,3 +1,4 @@
+import { APIGatewayClient, type GetUsageCommandInput } from '@aws-sdk/client-api-gateway';
 import { EventBridgeClient, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
@@ -5,8 +6,10 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SESClient, type SendEmailCommandInput } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { ApiGatewayQuotaUsage } from '../../../lambdas/adapters/api-gateway-quota-usage';
 import { KmsSecretBox } from '../../../lambdas/adapters/kms-secret-box';
 import { OPERATION_LIST, type Operation } from '../../../lambdas/operations/manifest';
+import { usagePlanIdsConfig } from '../../../lambdas/runtime/config';
 import { createRetirementScheduler } from '../../../lambdas/runtime/retirement-scheduler';
 import { restrictScheduler, restrictSecretBox } from '../../../lambdas/runtime/wiring';
 import { dynamoRequests } from '../../support/dynamodb-requests';
@@ -37,6 +40,7 @@ export interface SdkStubs {
   readonly scheduler: AwsClientStub<SchedulerClient>;
   readonly ses: AwsClientStub<SESClient>;
   readonly events: AwsClientStub<EventBridgeClient>;
+  readonly apiGateway: AwsClientStub<APIGatewayClient>;
 }
 
 export function stubSdkClients(): SdkStubs {
@@ -46,6 +50,7 @@ export function stubSdkClients(): SdkStubs {
     scheduler: mockClient(SchedulerClient),
     ses: mockClient(SESClient),
     events: mockClient(EventBridgeClient),
+    apiGateway: mockClient(APIGatewayClient),
   };
 }
 
@@ -53,8 +58,8 @@ export function stubSdkClients(): SdkStubs {
 export async function recordCommands(stubs: SdkStubs, work: () => Promise<unknown>): Promise<SentCommand[]> {
   for (const stub of Object.values(stubs)) stub.resetHistory();
   await work();
-  const histories: { args: unknown[] }[][] = [stubs.dynamo, stubs.kms, stubs.scheduler, stubs.ses, stubs.events].map((stub) =>
-    stub.calls(),
+  const histories: { args: unknown[] }[][] = [stubs.dynamo, stubs.kms, stubs.scheduler, stubs.ses, stubs.events, stubs.apiGateway].map(
+    (stub) => stub.calls(),
   );
   return histories.flat().map((call) => {
     const command = call.args[0] as { constructor: { name: string }; input: object };
@@ -120,6 +125,10 @@ export function callsOfCommand(d: Deployment, principal: string, command: SentCo
         ...(input.ConfigurationSetName ? [`arn:aws:ses:${d.region}:${d.account}:configuration-set/${input.ConfigurationSetName}`] : []),
       ];
       return resources.map((resource) => ({ principal, action: 'ses:SendEmail', resource, context: { 'ses:FromAddress': from } }));
+    }
+    case 'GetUsageCommand': {
+      const input = command.input as GetUsageCommandInput;
+      return [{ principal, action: 'apigateway:GET', resource: `arn:aws:apigateway:${d.region}::/usageplans/${input.usagePlanId}/usage` }];
     }
     case 'PutEventsCommand': {
       const input = command.input as PutEventsCommandInput;
@@ -227,6 +236,20 @@ export async function operationCalls(
           restricted.scheduleReminder({ ...job, markDays: 7 }),
           restricted.cancelReminder({ ...job, markDays: 7 }),
         ]);
+      })),
+    );
+  }
+  const usagePlanIds = row.quotaUsage && usagePlanIdsConfig(fn.environment as NodeJS.ProcessEnv);
+  if (usagePlanIds) {
+    // quota_used on a stage with plans: GetUsage of the organization's identifier in each plan's usage plan.
+    stubs.apiGateway.onAnyCommand().resolves({ items: {} });
+    const usage = new ApiGatewayQuotaUsage(new APIGatewayClient({ region: d.region }), usagePlanIds, async () => ({
+      id: 'k1',
+      value: 'v',
+    }));
+    commands.push(
+      ...(await recordCommands(stubs, async () => {
+        for (const plan of Object.keys(usagePlanIds)) await usage.used(SAMPLE_CONTEXT.organization_id, plan, new Date(), new Date());
       })),
     );
   }

@@ -45,13 +45,14 @@ describe("the operator's usage identifier calls (prod with plans)", () => {
     identityPolicies: [{ name: 'OperatorUsageIdentifiers', policy }],
   });
 
-  it('allows GetApiKeys, CreateApiKey, and CreateUsagePlanKey / DeleteUsagePlanKey on each of the stage usage plans', async () => {
+  it('allows GetApiKeys, CreateApiKey, and CreateUsagePlanKey / DeleteUsagePlanKey / GetUsage on each of the stage usage plans', async () => {
     const calls = [
       call('apigateway:GET', '/apikeys'),
       call('apigateway:POST', '/apikeys'),
       ...['free', 'pro'].flatMap((plan) => [
         call('apigateway:POST', `/usageplans/${usagePlan(plan)}/keys`),
         call('apigateway:DELETE', `/usageplans/${usagePlan(plan)}/keys/k1a2b3c4d5`),
+        call('apigateway:GET', `/usageplans/${usagePlan(plan)}/usage`),
       ]),
     ];
     expect(await refusedCalls(deployment, calls)).toEqual([]);
@@ -66,6 +67,8 @@ describe("the operator's usage identifier calls (prod with plans)", () => {
       call('apigateway:PATCH', `/usageplans/${usagePlan('free')}`),
       call('apigateway:DELETE', `/usageplans/${usagePlan('free')}`),
       call('apigateway:GET', '/restapis'),
+      call('apigateway:GET', '/usageplans/someoneelse/usage'),
+      call('apigateway:PATCH', `/usageplans/${usagePlan('free')}/keys/k1a2b3c4d5/usage`),
     ];
     const refused = await refusedCalls(deployment, forbidden);
     expect(refused).toHaveLength(forbidden.length);

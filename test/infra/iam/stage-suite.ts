@@ -1,3 +1,4 @@
+import type { PlansConfig } from '../../../lambdas/domain/plans';
 import { gatewayInvokeCalls, type SdkStubs, stubSdkClients } from './aws-calls';
 import { allowedCalls, deriveStageCalls, mustDenyCalls, refusedCalls, type StageCalls, trustCalls, unusedGrants } from './checks';
 import { deploymentOf, type StageName, synthStageTemplate } from './stages';
@@ -6,20 +7,20 @@ import { deploymentOf, type StageName, synthStageTemplate } from './stages';
  * The checks on one stage's template (one stage per test file: entry files read their
  * environment when loaded, and each stage has its own).
  */
-export function describeStage(stage: StageName): void {
+export function describeStage(stage: StageName, plans?: PlansConfig): void {
   let stubs: SdkStubs;
   let calls: StageCalls;
 
   beforeAll(async () => {
     stubs = stubSdkClients();
-    const { stackName, template } = synthStageTemplate(stage);
+    const { stackName, template } = synthStageTemplate(stage, plans);
     calls = await deriveStageCalls(deploymentOf(stackName, template), stubs);
   }, 120_000);
   afterAll(() => {
     for (const stub of Object.values(stubs)) stub.restore();
   });
 
-  describe(`the ${stage} template, evaluated with AWS's policy logic`, () => {
+  describe(`the ${stage} template${plans ? ' with plans' : ''}, evaluated with AWS's policy logic`, () => {
     it("allows every call each function's code makes, on the real resources, with the context AWS sends", async () => {
       const refused: Record<string, string[]> = {};
       for (const [name, { calls: own }] of calls.functions) {

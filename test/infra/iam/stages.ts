@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import cdkJson from '../../../cdk.json';
+import type { PlansConfig } from '../../../lambdas/domain/plans';
 import { type ContextKey, parseConfig } from '../../../lib/config';
 import { KeywardStack } from '../../../lib/keyward-stack';
 import { FAKE_ENVIRONMENT, ResolvedTemplate, type TemplateJson } from '../../support/cloudformation';
@@ -27,11 +28,11 @@ export const STAGE_CONTEXT = {
 export type StageName = keyof typeof STAGE_CONTEXT;
 
 /** The stage's template as `cdk synth` builds it (bundling skipped: the template is what IAM sees). */
-export function synthStageTemplate(stage: StageName): { stackName: string; template: TemplateJson } {
+export function synthStageTemplate(stage: StageName, plans?: PlansConfig): { stackName: string; template: TemplateJson } {
   const app = new App({ context: { ...cdkJson.context, ...STAGE_CONTEXT[stage], 'aws:cdk:bundling-stacks': [] } });
   const config = parseConfig((key) => app.node.tryGetContext(key));
   const stackName = `keyward-${config.stage}`;
-  const stack = new KeywardStack(app, stackName, { config });
+  const stack = new KeywardStack(app, stackName, { config, ...(plans ? { plans } : {}) });
   return { stackName, template: Template.fromStack(stack).toJSON() as TemplateJson };
 }
 

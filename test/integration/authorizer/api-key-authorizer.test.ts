@@ -40,14 +40,15 @@ describe('api-key authorizer (DynamoDB Local)', () => {
   let counted: ReturnType<typeof counting<HotKeyStore>>;
   let keys: ApiKeyService;
   let authorize: AuthorizerModule.ApiKeyAuthorizer;
+  let createApiKeyAuthorizer: typeof AuthorizerModule.createApiKeyAuthorizer;
   const clock = new ManualClock('2036-11-26T04:00:00.000Z');
 
   beforeAll(async () => {
     table = await createTestTable();
-    const { createApiKeyAuthorizer } = await importWithEnv(
+    ({ createApiKeyAuthorizer } = await importWithEnv(
       lambdaEnvironment(table.tableName),
       () => import('../../../lambdas/api-key-authorizer'),
-    );
+    ));
     store = new DynamoDbKeyStore(DynamoDBDocumentClient.from(table.client), table.tableName);
     const services = testServices(store, clock);
     keys = services.keys;
@@ -349,9 +350,57 @@ describe('api-key authorizer (DynamoDB Local)', () => {
       expect(denied.usageIdentifierKey).toBeUndefined();
     });
 
-    it('names none for a key whose organization has no identifier yet', async () => {
+    it('names none for a key whose organization has no identifier yet, on a stage without plans', async () => {
       const { value } = await newKey();
       expect((await authorize(customers({ 'x-api-key': value }))).usageIdentifierKey).toBeUndefined();
+    });
+
+    /**
+     * What API Gateway does with an authorizer's answer on a stage with plans: every method
+     * requires an API key, taken only from `usageIdentifierKey` (apiKeySource AUTHORIZER); an Allow
+     * without one is refused 403 Forbidden before the backend, like a Deny.
+     */
+    const apiGatewayWithPlans = (result: APIGatewayAuthorizerResult) =>
+      result.policyDocument.Statement[0]!.Effect === 'Allow' && typeof result.usageIdentifierKey === 'string' ? 200 : 403;
+    const FALLBACK = 'keyward-fallback-0123456789abcdef0123456789abcdef01234567';
+
+    it('lets an organization not migrated yet through on a stage with plans: its Allow names the fallback identifier', async () => {
+      const withPlans = createApiKeyAuthorizer({
+        store: counted.store,
+        clock,
+        keyPrefix: 'kw',
+        routes: EXAMPLE_ROUTES,
+        fallbackUsageIdentifier: FALLBACK,
+      });
+      const { value } = await newKey({ customer: ['read'] });
+      // Between the deploy that turns plans on and `keyward migrate`: the hot item has no identifier.
+      const result = await withPlans(customers({ 'x-api-key': value }));
+      expect(apiGatewayWithPlans(result)).toBe(200);
+      expect(result.usageIdentifierKey).toBe(FALLBACK);
+      // Without the fallback, the same request is what every request of the organization was: 403.
+      expect(apiGatewayWithPlans(await authorize(customers({ 'x-api-key': value })))).toBe(403);
+    });
+
+    it("names the organization's own identifier over the fallback once it has one, and none on a Deny", async () => {
+      const withPlans = createApiKeyAuthorizer({
+        store: counted.store,
+        clock,
+        keyPrefix: 'kw',
+        routes: EXAMPLE_ROUTES,
+        fallbackUsageIdentifier: FALLBACK,
+      });
+      const { value } = await newKey({ customer: ['read'] });
+      await DynamoDBDocumentClient.from(table.client).send(
+        new UpdateCommand({
+          TableName: table.tableName,
+          Key: { pk: `KEYHASH#${hashToken(value)}`, sk: 'KEYHASH' },
+          UpdateExpression: 'SET usage_identifier = :identifier',
+          ExpressionAttributeValues: { ':identifier': 'usage-identifier-of-acme-0123456789' },
+        }),
+      );
+      expect((await withPlans(customers({ 'x-api-key': value }))).usageIdentifierKey).toBe('usage-identifier-of-acme-0123456789');
+      const denied = await withPlans(authorizerEvent({ method: 'POST', resource: '/v1/customers', headers: { 'x-api-key': value } }));
+      expect(denied.usageIdentifierKey).toBeUndefined();
     });
   });
 

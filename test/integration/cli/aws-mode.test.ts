@@ -1,3 +1,4 @@
+import { GetUsageCommand } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { InvokeCommand, type InvokeCommandInput, LambdaClient } from '@aws-sdk/client-lambda';
@@ -15,6 +16,7 @@ import { createRemindHandler, createRetireHandler } from '../../../lambdas/servi
 import { auditEventKey } from '../../../lambdas/table/layout';
 import { LOCAL_AWS } from '../../../local/dynamodb-local';
 import { type SesEmulator, startSesEmulator } from '../../../local/ses-emulator';
+import { fakeApiGateway } from '../../support/api-gateway-fake';
 import { createTestTable } from '../../support/dynamodb';
 import { freePort } from '../../support/free-port';
 
@@ -434,6 +436,36 @@ describe('keyward --stack', () => {
       ).toEqual(['job-1', 'job-2']);
       expect(await new DynamoDbKeyStore(documentClient(table.clientConfig), table.tableName).getKey('pied-piper-aws', keyId)).toBeDefined();
     });
+  });
+
+  it("prints quota_used after org set-plan as the settings answer it in AWS: API Gateway's count for the organization's identifier", async () => {
+    const plans = {
+      default_plan: 'free',
+      plans: { free: { rate: 10, burst: 20, quota: null }, pro: { rate: 100, burst: 200, quota: { limit: 1000, period: 'month' } } },
+    };
+    cloudFormation
+      .on(DescribeStacksCommand, { StackName: STACK })
+      .resolves(
+        stackOutputs({ [STACK_OUTPUT.plans]: JSON.stringify(plans), [STACK_OUTPUT.usagePlanIds]: '{"free":"up-free","pro":"up-pro"}' }),
+      );
+    const gateway = fakeApiGateway();
+    try {
+      gateway.mock.on(GetUsageCommand).callsFake((input: { keyId: string }) => ({
+        items: {
+          [input.keyId]: [
+            [30, 970],
+            [12, 958],
+          ],
+        },
+      }));
+      await json(['org', 'create', '--name', 'Metered', '--id', 'metered-aws', '--admin', 'ops@metered.test']);
+      const moved = await json(['org', 'set-plan', '--org', 'metered-aws', '--plan', 'pro']);
+      expect(moved).toMatchObject({ plan: 'pro', quota_used: 42 });
+      expect(gateway.mock.commandCalls(GetUsageCommand)[0]!.args[0].input).toMatchObject({ usagePlanId: 'up-pro', keyId: 'key-1' });
+      expect([...gateway.members]).toEqual(['up-pro/key-1']);
+    } finally {
+      gateway.mock.restore();
+    }
   });
 
   it('refuses token with --stack (dev JWTs exist only locally)', async () => {

@@ -1,17 +1,9 @@
-import {
-  APIGatewayClient,
-  ConflictException,
-  CreateApiKeyCommand,
-  CreateUsagePlanKeyCommand,
-  DeleteUsagePlanKeyCommand,
-  GetApiKeysCommand,
-  NotFoundException,
-} from '@aws-sdk/client-api-gateway';
-import { mockClient } from 'aws-sdk-client-mock';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { ApiGatewayUsageIdentifiers } from '../../../lambdas/adapters/api-gateway-usage-identifiers';
 import type { PlansConfig } from '../../../lambdas/domain/plans';
 import { hashToken } from '../../../lambdas/domain/token';
 import { createOperator, type Operator } from '../../../lambdas/runtime/operator';
+import { fakeApiGateway } from '../../support/api-gateway-fake';
 import { createTestTable } from '../../support/dynamodb';
 import { plainSecretBox } from '../../support/fakes';
 
@@ -21,35 +13,6 @@ const PLANS: PlansConfig = {
 };
 const USAGE_PLAN_IDS = { free: 'up-free', pro: 'up-pro' };
 const ACTOR = { type: 'operator', principal: 'arn:aws:iam::111122223333:role/keyward-operator' } as const;
-
-/**
- * API Gateway's API keys and usage plan keys as the SDK answers for them (no API Gateway runs
- * offline): what exists, so the real adapter's calls are checked by their effect.
- */
-function fakeApiGateway() {
-  const keys = new Map<string, { id: string; name: string; value: string }>();
-  const members = new Set<string>();
-  const mock = mockClient(APIGatewayClient);
-  mock.on(GetApiKeysCommand).callsFake((input) => ({
-    items: [...keys.values()].filter((key) => key.name.startsWith(input.nameQuery ?? '')),
-  }));
-  mock.on(CreateApiKeyCommand).callsFake((input) => {
-    const key = { id: `key-${keys.size + 1}`, name: input.name, value: input.value };
-    keys.set(key.id, key);
-    return key;
-  });
-  mock.on(CreateUsagePlanKeyCommand).callsFake((input) => {
-    const member = `${input.usagePlanId}/${input.keyId}`;
-    if (members.has(member)) throw new ConflictException({ message: 'exists', $metadata: {} });
-    members.add(member);
-    return { id: input.keyId };
-  });
-  mock.on(DeleteUsagePlanKeyCommand).callsFake((input) => {
-    if (!members.delete(`${input.usagePlanId}/${input.keyId}`)) throw new NotFoundException({ message: 'none', $metadata: {} });
-    return {};
-  });
-  return { keys, members, mock };
-}
 
 describe('usage identifiers in AWS (API.md §9, issue 18 item 1)', () => {
   let table: Awaited<ReturnType<typeof createTestTable>>;
@@ -99,6 +62,24 @@ describe('usage identifiers in AWS (API.md §9, issue 18 item 1)', () => {
     expect([...gateway.members]).toEqual(['up-pro/key-1']);
     await withPlans.settings.setPlan(organization.id, ACTOR, 'free');
     expect([...gateway.members]).toEqual(['up-free/key-1']);
+  });
+
+  it('org set-plan takes the identifier out of every other usage plan, whichever an interrupted move left it in', async () => {
+    const { organization } = await withPlans.organizations.create({ name: 'Acme', id: 'acme-stray', admins: ['a@acme.test'] });
+    const identifier = (await withPlans.store.getUsageIdentifier(organization.id))!;
+    gateway.members.add(`up-pro/${identifier.id}`); // in free (the table's plan) and pro
+    await withPlans.settings.setPlan(organization.id, ACTOR, 'free'); // the same plan: nothing written, the identifier follows
+    expect([...gateway.members]).toEqual([`up-free/${identifier.id}`]);
+  });
+
+  it('moves the identifier where API Gateway refuses a key two usage plans of one stage', async () => {
+    gateway.mock.restore();
+    gateway = fakeApiGateway({ oneUsagePlanPerKey: true });
+    const { organization } = await withPlans.organizations.create({ name: 'Acme', id: 'acme-strict', admins: ['a@acme.test'] });
+    const identifier = (await withPlans.store.getUsageIdentifier(organization.id))!;
+    await withPlans.settings.setPlan(organization.id, ACTOR, 'pro');
+    expect([...gateway.members]).toEqual([`up-pro/${identifier.id}`]);
+    expect(await withPlans.store.getPlan(organization.id)).toBe('pro');
   });
 
   it('migrate backfills organizations made without one, puts it on every hot item, and is idempotent', async () => {

@@ -1,4 +1,4 @@
-import { adminAuthConfig, hotKeyCacheConfig } from '../../../lambdas/runtime/config';
+import { adminAuthConfig, fallbackUsageIdentifierConfig, hotKeyCacheConfig, usagePlanIdsConfig } from '../../../lambdas/runtime/config';
 
 describe('hotKeyCacheConfig', () => {
   it('is off with 1000 entries by default, and for blank values', () => {
@@ -61,5 +61,22 @@ describe('adminAuthConfig', () => {
     ['an empty verification claim', { ADMIN_JWT_AUDIENCE: 'app', ADMIN_EMAIL_VERIFIED_CLAIM: '' }, /ADMIN_EMAIL_VERIFIED_CLAIM/],
   ])('fails the cold start on %s, naming the variable', (_name, env, message) => {
     expect(() => adminAuthConfig({ ...ISSUER, ...env })).toThrow(message);
+  });
+});
+
+describe('the usage plan settings (API.md §9)', () => {
+  it("reads the authorizer's fallback usage identifier, none when unset, and refuses a value API Gateway would not take", () => {
+    expect(fallbackUsageIdentifierConfig({})).toBeUndefined();
+    expect(fallbackUsageIdentifierConfig({ FALLBACK_USAGE_IDENTIFIER: ' keyward-fallback-0123456789abcdef ' })).toBe(
+      'keyward-fallback-0123456789abcdef',
+    );
+    expect(() => fallbackUsageIdentifierConfig({ FALLBACK_USAGE_IDENTIFIER: 'short' })).toThrow('20-128 characters');
+  });
+
+  it("reads each plan's usage plan id, none when unset, and refuses what is not a map of plan names", () => {
+    expect(usagePlanIdsConfig({})).toBeUndefined();
+    expect(usagePlanIdsConfig({ USAGE_PLAN_IDS: '{"free":"abc123","pro":"def456"}' })).toEqual({ free: 'abc123', pro: 'def456' });
+    expect(() => usagePlanIdsConfig({ USAGE_PLAN_IDS: 'free=abc' })).toThrow('not JSON');
+    expect(() => usagePlanIdsConfig({ USAGE_PLAN_IDS: '{"free":""}' })).toThrow('invalid usage plans configuration');
   });
 });

@@ -59,7 +59,9 @@ describe('asynchronously invoked functions', () => {
       ) ||
       Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping')).some((m) => mentions(m.Properties!.FunctionName, id)) ||
       // The usage aggregator is CloudWatch Logs' (usage-aggregation.test.ts checks its own queue).
-      Object.values(resourcesOf(template, 'AWS::Logs::SubscriptionFilter')).some((f) => mentions(f.Properties!.DestinationArn, id));
+      Object.values(resourcesOf(template, 'AWS::Logs::SubscriptionFilter')).some((f) => mentions(f.Properties!.DestinationArn, id)) ||
+      // The usage rollup is an EventBridge rule's, with its own queue (usage-aggregation.test.ts checks it).
+      Object.values(resourcesOf(template, 'AWS::Events::Rule')).some((r) => mentions(r.Properties!.Targets, id));
     return Object.entries(functions)
       .filter(([id, fn]) => String(fn.Properties!.FunctionName).startsWith('keyward-') && !invokedSync(id))
       .map(([, fn]) => fn.Properties!.FunctionName as string)

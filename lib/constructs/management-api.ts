@@ -95,7 +95,9 @@ export class ManagementApi extends Construct {
       handler: this.adminAuthorizerFunction,
       identitySources: [apigw.IdentitySource.header('Authorization')],
       // No cache: a removed admin must lose access with the next request, and the decision
-      // depends on the organization in the path, not only on the token.
+      // depends on the organization in the path, not only on the token (the role is in the
+      // context, the policy covers the route: a token-keyed cache would replay one
+      // organization's role for another).
       resultsCacheTtl: Duration.seconds(0),
     });
 

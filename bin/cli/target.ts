@@ -19,7 +19,7 @@ import type { FailureQueue, Mailer } from '../../lambdas/domain/ports';
 import { keyConfig } from '../../lambdas/runtime/config';
 import { createOperator, type Operator } from '../../lambdas/runtime/operator';
 import { createRetirementScheduler } from '../../lambdas/runtime/retirement-scheduler';
-import { parseStackOutputs, type StackSettings } from '../../lambdas/runtime/stack-outputs';
+import { jobQueueUrls, notifierFailureQueueUrl, parseStackOutputs, type StackSettings } from '../../lambdas/runtime/stack-outputs';
 import { type JobRunner, type ParkedJobs, parkedJobOf } from '../../lambdas/service/job-redrive';
 import { LOCAL_SENDER, scheduleDir } from '../../local/components';
 import { localClientConfig } from '../../local/dynamodb-local';
@@ -162,13 +162,14 @@ export function mailerFor(target: Target): Mailer {
 }
 
 export function failureQueueFor(stack: StackSettings): FailureQueue {
-  return new SqsFailureQueue(new SQSClient({}), stack.failureQueueUrl);
+  return new SqsFailureQueue(new SQSClient({}), notifierFailureQueueUrl(stack));
 }
 
 /** Where a stack parks failed lifecycle jobs: the job failure queue, then the scheduler's dead-letter queue. */
 export function parkedJobsFor(stack: StackSettings): ParkedJobs[] {
+  const urls = jobQueueUrls(stack);
   const client = new SQSClient({});
-  return stack.jobQueueUrls.map((url) => new SqsRedriveQueue(client, url, parkedJobOf));
+  return urls.map((url) => new SqsRedriveQueue(client, url, parkedJobOf));
 }
 
 /** Runs a parked job again: the stack's own function (invoked), or the handler on the local stack's table. */

@@ -83,11 +83,46 @@ export function ipAllowed(allowed: unknown, sourceIp: string | undefined): boole
   if (!Array.isArray(allowed)) return false;
   const address = sourceAddress(sourceIp);
   if (address === undefined) return false;
-  for (const block of allowed) {
-    const range = typeof block === 'string' ? rangeOf(block) : undefined;
-    if (range !== undefined && range[0].kind() === address.kind() && address.match(range)) return true;
+  for (const range of rangesOf(allowed)) {
+    if (range[0].kind() === address.kind() && address.match(range)) return true;
   }
   return false;
+}
+
+/**
+ * How many distinct allowlists keep their parsed blocks: parsing is most of a decision's CPU with
+ * an allowlist (about 9 µs a block, docs/benchmarks.md), and a container sees the same few keys
+ * again and again. 20 blocks of ≤ 43 characters a list: a few hundred kB at most.
+ */
+export const PARSED_ALLOWLISTS_CACHED = 500;
+
+/** Parsed allowlists by their blocks (JSON, so no block's text can run into the next), least recently used first. */
+const parsedAllowlists = new Map<string, ReadonlyArray<[Address, number]>>();
+
+/** The readable blocks of a stored list as ranges, parsed once per distinct list while it stays in the LRU. */
+function rangesOf(allowed: unknown[]): ReadonlyArray<[Address, number]> {
+  // Damaged data (a block that is not a string) is parsed each time and never cached.
+  if (!allowed.every((block) => typeof block === 'string')) return parseRanges(allowed);
+  const cacheKey = JSON.stringify(allowed);
+  const cached = parsedAllowlists.get(cacheKey);
+  if (cached !== undefined) {
+    parsedAllowlists.delete(cacheKey);
+    parsedAllowlists.set(cacheKey, cached);
+    return cached;
+  }
+  const ranges = parseRanges(allowed);
+  parsedAllowlists.set(cacheKey, ranges);
+  if (parsedAllowlists.size > PARSED_ALLOWLISTS_CACHED) parsedAllowlists.delete(parsedAllowlists.keys().next().value!);
+  return ranges;
+}
+
+function parseRanges(allowed: unknown[]): Array<[Address, number]> {
+  const ranges: Array<[Address, number]> = [];
+  for (const block of allowed) {
+    const range = typeof block === 'string' ? rangeOf(block) : undefined;
+    if (range !== undefined) ranges.push(range);
+  }
+  return ranges;
 }
 
 /** A stored block as a range; a bare address (written by a caller that skipped the schema) is that one address. */

@@ -32,6 +32,10 @@ export const STACK_OUTPUT = {
   usagePlanIds: 'UsagePlanIds',
 } as const;
 
+/** The outputs only a redrive reads (`keyward notifications redrive`, `keyward jobs redrive`). */
+const QUEUE_OUTPUTS = [STACK_OUTPUT.notifierFailureQueueUrl, STACK_OUTPUT.jobFailureQueueUrl, STACK_OUTPUT.schedulerDlqUrl] as const;
+type QueueOutput = (typeof QUEUE_OUTPUTS)[number];
+
 /** A JSON output, then checked by `schema`. */
 const jsonOutput = <T extends z.ZodType>(schema: T) =>
   z
@@ -63,15 +67,12 @@ const outputsSchema = z.object({
   [STACK_OUTPUT.tokenKeyArn]: z.string().min(1),
   [STACK_OUTPUT.keyPrefix]: z.string().regex(KEY_PREFIX_PATTERN),
   [STACK_OUTPUT.resourceCatalog]: catalogSchema,
-  [STACK_OUTPUT.notifierFailureQueueUrl]: z.string().url(),
   [STACK_OUTPUT.senderAddress]: z.string().email().optional(),
   [STACK_OUTPUT.scheduleGroupName]: z.string().min(1),
   [STACK_OUTPUT.retireFunctionArn]: z.string().min(1),
   [STACK_OUTPUT.remindFunctionArn]: z.string().min(1),
   [STACK_OUTPUT.schedulerRoleArn]: z.string().min(1),
   [STACK_OUTPUT.schedulerDlqArn]: z.string().min(1),
-  [STACK_OUTPUT.jobFailureQueueUrl]: z.string().url(),
-  [STACK_OUTPUT.schedulerDlqUrl]: z.string().url(),
   [STACK_OUTPUT.plans]: jsonOutput(plansConfigSchema).optional(),
   [STACK_OUTPUT.usagePlanIds]: jsonOutput(z.record(z.string().regex(PLAN_NAME_PATTERN), z.string().min(1))).optional(),
 });
@@ -83,13 +84,16 @@ export interface StackSettings {
   tokenKeyArn: string;
   keyPrefix: string;
   catalog: readonly string[];
-  failureQueueUrl: string;
+  /**
+   * The failure queues' outputs as the stack gives them, unchecked: only the redrives read them,
+   * through `notifierFailureQueueUrl` and `jobQueueUrls`, so a stack that lacks one still serves
+   * every other command.
+   */
+  queueOutputs: Readonly<Partial<Record<QueueOutput, string>>>;
   /** Undefined when the stack sends no email. */
   senderAddress?: string;
   /** The stack's plans and each one's usage plan id; undefined when the stack has no plans (API.md §9). */
   plans?: { config: PlansConfig; usagePlanIds: Readonly<Record<string, string>> };
-  /** Where failed lifecycle jobs are parked: the functions' on-failure destination, then the scheduler's DLQ. */
-  jobQueueUrls: readonly string[];
   /** The variables the Lambda functions get for EventBridge Scheduler (config.ts `schedulerConfig`). */
   schedulerEnvironment: Record<
     'SCHEDULE_GROUP_NAME' | 'RETIRE_FUNCTION_ARN' | 'REMIND_FUNCTION_ARN' | 'SCHEDULER_ROLE_ARN' | 'SCHEDULER_DLQ_ARN',
@@ -114,10 +118,9 @@ export function parseStackOutputs(stackName: string, outputs: Record<string, str
     tokenKeyArn: o.TokenKeyArn,
     keyPrefix: o.KeyPrefix,
     catalog: o.ResourceCatalog,
-    failureQueueUrl: o.NotifierFailureQueueUrl,
+    queueOutputs: Object.fromEntries(QUEUE_OUTPUTS.flatMap((name) => (outputs[name] === undefined ? [] : [[name, outputs[name]]]))),
     ...(o.SenderAddress ? { senderAddress: o.SenderAddress } : {}),
     ...(o.Plans && o.UsagePlanIds ? { plans: { config: o.Plans, usagePlanIds: o.UsagePlanIds } } : {}),
-    jobQueueUrls: [o.JobFailureQueueUrl, o.RetirementDlqUrl],
     schedulerEnvironment: {
       SCHEDULE_GROUP_NAME: o.ScheduleGroupName,
       RETIRE_FUNCTION_ARN: o.RetireFunctionArn,
@@ -126,4 +129,30 @@ export function parseStackOutputs(stackName: string, outputs: Record<string, str
       SCHEDULER_DLQ_ARN: o.SchedulerDlqArn,
     },
   };
+}
+
+/** The queue URLs of `names`, checked now; throws naming each missing or bad one and the command that needs them. */
+function queueUrls(stack: StackSettings, names: readonly QueueOutput[], command: string): string[] {
+  const problems: string[] = [];
+  const urls = names.map((name) => {
+    const checked = z.string().url().safeParse(stack.queueOutputs[name]);
+    if (!checked.success) problems.push(`${name} ${checked.error.issues.map((issue) => issue.message).join(', ')}`);
+    return checked.data ?? '';
+  });
+  if (problems.length > 0) {
+    throw new Error(
+      `stack ${stack.stackName} lacks the outputs \`keyward ${command}\` needs (${problems.join('; ')}); deploy it with this version of keyward`,
+    );
+  }
+  return urls;
+}
+
+/** The notifier's failure queue, for `keyward notifications redrive`. */
+export function notifierFailureQueueUrl(stack: StackSettings): string {
+  return queueUrls(stack, [STACK_OUTPUT.notifierFailureQueueUrl], 'notifications redrive')[0]!;
+}
+
+/** Where failed lifecycle jobs are parked, for `keyward jobs redrive`: the functions' on-failure destination, then the scheduler's DLQ. */
+export function jobQueueUrls(stack: StackSettings): string[] {
+  return queueUrls(stack, [STACK_OUTPUT.jobFailureQueueUrl, STACK_OUTPUT.schedulerDlqUrl], 'jobs redrive');
 }

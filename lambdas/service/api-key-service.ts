@@ -8,7 +8,6 @@ import {
   checkVersion,
   type ExpectedVersions,
   type Expiry,
-  type ExpirySource,
   expirySourceOf,
   FIRST_VERSION,
   type KeyChanges,
@@ -21,7 +20,7 @@ import {
 } from '../domain/api-key';
 import { type Actor, type AuditEvent, type AuditEventType, type AuditEventView, keyEvent, toAuditEventView } from '../domain/audit-event';
 import type { Clock } from '../domain/clock';
-import { ApiKeyNotFound, DomainError } from '../domain/errors';
+import { ApiKeyNotFound } from '../domain/errors';
 import {
   DEFAULT_SETTINGS,
   type KeyExpiryRequest,
@@ -32,10 +31,9 @@ import {
 } from '../domain/expiry';
 import type { LeakRecord } from '../domain/leak';
 import { defaultPermissions, type Permissions } from '../domain/permissions';
-import { type KeyStore, type Page, type PageRequest, type RetirementScheduler, type SecretBox, StaleState } from '../domain/ports';
+import type { KeyStore, Page, PageRequest, RetirementScheduler, SecretBox } from '../domain/ports';
 import { retryOnConflict } from '../domain/retry-on-conflict';
 import { generateToken, hashToken, maskToken } from '../domain/token';
-import { logger } from '../observability/logger';
 import { type ExpiryJobSet, ExpiryJobs } from './expiry-jobs';
 
 export interface ApiKeyServiceDeps {
@@ -89,7 +87,7 @@ export class ApiKeyService {
   constructor(private readonly deps: ApiKeyServiceDeps) {
     const ulid = monotonicFactory();
     this.newId = deps.newId ?? (() => ulid(deps.clock.now().getTime()));
-    this.jobs = new ExpiryJobs(deps.scheduler);
+    this.jobs = new ExpiryJobs(deps.scheduler, this.newId);
   }
 
   async list(organizationId: string, page: PageRequest): Promise<Page<ApiKeyView>> {
@@ -119,55 +117,19 @@ export class ApiKeyService {
       },
       now,
     );
-    const key = expiry ? await this.withExpiryJobs(minted.key, expiry, settings) : minted.key;
+    const key = expiry ? await this.jobs.attach(minted.key, expiry, settings) : minted.key;
     const event = this.event('api_key.created', key, actor, {
       permissions: key.permissions,
       ...(key.allowedIps ? { allowed_ips: key.allowedIps } : {}),
       ...(key.expiresAt ? { expires_at: key.expiresAt } : {}),
     });
-    await this.undoJobsUnlessCommitted([key], 'create refused', () => this.deps.store.createKey(key, event));
+    await this.jobs.undoUnlessCommitted([key], 'create refused', () => this.deps.store.createKey(key, event));
     return versioned(key, minted.value);
   }
 
   /** The organization's key policy; defaults for an organization that does not exist (its change is refused later). */
   private async settingsOf(organizationId: string): Promise<OrganizationSettings> {
     return (await this.deps.store.getSettings(organizationId)) ?? DEFAULT_SETTINGS;
-  }
-
-  /** `key` with `expiry` and the jobs that carry it out (none for a policy expiry without a scheduler). */
-  private async withExpiryJobs(
-    key: StoredApiKey,
-    expiry: { expiresAt: string; expirySource: ExpirySource },
-    settings: OrganizationSettings,
-  ): Promise<StoredApiKey> {
-    if (!this.jobs.available && expiry.expirySource === 'policy') {
-      logger.warn('no scheduler: a key expiring by policy gets no lifecycle jobs', {
-        organization_id: key.organizationId,
-        api_key_id: key.id,
-      });
-      return { ...key, ...expiry, retirementJobId: null, reminderMarks: [] };
-    }
-    const id = this.newId();
-    const reminderMarks = await this.jobs.schedule(
-      { organizationId: key.organizationId, apiKeyId: key.id, expiresAt: expiry.expiresAt, id },
-      settings.expiryReminderDays,
-    );
-    return { ...key, ...expiry, retirementJobId: id, reminderMarks };
-  }
-
-  /**
-   * Runs a change whose keys' jobs were just created; when the store refuses it (nothing was
-   * written), removes them. A failure the store did not explain (a timeout, an outage) may hide a
-   * committed change, which must keep its jobs; a job of a change that never committed does
-   * nothing when it runs.
-   */
-  private async undoJobsUnlessCommitted<T>(created: ExpiryJobSet[], reason: string, change: () => Promise<T>): Promise<T> {
-    try {
-      return await change();
-    } catch (error) {
-      if (isRefusal(error)) await Promise.all(created.map((jobs) => this.jobs.cancel(jobs, reason)));
-      throw error;
-    }
   }
 
   async reveal(organizationId: string, actor: Actor, apiKeyId: string): Promise<Versioned<ApiKeyWithValue>> {
@@ -208,7 +170,7 @@ export class ApiKeyService {
       if (Object.keys(changes).length === 0 && patched === undefined) return versioned(current);
       let created: StoredApiKey | undefined;
       if (patched?.expiresAt) {
-        created = await this.withExpiryJobs(current, { expiresAt: patched.expiresAt, expirySource: 'request' }, settings);
+        created = await this.jobs.attach(current, { expiresAt: patched.expiresAt, expirySource: 'request' }, settings);
         changes.expiry = expiryOf(created);
       } else if (patched) {
         changes.expiry = { expiresAt: null, expirySource: null, retirementJobId: null, reminderMarks: [] };
@@ -221,7 +183,7 @@ export class ApiKeyService {
           ...(expiry ? { expires_at: expiry.expiresAt } : {}),
         },
       });
-      const updated = await this.undoJobsUnlessCommitted(created ? [created] : [], 'update refused', () =>
+      const updated = await this.jobs.undoUnlessCommitted(created ? [created] : [], 'update refused', () =>
         this.deps.store.updateKey({ key: current, changes, event, landsBy: landingDeadline(this.deps.clock.now()).toISOString() }),
       );
       if (expiry) await this.jobs.cancel(current, 'expiry changed');
@@ -266,12 +228,12 @@ export class ApiKeyService {
       minted ??= await this.mint(organizationId, copied);
       const policy = newKeyExpiry(null, new Date(minted.key.createdAt), settings);
       const fresh: StoredApiKey = { ...minted.key, ...copied };
-      const next = policy ? await this.withExpiryJobs(fresh, policy, settings) : fresh;
+      const next = policy ? await this.jobs.attach(fresh, policy, settings) : fresh;
       const created: ExpiryJobSet[] = [next];
       let pendingOld: StoredApiKey | undefined;
       try {
         if (expiresAt !== null) {
-          pendingOld = await this.withExpiryJobs({ ...old, expirySource: 'rotation' }, { expiresAt, expirySource: 'rotation' }, settings);
+          pendingOld = await this.jobs.attach({ ...old, expirySource: 'rotation' }, { expiresAt, expirySource: 'rotation' }, settings);
           created.push(pendingOld);
         }
       } catch (error) {
@@ -286,7 +248,7 @@ export class ApiKeyService {
           new_masked_value: next.maskedValue,
           expires_at: expiresAt ?? now.toISOString(),
         });
-      await this.undoJobsUnlessCommitted(created, 'rotation refused', () =>
+      await this.jobs.undoUnlessCommitted(created, 'rotation refused', () =>
         this.deps.store.rotateKey({
           old,
           next,
@@ -394,11 +356,6 @@ function expiryOf(key: StoredApiKey): Expiry {
 /** The earlier of two instants (`b` may be absent). */
 function earlier(a: string, b: string | null): string {
   return b !== null && Date.parse(b) < Date.parse(a) ? b : a;
-}
-
-/** The store refused the change: its transaction was cancelled, so nothing was written. */
-function isRefusal(error: unknown): boolean {
-  return error instanceof DomainError || error instanceof StaleState;
 }
 
 export function secretContext(key: Pick<StoredApiKey, 'organizationId' | 'id'>) {

@@ -1,5 +1,7 @@
-import type { StoredApiKey } from '../domain/api-key';
-import type { ReminderJob, RetirementJob, RetirementScheduler } from '../domain/ports';
+import type { ExpirySource, StoredApiKey } from '../domain/api-key';
+import { DomainError } from '../domain/errors';
+import type { OrganizationSettings } from '../domain/expiry';
+import { type ReminderJob, type RetirementJob, type RetirementScheduler, StaleState } from '../domain/ports';
 import { logger } from '../observability/logger';
 
 /** The jobs of one expiry of one key: its retirement, and the reminder marks that were scheduled. */
@@ -11,7 +13,11 @@ export type ExpiryJobSet = Pick<StoredApiKey, 'organizationId' | 'id' | 'expires
  * when the transaction does not commit or the expiry ends (moved, cleared, rotated out, deleted).
  */
 export class ExpiryJobs {
-  constructor(private readonly scheduler: RetirementScheduler | undefined) {}
+  constructor(
+    private readonly scheduler: RetirementScheduler | undefined,
+    /** The id a key's jobs share (stored as its `retirementJobId`). */
+    private readonly newId: () => string,
+  ) {}
 
   get available(): boolean {
     return this.scheduler !== undefined;
@@ -32,6 +38,42 @@ export class ExpiryJobs {
       if (await scheduler.scheduleReminder({ ...target, markDays })) scheduled.push(markDays);
     }
     return scheduled;
+  }
+
+  /** `key` with `expiry` and the jobs that carry it out (none for a policy expiry without a scheduler). */
+  async attach(
+    key: StoredApiKey,
+    expiry: { expiresAt: string; expirySource: ExpirySource },
+    settings: OrganizationSettings,
+  ): Promise<StoredApiKey> {
+    if (!this.available && expiry.expirySource === 'policy') {
+      logger.warn('no scheduler: a key expiring by policy gets no lifecycle jobs', {
+        organization_id: key.organizationId,
+        api_key_id: key.id,
+      });
+      return { ...key, ...expiry, retirementJobId: null, reminderMarks: [] };
+    }
+    const id = this.newId();
+    const reminderMarks = await this.schedule(
+      { organizationId: key.organizationId, apiKeyId: key.id, expiresAt: expiry.expiresAt, id },
+      settings.expiryReminderDays,
+    );
+    return { ...key, ...expiry, retirementJobId: id, reminderMarks };
+  }
+
+  /**
+   * Runs a change whose keys' jobs were just created; when the store refuses it (nothing was
+   * written), removes them. A failure the store did not explain (a timeout, an outage) may hide a
+   * committed change, which must keep its jobs; a job of a change that never committed does
+   * nothing when it runs.
+   */
+  async undoUnlessCommitted<T>(created: ExpiryJobSet[], reason: string, change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } catch (error) {
+      if (isRefusal(error)) await Promise.all(created.map((jobs) => this.cancel(jobs, reason)));
+      throw error;
+    }
   }
 
   /**
@@ -72,4 +114,9 @@ export class ExpiryJobs {
     if (!this.scheduler) throw new Error('an expiring key needs a RetirementScheduler');
     return this.scheduler;
   }
+}
+
+/** The store refused the change: its transaction was cancelled, so nothing was written. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof DomainError || error instanceof StaleState;
 }

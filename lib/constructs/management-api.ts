@@ -72,16 +72,12 @@ export class ManagementApi extends Construct {
       throttle: props.throttle,
     });
     // API Gateway's own answers must let the console read them too (a 401 sends it back to Sign in).
-    // A gateway response has no condition: with one console it names that origin; with more it
-    // answers the caller's Origin, which only exposes the contract's error bodies (no data: every
-    // answer with data comes from a function, whose CORS allows the listed origins alone).
-    const cors: Record<string, string> =
-      origins.length === 0
-        ? {}
-        : {
-            'Access-Control-Allow-Origin': origins.length === 1 ? `'${origins[0]}'` : 'method.request.header.Origin',
-            Vary: "'Origin'",
-          };
+    // A gateway response has no condition, so it cannot pick the caller's origin out of a list: it
+    // names the first (the distribution's), fixed at deploy time. Reflecting the request's Origin
+    // instead would let any site read these answers. A console on another of the `consoleUrls`
+    // sees API Gateway's own 401, 429 and 5xx as network errors (docs/deploying.md); the
+    // functions' answers, with every piece of data, allow each listed origin.
+    const cors: Record<string, string> = origins.length === 0 ? {} : { 'Access-Control-Allow-Origin': `'${origins[0]}'`, Vary: "'Origin'" };
     // Every gateway response in the contract's shape (an undefined method or path is 404 route_not_found), readable by the console.
     addContractGatewayResponses(this.restApi, 'management', cors);
 
@@ -97,7 +93,9 @@ export class ManagementApi extends Construct {
       handler: this.adminAuthorizerFunction,
       identitySources: [apigw.IdentitySource.header('Authorization')],
       // No cache: a removed admin must lose access with the next request, and the decision
-      // depends on the organization in the path, not only on the token.
+      // depends on the organization in the path, not only on the token (the role is in the
+      // context, the policy covers the route: a token-keyed cache would replay one
+      // organization's role for another).
       resultsCacheTtl: Duration.seconds(0),
     });
 

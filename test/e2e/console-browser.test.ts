@@ -1,18 +1,8 @@
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { firstLoadFiles, readManifest } from '../../console/scripts/bundle-size';
 import { DEFAULT_RESOURCE_CATALOG } from '../../lambdas/domain/permissions';
-import {
-  CONSOLE_URL,
-  eventually,
-  expectAccessible,
-  keyRow,
-  launchBrowser,
-  newContext,
-  screenshot,
-  shownDateTime,
-  signIn,
-} from './browser/browser';
+import { browserSession, CONSOLE_URL, eventually, expectAccessible, keyRow, screenshot, shownDateTime, signIn } from './browser/browser';
 import { addMember, admin, newOrganization, stack, type TestOrganization } from './support';
 
 /**
@@ -21,26 +11,7 @@ import { addMember, admin, newOrganization, stack, type TestOrganization } from 
  * Each scenario has its own organization, so it never depends on another's keys.
  */
 
-// A real browser on a shared machine: axe-core alone takes seconds on the permissions table.
-jest.setTimeout(180_000);
-
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  context = await newContext(browser);
-  page = await context.newPage();
-});
-afterEach(async () => {
-  await context?.close();
-});
+const session = browserSession();
 
 /** A token's masked value (API.md §2). */
 const masked = (token: string) => `kw_••••••••${token.slice(-4)}`;
@@ -53,54 +24,54 @@ async function createKey(org: TestOrganization, body: Record<string, unknown> = 
 }
 
 async function openMenu(rowText: string) {
-  await keyRow(page, rowText).getByRole('button', { name: 'More options' }).click();
-  const menu = page.getByRole('menu');
+  await keyRow(session.page, rowText).getByRole('button', { name: 'More options' }).click();
+  const menu = session.page.getByRole('menu');
   await menu.waitFor();
   return menu;
 }
 
 async function menuItems(): Promise<string[]> {
-  return (await page.getByRole('menu').getByRole('menuitem').allTextContents()).map((text) => text.trim());
+  return (await session.page.getByRole('menu').getByRole('menuitem').allTextContents()).map((text) => text.trim());
 }
 
 describe('sign-in and sign-out', () => {
   it('signs in at the dev issuer, keeps the token out of URLs and localStorage, and after Sign out a reload shows Sign in', async () => {
     const org = await newOrganization('signin');
-    await page.goto(CONSOLE_URL);
-    await page.getByRole('button', { name: 'Sign in' }).waitFor();
-    await expectAccessible(page, 'signed out');
+    await session.page.goto(CONSOLE_URL);
+    await session.page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await expectAccessible(session.page, 'signed out');
 
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('textbox', { name: 'Email' }).waitFor();
-    expect(page.url()).toContain('/local-issuer/authorize');
-    await expectAccessible(page, "the dev issuer's sign-in page");
-    await page.getByRole('textbox', { name: 'Email' }).fill(org.adminEmail);
+    await session.page.getByRole('button', { name: 'Sign in' }).click();
+    await session.page.getByRole('textbox', { name: 'Email' }).waitFor();
+    expect(session.page.url()).toContain('/local-issuer/authorize');
+    await expectAccessible(session.page, "the dev issuer's sign-in page");
+    await session.page.getByRole('textbox', { name: 'Email' }).fill(org.adminEmail);
     // Without the state directory's sign-in code, the page asks again (API.md §6).
-    await page.getByRole('textbox', { name: 'Sign-in code' }).fill('AAAA-BBBB-CCCC-DDDD');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText('That is not the sign-in code of this local stack').waitFor();
-    expect(await page.getByRole('textbox', { name: 'Sign-in code' }).getAttribute('aria-invalid')).toBe('true');
-    expect(page.url()).toContain('/local-issuer/authorize');
-    await page.getByRole('textbox', { name: 'Sign-in code' }).fill(stack.signInCode);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await session.page.getByRole('textbox', { name: 'Sign-in code' }).fill('AAAA-BBBB-CCCC-DDDD');
+    await session.page.getByRole('button', { name: 'Sign in' }).click();
+    await session.page.getByText('That is not the sign-in code of this local stack').waitFor();
+    expect(await session.page.getByRole('textbox', { name: 'Sign-in code' }).getAttribute('aria-invalid')).toBe('true');
+    expect(session.page.url()).toContain('/local-issuer/authorize');
+    await session.page.getByRole('textbox', { name: 'Sign-in code' }).fill(stack.signInCode);
+    await session.page.getByRole('button', { name: 'Sign in' }).click();
 
     // An admin of one organization goes straight to its keys.
-    await page.getByRole('table').waitFor();
-    expect(page.url()).toBe(keysUrl(org));
-    const storage = await page.evaluate<{ local: string; session: string }>(
+    await session.page.getByRole('table').waitFor();
+    expect(session.page.url()).toBe(keysUrl(org));
+    const storage = await session.page.evaluate<{ local: string; session: string }>(
       '({ local: JSON.stringify(localStorage), session: JSON.stringify(sessionStorage) })',
     );
     expect(storage.local).not.toMatch(/eyJ/);
     expect(storage.session).toMatch(/eyJ/);
-    const history = await page.evaluate<string>('window.location.href');
+    const history = await session.page.evaluate<string>('window.location.href');
     expect(history).not.toMatch(/code=|id_token|eyJ/);
 
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByRole('button', { name: 'Sign in' }).waitFor();
-    await page.reload();
-    await page.getByRole('button', { name: 'Sign in' }).waitFor();
-    expect(await page.getByRole('table').count()).toBe(0);
-    expect(await page.evaluate<string>('JSON.stringify(sessionStorage) + JSON.stringify(localStorage)')).not.toMatch(/eyJ/);
+    await session.page.getByRole('button', { name: 'Sign out' }).click();
+    await session.page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await session.page.reload();
+    await session.page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await session.page.getByRole('table').count()).toBe(0);
+    expect(await session.page.evaluate<string>('JSON.stringify(sessionStorage) + JSON.stringify(localStorage)')).not.toMatch(/eyJ/);
   });
 });
 
@@ -110,16 +81,16 @@ describe('organizations', () => {
     const second = await newOrganization('pick-b');
     await addMember(second.id, first.adminEmail, 'admin');
 
-    await signIn(page, first.adminEmail);
-    await page.getByRole('button', { name: 'pick-b' }).waitFor();
-    await expectAccessible(page, 'organization picker');
-    await page.getByRole('button', { name: 'pick-b' }).click();
-    await keyRow(page, masked(second.key)).waitFor();
-    expect(page.url()).toBe(keysUrl(second));
+    await signIn(session.page, first.adminEmail);
+    await session.page.getByRole('button', { name: 'pick-b' }).waitFor();
+    await expectAccessible(session.page, 'organization picker');
+    await session.page.getByRole('button', { name: 'pick-b' }).click();
+    await keyRow(session.page, masked(second.key)).waitFor();
+    expect(session.page.url()).toBe(keysUrl(second));
 
-    await page.getByRole('button', { name: 'Switch organization' }).click();
-    await page.getByRole('button', { name: 'pick-a' }).click();
-    await keyRow(page, masked(first.key)).waitFor();
+    await session.page.getByRole('button', { name: 'Switch organization' }).click();
+    await session.page.getByRole('button', { name: 'pick-a' }).click();
+    await keyRow(session.page, masked(first.key)).waitFor();
   });
 
   it('tells a member who is not an admin so, and shows no keys', async () => {
@@ -127,10 +98,10 @@ describe('organizations', () => {
     const email = `member@${org.id}.test`;
     await addMember(org.id, email, 'member');
 
-    await signIn(page, email);
-    await page.getByText('You are not an admin of this organization.').waitFor();
-    expect(await page.getByRole('table').count()).toBe(0);
-    await expectAccessible(page, 'not an admin');
+    await signIn(session.page, email);
+    await session.page.getByText('You are not an admin of this organization.').waitFor();
+    expect(await session.page.getByRole('table').count()).toBe(0);
+    await expectAccessible(session.page, 'not an admin');
   });
 });
 
@@ -138,18 +109,18 @@ describe('the API keys list', () => {
   it('shows each key with its name, masked token, last use and creation; Reveal, Hide and Copy work', async () => {
     const org = await newOrganization('list');
     const named = await createKey(org, { name: 'billing service' });
-    await signIn(page, org.adminEmail);
-    const table = page.getByRole('table');
+    await signIn(session.page, org.adminEmail);
+    const table = session.page.getByRole('table');
     await table.waitFor();
 
     const headers = (await table.getByRole('columnheader').allTextContents()).map((text) => text.trim());
     expect(headers).toEqual(['Name', 'Token', 'Last used', 'Requests (24h)', 'Created']);
-    const unnamed = keyRow(page, masked(org.key));
+    const unnamed = keyRow(session.page, masked(org.key));
     await unnamed.getByRole('cell', { name: 'Unnamed key' }).waitFor();
     await unnamed.getByText(masked(org.key)).waitFor();
-    const row = keyRow(page, 'billing service');
+    const row = keyRow(session.page, 'billing service');
     await row.getByText(named.masked_value).waitFor();
-    await expectAccessible(page, 'API keys list');
+    await expectAccessible(session.page, 'API keys list');
 
     await row.getByRole('button', { name: 'Reveal key' }).click();
     await row.getByText(named.value).waitFor();
@@ -158,8 +129,8 @@ describe('the API keys list', () => {
     expect(await row.getByText(named.value).count()).toBe(0);
 
     await row.getByRole('button', { name: 'Copy key' }).click();
-    await page.getByText('Copied to clipboard').waitFor();
-    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(named.value);
+    await session.page.getByText('Copied to clipboard').waitFor();
+    expect(await session.page.evaluate<string>('navigator.clipboard.readText()')).toBe(named.value);
 
     // Each reveal went through the API, which audits it.
     const audit = await admin('GET', `/v1/organizations/${org.id}/audit_events`, { jwt: org.jwt });
@@ -170,26 +141,26 @@ describe('the API keys list', () => {
     const org = await newOrganization('expiring');
     const rotated = await admin('POST', `${org.keysPath}/${org.keyId}/rotate`, { jwt: org.jwt, body: { expires_in: '24h' } });
     const expiresAt: string = rotated.body.rotated_api_key.expires_at;
-    await signIn(page, org.adminEmail);
+    await signIn(session.page, org.adminEmail);
 
-    const old = keyRow(page, masked(org.key));
+    const old = keyRow(session.page, masked(org.key));
     await old.getByRole('img', { name: 'Expiring key' }).waitFor();
     const name = old.getByText('Unnamed key');
     await name.focus();
-    const tooltip = page.getByRole('tooltip');
+    const tooltip = session.page.getByRole('tooltip');
     await tooltip.waitFor();
     const expected = `The key expires on ${shownDateTime(expiresAt)}`;
     expect((await tooltip.textContent())?.trim()).toBe(expected);
     const describedBy = (await name.getAttribute('aria-describedby')) ?? '';
     expect(describedBy.split(' ')).toContain(await tooltip.getAttribute('id'));
-    await expectAccessible(page, 'list with an expiring key and its tooltip');
-    await screenshot(page, 'list');
-    await page.keyboard.press('Escape');
+    await expectAccessible(session.page, 'list with an expiring key and its tooltip');
+    await screenshot(session.page, 'list');
+    await session.page.keyboard.press('Escape');
 
     await openMenu(masked(org.key));
     // The old key may be deleted (it has a pending expiry), never rotated again.
     expect(await menuItems()).toEqual(['Reveal key', 'Copy key', 'Edit key', 'Delete key']);
-    await page.keyboard.press('Escape');
+    await session.page.keyboard.press('Escape');
     await openMenu(rotated.body.api_key.masked_value);
     // The new key is the last one without a pending expiry: it cannot be deleted.
     expect(await menuItems()).toEqual(['Reveal key', 'Copy key', 'Rotate key', 'Edit key']);
@@ -197,14 +168,14 @@ describe('the API keys list', () => {
 
   it('offers Delete key only while another key without a pending expiry remains', async () => {
     const org = await newOrganization('menu');
-    await signIn(page, org.adminEmail);
+    await signIn(session.page, org.adminEmail);
     await openMenu(masked(org.key));
     expect(await menuItems()).toEqual(['Reveal key', 'Copy key', 'Rotate key', 'Edit key']);
-    await expectAccessible(page, 'row menu');
-    await page.keyboard.press('Escape');
+    await expectAccessible(session.page, 'row menu');
+    await session.page.keyboard.press('Escape');
 
     const second = await createKey(org, { name: 'second' });
-    await page.reload();
+    await session.page.reload();
     await openMenu(second.masked_value);
     expect(await menuItems()).toEqual(['Reveal key', 'Copy key', 'Rotate key', 'Edit key', 'Delete key']);
   });
@@ -215,24 +186,24 @@ describe('the API keys list', () => {
     expect(policy.status).toBe(200);
     const byPolicy = await createKey(org, { name: 'by policy' });
     const own = await createKey(org, { name: 'own expiry', expires_in: '7d' });
-    await signIn(page, org.adminEmail);
+    await signIn(session.page, org.adminEmail);
 
     // The first key has no expiry; the policy's key counts as non-expiring too (API.md §8), so
     // both may be deleted, and each may be rotated.
     await openMenu(masked(org.key));
     expect(await menuItems()).toEqual(['Reveal key', 'Copy key', 'Rotate key', 'Edit key', 'Delete key']);
-    await page.keyboard.press('Escape');
+    await session.page.keyboard.press('Escape');
     await openMenu(byPolicy.masked_value);
     expect(await menuItems()).toEqual(['Reveal key', 'Copy key', 'Rotate key', 'Edit key', 'Delete key']);
-    await page.keyboard.press('Escape');
+    await session.page.keyboard.press('Escape');
     await openMenu(own.masked_value);
     expect(await menuItems()).toEqual(['Reveal key', 'Copy key', 'Rotate key', 'Edit key', 'Delete key']);
-    await page.keyboard.press('Escape');
+    await session.page.keyboard.press('Escape');
 
     // With the first key deleted, the policy's key is the last non-expiring one: no Delete key.
     const deleted = await admin('DELETE', `${org.keysPath}/${org.keyId}`, { jwt: org.jwt });
     expect(deleted.status).toBe(200);
-    await page.reload();
+    await session.page.reload();
     await openMenu(byPolicy.masked_value);
     expect(await menuItems()).toEqual(['Reveal key', 'Copy key', 'Rotate key', 'Edit key']);
   });
@@ -241,10 +212,10 @@ describe('the API keys list', () => {
 describe('the Rotate API key dialog', () => {
   it('rotates at once by default, toasts, and shows the new key revealed until the page is reloaded', async () => {
     const org = await newOrganization('rotate');
-    await signIn(page, org.adminEmail);
+    await signIn(session.page, org.adminEmail);
     await (await openMenu(masked(org.key))).getByRole('menuitem', { name: 'Rotate key' }).click();
 
-    const dialog = page.getByRole('dialog', { name: 'Rotate API key' });
+    const dialog = session.page.getByRole('dialog', { name: 'Rotate API key' });
     await dialog.waitFor();
     await dialog.getByText('Never used').waitFor();
     const group = dialog.getByRole('radiogroup', { name: 'Expiration date' });
@@ -256,59 +227,59 @@ describe('the Rotate API key dialog', () => {
       await group.getByRole('radio', { name: label }).waitFor({ state: 'attached' });
     }
     await dialog.getByRole('button', { name: 'Cancel' }).waitFor();
-    await expectAccessible(page, 'Rotate API key dialog');
-    await screenshot(page, 'rotate-dialog');
+    await expectAccessible(session.page, 'Rotate API key dialog');
+    await screenshot(session.page, 'rotate-dialog');
 
     await dialog.getByRole('button', { name: 'Rotate API key' }).click();
-    await page.getByText('API key successfully rotated').waitFor();
+    await session.page.getByText('API key successfully rotated').waitFor();
     await dialog.waitFor({ state: 'detached' });
     // The old key is gone; the new one is shown in full, with Hide key.
-    await eventually('the old key leaves the list', async () => (await keyRow(page, masked(org.key)).count()) === 0);
-    const rows = page.getByRole('row').filter({ has: page.getByRole('button', { name: 'Hide key' }) });
+    await eventually('the old key leaves the list', async () => (await keyRow(session.page, masked(org.key)).count()) === 0);
+    const rows = session.page.getByRole('row').filter({ has: session.page.getByRole('button', { name: 'Hide key' }) });
     const token = (await rows.locator('code').textContent()) ?? '';
     expect(token).toMatch(/^kw_[0-9A-Za-z]{36}$/);
     const consumer = await fetch(`${stack.url}/v1/customers`, { headers: { 'x-api-key': token } });
     expect(consumer.status).toBe(200);
 
-    await page.reload();
-    await page.getByRole('table').waitFor();
-    expect(await page.getByText(token).count()).toBe(0);
-    await page.getByText(masked(token)).waitFor();
+    await session.page.reload();
+    await session.page.getByRole('table').waitFor();
+    expect(await session.page.getByText(token).count()).toBe(0);
+    await session.page.getByText(masked(token)).waitFor();
   });
 
   it('schedules a rotation, is keyboard-usable, traps focus and closes on Escape', async () => {
     const org = await newOrganization('rotate-later');
-    await signIn(page, org.adminEmail);
-    const more = keyRow(page, masked(org.key)).getByRole('button', { name: 'More options' });
+    await signIn(session.page, org.adminEmail);
+    const more = keyRow(session.page, masked(org.key)).getByRole('button', { name: 'More options' });
     await more.focus();
-    await page.keyboard.press('Enter');
-    await page.getByRole('menu').waitFor();
-    await page.getByRole('menuitem', { name: 'Rotate key' }).focus();
-    await page.keyboard.press('Enter');
-    const dialog = page.getByRole('dialog', { name: 'Rotate API key' });
+    await session.page.keyboard.press('Enter');
+    await session.page.getByRole('menu').waitFor();
+    await session.page.getByRole('menuitem', { name: 'Rotate key' }).focus();
+    await session.page.keyboard.press('Enter');
+    const dialog = session.page.getByRole('dialog', { name: 'Rotate API key' });
     await dialog.waitFor();
 
     // Focus never leaves the dialog, however far one tabs.
     for (let i = 0; i < 8; i++) {
-      await page.keyboard.press('Tab');
+      await session.page.keyboard.press('Tab');
       expect(await dialog.evaluate((element) => element.contains(element.ownerDocument.activeElement))).toBe(true);
     }
-    await page.keyboard.press('Escape');
+    await session.page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
 
     await more.click();
-    await page.getByRole('menuitem', { name: 'Rotate key' }).click();
+    await session.page.getByRole('menuitem', { name: 'Rotate key' }).click();
     await dialog.getByRole('radio', { name: 'In 1 hour' }).check();
     await dialog.getByRole('button', { name: 'Rotate API key' }).click();
-    await page.getByText('API key successfully rotated').waitFor();
-    await keyRow(page, masked(org.key)).getByRole('img', { name: 'Expiring key' }).waitFor();
+    await session.page.getByText('API key successfully rotated').waitFor();
+    await keyRow(session.page, masked(org.key)).getByRole('img', { name: 'Expiring key' }).waitFor();
   });
 
   it('shows an API error as a message in the dialog', async () => {
     const org = await newOrganization('rotate-error');
-    await signIn(page, org.adminEmail);
+    await signIn(session.page, org.adminEmail);
     await (await openMenu(masked(org.key))).getByRole('menuitem', { name: 'Rotate key' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Rotate API key' });
+    const dialog = session.page.getByRole('dialog', { name: 'Rotate API key' });
     await dialog.waitFor();
     // Another admin schedules a rotation meanwhile: the API refuses this one (rotation_already_scheduled).
     await admin('POST', `${org.keysPath}/${org.keyId}/rotate`, { jwt: org.jwt, body: { expires_in: '1h' } });
@@ -324,18 +295,18 @@ describe('the Delete API key dialog', () => {
     await fetch(`${stack.url}/v1/customers`, { headers: { 'x-api-key': doomed.value } });
     const listed = await admin('GET', org.keysPath, { jwt: org.jwt });
     const lastUsed: string = listed.body.api_keys.find((key: { id: string }) => key.id === doomed.id).last_used_at;
-    await signIn(page, org.adminEmail);
+    await signIn(session.page, org.adminEmail);
     await (await openMenu('doomed')).getByRole('menuitem', { name: 'Delete key' }).click();
 
-    const dialog = page.getByRole('dialog', { name: 'Delete API key' });
+    const dialog = session.page.getByRole('dialog', { name: 'Delete API key' });
     await dialog.waitFor();
     await dialog.getByText('immediately', { exact: false }).waitFor();
     await dialog.getByText(`Last used: ${shownDateTime(lastUsed)}`).waitFor();
     await dialog.getByRole('button', { name: 'Cancel' }).waitFor();
-    await expectAccessible(page, 'Delete API key dialog');
+    await expectAccessible(session.page, 'Delete API key dialog');
     await dialog.getByRole('button', { name: 'Delete API key' }).click();
     await dialog.waitFor({ state: 'detached' });
-    await eventually('the deleted key leaves the list', async () => (await keyRow(page, 'doomed').count()) === 0);
+    await eventually('the deleted key leaves the list', async () => (await keyRow(session.page, 'doomed').count()) === 0);
     const consumer = await fetch(`${stack.url}/v1/customers`, { headers: { 'x-api-key': doomed.value } });
     expect(consumer.status).toBe(401);
   });
@@ -344,46 +315,46 @@ describe('the Delete API key dialog', () => {
 describe('the Add an API key and Edit an API key pages', () => {
   it('adds a key with the permissions chosen, select-all boxes following the column, and the API validation error next to Name', async () => {
     const org = await newOrganization('add');
-    await signIn(page, org.adminEmail);
-    await page.getByRole('button', { name: 'Add a key' }).click();
-    await page.getByRole('heading', { name: 'Add an API key' }).waitFor();
+    await signIn(session.page, org.adminEmail);
+    await session.page.getByRole('button', { name: 'Add a key' }).click();
+    await session.page.getByRole('heading', { name: 'Add an API key' }).waitFor();
 
-    const readAll = page.getByRole('checkbox', { name: 'Select all Read' });
-    const writeAll = page.getByRole('checkbox', { name: 'Select all Write' });
-    const table = page.getByRole('table');
+    const readAll = session.page.getByRole('checkbox', { name: 'Select all Read' });
+    const writeAll = session.page.getByRole('checkbox', { name: 'Select all Write' });
+    const table = session.page.getByRole('table');
     const headers = await table
       .getByRole('columnheader')
       .evaluateAll((cells) => cells.map((cell) => cell.getAttribute('aria-label') ?? cell.textContent?.trim()));
     expect(headers).toEqual(['Resource', 'Read', 'Write']);
     expect(await table.getByRole('rowheader').count()).toBe(DEFAULT_RESOURCE_CATALOG.length);
-    const boxes = await page
+    const boxes = await session.page
       .getByRole('checkbox')
       .evaluateAll((inputs) => inputs.map((input) => (input as unknown as { checked: boolean }).checked));
     expect(boxes.every(Boolean)).toBe(true);
     const mixed = (name: string) =>
-      page.getByRole('checkbox', { name }).evaluate((input) => (input as unknown as { indeterminate: boolean }).indeterminate);
+      session.page.getByRole('checkbox', { name }).evaluate((input) => (input as unknown as { indeterminate: boolean }).indeterminate);
 
-    await page.getByRole('checkbox', { name: 'Read invoice', exact: true }).uncheck();
+    await session.page.getByRole('checkbox', { name: 'Read invoice', exact: true }).uncheck();
     expect(await mixed('Select all Read')).toBe(true);
     expect(await readAll.isChecked()).toBe(false);
     await writeAll.uncheck();
-    expect(await page.getByRole('checkbox', { name: 'Write customer', exact: true }).isChecked()).toBe(false);
+    expect(await session.page.getByRole('checkbox', { name: 'Write customer', exact: true }).isChecked()).toBe(false);
     expect(await mixed('Select all Write')).toBe(false);
-    await page.getByRole('checkbox', { name: 'Write customer', exact: true }).check();
+    await session.page.getByRole('checkbox', { name: 'Write customer', exact: true }).check();
     await readAll.click();
     expect(await readAll.isChecked()).toBe(true);
-    expect(await page.getByRole('checkbox', { name: 'Read invoice', exact: true }).isChecked()).toBe(true);
-    await expectAccessible(page, 'Add an API key');
-    await screenshot(page, 'permissions');
+    expect(await session.page.getByRole('checkbox', { name: 'Read invoice', exact: true }).isChecked()).toBe(true);
+    await expectAccessible(session.page, 'Add an API key');
+    await screenshot(session.page, 'permissions');
 
     // The console does not cut the name: the API judges it, and the page shows why it refused.
-    const name = page.getByRole('textbox', { name: 'Name' });
+    const name = session.page.getByRole('textbox', { name: 'Name' });
     await name.fill('x'.repeat(101));
     expect(await name.inputValue()).toHaveLength(101);
-    await page.getByRole('button', { name: 'Add API key' }).click();
+    await session.page.getByRole('button', { name: 'Add API key' }).click();
     await eventually('the name is marked invalid', async () => (await name.getAttribute('aria-invalid')) === 'true');
     const describedBy = (await name.getAttribute('aria-describedby')) ?? '';
-    const described = await page.evaluate(
+    const described = await session.page.evaluate(
       (ids) =>
         ids
           .split(' ')
@@ -397,11 +368,11 @@ describe('the Add an API key and Edit an API key pages', () => {
       describedBy,
     );
     expect(described).toMatch(/100/);
-    await expectAccessible(page, 'Add an API key with a validation error');
+    await expectAccessible(session.page, 'Add an API key with a validation error');
 
     await name.fill('reporting');
-    await page.getByRole('button', { name: 'Add API key' }).click();
-    await keyRow(page, 'reporting').waitFor();
+    await session.page.getByRole('button', { name: 'Add API key' }).click();
+    await keyRow(session.page, 'reporting').waitFor();
     const listed = await admin('GET', org.keysPath, { jwt: org.jwt });
     const added = listed.body.api_keys.find((key: { name: string }) => key.name === 'reporting');
     expect(added.permissions.customer).toEqual(['read', 'write']);
@@ -410,29 +381,29 @@ describe('the Add an API key and Edit an API key pages', () => {
 
   it('edits with If-Match; a key changed meanwhile gives "This key was changed by someone else" and Reload', async () => {
     const org = await newOrganization('edit');
-    await signIn(page, org.adminEmail);
+    await signIn(session.page, org.adminEmail);
     await (await openMenu(masked(org.key))).getByRole('menuitem', { name: 'Edit key' }).click();
-    await page.getByRole('heading', { name: 'Edit an API key' }).waitFor();
-    const name = page.getByRole('textbox', { name: 'Name' });
+    await session.page.getByRole('heading', { name: 'Edit an API key' }).waitFor();
+    const name = session.page.getByRole('textbox', { name: 'Name' });
     expect(await name.inputValue()).toBe('');
-    await expectAccessible(page, 'Edit an API key');
+    await expectAccessible(session.page, 'Edit an API key');
 
     const ifMatch: (string | undefined)[] = [];
-    page.on('request', (request) => {
+    session.page.on('request', (request) => {
       if (request.method() === 'PATCH') ifMatch.push(request.headers()['if-match']);
     });
     await admin('PATCH', `${org.keysPath}/${org.keyId}`, { jwt: org.jwt, body: { name: 'renamed elsewhere' } });
     await name.fill('mine');
-    await page.getByRole('button', { name: 'Save edits' }).click();
-    await page.getByText('This key was changed by someone else').waitFor();
+    await session.page.getByRole('button', { name: 'Save edits' }).click();
+    await session.page.getByText('This key was changed by someone else').waitFor();
     expect(ifMatch).toEqual(['"1"']);
-    await expectAccessible(page, 'Edit an API key after a conflict');
+    await expectAccessible(session.page, 'Edit an API key after a conflict');
 
-    await page.getByRole('button', { name: 'Reload' }).click();
+    await session.page.getByRole('button', { name: 'Reload' }).click();
     await eventually('the form shows the current name', async () => (await name.inputValue()) === 'renamed elsewhere');
     await name.fill('mine');
-    await page.getByRole('button', { name: 'Save edits' }).click();
-    await keyRow(page, 'mine').waitFor();
+    await session.page.getByRole('button', { name: 'Save edits' }).click();
+    await keyRow(session.page, 'mine').waitFor();
     expect(ifMatch).toEqual(['"1"', '"2"']);
   });
 });
@@ -441,7 +412,7 @@ describe('the Allowed IP addresses field (API.md §9)', () => {
   /** The text of the elements a control's aria-describedby names. */
   async function description(control: ReturnType<Page['getByRole']>): Promise<string> {
     const ids = (await control.getAttribute('aria-describedby')) ?? '';
-    return page.evaluate(
+    return session.page.evaluate(
       (list) =>
         list
           .split(' ')
@@ -458,35 +429,35 @@ describe('the Allowed IP addresses field (API.md §9)', () => {
 
   it('adds a key restricted to blocks (one per line), shows the API error next to the field, and edits or clears them', async () => {
     const org = await newOrganization('allowlist-ui');
-    await signIn(page, org.adminEmail);
-    await page.getByRole('button', { name: 'Add a key' }).click();
-    await page.getByRole('heading', { name: 'Add an API key' }).waitFor();
-    const field = page.getByRole('textbox', { name: 'Allowed IP addresses' });
+    await signIn(session.page, org.adminEmail);
+    await session.page.getByRole('button', { name: 'Add a key' }).click();
+    await session.page.getByRole('heading', { name: 'Add an API key' }).waitFor();
+    const field = session.page.getByRole('textbox', { name: 'Allowed IP addresses' });
     expect(await field.inputValue()).toBe('');
     expect(await description(field)).toMatch(/one .* per line/i);
 
-    await page.getByRole('textbox', { name: 'Name' }).fill('office');
+    await session.page.getByRole('textbox', { name: 'Name' }).fill('office');
     await field.fill('203.0.113.0/24\n10.0.0.0/33');
-    await page.getByRole('button', { name: 'Add API key' }).click();
+    await session.page.getByRole('button', { name: 'Add API key' }).click();
     await eventually('the field is marked invalid', async () => (await field.getAttribute('aria-invalid')) === 'true');
     expect(await description(field)).toMatch(/10\.0\.0\.0\/33/);
-    await expectAccessible(page, 'Add an API key with an invalid allowed IP address');
+    await expectAccessible(session.page, 'Add an API key with an invalid allowed IP address');
 
     await field.fill('203.0.113.0/24\n\n2001:db8::/32\n');
-    await page.getByRole('button', { name: 'Add API key' }).click();
-    await keyRow(page, 'office').waitFor();
+    await session.page.getByRole('button', { name: 'Add API key' }).click();
+    await keyRow(session.page, 'office').waitFor();
     const listed = await admin('GET', org.keysPath, { jwt: org.jwt });
     const added = listed.body.api_keys.find((key: { name: string }) => key.name === 'office');
     expect(added.allowed_ips).toEqual(['203.0.113.0/24', '2001:db8::/32']);
 
     await (await openMenu('office')).getByRole('menuitem', { name: 'Edit key' }).click();
-    await page.getByRole('heading', { name: 'Edit an API key' }).waitFor();
-    const editField = page.getByRole('textbox', { name: 'Allowed IP addresses' });
+    await session.page.getByRole('heading', { name: 'Edit an API key' }).waitFor();
+    const editField = session.page.getByRole('textbox', { name: 'Allowed IP addresses' });
     await eventually('the form shows the blocks', async () => (await editField.inputValue()) === '203.0.113.0/24\n2001:db8::/32');
-    await screenshot(page, 'allowed-ips');
+    await screenshot(session.page, 'allowed-ips');
     await editField.fill('');
-    await page.getByRole('button', { name: 'Save edits' }).click();
-    await keyRow(page, 'office').waitFor();
+    await session.page.getByRole('button', { name: 'Save edits' }).click();
+    await keyRow(session.page, 'office').waitFor();
     const read = await admin('GET', `${org.keysPath}/${added.id}`, { jwt: org.jwt });
     expect(read.body.api_key.allowed_ips).toBeNull();
   });
@@ -497,26 +468,26 @@ describe('the audit log', () => {
     const org = await newOrganization('audit');
     for (let i = 0; i < 21; i++) await admin('POST', `${org.keysPath}/${org.keyId}/reveal`, { jwt: org.jwt });
     await admin('PATCH', `${org.keysPath}/${org.keyId}`, { jwt: org.jwt, body: { name: 'audited' } });
-    await signIn(page, org.adminEmail);
-    await page.getByRole('link', { name: 'Audit log' }).click();
+    await signIn(session.page, org.adminEmail);
+    await session.page.getByRole('link', { name: 'Audit log' }).click();
 
-    const table = page.getByRole('table');
+    const table = session.page.getByRole('table');
     await table.waitFor();
     const headers = (await table.getByRole('columnheader').allTextContents()).map((text) => text.trim());
     expect(headers).toEqual(['Type', 'Actor', 'Time', 'Key']);
-    const first = page.getByRole('row').nth(1);
+    const first = session.page.getByRole('row').nth(1);
     await first.getByText('api_key.updated').waitFor();
     await first.getByText(org.adminEmail).waitFor();
     await first.getByText('audited').waitFor();
-    await expectAccessible(page, 'Audit log');
+    await expectAccessible(session.page, 'Audit log');
 
-    expect(await page.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
-    await page.getByRole('button', { name: 'Next page' }).click();
+    expect(await session.page.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
+    await session.page.getByRole('button', { name: 'Next page' }).click();
     // The oldest event, the key's creation with its organization (actor: system), is on the second page.
-    const created = page.getByRole('row').filter({ hasText: 'api_key.created' });
+    const created = session.page.getByRole('row').filter({ hasText: 'api_key.created' });
     await created.getByRole('cell', { name: 'system', exact: true }).waitFor();
-    await page.getByRole('button', { name: 'Previous page' }).click();
-    await page.getByText('api_key.updated').waitFor();
+    await session.page.getByRole('button', { name: 'Previous page' }).click();
+    await session.page.getByText('api_key.updated').waitFor();
   });
 });
 
@@ -527,46 +498,46 @@ describe('the pages in chunks of their own', () => {
 
   it('loads the keys page without the other pages, fetches one when opened, and a deep link to it survives a reload, under the CSP', async () => {
     const org = await newOrganization('chunks');
-    await signIn(page, org.adminEmail);
+    await signIn(session.page, org.adminEmail);
     const requested: string[] = [];
     const problems: string[] = [];
-    page.on('request', (request) => requested.push(new URL(request.url()).pathname));
-    page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
-    page.on('pageerror', (error) => problems.push(error.message));
+    session.page.on('request', (request) => requested.push(new URL(request.url()).pathname));
+    session.page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
+    session.page.on('pageerror', (error) => problems.push(error.message));
 
-    await page.reload();
-    await keyRow(page, masked(org.key)).waitFor();
-    await page.waitForLoadState('networkidle');
+    await session.page.reload();
+    await keyRow(session.page, masked(org.key)).waitFor();
+    await session.page.waitForLoadState('networkidle');
     for (const file of firstLoadFiles(manifest)) expect(requested).toContain(file === 'index.html' ? '/console/' : `/console/${file}`);
     for (const other of ['ApiKeyFormPage', 'AuditLogPage', 'SettingsPage', 'KeyDialogs']) expect(requested).not.toContain(chunkPath(other));
 
-    await page.getByRole('link', { name: 'Settings' }).click();
-    await page.getByRole('textbox', { name: 'Maximum key lifetime (days)' }).waitFor();
+    await session.page.getByRole('link', { name: 'Settings' }).click();
+    await session.page.getByRole('textbox', { name: 'Maximum key lifetime (days)' }).waitFor();
     expect(requested).toContain(chunkPath('SettingsPage'));
-    await page.reload();
-    await page.getByRole('textbox', { name: 'Maximum key lifetime (days)' }).waitFor();
-    expect(page.url()).toBe(`${CONSOLE_URL}#/organizations/${org.id}/settings`);
+    await session.page.reload();
+    await session.page.getByRole('textbox', { name: 'Maximum key lifetime (days)' }).waitFor();
+    expect(session.page.url()).toBe(`${CONSOLE_URL}#/organizations/${org.id}/settings`);
     // A script the CSP refused, or a chunk that failed, would be an error here.
     expect(problems).toEqual([]);
   });
 
   it('leaves a message and a way back when a page cannot be fetched', async () => {
     const org = await newOrganization('chunk-lost');
-    await signIn(page, org.adminEmail);
-    await keyRow(page, masked(org.key)).waitFor();
-    await page.route(`**${chunkPath('AuditLogPage')}`, (route) => route.abort('internetdisconnected'));
+    await signIn(session.page, org.adminEmail);
+    await keyRow(session.page, masked(org.key)).waitFor();
+    await session.page.route(`**${chunkPath('AuditLogPage')}`, (route) => route.abort('internetdisconnected'));
 
-    await page.getByRole('link', { name: 'Audit log' }).click();
-    const alert = page.getByRole('alert');
+    await session.page.getByRole('link', { name: 'Audit log' }).click();
+    const alert = session.page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(
       /^Something went wrong in the console: .*Failed to fetch dynamically imported module.*\. Reload the page to try again\.$/,
     );
-    await page.getByRole('link', { name: 'Go to your organizations' }).waitFor();
-    await expectAccessible(page, 'a page that could not be fetched');
+    await session.page.getByRole('link', { name: 'Go to your organizations' }).waitFor();
+    await expectAccessible(session.page, 'a page that could not be fetched');
 
-    await page.unroute(`**${chunkPath('AuditLogPage')}`);
-    await page.reload();
-    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    await session.page.unroute(`**${chunkPath('AuditLogPage')}`);
+    await session.page.reload();
+    await session.page.getByRole('heading', { name: 'Audit log' }).waitFor();
   });
 });

@@ -1,11 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DynamoDbUsageCounters } from '../../lambdas/adapters/dynamodb/usage-counters';
 import { documentClient } from '../../lambdas/runtime/clients';
 import { createUsageAggregator, encodeLogsEvent } from '../../lambdas/usage/aggregator';
 import { localClientConfig } from '../../local/dynamodb-local';
-import { CONSOLE_URL, eventually, expectAccessible, keyRow, launchBrowser, newContext, SCREENSHOTS, signIn } from './browser/browser';
+import { browserSession, CONSOLE_URL, eventually, expectAccessible, keyRow, SCREENSHOTS, signIn } from './browser/browser';
 import { admin, consumer, newOrganization, stack, type TestOrganization } from './support';
 
 /**
@@ -14,25 +13,7 @@ import { admin, consumer, newOrganization, stack, type TestOrganization } from '
  * a table), fed by real requests through the gateway, its access log and the aggregator.
  */
 
-jest.setTimeout(180_000);
-
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  context = await newContext(browser);
-  page = await context.newPage();
-});
-afterEach(async () => {
-  await context?.close();
-});
+const session = browserSession();
 
 const masked = (token: string) => `kw_••••••••${token.slice(-4)}`;
 
@@ -66,20 +47,20 @@ describe('usage in the console', () => {
     for (let i = 0; i < 2; i++) expect((await consumer('POST', '/v1/customers', readOnly.value)).status).toBe(403);
     await counted(org, 7);
 
-    await signIn(page, org.adminEmail);
-    const table = page.getByRole('table');
+    await signIn(session.page, org.adminEmail);
+    const table = session.page.getByRole('table');
     await table.waitFor();
     const headers = (await table.getByRole('columnheader').allTextContents()).map((text) => text.trim());
     expect(headers).toEqual(['Name', 'Token', 'Last used', 'Requests (24h)', 'Created']);
-    await keyRow(page, masked(org.key)).getByRole('cell', { name: '5', exact: true }).waitFor();
-    await keyRow(page, 'reporting').getByRole('cell', { name: '2', exact: true }).waitFor();
+    await keyRow(session.page, masked(org.key)).getByRole('cell', { name: '5', exact: true }).waitFor();
+    await keyRow(session.page, 'reporting').getByRole('cell', { name: '2', exact: true }).waitFor();
 
-    await page.getByRole('link', { name: 'Usage' }).click();
-    await page.getByRole('heading', { name: 'Usage', level: 1 }).waitFor();
-    const chart = page.getByRole('img', { name: /requests per hour over the last 7 days: 5 allowed, 2 denied, 0 throttled/ });
+    await session.page.getByRole('link', { name: 'Usage' }).click();
+    await session.page.getByRole('heading', { name: 'Usage', level: 1 }).waitFor();
+    const chart = session.page.getByRole('img', { name: /requests per hour over the last 7 days: 5 allowed, 2 denied, 0 throttled/ });
     await chart.waitFor();
     expect(await chart.locator('canvas').count()).toBe(1);
-    const figures = page.getByRole('table', { name: /Requests per hour/ });
+    const figures = session.page.getByRole('table', { name: /Requests per hour/ });
     const hourRow = figures.getByRole('row').nth(1);
     expect((await hourRow.getByRole('cell').allTextContents()).map((text) => text.trim())).toEqual(['5', '2', '0']);
     expect((await figures.getByRole('columnheader').allTextContents()).map((text) => text.trim())).toEqual([
@@ -88,14 +69,14 @@ describe('usage in the console', () => {
       'Denied',
       'Throttled',
     ]);
-    await expectAccessible(page, 'usage');
+    await expectAccessible(session.page, 'usage');
 
     // One key: its figures only.
-    await page.getByRole('combobox', { name: 'Key' }).selectOption({ label: `reporting (${readOnly.masked_value})` });
-    await page.getByRole('img', { name: /0 allowed, 2 denied, 0 throttled/ }).waitFor();
+    await session.page.getByRole('combobox', { name: 'Key' }).selectOption({ label: `reporting (${readOnly.masked_value})` });
+    await session.page.getByRole('img', { name: /0 allowed, 2 denied, 0 throttled/ }).waitFor();
     expect((await figures.getByRole('row').nth(1).getByRole('cell').allTextContents()).map((text) => text.trim())).toEqual(['0', '2', '0']);
-    await page.getByRole('combobox', { name: 'Key' }).selectOption({ label: 'All keys' });
-    await page.getByRole('img', { name: /5 allowed, 2 denied/ }).waitFor();
+    await session.page.getByRole('combobox', { name: 'Key' }).selectOption({ label: 'All keys' });
+    await session.page.getByRole('img', { name: /5 allowed, 2 denied/ }).waitFor();
   });
 
   it('draws a week of traffic (the screenshot docs/console.md shows)', async () => {
@@ -162,14 +143,14 @@ describe('usage in the console', () => {
       }),
     );
 
-    await signIn(page, org.adminEmail);
-    await page.goto(`${CONSOLE_URL}#/organizations/${org.id}/usage`);
-    await page.getByRole('img', { name: /requests per hour over the last 7 days/ }).waitFor();
-    const figures = page.getByRole('table', { name: /Requests per hour/ });
+    await signIn(session.page, org.adminEmail);
+    await session.page.goto(`${CONSOLE_URL}#/organizations/${org.id}/usage`);
+    await session.page.getByRole('img', { name: /requests per hour over the last 7 days/ }).waitFor();
+    const figures = session.page.getByRole('table', { name: /Requests per hour/ });
     await figures.waitFor();
     expect(await figures.getByRole('row').count()).toBe(7 * 24 + 1);
     // The viewport, not the full page: the chart and the start of the table (168 rows follow).
     mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: join(SCREENSHOTS, 'console-usage.png') });
+    await session.page.screenshot({ path: join(SCREENSHOTS, 'console-usage.png') });
   });
 });

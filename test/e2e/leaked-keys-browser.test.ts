@@ -1,6 +1,5 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadOrCreateSigner, postReport } from '../../local/secret-scanning';
-import { expectAccessible, launchBrowser, newContext, signIn } from './browser/browser';
+import { browserSession, expectAccessible, signIn } from './browser/browser';
 import { consumer, newOrganization, stack } from './support';
 
 /**
@@ -8,40 +7,22 @@ import { consumer, newOrganization, stack } from './support';
  * in public**, and the audit log saying where a reported key was found.
  */
 
-jest.setTimeout(180_000);
-
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  context = await newContext(browser);
-  page = await context.newPage();
-});
-afterEach(async () => {
-  await context?.close();
-});
+const session = browserSession();
 
 describe('leaked keys in the console', () => {
   it('saves Only notify admins; a reported key then keeps working and the audit log says where it was found', async () => {
     const org = await newOrganization('leak-console');
-    await signIn(page, org.adminEmail);
-    await page.getByRole('link', { name: 'Settings' }).click();
+    await signIn(session.page, org.adminEmail);
+    await session.page.getByRole('link', { name: 'Settings' }).click();
 
-    const group = page.getByRole('radiogroup', { name: 'When a key is found in public' });
+    const group = session.page.getByRole('radiogroup', { name: 'When a key is found in public' });
     await group.waitFor();
     expect(await group.getByRole('radio', { name: 'Rotate it now' }).isChecked()).toBe(true);
-    await expectAccessible(page, 'Settings');
+    await expectAccessible(session.page, 'Settings');
     await group.getByText('Only notify admins').click();
     expect(await group.getByRole('radio', { name: 'Only notify admins' }).isChecked()).toBe(true);
-    await page.getByRole('button', { name: 'Save settings' }).click();
-    await page.getByText('Settings saved').waitFor();
+    await session.page.getByRole('button', { name: 'Save settings' }).click();
+    await session.page.getByText('Settings saved').waitFor();
 
     const url = 'https://github.com/acme/app/blob/abc123/.env';
     const answer = await postReport(
@@ -52,11 +33,11 @@ describe('leaked keys in the console', () => {
     expect(answer.status).toBe(200);
     expect((await consumer('GET', '/v1/customers', org.key)).status).toBe(200);
 
-    await page.getByRole('link', { name: 'Audit log' }).click();
+    await session.page.getByRole('link', { name: 'Audit log' }).click();
     // A fresh load, so the "Settings saved" toast is gone before the page is checked.
-    await page.reload();
-    const row = page.getByRole('row').filter({ hasText: 'api_key.leaked' });
+    await session.page.reload();
+    const row = session.page.getByRole('row').filter({ hasText: 'api_key.leaked' });
     await row.getByText(`found in public (commit) at ${url}: admins notified`).waitFor();
-    await expectAccessible(page, 'Audit log with a leak');
+    await expectAccessible(session.page, 'Audit log with a leak');
   });
 });

@@ -207,10 +207,20 @@ describe('CORS on the management API', () => {
       expect(text(fn)).toMatch(
         /"CONSOLE_ORIGIN":\{"Fn::Join":\[",",\[\{"Fn::Join":\["",\["https:\/\/",\{"Fn::GetAtt":\["AdminConsoleDistribution[^"]*","DomainName"\]\}\]\]\},"https:\/\/keys\.example\.com,http:\/\/localhost:5173"\]\]\}/,
       );
-    // A gateway response cannot choose among origins: it answers the caller's (its bodies carry no data).
-    const responses = corsResponsesOf(template);
+    // A gateway response cannot choose among origins per request, so it names one listed origin,
+    // fixed at deploy time (the distribution's): never a value taken from the request, which
+    // would let any site read API Gateway's own answers.
+    const responses = Object.values(template.findResources('AWS::ApiGateway::GatewayResponse')).filter((response) =>
+      text(response).includes('Access-Control-Allow-Origin'),
+    );
     expect(responses).toHaveLength(GATEWAY_RESPONSE_TYPES.length);
-    for (const response of responses)
-      expect(response).toContain('"gatewayresponse.header.Access-Control-Allow-Origin":"method.request.header.Origin"');
+    for (const response of responses) {
+      const parameters = (response as { Properties: { ResponseParameters: Record<string, unknown> } }).Properties.ResponseParameters;
+      const allowed = text(parameters['gatewayresponse.header.Access-Control-Allow-Origin']);
+      expect(allowed).not.toMatch(/method\.request|context\.|stageVariables/);
+      expect(allowed).toMatch(
+        /^\{"Fn::Join":\["",\["'https:\/\/",\{"Fn::GetAtt":\["AdminConsoleDistribution[^"]*","DomainName"\]\},"'"\]\]\}$/,
+      );
+    }
   });
 });

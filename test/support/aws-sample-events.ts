@@ -128,15 +128,21 @@ export const DOCUMENTED_PROXY_EVENT: APIGatewayProxyEvent = Object.freeze({
   isBase64Encoded: false,
 } as unknown as APIGatewayProxyEvent);
 
-/** The documented REQUEST authorizer event, made a keyward consumer request: method, resource, path as sent, key. */
+/**
+ * The documented REQUEST authorizer event, made a keyward request: method, resource, path as
+ * sent, and the credential: a consumer's key (`x-api-key`) or other headers (an admin's
+ * `Authorization`).
+ */
 export function documentedAuthorizerEvent(input: {
   method: string;
   resource: string;
   pathParameters?: Record<string, string>;
-  apiKey: string;
+  apiKey?: string;
+  headers?: Record<string, string>;
 }): APIGatewayRequestAuthorizerEvent {
   const sample = DOCUMENTED_REQUEST_AUTHORIZER_EVENT;
   const pathParameters = input.pathParameters ?? {};
+  const headers: Record<string, string> = { ...input.headers, ...(input.apiKey === undefined ? {} : { 'x-api-key': input.apiKey }) };
   const path = input.resource.replace(/\{([^}]+)\}/g, (_, name: string) => pathParameters[name] ?? '');
   const [apiArn, stage] = sample.methodArn.split('/');
   return {
@@ -145,8 +151,11 @@ export function documentedAuthorizerEvent(input: {
     resource: input.resource,
     path,
     httpMethod: input.method,
-    headers: { ...sample.headers, 'x-api-key': input.apiKey },
-    multiValueHeaders: { ...sample.multiValueHeaders, 'x-api-key': [input.apiKey] },
+    headers: { ...sample.headers, ...headers },
+    multiValueHeaders: {
+      ...sample.multiValueHeaders,
+      ...Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+    },
     pathParameters: { ...pathParameters },
     requestContext: { ...sample.requestContext, path, resourcePath: input.resource, httpMethod: input.method },
   };

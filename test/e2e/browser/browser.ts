@@ -25,6 +25,56 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: sandbox });
 }
 
+/** A test file's browser, and the context and page of the test that runs now. */
+export interface BrowserSession {
+  readonly browser: Browser;
+  /** A new one for each test: no cookies or storage carried over. */
+  readonly context: BrowserContext;
+  readonly page: Page;
+}
+
+/**
+ * Registers the Jest hooks of a browser test file: Chromium launched once for the file, a fresh
+ * context and page before each test, closed after it. Call it at the top of the file and read
+ * `session.page` inside the tests (each test gets its own).
+ */
+export function browserSession(): BrowserSession {
+  // A real browser on a shared machine: axe-core alone takes seconds on the permissions table.
+  jest.setTimeout(180_000);
+  let browser: Browser | undefined;
+  let current: { context: BrowserContext; page: Page } | undefined;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  beforeEach(async () => {
+    const context = await newContext(browser!);
+    current = { context, page: await context.newPage() };
+  });
+  afterEach(async () => {
+    await current?.context.close();
+    current = undefined;
+  });
+  const running = () => {
+    if (current === undefined) throw new Error('the browser session has a page only while a test runs');
+    return current;
+  };
+  return {
+    get browser() {
+      if (browser === undefined) throw new Error('the browser is launched in beforeAll');
+      return browser;
+    },
+    get context() {
+      return running().context;
+    },
+    get page() {
+      return running().page;
+    },
+  };
+}
+
 export async function newContext(browser: Browser): Promise<BrowserContext> {
   const context = await browser.newContext({ locale: LOCALE, timezoneId: TIME_ZONE, viewport: { width: 1280, height: 800 } });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.url });

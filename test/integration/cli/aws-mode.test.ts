@@ -171,6 +171,28 @@ describe('keyward --stack', () => {
     expect(reply.stderr).toMatch(/lacks the outputs .*KeyPrefix/);
   });
 
+  it('needs the failure queue outputs only for the redrives that read them', async () => {
+    const { Stacks } = stackOutputs();
+    const queues: string[] = [STACK_OUTPUT.notifierFailureQueueUrl, STACK_OUTPUT.jobFailureQueueUrl, STACK_OUTPUT.schedulerDlqUrl];
+    cloudFormation
+      .on(DescribeStacksCommand)
+      .resolves({ Stacks: [{ ...Stacks[0]!, Outputs: Stacks[0]!.Outputs.filter((o) => !queues.includes(o.OutputKey)) }] });
+
+    expect(await keyward(['org', 'list'])).toMatchObject({ code: 0, stderr: '' });
+    expect(await keyward(['org', 'create', '--name', 'Lazy', '--id', 'lazy-queues', '--admin', 'ops@lazy.test'])).toMatchObject({
+      code: 0,
+      stderr: '',
+    });
+
+    const jobs = await keyward(['jobs', 'redrive']);
+    expect(jobs.code).toBe(1);
+    expect(jobs.stderr).toMatch(/keyward jobs redrive.*JobFailureQueueUrl.*RetirementDlqUrl.*deploy it/);
+    const notifications = await keyward(['notifications', 'redrive']);
+    expect(notifications.code).toBe(1);
+    expect(notifications.stderr).toMatch(/keyward notifications redrive.*NotifierFailureQueueUrl.*deploy it/);
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
   it('lists organizations with their counts, shows one, and lists its keys masked with their expiry', async () => {
     await json(['org', 'create', '--name', 'Globex', '--id', 'globex-aws', '--admin', 'a@globex.test', '--admin', 'b@globex.test']);
     await json(['org', 'add-member', '--org', 'globex-aws', '--email', 'm@globex.test']);

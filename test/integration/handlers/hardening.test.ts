@@ -80,6 +80,46 @@ async function settingsEvents(organizationId: string) {
   );
 }
 
+/** `POST …/rotate` of a key, as the console sends it. */
+function rotate(organizationId: string, apiKeyId: string, expiresIn: string) {
+  return harness.call<RotateBody>('rotate-api-key', { organizationId, apiKeyId, body: { expires_in: expiresIn } });
+}
+
+/** The contract's 409 (API.md §3): a change that kept losing to concurrent ones. */
+const CONFLICT = { status: 409, error: 'Conflict', code: 'conflict' };
+
+/** A key that expires `ms` from now. */
+async function expiringSoon(organizationId: string, ms: number, body: Record<string, unknown> = {}) {
+  const expiresAt = new Date(Date.now() + ms).toISOString();
+  return createKey(organizationId, { ...body, expires_at: expiresAt });
+}
+
+/** A key whose expires_at has just passed, not yet retired. */
+async function justExpired(organizationId: string, body: Record<string, unknown> = {}) {
+  const key = await expiringSoon(organizationId, 200, body);
+  await sleep(Date.parse(key.expires_at!) - Date.now() + 20);
+  return key;
+}
+
+/** How many keys each race across an expiry tries. */
+const TRIALS_NEAR_EXPIRY = 12;
+
+/**
+ * A key expiring 400 ms from now, then `change` of it sent ~45 ms before its expiry with every
+ * transaction held 120 ms: the handler reads before the expiry and its write reaches the table
+ * after it, as a slow write would.
+ */
+async function changeAcrossExpiry<R>(organizationId: string, change: (key: ApiKeyWithValue) => Promise<R>) {
+  const key = await expiringSoon(organizationId, 400);
+  await sleep(Date.parse(key.expires_at!) - Date.now() - 45);
+  transactionDelayMs = 120;
+  try {
+    return { key, reply: await change(key) };
+  } finally {
+    transactionDelayMs = 0;
+  }
+}
+
 /** The lifecycle job files of one key. */
 function jobsOfKey(apiKeyId: string): string[] {
   const dir = process.env.LOCAL_SCHEDULE_DIR!;
@@ -202,7 +242,7 @@ describe('item 2: a change that keeps losing to concurrent changes is 409 confli
         );
         const ok = replies.filter((reply) => reply.statusCode === 200).length;
         for (const reply of replies.filter((r) => r.statusCode !== 200)) {
-          if (!same(reply.body, { status: 409, error: 'Conflict', code: 'conflict' })) {
+          if (!same(reply.body, CONFLICT)) {
             failures.push(`round ${round}: ${reply.statusCode} ${JSON.stringify(reply.body)}`);
           } else conflicts += 1;
         }
@@ -229,9 +269,7 @@ describe('item 2: a change that keeps losing to concurrent changes is 409 confli
           harness.call('update-organization-settings', { organizationId: org.id, body: { max_key_lifetime_days: index + 1 } }),
         ),
       );
-      const unexpected = replies.filter(
-        (reply) => reply.statusCode !== 200 && !same(reply.body, { status: 409, error: 'Conflict', code: 'conflict' }),
-      );
+      const unexpected = replies.filter((reply) => reply.statusCode !== 200 && !same(reply.body, CONFLICT));
       expect(unexpected.map((reply) => `${reply.statusCode} ${JSON.stringify(reply.body)}`)).toEqual([]);
       const ok = replies.filter((reply) => reply.statusCode === 200).length;
       expect(await settingsEvents(org.id)).toHaveLength(ok);
@@ -258,29 +296,15 @@ describe('item 2: a change that keeps losing to concurrent changes is 409 confli
 });
 
 describe('item 5: a key past its expires_at is over', () => {
-  /** A key that expires `ms` from now. */
-  async function expiringSoon(organizationId: string, ms: number, body: Record<string, unknown> = {}) {
-    const expiresAt = new Date(Date.now() + ms).toISOString();
-    return createKey(organizationId, { ...body, expires_at: expiresAt });
-  }
-
   it(
     'a PATCH {"expires_at":null} read ~45 ms before the expiry and written after it never revives the key',
     async () => {
       const org = await newOrganization();
       const failures: string[] = [];
-      const TRIALS_NEAR_EXPIRY = 12;
       for (let trial = 0; trial < TRIALS_NEAR_EXPIRY; trial++) {
-        const key = await expiringSoon(org.id, 400);
-        await sleep(Date.parse(key.expires_at!) - Date.now() - 45);
-        // The write reaches the table after the expiry, as a slow write would.
-        transactionDelayMs = 120;
-        const cleared = await harness.call<{ api_key: ApiKeyView }>('update-api-key', {
-          organizationId: org.id,
-          apiKeyId: key.id,
-          body: { expires_at: null },
-        });
-        transactionDelayMs = 0;
+        const { key, reply: cleared } = await changeAcrossExpiry(org.id, (key) =>
+          harness.call<{ api_key: ApiKeyView }>('update-api-key', { organizationId: org.id, apiKeyId: key.id, body: { expires_at: null } }),
+        );
         const stored = await harness.store.getKey(org.id, key.id);
         const hot = await harness.store.findByHash(hashToken(key.value));
         if (stored?.expiresAt !== key.expires_at || hot?.expiresAt !== key.expires_at) {
@@ -323,8 +347,7 @@ describe('item 5: a key past its expires_at is over', () => {
 
   it('refuses every change of an expired key not yet retired (422), and changes nothing', async () => {
     const org = await newOrganization();
-    const key = await expiringSoon(org.id, 200, { name: 'short-lived', permissions: NARROW });
-    await sleep(Date.parse(key.expires_at!) - Date.now() + 20);
+    const key = await justExpired(org.id, { name: 'short-lived', permissions: NARROW });
     const target = { organizationId: org.id, apiKeyId: key.id };
     for (const body of [
       { expires_at: null },
@@ -345,11 +368,10 @@ describe('item 5: a key past its expires_at is over', () => {
 
   it('refuses to rotate an expired key not yet retired: no successor, no job, the expiry path stays api_key.expired', async () => {
     const org = await newOrganization();
-    const key = await expiringSoon(org.id, 200);
-    await sleep(Date.parse(key.expires_at!) - Date.now() + 20);
+    const key = await justExpired(org.id);
     const jobsBefore = jobsOfKey(key.id);
     for (const rotation of [{ expires_in: 'now' }, { expires_in: '1h' }]) {
-      const reply = await harness.call('rotate-api-key', { organizationId: org.id, apiKeyId: key.id, body: rotation });
+      const reply = await rotate(org.id, key.id, rotation.expires_in);
       expect({ rotation, reply: reply.body }).toEqual({ rotation, reply: expiredBody });
     }
     const keys = await harness.listKeys(org.id);
@@ -364,17 +386,8 @@ describe('item 5: a key past its expires_at is over', () => {
     async () => {
       const org = await newOrganization();
       const failures: string[] = [];
-      const TRIALS_NEAR_EXPIRY = 12;
       for (let trial = 0; trial < TRIALS_NEAR_EXPIRY; trial++) {
-        const key = await expiringSoon(org.id, 400);
-        await sleep(Date.parse(key.expires_at!) - Date.now() - 45);
-        transactionDelayMs = 120;
-        const rotated = await harness.call<RotateBody>('rotate-api-key', {
-          organizationId: org.id,
-          apiKeyId: key.id,
-          body: { expires_in: trial % 2 === 0 ? 'now' : '1h' },
-        });
-        transactionDelayMs = 0;
+        const { key, reply: rotated } = await changeAcrossExpiry(org.id, (key) => rotate(org.id, key.id, trial % 2 === 0 ? 'now' : '1h'));
         if (rotated.statusCode !== 422) failures.push(`trial ${trial}: rotate answered ${rotated.statusCode}`);
         const stored = await harness.store.getKey(org.id, key.id);
         if (stored?.expiresAt !== key.expires_at || stored.expirySource !== 'request') {
@@ -395,11 +408,7 @@ describe('item 6: the old key of a pending rotation is frozen', () => {
   it('refuses any PATCH of it with 422 rotation_already_scheduled, changing nothing', async () => {
     const org = await newOrganization();
     const key = await createKey(org.id, { name: 'old', permissions: WIDE });
-    const rotated = await harness.call<RotateBody>('rotate-api-key', {
-      organizationId: org.id,
-      apiKeyId: key.id,
-      body: { expires_in: '1h' },
-    });
+    const rotated = await rotate(org.id, key.id, '1h');
     expect(rotated.statusCode).toBe(200);
     const before = await harness.store.getKey(org.id, key.id);
     for (const body of [{ permissions: NARROW }, { name: 'renamed' }, { expires_at: null }]) {
@@ -425,7 +434,7 @@ describe('item 6: the old key of a pending rotation is frozen', () => {
           sleep((trial % 6) * 4).then(() =>
             harness.call<{ api_key: ApiKeyView }>('update-api-key', { ...target, body: { permissions: NARROW } }),
           ),
-          harness.call<RotateBody>('rotate-api-key', { ...target, body: { expires_in: '1h' } }),
+          rotate(org.id, key.id, '1h'),
         ]);
         if (rotated.statusCode !== 200) {
           failures.push(`trial ${trial}: rotate answered ${rotated.statusCode}`);
@@ -483,12 +492,7 @@ describe('item 10: small contract mismatches', () => {
         if (Date.parse(key.expires_at!) - Date.parse(key.created_at) !== 30 * DAY_MS) {
           failures.push(`trial ${trial}: created ${key.created_at}, expires ${key.expires_at}`);
         }
-        const rotated = await harness.call<RotateBody>('rotate-api-key', {
-          organizationId: org.id,
-          apiKeyId: key.id,
-          body: { expires_in: 'now' },
-        });
-        const next = rotated.body.api_key;
+        const next = (await rotate(org.id, key.id, 'now')).body.api_key;
         if (Date.parse(next.expires_at!) - Date.parse(next.created_at) !== 30 * DAY_MS) {
           failures.push(`trial ${trial}: rotated, created ${next.created_at}, expires ${next.expires_at}`);
         }
@@ -513,7 +517,7 @@ describe('item 10: small contract mismatches', () => {
     const cleared = await harness.call<{ api_key: ApiKeyView }>('update-api-key', { ...target(own.id), body: { expires_at: null } });
     expect(cleared.body.api_key).toMatchObject({ expires_at: null, expiry_source: null });
 
-    const rotated = await harness.call<RotateBody>('rotate-api-key', { ...target(plain.id), body: { expires_in: '1h' } });
+    const rotated = await rotate(org.id, plain.id, '1h');
     expect(rotated.body.rotated_api_key.expiry_source).toBe('rotation');
     expect(rotated.body.api_key.expiry_source).toBeNull();
 

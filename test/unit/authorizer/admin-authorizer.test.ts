@@ -4,7 +4,9 @@ import type * as AdminModule from '../../../lambdas/admin-authorizer';
 import type { AdminClaimRules } from '../../../lambdas/domain/admin-claims';
 import type { Member } from '../../../lambdas/domain/ports';
 import { logger } from '../../../lambdas/observability/logger';
+import { evaluatePolicy } from '../../../local/gateway-policy';
 import { authorizerEvent, importWithEnv } from '../../support/authorizer-events';
+import { documentedAuthorizerEvent } from '../../support/aws-sample-events';
 
 const ISSUER = 'https://issuer.test/pool';
 const AUDIENCE = 'keyward-client';
@@ -98,7 +100,9 @@ describe('admin authorizer', () => {
     ])('%s in %s → %s', async (email, organizationId, role) => {
       const event = eventFor(await sign(trusted, claims(email)), organizationId);
       const result = await authorize(event);
-      expect(result.policyDocument.Statement).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }]);
+      // The route, whichever organization the path names.
+      const route = event.methodArn.replace(`/organizations/${organizationId}/`, '/organizations/*/');
+      expect(result.policyDocument.Statement).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: route }]);
       expect(result.context).toEqual({ email, role });
       expect(result.principalId).toBe(email);
     });
@@ -156,6 +160,49 @@ describe('admin authorizer', () => {
       const event = { ...eventFor(await sign(trusted, claims('admin@acme.test'))), pathParameters: null };
       expect((await authorize(event)).context).toEqual({ email: 'admin@acme.test', role: 'none' });
       expect(lookups).toEqual([]);
+    });
+  });
+
+  describe("the policy covers the route, as AWS's documented REQUEST event names it", () => {
+    const KEY_PATH = '/v1/organizations/{organization_id}/api_keys/{api_key_id}';
+    const documented = (jwt: string, pathParameters: Record<string, string>) =>
+      documentedAuthorizerEvent({ method: 'DELETE', resource: KEY_PATH, pathParameters, headers: { Authorization: `Bearer ${jwt}` } });
+
+    it('allows the route with its path parameters as wildcards', async () => {
+      const event = documented(await sign(trusted, claims('admin@acme.test')), { organization_id: 'acme', api_key_id: 'key_1' });
+      const result = await authorize(event);
+      expect(result.policyDocument.Statement).toEqual([
+        {
+          Action: 'execute-api:Invoke',
+          Effect: 'Allow',
+          Resource: 'arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/DELETE/v1/organizations/*/api_keys/*',
+        },
+      ]);
+      expect(evaluatePolicy(result, event.methodArn)?.allowed).toBe(true);
+      expect(result.context).toEqual({ email: 'admin@acme.test', role: 'admin' });
+    });
+
+    it("keeps the policy's Resource within AWS's 512 characters whatever the ids' length", async () => {
+      const event = documented(await sign(trusted, claims('admin@acme.test')), {
+        organization_id: 'o'.repeat(300),
+        api_key_id: 'k'.repeat(300),
+      });
+      expect(event.methodArn.length).toBeGreaterThan(512);
+      const result = await authorize(event);
+      const [statement] = result.policyDocument.Statement as Array<{ Resource: string }>;
+      expect(statement!.Resource.length).toBeLessThanOrEqual(512);
+      expect(evaluatePolicy(result, event.methodArn)?.allowed).toBe(true);
+      expect(result.context).toEqual({ email: 'admin@acme.test', role: 'none' });
+    });
+
+    it('covers no other method and no other route', async () => {
+      const result = await authorize(
+        documented(await sign(trusted, claims('admin@acme.test')), { organization_id: 'acme', api_key_id: 'k' }),
+      );
+      const other = (method: string, resource: string, pathParameters: Record<string, string>) =>
+        documentedAuthorizerEvent({ method, resource, pathParameters }).methodArn;
+      expect(evaluatePolicy(result, other('GET', KEY_PATH, { organization_id: 'acme', api_key_id: 'k' }))?.allowed).toBe(false);
+      expect(evaluatePolicy(result, other('DELETE', KEYS_PATH, { organization_id: 'acme' }))?.allowed).toBe(false);
     });
   });
 

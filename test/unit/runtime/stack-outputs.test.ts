@@ -1,4 +1,4 @@
-import { parseStackOutputs, STACK_OUTPUT } from '../../../lambdas/runtime/stack-outputs';
+import { jobQueueUrls, notifierFailureQueueUrl, parseStackOutputs, STACK_OUTPUT } from '../../../lambdas/runtime/stack-outputs';
 
 const OUTPUTS: Record<string, string> = {
   [STACK_OUTPUT.tableName]: 'keyward-prod',
@@ -23,9 +23,11 @@ describe('stack outputs read by keyward --stack', () => {
       tokenKeyArn: OUTPUTS.TokenKeyArn,
       keyPrefix: 'acme',
       catalog: ['customer', 'invoice'],
-      failureQueueUrl: OUTPUTS.NotifierFailureQueueUrl,
-      // The functions' on-failure destination first, then what the scheduler could not deliver.
-      jobQueueUrls: [OUTPUTS.JobFailureQueueUrl, OUTPUTS.RetirementDlqUrl],
+      queueOutputs: {
+        NotifierFailureQueueUrl: OUTPUTS.NotifierFailureQueueUrl,
+        JobFailureQueueUrl: OUTPUTS.JobFailureQueueUrl,
+        RetirementDlqUrl: OUTPUTS.RetirementDlqUrl,
+      },
       schedulerEnvironment: {
         SCHEDULE_GROUP_NAME: 'keyward-prod',
         RETIRE_FUNCTION_ARN: OUTPUTS.RetireFunctionArn,
@@ -44,6 +46,22 @@ describe('stack outputs read by keyward --stack', () => {
     expect(parseStackOutputs('kw-prod', OUTPUTS).plans).toBeUndefined();
     expect(() => parseStackOutputs('kw-prod', { ...withPlans, UsagePlanIds: 'not json' })).toThrow(/UsagePlanIds is not JSON/);
     expect(() => parseStackOutputs('kw-prod', { ...withPlans, Plans: '{"default_plan":"gold","plans":{}}' })).toThrow(/Plans/);
+  });
+
+  it("gives the failure queues to the redrives that read them: the notifier's, then the jobs' (on-failure destination first, then the scheduler's DLQ)", () => {
+    const settings = parseStackOutputs('kw-prod', OUTPUTS);
+    expect(notifierFailureQueueUrl(settings)).toBe(OUTPUTS.NotifierFailureQueueUrl);
+    expect(jobQueueUrls(settings)).toEqual([OUTPUTS.JobFailureQueueUrl, OUTPUTS.RetirementDlqUrl]);
+  });
+
+  it('checks the failure queue outputs only when a redrive reads them', () => {
+    const { NotifierFailureQueueUrl: _n, JobFailureQueueUrl: _j, ...withoutQueues } = OUTPUTS;
+    const settings = parseStackOutputs('kw-old', { ...withoutQueues, RetirementDlqUrl: 'not a url' });
+    expect(settings.tableName).toBe('keyward-prod');
+    expect(() => notifierFailureQueueUrl(settings)).toThrow(
+      /stack kw-old lacks the outputs `keyward notifications redrive` needs \(NotifierFailureQueueUrl/,
+    );
+    expect(() => jobQueueUrls(settings)).toThrow(/`keyward jobs redrive` needs \(JobFailureQueueUrl .*; RetirementDlqUrl .*\); deploy it/);
   });
 
   it('refuses a stack deployed without the outputs, naming them', () => {

@@ -70,6 +70,15 @@ export function billedMs(cpuMs: number, memoryMb: number, roundTrips = 1): numbe
   return Math.ceil(ASSUMED_GETITEM_MS * roundTrips + cpuMs * scale);
 }
 
+/**
+ * The billed duration of an authorization on average, when a share `writesPerRequest` of them also
+ * waits for the `last_used_at` write: Lambda rounds each invocation up to the millisecond, so the
+ * two kinds are rounded apart (one round trip, or two) and then weighed, not their average once.
+ */
+export function averageBilledMs(cpuMs: number, memoryMb: number, writesPerRequest: number): number {
+  return (1 - writesPerRequest) * billedMs(cpuMs, memoryMb, 1) + writesPerRequest * billedMs(cpuMs, memoryMb, 2);
+}
+
 /** `cpuMs`: CPU of one authorization on this machine's core; `loadMs`: the authorizer's module load here. */
 export function costTable(cpuMs: number, loadMs: number): CostRow[] {
   return MEMORY_SIZES_MB.map((memoryMb) => {
@@ -142,7 +151,7 @@ export function warmInstances(requestsPerSecond: number, billedMsPerRequest: num
 
 /** The complete bill of a million authorized requests at `requestsPerMonth`, one line per item with its price. */
 export function completeCost(path: PathConsumption, requestsPerMonth: number): CostLine[] {
-  const billed = billedMs(path.cpuMs, path.memoryMb, 1 + path.writesPerRequest);
+  const billed = averageBilledMs(path.cpuMs, path.memoryMb, path.writesPerRequest);
   const gbSecondsPerRequest = (billed / 1000) * (path.memoryMb / 1024);
   const requestsPerSecond = requestsPerMonth / SECONDS_PER_MONTH;
   const instances = warmInstances(requestsPerSecond, billed);
@@ -172,7 +181,7 @@ export function completeCost(path: PathConsumption, requestsPerMonth: number): C
     },
     {
       line: `Lambda duration (${path.memoryMb} MB arm64)`,
-      quantity: `${billed} ms billed = ${gbSecondsPerRequest.toFixed(5)} GB-s`,
+      quantity: `${billed.toFixed(2)} ms billed on average (${billedMs(path.cpuMs, path.memoryMb, 1)} ms without a write, ${billedMs(path.cpuMs, path.memoryMb, 2)} ms with) = ${gbSecondsPerRequest.toFixed(5)} GB-s`,
       price: `$${PRICES.lambdaGbSecond}/GB-s`,
       perMillion: 1e6 * gbSecondsPerRequest * PRICES.lambdaGbSecond,
     },

@@ -35,6 +35,7 @@
 
 import './quiet';
 
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -90,10 +91,14 @@ import {
   totalOf,
 } from './cost';
 import { count, formatTable, kb, ms, notMeasured, percent, ratio, times, us, usd } from './format';
+import { itemSize } from './item-size';
 import { leakReportFigures } from './leaks';
 import { load } from './load';
 import { percentile } from './stats';
-import { benchUsage, USAGE_COST_NOTE, USAGE_TITLE, usageTableRows } from './usage';
+import { benchUsage, REFERENCE_SHAPES, USAGE_COST_NOTE, USAGE_TITLE, usageTableRows } from './usage';
+
+/** The usage aggregator's batches at the reference workload: 20 lines over 1,000 keys (section 10's first row). */
+const REFERENCE_USAGE_SHAPE = REFERENCE_SHAPES[0]!;
 
 const ROOT = resolve(__dirname, '..');
 const TABLE = 'keyward-bench';
@@ -212,7 +217,13 @@ async function main(): Promise<void> {
         admins: ['bench@example.test'],
       });
       for (let i = 1; i < keys; i++) await service.create(organization.id, { type: 'user', email: 'bench@example.test' }, {});
-      return { token: api_key.value, lookup: new DynamoDbHttpKeyLookup(thinClient, tableName), service, organizationId: organization.id };
+      return {
+        token: api_key.value,
+        lookup: new DynamoDbHttpKeyLookup(thinClient, tableName),
+        service,
+        store,
+        organizationId: organization.id,
+      };
     }
     const small = await benchTable(TABLE, SMALL_TABLE_KEYS);
     // The 100,000-key table only for section 2: seeding it is most of a section-9-only run's time otherwise.
@@ -468,6 +479,8 @@ async function main(): Promise<void> {
 
     // 9. The complete bill.
     let writeUnits = { defaultKey: 0, narrowKey: 0, resources: 0 };
+    /** The usage writes measured so far (usageWriteUnits). */
+    let usageWrites = 0;
     if (want(9)) await printCompleteCost();
     async function printCompleteCost(): Promise<void> {
       const consumption = await pathConsumption();
@@ -477,9 +490,48 @@ async function main(): Promise<void> {
           ...lines.map((line) => [line.line, line.quantity, line.price, usd(line.perMillion, 4)]),
           ['total', '', '', `${usd(totalOf(lines))} (goal ≤ $4.25)`],
         ]);
+      const reference = completeCost(
+        { ...consumption.common, writesPerRequest: consumption.writesPerRequest.spread },
+        REFERENCE_WORKLOAD.requestsPerMonth,
+      );
       printBill(
-        `9. Complete cost per million authorized requests, default configuration (512 MB, JSON logs, platform lines at ${FUNCTION_LOGGING.systemLogLevelV2}, ${DEFAULT_ACCESS_LOG_FORMAT} access log, consumer tracing off, per-method metrics off): ${count(REFERENCE_WORKLOAD.requestsPerMonth)} a month over ${count(REFERENCE_WORKLOAD.keys)} keys`,
-        completeCost({ ...consumption.common, writesPerRequest: consumption.writesPerRequest.spread }, REFERENCE_WORKLOAD.requestsPerMonth),
+        `9. Complete cost per million authorized requests, the authorization path (issue 15's goal ≤ $4.25 applies to this total), default configuration (512 MB, JSON logs, platform lines at ${FUNCTION_LOGGING.systemLogLevelV2}, ${DEFAULT_ACCESS_LOG_FORMAT} access log, consumer tracing off, per-method metrics off, plans off, usage counting off): ${count(REFERENCE_WORKLOAD.requestsPerMonth)} a month over ${count(REFERENCE_WORKLOAD.keys)} keys`,
+        reference,
+      );
+      // Plans on: usage plans and their API keys cost nothing in API Gateway; what changes is the hot
+      // item (it carries the organization's usage identifier, which the authorizer names as
+      // usageIdentifierKey in its answer, and an answer is billed nowhere): its read and write units, measured again.
+      const withPlans = completeCost(
+        {
+          ...consumption.common,
+          readUnits: consumption.plans.readUnits,
+          writeUnitsPerWrite: consumption.plans.writeUnitsPerWrite,
+          writesPerRequest: consumption.writesPerRequest.spread,
+        },
+        REFERENCE_WORKLOAD.requestsPerMonth,
+      );
+      const changed = withPlans.filter((line, i) => line.perMillion !== reference[i]!.perMillion).map((line) => line.line);
+      // Usage counting on: the aggregator and rollup (section 10's reference row, measured here).
+      const [usageRow] = await benchUsage(dynamo.endpoint, 'keyward-bench-usage-section-9', [REFERENCE_USAGE_SHAPE]);
+      if (!usageRow) throw new Error('the usage bench returned no row');
+      printTable(
+        `   the same with the options of issue 18: plans on (usage plans), usage counting on (the usage aggregator and rollup, section 10's row of ${REFERENCE_USAGE_SHAPE[0]}-line batches over ${count(REFERENCE_USAGE_SHAPE[1])} keys, measured here)`,
+        [
+          ['configuration', 'what changes', '$ per million', 'total'],
+          ['plans off, usage counting off (above)', '', '', usd(totalOf(reference))],
+          [
+            `plans on (hot item ${consumption.plans.hotItemBytes} B with the usage identifier, was ${consumption.plans.hotItemBytesWithout} B)`,
+            `${changed.length === 0 ? 'no line' : changed.join(', ')}: usage plans and API keys are free; ${consumption.plans.readUnits} RRU a read, ${consumption.plans.writeUnitsPerWrite} WRU a write`,
+            usd(totalOf(withPlans) - totalOf(reference), 4),
+            usd(totalOf(withPlans)),
+          ],
+          [
+            'plans on, usage counting on',
+            `+ aggregator (${usageRow.rawItems} raw items, ${usageRow.rawWriteUnits} WRU a batch) and rollup`,
+            usd(usageRow.costPerMillion, 4),
+            usd(totalOf(withPlans) + usageRow.costPerMillion),
+          ],
+        ],
       );
       const hotMonthly = REFERENCE_WORKLOAD.hotKeyRequestsPerSecond * SECONDS_PER_MONTH;
       printBill(
@@ -516,7 +568,7 @@ async function main(): Promise<void> {
         [
           ['option', 'per request', '$ per million'],
           [
-            'accessLogFormat=full (the lean fields + request id, times, caller, route, latencies)',
+            'accessLogFormat=full (the lean fields + API id, request id, times, caller, route, latencies)',
             `1 event, ${fullLine} B instead of ${leanLine} B`,
             usd(((fullLine - leanLine) * PRICES.logsIngestionPerGb) / 1e3, 4),
           ],
@@ -546,6 +598,7 @@ async function main(): Promise<void> {
       common: Omit<PathConsumption, 'writesPerRequest'>;
       writesPerRequest: { spread: number; hot: number };
       accessLogBytes: Record<AccessLogFormatName, number>;
+      plans: { readUnits: number; writeUnitsPerWrite: number; hotItemBytes: number; hotItemBytesWithout: number };
     }> {
       const probe = await small.lookup.findByHash(hashToken(token));
       if (!probe) throw new Error('the bench key vanished');
@@ -608,12 +661,34 @@ async function main(): Promise<void> {
         },
         writesPerRequest: { spread, hot },
         accessLogBytes,
+        plans: await withUsageIdentifier(probe),
       };
+    }
+
+    /**
+     * Plans on (API.md §9): the organization gets a usage identifier (an API Gateway API key's value,
+     * 40 characters as the adapter makes them), which every hot item of its keys carries. The bench
+     * key's hot item measured again: its size, a read's and a `last_used_at` write's units. Last, as
+     * it changes the bench key's item.
+     */
+    async function withUsageIdentifier(key: HotKey) {
+      const hotItem = async () => (await db.send(new GetCommand({ TableName: TABLE, Key: hotKey, ConsistentRead: true }))).Item ?? {};
+      const hotItemBytesWithout = itemSize(await hotItem());
+      await small.store.setUsageIdentifier(small.organizationId, { id: 'a1b2c3d4e5', value: randomBytes(30).toString('base64url') });
+      const planned = await small.lookup.findByHash(hashToken(token));
+      if (!planned?.usageIdentifier) throw new Error('the bench key has no usage identifier');
+      const read = await db.send(new GetCommand({ ...hotKeyRead(TABLE, key.tokenHash), ReturnConsumedCapacity: 'TOTAL' }));
+      const readUnits = read.ConsumedCapacity?.CapacityUnits;
+      const writeUnitsPerWrite = await usageWriteUnits(planned);
+      if (readUnits === undefined || writeUnitsPerWrite === undefined) throw new Error('DynamoDB Local returned no ConsumedCapacity');
+      return { readUnits, writeUnitsPerWrite, hotItemBytes: itemSize(await hotItem()), hotItemBytesWithout };
     }
 
     /** The consumed write units of the usage write, as the authorizer sends it, on the bench key's items. */
     async function usageWriteUnits(key: HotKey): Promise<number | undefined> {
-      const at = new Date(Date.now() + 3_600_000);
+      // An hour later than the last one measured: its condition (the stored value stale) holds.
+      usageWrites += 1;
+      const at = new Date(Date.now() + usageWrites * 3_600_000);
       const request = usageWrite(TABLE, key, at, new Date(at.getTime() - 60_000));
       const result = await db.send(new UpdateCommand({ ...request, ReturnConsumedCapacity: 'TOTAL' }));
       return result.ConsumedCapacity?.CapacityUnits;

@@ -114,7 +114,23 @@ const lambdaCost = (billedMs: number) =>
   PRICES.lambdaRequestsPerMillion / 1e6 + (billedMs / 1000) * (MEMORY_MB / 1024) * PRICES.lambdaGbSecond;
 const cpuBilledMs = (cpuMs: number) => (cpuMs * FULL_VCPU_MB) / MEMORY_MB;
 
-export async function benchUsage(endpoint: string, tableName = 'keyward-bench-usage'): Promise<UsageBenchRow[]> {
+/** The batch shapes section 10 measures: the reference workload's, then larger batches and fewer keys. */
+export const USAGE_SHAPES: readonly [number, number][] = [
+  // The reference workload (50M requests a month over 1,000 keys, ~19 req/s): CloudWatch Logs
+  // delivers what the source put, so batches of tens of lines, nearly every line another key.
+  ...REFERENCE_SHAPES,
+  [100, 1],
+  [1000, 10],
+  [10_000, 10],
+  [10_000, 100],
+];
+
+/** Measures each of `shapes` (section 10: all; section 9: the reference row, 20 lines over 1,000 keys). */
+export async function benchUsage(
+  endpoint: string,
+  tableName = 'keyward-bench-usage',
+  shapes: readonly [number, number][] = USAGE_SHAPES,
+): Promise<UsageBenchRow[]> {
   // The aggregator logs one line per batch: stdout is for the bench's tables.
   logger.setLogLevel('SILENT');
   const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint });
@@ -122,15 +138,6 @@ export async function benchUsage(endpoint: string, tableName = 'keyward-bench-us
   const db = documentClient({ ...LOCAL_AWS, endpoint });
   // The same handler with a store that writes nothing: what the function does besides waiting for DynamoDB.
   const cpuOnly = createUsageAggregator({ counters: { add: async () => ({ chunks: 1, duplicates: 0, late: 0 }), list: async () => [] } });
-  const shapes: [number, number][] = [
-    // The reference workload (50M requests a month over 1,000 keys, ~19 req/s): CloudWatch Logs
-    // delivers what the source put, so batches of tens of lines, nearly every line another key.
-    ...REFERENCE_SHAPES,
-    [100, 1],
-    [1000, 10],
-    [10_000, 10],
-    [10_000, 100],
-  ];
   const rows: UsageBenchRow[] = [];
   let seq = 0;
   try {

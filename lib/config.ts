@@ -47,9 +47,10 @@ export interface KeywardConfig extends StageProps {
   readonly consumerApiTracing: boolean;
   /**
    * The consumer (protected) API's access log line: `lean` (the default) holds only what the usage
-   * counts and the alarms read (API id, organization, key, status, deny code, gateway error type),
-   * ~110 bytes a request; `full` adds request id, times, caller, route and latencies, ~800 bytes,
-   * i.e. about +$0.35 of log ingestion per million requests (docs/operating.md, "Access logs").
+   * counts and the alarms read (organization, key, status, deny code, gateway error type and API
+   * Gateway's request id), ~60 bytes a request; `full` adds the API id, request id, times, caller,
+   * route and latencies, ~700 bytes, i.e. about +$0.32 of log ingestion per million requests
+   * (docs/operating.md, "Access logs").
    * The management API's stage always logs `full`.
    */
   readonly accessLogFormat: AccessLogFormatName;

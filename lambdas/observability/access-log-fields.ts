@@ -6,18 +6,18 @@
  *
  * Two formats, chosen per stage (`accessLogFormat`, lib/config.ts):
  *  - `lean` (the default): only what the usage counts and the alarms read, as space-separated
- *    values in a fixed order (`a o k s d e x`, the names below), ~70 bytes a request instead of
+ *    values in a fixed order (`o k s d e x`, the names below), ~60 bytes a request instead of
  *    ~750 (docs/operating.md, "Cost per million authorized requests"). None of the values can hold
- *    a space (ids, a status, snake_case codes, upper-case response types).
- *  - `full`: one JSON object with the same fields under the same names, plus what an
- *    investigation wants (request id, times, caller's address and agent, route, latencies, the
- *    authorizer's own status). Every value is quoted, so `-` still leaves valid JSON.
+ *    a space (ids, a status, snake_case codes, upper-case response types). No API id: it is the
+ *    same on every line of a stage's log, and the alarms' metrics take the API from the log group
+ *    they count (lib/constructs/keyward-rest-api.ts), not from the line.
+ *  - `full`: one JSON object with the same fields under the same names, plus the API id `a` and
+ *    what an investigation wants (request id, times, caller's address and agent, route,
+ *    latencies, the authorizer's own status). Every value is quoted, so `-` still leaves valid JSON.
  * Whatever reads a stage's access log (the usage aggregator, the alarms' metric filters) reads the
  * lean fields only, from either format (`parseAccessLine`).
  */
 export const LEAN_ACCESS_LOG_FIELDS = {
-  /** The API (the alarms' metric filters count per API id). */
-  a: '$context.apiId',
   /** The organization of the key, from the authorizer's context (on Allow and on Deny). */
   o: '$context.authorizer.organization_id',
   /** The key: the authorizer's principal, on Allow and on Deny (API.md §1). */
@@ -40,8 +40,16 @@ export type LeanField = keyof typeof LEAN_ACCESS_LOG_FIELDS;
 /** The lean fields in the order of a lean line. */
 export const LEAN_FIELD_ORDER = Object.keys(LEAN_ACCESS_LOG_FIELDS) as LeanField[];
 
-/** The `full` format: the lean fields, then the forensic ones. */
+/**
+ * The lean lines written before the API id left the lean format (`a o k s d e x`): read by their
+ * field count, so a batch spanning the change still counts.
+ */
+const OLD_LEAN_FIELD_ORDER = ['a', ...LEAN_FIELD_ORDER] as const;
+
+/** The `full` format: the API, the lean fields, then the forensic ones. */
 export const FULL_ACCESS_LOG_FIELDS = {
+  /** The API. */
+  a: '$context.apiId',
   ...LEAN_ACCESS_LOG_FIELDS,
   stage: '$context.stage',
   request_id: '$context.requestId',
@@ -102,7 +110,8 @@ export function renderAccessLine(format: AccessLogFormatName, values: Readonly<R
 
 /**
  * One access log line's fields, whichever the format: a JSON object as it is (full lines, and the
- * lines written before the lean format), a lean line by position; undefined for anything else.
+ * lines written before the lean format), a lean line by position (six values, or seven in the lean
+ * lines written with the API id first); undefined for anything else.
  */
 export function parseAccessLine(message: string): Record<string, string | undefined> | undefined {
   if (message.startsWith('{')) {
@@ -114,7 +123,13 @@ export function parseAccessLine(message: string): Record<string, string | undefi
     }
   }
   const values = message.trimEnd().split(' ');
-  // Seven values, the fourth an HTTP status (or none: a client gone before the answer): anything else is no lean line.
-  if (values.length !== LEAN_FIELD_ORDER.length || !/^(\d{3}|-)$/.test(values[LEAN_FIELD_ORDER.indexOf('s')] ?? '')) return undefined;
-  return Object.fromEntries(LEAN_FIELD_ORDER.map((name, i) => [name, values[i]]));
+  const order: readonly string[] | undefined =
+    values.length === LEAN_FIELD_ORDER.length
+      ? LEAN_FIELD_ORDER
+      : values.length === OLD_LEAN_FIELD_ORDER.length
+        ? OLD_LEAN_FIELD_ORDER
+        : undefined;
+  // Six values (seven, the old way), the status an HTTP status (or none: a client gone before the answer): anything else is no lean line.
+  if (!order || !/^(\d{3}|-)$/.test(values[order.indexOf('s')] ?? '')) return undefined;
+  return Object.fromEntries(order.map((name, i) => [name, values[i]]));
 }

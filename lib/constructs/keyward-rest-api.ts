@@ -3,6 +3,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../lambdas/observability/metric-names';
 import type { Throttle } from '../config';
 import { type StageProps, statefulRemovalPolicy } from '../stage';
 import { type AccessLogFormatName, keywardAccessLogFormat } from './access-log-format';
@@ -78,6 +79,11 @@ export class ApiGatewayLogging extends Construct {
 export class KeywardRestApi extends apigw.RestApi {
   /** The stage's access log (`access-log-format.ts`), e.g. for metric filters. */
   readonly accessLogs: logs.LogGroup;
+  /**
+   * Where the metrics counted from this API's access log go (`keyward/<API name>`): the API is the
+   * namespace, set here at synth, so the metric filters need no dimension and the lean line no API id.
+   */
+  readonly accessLogMetricsNamespace: string;
 
   constructor(scope: Construct, id: string, props: KeywardRestApiProps) {
     const accessLogs = new logs.LogGroup(scope, `${id}AccessLogs`, {
@@ -105,6 +111,7 @@ export class KeywardRestApi extends apigw.RestApi {
       },
     });
     this.accessLogs = accessLogs;
+    this.accessLogMetricsNamespace = `${METRICS_NAMESPACE}/${props.restApiName}`;
     if (props.logging.account) this.deploymentStage.node.addDependency(props.logging.account);
 
     Validations.of(this).acknowledge(

@@ -495,9 +495,10 @@ function sumOfOperations(
 }
 
 /**
- * Counts the access-log lines of `api` that match, per API id (metric filters). A stage's log holds
- * lean lines (space-separated) or full ones (JSON), and both across a change of `accessLogFormat`:
- * one filter for each, publishing the same metric, so the count reads both.
+ * Counts the access-log lines of `api` that match (metric filters), in the API's own namespace
+ * (`accessLogMetricsNamespace`, no dimension: the lines carry no API id in the lean format). A
+ * stage's log holds lean lines (space-separated) or full ones (JSON), and both across a change of
+ * `accessLogFormat`: one filter for each, publishing the same metric, so the count reads both.
  */
 function accessLogCount(
   scope: Construct,
@@ -507,18 +508,14 @@ function accessLogCount(
 ): cloudwatch.Metric {
   const common = {
     logGroup: api.accessLogs,
-    metricNamespace: METRICS_NAMESPACE,
+    metricNamespace: api.accessLogMetricsNamespace,
     metricName,
     metricValue: '1',
     unit: cloudwatch.Unit.COUNT,
   };
-  const filter = new logs.MetricFilter(scope, metricName, {
-    ...common,
-    filterPattern: patterns.full,
-    dimensions: { ApiId: accessLogField('a') },
-  });
-  new logs.MetricFilter(scope, `${metricName}Lean`, { ...common, filterPattern: patterns.lean, dimensions: { ApiId: '$a' } });
-  return filter.metric({ dimensionsMap: { ApiId: api.restApiId }, statistic: 'Sum', period: FIVE_MINUTES });
+  const filter = new logs.MetricFilter(scope, metricName, { ...common, filterPattern: patterns.full });
+  new logs.MetricFilter(scope, `${metricName}Lean`, { ...common, filterPattern: patterns.lean });
+  return filter.metric({ statistic: 'Sum', period: FIVE_MINUTES });
 }
 
 /** A field of a full (JSON) access log line: the lean fields have the same names there. */

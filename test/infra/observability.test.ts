@@ -64,6 +64,9 @@ function expectPaging(template: Template, props: Props, threshold: number, perio
   });
 }
 
+/** The protected API's access-log metrics: the API (its name) is the namespace, set at synth. */
+const EXAMPLE_ACCESS_LOG_NAMESPACE = `${METRICS_NAMESPACE}/keyward-prod-example`;
+
 describe('alarms (prod with a sender)', () => {
   const authorizerFn = () => ({ Ref: functionId(prod, 'keyward-prod-api-key-authorizer') });
   const notifierFn = () => ({ Ref: functionId(prod, 'keyward-prod-notify-admins') });
@@ -76,10 +79,11 @@ describe('alarms (prod with a sender)', () => {
     expect(errors!.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/Lambda', MetricName: 'Errors' }, Stat: 'Sum', Period: 300 });
     expect(dimensions(errors!)).toEqual({ FunctionName: authorizerFn() });
     expect(failures!.MetricStat).toMatchObject({
-      Metric: { Namespace: METRICS_NAMESPACE, MetricName: 'AuthorizerFailureResponses' },
+      Metric: { Namespace: EXAMPLE_ACCESS_LOG_NAMESPACE, MetricName: 'AuthorizerFailureResponses' },
       Stat: 'Sum',
     });
-    expect(dimensions(failures!)).toEqual({ ApiId: { Ref: logicalIdOf(prod, 'AWS::ApiGateway::RestApi', 'ExampleApi') } });
+    // The API is the namespace: the lean line carries no API id to take a dimension from.
+    expect(failures!.MetricStat!.Metric!.Dimensions).toBeUndefined();
   });
 
   /** The filters publishing `metricName`: one for full (JSON) lines, one for lean (space-separated) ones. */
@@ -92,17 +96,16 @@ describe('alarms (prod with a sender)', () => {
   });
   const leanMetricFilter = (metricName: string) => metricFilters(metricName).find((filter) => String(filter.FilterPattern).startsWith('['));
 
-  it('counts authorizer-failure responses from the protected API’s access log by API id, in lean and full lines', () => {
+  it('counts authorizer-failure responses from the protected API’s access log in the API’s own namespace, in lean and full lines', () => {
     expect(metricFilters('AuthorizerFailureResponses')).toHaveLength(2);
     expect(leanMetricFilter('AuthorizerFailureResponses')).toEqual({
       LogGroupName: { Ref: logicalIdOf(prod, 'AWS::Logs::LogGroup', 'ExampleApiAccessLogs') },
-      FilterPattern: '[a, o, k, s, d, e = "AUTHORIZER_*", x]',
+      FilterPattern: '[o, k, s, d, e = "AUTHORIZER_*", x]',
       MetricTransformations: [
         {
-          MetricNamespace: METRICS_NAMESPACE,
+          MetricNamespace: EXAMPLE_ACCESS_LOG_NAMESPACE,
           MetricName: 'AuthorizerFailureResponses',
           MetricValue: '1',
-          Dimensions: [{ Key: 'ApiId', Value: '$a' }],
           Unit: 'Count',
         },
       ],
@@ -137,10 +140,9 @@ describe('alarms (prod with a sender)', () => {
       FilterPattern: '{ ($.e = "AUTHORIZER_FAILURE") || ($.e = "AUTHORIZER_CONFIGURATION_ERROR") }',
       MetricTransformations: [
         {
-          MetricNamespace: METRICS_NAMESPACE,
+          MetricNamespace: EXAMPLE_ACCESS_LOG_NAMESPACE,
           MetricName: 'AuthorizerFailureResponses',
           MetricValue: '1',
-          Dimensions: [{ Key: 'ApiId', Value: '$.a' }],
           Unit: 'Count',
         },
       ],
@@ -234,7 +236,7 @@ describe('alarms (prod with a sender)', () => {
 
   it.each([
     ['example-5xx-rate', 'AWS/ApiGateway', '5XXError'],
-    ['example-429-rate', METRICS_NAMESPACE, 'ThrottledResponses'],
+    ['example-429-rate', 'keyward/keyward-prod-example', 'ThrottledResponses'],
   ])(
     '%s: its share of the protected API’s requests ≥ 5 %% for 10 minutes, only above 20 requests per 5 minutes',
     (name, namespace, metricName) => {
@@ -248,27 +250,26 @@ describe('alarms (prod with a sender)', () => {
     },
   );
 
-  it('counts 429 answers from the protected API’s access log by API id, in lean and full lines (API Gateway has no 429 metric)', () => {
+  it('counts 429 answers from the protected API’s access log in the API’s own namespace, in lean and full lines (API Gateway has no 429 metric)', () => {
     expect(metricFilters('ThrottledResponses')).toHaveLength(2);
     expect(leanMetricFilter('ThrottledResponses')).toMatchObject({
-      FilterPattern: '[a, o, k, s = "429", d, e, x]',
-      MetricTransformations: [{ MetricName: 'ThrottledResponses', Dimensions: [{ Key: 'ApiId', Value: '$a' }] }],
+      FilterPattern: '[o, k, s = "429", d, e, x]',
+      MetricTransformations: [{ MetricNamespace: EXAMPLE_ACCESS_LOG_NAMESPACE, MetricName: 'ThrottledResponses' }],
     });
     expect(metricFilter('ThrottledResponses')!.Properties).toEqual({
       LogGroupName: { Ref: logicalIdOf(prod, 'AWS::Logs::LogGroup', 'ExampleApiAccessLogs') },
       FilterPattern: '{ $.s = "429" }',
       MetricTransformations: [
         {
-          MetricNamespace: METRICS_NAMESPACE,
+          MetricNamespace: EXAMPLE_ACCESS_LOG_NAMESPACE,
           MetricName: 'ThrottledResponses',
           MetricValue: '1',
-          Dimensions: [{ Key: 'ApiId', Value: '$.a' }],
           Unit: 'Count',
         },
       ],
     });
     const [, part] = queries(alarm(prod, 'keyward-prod-example-429-rate'));
-    expect(dimensions(part!)).toEqual({ ApiId: { Ref: logicalIdOf(prod, 'AWS::ApiGateway::RestApi', 'ExampleApi') } });
+    expect(part!.MetricStat!.Metric!.Dimensions).toBeUndefined();
   });
 
   it('account concurrency: the account-wide ConcurrentExecutions (no dimension) ≥ 80 % of the limit for 5 minutes', () => {
@@ -486,11 +487,11 @@ describe('access logs', () => {
       ]),
     );
 
-  it('are lean on the consumer API by default: API, organization, key, status, deny code, gateway error and API Gateway’s request id, space-separated', () => {
+  it('are lean on the consumer API by default: organization, key, status, deny code, gateway error and API Gateway’s request id, space-separated (no API id: the same on every line)', () => {
     expect(formats(prod).consumer).toBe(
-      '$context.apiId $context.authorizer.organization_id $context.authorizer.principalId $context.status $context.authorizer.code $context.error.responseType $context.extendedRequestId',
+      '$context.authorizer.organization_id $context.authorizer.principalId $context.status $context.authorizer.code $context.error.responseType $context.extendedRequestId',
     );
-    expect(Object.keys(LEAN_ACCESS_LOG_FIELDS).join(' ')).toBe('a o k s d e x');
+    expect(Object.keys(LEAN_ACCESS_LOG_FIELDS).join(' ')).toBe('o k s d e x');
   });
 
   it('are full JSON on the consumer API with accessLogFormat=full, and always on the management API: the lean fields under the same names, and forensic ones', () => {
@@ -518,7 +519,7 @@ describe('access logs', () => {
     }
   });
 
-  it('have the fields the alarms’ metric filters read in both formats', () => {
+  it('have the fields the alarms’ metric filters read in both formats (and the filters read no API id)', () => {
     const fields = Object.values(resourcesOf(prod, 'AWS::Logs::MetricFilter'))
       .filter((filter) => JSON.stringify(filter.Properties!.LogGroupName).includes('ExampleApiAccessLogs'))
       .flatMap((filter) => [
@@ -526,7 +527,7 @@ describe('access logs', () => {
         ...JSON.stringify(filter.Properties!.MetricTransformations).matchAll(/\$\.?(\w+)/g),
       ])
       .map((match) => match[1] ?? match[2]!);
-    expect(new Set(fields)).toEqual(new Set(['a', 'e', 's']));
+    expect(new Set(fields)).toEqual(new Set(['e', 's']));
     for (const field of fields) {
       expect(Object.keys(LEAN_ACCESS_LOG_FIELDS)).toContain(field);
       expect(Object.keys(FULL_ACCESS_LOG_FIELDS)).toContain(field);

@@ -155,7 +155,7 @@ describe('usage aggregator', () => {
     ]);
   });
 
-  it('counts lean lines (timed by their log event), full lines and lines written before the lean format alike', async () => {
+  it('counts lean lines (timed by their log event), full lines, and lines written before the lean format or with the API id first alike', async () => {
     const values = (org: string, key: string, status: string, code?: string) => ({
       '$context.apiId': 'a1b2c3d4e5',
       '$context.authorizer.organization_id': org,
@@ -185,8 +185,8 @@ describe('usage aggregator', () => {
       { organization_id: '-', api_key_id: '-', principal_id: '-', deny_code: '-', status: '401', request_time_epoch: String(T0) },
     ];
     const expected = [
-      { start: '2026-12-07T10:00:00.000Z', api_key_id: 'k1', allowed: 1, denied: {}, throttled: 1 },
-      { start: '2026-12-07T10:00:00.000Z', api_key_id: 'k2', allowed: 0, denied: { route_not_allowed: 1 }, throttled: 0 },
+      { start: '2036-12-07T10:00:00.000Z', api_key_id: 'k1', allowed: 1, denied: {}, throttled: 1 },
+      { start: '2036-12-07T10:00:00.000Z', api_key_id: 'k2', allowed: 0, denied: { route_not_allowed: 1 }, throttled: 0 },
     ];
     expect(await aggregate(encodeLogsEvent(batch(lines('lean').map((line) => renderAccessLine('lean', line)))))).toMatchObject({
       counted: 3,
@@ -197,7 +197,10 @@ describe('usage aggregator', () => {
       skipped: 1,
     });
     expect(await aggregate(encodeLogsEvent(batch(legacy('legacy'))))).toMatchObject({ counted: 3, skipped: 1 });
-    for (const org of ['lean', 'full', 'legacy']) expect(await range(org, 'hour')).toEqual(expected);
+    // Seven values, the API id first: the lean lines written before the API id left the format.
+    const withApiId = lines('lean-api-id').map((line) => `a1b2c3d4e5 ${renderAccessLine('lean', line)}`);
+    expect(await aggregate(encodeLogsEvent(batch(withApiId)))).toMatchObject({ counted: 3, skipped: 1 });
+    for (const org of ['lean', 'full', 'legacy', 'lean-api-id']) expect(await range(org, 'hour')).toEqual(expected);
   });
 
   it('ignores the control message CloudWatch Logs sends when the subscription is created', async () => {

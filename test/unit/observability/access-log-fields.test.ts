@@ -31,11 +31,12 @@ const request = (over: Record<string, string | undefined> = {}) => ({
 });
 
 describe('the lean access log line', () => {
-  it('is the lean fields’ values in order, space-separated, `-` for none: 70 bytes for an allowed request of a 26-character key of `acme`', () => {
+  it('is the lean fields’ values in order, space-separated, `-` for none, no API id: 59 bytes for an allowed request of a 26-character key of `acme`', () => {
     const line = renderAccessLine('lean', request());
 
-    expect(line).toBe(`a1b2c3d4e5 acme ${KEY} 200 - - BQGojGfaIAMFWtg=`);
-    expect(Buffer.byteLength(line)).toBeLessThanOrEqual(70);
+    expect(line).toBe(`acme ${KEY} 200 - - BQGojGfaIAMFWtg=`);
+    expect(Buffer.byteLength(line)).toBeLessThanOrEqual(59);
+    expect(accessLogFormatString('lean')).not.toContain('$context.apiId');
     expect(accessLogFormatString('lean').split(' ')).toEqual(Object.values(LEAN_ACCESS_LOG_FIELDS));
   });
 
@@ -43,7 +44,6 @@ describe('the lean access log line', () => {
     expect(
       parseAccessLine(renderAccessLine('lean', request({ '$context.status': '403', '$context.authorizer.code': 'route_not_allowed' }))),
     ).toEqual({
-      a: 'a1b2c3d4e5',
       o: 'acme',
       k: KEY,
       s: '403',
@@ -51,6 +51,20 @@ describe('the lean access log line', () => {
       e: '-',
       x: 'BQGojGfaIAMFWtg=',
     });
+  });
+
+  it('reads the seven-value lean lines written before the API id left the format', () => {
+    expect(parseAccessLine(`a1b2c3d4e5 acme ${KEY} 429 - THROTTLED BQGojGfaIAMFWtg=`)).toEqual({
+      a: 'a1b2c3d4e5',
+      o: 'acme',
+      k: KEY,
+      s: '429',
+      d: '-',
+      e: 'THROTTLED',
+      x: 'BQGojGfaIAMFWtg=',
+    });
+    // Six values are read as the new order: an old line cut short has no status where one belongs.
+    expect(parseAccessLine(`a1b2c3d4e5 acme ${KEY} 429 - THROTTLED`)).toBeUndefined();
   });
 
   it('holds no request time, header, query or body', () => {

@@ -3,76 +3,28 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  AUTHORIZER_METRICS,
-  DENY_CODE_DIMENSION,
-  FUNCTION_DIMENSION,
-  METRICS_NAMESPACE,
-  NOTIFIER_METRICS,
-  SERVICE_NAME,
-  UNAUTHORIZED_REASON_DIMENSION,
-} from '../../lambdas/observability/metric-names';
+import { NOTIFIER_METRICS } from '../../lambdas/observability/metric-names';
 import type { StageProps } from '../stage';
-import { AUTHORIZER_FAILURE_TYPES, AUTHORIZER_FAILURE_WILDCARD, LEAN_FIELD_ORDER, type LeanField } from './access-log-format';
+import {
+  authorizerDecisionWidgets,
+  authorizerFailureMetric,
+  customMetric,
+  FIVE_MINUTES,
+  shareOf,
+  sumOfOperations,
+  TABLE_OPERATIONS,
+  throttledResponsesMetric,
+} from './alarm-metrics';
+import { ALARM_THRESHOLDS } from './alarm-thresholds';
 import type { KeywardFunction } from './keyward-function';
 import type { KeywardRestApi } from './keyward-rest-api';
 
-const FIVE_MINUTES = Duration.minutes(5);
-
-/** The table operations keyward's functions and CLI perform (throttles and system errors are published per operation). */
-const TABLE_OPERATIONS = [
-  dynamodb.Operation.GET_ITEM,
-  dynamodb.Operation.QUERY,
-  dynamodb.Operation.SCAN,
-  dynamodb.Operation.PUT_ITEM,
-  dynamodb.Operation.UPDATE_ITEM,
-  dynamodb.Operation.DELETE_ITEM,
-  dynamodb.Operation.TRANSACT_WRITE_ITEMS,
-] as const;
-
-/**
- * The thresholds, in one place for the alarms and docs/operating.md (which says why each is what it is).
- */
-export const ALARM_THRESHOLDS = {
-  /** Authorizer invocations that ended in a 500 for the client, per 5 minutes. */
-  authorizerErrors: 5,
-  /** Authorizer p99 duration (ms), 3 consecutive 5-minute periods. */
-  authorizerP99Ms: 500,
-  /** Throttled table requests per 5 minutes, 2 consecutive periods. */
-  tableThrottles: 10,
-  /** DynamoDB system errors (HTTP 500) per 5 minutes. */
-  tableSystemErrors: 5,
-  /** A stream consumer's lag (ms): the oldest record's age, 2 consecutive 5-minute periods. */
-  streamIteratorAgeMs: 15 * 60 * 1000,
-  /** Messages in a failure queue or the scheduler's DLQ. */
-  queueDepth: 1,
-  /** Retirement and reminder invocations the scheduler could not make or dropped, per 5 minutes. */
-  schedulerFailures: 1,
-  /** A function's invocations that failed (Lambda `Errors`), per 5 minutes. */
-  functionErrors: 1,
-  /** 5xx answers of the management API, per 5 minutes: a count, as admins make few requests. */
-  management5xx: 1,
-  /** 5xx share of the protected API's requests (%), 2 consecutive 5-minute periods … */
-  api5xxPercent: 5,
-  /** 429 share of the protected API's requests (%), 2 consecutive 5-minute periods … */
-  api429Percent: 5,
-  /** … each counted only when the period has at least this many requests. */
-  apiRateMinRequests: 20,
-  /** The account's concurrent executions, as a share of its limit (%), 5 consecutive minutes. */
-  accountConcurrencyPercent: 80,
-  /** SES bounce rate (fraction): SES reviews an account at 5 %. */
-  sesBounceRate: 0.025,
-  /** SES complaint rate (fraction): SES reviews an account at 0.1 %. */
-  sesComplaintRate: 0.0005,
-  /** Emails SES refused for good (e.g. the sandbox), per 5 minutes. */
-  emailsRejected: 1,
-} as const;
+export { ALARM_THRESHOLDS };
 
 export interface ObservabilityProps extends StageProps {
   /** keyward's table. */
@@ -337,8 +289,6 @@ export class Observability extends Construct {
   /** The alarms of the protected API and its authorizer; returns the dashboard rows that show them. */
   private alarmProtectedApi(protectedApi: { api: KeywardRestApi; authorizer: lambda.IFunction }): cloudwatch.IWidget[][] {
     const { authorizer } = protectedApi;
-    const decision = (name: string) => customMetric(name, authorizer);
-
     // Clients see 500 when the function fails (Errors) and also when API Gateway cannot use it
     // (throttled, timed out, bad answer), which only the access log shows. MAX, not a sum: one
     // failed invocation usually shows in both.
@@ -366,41 +316,30 @@ export class Observability extends Construct {
     const requests = protectedStage.metricCount({ statistic: 'Sum', period: FIVE_MINUTES });
     this.alarm(
       'example-5xx-rate',
-      shareOf('example 5xx %', protectedStage.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES }), requests),
+      shareOf(
+        'example 5xx %',
+        protectedStage.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES }),
+        requests,
+        ALARM_THRESHOLDS.apiRateMinRequests,
+      ),
       {
         threshold: ALARM_THRESHOLDS.api5xxPercent,
         evaluationPeriods: 2,
         description: `The protected API answers too many 5xx (at least ${ALARM_THRESHOLDS.apiRateMinRequests} requests per 5 minutes).`,
       },
     );
-    this.alarm('example-429-rate', shareOf('example 429 %', throttledResponsesMetric(this, protectedApi.api), requests), {
-      threshold: ALARM_THRESHOLDS.api429Percent,
-      evaluationPeriods: 2,
-      description: `The protected API refuses too many requests with 429 (throttling or quotas; at least ${ALARM_THRESHOLDS.apiRateMinRequests} requests per 5 minutes).`,
-    });
+    this.alarm(
+      'example-429-rate',
+      shareOf('example 429 %', throttledResponsesMetric(this, protectedApi.api), requests, ALARM_THRESHOLDS.apiRateMinRequests),
+      {
+        threshold: ALARM_THRESHOLDS.api429Percent,
+        evaluationPeriods: 2,
+        description: `The protected API refuses too many requests with 429 (throttling or quotas; at least ${ALARM_THRESHOLDS.apiRateMinRequests} requests per 5 minutes).`,
+      },
+    );
 
     return [
-      [
-        new cloudwatch.GraphWidget({
-          title: 'Authorizer decisions',
-          left: [
-            decision(AUTHORIZER_METRICS.allowed).with({ label: 'authorized' }),
-            decision(AUTHORIZER_METRICS.denied).with({ label: 'denied (403)' }),
-            decision(AUTHORIZER_METRICS.unauthorized).with({ label: 'unauthorized (401)' }),
-          ],
-          width: 8,
-        }),
-        new cloudwatch.GraphWidget({
-          title: 'Denied by code',
-          left: [breakdown(AUTHORIZER_METRICS.denied, DENY_CODE_DIMENSION, authorizer)],
-          width: 8,
-        }),
-        new cloudwatch.GraphWidget({
-          title: 'Unauthorized by reason',
-          left: [breakdown(AUTHORIZER_METRICS.unauthorized, UNAUTHORIZED_REASON_DIMENSION, authorizer)],
-          width: 8,
-        }),
-      ],
+      authorizerDecisionWidgets(authorizer),
       [
         this.alarmWidget('authorizer-errors'),
         this.alarmWidget('authorizer-p99-duration'),
@@ -434,111 +373,4 @@ export class Observability extends Construct {
     if (!alarm) throw new Error(`no alarm ${name}`);
     return new cloudwatch.AlarmWidget({ title: name, alarm, width: 6 });
   }
-}
-
-/** `part` as a percentage of `requests`; 0 below the floor, where a share says nothing (1 error in 3 requests is 33 %). */
-function shareOf(label: string, part: cloudwatch.IMetric, requests: cloudwatch.IMetric): cloudwatch.MathExpression {
-  return new cloudwatch.MathExpression({
-    label,
-    expression: `IF(FILL(requests, 0) >= ${ALARM_THRESHOLDS.apiRateMinRequests}, 100 * FILL(part, 0) / requests, 0)`,
-    usingMetrics: { part, requests },
-    period: FIVE_MINUTES,
-  });
-}
-
-/** A metric keyward publishes itself (EMF, metric-names.ts), as the function `fn` publishes it. */
-function customMetric(metricName: string, fn: lambda.IFunction): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName,
-    dimensionsMap: { service: SERVICE_NAME, [FUNCTION_DIMENSION]: fn.functionName },
-    statistic: 'Sum',
-    period: FIVE_MINUTES,
-  });
-}
-
-/** One line per value of `dimension` (a code, a reason): a SEARCH, as the values are not listed anywhere. */
-function breakdown(metricName: string, dimension: string, fn: lambda.IFunction): cloudwatch.MathExpression {
-  return new cloudwatch.MathExpression({
-    expression: `SEARCH('{${METRICS_NAMESPACE},service,${FUNCTION_DIMENSION},${dimension}} MetricName="${metricName}" ${FUNCTION_DIMENSION}="${fn.functionName}"', 'Sum', 300)`,
-    label: '',
-    period: FIVE_MINUTES,
-  });
-}
-
-/** `metricName` summed over `operations` of the table (DynamoDB publishes it per operation). */
-function sumOfOperations(
-  metricName: string,
-  table: dynamodb.ITable,
-  operations: readonly dynamodb.Operation[],
-  label: string,
-): cloudwatch.MathExpression {
-  const usingMetrics = Object.fromEntries(
-    operations.map((operation) => [
-      operation.charAt(0).toLowerCase() + operation.slice(1),
-      new cloudwatch.Metric({
-        namespace: 'AWS/DynamoDB',
-        metricName,
-        dimensionsMap: { TableName: table.tableName, Operation: operation },
-        statistic: 'Sum',
-        period: FIVE_MINUTES,
-      }),
-    ]),
-  );
-  return new cloudwatch.MathExpression({
-    label,
-    // SUM over the list, not `a + b`: an operation without data at a time must not blank the rest.
-    expression: `SUM([${Object.keys(usingMetrics).join(', ')}])`,
-    usingMetrics,
-    period: FIVE_MINUTES,
-  });
-}
-
-/**
- * Counts the access-log lines of `api` that match (metric filters), in the API's own namespace
- * (`accessLogMetricsNamespace`, no dimension: the lines carry no API id in the lean format). A
- * stage's log holds lean lines (space-separated) or full ones (JSON), and both across a change of
- * `accessLogFormat`: one filter for each, publishing the same metric, so the count reads both.
- */
-function accessLogCount(
-  scope: Construct,
-  api: KeywardRestApi,
-  metricName: string,
-  patterns: { full: logs.IFilterPattern; lean: logs.IFilterPattern },
-): cloudwatch.Metric {
-  const common = {
-    logGroup: api.accessLogs,
-    metricNamespace: api.accessLogMetricsNamespace,
-    metricName,
-    metricValue: '1',
-    unit: cloudwatch.Unit.COUNT,
-  };
-  const filter = new logs.MetricFilter(scope, metricName, { ...common, filterPattern: patterns.full });
-  new logs.MetricFilter(scope, `${metricName}Lean`, { ...common, filterPattern: patterns.lean });
-  return filter.metric({ statistic: 'Sum', period: FIVE_MINUTES });
-}
-
-/** A field of a full (JSON) access log line: the lean fields have the same names there. */
-const accessLogField = (name: LeanField) => `$.${name}`;
-
-/** A lean (space-separated) access log line, by position (access-log-fields.ts). */
-const leanLine = () => logs.FilterPattern.spaceDelimited(...LEAN_FIELD_ORDER);
-
-/** API Gateway's authorizer-failure responses (AUTHORIZER_FAILURE, AUTHORIZER_CONFIGURATION_ERROR): the client got 500. */
-function authorizerFailureMetric(scope: Construct, api: KeywardRestApi): cloudwatch.Metric {
-  const types = AUTHORIZER_FAILURE_TYPES.map((type) => logs.FilterPattern.stringValue(accessLogField('e'), '=', type));
-  return accessLogCount(scope, api, 'AuthorizerFailureResponses', {
-    full: logs.FilterPattern.any(...types),
-    // The two types and no other gateway response start with AUTHORIZER_ (test/infra/observability.test.ts).
-    lean: leanLine().whereString('e', '=', AUTHORIZER_FAILURE_WILDCARD),
-  });
-}
-
-/** The 429 answers (stage throttling, usage-plan quotas): API Gateway has no metric of its own for them. */
-function throttledResponsesMetric(scope: Construct, api: KeywardRestApi): cloudwatch.Metric {
-  // Every access-log value is a string (access-log-format.ts).
-  return accessLogCount(scope, api, 'ThrottledResponses', {
-    full: logs.FilterPattern.stringValue(accessLogField('s'), '=', '429'),
-    lean: leanLine().whereString('s', '=', '429'),
-  });
 }
